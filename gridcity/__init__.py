@@ -1,0 +1,90 @@
+"""GridCity — a digital urban-management (数字化城管) grid dispatch system."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from gridcity.core.settings import Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
+    """Build the application. ``config`` is a :class:`Settings` or a mapping of
+    setting names (lower case, as on ``Settings``) overriding the environment."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env(**(config or {}))
+
+    app = Flask(
+        __name__,
+        static_folder=str(settings.frontend_dir / "static"),
+        template_folder=str(settings.frontend_dir / "templates"),
+    )
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key or _instance_secret(settings),
+        SQLALCHEMY_DATABASE_URI=settings.resolved_database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.resolved_database_url),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=settings.session_days),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+
+    from gridcity.core.errors import register_error_handlers
+    from gridcity.extensions import db, socketio
+
+    db.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=settings.redis_url or None,
+        cors_allowed_origins=[],
+    )
+    register_error_handlers(app)
+    _register_blueprints(app)
+
+    from gridcity.geo.services import register_session_events
+
+    register_session_events()
+
+    from gridcity.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from gridcity.geo.views import bp as geo_bp
+    from gridcity.inventory.views import bp as inventory_bp
+    from gridcity.org.views import bp as org_bp
+    from gridcity.taxonomy.views import bp as taxonomy_bp
+    from gridcity.web.views import bp as web_bp
+
+    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, web_bp):
+        app.register_blueprint(bp)
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # The web server answers requests on threads.
+        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _instance_secret(settings: Settings) -> str:
+    """A secret kept in the instance folder so sessions survive restarts."""
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

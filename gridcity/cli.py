@@ -1,0 +1,276 @@
+"""The ``gridcity`` command: every admin operation, calling the same services
+as the web API. Each command commits once, or changes nothing on error."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from gridcity.core.errors import GridCityError
+from gridcity.extensions import db
+
+
+def admin_command(group: click.Group, name: str):
+    """A command run in the app context that commits on success and turns a
+    refusal into a clear message (exit 1) with a rollback."""
+
+    def decorator(fn):
+        @group.command(name)
+        @with_appcontext
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            try:
+                result = fn(*args, **kwargs)
+                db.session.commit()
+            except GridCityError as error:
+                db.session.rollback()
+                raise click.ClickException(error.message("en")) from None
+            if result is not None:
+                click.echo(result)
+
+        return wrapped
+
+    return decorator
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+DATUM = click.option("--datum", type=click.Choice(["wgs84", "gcj02"]), required=True,
+                     help="Datum of the file's coordinates; stored as WGS-84.")
+
+# ------------------------------------------------------------------ db
+
+db_group = click.Group("db", help="Database schema.")
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Bring the database to the newest schema."""
+    from gridcity.core.migrate import upgrade
+
+    upgrade(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    click.echo("database is at head")
+
+
+# ------------------------------------------------------------------ geo
+
+geo_group = click.Group("geo", help="Districts, streets, communities, unit grids.")
+
+
+@admin_command(geo_group, "import-districts")
+@click.argument("path")
+@DATUM
+def import_districts(path, datum):
+    """Districts from GeoJSON (properties adcode or code, name)."""
+    from gridcity.geo.services import import_districts
+
+    return f"imported {len(import_districts(_read(path), datum))} district(s)"
+
+
+@admin_command(geo_group, "import-streets")
+@click.argument("path")
+@click.option("--district", required=True, help="6-digit district code")
+@DATUM
+def import_streets(path, district, datum):
+    """Street offices from GeoJSON (properties code, name)."""
+    from gridcity.geo.services import import_streets
+
+    return f"imported {len(import_streets(_read(path), datum, district))} street(s)"
+
+
+@admin_command(geo_group, "import-communities")
+@click.argument("path")
+@DATUM
+def import_communities(path, datum):
+    """Communities from GeoJSON (code = district + street + community digits)."""
+    from gridcity.geo.services import import_communities
+
+    return f"imported {len(import_communities(_read(path), datum))} communities"
+
+
+@admin_command(geo_group, "import-unit-grids")
+@click.argument("path")
+@DATUM
+def import_unit_grids(path, datum):
+    """Unit grids from GeoJSON (full code; optional work_grid)."""
+    from gridcity.geo.services import import_unit_grids
+
+    return f"imported {import_unit_grids(_read(path), datum)} unit grids"
+
+
+@admin_command(geo_group, "fishnet")
+@click.option("--district", required=True, help="6-digit district code")
+@click.option("--size", default=100.0, show_default=True, help="cell size in metres")
+def fishnet(district, size):
+    """Cut every community of a district into square unit grids."""
+    from gridcity.geo.services import cut_unit_grids
+
+    return f"cut {cut_unit_grids(district, size)} unit grids"
+
+
+@admin_command(geo_group, "locate")
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+def locate(lon, lat):
+    """Which unit grid, community, street, work grid and area hold a point."""
+    from gridcity.geo.services import locate
+
+    return json.dumps(locate(lon, lat).to_dict())
+
+
+# ------------------------------------------------------------------ org
+
+org_group = click.Group("org", help="Responsible units and users.")
+
+
+@admin_command(org_group, "create-unit")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--kind", required=True)
+@click.option("--contact-name")
+@click.option("--contact-phone")
+def create_unit(code, name, kind, contact_name, contact_phone):
+    """Register a responsible unit (责任单位)."""
+    from gridcity.org.services import create_unit
+
+    create_unit(code, name, kind, contact_name, contact_phone)
+    return f"unit {code} created"
+
+
+@admin_command(org_group, "create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+@click.option("--name", "display_name")
+@click.option("--unit", "unit_code", help="a unit handler's unit code")
+@click.option("--work-grid", "work_grids", multiple=True, help="an inspector's work grid code")
+def create_user(username, role, password, display_name, unit_code, work_grids):
+    """Add a user with a role and scope."""
+    from gridcity.org.services import create_user
+
+    create_user(username, password, role, display_name, unit_code, list(work_grids))
+    return f"user {username} ({role}) created"
+
+
+@admin_command(org_group, "set-password")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+def set_password(username, password):
+    from gridcity.org.services import set_password
+
+    set_password(username, password)
+    return "password changed"
+
+
+# ------------------------------------------------------------------ taxonomy
+
+taxonomy_group = click.Group("taxonomy", help="Categories and responsibility rules.")
+
+
+@admin_command(taxonomy_group, "load")
+@click.argument("path", required=False)
+def load_taxonomy(path):
+    """Load or update categories (default: the built-in taxonomy)."""
+    from gridcity.taxonomy.services import load_taxonomy
+
+    return f"{load_taxonomy(json.loads(_read(path)) if path else None)} categories loaded"
+
+
+@admin_command(taxonomy_group, "set-rule")
+@click.option("--category", required=True, help="category code, e.g. C0101")
+@click.option("--place-kind", type=click.Choice(["unit_grid", "work_grid", "street", "district"]), required=True)
+@click.option("--place-id", type=int, required=True)
+@click.option("--unit", "unit_code", required=True)
+def set_rule(category, place_kind, place_id, unit_code):
+    """Make a unit responsible for a category at a place."""
+    from gridcity.org.services import get_unit
+    from gridcity.taxonomy.services import set_rule
+
+    set_rule(category, place_kind, place_id, get_unit(unit_code).id)
+    return "rule set"
+
+
+# ------------------------------------------------------------------ inventory, calendar
+
+components_group = click.Group("components", help="Component inventory (部件).")
+
+
+@admin_command(components_group, "import")
+@click.argument("path")
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), required=True)
+@DATUM
+def import_components(path, fmt, datum):
+    from gridcity.inventory.services import import_components
+
+    return f"imported {import_components(_read(path), fmt, datum)} components"
+
+
+calendar_group = click.Group("calendar", help="Working calendar.")
+
+
+@admin_command(calendar_group, "load")
+@click.argument("path", required=False)
+def load_calendar(path):
+    """Office hours, rest days, holidays and make-up workdays (default: built-in)."""
+    from gridcity.workcalendar.services import load_calendar
+
+    return f"{load_calendar(json.loads(_read(path)) if path else None)} calendar days loaded"
+
+
+# ------------------------------------------------------------------ demo, serve
+
+demo_group = click.Group("demo", help="The demo city.")
+
+
+@demo_group.command("load")
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--if-empty", is_flag=True, help="do nothing when a city is already loaded")
+@with_appcontext
+def demo_load(seed, if_empty):
+    """Build the Yantian demo city (reproducible from the seed)."""
+    from gridcity.demo.city import build_demo_city, city_is_loaded
+
+    if city_is_loaded():
+        if if_empty:
+            click.echo("a city is already loaded; leaving it as it is")
+            return
+        raise click.ClickException("a city is already loaded; use a fresh database")
+    summary = build_demo_city(seed)
+    db.session.commit()
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@click.command("serve")
+@with_appcontext
+def serve():
+    """Run the web server (Flask-SocketIO, threading) on the configured host/port."""
+    from gridcity.extensions import socketio
+
+    settings = current_app.config["SETTINGS"]
+    socketio.run(current_app._get_current_object(), host=settings.host, port=settings.port,
+                 allow_unsafe_werkzeug=True)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (db_group, geo_group, org_group, taxonomy_group, components_group,
+                  calendar_group, demo_group):
+        app.cli.add_command(group)
+    app.cli.add_command(serve)
+
+
+def _create_app():
+    from gridcity import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                  help="GridCity administration.")

@@ -1,0 +1,73 @@
+"""Chinese by default, English on request: the message catalogue and the chooser.
+
+The language is the ``lang`` cookie ("zh" or "en") when set, otherwise the
+best match of the request's Accept-Language, otherwise Chinese.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # errors
+    "bad_request": {"zh": "请求无效：{detail}", "en": "Invalid request: {detail}"},
+    "not_found": {"zh": "未找到：{what}", "en": "Not found: {what}"},
+    "login_required": {"zh": "请先登录。", "en": "Please sign in first."},
+    "forbidden_role": {
+        "zh": "您的角色（{role}）无权执行此操作。",
+        "en": "Your role ({role}) may not do this.",
+    },
+    "bad_credentials": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
+    "outside_city": {
+        "zh": "位置（{lon:.6f}, {lat:.6f}）不在本市网格范围内：最近的单元网格是 {nearest_code}，相距 {distance_m:.0f} 米。",
+        "en": "Position ({lon:.6f}, {lat:.6f}) is outside the city grid: the nearest unit grid is {nearest_code}, {distance_m:.0f} m away.",
+    },
+    "no_grids": {"zh": "尚未导入任何单元网格。", "en": "No unit grids have been loaded yet."},
+    "bad_position": {
+        "zh": "坐标无效：经度应在 -180~180，纬度应在 -90~90（收到 {lon}, {lat}）。",
+        "en": "Invalid position: longitude must be -180..180 and latitude -90..90 (got {lon}, {lat}).",
+    },
+    "bad_geojson": {"zh": "GeoJSON 文件无效：{detail}", "en": "Invalid GeoJSON: {detail}"},
+    "bad_datum": {
+        "zh": "坐标系 {datum} 不受支持，请使用 wgs84 或 gcj02。",
+        "en": "Datum {datum} is not supported; use wgs84 or gcj02.",
+    },
+    "wrong_crs": {
+        "zh": "坐标超出经纬度范围，文件可能不是经纬度坐标（{detail}）。",
+        "en": "Coordinates are outside longitude/latitude range; the file is probably not in degrees ({detail}).",
+    },
+    "duplicate_code": {"zh": "编码重复：{code}", "en": "Duplicate code: {code}"},
+    "bad_code": {"zh": "编码 {code} 无效：{detail}", "en": "Code {code} is invalid: {detail}"},
+    "unknown_category": {"zh": "未知的类别：{code}", "en": "Unknown category: {code}"},
+    "unknown_unit": {"zh": "未知的责任单位：{code}", "en": "Unknown responsible unit: {code}"},
+    "unknown_place": {"zh": "未知的区域：{kind} {code}", "en": "Unknown place: {kind} {code}"},
+    "no_responsible_unit": {
+        "zh": "类别 {category} 在该位置没有责任单位规则。",
+        "en": "No responsibility rule for category {category} at this place.",
+    },
+    "bad_csv": {"zh": "CSV 第 {line} 行无效：{detail}", "en": "CSV line {line} is invalid: {detail}"},
+    "conflict": {"zh": "数据冲突：{detail}", "en": "Conflict: {detail}"},
+}
+
+
+def current_language() -> str:
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    cookie = request.cookies.get("lang")
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def translate(key: str, language: str | None = None, **params) -> str:
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    template = entry.get(language or current_language(), entry[DEFAULT_LANGUAGE])
+    try:
+        return template.format(**params)
+    except (KeyError, ValueError):
+        return template

@@ -1,0 +1,1 @@
+"""The demo city, generated from a seed."""

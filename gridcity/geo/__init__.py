@@ -1,0 +1,1 @@
+"""Geography: districts, streets, communities, unit grids, work grids, the locator."""

@@ -1,0 +1,108 @@
+"""Datum conversions at the edges: GCJ-02 (Chinese basemaps) and UTM (metres).
+
+Everything stored is WGS-84. GCJ-02 is only for reading imported boundaries and
+for drawing on a Chinese basemap. GCJ-02 → WGS-84 has no closed form; the
+iterative inverse below converges to well under a millimetre, where the usual
+one-step formula errs by metres.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+_A = 6378245.0
+_EE = 0.00669342162296594323
+DATUMS = ("wgs84", "gcj02")
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return (lon > 72.004) & (lon < 137.8347) & (lat > 0.8293) & (lat < 55.8271)
+
+
+def _offsets(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = lon - 105.0, lat - 35.0
+    pi = np.pi
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    dlat += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    dlat += (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    dlon += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    dlon += (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
+    radlat = lat / 180.0 * pi
+    magic = 1 - _EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1 - _EE)) / (magic * sqrtmagic) * pi)
+    dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * pi)
+    inside = _in_china(lon, lat)
+    return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
+
+
+def wgs84_to_gcj02(lon, lat):
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    dlon, dlat = _offsets(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
+    glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    wlon, wlat = glon.copy(), glat.copy()
+    for _ in range(max_iterations):
+        flon, flat = wgs84_to_gcj02(wlon, wlat)
+        elon, elat = glon - flon, glat - flat
+        wlon, wlat = wlon + elon, wlat + elat
+        if max(np.max(np.abs(elon), initial=0), np.max(np.abs(elat), initial=0)) < tolerance:
+            break
+    return wlon, wlat
+
+
+def _xy_func(func):
+    def apply(coords: np.ndarray) -> np.ndarray:
+        x, y = func(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return apply
+
+
+def geometry_to_wgs84(geom, datum: str):
+    """A geometry read in ``datum`` ("wgs84" or "gcj02"), as WGS-84."""
+    if datum == "wgs84":
+        return geom
+    if datum == "gcj02":
+        return shapely.transform(geom, _xy_func(gcj02_to_wgs84))
+    raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
+
+
+def geometry_to_gcj02(geom):
+    return shapely.transform(geom, _xy_func(wgs84_to_gcj02))
+
+
+def utm_epsg_for(lon: float, lat: float) -> int:
+    zone = int((lon + 180) // 6) + 1
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+@lru_cache(maxsize=16)
+def _transformer(src: int, dst: int) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_projected(geom, epsg: int):
+    t = _transformer(4326, epsg)
+    return shapely.transform(geom, _xy_func(t.transform))
+
+
+def from_projected(geom, epsg: int):
+    t = _transformer(epsg, 4326)
+    return shapely.transform(geom, _xy_func(t.transform))
+
+
+def area_m2(geom) -> float:
+    """Area of a WGS-84 geometry in square metres (in its UTM zone)."""
+    c = geom.centroid
+    return float(to_projected(geom, utm_epsg_for(c.x, c.y)).area)

@@ -1,0 +1,101 @@
+"""GeoJSON layers for the map and the locator over HTTP."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+
+from gridcity.core.auth import login_required
+from gridcity.core.errors import GridCityError
+from gridcity.core.geojson import feature, feature_collection
+from gridcity.extensions import db
+from gridcity.geo import services
+from gridcity.geo.models import Area, Community, District, Street, UnitGrid, WorkGrid
+
+bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
+
+MAX_UNIT_GRIDS = 5000
+
+
+def _float_arg(name: str) -> float:
+    raw = request.args.get(name)
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise GridCityError("bad_request", detail=f"{name} must be a number (got {raw!r})") from None
+
+
+@bp.get("/districts")
+@login_required
+def districts():
+    rows = db.session.scalars(select(District).order_by(District.code))
+    return jsonify(feature_collection(feature(d.geom, {"id": d.id, "code": d.code, "name": d.name}) for d in rows))
+
+
+@bp.get("/streets")
+@login_required
+def streets():
+    rows = db.session.scalars(select(Street).order_by(Street.district_id, Street.code))
+    return jsonify(feature_collection(
+        feature(s.geom, {"id": s.id, "code": s.full_code, "name": s.name}) for s in rows))
+
+
+@bp.get("/communities")
+@login_required
+def communities():
+    rows = db.session.scalars(select(Community).order_by(Community.street_id, Community.code))
+    return jsonify(feature_collection(
+        feature(c.geom, {"id": c.id, "code": c.full_code, "name": c.name, "street_id": c.street_id})
+        for c in rows))
+
+
+@bp.get("/work-grids")
+@login_required
+def work_grids():
+    rows = db.session.execute(
+        select(WorkGrid, Area.name).join(Area, WorkGrid.area_id == Area.id).order_by(WorkGrid.code)
+    )
+    return jsonify(feature_collection(
+        feature(w.geom, {"id": w.id, "code": w.code, "name": w.name, "area_id": w.area_id, "area": area})
+        for w, area in rows if w.geom is not None))
+
+
+@bp.get("/unit-grids")
+@login_required
+def unit_grids():
+    """Unit grids inside ``bbox=west,south,east,north`` (at most 5,000: zoom in)."""
+    try:
+        west, south, east, north = (float(v) for v in request.args["bbox"].split(","))
+    except (KeyError, ValueError):
+        raise GridCityError("bad_request", detail="bbox=west,south,east,north is required") from None
+    index = services.get_locator().index()
+    positions = np.sort(index.tree.query(shapely.box(west, south, east, north), predicate="intersects"))
+    if len(positions) > MAX_UNIT_GRIDS:
+        raise GridCityError(
+            "bad_request", status=413,
+            detail=f"{len(positions)} unit grids in this view; zoom in to see at most {MAX_UNIT_GRIDS}")
+    return jsonify(feature_collection(
+        feature(index.geoms[p], {"id": int(index.ids[p]), "code": index.codes[p],
+                                 "work_grid_id": int(index.work_grid_ids[p])})
+        for p in positions))
+
+
+@bp.get("/locate")
+@login_required
+def locate():
+    lon, lat = _float_arg("lon"), _float_arg("lat")
+    location = services.locate(lon, lat)
+    grid = db.session.get(UnitGrid, location.unit_grid_id)
+    community = grid.community
+    street = community.street
+    work_grid = grid.work_grid
+    return jsonify({
+        **location.to_dict(),
+        "community": {"code": community.full_code, "name": community.name},
+        "street": {"code": street.full_code, "name": street.name},
+        "district": {"code": street.district.code, "name": street.district.name},
+        "work_grid": None if work_grid is None else {"code": work_grid.code, "name": work_grid.name},
+        "area": None if work_grid is None else {"code": work_grid.area.code, "name": work_grid.area.name},
+    })

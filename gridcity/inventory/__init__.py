@@ -1,0 +1,1 @@
+"""Component inventory (部件): the city's manhole covers, lights, bins, signs…"""

@@ -1,0 +1,56 @@
+"""Component inventory over HTTP."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import or_, select
+
+from gridcity.core.auth import current_user, login_required, roles_required
+from gridcity.core.errors import GridCityError
+from gridcity.extensions import db
+from gridcity.geo.models import UnitGrid
+from gridcity.inventory import services
+from gridcity.inventory.models import Component
+from gridcity.org.models import Role
+
+bp = Blueprint("inventory", __name__, url_prefix="/api/v1/components")
+
+PAGE_MAX = 500
+
+
+@bp.get("")
+@login_required
+def list_components():
+    """Components, filtered by ``unit_grid`` code; a unit handler sees only the
+    components their unit owns or maintains."""
+    user = current_user()
+    query = select(Component).order_by(Component.code)
+    if user.role == Role.UNIT_HANDLER.value:
+        query = query.where(or_(Component.owner_unit_id == user.unit_id,
+                                Component.maintainer_unit_id == user.unit_id))
+    if request.args.get("unit_grid"):
+        query = query.join(UnitGrid).where(UnitGrid.code == request.args["unit_grid"])
+    try:
+        limit = min(int(request.args.get("limit", 100)), PAGE_MAX)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise GridCityError("bad_request", detail="limit and offset must be integers") from None
+    rows = db.session.scalars(query.limit(limit).offset(offset))
+    return jsonify([
+        {"id": c.id, "code": c.code, "category": c.category.code, "state": c.state,
+         "lon": c.geom.x, "lat": c.geom.y, "unit_grid": c.unit_grid.code,
+         "owner": c.owner_unit.code if c.owner_unit else None,
+         "maintainer": c.maintainer_unit.code if c.maintainer_unit else None}
+        for c in rows])
+
+
+@bp.post("/import")
+@roles_required(Role.ADMIN)
+def import_components():
+    """Body: the CSV or GeoJSON text; ``?format=csv|geojson&datum=wgs84|gcj02``."""
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "geojson"):
+        raise GridCityError("bad_request", detail="format must be csv or geojson")
+    count = services.import_components(request.get_data(as_text=True), fmt, request.args.get("datum", "wgs84"))
+    db.session.commit()
+    return jsonify({"imported": count}), 201

@@ -1,0 +1,1 @@
+"""Organisation: responsible units, users, their roles and scope."""

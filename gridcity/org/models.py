@@ -1,0 +1,85 @@
+"""Responsible units and the people who use the system."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gridcity.extensions import db
+from gridcity.geo.models import inspector_work_grid
+
+
+class Role(str, enum.Enum):
+    INSPECTOR = "inspector"  # 监督员 / 信息采集员
+    OPERATOR = "operator"  # 受理员
+    SHIFT_LEADER = "shift_leader"  # 值班长
+    DISPATCHER = "dispatcher"  # 派遣员
+    UNIT_HANDLER = "unit_handler"  # 责任单位处置人员
+    MANAGER = "manager"  # 管理者 / 考核
+    ADMIN = "admin"  # 系统管理员
+
+
+ROLE_NAMES = {
+    Role.INSPECTOR: ("监督员", "Inspector"),
+    Role.OPERATOR: ("受理员", "Operator"),
+    Role.SHIFT_LEADER: ("值班长", "Shift leader"),
+    Role.DISPATCHER: ("派遣员", "Dispatcher"),
+    Role.UNIT_HANDLER: ("责任单位", "Unit handler"),
+    Role.MANAGER: ("管理者", "Manager"),
+    Role.ADMIN: ("系统管理员", "Administrator"),
+}
+
+UNIT_KINDS = (
+    "sanitation",  # 环卫
+    "parks",  # 园林绿化
+    "municipal",  # 市政 / 道路
+    "water",  # 水务
+    "traffic",  # 交通
+    "enforcement",  # 城管执法
+    "street_office",  # 街道办
+    "other",
+)
+
+
+class Unit(db.Model):
+    """责任单位 — a department or company that handles cases."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    # A street office is tied to its street.
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(db.Model):
+    """A person who signs in. Scope comes with the role: an inspector's work
+    grids, a group leader's work group, an area head's area, a handler's unit."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    unit: Mapped[Unit | None] = relationship()
+    work_grids = relationship(
+        "WorkGrid", secondary=inspector_work_grid, back_populates="inspectors", order_by="WorkGrid.code"
+    )
+
+    __table_args__ = (
+        db.CheckConstraint(
+            "role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role_known"
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Pages: sign-in and each role's home."""
