@@ -42,8 +42,12 @@ def _read(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
-DATUM = click.option("--datum", type=click.Choice(["wgs84", "gcj02"]), required=True,
-                     help="Datum of the file's coordinates; stored as WGS-84.")
+DATUM = click.option(
+    "--datum",
+    type=click.Choice(["wgs84", "gcj02"]),
+    required=True,
+    help="Datum of the file's coordinates; stored as WGS-84.",
+)
 
 # ------------------------------------------------------------------ db
 
@@ -186,7 +190,9 @@ def load_taxonomy(path):
 
 @admin_command(taxonomy_group, "set-rule")
 @click.option("--category", required=True, help="category code, e.g. C0101")
-@click.option("--place-kind", type=click.Choice(["unit_grid", "work_grid", "street", "district"]), required=True)
+@click.option(
+    "--place-kind", type=click.Choice(["unit_grid", "work_grid", "street", "district"]), required=True
+)
 @click.option("--place-id", type=int, required=True)
 @click.option("--unit", "unit_code", required=True)
 def set_rule(category, place_kind, place_id, unit_code):
@@ -248,6 +254,27 @@ def demo_load(seed, if_empty):
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
+@demo_group.command("logins")
+@with_appcontext
+def demo_logins():
+    """Print the URL and a few demo logins of each role."""
+    from sqlalchemy import select
+
+    from gridcity.demo.city import DEMO_PASSWORD
+    from gridcity.org.models import ROLE_NAMES, Role, User
+
+    settings = current_app.config["SETTINGS"]
+    click.echo(f"\nGridCity: http://{settings.host}:{settings.port}/")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for role in Role:
+        names = db.session.scalars(
+            select(User.username).where(User.role == role.value).order_by(User.username).limit(5)
+        ).all()
+        zh, en = ROLE_NAMES[role]
+        if names:
+            click.echo(f"  {en:<13} {zh:<6} {', '.join(names)}")
+
+
 @click.command("serve")
 @with_appcontext
 def serve():
@@ -255,15 +282,36 @@ def serve():
     from gridcity.extensions import socketio
 
     settings = current_app.config["SETTINGS"]
-    socketio.run(current_app._get_current_object(), host=settings.host, port=settings.port,
-                 allow_unsafe_werkzeug=True)
+    socketio.run(
+        current_app._get_current_object(), host=settings.host, port=settings.port, allow_unsafe_werkzeug=True
+    )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler():
+    """Run the periodic jobs (one acting copy per database, others stand by)."""
+    import logging
+
+    from gridcity.core.scheduler import run_scheduler
+
+    logging.basicConfig(level=current_app.config["SETTINGS"].log_level)
+    run_scheduler(current_app._get_current_object())
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_group, geo_group, org_group, taxonomy_group, components_group,
-                  calendar_group, demo_group):
+    for group in (
+        db_group,
+        geo_group,
+        org_group,
+        taxonomy_group,
+        components_group,
+        calendar_group,
+        demo_group,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(serve)
+    app.cli.add_command(scheduler)
 
 
 def _create_app():
@@ -272,5 +320,4 @@ def _create_app():
     return create_app()
 
 
-main = FlaskGroup(create_app=_create_app, add_default_commands=False,
-                  help="GridCity administration.")
+main = FlaskGroup(create_app=_create_app, add_default_commands=False, help="GridCity administration.")

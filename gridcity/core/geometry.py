@@ -35,9 +35,7 @@ class GeometryType(TypeDecorator):
             return LargeBinary()
         if dialect.name == "postgresql":
             # Indexes are created explicitly by the migrations.
-            return dialect.type_descriptor(
-                Geometry(self.geometry_type, srid=self.srid, spatial_index=False)
-            )
+            return dialect.type_descriptor(Geometry(self.geometry_type, srid=self.srid, spatial_index=False))
         return dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value, dialect):
@@ -68,6 +66,4 @@ def is_postgresql(session_or_engine) -> bool:
 def spatial_index(table: str, column: str = "geom") -> Index:
     """A GiST index on PostgreSQL; nothing elsewhere (WKB bytes gain nothing from
     a B-tree, the in-process STRtree does the spatial work there)."""
-    return Index(f"ix_{table}_{column}", column, postgresql_using="gist").ddl_if(
-        dialect="postgresql"
-    )
+    return Index(f"ix_{table}_{column}", column, postgresql_using="gist").ddl_if(dialect="postgresql")

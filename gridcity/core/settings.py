@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_PREFIX = "GRIDCITY_"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +78,7 @@ class Settings:
         return {ENV_PREFIX + f.name.upper() for f in dataclasses.fields(cls) if f.name != "extra"}
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
@@ -103,9 +104,7 @@ class Settings:
         if self.tile_datum not in ("wgs84", "gcj02"):
             raise SettingsError(f"GRIDCITY_TILE_DATUM={self.tile_datum!r}: use wgs84 or gcj02")
         if self.scheduler_mode not in ("embedded", "off"):
-            raise SettingsError(
-                f"GRIDCITY_SCHEDULER_MODE={self.scheduler_mode!r}: use embedded or off"
-            )
+            raise SettingsError(f"GRIDCITY_SCHEDULER_MODE={self.scheduler_mode!r}: use embedded or off")
         if not (0 < self.port < 65536):
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")
         if self.locator_refresh_seconds < 0:
@@ -119,7 +118,7 @@ def normalize_database_url(url: str) -> str:
     a bare ``postgresql://`` URL."""
     for bare in ("postgresql://", "postgres://"):
         if url.startswith(bare):
-            return "postgresql+psycopg2://" + url[len(bare):]
+            return "postgresql+psycopg2://" + url[len(bare) :]
     return url
 
 

@@ -105,13 +105,24 @@ def _communities_and_grids(streets, street_cells) -> dict[tuple, str]:
     for street, cells in zip(streets, street_cells):
         parts = bisect(cells, max(1, -(-len(cells) // COMMUNITY_SIZE)))
         for n, part in enumerate(parts, start=1):
-            community = Community(street=street, code=f"{n:03d}", name=f"{street.name[:-2]}第{n}社区",
-                                  geom=geo.as_multipolygon(shapely.union_all([c.geom for c in part])))
+            community = Community(
+                street=street,
+                code=f"{n:03d}",
+                name=f"{street.name[:-2]}第{n}社区",
+                geom=geo.as_multipolygon(shapely.union_all([c.geom for c in part])),
+            )
             db.session.add(community)
             db.session.flush()
             for code, cell in geo.code_cells(community.full_code, part):
-                rows.append(dict(code=code, community_id=community.id, work_grid_id=None,
-                                 geom=cell.geom, area_m2=cell.area_m2))
+                rows.append(
+                    dict(
+                        code=code,
+                        community_id=community.id,
+                        work_grid_id=None,
+                        geom=cell.geom,
+                        area_m2=cell.area_m2,
+                    )
+                )
                 code_of[cell.order_key] = code
     geo.insert_unit_grids(rows)
     return code_of
@@ -135,8 +146,11 @@ def _areas_and_work_grids(streets, street_cells, code_of):
             geo.assign_work_grid(work_grid, [grid_id[code_of[c.order_key]] for c in part])
             grids.append(work_grid)
         for g_no in range(0, len(grids), 2):
-            group = WorkGroup(code=f"{area.code}-G{g_no // 2 + 1}", name=f"{short}第{g_no // 2 + 1}工作小组",
-                              area_id=area.id)
+            group = WorkGroup(
+                code=f"{area.code}-G{g_no // 2 + 1}",
+                name=f"{short}第{g_no // 2 + 1}工作小组",
+                area_id=area.id,
+            )
             db.session.add(group)
             for wg in grids[g_no : g_no + 2]:
                 wg.work_group = group
@@ -148,12 +162,23 @@ def _areas_and_work_grids(streets, street_cells, code_of):
 def _units(streets) -> dict[str, Unit]:
     units = {}
     for kind, code, name in DISTRICT_UNITS:
-        units[kind] = Unit(code=code, name=name, kind=kind, contact_name="值班室",
-                           contact_phone="0755-2522" + code[-2:].encode().hex()[:4], active=True)
+        units[kind] = Unit(
+            code=code,
+            name=name,
+            kind=kind,
+            contact_name="值班室",
+            contact_phone="0755-2522" + code[-2:].encode().hex()[:4],
+            active=True,
+        )
     for n, street in enumerate(streets, start=1):
-        units[f"street:{street.id}"] = Unit(code=f"YT-JD{n:02d}", name=f"{street.name}办事处",
-                                            kind="street_office", street_id=street.id,
-                                            contact_name="城管科", active=True)
+        units[f"street:{street.id}"] = Unit(
+            code=f"YT-JD{n:02d}",
+            name=f"{street.name}办事处",
+            kind="street_office",
+            street_id=street.id,
+            contact_name="城管科",
+            active=True,
+        )
     db.session.add_all(units.values())
     db.session.flush()
     return units
@@ -169,8 +194,15 @@ def _people(rng, areas, units) -> dict[str, list[str]]:
     logins: dict[str, list[str]] = {r.value: [] for r in Role}
 
     def add(username, role, **kwargs):
-        user = User(username=username, display_name=kwargs.pop("name", None) or _person(rng),
-                    role=role.value, password_hash=password_hash, active=True, on_duty=True, **kwargs)
+        user = User(
+            username=username,
+            display_name=kwargs.pop("name", None) or _person(rng),
+            role=role.value,
+            password_hash=password_hash,
+            active=True,
+            on_duty=True,
+            **kwargs,
+        )
         db.session.add(user)
         logins[role.value].append(username)
         return user
@@ -216,8 +248,14 @@ def _responsibility_rules(district, streets, units):
 
 
 def _components(rng, units, streets) -> int:
-    categories = list(db.session.scalars(
-        select(Category).join(CategoryMajor).where(CategoryMajor.kind == "component").order_by(Category.code)))
+    categories = list(
+        db.session.scalars(
+            select(Category)
+            .join(CategoryMajor)
+            .where(CategoryMajor.kind == "component")
+            .order_by(Category.code)
+        )
+    )
     grids = db.session.execute(select(UnitGrid.geom, Community.street_id).join(Community)).all()
     states = ["intact"] * 90 + ["damaged"] * 6 + ["lost"] * 2 + ["occupied"] * 2
     records = []
@@ -234,9 +272,17 @@ def _components(rng, units, streets) -> int:
         category = rng.choice(categories)
         kind = category.default_unit_kind or "municipal"
         unit = units[f"street:{street_id}"] if kind == "street_office" else units[kind]
-        records.append({"category": category.code, "lon": lon, "lat": lat, "owner": unit.code,
-                        "maintainer": unit.code, "state": rng.choice(states),
-                        "installed_on": f"{rng.randint(2005, 2025)}-{rng.randint(1, 12):02d}-01"})
+        records.append(
+            {
+                "category": category.code,
+                "lon": lon,
+                "lat": lat,
+                "owner": unit.code,
+                "maintainer": unit.code,
+                "state": rng.choice(states),
+                "installed_on": f"{rng.randint(2005, 2025)}-{rng.randint(1, 12):02d}-01",
+            }
+        )
     count = add_components(records, "wgs84", data_source="demo")
     db.session.commit()
     return count

@@ -30,13 +30,11 @@ class FishnetFrame:
     y0: float  # north edge of row 0
 
     @classmethod
-    def around(cls, boundary_wgs84, size_m: float = 100.0) -> "FishnetFrame":
+    def around(cls, boundary_wgs84, size_m: float = 100.0) -> FishnetFrame:
         c = boundary_wgs84.centroid
         epsg = utm_epsg_for(c.x, c.y)
         minx, miny, maxx, maxy = to_projected(boundary_wgs84, epsg).bounds
-        return cls(
-            epsg, size_m, math.floor(minx / size_m) * size_m, math.ceil(maxy / size_m) * size_m
-        )
+        return cls(epsg, size_m, math.floor(minx / size_m) * size_m, math.ceil(maxy / size_m) * size_m)
 
 
 @dataclass(frozen=True)
@@ -65,9 +63,7 @@ def fishnet(boundary_wgs84, size_m: float = 100.0, frame: FishnetFrame | None = 
     col_hi = math.ceil((maxx - frame.x0) / size)
     row_lo = math.floor((frame.y0 - maxy) / size)
     row_hi = math.ceil((frame.y0 - miny) / size)
-    rows, cols = np.meshgrid(
-        np.arange(row_lo, row_hi), np.arange(col_lo, col_hi), indexing="ij"
-    )
+    rows, cols = np.meshgrid(np.arange(row_lo, row_hi), np.arange(col_lo, col_hi), indexing="ij")
     rows, cols = rows.ravel(), cols.ravel()
     west = frame.x0 + cols * size
     north = frame.y0 - rows * size

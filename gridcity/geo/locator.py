@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import shapely
@@ -47,9 +47,7 @@ class OutsideCity(GridCityError):
     status = 422
 
     def __init__(self, lon: float, lat: float, nearest_code: str, distance_m: float) -> None:
-        super().__init__(
-            "outside_city", lon=lon, lat=lat, nearest_code=nearest_code, distance_m=distance_m
-        )
+        super().__init__("outside_city", lon=lon, lat=lat, nearest_code=nearest_code, distance_m=distance_m)
 
 
 @dataclass
@@ -82,18 +80,38 @@ class GridIndex:
         self.area_ids = rows.area_ids[order]
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
+        # Plain lists: reading them is several times cheaper than NumPy scalars
+        # on the single-point path.
+        self._rows = list(
+            zip(
+                self.ids.tolist(),
+                self.codes,
+                self.community_ids.tolist(),
+                self.street_ids.tolist(),
+                self.district_ids.tolist(),
+                self.work_grid_ids.tolist(),
+                self.area_ids.tolist(),
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def position_of(self, lon: float, lat: float) -> int:
         hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
+        if hits.size == 1:  # the usual case: not on a shared edge
+            return int(hits[0])
         return int(hits.min()) if hits.size else NO_GRID
 
     def positions_of(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Tree positions for many points at once (``NO_GRID`` outside)."""
         lons = np.asarray(lons, dtype=float)
         lats = np.asarray(lats, dtype=float)
+        # Visit the points in ~1 km blocks: neighbours in memory are neighbours
+        # in the tree, which halves the time for large random batches.
+        block = np.floor(lats / 0.01) * 100_000 + np.floor(lons / 0.01)
+        order = np.argsort(np.nan_to_num(block), kind="stable")
+        lons, lats = lons[order], lats[order]
         points = shapely.points(lons, lats)
         # A bounding-box query and an exact test on the prepared polygons is
         # several times faster than a predicate query with points as input.
@@ -103,19 +121,14 @@ class GridIndex:
         result = np.full(len(lons), np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(result, point_idx, tree_idx)
         result[result == np.iinfo(np.int64).max] = NO_GRID
-        return result
+        in_input_order = np.empty_like(result)
+        in_input_order[order] = result
+        return in_input_order
 
     def location_at(self, position: int) -> Location:
-        wg = int(self.work_grid_ids[position])
-        area = int(self.area_ids[position])
+        grid_id, code, community, street, district, wg, area = self._rows[position]
         return Location(
-            unit_grid_id=int(self.ids[position]),
-            unit_grid_code=self.codes[position],
-            community_id=int(self.community_ids[position]),
-            street_id=int(self.street_ids[position]),
-            district_id=int(self.district_ids[position]),
-            work_grid_id=None if wg < 0 else wg,
-            area_id=None if area < 0 else area,
+            grid_id, code, community, street, district, None if wg < 0 else wg, None if area < 0 else area
         )
 
     def nearest(self, lon: float, lat: float) -> tuple[int, float]:

@@ -18,7 +18,7 @@ class District(db.Model):
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     geom = mapped_column(GeometryType("MULTIPOLYGON"), nullable=False)
-    streets: Mapped[list["Street"]] = relationship(back_populates="district")
+    streets: Mapped[list[Street]] = relationship(back_populates="district")
 
     __table_args__ = (spatial_index("district"),)
 
@@ -33,7 +33,7 @@ class Street(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     geom = mapped_column(GeometryType("MULTIPOLYGON"), nullable=False)
     district: Mapped[District] = relationship(back_populates="streets")
-    communities: Mapped[list["Community"]] = relationship(back_populates="street")
+    communities: Mapped[list[Community]] = relationship(back_populates="street")
 
     __table_args__ = (db.UniqueConstraint("district_id", "code"), spatial_index("street"))
 
@@ -70,7 +70,7 @@ class Area(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
     head_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", use_alter=True))
-    work_grids: Mapped[list["WorkGrid"]] = relationship(back_populates="area")
+    work_grids: Mapped[list[WorkGrid]] = relationship(back_populates="area")
 
 
 class WorkGroup(db.Model):
@@ -82,7 +82,7 @@ class WorkGroup(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
     leader_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", use_alter=True))
-    work_grids: Mapped[list["WorkGrid"]] = relationship(back_populates="work_group")
+    work_grids: Mapped[list[WorkGrid]] = relationship(back_populates="work_group")
 
 
 inspector_work_grid = Table(
@@ -134,4 +134,3 @@ class GeoRevision(db.Model):
     __tablename__ = "geo_revision"
     id: Mapped[int] = mapped_column(primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
-

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -25,7 +26,6 @@ from gridcity.geo.coords import DATUMS, area_m2, geometry_to_wgs84
 from gridcity.geo.fishnet import Cell, FishnetFrame, fishnet
 from gridcity.geo.locator import GridRows, Location, Locator
 from gridcity.geo.models import (
-    Area,
     Community,
     District,
     GeoRevision,
@@ -48,7 +48,7 @@ class CodeLayout:
     sequence: int = 3
 
     @classmethod
-    def current(cls) -> "CodeLayout":
+    def current(cls) -> CodeLayout:
         return cls(*current_app.config["SETTINGS"].grid_code_parts)
 
     @property
@@ -172,47 +172,55 @@ def get_district(code: str) -> District:
 def import_streets(data, datum: str, district_code: str) -> list[Street]:
     district = get_district(district_code)
     layout = CodeLayout.current()
+    taken = list(db.session.scalars(select(Street.code).where(Street.district_id == district.id)))
     rows = []
     for n, (props, geom) in enumerate(read_features(data, datum), start=1):
         code = _property(props, "code", feature_no=n)[-layout.street :]
         if not (code.isdigit() and len(code) == layout.street):
             raise GridCityError("bad_code", code=code, detail=f"a street code has {layout.street} digits")
-        rows.append(Street(district=district, code=code, name=_property(props, "name", feature_no=n),
-                           geom=as_multipolygon(geom)))
-    _no_duplicates([r.code for r in rows] + [s.code for s in district.streets])
-    db.session.add_all(rows)
+        rows.append((code, _property(props, "name", feature_no=n), geom))
+    _no_duplicates(taken + [code for code, _, _ in rows])
+    streets = [
+        Street(district_id=district.id, code=code, name=name, geom=as_multipolygon(geom))
+        for code, name, geom in rows
+    ]
+    db.session.add_all(streets)
     db.session.flush()
-    return rows
+    return streets
 
 
 def find_street(full_code: str) -> Street:
     layout = CodeLayout.current()
     district = get_district(full_code[: layout.district])
-    for street in district.streets:
-        if street.code == full_code[layout.district :]:
-            return street
+    street = db.session.scalar(
+        select(Street).where(Street.district_id == district.id, Street.code == full_code[layout.district :])
+    )
+    if street is not None:
+        return street
     raise NotFound("not_found", what=f"street {full_code}")
 
 
 def import_communities(data, datum: str) -> list[Community]:
     """Communities from features whose ``code`` is district + street + community."""
     layout = CodeLayout.current()
+    taken = list(communities_by_full_code())
     rows = []
     for n, (props, geom) in enumerate(read_features(data, datum), start=1):
         code = _property(props, "code", feature_no=n)
         if not (code.isdigit() and len(code) == layout.community_length):
-            raise GridCityError("bad_code", code=code, detail=f"a community code has {layout.community_length} digits")
+            raise GridCityError(
+                "bad_code", code=code, detail=f"a community code has {layout.community_length} digits"
+            )
         street = find_street(code[: layout.district + layout.street])
-        rows.append(Community(street=street, code=code[-layout.community :],
-                              name=_property(props, "name", feature_no=n), geom=as_multipolygon(geom)))
-    _no_duplicates(r.full_code for r in rows)
-    taken = {c.full_code for c in db.session.scalars(select(Community))}
-    for r in rows:
-        if r.full_code in taken:
-            raise GridCityError("duplicate_code", code=r.full_code)
-    db.session.add_all(rows)
+        rows.append((code, street, _property(props, "name", feature_no=n), geom))
+    _no_duplicates(taken + [code for code, _, _, _ in rows])
+    communities = [
+        Community(street_id=street.id, code=code[-layout.community :], name=name, geom=as_multipolygon(geom))
+        for code, street, name, geom in rows
+    ]
+    db.session.add_all(communities)
     db.session.flush()
-    return rows
+    return communities
 
 
 def communities_by_full_code() -> dict[str, Community]:
@@ -237,8 +245,15 @@ def import_unit_grids(data, datum: str) -> int:
         wg_code = props.get("work_grid")
         if wg_code and wg_code not in work_grids:
             raise GridCityError("unknown_place", kind="work_grid", code=str(wg_code))
-        rows.append(dict(code=code, community_id=community.id, work_grid_id=work_grids.get(wg_code),
-                         geom=polygons[0], area_m2=area_m2(polygons[0])))
+        rows.append(
+            dict(
+                code=code,
+                community_id=community.id,
+                work_grid_id=work_grids.get(wg_code),
+                geom=polygons[0],
+                area_m2=area_m2(polygons[0]),
+            )
+        )
     _no_duplicates(r["code"] for r in rows)
     taken = set(db.session.scalars(select(UnitGrid.code).where(UnitGrid.code.in_([r["code"] for r in rows]))))
     if taken:
@@ -262,15 +277,28 @@ def cut_unit_grids(district_code: str, size_m: float = 100.0) -> int:
         select(func.count(UnitGrid.id)).join(Community).join(Street).where(Street.district_id == district.id)
     ):
         raise GridCityError("conflict", status=409, detail=f"district {district_code} already has unit grids")
-    communities = [c for s in district.streets for c in s.communities]
+    communities = list(
+        db.session.scalars(
+            select(Community).join(Street).where(Street.district_id == district.id).order_by(Community.id)
+        )
+    )
     if not communities:
-        raise GridCityError("conflict", status=409, detail=f"district {district_code} has no communities to cut")
+        raise GridCityError(
+            "conflict", status=409, detail=f"district {district_code} has no communities to cut"
+        )
     frame = FishnetFrame.around(district.geom, size_m)
     rows = []
     for community in communities:
         for code, cell in code_cells(community.full_code, fishnet(community.geom, size_m, frame)):
-            rows.append(dict(code=code, community_id=community.id, work_grid_id=None,
-                             geom=cell.geom, area_m2=cell.area_m2))
+            rows.append(
+                dict(
+                    code=code,
+                    community_id=community.id,
+                    work_grid_id=None,
+                    geom=cell.geom,
+                    area_m2=cell.area_m2,
+                )
+            )
     insert_unit_grids(rows)
     return len(rows)
 
@@ -288,7 +316,9 @@ def insert_unit_grids(rows: list[dict]) -> None:
         )
         for r, wkb in zip(rows, hexes):
             wg = "" if r["work_grid_id"] is None else str(r["work_grid_id"])
-            buffer.write(f"{r['code']}\t{r['community_id']}\t{wg or chr(92) + 'N'}\t{r['area_m2']!r}\t{wkb}\n")
+            buffer.write(
+                f"{r['code']}\t{r['community_id']}\t{wg or chr(92) + 'N'}\t{r['area_m2']!r}\t{wkb}\n"
+            )
         buffer.seek(0)
         raw = session.connection().connection.driver_connection
         with raw.cursor() as cursor:
@@ -323,7 +353,9 @@ def mark_grids_changed() -> None:
     """Move the revision counter; after commit this process rebuilds at once,
     the others within ``locator_refresh_seconds``."""
     session = db.session
-    moved = session.execute(update(GeoRevision).where(GeoRevision.id == 1).values(revision=GeoRevision.revision + 1))
+    moved = session.execute(
+        update(GeoRevision).where(GeoRevision.id == 1).values(revision=GeoRevision.revision + 1)
+    )
     if moved.rowcount == 0:
         session.add(GeoRevision(id=1, revision=1))
         session.flush()
@@ -353,8 +385,16 @@ def load_grid_rows() -> GridRows:
     else:
         geom_col = type_coerce(UnitGrid.geom, LargeBinary())
     query = (
-        select(UnitGrid.id, UnitGrid.code, geom_col, UnitGrid.community_id, Community.street_id,
-               Street.district_id, func.coalesce(UnitGrid.work_grid_id, -1), func.coalesce(WorkGrid.area_id, -1))
+        select(
+            UnitGrid.id,
+            UnitGrid.code,
+            geom_col,
+            UnitGrid.community_id,
+            Community.street_id,
+            Street.district_id,
+            func.coalesce(UnitGrid.work_grid_id, -1),
+            func.coalesce(WorkGrid.area_id, -1),
+        )
         .join(Community, UnitGrid.community_id == Community.id)
         .join(Street, Community.street_id == Street.id)
         .outerjoin(WorkGrid, UnitGrid.work_grid_id == WorkGrid.id)
@@ -379,6 +419,7 @@ def get_locator() -> Locator:
     app = current_app._get_current_object()
     locator = app.extensions.get("gridcity.locator")
     if locator is None:
+
         def load_rows() -> GridRows:
             with app.app_context():
                 return load_grid_rows()

@@ -4,7 +4,7 @@ work grids of whole cells, so each cell lies in exactly one of each."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from gridcity.geo.fishnet import Cell
 
@@ -53,6 +53,8 @@ def shares(total: int, weights: Sequence[int], minimum: int = 1) -> list[int]:
     whole = sum(weights)
     exact = [rest * w / whole for w in weights]
     counts = [int(e) for e in exact]
-    for i in sorted(range(len(weights)), key=lambda i: exact[i] - counts[i], reverse=True)[: rest - sum(counts)]:
+    for i in sorted(range(len(weights)), key=lambda i: exact[i] - counts[i], reverse=True)[
+        : rest - sum(counts)
+    ]:
         counts[i] += 1
     return [b + c for b, c in zip(base, counts)]

@@ -31,24 +31,30 @@ def _float_arg(name: str) -> float:
 @login_required
 def districts():
     rows = db.session.scalars(select(District).order_by(District.code))
-    return jsonify(feature_collection(feature(d.geom, {"id": d.id, "code": d.code, "name": d.name}) for d in rows))
+    return jsonify(
+        feature_collection(feature(d.geom, {"id": d.id, "code": d.code, "name": d.name}) for d in rows)
+    )
 
 
 @bp.get("/streets")
 @login_required
 def streets():
     rows = db.session.scalars(select(Street).order_by(Street.district_id, Street.code))
-    return jsonify(feature_collection(
-        feature(s.geom, {"id": s.id, "code": s.full_code, "name": s.name}) for s in rows))
+    return jsonify(
+        feature_collection(feature(s.geom, {"id": s.id, "code": s.full_code, "name": s.name}) for s in rows)
+    )
 
 
 @bp.get("/communities")
 @login_required
 def communities():
     rows = db.session.scalars(select(Community).order_by(Community.street_id, Community.code))
-    return jsonify(feature_collection(
-        feature(c.geom, {"id": c.id, "code": c.full_code, "name": c.name, "street_id": c.street_id})
-        for c in rows))
+    return jsonify(
+        feature_collection(
+            feature(c.geom, {"id": c.id, "code": c.full_code, "name": c.name, "street_id": c.street_id})
+            for c in rows
+        )
+    )
 
 
 @bp.get("/work-grids")
@@ -57,9 +63,13 @@ def work_grids():
     rows = db.session.execute(
         select(WorkGrid, Area.name).join(Area, WorkGrid.area_id == Area.id).order_by(WorkGrid.code)
     )
-    return jsonify(feature_collection(
-        feature(w.geom, {"id": w.id, "code": w.code, "name": w.name, "area_id": w.area_id, "area": area})
-        for w, area in rows if w.geom is not None))
+    return jsonify(
+        feature_collection(
+            feature(w.geom, {"id": w.id, "code": w.code, "name": w.name, "area_id": w.area_id, "area": area})
+            for w, area in rows
+            if w.geom is not None
+        )
+    )
 
 
 @bp.get("/unit-grids")
@@ -74,12 +84,23 @@ def unit_grids():
     positions = np.sort(index.tree.query(shapely.box(west, south, east, north), predicate="intersects"))
     if len(positions) > MAX_UNIT_GRIDS:
         raise GridCityError(
-            "bad_request", status=413,
-            detail=f"{len(positions)} unit grids in this view; zoom in to see at most {MAX_UNIT_GRIDS}")
-    return jsonify(feature_collection(
-        feature(index.geoms[p], {"id": int(index.ids[p]), "code": index.codes[p],
-                                 "work_grid_id": int(index.work_grid_ids[p])})
-        for p in positions))
+            "bad_request",
+            status=413,
+            detail=f"{len(positions)} unit grids in this view; zoom in to see at most {MAX_UNIT_GRIDS}",
+        )
+    return jsonify(
+        feature_collection(
+            feature(
+                index.geoms[p],
+                {
+                    "id": int(index.ids[p]),
+                    "code": index.codes[p],
+                    "work_grid_id": int(index.work_grid_ids[p]),
+                },
+            )
+            for p in positions
+        )
+    )
 
 
 @bp.get("/locate")
@@ -91,11 +112,13 @@ def locate():
     community = grid.community
     street = community.street
     work_grid = grid.work_grid
-    return jsonify({
-        **location.to_dict(),
-        "community": {"code": community.full_code, "name": community.name},
-        "street": {"code": street.full_code, "name": street.name},
-        "district": {"code": street.district.code, "name": street.district.name},
-        "work_grid": None if work_grid is None else {"code": work_grid.code, "name": work_grid.name},
-        "area": None if work_grid is None else {"code": work_grid.area.code, "name": work_grid.area.name},
-    })
+    return jsonify(
+        {
+            **location.to_dict(),
+            "community": {"code": community.full_code, "name": community.name},
+            "street": {"code": street.full_code, "name": street.name},
+            "district": {"code": street.district.code, "name": street.district.name},
+            "work_grid": None if work_grid is None else {"code": work_grid.code, "name": work_grid.name},
+            "area": None if work_grid is None else {"code": work_grid.area.code, "name": work_grid.area.name},
+        }
+    )

@@ -34,7 +34,5 @@ class Component(db.Model):
 
     __table_args__ = (
         spatial_index("component"),
-        db.CheckConstraint(
-            "state IN (" + ", ".join(f"'{s}'" for s in STATES) + ")", name="state_known"
-        ),
+        db.CheckConstraint("state IN (" + ", ".join(f"'{s}'" for s in STATES) + ")", name="state_known"),
     )

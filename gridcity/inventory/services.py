@@ -50,8 +50,9 @@ def _records_from_geojson(text: str) -> list[dict]:
         coords = geometry.get("coordinates")
         if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
             raise GridCityError("bad_geojson", detail=f"feature {n}: expected a Point")
-        records.append({**(f.get("properties") or {}), "lon": coords[0], "lat": coords[1],
-                        "_where": f"feature {n}"})
+        records.append(
+            {**(f.get("properties") or {}), "lon": coords[0], "lat": coords[1], "_where": f"feature {n}"}
+        )
     return records
 
 
@@ -86,7 +87,9 @@ def add_components(records: list[dict], datum: str = "wgs84", data_source: str =
         if category is None or category.major.kind != "component":
             raise GridCityError("unknown_category", code=f"{r.get('category')} ({where})")
         if pos == NO_GRID:
-            raise GridCityError("bad_request", detail=f"{where}: position {lon:.6f},{lat:.6f} is outside the city")
+            raise GridCityError(
+                "bad_request", detail=f"{where}: position {lon:.6f},{lat:.6f} is outside the city"
+            )
         state = r.get("state") or "intact"
         if state not in STATES:
             raise GridCityError("bad_request", detail=f"{where}: state must be one of {', '.join(STATES)}")
@@ -100,11 +103,19 @@ def add_components(records: list[dict], datum: str = "wgs84", data_source: str =
             raise GridCityError("duplicate_code", code=code)
         codes.add(code)
         installed = r.get("installed_on") or None
-        rows.append(dict(
-            code=code, category_id=category.id, unit_grid_id=location.unit_grid_id,
-            owner_unit_id=units.get(owner), maintainer_unit_id=units.get(maintainer), state=state,
-            installed_on=dt.date.fromisoformat(installed) if installed else None,
-            data_source=data_source, geom=_point(lon, lat)))
+        rows.append(
+            dict(
+                code=code,
+                category_id=category.id,
+                unit_grid_id=location.unit_grid_id,
+                owner_unit_id=units.get(owner),
+                maintainer_unit_id=units.get(maintainer),
+                state=state,
+                installed_on=dt.date.fromisoformat(installed) if installed else None,
+                data_source=data_source,
+                geom=_point(lon, lat),
+            )
+        )
     taken = set(db.session.scalars(select(Component.code).where(Component.code.in_(codes))))
     if taken:
         raise GridCityError("duplicate_code", code=", ".join(sorted(taken)[:5]))

@@ -26,8 +26,9 @@ def list_components():
     user = current_user()
     query = select(Component).order_by(Component.code)
     if user.role == Role.UNIT_HANDLER.value:
-        query = query.where(or_(Component.owner_unit_id == user.unit_id,
-                                Component.maintainer_unit_id == user.unit_id))
+        query = query.where(
+            or_(Component.owner_unit_id == user.unit_id, Component.maintainer_unit_id == user.unit_id)
+        )
     if request.args.get("unit_grid"):
         query = query.join(UnitGrid).where(UnitGrid.code == request.args["unit_grid"])
     try:
@@ -36,12 +37,22 @@ def list_components():
     except ValueError:
         raise GridCityError("bad_request", detail="limit and offset must be integers") from None
     rows = db.session.scalars(query.limit(limit).offset(offset))
-    return jsonify([
-        {"id": c.id, "code": c.code, "category": c.category.code, "state": c.state,
-         "lon": c.geom.x, "lat": c.geom.y, "unit_grid": c.unit_grid.code,
-         "owner": c.owner_unit.code if c.owner_unit else None,
-         "maintainer": c.maintainer_unit.code if c.maintainer_unit else None}
-        for c in rows])
+    return jsonify(
+        [
+            {
+                "id": c.id,
+                "code": c.code,
+                "category": c.category.code,
+                "state": c.state,
+                "lon": c.geom.x,
+                "lat": c.geom.y,
+                "unit_grid": c.unit_grid.code,
+                "owner": c.owner_unit.code if c.owner_unit else None,
+                "maintainer": c.maintainer_unit.code if c.maintainer_unit else None,
+            }
+            for c in rows
+        ]
+    )
 
 
 @bp.post("/import")
@@ -51,6 +62,8 @@ def import_components():
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "geojson"):
         raise GridCityError("bad_request", detail="format must be csv or geojson")
-    count = services.import_components(request.get_data(as_text=True), fmt, request.args.get("datum", "wgs84"))
+    count = services.import_components(
+        request.get_data(as_text=True), fmt, request.args.get("datum", "wgs84")
+    )
     db.session.commit()
     return jsonify({"imported": count}), 201

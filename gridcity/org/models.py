@@ -11,7 +11,7 @@ from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     INSPECTOR = "inspector"  # 监督员 / 信息采集员
     OPERATOR = "operator"  # 受理员
     SHIFT_LEADER = "shift_leader"  # 值班长
@@ -79,7 +79,5 @@ class User(db.Model):
     )
 
     __table_args__ = (
-        db.CheckConstraint(
-            "role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role_known"
-        ),
+        db.CheckConstraint("role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role_known"),
     )

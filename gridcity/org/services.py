@@ -11,15 +11,28 @@ from gridcity.geo.models import Area, WorkGrid, WorkGroup
 from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, Role, Unit, User
 
 
-def create_unit(code: str, name: str, kind: str, contact_name: str | None = None,
-                contact_phone: str | None = None, street_id: int | None = None) -> Unit:
+def create_unit(
+    code: str,
+    name: str,
+    kind: str,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    street_id: int | None = None,
+) -> Unit:
     """责任单位 — register a responsible unit."""
     if kind not in UNIT_KINDS:
         raise GridCityError("bad_request", detail=f"unit kind {kind!r}; use one of {', '.join(UNIT_KINDS)}")
     if db.session.scalar(select(Unit.id).where(Unit.code == code)):
         raise GridCityError("duplicate_code", status=409, code=code)
-    unit = Unit(code=code, name=name, kind=kind, contact_name=contact_name,
-                contact_phone=contact_phone, street_id=street_id, active=True)
+    unit = Unit(
+        code=code,
+        name=name,
+        kind=kind,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        street_id=street_id,
+        active=True,
+    )
     db.session.add(unit)
     db.session.flush()
     return unit
@@ -32,14 +45,24 @@ def get_unit(code: str) -> Unit:
     return unit
 
 
-def create_user(username: str, password: str, role: str, display_name: str | None = None,
-                unit_code: str | None = None, work_grid_codes: list[str] | None = None,
-                phone: str | None = None) -> User:
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    unit_code: str | None = None,
+    work_grid_codes: list[str] | None = None,
+    phone: str | None = None,
+) -> User:
     """Add a user with a role and its scope (a handler's unit, an inspector's work grids)."""
     if role not in {r.value for r in Role}:
-        raise GridCityError("bad_request", detail=f"role {role!r}; use one of {', '.join(r.value for r in Role)}")
+        raise GridCityError(
+            "bad_request", detail=f"role {role!r}; use one of {', '.join(r.value for r in Role)}"
+        )
     if not username or len(password) < 8:
-        raise GridCityError("bad_request", detail="a user name and a password of at least 8 characters are needed")
+        raise GridCityError(
+            "bad_request", detail="a user name and a password of at least 8 characters are needed"
+        )
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise GridCityError("duplicate_code", status=409, code=username)
     unit = None
@@ -47,16 +70,25 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
         if not unit_code:
             raise GridCityError("bad_request", detail="a unit handler needs a unit")
         unit = get_unit(unit_code)
-    user = User(username=username, display_name=display_name or username, role=role,
-                password_hash=generate_password_hash(password), unit=unit, phone=phone,
-                active=True, on_duty=True)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=generate_password_hash(password),
+        unit=unit,
+        phone=phone,
+        active=True,
+        on_duty=True,
+    )
     if work_grid_codes:
         if role != Role.INSPECTOR.value:
             raise GridCityError("bad_request", detail="only inspectors are given work grids")
         grids = list(db.session.scalars(select(WorkGrid).where(WorkGrid.code.in_(work_grid_codes))))
         missing = set(work_grid_codes) - {g.code for g in grids}
         if missing:
-            raise GridCityError("unknown_place", status=404, kind="work_grid", code=", ".join(sorted(missing)))
+            raise GridCityError(
+                "unknown_place", status=404, kind="work_grid", code=", ".join(sorted(missing))
+            )
         user.work_grids = grids
     db.session.add(user)
     db.session.flush()
@@ -94,7 +126,9 @@ def describe_user(user: User) -> dict:
         "display_name": user.display_name,
         "role": user.role,
         "role_name": {"zh": zh, "en": en},
-        "unit": None if user.unit is None else {"id": user.unit.id, "code": user.unit.code, "name": user.unit.name},
+        "unit": None
+        if user.unit is None
+        else {"id": user.unit.id, "code": user.unit.code, "name": user.unit.name},
         "scope": {
             "work_grids": [{"id": w.id, "code": w.code, "name": w.name} for w in user.work_grids],
             "work_groups": [{"id": w.id, "code": w.code, "name": w.name} for w in led_groups],

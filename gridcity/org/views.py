@@ -42,9 +42,16 @@ def me():
 
 
 def _unit_json(unit: Unit) -> dict:
-    return {"id": unit.id, "code": unit.code, "name": unit.name, "kind": unit.kind,
-            "contact_name": unit.contact_name, "contact_phone": unit.contact_phone,
-            "street_id": unit.street_id, "active": unit.active}
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "contact_name": unit.contact_name,
+        "contact_phone": unit.contact_phone,
+        "street_id": unit.street_id,
+        "active": unit.active,
+    }
 
 
 @bp.get("/units")
@@ -65,8 +72,9 @@ def create_unit():
     missing = [f for f in ("code", "name", "kind") if not data.get(f)]
     if missing:
         raise GridCityError("bad_request", detail=f"missing {', '.join(missing)}")
-    unit = services.create_unit(data["code"], data["name"], data["kind"],
-                                data.get("contact_name"), data.get("contact_phone"))
+    unit = services.create_unit(
+        data["code"], data["name"], data["kind"], data.get("contact_name"), data.get("contact_phone")
+    )
     db.session.commit()
     return jsonify(_unit_json(unit)), 201
 
@@ -83,9 +91,13 @@ def list_users():
 def create_user():
     data = request.get_json(silent=True) or {}
     user = services.create_user(
-        data.get("username", ""), data.get("password", ""), data.get("role", ""),
-        display_name=data.get("display_name"), unit_code=data.get("unit_code"),
-        work_grid_codes=data.get("work_grid_codes"), phone=data.get("phone"),
+        data.get("username", ""),
+        data.get("password", ""),
+        data.get("role", ""),
+        display_name=data.get("display_name"),
+        unit_code=data.get("unit_code"),
+        work_grid_codes=data.get("work_grid_codes"),
+        phone=data.get("phone"),
     )
     db.session.commit()
     return jsonify(services.describe_user(user)), 201

@@ -24,7 +24,7 @@ class CategoryMajor(db.Model):
     code: Mapped[str] = mapped_column(String(2))
     name_zh: Mapped[str] = mapped_column(String(50))
     name_en: Mapped[str] = mapped_column(String(100))
-    minors: Mapped[list["Category"]] = relationship(back_populates="major", order_by="Category.code")
+    minors: Mapped[list[Category]] = relationship(back_populates="major", order_by="Category.code")
 
     __table_args__ = (db.UniqueConstraint("kind", "code"),)
 

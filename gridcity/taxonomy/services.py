@@ -109,11 +109,17 @@ def get_category(code: str) -> Category:
 
 def category_json(c: Category) -> dict:
     return {
-        "id": c.id, "code": c.code, "kind": c.major.kind,
+        "id": c.id,
+        "code": c.code,
+        "kind": c.major.kind,
         "major": {"code": c.major.code, "name_zh": c.major.name_zh, "name_en": c.major.name_en},
-        "name_zh": c.name_zh, "name_en": c.name_en, "keywords": c.keywords,
-        "filing_standard": c.filing_standard, "closing_standard": c.closing_standard,
-        "urgency": c.urgency, "deadline": {"clock": c.deadline_clock, "amount": c.deadline_amount},
+        "name_zh": c.name_zh,
+        "name_en": c.name_en,
+        "keywords": c.keywords,
+        "filing_standard": c.filing_standard,
+        "closing_standard": c.closing_standard,
+        "urgency": c.urgency,
+        "deadline": {"clock": c.deadline_clock, "amount": c.deadline_amount},
     }
 
 
@@ -123,9 +129,13 @@ def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) 
     if place_kind not in PLACE_KINDS:
         raise GridCityError("bad_request", detail=f"place kind must be one of {', '.join(PLACE_KINDS)}")
     category = get_category(category_code_)
-    rule = db.session.scalar(select(ResponsibilityRule).where(
-        ResponsibilityRule.category_id == category.id, ResponsibilityRule.place_kind == place_kind,
-        ResponsibilityRule.place_id == place_id))
+    rule = db.session.scalar(
+        select(ResponsibilityRule).where(
+            ResponsibilityRule.category_id == category.id,
+            ResponsibilityRule.place_kind == place_kind,
+            ResponsibilityRule.place_id == place_id,
+        )
+    )
     if rule is None:
         rule = ResponsibilityRule(category_id=category.id, place_kind=place_kind, place_id=place_id)
         db.session.add(rule)
@@ -144,8 +154,9 @@ def responsible_unit_id(category: Category, location: Location) -> int:
         "district": location.district_id,
     }
     rules = db.session.execute(
-        select(ResponsibilityRule.place_kind, ResponsibilityRule.place_id, ResponsibilityRule.unit_id)
-        .where(ResponsibilityRule.category_id == category.id)
+        select(ResponsibilityRule.place_kind, ResponsibilityRule.place_id, ResponsibilityRule.unit_id).where(
+            ResponsibilityRule.category_id == category.id
+        )
     ).all()
     by_place = {(kind, pid): unit for kind, pid, unit in rules}
     for kind in PLACE_KINDS:

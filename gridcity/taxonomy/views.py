@@ -21,8 +21,12 @@ RULE_READERS = (Role.ADMIN, Role.DISPATCHER, Role.SHIFT_LEADER, Role.OPERATOR, R
 @bp.get("/categories")
 @login_required
 def list_categories():
-    query = select(Category).join(CategoryMajor).where(Category.active).order_by(
-        CategoryMajor.kind, Category.code)
+    query = (
+        select(Category)
+        .join(CategoryMajor)
+        .where(Category.active)
+        .order_by(CategoryMajor.kind, Category.code)
+    )
     kind = request.args.get("kind")
     if kind:
         query = query.where(CategoryMajor.kind == kind)
@@ -37,9 +41,14 @@ def edit_category(code: str):
     data = request.get_json(silent=True) or {}
     deadline = data.get("deadline")
     if deadline is not None:
-        if deadline.get("clock") not in CLOCKS or not isinstance(deadline.get("amount"), (int, float)) \
-                or deadline["amount"] <= 0:
-            raise GridCityError("bad_request", detail=f"deadline needs clock in {CLOCKS} and a positive amount")
+        if (
+            deadline.get("clock") not in CLOCKS
+            or not isinstance(deadline.get("amount"), (int, float))
+            or deadline["amount"] <= 0
+        ):
+            raise GridCityError(
+                "bad_request", detail=f"deadline needs clock in {CLOCKS} and a positive amount"
+            )
         category.deadline_clock, category.deadline_amount = deadline["clock"], float(deadline["amount"])
     if "urgency" in data:
         if data["urgency"] not in URGENCIES:
@@ -57,15 +66,21 @@ def edit_category(code: str):
 @bp.get("/responsibility-rules")
 @roles_required(*RULE_READERS)
 def list_rules():
-    query = select(ResponsibilityRule, Category.code, Unit.code).join(Category).join(Unit).order_by(
-        Category.code, ResponsibilityRule.place_kind, ResponsibilityRule.place_id)
+    query = (
+        select(ResponsibilityRule, Category.code, Unit.code)
+        .join(Category)
+        .join(Unit)
+        .order_by(Category.code, ResponsibilityRule.place_kind, ResponsibilityRule.place_id)
+    )
     category = request.args.get("category")
     if category:
         query = query.where(Category.code == category)
-    return jsonify([
-        {"id": r.id, "category": c, "place_kind": r.place_kind, "place_id": r.place_id, "unit": u}
-        for r, c, u in db.session.execute(query)
-    ])
+    return jsonify(
+        [
+            {"id": r.id, "category": c, "place_kind": r.place_kind, "place_id": r.place_id, "unit": u}
+            for r, c, u in db.session.execute(query)
+        ]
+    )
 
 
 @bp.put("/responsibility-rules")
@@ -77,8 +92,9 @@ def put_rule():
         raise GridCityError("unknown_unit", status=422, code=str(data.get("unit")))
     if not isinstance(data.get("place_id"), int):
         raise GridCityError("bad_request", detail="place_id must be an integer id")
-    rule = services.set_rule(str(data.get("category", "")), str(data.get("place_kind", "")),
-                             data["place_id"], unit.id)
+    rule = services.set_rule(
+        str(data.get("category", "")), str(data.get("place_kind", "")), data["place_id"], unit.id
+    )
     db.session.commit()
     return jsonify({"id": rule.id})
 
@@ -94,5 +110,10 @@ def route_preview():
         raise GridCityError("bad_request", detail="lon and lat are required numbers") from None
     location = locate(lon, lat)
     unit = db.session.get(Unit, services.responsible_unit_id(category, location))
-    return jsonify({"location": location.to_dict(), "category": category.code,
-                    "unit": {"id": unit.id, "code": unit.code, "name": unit.name}})
+    return jsonify(
+        {
+            "location": location.to_dict(),
+            "category": category.code,
+            "unit": {"id": unit.id, "code": unit.code, "name": unit.name},
+        }
+    )

@@ -33,9 +33,7 @@ class CalendarDay(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(50), default="")
 
-    __table_args__ = (
-        db.CheckConstraint("kind IN ('holiday', 'workday')", name="kind_known"),
-    )
+    __table_args__ = (db.CheckConstraint("kind IN ('holiday', 'workday')", name="kind_known"),)
 
 
 class WeeklyRestDay(db.Model):

@@ -32,15 +32,19 @@ def load_calendar(data: dict | None = None) -> int:
     if any(ordered[i][1] > ordered[i + 1][0] for i in range(len(ordered) - 1)):
         raise GridCityError("bad_request", detail="calendar: office periods overlap")
     if any(not 0 <= d <= 6 for d in rest):
-        raise GridCityError("bad_request", detail="calendar: rest days are weekday numbers 0 (Mon) to 6 (Sun)")
+        raise GridCityError(
+            "bad_request", detail="calendar: rest days are weekday numbers 0 (Mon) to 6 (Sun)"
+        )
     if any(kind not in DAY_KINDS for _, kind, _ in days):
         raise GridCityError("bad_request", detail=f"calendar: day kind must be one of {', '.join(DAY_KINDS)}")
     db.session.execute(delete(OfficePeriod))
     db.session.execute(delete(WeeklyRestDay))
     db.session.add_all(OfficePeriod(starts=a, ends=b) for a, b in ordered)
     db.session.add_all(WeeklyRestDay(weekday=d) for d in rest)
-    existing = {c.day: c for c in db.session.scalars(select(CalendarDay).where(
-        CalendarDay.day.in_([d for d, _, _ in days])))}
+    existing = {
+        c.day: c
+        for c in db.session.scalars(select(CalendarDay).where(CalendarDay.day.in_([d for d, _, _ in days])))
+    }
     for day, kind, name in days:
         row = existing.get(day) or CalendarDay(day=day)
         row.kind, row.name = kind, name
@@ -58,4 +62,6 @@ def is_working_day(day: dt.date) -> bool:
 
 
 def office_periods() -> list[tuple[dt.time, dt.time]]:
-    return [(p.starts, p.ends) for p in db.session.scalars(select(OfficePeriod).order_by(OfficePeriod.starts))]
+    return [
+        (p.starts, p.ends) for p in db.session.scalars(select(OfficePeriod).order_by(OfficePeriod.starts))
+    ]

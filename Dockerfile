@@ -1,0 +1,10 @@
+FROM python:3.11-slim
+WORKDIR /srv/gridcity/app
+COPY pyproject.toml README.md ./
+COPY gridcity ./gridcity
+COPY frontend ./frontend
+COPY gis_data ./gis_data
+RUN pip install --no-cache-dir -e '.[prod]'
+ENV GRIDCITY_FRONTEND_DIR=/srv/gridcity/app/frontend
+EXPOSE 8000
+CMD ["gunicorn", "-w", "1", "--threads", "64", "-b", "0.0.0.0:8000", "gridcity.wsgi:app"]

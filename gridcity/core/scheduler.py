@@ -1,0 +1,88 @@
+"""Periodic jobs: where they are registered and the process that runs them.
+
+APScheduler's job store cannot be shared by several processes, so in
+production exactly one ``gridcity scheduler`` process acts: it holds a
+PostgreSQL advisory lock for as long as it runs, and a second copy waits on
+standby until the lock is free. In the embedded mode the web process runs the
+same jobs in a background scheduler. Domain packages add their jobs to
+``JOBS``; job bodies must be idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+log = logging.getLogger(__name__)
+
+# Any constant shared by every scheduler of one database.
+ADVISORY_LOCK_KEY = 0x67726964  # "grid"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable[[], object]
+    seconds: int
+    options: dict = field(default_factory=dict)
+
+
+JOBS: list[Job] = []
+
+
+def try_leadership(connection: Connection) -> bool:
+    """Take the scheduler lock on this connection if no other process has it.
+    SQLite has one process by construction: always the leader there."""
+    if connection.dialect.name != "postgresql":
+        return True
+    return bool(
+        connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+    )
+
+
+def add_jobs(scheduler, app: Flask) -> None:
+    for job in JOBS:
+
+        def run(job=job):
+            with app.app_context():
+                job.func()
+
+        scheduler.add_job(
+            run,
+            "interval",
+            seconds=job.seconds,
+            id=job.id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(job.seconds, 30),
+            **job.options,
+        )
+
+
+def run_scheduler(app: Flask, standby_seconds: float = 10.0) -> None:
+    """The dedicated scheduler process: wait for the lock, then run the jobs."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from gridcity.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+    while not try_leadership(connection):
+        connection.rollback()
+        log.info("another scheduler holds the lock; standing by")
+        time.sleep(standby_seconds)
+    connection.commit()  # keep the session-level lock, end the transaction
+    scheduler = BlockingScheduler(timezone=app.config["SETTINGS"].timezone)
+    add_jobs(scheduler, app)
+    log.info("scheduler is the leader; %d job(s): %s", len(JOBS), ", ".join(j.id for j in JOBS) or "none")
+    try:
+        scheduler.start()
+    finally:
+        connection.close()

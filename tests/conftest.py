@@ -1,0 +1,237 @@
+"""Fixtures: a fresh app per test on each configured database.
+
+Every test that takes ``app`` runs on SQLite, and also on PostGIS when
+``GRIDCITY_TEST_POSTGRES_URL`` is set (CI always sets it). The schema is built
+once per database by the real migrations; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import shapely
+from sqlalchemy import create_engine, text
+
+from gridcity import create_app
+from gridcity.core.migrate import upgrade
+from gridcity.core.settings import normalize_database_url
+from gridcity.extensions import db
+from gridcity.models import metadata
+
+POSTGRES_URL = os.environ.get("GRIDCITY_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgis"] if POSTGRES_URL else ["sqlite"]
+DEMO_PASSWORD = "gridcity-demo"
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("db") / "gridcity.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> str:
+    url = normalize_database_url(POSTGRES_URL)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text("CREATE EXTENSION postgis"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def _empty_all_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(text("INSERT INTO geo_revision (id, revision) VALUES (1, 0)"))
+    engine.dispose()
+
+
+@contextmanager
+def fresh_app(url: str, instance_dir: Path):
+    """An app on empty tables, inside its app context."""
+    _empty_all_tables(url)
+    app = create_app(
+        {
+            "database_url": url,
+            "instance_dir": instance_dir,
+            "secret_key": "test-secret",
+            "locator_refresh_seconds": 0.0,
+        }
+    )
+    app.config["TESTING"] = True
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    with fresh_app(database_url, tmp_path) as app:
+        yield app
+
+
+requires_postgis = pytest.mark.skipif(
+    not POSTGRES_URL, reason="set GRIDCITY_TEST_POSTGRES_URL to a PostGIS database (CI always does)"
+)
+
+
+@pytest.fixture
+def postgis_app(request, tmp_path):
+    """For tests that compare with or need PostGIS itself."""
+    with fresh_app(request.getfixturevalue("postgis_url"), tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return db.engine.dialect.name
+
+
+# ---------------------------------------------------------------- a small city
+
+# A 1.2 km × 0.9 km patch of Yantian (WGS-84) with a diagonal south-east edge,
+# so the fishnet has whole and clipped cells.
+MINI_DISTRICT = shapely.Polygon(
+    [
+        (114.2400, 22.5800),
+        (114.2520, 22.5800),
+        (114.2520, 22.5760),
+        (114.2470, 22.5720),
+        (114.2400, 22.5720),
+        (114.2400, 22.5800),
+    ]
+)
+
+
+def feature_collection(*features) -> str:
+    return json.dumps({"type": "FeatureCollection", "features": list(features)})
+
+
+def polygon_feature(geom, **properties) -> dict:
+    return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": properties}
+
+
+@pytest.fixture
+def create_mini_city(app):
+    """District 440308 → 2 streets → 1 community each → 100 m unit grids,
+    2 work grids in 1 area, the default taxonomy, units and one user per role."""
+
+    def create() -> dict:
+        from gridcity.geo import services as geo
+        from gridcity.geo.models import Area, UnitGrid, WorkGrid, WorkGroup
+        from gridcity.org.services import create_unit, create_user
+        from gridcity.taxonomy.services import load_taxonomy, set_rule
+        from gridcity.workcalendar.services import load_calendar
+
+        (district,) = geo.import_districts(
+            feature_collection(polygon_feature(MINI_DISTRICT, adcode="440308", name="盐田区")), "wgs84"
+        )
+        west = MINI_DISTRICT.intersection(shapely.box(114.2400, 22.57, 114.2460, 22.59))
+        east = MINI_DISTRICT.intersection(shapely.box(114.2460, 22.57, 114.2520, 22.59))
+        streets = geo.import_streets(
+            feature_collection(
+                polygon_feature(west, code="001", name="西街道"),
+                polygon_feature(east, code="002", name="东街道"),
+            ),
+            "wgs84",
+            "440308",
+        )
+        geo.import_communities(
+            feature_collection(
+                polygon_feature(west, code="440308001001", name="西社区"),
+                polygon_feature(east, code="440308002001", name="东社区"),
+            ),
+            "wgs84",
+        )
+        geo.cut_unit_grids("440308", 100)
+        area = Area(code="PQ01", name="测试片区", street_id=streets[0].id)
+        db.session.add(area)
+        db.session.flush()
+        group = WorkGroup(code="PQ01-G1", name="测试小组", area_id=area.id)
+        work_grids = []
+        for n, street in enumerate(streets, start=1):
+            wg = WorkGrid(code=f"WG0{n}", name=f"工作网格{n}", area=area, work_group=group)
+            db.session.add(wg)
+            db.session.flush()
+            ids = [
+                g.id
+                for g in db.session.scalars(
+                    db.select(UnitGrid).where(UnitGrid.code.like(f"440308{street.code}%"))
+                )
+            ]
+            geo.assign_work_grid(wg, ids)
+            work_grids.append(wg)
+        load_taxonomy()
+        load_calendar()
+        units = {
+            "sanitation": create_unit("HW", "环卫处", "sanitation"),
+            "municipal": create_unit("SZ", "市政所", "municipal"),
+            "west_office": create_unit("JD01", "西街道办", "street_office", street_id=streets[0].id),
+        }
+        set_rule("C0101", "district", district.id, units["municipal"].id)
+        set_rule("E0102", "district", district.id, units["sanitation"].id)
+        set_rule("E0102", "street", streets[0].id, units["west_office"].id)
+        users = {
+            "inspector": create_user("insp", DEMO_PASSWORD, "inspector", work_grid_codes=["WG01"]),
+            "operator": create_user("op", DEMO_PASSWORD, "operator"),
+            "shift_leader": create_user("lead", DEMO_PASSWORD, "shift_leader"),
+            "dispatcher": create_user("disp", DEMO_PASSWORD, "dispatcher"),
+            "unit_handler": create_user("hw", DEMO_PASSWORD, "unit_handler", unit_code="HW"),
+            "manager": create_user("mgr", DEMO_PASSWORD, "manager"),
+            "admin": create_user("admin", DEMO_PASSWORD, "admin"),
+        }
+        db.session.commit()
+        return {
+            "district": district,
+            "streets": streets,
+            "work_grids": work_grids,
+            "units": units,
+            "users": users,
+        }
+
+    return create
+
+
+@pytest.fixture
+def login(client):
+    def sign_in(username: str, password: str = DEMO_PASSWORD):
+        response = client.post("/api/v1/login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return sign_in
+
+
+def read_fixture(name: str) -> str:
+    return (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
