@@ -1,0 +1,47 @@
+/* WGS-84 -> GCJ-02, the datum Chinese basemaps (AMap, Tencent) draw in.
+   Everything the server sends is WGS-84; the map shifts it here, and only here,
+   when the configured basemap is GCJ-02. Same formula as gridcity/geo/coords.py. */
+(function () {
+  "use strict";
+  var A = 6378245.0;
+  var EE = 0.00669342162296594323;
+  var PI = Math.PI;
+
+  function inChina(lon, lat) {
+    return lon > 72.004 && lon < 137.8347 && lat > 0.8293 && lat < 55.8271;
+  }
+
+  function offsets(lon, lat) {
+    if (!inChina(lon, lat)) return [0, 0];
+    var x = lon - 105.0;
+    var y = lat - 35.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    dlat += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    dlon += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radlat = lat / 180.0 * PI;
+    var magic = 1 - EE * Math.sin(radlat) * Math.sin(radlat);
+    var sqrtmagic = Math.sqrt(magic);
+    dlat = (dlat * 180.0) / ((A * (1 - EE)) / (magic * sqrtmagic) * PI);
+    dlon = (dlon * 180.0) / (A / sqrtmagic * Math.cos(radlat) * PI);
+    return [dlon, dlat];
+  }
+
+  function wgs84ToGcj02(lon, lat) {
+    var d = offsets(lon, lat);
+    return [lon + d[0], lat + d[1]];
+  }
+
+  // One-step inverse: off by a few metres, which is fine for a bounding-box
+  // query and nothing else (stored data is converted server-side, exactly).
+  function gcj02ToWgs84Approx(lon, lat) {
+    var d = offsets(lon, lat);
+    return [lon - d[0], lat - d[1]];
+  }
+
+  window.GridCityDatum = { wgs84ToGcj02: wgs84ToGcj02, gcj02ToWgs84Approx: gcj02ToWgs84Approx };
+})();

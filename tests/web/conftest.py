@@ -1,0 +1,151 @@
+"""Fixtures for the pages: one demo city per session, signed-in test clients,
+and the real server for the browser tests.
+
+The demo city takes seconds to build, so it is built once into a temporary
+SQLite file; the page tests only read it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from gridcity import create_app
+from gridcity.extensions import db
+
+DEMO_PASSWORD = "gridcity-demo"
+SECRET_KEY = "web-test-secret"
+# What `gridcity serve` runs (the app factory + Socket.IO's threading server),
+# started directly: under the Flask CLI, FLASK_RUN_FROM_CLI=true turns the
+# app.run() inside socketio.run() into a no-op and `gridcity serve` exits at once.
+SERVE = (
+    "from gridcity import create_app\n"
+    "from gridcity.extensions import socketio\n"
+    "app = create_app()\n"
+    "settings = app.config['SETTINGS']\n"
+    "socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)\n"
+)
+
+
+@pytest.fixture(scope="session")
+def demo_city(tmp_path_factory) -> dict:
+    """Build the demo city (seed 1) once; returns its database URL, folder and summary."""
+    from gridcity.core.migrate import upgrade
+    from gridcity.demo.city import build_demo_city
+
+    folder = tmp_path_factory.mktemp("demo-city")
+    url = f"sqlite:///{folder / 'gc.db'}"
+    app = create_app({"instance_dir": folder, "database_url": url, "secret_key": SECRET_KEY})
+    with app.app_context():
+        upgrade(url)
+        summary = build_demo_city(seed=1)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return {"url": url, "folder": folder, "summary": summary}
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo_city):
+    app = create_app(
+        {"instance_dir": demo_city["folder"], "database_url": demo_city["url"], "secret_key": SECRET_KEY}
+    )
+    app.config["TESTING"] = True
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def create_client(demo_app):
+    """``create_client(username=None, lang=None)``: a test client, signed in as
+    ``username`` (demo password) when given, with the ``lang`` cookie when given."""
+
+    def create(username: str | None = None, lang: str | None = None):
+        client = demo_app.test_client()
+        if lang:
+            client.set_cookie("lang", lang)
+        if username:
+            response = client.post("/api/v1/login", json={"username": username, "password": DEMO_PASSWORD})
+            assert response.status_code == 200, response.get_json()
+        return client
+
+    return create
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer {url} within {timeout:.0f} s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def create_server(demo_city):
+    """``create_server(**settings)``: the real server (see ``SERVE``) on a free
+    port over the demo city, with ``GRIDCITY_<NAME>`` set from ``settings``;
+    returns its base URL. Every server started is stopped at the end of the session."""
+    processes: list[subprocess.Popen] = []
+
+    def create(**settings: str) -> str:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "GRIDCITY_INSTANCE_DIR": str(demo_city["folder"]),
+            "GRIDCITY_DATABASE_URL": demo_city["url"],
+            "GRIDCITY_SECRET_KEY": SECRET_KEY,
+            "GRIDCITY_HOST": "127.0.0.1",
+            "GRIDCITY_PORT": str(port),
+            "GRIDCITY_TILE_URL": "",
+            **{f"GRIDCITY_{name.upper()}": value for name, value in settings.items()},
+        }
+        log = demo_city["folder"] / f"server-{port}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-c", SERVE], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        processes.append(process)
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{base_url}/login", process, log)
+        return base_url
+
+    yield create
+    for process in processes:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(create_server) -> str:
+    """The server with the default settings (no basemap); its base URL."""
+    return create_server()
