@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
+from gridcity.workcalendar.clock import WorkingCalendar
 from gridcity.workcalendar.models import DAY_KINDS, CalendarDay, OfficePeriod, WeeklyRestDay
 
 DEFAULT_CALENDAR = Path(__file__).with_name("default_calendar.json")
@@ -65,3 +66,15 @@ def office_periods() -> list[tuple[dt.time, dt.time]]:
     return [
         (p.starts, p.ends) for p in db.session.scalars(select(OfficePeriod).order_by(OfficePeriod.starts))
     ]
+
+
+def working_calendar(timezone: str) -> WorkingCalendar:
+    """The calendar as stored, frozen for the deadline clocks (clock.py)."""
+    days = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkingCalendar(
+        office_periods=tuple(office_periods()),
+        rest_weekdays=frozenset(db.session.scalars(select(WeeklyRestDay.weekday))),
+        holidays=frozenset(day for day, kind in days if kind == "holiday"),
+        workdays=frozenset(day for day, kind in days if kind == "workday"),
+        timezone=timezone,
+    )
