@@ -50,6 +50,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_csv": {"zh": "CSV 第 {line} 行无效：{detail}", "en": "CSV line {line} is invalid: {detail}"},
     "conflict": {"zh": "数据冲突：{detail}", "en": "Conflict: {detail}"},
+    # photos (gridcity.media)
+    "photo_empty": {"zh": "照片为空。", "en": "The photo is empty."},
+    "photo_too_large": {
+        "zh": "照片过大（{size_mb:.1f} MB），上限为 {limit_mb:g} MB。",
+        "en": "The photo is too large ({size_mb:.1f} MB); the limit is {limit_mb:g} MB.",
+    },
+    "photo_type": {
+        "zh": "仅支持 JPEG、PNG 或 WebP 格式的照片。",
+        "en": "Only JPEG, PNG or WebP photos are accepted.",
+    },
+    "photo_too_many_pixels": {
+        "zh": "照片像素过多，上限为 {limit_mp:g} 百万像素。",
+        "en": "The photo has too many pixels; the limit is {limit_mp:g} megapixels.",
+    },
 }
 
 

@@ -1,0 +1,1 @@
+"""Case photos (案件照片): content-addressed storage, thumbnails and EXIF evidence."""
