@@ -40,7 +40,7 @@ def roles_required(*roles: str) -> Callable:
                     raise GridCityError("login_required", status=401)
                 return redirect(url_for("web.login_page", next=request.path))
             if allowed and user.role not in allowed:
-                raise Forbidden("forbidden_role", role=user.role)
+                raise Forbidden("forbidden_role", role=role_name(user.role))
             return view(*args, **kwargs)
 
         return wrapped
@@ -49,3 +49,12 @@ def roles_required(*roles: str) -> Callable:
 
 
 login_required = roles_required()
+
+
+def role_name(role: str) -> str:
+    """The role as a person calls it, in the request's language."""
+    from gridcity.core.i18n import current_language
+    from gridcity.org.models import ROLE_NAMES, Role
+
+    zh, en = ROLE_NAMES[Role(role)]
+    return zh if current_language() == "zh" else en

@@ -88,6 +88,9 @@ class Settings:
             if name in environ:
                 values[f.name] = _parse(name, environ[name], f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        for name in ("instance_dir", "media_dir", "frontend_dir"):
+            if isinstance(values.get(name), str):
+                values[name] = Path(values[name]).expanduser().resolve()
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
