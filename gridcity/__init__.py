@@ -53,9 +53,12 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
 
+    from gridcity.cases import events as case_events  # noqa: F401 - registers the socket handlers
+    from gridcity.cases import live
     from gridcity.geo.services import register_session_events
 
     register_session_events()
+    live.register()
 
     from gridcity.cli import register_cli
 
@@ -64,13 +67,14 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from gridcity.cases.views import bp as cases_bp
     from gridcity.geo.views import bp as geo_bp
     from gridcity.inventory.views import bp as inventory_bp
     from gridcity.org.views import bp as org_bp
     from gridcity.taxonomy.views import bp as taxonomy_bp
     from gridcity.web.views import bp as web_bp
 
-    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, web_bp):
+    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, cases_bp, web_bp):
         app.register_blueprint(bp)
 
 

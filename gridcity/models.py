@@ -1,5 +1,6 @@
 """Every model, imported once so the metadata is complete (Alembic, tests)."""
 
+from gridcity.cases import models as case_models  # noqa: F401
 from gridcity.extensions import db
 from gridcity.geo import models as geo_models  # noqa: F401
 from gridcity.inventory import models as inventory_models  # noqa: F401

@@ -50,6 +50,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_csv": {"zh": "CSV 第 {line} 行无效：{detail}", "en": "CSV line {line} is invalid: {detail}"},
     "conflict": {"zh": "数据冲突：{detail}", "en": "Conflict: {detail}"},
+    # case lifecycle
+    "stale_case": {
+        "zh": "案卷已被他人修改（当前版本 {version}，状态 {state}），请刷新后再操作。",
+        "en": "The case was changed by someone else (now version {version}, state {state}); reload and try again.",
+    },
+    "illegal_transition": {
+        "zh": "案卷当前状态为 {state}，不能执行“{action}”；您可以执行：{allowed}。",
+        "en": "The case is {state}; '{action}' is not possible now. You may: {allowed}.",
+    },
+    "not_your_case": {
+        "zh": "案卷 {number} 不在您的职责范围内。",
+        "en": "Case {number} is not within your responsibility.",
+    },
+    "bad_merge": {
+        "zh": "不能合并到案卷 {number}（状态 {state}）。",
+        "en": "Cannot merge into case {number} (state {state}).",
+    },
+    "request_pending": {
+        "zh": "案卷 {number} 已有待审批的申请。",
+        "en": "Case {number} already has a request waiting for approval.",
+    },
+    "no_pending_request": {
+        "zh": "案卷 {number} 没有待审批的申请。",
+        "en": "Case {number} has no request waiting for approval.",
+    },
     # photos (gridcity.media)
     "photo_empty": {"zh": "照片为空。", "en": "The photo is empty."},
     "photo_too_large": {

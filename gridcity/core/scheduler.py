@@ -4,8 +4,8 @@ APScheduler's job store cannot be shared by several processes, so in
 production exactly one ``gridcity scheduler`` process acts: it holds a
 PostgreSQL advisory lock for as long as it runs, and a second copy waits on
 standby until the lock is free. In the embedded mode the web process runs the
-same jobs in a background scheduler. Domain packages add their jobs to
-``JOBS``; job bodies must be idempotent.
+same jobs in a background scheduler. ``registered_jobs`` names every job; job
+bodies must be idempotent.
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ class Job:
     options: dict = field(default_factory=dict)
 
 
-JOBS: list[Job] = []
+def registered_jobs() -> list[Job]:
+    """Every periodic job of the application, named here explicitly."""
+    from gridcity.cases.sweeper import sweep
+
+    return [Job("sweep_deadlines", sweep, seconds=60)]
 
 
 def try_leadership(connection: Connection) -> bool:
@@ -46,8 +50,9 @@ def try_leadership(connection: Connection) -> bool:
     )
 
 
-def add_jobs(scheduler, app: Flask) -> None:
-    for job in JOBS:
+def add_jobs(scheduler, app: Flask) -> list[Job]:
+    jobs = registered_jobs()
+    for job in jobs:
 
         def run(job=job):
             with app.app_context():
@@ -80,8 +85,8 @@ def run_scheduler(app: Flask, standby_seconds: float = 10.0) -> None:
         time.sleep(standby_seconds)
     connection.commit()  # keep the session-level lock, end the transaction
     scheduler = BlockingScheduler(timezone=app.config["SETTINGS"].timezone)
-    add_jobs(scheduler, app)
-    log.info("scheduler is the leader; %d job(s): %s", len(JOBS), ", ".join(j.id for j in JOBS) or "none")
+    jobs = add_jobs(scheduler, app)
+    log.info("scheduler is the leader; jobs: %s", ", ".join(j.id for j in jobs))
     try:
         scheduler.start()
     finally:

@@ -48,6 +48,8 @@ class Category(db.Model):
     deadline_amount: Mapped[float] = mapped_column(Float)
     # Kind of unit that handles it by default; used to seed responsibility rules.
     default_unit_kind: Mapped[str | None] = mapped_column(String(20))
+    # Open cases of this category this close to a new report are likely duplicates.
+    duplicate_radius_m: Mapped[float] = mapped_column(Float, default=50.0, server_default="50")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     major: Mapped[CategoryMajor] = relationship(back_populates="minors")
 

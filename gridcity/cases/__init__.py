@@ -1,0 +1,1 @@
+"""The case lifecycle: intake, the closed loop, deadlines, history, tasks."""

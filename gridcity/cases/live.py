@@ -1,0 +1,66 @@
+"""Live events: queued while a transaction runs, emitted after it commits.
+
+Each event names the case and what changed (small, JSON-safe) and carries the
+history event's id as ``seq``; a client that missed some asks
+``GET /api/v1/events?after=<seq>``. Rooms: ``staff`` (the centers), ``unit:<id>``
+(the responsible unit), ``work_grid:<id>`` (its inspectors), ``user:<id>``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from gridcity.extensions import socketio
+
+log = logging.getLogger(__name__)
+QUEUE_KEY = "gridcity.live"
+
+
+def case_payload(case, action: str, seq: int) -> dict:
+    return {
+        "seq": seq,
+        "action": action,
+        "case": {
+            "id": case.id, "number": case.number, "state": case.state, "version": case.version,
+            "lon": case.lon, "lat": case.lat, "category": case.category.code if case.category else None,
+            "urgency": case.urgency, "unit_id": case.unit_id, "street_id": case.street_id,
+            "work_grid_id": case.work_grid_id, "source": case.source,
+            "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+            "warned": case.warned, "overdue": case.overdue,
+        },
+    }
+
+
+def rooms_for(case, extra_user_ids=()) -> list[str]:
+    rooms = ["staff", f"street:{case.street_id}"]
+    if case.unit_id:
+        rooms.append(f"unit:{case.unit_id}")
+    if case.work_grid_id:
+        rooms.append(f"work_grid:{case.work_grid_id}")
+    rooms += [f"user:{uid}" for uid in extra_user_ids if uid]
+    return rooms
+
+
+def queue(session: Session, rooms: list[str], payload: dict) -> None:
+    session.info.setdefault(QUEUE_KEY, []).append((rooms, payload))
+
+
+def _emit_after_commit(session: Session) -> None:
+    for rooms, payload in session.info.pop(QUEUE_KEY, []):
+        try:
+            socketio.emit("case", payload, to=rooms)
+        except Exception:  # a dead message queue must not undo a committed case
+            log.exception("live event %s not delivered", payload.get("seq"))
+
+
+def _drop_after_rollback(session: Session, *args) -> None:
+    session.info.pop(QUEUE_KEY, None)
+
+
+def register() -> None:
+    if not event.contains(Session, "after_commit", _emit_after_commit):
+        event.listen(Session, "after_commit", _emit_after_commit)
+        event.listen(Session, "after_soft_rollback", _drop_after_rollback)

@@ -1,0 +1,63 @@
+"""Who gets a task, and which open cases a new report may duplicate."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import and_, func, select
+
+from gridcity.cases import states
+from gridcity.cases.models import Case, CaseTask
+from gridcity.extensions import db
+from gridcity.geo.models import inspector_work_grid
+from gridcity.org.models import Role, User
+
+METRES_PER_DEGREE = 111_320.0
+
+
+def assign_inspector(case: Case) -> int | None:
+    """An on-duty inspector of the case's work grid with the fewest open
+    tasks (ties: lowest id), or None when the grid has nobody on duty — the
+    task then waits in the grid's queue for any of its inspectors."""
+    if case.work_grid_id is None:
+        return None
+    open_tasks = (
+        select(CaseTask.inspector_id, func.count(CaseTask.id).label("n"))
+        .where(CaseTask.completed_at.is_(None))
+        .group_by(CaseTask.inspector_id)
+        .subquery()
+    )
+    return db.session.scalar(
+        select(User.id)
+        .join(inspector_work_grid, inspector_work_grid.c.user_id == User.id)
+        .outerjoin(open_tasks, open_tasks.c.inspector_id == User.id)
+        .where(inspector_work_grid.c.work_grid_id == case.work_grid_id, User.role == Role.INSPECTOR.value,
+               User.active, User.on_duty)
+        .order_by(func.coalesce(open_tasks.c.n, 0), User.id)
+        .limit(1)
+    )
+
+
+def likely_duplicates(case: Case, limit: int = 5) -> list[Case]:
+    """Open cases of the same category within the category's duplicate radius,
+    nearest first."""
+    radius = case.category.duplicate_radius_m or 50.0
+    dlat = radius / METRES_PER_DEGREE
+    dlon = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(case.lat)), 0.01))
+    candidates = db.session.scalars(
+        select(Case).where(
+            and_(Case.category_id == case.category_id, Case.id != case.id,
+                 Case.state.in_(states.OPEN_STATES),
+                 Case.lon.between(case.lon - dlon, case.lon + dlon),
+                 Case.lat.between(case.lat - dlat, case.lat + dlat))
+        )
+    ).all()
+    scored = sorted(((distance_m(case, c), c) for c in candidates), key=lambda x: (x[0], x[1].id))
+    return [c for d, c in scored if d <= radius][:limit]
+
+
+def distance_m(a: Case, b: Case) -> float:
+    """Equirectangular distance: exact enough within a duplicate radius."""
+    x = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    y = math.radians(b.lat - a.lat)
+    return 6_371_008.8 * math.hypot(x, y)

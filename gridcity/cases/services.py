@@ -1,0 +1,456 @@
+"""The closed loop: intake and every transition, each a function with the
+roles allowed to call it. All changes go through ``history.record``; the
+caller commits once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gridcity.cases import deadlines, live, states
+from gridcity.cases.history import record
+from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, Photo
+from gridcity.cases.routing import assign_inspector, likely_duplicates
+from gridcity.core.auth import role_name
+from gridcity.core.clock import utcnow
+from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
+from gridcity.extensions import db
+from gridcity.geo.services import locate
+from gridcity.org.models import Role, User
+from gridcity.taxonomy.services import get_category, responsible_unit_id
+
+# ---------------------------------------------------------------- intake
+
+
+@dataclass
+class Report:
+    """What a reporter sends (上报)."""
+
+    category: str
+    lon: float
+    lat: float
+    source: str = "inspector"
+    client_uuid: str | None = None
+    description: str = ""
+    address: str | None = None
+    accuracy_m: float | None = None
+    fix_time: dt.datetime | None = None
+    raw_lon: float | None = None
+    raw_lat: float | None = None
+    urgency: str | None = None
+    reporter_contact: str | None = None
+    photos: list[bytes] = field(default_factory=list)
+
+
+REPORTER_SOURCES = {
+    Role.INSPECTOR.value: ("inspector", "patrol"),
+    Role.OPERATOR.value: ("hotline", "public"),
+}
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    created: bool
+    duplicates: list[Case]
+
+
+def submit_report(report: Report, reporter: User | None, *, system_source: bool = False) -> IntakeResult:
+    """上报 — make a case from a report, or return the case this client UUID
+    already made (idempotent replay)."""
+    if report.client_uuid:
+        existing = db.session.scalar(select(Case).where(Case.client_uuid == report.client_uuid))
+        if existing is not None:
+            return IntakeResult(existing, False, [])
+    if not system_source:
+        allowed = REPORTER_SOURCES.get(getattr(reporter, "role", None), ())
+        if report.source not in allowed:
+            raise Forbidden("forbidden_role", role=f"{getattr(reporter, 'role', None)} → {report.source}")
+    if report.source not in states.SOURCES:
+        raise GridCityError("bad_request", detail=f"source must be one of {', '.join(states.SOURCES)}")
+    category = get_category(report.category)
+    location = locate(report.lon, report.lat)
+    if report.urgency not in (None, "normal", "urgent"):
+        raise GridCityError("bad_request", detail="urgency must be normal or urgent")
+    photos = _store_photos(report.photos) if report.photos else []
+    now = utcnow()
+    client_uuid = report.client_uuid or str(uuid.uuid4())
+    case = Case(client_uuid=client_uuid, state=states.REPORTED, geom=_point(report.lon, report.lat),
+                category_id=category.id, unit_grid_id=location.unit_grid_id, source=report.source,
+                street_id=location.street_id, lon=report.lon, lat=report.lat, urgency="normal",
+                community_id=location.community_id, district_id=location.district_id, reported_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(case)
+            db.session.flush()
+    except IntegrityError:
+        # The same report arrived twice at once: the other request made the case.
+        existing = db.session.scalar(select(Case).where(Case.client_uuid == client_uuid))
+        if existing is None:
+            raise
+        return IntakeResult(existing, False, [])
+    case.state = None  # the report event sets everything, state included
+    event = record(case, "report", states.REPORTED, reporter, at=now, lon=report.lon, lat=report.lat, set={
+        "number": f"{now.astimezone(_tz()):%Y%m%d}{case.id:06d}",
+        "source": report.source, "reporter_id": getattr(reporter, "id", None),
+        "reporter_contact": report.reporter_contact, "category_id": category.id,
+        "urgency": report.urgency or category.urgency, "description": report.description or "",
+        "address": report.address, "lon": report.lon, "lat": report.lat,
+        "raw_lon": report.raw_lon, "raw_lat": report.raw_lat, "accuracy_m": report.accuracy_m,
+        "fix_time": report.fix_time, "reported_at": now,
+        "unit_grid_id": location.unit_grid_id, "community_id": location.community_id,
+        "street_id": location.street_id, "district_id": location.district_id,
+        "work_grid_id": location.work_grid_id, "area_id": location.area_id,
+    })
+    _attach_photos(case, event, photos, "report", reporter)
+    _announce(case, event)
+    return IntakeResult(case, True, likely_duplicates(case))
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def get_case(case_id: int, for_update_version: int | None = None) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("not_found", what=f"case {case_id}")
+    if for_update_version is not None and case.version != for_update_version:
+        raise Conflict("stale_case", version=case.version, state=case.state)
+    return case
+
+
+def _guard(case: Case, action: str, actor: User) -> None:
+    transition = states.TRANSITIONS[action]
+    if actor.role not in {r.value for r in transition.roles}:
+        raise Forbidden("forbidden_role", role=role_name(actor.role))
+    if case.state not in transition.from_states:
+        raise Conflict("illegal_transition", action=action, state=case.state,
+                       allowed=", ".join(states.allowed_actions(case.state, actor.role)) or "-")
+    if actor.role == Role.UNIT_HANDLER.value and case.unit_id != actor.unit_id:
+        raise Forbidden("not_your_case", number=case.number)
+
+
+def accept(case: Case, actor: User, note: str = "") -> Case:
+    """受理 — an operator registers the report; reports not made by an
+    inspector first go to an inspector of the grid to verify (核实)."""
+    _guard(case, "accept", actor)
+    now = utcnow()
+    if case.source in ("inspector", "patrol"):
+        event = record(case, "accept", states.ACCEPTED, actor, note=note, at=now, set={"accepted_at": now})
+        _announce(case, event)
+        return case
+    task = _open_task(case, "verify", now)
+    event = record(case, "accept", states.VERIFYING, actor, note=note, at=now,
+                   set={"accepted_at": now}, extra={"task_id": task.id, "inspector_id": task.inspector_id})
+    _announce(case, event, extra_users=[task.inspector_id])
+    return case
+
+
+def verify(case: Case, actor: User, passed: bool, note: str = "", lon=None, lat=None, photos=()) -> Case:
+    """核实 — the inspector confirms on site that the problem is real."""
+    _guard(case, "verify", actor)
+    task = _task_for(case, "verify", actor)
+    now = utcnow()
+    task.completed_at, task.result = now, "pass" if passed else "fail"
+    to_state = states.ACCEPTED if passed else states.VOIDED
+    changes = {"verified_at": now}
+    if not passed:
+        changes.update(voided_at=now, void_reason=note or "核实不属实")
+    event = record(case, "verify", to_state, actor, note=note, lon=lon, lat=lat, at=now, set=changes,
+                   extra={"task_id": task.id, "result": task.result})
+    _attach_photos(case, event, _store_photos(list(photos)), "verify", actor)
+    _announce(case, event)
+    return case
+
+
+def file_case(case: Case, actor: User, note: str = "") -> Case:
+    """立案 — the shift leader files it against the filing standard."""
+    _guard(case, "file", actor)
+    now = utcnow()
+    _announce(case, record(case, "file", states.FILED, actor, note=note, at=now, set={"filed_at": now}))
+    return case
+
+
+def void(case: Case, actor: User, reason: str) -> Case:
+    """作废 — not a case (below the filing standard, not real, not ours)."""
+    _guard(case, "void", actor)
+    _need(reason, "reason")
+    now = utcnow()
+    _close_open_tasks(case, now)
+    event = record(case, "void", states.VOIDED, actor, note=reason, at=now,
+                   set={"voided_at": now, "void_reason": reason})
+    _announce(case, event)
+    return case
+
+
+def merge(case: Case, actor: User, into: Case, note: str = "") -> Case:
+    """The same problem as an open case: this report joins it (its reporter
+    keeps the credit for a valid report)."""
+    _guard(case, "merge", actor)
+    if into.id == case.id or into.state not in states.OPEN_STATES or into.state == states.REPORTED:
+        raise Conflict("bad_merge", number=into.number, state=into.state)
+    now = utcnow()
+    _close_open_tasks(case, now)
+    event = record(case, "merge", states.MERGED, actor, note=note, at=now,
+                   set={"merged_into_id": into.id})
+    _announce(case, event)
+    return case
+
+
+def dispatch(case: Case, actor: User, unit_id: int | None = None, reason: str = "") -> Case:
+    """派遣 — send to the responsible unit from the rules, or to another unit
+    with a reason; the handling clock starts."""
+    _guard(case, "dispatch", actor)
+    from gridcity.org.models import Unit
+
+    routed = responsible_unit_id(case.category, _location_of(case))
+    target = routed if unit_id is None else unit_id
+    if db.session.get(Unit, target) is None:
+        raise GridCityError("unknown_unit", status=422, code=str(unit_id))
+    if target != routed:
+        _need(reason, "reason (the unit differs from the responsibility rules)")
+    now = utcnow()
+    deadline = deadlines.handling_deadline(case.category, now)
+    event = record(case, "dispatch", states.DISPATCHED, actor, note=reason, at=now, set={
+        "unit_id": target, "dispatched_at": now, "warned": False, "overdue": False,
+        **deadlines.deadline_fields(deadline)}, extra={"routed_unit_id": routed})
+    _announce(case, event)
+    return case
+
+
+def unit_accept(case: Case, actor: User, note: str = "") -> Case:
+    _guard(case, "unit_accept", actor)
+    now = utcnow()
+    event = record(case, "unit_accept", states.IN_PROGRESS, actor, note=note, at=now,
+                   set={"unit_accepted_at": now})
+    _announce(case, event)
+    return case
+
+
+def handle(case: Case, actor: User, note: str, photos=(), lon=None, lat=None) -> Case:
+    """处置 — the unit reports it fixed, with proof photos; a check task (核查)
+    goes to an inspector of the grid."""
+    _guard(case, "handle", actor)
+    stored = _store_photos(list(photos))
+    if not stored:
+        raise GridCityError("bad_request", detail="proof photos of the handling are required")
+    now = utcnow()
+    task = _open_task(case, "check", now)
+    event = record(case, "handle", states.HANDLED, actor, note=note, lon=lon, lat=lat, at=now,
+                   set={"handled_at": now, "handle_used_s": deadlines.used_until(case, now),
+                        "handle_started_at": None},
+                   extra={"task_id": task.id, "inspector_id": task.inspector_id})
+    _attach_photos(case, event, stored, "handle", actor)
+    _announce(case, event, extra_users=[task.inspector_id])
+    return case
+
+
+def check(case: Case, actor: User, passed: bool, note: str = "", photos=(), lon=None, lat=None) -> Case:
+    """核查 — the inspector re-photographs on site: passed, or rework (返工)."""
+    _guard(case, "check", actor)
+    stored = _store_photos(list(photos))
+    if not stored:
+        raise GridCityError("bad_request", detail="a check needs a new on-site photo")
+    task = _task_for(case, "check", actor)
+    now = utcnow()
+    task.completed_at, task.result = now, "pass" if passed else "fail"
+    if passed:
+        event = record(case, "check", states.CHECKED, actor, note=note, lon=lon, lat=lat, at=now,
+                       set={"checked_at": now}, extra={"task_id": task.id, "result": "pass"})
+    else:
+        # Back to the unit; its clock runs again from now.
+        event = record(case, "check", states.IN_PROGRESS, actor, note=note, lon=lon, lat=lat, at=now,
+                       set=_restart_clock(case, now), inc=("rework_count",),
+                       extra={"task_id": task.id, "result": "fail"})
+    _attach_photos(case, event, stored, "check", actor)
+    _announce(case, event)
+    return case
+
+
+def close(case: Case, actor: User, note: str = "") -> Case:
+    """结案 — only after a passed check."""
+    _guard(case, "close", actor)
+    now = utcnow()
+    _announce(case, record(case, "close", states.CLOSED, actor, note=note, at=now, set={"closed_at": now}))
+    return case
+
+
+# ---------------------------------------------------------------- requests
+
+
+REQUEST_KINDS = ("extension", "suspension", "return")
+
+
+def request_change(case: Case, actor: User, kind: str, reason: str, extra_amount: float | None = None,
+                   review_on: dt.datetime | None = None) -> CaseRequest:
+    """The unit asks for an extension (延期), suspension (挂账) or return (回退)."""
+    _guard(case, "request", actor)
+    if kind not in REQUEST_KINDS:
+        raise GridCityError("bad_request", detail=f"kind must be one of {', '.join(REQUEST_KINDS)}")
+    _need(reason, "reason")
+    if kind == "extension" and not (isinstance(extra_amount, (int, float)) and extra_amount > 0):
+        raise GridCityError("bad_request", detail="an extension needs a positive extra_amount")
+    now = utcnow()
+    if kind == "suspension" and (review_on is None or review_on <= now):
+        raise GridCityError("bad_request", detail="a suspension needs a review date in the future")
+    if _pending_request(case) is not None:
+        raise Conflict("request_pending", number=case.number)
+    request = CaseRequest(case_id=case.id, kind=kind, requested_by=actor.id, requested_at=now,
+                          reason=reason, extra_amount=extra_amount, review_on=review_on)
+    db.session.add(request)
+    db.session.flush()
+    event = record(case, "request", case.state, actor, note=reason, at=now,
+                   extra={"request_id": request.id, "kind": kind, "extra_amount": extra_amount,
+                          "review_on": review_on.isoformat() if review_on else None})
+    _announce(case, event)
+    return request
+
+
+def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
+    """Approve or refuse the pending request."""
+    _guard(case, "decide", actor)
+    request = _pending_request(case)
+    if request is None:
+        raise Conflict("no_pending_request", number=case.number)
+    now = utcnow()
+    request.state = "approved" if approve else "refused"
+    request.decided_by, request.decided_at, request.decision_note = actor.id, now, note
+    info = {"request_id": request.id, "kind": request.kind, "approved": approve}
+    if not approve:
+        event = record(case, "decide", case.state, actor, note=note, at=now, extra=info)
+    elif request.kind == "extension":
+        cal = deadlines.calendar()
+        from gridcity.workcalendar.clock import budget_seconds
+
+        budget = case.handle_budget_s + budget_seconds(cal, case.handle_clock, request.extra_amount)
+        new = deadlines.running_deadline(cal, case.handle_clock, budget, case.handle_used_s,
+                                         case.handle_started_at, deadlines.policy("handle")[2])
+        event = record(case, "decide", case.state, actor, note=note, at=now, inc=("extension_count",),
+                       set={"handle_budget_s": budget, "deadline_at": new.deadline_at, "warn_at": new.warn_at,
+                            "warned": new.warn_at <= now and case.warned,
+                            "overdue": new.deadline_at <= now and case.overdue}, extra=info)
+    elif request.kind == "suspension":
+        event = record(case, "decide", states.SUSPENDED, actor, note=note, at=now, inc=("suspension_count",),
+                       set={"suspended_from": case.state, "review_on": request.review_on,
+                            "handle_used_s": deadlines.used_until(case, now), "handle_started_at": None,
+                            "deadline_at": None, "warn_at": None}, extra=info)
+    else:  # return: not this unit's case; back to the dispatcher
+        event = record(case, "decide", states.FILED, actor, note=note, at=now, inc=("return_count",),
+                       set={"unit_id": None, "handle_clock": None, "handle_budget_s": None,
+                            "handle_used_s": 0.0, "handle_started_at": None, "deadline_at": None,
+                            "warn_at": None, "warned": False, "overdue": False}, extra=info)
+    _announce(case, event)
+    return case
+
+
+def resume(case: Case, actor: User, note: str = "") -> Case:
+    """End a suspension: the clock runs again with what was left of it."""
+    _guard(case, "resume", actor)
+    now = utcnow()
+    changes = _restart_clock(case, now)
+    changes.update(suspended_from=None, review_on=None)
+    event = record(case, "resume", case.suspended_from, actor, note=note, at=now, set=changes)
+    _announce(case, event)
+    return case
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _restart_clock(case: Case, now: dt.datetime) -> dict:
+    cal = deadlines.calendar()
+    d = deadlines.running_deadline(cal, case.handle_clock, case.handle_budget_s, case.handle_used_s, now,
+                                   deadlines.policy("handle")[2])
+    return {"handle_started_at": now, "deadline_at": d.deadline_at, "warn_at": d.warn_at,
+            "warned": d.warn_at <= now, "overdue": d.deadline_at <= now}
+
+
+def _pending_request(case: Case) -> CaseRequest | None:
+    return db.session.scalar(select(CaseRequest).where(CaseRequest.case_id == case.id,
+                                                       CaseRequest.state == "pending"))
+
+
+def _open_task(case: Case, kind: str, now: dt.datetime) -> CaseTask:
+    d = deadlines.task_deadline(kind, now)
+    task = CaseTask(case_id=case.id, kind=kind, inspector_id=assign_inspector(case),
+                    created_at=now, due_at=d.deadline_at, warn_at=d.warn_at)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+def _task_for(case: Case, kind: str, actor: User) -> CaseTask:
+    task = db.session.scalar(select(CaseTask).where(
+        CaseTask.case_id == case.id, CaseTask.kind == kind, CaseTask.completed_at.is_(None)))
+    if task is None:
+        raise Conflict("illegal_transition", action=kind, state=case.state, allowed="-")
+    in_grid = case.work_grid_id in {w.id for w in actor.work_grids}
+    if task.inspector_id != actor.id and not in_grid:
+        raise Forbidden("not_your_case", number=case.number)
+    return task
+
+
+def _close_open_tasks(case: Case, now: dt.datetime) -> None:
+    for task in db.session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
+                                                          CaseTask.completed_at.is_(None))):
+        task.completed_at, task.result = now, "cancelled"
+
+
+def _need(value: str, what: str) -> None:
+    if not value or not str(value).strip():
+        raise GridCityError("bad_request", detail=f"a {what} is required")
+
+
+def _location_of(case: Case):
+    from gridcity.geo.locator import Location
+
+    return Location(case.unit_grid_id, "", case.community_id, case.street_id, case.district_id,
+                    case.work_grid_id, case.area_id)
+
+
+def _point(lon: float, lat: float):
+    import shapely
+
+    return shapely.Point(lon, lat)
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(current_app.config["SETTINGS"].timezone)
+
+
+def _store_photos(photos: list[bytes]):
+    from gridcity.media.storage import store_photo
+
+    settings = current_app.config["SETTINGS"]
+    return [store_photo(data, settings.resolved_media_dir, settings.max_upload_mb * 1024 * 1024)
+            for data in photos]
+
+
+def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> None:
+    from gridcity.media.storage import distance_m
+
+    if not stored:
+        return
+    db.session.flush()
+    for p in stored:
+        distance = None
+        if p.exif_lon is not None and p.exif_lat is not None:
+            distance = distance_m(p.exif_lon, p.exif_lat, event.lon or case.lon, event.lat or case.lat)
+        db.session.add(Photo(case_id=case.id, event_id=event.id, stage=stage, sha256=p.sha256,
+                             content_type=p.content_type, width=p.width, height=p.height,
+                             size_bytes=p.size_bytes, relative_path=p.relative_path,
+                             thumbnail_path=p.thumbnail_path, exif_lon=p.exif_lon, exif_lat=p.exif_lat,
+                             exif_distance_m=distance, uploaded_by=getattr(actor, "id", None),
+                             uploaded_at=event.at))
+
+
+def _announce(case: Case, event: CaseEvent, extra_users=()) -> None:
+    db.session.flush()
+    live.queue(db.session, live.rooms_for(case, extra_users), live.case_payload(case, event.action, event.id))
