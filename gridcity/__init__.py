@@ -68,13 +68,14 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from gridcity.cases.views import bp as cases_bp
+    from gridcity.core.openapi import bp as openapi_bp
     from gridcity.geo.views import bp as geo_bp
     from gridcity.inventory.views import bp as inventory_bp
     from gridcity.org.views import bp as org_bp
     from gridcity.taxonomy.views import bp as taxonomy_bp
     from gridcity.web.views import bp as web_bp
 
-    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, cases_bp, web_bp):
+    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, cases_bp, web_bp, openapi_bp):
         app.register_blueprint(bp)
 
 

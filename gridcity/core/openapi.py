@@ -1,0 +1,635 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``GET /api/v1/openapi.json``.
+
+The document is assembled from small tables — the response shapes, the query
+parameters, one row per operation — and from the code's own constants (case
+states, transitions, sources, sort keys, roles), so a new state or sort shows
+up here without an edit. ``tests/core/test_openapi.py`` checks that every
+``/api/`` rule of the app is described, by the endpoint serving it, that
+nothing else is, and that every case action has its row in ``ACTION_GUIDE``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+
+from gridcity import __version__
+from gridcity.cases import queries, states
+from gridcity.cases.services import REPORTER_SOURCES, REQUEST_KINDS
+from gridcity.cases.views import ACTIONS, MAX_PHOTOS
+from gridcity.geo.views import MAX_UNIT_GRIDS
+from gridcity.inventory.models import STATES as COMPONENT_STATES
+from gridcity.inventory.views import PAGE_MAX as COMPONENT_PAGE_MAX
+from gridcity.org.models import UNIT_KINDS, Role
+from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
+from gridcity.taxonomy.views import RULE_READERS
+
+API = "/api/v1"
+bp = Blueprint("openapi", __name__, url_prefix=API)
+
+SECURITY_SCHEME = "session"
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+Spec = str | dict | tuple  # see schema()
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    """The document itself; public, like the login it describes."""
+    return jsonify(build_document(current_app.config["SESSION_COOKIE_NAME"]))
+
+
+# ---------------------------------------------------------------- schema shorthand
+
+SCALARS = {
+    "int": {"type": "integer"},
+    "number": {"type": "number"},
+    "str": {"type": "string"},
+    "bool": {"type": "boolean"},
+    "date-time": {"type": "string", "format": "date-time"},
+    "object": {"type": "object"},
+}
+
+
+def schema(spec: Spec) -> dict:
+    """A JSON Schema from a short spec: ``"int"``, ``"str?"`` (nullable),
+    ``"#Unit"`` (a component), ``"[#Unit]"`` (an array of); a dict is taken as
+    it is; a ``(spec, description)`` pair adds a description."""
+    if isinstance(spec, tuple):
+        inner, description = spec
+        return {**schema(inner), "description": description}
+    if isinstance(spec, dict):
+        return spec
+    if spec.endswith("?"):
+        inner = schema(spec[:-1])
+        if set(inner) <= {"type", "format"}:
+            return {**inner, "type": [inner["type"], "null"]}
+        return nullable(inner)
+    if spec.startswith("["):
+        return {"type": "array", "items": schema(spec[1:-1])}
+    if spec.startswith("#"):
+        return {"$ref": f"#/components/schemas/{spec[1:]}"}
+    return dict(SCALARS[spec])
+
+
+def nullable(spec: Spec) -> dict:
+    return {"anyOf": [schema(spec), {"type": "null"}]}
+
+
+def one_of(values: Iterable[str], description: str | None = None) -> dict:
+    result: dict[str, Any] = {"type": "string", "enum": list(values)}
+    return result | ({"description": description} if description else {})
+
+
+def shape(properties: dict[str, Spec], required: Iterable[str] | None = None) -> dict:
+    """An object schema. Every property is required unless ``required`` says
+    otherwise: the serialisers always write every key (null when empty)."""
+    props = {name: schema(spec) for name, spec in properties.items()}
+    needed = list(props if required is None else required)
+    return {"type": "object", "properties": props} | ({"required": needed} if needed else {})
+
+
+def extends(base: str, properties: dict[str, Spec]) -> dict:
+    return {"allOf": [schema(f"#{base}"), shape(properties)]}
+
+
+# ---------------------------------------------------------------- shapes
+
+# The ``steps`` of a case detail: when each step happened.
+STEPS = ("reported", "accepted", "verified", "filed", "dispatched", "unit_accepted", "handled", "checked",
+         "closed", "voided")  # fmt: skip
+ROLES = tuple(r.value for r in Role)
+TASK_KINDS = ("verify", "check")
+
+
+def response_schemas() -> dict[str, dict]:
+    """What the API answers (the views' ``*_json`` helpers and ``cases.queries``)."""
+    iso = "date-time?"
+    return {
+        "Error": shape({
+            "error": ("str", "Message key, e.g. `stale_case`; for plain HTTP errors the status name."),
+            "message": ("str", "For a person, in Chinese or English (the `lang` cookie, Accept-Language)."),
+            "details": ("object", "The message's parameters (absent on plain HTTP errors)."),
+        }, required=("error", "message")),
+        "Ref": shape({"id": "int", "code": "str", "name": "str"}),
+        "CodeName": shape({"code": "str", "name": "str"}),
+        "Me": shape({
+            "id": "int", "username": "str", "display_name": "str", "role": one_of(ROLES),
+            "role_name": shape({"zh": "str", "en": "str"}), "unit": ("#Ref?", "A unit handler's unit."),
+            "scope": shape({"work_grids": "[#Ref]", "work_groups": "[#Ref]", "areas": "[#Ref]"}),
+        }),
+        "Unit": shape({
+            "id": "int", "code": "str", "name": "str", "kind": one_of(UNIT_KINDS), "contact_name": "str?",
+            "contact_phone": "str?", "street_id": "int?", "active": "bool",
+        }),
+        "Category": shape({
+            "id": "int", "code": ("str", "C… for components (部件), E… for events (事件)."), "kind": one_of(KINDS),
+            "major": shape({"code": "str", "name_zh": "str", "name_en": "str"}),
+            "name_zh": "str", "name_en": "str", "keywords": "str", "filing_standard": ("str", "立案标准"),
+            "closing_standard": ("str", "结案标准"), "urgency": one_of(URGENCIES),
+            "deadline": shape({"clock": one_of(CLOCKS), "amount": "number"}),
+        }),
+        "ResponsibilityRule": shape({
+            "id": "int", "category": ("str", "Category code."), "place_kind": one_of(PLACE_KINDS),
+            "place_id": "int", "unit": ("str", "Unit code."),
+        }),
+        "Location": shape({
+            "unit_grid_id": "int", "unit_grid_code": "str", "community_id": "int", "street_id": "int",
+            "district_id": "int", "work_grid_id": "int?", "area_id": "int?",
+        }),
+        "LocateResult": extends("Location", {
+            "community": "#CodeName", "street": "#CodeName", "district": "#CodeName",
+            "work_grid": "#CodeName?", "area": "#CodeName?",
+        }),
+        "RoutePreview": shape({"location": "#Location", "category": "str", "unit": "#Ref"}),
+        "FeatureCollection": shape({
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": shape(
+                {"type": {"const": "Feature"}, "geometry": "object", "properties": "object"})},
+        }),
+        "Component": shape({
+            "id": "int", "code": "str", "category": "str", "state": one_of(COMPONENT_STATES), "lon": "number",
+            "lat": "number", "unit_grid": ("str", "Unit grid code."), "owner": ("str?", "Unit code."),
+            "maintainer": ("str?", "Unit code."),
+        }),
+        "CaseSummary": shape({
+            "id": "int", "number": ("str", "案卷号"), "state": one_of(states.STATES),
+            "version": ("int", "Send it back with every action (optimistic locking)."),
+            "source": one_of(states.SOURCES),
+            "category": shape({"code": "str", "name_zh": "str", "name_en": "str", "kind": one_of(KINDS)}),
+            "urgency": one_of(URGENCIES), "description": "str", "address": "str?", "lon": "number",
+            "lat": "number", "accuracy_m": "number?", "unit_grid_id": "int", "street_id": "int",
+            "work_grid_id": "int?", "unit": ("#Ref?", "The responsible unit once dispatched."),
+            "reported_at": "date-time", "deadline_at": iso, "warn_at": iso, "warned": "bool", "overdue": "bool",
+            "merged_into_id": "int?",
+            "counts": shape({"rework": "int", "extension": "int", "suspension": "int", "return": "int"}),
+        }),
+        "CaseDetail": extends("CaseSummary", {
+            "unit_grid_code": "str?", "raw_position": nullable(shape({"lon": "number", "lat": "number?"})),
+            "void_reason": "str?", "review_on": (iso, "When a suspension (挂账) is to be reviewed."),
+            "steps": shape({step: iso for step in STEPS}),
+            "allowed_actions": ("[str]", "What the caller may do now (see the action table)."),
+            "history": "[#HistoryEvent]", "photos": "[#CasePhoto]", "tasks": "[#CaseTask]",
+            "requests": "[#CaseRequest]",
+        }),
+        "ReportResult": extends("CaseDetail", {"duplicates": ("[#CaseSummary]", "Open cases likely the same.")}),
+        "CasePage": shape({"total": "int", "limit": "int", "offset": "int", "items": "[#CaseSummary]"}),
+        "CasePhoto": shape({
+            "id": "int", "stage": one_of(("report", *TASK_KINDS, "handle")), "url": "str", "thumbnail_url": "str",
+            "width": "int", "height": "int",
+            "exif_distance_m": ("number?", "Metres between the photo's EXIF position and the case."),
+        }),
+        "CaseTask": shape({
+            "id": "int", "kind": one_of(TASK_KINDS), "inspector_id": "int?", "due_at": iso, "completed_at": iso,
+            "result": ("str?", "pass, fail, or cancelled (the case was voided or merged)."), "overdue": "bool",
+        }),
+        "CaseRequest": shape({
+            "id": "int", "kind": one_of(REQUEST_KINDS), "state": one_of(("pending", "approved", "refused")),
+            "reason": "str", "extra_amount": "number?", "review_on": iso, "requested_at": iso,
+            "decided_at": iso,
+        }),
+        "HistoryEvent": shape({
+            "seq": ("int", "Increases across all cases: resume the feed with `after`."), "case_id": "int",
+            "action": ("str", "report, an action, or warn / overdue / task_overdue (the deadline sweeper)."),
+            "from_state": "str?", "to_state": "str", "actor_id": "int?",
+            "actor_role": ("str", "A role, or `system`."), "at": "date-time", "note": "str", "lon": "number?",
+            "lat": "number?", "data": "object",
+        }),
+        "Task": shape({
+            "id": "int", "kind": one_of(TASK_KINDS, "核实 or 核查."), "due_at": "date-time", "overdue": "bool",
+            "case": "#CaseSummary", "distance_m": ("number?", "From lon/lat when given."),
+        }),
+    }  # fmt: skip
+
+
+def request_schemas() -> dict[str, dict]:
+    """What the API accepts."""
+    positive = {"type": "number", "exclusiveMinimum": 0}
+    return {
+        "Login": shape({
+            "username": "str", "password": "str", "remember": ("bool", "Keep the session (default true)."),
+        }, required=("username", "password")),
+        "NewUnit": shape({
+            "code": "str", "name": "str", "kind": one_of(UNIT_KINDS), "contact_name": "str?",
+            "contact_phone": "str?",
+        }, required=("code", "name", "kind")),
+        "NewUser": shape({
+            "username": "str", "password": {"type": "string", "minLength": 8}, "role": one_of(ROLES),
+            "display_name": "str?", "unit_code": ("str?", "Required for a unit handler."),
+            "work_grid_codes": ("[str]", "Inspectors only."), "phone": "str?",
+        }, required=("username", "password", "role")),
+        "CategoryChange": shape({
+            "deadline": shape({"clock": one_of(CLOCKS), "amount": positive}), "urgency": one_of(URGENCIES),
+            "name_zh": "str", "name_en": "str", "filing_standard": "str", "closing_standard": "str",
+        }, required=()),
+        "RuleChange": shape({
+            "category": ("str", "Category code."), "place_kind": one_of(PLACE_KINDS),
+            "place_id": ("int", "Id of the unit grid, work grid, street or district."),
+            "unit": ("str", "Unit code."),
+        }),
+        "Report": shape(report_fields(), required=("category", "lon", "lat")),
+        "CaseAction": shape({
+            "version": ("int", "The case `version` you saw; a case changed since answers 409 `stale_case`."),
+            "note": "str",
+            "reason": ("str", "void (or note), request; dispatch when unit_id differs from the rules."),
+            "result": one_of(("pass", "fail"), "verify, check."),
+            "into": ("int", "merge: the id of the open case this one joins."),
+            "unit_id": ("int", "dispatch: another unit than the rules give (with a reason)."),
+            "kind": one_of(REQUEST_KINDS, "request: 延期 extension, 挂账 suspension, 回退 return."),
+            "extra_amount": (positive, "request extension: more time, in the category's deadline clock units."),
+            "review_on": ("date-time", "request suspension: a future review date."),
+            "approve": ("bool", "decide."),
+            "lon": ("number", "verify, handle, check: where the step was taken."), "lat": "number",
+        }, required=("version",)),
+    }  # fmt: skip
+
+
+def sources_by_role() -> str:
+    return "; ".join(f"{role}: {', '.join(sources)}" for role, sources in REPORTER_SOURCES.items())
+
+
+def report_fields() -> dict[str, Spec]:
+    return {
+        "category": ("str", "Category code, e.g. C0101 (部件) or E0102 (事件)."),
+        "lon": ("number", "WGS-84 longitude."), "lat": ("number", "WGS-84 latitude."),
+        "source": one_of(states.SOURCES, f"Allowed per role — {sources_by_role()}. Default: the role's first."),
+        "client_uuid": ({"type": "string", "minLength": 8, "maxLength": 64},
+                        "Idempotency key; the `Idempotency-Key` header wins."),
+        "description": ("str", "Cut at 4,000 characters."), "address": "str?", "accuracy_m": "number?",
+        "fix_time": ("date-time?", "When the position was fixed; without an offset it is UTC."),
+        "raw_lon": ("number?", "The position as the device first gave it."), "raw_lat": "number?",
+        "urgency": one_of(URGENCIES, "Default: the category's."), "reporter_contact": "str?",
+    }  # fmt: skip
+
+
+# action: (Chinese term, what it does, its fields besides version; * required)
+ACTION_GUIDE = {
+    "accept": ("受理", "register a report; non-inspector sources go to an inspector to verify", "note"),
+    "verify": ("核实", "on-site confirmation; fail voids the case", "result\\*, note, lon, lat, photos"),
+    "file": ("立案", "file against the filing standard", "note"),
+    "void": ("作废", "not a case", "reason\\* (or note)"),
+    "merge": ("合并", "same problem as the open case `into`", "into\\*, note"),
+    "dispatch": ("派遣", "send to the responsible unit; the handling clock starts", "unit_id, reason"),
+    "unit_accept": ("签收", "the unit takes the case on", "note"),
+    "handle": ("处置", "the unit reports it fixed; a check task goes out", "photos\\*, note, lon, lat"),
+    "check": ("核查", "on-site re-check: pass, or fail back to the unit (返工)", "result\\*, photos\\*, note, lon, lat"),
+    "close": ("结案", "close after a passed check", "note"),
+    "request": ("延期 / 挂账 / 回退", "ask for an extension, suspension or return", "kind\\*, reason\\*, extra_amount, review_on"),
+    "decide": ("审批", "approve or refuse the pending request", "approve\\*, note"),
+    "resume": ("恢复", "end a suspension; the clock runs again", "note"),
+}  # fmt: skip
+
+
+def action_table() -> str:
+    rows = ["| action | 术语 | does | roles | from states | fields |", "|---|---|---|---|---|---|"]
+    for action in ACTIONS:
+        term, does, fields = ACTION_GUIDE[action]
+        transition = states.TRANSITIONS[action]
+        roles = ", ".join(r.value for r in transition.roles)
+        rows.append(
+            f"| {action} | {term} | {does} | {roles} | {', '.join(transition.from_states)} | {fields} |"
+        )
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- parameters and bodies
+
+
+def q(name: str, spec: Spec, description: str, required: bool = False, example: Any = None) -> dict:
+    param = {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema(spec),
+        "description": description,
+    }
+    return param | ({"example": example} if example is not None else {})
+
+
+PATH_PARAMS: dict[str, Spec] = {
+    "case_id": ("int", "Case id."),
+    "photo_id": ("int", "Photo id."),
+    "code": ("str", "Category code, e.g. C0101."),
+    "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
+}
+
+
+def path_params(path: str) -> list[dict]:
+    return [
+        {"name": name, "in": "path", "required": True, "schema": schema(PATH_PARAMS[name])}
+        for name in re.findall(r"{(\w+)}", path)
+    ]
+
+
+def case_filters() -> list[dict]:
+    """The filters ``cases.queries.filtered`` reads."""
+    comma = "Comma-separated"
+    return [
+        q("state", "str", f"{comma} states ({', '.join(states.STATES)}), or `open` for all but voided, merged and closed.", example="open"),
+        q("unit", "int", "Responsible unit id.", example=1),
+        q("street", "int", "Street id.", example=1),
+        q("work_grid", "int", "Work grid id.", example=1),
+        q("unit_grid", "str", "Unit grid code.", example="440308001001001"),
+        q("category", "str", f"{comma} category codes.", example="C0101,E0102"),
+        q("source", "str", f"{comma} sources ({', '.join(states.SOURCES)}).", example="inspector,hotline"),
+        q("overdue", "str", "1, true or yes: only overdue cases; anything else: only the others.", example="true"),
+        q("warned", "str", "1, true or yes: only warned cases; anything else: only the others.", example="false"),
+        q("from", "str", "Reported at or after (ISO date or date-time; UTC without an offset).", example="2025-03-01"),
+        q("to", "str", "Reported before (ISO date or date-time).", example="2025-04-01T00:00:00+08:00"),
+        q("bbox", "str", "west,south,east,north (WGS-84).", example="114.24,22.57,114.26,22.59"),
+        q("q", "str", "Text in the description or address, or part of the case number.", example="井盖"),
+        q("sort", one_of(queries.SORTS), "Order (default -reported_at; ties by id).", example="deadline_at"),
+        q("limit", {"type": "integer", "default": 50, "maximum": queries.PAGE_MAX}, "Page size.", example=20),
+        q("offset", {"type": "integer", "default": 0, "minimum": 0}, "Skip this many.", example=0),
+    ]  # fmt: skip
+
+
+def json_body(spec: Spec, *also: str) -> dict:
+    """A required body of one schema, as JSON (and the other media types named)."""
+    return {"required": True, "content": {m: {"schema": schema(spec)} for m in ("application/json", *also)}}
+
+
+def upload_body(spec: str) -> dict:
+    """JSON, or multipart with the JSON in a ``data`` field and up to nine ``photos``."""
+    multipart = shape(
+        {
+            "data": ("str", f"The {spec[1:]} object as JSON text (`report` is accepted too)."),
+            "photos": {
+                "type": "array",
+                "maxItems": MAX_PHOTOS,
+                "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+            },
+        },
+        required=("data",),
+    )
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": schema(spec)},
+            "multipart/form-data": {
+                "schema": multipart,
+                "encoding": {"data": {"contentType": "application/json"}, "photos": {"contentType": ", ".join(PHOTO_TYPES)}},
+            },
+        },
+    }  # fmt: skip
+
+
+IMPORT_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/geo+json": {"schema": schema("#FeatureCollection")},
+    },
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 64},
+    "description": "The client's UUID of this report: a replay answers 200 with the case the first one made.",
+}
+
+
+# ---------------------------------------------------------------- operations
+
+BAD_LOCATION = "`outside_city` (details: nearest_code, distance_m), `bad_position`, `no_grids`"
+TOO_LARGE = "The body is over the upload limit (GRIDCITY_MAX_UPLOAD_MB)"
+PHOTO_ERRORS = {
+    413: f"{TOO_LARGE}, or `photo_too_large`.",
+    415: "`photo_type`: a photo is not a JPEG, PNG or WebP.",
+}
+ANY = ()  # any signed-in user
+PUBLIC = None  # no session needed
+
+
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str  # under /api/v1, OpenAPI-style
+    endpoint: str  # the Flask endpoint serving it, used as operationId
+    summary: str
+    ok: dict[int, tuple[str, Spec | None]]  # status: (description, schema)
+    roles: tuple | None = ANY
+    params: list = field(default_factory=list)
+    body: dict | None = None
+    errors: dict[int, str] = field(default_factory=dict)
+    description: str = ""
+    media: tuple[str, ...] = ("application/json",)
+
+
+def ok(spec: Spec, text: str = "OK", status: int = 200) -> dict[int, tuple[str, Spec]]:
+    return {status: (text, spec)}
+
+
+def operations() -> list[Op]:
+    admin = (Role.ADMIN,)
+    geo_layer = "A GeoJSON FeatureCollection (WGS-84) of every {}."
+    return [
+        Op("post", "/login", "org.login", "Sign in; sets the session cookie", ok("#Me"), PUBLIC,
+           body=json_body("#Login", "application/x-www-form-urlencoded"),
+           errors={400: "`bad_request`: username and password are required.",
+                   401: "`bad_credentials`: wrong user name or password, or an inactive account."}),
+        Op("post", "/logout", "org.logout", "Sign out (clears the session)",
+           ok(shape({"ok": {"const": True}})), PUBLIC),
+        Op("get", "/me", "org.me", "Who I am: role and scope", ok("#Me")),
+        Op("get", "/units", "org.list_units", "List responsible units (责任单位)", ok("[#Unit]"),
+           description="Staff see every unit; a unit handler only their own."),
+        Op("post", "/units", "org.create_unit", "Create a responsible unit (责任单位)",
+           ok("#Unit", "Created", 201), admin, body=json_body("#NewUnit"),
+           errors={400: "`bad_request`: code, name or kind missing, or an unknown kind.",
+                   409: "`duplicate_code`: a unit has this code."}),
+        Op("get", "/users", "org.list_users", "List users", ok("[#Me]"), admin),
+        Op("post", "/users", "org.create_user", "Create a user with a role and scope",
+           ok("#Me", "Created", 201), admin, body=json_body("#NewUser"),
+           errors={400: "`bad_request`: unknown role, short password, a unit handler without a unit, "
+                        "work grids for a non-inspector.",
+                   404: "`unknown_unit` or `unknown_place`: the unit or a work grid does not exist.",
+                   409: "`duplicate_code`: the user name is taken."}),
+        Op("get", "/geo/districts", "geo.districts", "District boundaries (区)",
+           ok("#FeatureCollection", geo_layer.format("district"))),
+        Op("get", "/geo/streets", "geo.streets", "Street boundaries (街道)",
+           ok("#FeatureCollection", geo_layer.format("street"))),
+        Op("get", "/geo/communities", "geo.communities", "Community boundaries (社区)",
+           ok("#FeatureCollection", geo_layer.format("community"))),
+        Op("get", "/geo/work-grids", "geo.work_grids", "Work grids (工作网格)",
+           ok("#FeatureCollection", geo_layer.format("work grid with a shape"))),
+        Op("get", "/geo/unit-grids", "geo.unit_grids", "Unit grids (单元网格) in a bounding box",
+           ok("#FeatureCollection"),
+           params=[q("bbox", "str", "west,south,east,north (WGS-84).", True, "114.24,22.57,114.26,22.59")],
+           errors={400: "`bad_request`: bbox is missing or not four numbers.",
+                   413: f"`bad_request` with status 413: more than {MAX_UNIT_GRIDS} unit grids; zoom in."}),
+        Op("get", "/geo/locate", "geo.locate", "Which unit grid, community, street and work grid a point is in",
+           ok("#LocateResult"),
+           params=[q("lon", "number", "WGS-84 longitude.", True), q("lat", "number", "WGS-84 latitude.", True)],
+           errors={400: "`bad_request`: lon or lat is not a number.", 422: BAD_LOCATION + "."}),
+        Op("get", "/categories", "taxonomy.list_categories", "List active case categories (部件 / 事件)",
+           ok("[#Category]"), params=[q("kind", one_of(KINDS), "Only components or only events.")]),
+        Op("patch", "/categories/{code}", "taxonomy.edit_category",
+           "Edit a category's names, standards (立案 / 结案标准), urgency or deadline", ok("#Category"), admin,
+           body=json_body("#CategoryChange"),
+           errors={400: "`bad_request`: a bad deadline, urgency or text field.",
+                   422: "`unknown_category`: no active category has this code."}),
+        Op("get", "/responsibility-rules", "taxonomy.list_rules", "List responsibility rules",
+           ok("[#ResponsibilityRule]"), RULE_READERS, params=[q("category", "str", "Category code.")]),
+        Op("put", "/responsibility-rules", "taxonomy.put_rule",
+           "Make a unit responsible for a category at a place (replaces the rule there)",
+           ok(shape({"id": "int"})), admin, body=json_body("#RuleChange"),
+           errors={400: "`bad_request`: place_id is not an integer, or an unknown place_kind.",
+                   422: "`unknown_unit` or `unknown_category`."}),
+        Op("get", "/route", "taxonomy.route_preview", "Preview which unit a report would be dispatched to",
+           ok("#RoutePreview"), RULE_READERS,
+           params=[q("category", "str", "Category code.", True), q("lon", "number", "WGS-84.", True),
+                   q("lat", "number", "WGS-84.", True)],
+           errors={400: "`bad_request`: lon and lat are required numbers.",
+                   422: f"`unknown_category`, {BAD_LOCATION}, `no_responsible_unit`."}),
+        Op("get", "/components", "inventory.list_components", "List components (部件)", ok("[#Component]"),
+           description="A unit handler sees only what their unit owns or maintains.",
+           params=[q("unit_grid", "str", "Unit grid code."),
+                   q("limit", {"type": "integer", "default": 100, "maximum": COMPONENT_PAGE_MAX}, "Page size."),
+                   q("offset", {"type": "integer", "default": 0, "minimum": 0}, "Skip this many.")],
+           errors={400: "`bad_request`: limit and offset must be integers."}),
+        Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
+           ok(shape({"imported": "int"}), "Created", 201), admin, body=IMPORT_BODY,
+           description="All or nothing. CSV columns: category, lon, lat (required); code, owner, maintainer, "
+                       "state, installed_on. The body is read as text whatever its Content-Type; `format` decides.",
+           params=[q("format", one_of(("csv", "geojson")), "Default csv."),
+                   q("datum", one_of(("wgs84", "gcj02")), "Datum of the coordinates (default wgs84).")],
+           errors={400: "`bad_request` (format, empty file, state, outside the city), `bad_csv`, `bad_geojson`, "
+                        "`bad_datum`; here also `unknown_category`, `unknown_unit`, `duplicate_code`.",
+                   413: TOO_LARGE + "."}),
+        Op("post", "/reports", "cases.submit_report", "Report a problem (上报): make a case",
+           {201: ("Created: the new case and likely duplicates.", "#ReportResult"),
+            200: ("A replay of an Idempotency-Key: the case the first request made.", "#ReportResult")},
+           (Role.INSPECTOR, Role.OPERATOR), params=[IDEMPOTENCY_KEY], body=upload_body("#Report"),
+           errors={400: "`bad_request` (body or data not a JSON object, more than 9 photos, missing category, "
+                        "lon or lat, a bad key, source or urgency), `photo_empty`.",
+                   403: f"Also when the source is not the role's ({sources_by_role()}).",
+                   **PHOTO_ERRORS,
+                   422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`."}),
+        Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok("#CasePage"),
+           params=case_filters(),
+           description="Staff see every case, a unit handler their unit's, an inspector their work grids' "
+                       "and their own reports.",
+           errors={400: "`bad_request`: an unknown state or sort, a non-integer id, limit or offset, "
+                        "a bad date or bbox."}),
+        Op("get", "/cases/{case_id}", "cases.get_case", "A case with its history, photos, tasks and requests",
+           ok("#CaseDetail"),
+           errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),
+        Op("post", "/cases/{case_id}/{action}", "cases.act",
+           "Take a step of the closed loop (受理, 核实, 立案, 派遣, 处置, 核查, 结案, 延期 / 挂账 / 回退 …)",
+           ok("#CaseDetail", "The case after the step."), body=upload_body("#CaseAction"),
+           description="Roles are checked per action. Photos (multipart) go with verify, handle and check.\n\n"
+                       + action_table(),
+           errors={400: "`bad_request`: the body is not a JSON object, `version` is missing, or a field the "
+                        "action needs is missing or bad (see the table); `photo_empty`.",
+                   403: "`forbidden_role` (not a role of this action) or `not_your_case`.",
+                   404: "`not_found`: no such case, action or `into` case.",
+                   409: "`stale_case` (details: version, state: reload and retry) or `stale_write` (a concurrent "
+                        "write won), `illegal_transition` "
+                        "(details: allowed), `bad_merge`, `request_pending`, `no_pending_request`.",
+                   **PHOTO_ERRORS,
+                   422: "`unknown_unit`, `no_responsible_unit` (dispatch), `photo_too_many_pixels`."}),
+        Op("get", "/tasks", "cases.my_tasks", "My open verify (核实) and check (核查) tasks", ok("[#Task]"),
+           (Role.INSPECTOR,),
+           description="Mine and the unassigned ones of my work grids; nearest first when lon/lat are given.",
+           params=[q("lon", "number", "Where I am (ignored unless a number)."), q("lat", "number", "WGS-84.")]),
+        Op("get", "/photos/{photo_id}", "cases.photo", "A case photo, or its thumbnail",
+           ok(None, "The image."), media=PHOTO_TYPES,
+           params=[q("thumbnail", one_of(("1", "true")), "The JPEG thumbnail instead of the original.")],
+           errors={403: "`not_your_case`.", 404: "`not_found`: no such photo."}),
+        Op("get", "/events", "cases.events", "History events after a sequence number (the live feed's resync)",
+           ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
+           description="At most 1,000, oldest first, on the cases I may see."),
+        Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok("object"), PUBLIC),
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- assembly
+
+
+def error_response(text: str) -> dict:
+    return {"description": text, "content": {"application/json": {"schema": schema("#Error")}}}
+
+
+def responses(op: Op) -> dict:
+    out = {}
+    for status, (text, spec) in op.ok.items():
+        content = {m: ({"schema": schema(spec)} if spec else {}) for m in op.media}
+        out[str(status)] = {"description": text, "content": content}
+    errors = dict(op.errors)
+    if op.roles is not PUBLIC:
+        errors.setdefault(401, "`login_required`: not signed in.")
+    if op.roles:
+        roles = "`forbidden_role`: only " + ", ".join(Role(r).value for r in op.roles) + "."
+        errors[403] = " ".join(filter(None, (roles, errors.get(403))))
+    out.update({str(status): error_response(errors[status]) for status in sorted(errors)})
+    return out
+
+
+def operation(op: Op) -> dict:
+    result: dict[str, Any] = {
+        "operationId": op.endpoint,
+        "tags": [op.endpoint.split(".")[0]],
+        "summary": op.summary,
+        "parameters": path_params(op.path) + op.params,
+        "responses": responses(op),
+    }
+    if op.roles is PUBLIC:
+        result["security"] = []
+    elif op.roles:
+        result["description"] = "Roles: " + ", ".join(Role(r).value for r in op.roles) + "."
+    if op.description:
+        result["description"] = " ".join(filter(None, (result.get("description"), op.description)))
+    if op.body:
+        result["requestBody"] = op.body
+    if not result["parameters"]:
+        del result["parameters"]
+    return result
+
+
+TAGS = {
+    "org": "Sign-in, users and responsible units (责任单位).",
+    "geo": "Map layers and the grid locator (网格定位).",
+    "taxonomy": "Case categories (部件 / 事件) and responsibility rules.",
+    "inventory": "Components (部件).",
+    "cases": "Intake (上报) and the closed loop (闭环) of a case.",
+    "openapi": "This description.",
+}
+
+
+def build_document(session_cookie: str = "session") -> dict:
+    """The whole OpenAPI document as a dict (a new one each call)."""
+    paths: dict[str, dict] = {}
+    for op in operations():
+        paths.setdefault(API + op.path, {})[op.method] = operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "GridCity API",
+            "version": __version__,
+            "description": "Digital urban management (数字化城管): grids, categories, and cases through "
+            "report (上报), accept (受理), verify (核实), file (立案), dispatch (派遣), handle (处置), "
+            "check (核查) and close (结案). Sign in with POST /api/v1/login; the session cookie "
+            "authenticates the rest. Error messages are Chinese unless the `lang` cookie or "
+            "Accept-Language asks for English.",
+        },
+        "servers": [{"url": "/"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+        "security": [{SECURITY_SCHEME: []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                SECURITY_SCHEME: {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": session_cookie,
+                    "description": "The signed session cookie set by POST /api/v1/login.",
+                }
+            },
+            "schemas": response_schemas() | request_schemas(),
+        },
+    }
