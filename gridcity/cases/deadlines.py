@@ -56,14 +56,18 @@ def ensure_policies() -> None:
             db.session.add(DeadlinePolicy(step=step, clock=clock, amount=amount, warning_fraction=fraction))
 
 
-def running_deadline(cal: WorkingCalendar, clock: str, budget_s: float, used_s: float,
-                     started_at: dt.datetime, fraction: float) -> Deadline:
+def running_deadline(
+    cal: WorkingCalendar, clock: str, budget_s: float, used_s: float, started_at: dt.datetime, fraction: float
+) -> Deadline:
     """Deadline and warning point of a clock that has ``used_s`` of its budget
     behind it and runs again from ``started_at``."""
     remaining = max(budget_s - used_s, 0.0)
     to_warning = max(budget_s * fraction - used_s, 0.0)
     return Deadline(
-        clock=clock, budget_s=budget_s, used_s=used_s, started_at=started_at,
+        clock=clock,
+        budget_s=budget_s,
+        used_s=used_s,
+        started_at=started_at,
         deadline_at=add_clock_time(cal, started_at, clock, remaining),
         warn_at=add_clock_time(cal, started_at, clock, to_warning),
     )
@@ -89,6 +93,10 @@ def used_until(case, at: dt.datetime) -> float:
 
 def deadline_fields(d: Deadline) -> dict:
     return {
-        "handle_clock": d.clock, "handle_budget_s": d.budget_s, "handle_used_s": d.used_s,
-        "handle_started_at": d.started_at, "deadline_at": d.deadline_at, "warn_at": d.warn_at,
+        "handle_clock": d.clock,
+        "handle_budget_s": d.budget_s,
+        "handle_used_s": d.used_s,
+        "handle_started_at": d.started_at,
+        "deadline_at": d.deadline_at,
+        "warn_at": d.warn_at,
     }

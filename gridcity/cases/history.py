@@ -17,17 +17,55 @@ from gridcity.extensions import db
 
 # Fields that events set, with how a JSON value becomes a Python one.
 DATETIME_FIELDS = {
-    "fix_time", "review_on", "reported_at", "accepted_at", "verified_at", "filed_at", "dispatched_at",
-    "unit_accepted_at", "handled_at", "checked_at", "closed_at", "voided_at", "handle_started_at",
-    "deadline_at", "warn_at",
+    "fix_time",
+    "review_on",
+    "reported_at",
+    "accepted_at",
+    "verified_at",
+    "filed_at",
+    "dispatched_at",
+    "unit_accepted_at",
+    "handled_at",
+    "checked_at",
+    "closed_at",
+    "voided_at",
+    "handle_started_at",
+    "deadline_at",
+    "warn_at",
 }
 COUNTERS = ("rework_count", "extension_count", "suspension_count", "return_count")
 DERIVED_FIELDS = (
-    "state", "number", "source", "reporter_id", "reporter_contact", "category_id", "urgency",
-    "description", "address", "lon", "lat", "raw_lon", "raw_lat", "accuracy_m", "unit_grid_id",
-    "community_id", "street_id", "district_id", "work_grid_id", "area_id", "unit_id",
-    "merged_into_id", "void_reason", "suspended_from", "handle_clock", "handle_budget_s",
-    "handle_used_s", "warned", "overdue", *sorted(DATETIME_FIELDS), *COUNTERS,
+    "state",
+    "number",
+    "source",
+    "reporter_id",
+    "reporter_contact",
+    "category_id",
+    "urgency",
+    "description",
+    "address",
+    "lon",
+    "lat",
+    "raw_lon",
+    "raw_lat",
+    "accuracy_m",
+    "unit_grid_id",
+    "community_id",
+    "street_id",
+    "district_id",
+    "work_grid_id",
+    "area_id",
+    "unit_id",
+    "merged_into_id",
+    "void_reason",
+    "suspended_from",
+    "handle_clock",
+    "handle_budget_s",
+    "handle_used_s",
+    "warned",
+    "overdue",
+    *sorted(DATETIME_FIELDS),
+    *COUNTERS,
 )
 
 
@@ -73,9 +111,17 @@ def record(
     if inc:
         data["inc"] = list(inc)
     event = CaseEvent(
-        case=case, action=action, from_state=case.state, to_state=to_state,
-        actor_id=getattr(actor, "id", None), actor_role=getattr(actor, "role", "system"),
-        at=at or utcnow(), note=note, lon=lon, lat=lat, data=data,
+        case=case,
+        action=action,
+        from_state=case.state,
+        to_state=to_state,
+        actor_id=getattr(actor, "id", None),
+        actor_role=getattr(actor, "role", "system"),
+        at=at or utcnow(),
+        note=note,
+        lon=lon,
+        lat=lat,
+        data=data,
     )
     db.session.add(event)
     apply_event(case, to_state, data)

@@ -16,9 +16,12 @@ from gridcity.taxonomy.models import Category
 
 PAGE_MAX = 500
 SORTS = {
-    "reported_at": Case.reported_at, "-reported_at": Case.reported_at.desc(),
-    "deadline_at": Case.deadline_at, "-deadline_at": Case.deadline_at.desc(),
-    "id": Case.id, "-id": Case.id.desc(),
+    "reported_at": Case.reported_at,
+    "-reported_at": Case.reported_at.desc(),
+    "deadline_at": Case.deadline_at,
+    "-deadline_at": Case.deadline_at.desc(),
+    "id": Case.id,
+    "-id": Case.id.desc(),
 }
 
 
@@ -35,7 +38,10 @@ def visible_cases(user: User) -> Select:
 
 
 def can_see(user: User, case: Case) -> bool:
-    return db.session.scalar(visible_cases(user).where(Case.id == case.id).with_only_columns(Case.id)) is not None
+    return (
+        db.session.scalar(visible_cases(user).where(Case.id == case.id).with_only_columns(Case.id))
+        is not None
+    )
 
 
 def _int(args, name):
@@ -63,15 +69,22 @@ def filtered(user: User, args) -> tuple[Select, int, int]:
             raise GridCityError("bad_request", detail=f"unknown state(s) {', '.join(sorted(unknown))}")
         wanted = [s for s in wanted if s != "open"] + (list(states.OPEN_STATES) if "open" in wanted else [])
         query = query.where(Case.state.in_(wanted))
-    for name, column in (("unit", Case.unit_id), ("street", Case.street_id), ("work_grid", Case.work_grid_id)):
+    for name, column in (
+        ("unit", Case.unit_id),
+        ("street", Case.street_id),
+        ("work_grid", Case.work_grid_id),
+    ):
         if name in args:
             query = query.where(column == _int(args, name))
     if "unit_grid" in args:
-        query = query.where(Case.unit_grid_id == select(UnitGrid.id).where(UnitGrid.code == args["unit_grid"])
-                            .scalar_subquery())
+        query = query.where(
+            Case.unit_grid_id
+            == select(UnitGrid.id).where(UnitGrid.code == args["unit_grid"]).scalar_subquery()
+        )
     if "category" in args:
-        query = query.where(Case.category_id.in_(select(Category.id).where(
-            Category.code.in_(args["category"].split(",")))))
+        query = query.where(
+            Case.category_id.in_(select(Category.id).where(Category.code.in_(args["category"].split(","))))
+        )
     if "source" in args:
         query = query.where(Case.source.in_(args["source"].split(",")))
     for name, column in (("overdue", Case.overdue), ("warned", Case.warned)):
@@ -89,8 +102,9 @@ def filtered(user: User, args) -> tuple[Select, int, int]:
         query = query.where(Case.lon.between(west, east), Case.lat.between(south, north))
     if "q" in args:
         text = f"%{args['q']}%"
-        query = query.where(or_(Case.description.ilike(text), Case.address.ilike(text),
-                                Case.number.like(text)))
+        query = query.where(
+            or_(Case.description.ilike(text), Case.address.ilike(text), Case.number.like(text))
+        )
     sort = args.get("sort", "-reported_at")
     if sort not in SORTS:
         raise GridCityError("bad_request", detail=f"sort must be one of {', '.join(SORTS)}")
@@ -105,54 +119,131 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def case_summary(case: Case) -> dict:
     return {
-        "id": case.id, "number": case.number, "state": case.state, "version": case.version,
-        "source": case.source, "category": {"code": case.category.code, "name_zh": case.category.name_zh,
-                                            "name_en": case.category.name_en, "kind": case.category.major.kind},
-        "urgency": case.urgency, "description": case.description, "address": case.address,
-        "lon": case.lon, "lat": case.lat, "accuracy_m": case.accuracy_m,
-        "unit_grid_id": case.unit_grid_id, "street_id": case.street_id, "work_grid_id": case.work_grid_id,
-        "unit": None if case.unit is None else {"id": case.unit.id, "code": case.unit.code, "name": case.unit.name},
-        "reported_at": _iso(case.reported_at), "deadline_at": _iso(case.deadline_at), "warn_at": _iso(case.warn_at),
-        "warned": case.warned, "overdue": case.overdue, "merged_into_id": case.merged_into_id,
-        "counts": {"rework": case.rework_count, "extension": case.extension_count,
-                   "suspension": case.suspension_count, "return": case.return_count},
+        "id": case.id,
+        "number": case.number,
+        "state": case.state,
+        "version": case.version,
+        "source": case.source,
+        "category": {
+            "code": case.category.code,
+            "name_zh": case.category.name_zh,
+            "name_en": case.category.name_en,
+            "kind": case.category.major.kind,
+        },
+        "urgency": case.urgency,
+        "description": case.description,
+        "address": case.address,
+        "lon": case.lon,
+        "lat": case.lat,
+        "accuracy_m": case.accuracy_m,
+        "unit_grid_id": case.unit_grid_id,
+        "street_id": case.street_id,
+        "work_grid_id": case.work_grid_id,
+        "unit": None
+        if case.unit is None
+        else {"id": case.unit.id, "code": case.unit.code, "name": case.unit.name},
+        "reported_at": _iso(case.reported_at),
+        "deadline_at": _iso(case.deadline_at),
+        "warn_at": _iso(case.warn_at),
+        "warned": case.warned,
+        "overdue": case.overdue,
+        "merged_into_id": case.merged_into_id,
+        "counts": {
+            "rework": case.rework_count,
+            "extension": case.extension_count,
+            "suspension": case.suspension_count,
+            "return": case.return_count,
+        },
     }
 
 
 def case_detail(case: Case, user: User) -> dict:
     photos = db.session.scalars(select(Photo).where(Photo.case_id == case.id).order_by(Photo.id)).all()
-    tasks = db.session.scalars(select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.id)).all()
-    requests = db.session.scalars(select(CaseRequest).where(CaseRequest.case_id == case.id)
-                                  .order_by(CaseRequest.id)).all()
+    tasks = db.session.scalars(
+        select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.id)
+    ).all()
+    requests = db.session.scalars(
+        select(CaseRequest).where(CaseRequest.case_id == case.id).order_by(CaseRequest.id)
+    ).all()
     unit_grid = db.session.get(UnitGrid, case.unit_grid_id)
     return {
         **case_summary(case),
         "unit_grid_code": unit_grid.code if unit_grid else None,
         "raw_position": None if case.raw_lon is None else {"lon": case.raw_lon, "lat": case.raw_lat},
-        "void_reason": case.void_reason, "review_on": _iso(case.review_on),
-        "steps": {f: _iso(getattr(case, f"{f}_at")) for f in (
-            "reported", "accepted", "verified", "filed", "dispatched", "unit_accepted", "handled",
-            "checked", "closed", "voided")},
+        "void_reason": case.void_reason,
+        "review_on": _iso(case.review_on),
+        "steps": {
+            f: _iso(getattr(case, f"{f}_at"))
+            for f in (
+                "reported",
+                "accepted",
+                "verified",
+                "filed",
+                "dispatched",
+                "unit_accepted",
+                "handled",
+                "checked",
+                "closed",
+                "voided",
+            )
+        },
         "allowed_actions": states.allowed_actions(case.state, user.role),
         "history": [event_json(e) for e in case.events],
-        "photos": [{"id": p.id, "stage": p.stage, "url": f"/api/v1/photos/{p.id}",
-                    "thumbnail_url": f"/api/v1/photos/{p.id}?thumbnail=1", "width": p.width,
-                    "height": p.height, "exif_distance_m": p.exif_distance_m} for p in photos],
-        "tasks": [{"id": t.id, "kind": t.kind, "inspector_id": t.inspector_id, "due_at": _iso(t.due_at),
-                   "completed_at": _iso(t.completed_at), "result": t.result, "overdue": t.overdue}
-                  for t in tasks],
-        "requests": [{"id": r.id, "kind": r.kind, "state": r.state, "reason": r.reason,
-                      "extra_amount": r.extra_amount, "review_on": _iso(r.review_on),
-                      "requested_at": _iso(r.requested_at), "decided_at": _iso(r.decided_at)}
-                     for r in requests],
+        "photos": [
+            {
+                "id": p.id,
+                "stage": p.stage,
+                "url": f"/api/v1/photos/{p.id}",
+                "thumbnail_url": f"/api/v1/photos/{p.id}?thumbnail=1",
+                "width": p.width,
+                "height": p.height,
+                "exif_distance_m": p.exif_distance_m,
+            }
+            for p in photos
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "inspector_id": t.inspector_id,
+                "due_at": _iso(t.due_at),
+                "completed_at": _iso(t.completed_at),
+                "result": t.result,
+                "overdue": t.overdue,
+            }
+            for t in tasks
+        ],
+        "requests": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "state": r.state,
+                "reason": r.reason,
+                "extra_amount": r.extra_amount,
+                "review_on": _iso(r.review_on),
+                "requested_at": _iso(r.requested_at),
+                "decided_at": _iso(r.decided_at),
+            }
+            for r in requests
+        ],
     }
 
 
 def event_json(e: CaseEvent) -> dict:
-    return {"seq": e.id, "case_id": e.case_id, "action": e.action, "from_state": e.from_state,
-            "to_state": e.to_state, "actor_id": e.actor_id, "actor_role": e.actor_role, "at": _iso(e.at),
-            "note": e.note, "lon": e.lon, "lat": e.lat,
-            "data": {k: v for k, v in e.data.items() if k != "set"}}
+    return {
+        "seq": e.id,
+        "case_id": e.case_id,
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "actor_id": e.actor_id,
+        "actor_role": e.actor_role,
+        "at": _iso(e.at),
+        "note": e.note,
+        "lon": e.lon,
+        "lat": e.lat,
+        "data": {k: v for k, v in e.data.items() if k != "set"},
+    }
 
 
 def require_visible(user: User, case: Case) -> None:
@@ -164,6 +255,10 @@ def events_after(user: User, after: int, limit: int = 1000) -> list[dict]:
     """History events newer than ``after`` on cases the user may see (the
     live map's resync after a reconnect)."""
     visible = visible_cases(user).with_only_columns(Case.id).scalar_subquery()
-    rows = db.session.scalars(select(CaseEvent).where(CaseEvent.id > after, CaseEvent.case_id.in_(visible))
-                              .order_by(CaseEvent.id).limit(limit)).all()
+    rows = db.session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.id > after, CaseEvent.case_id.in_(visible))
+        .order_by(CaseEvent.id)
+        .limit(limit)
+    ).all()
     return [event_json(e) for e in rows]

@@ -31,8 +31,12 @@ def assign_inspector(case: Case) -> int | None:
         select(User.id)
         .join(inspector_work_grid, inspector_work_grid.c.user_id == User.id)
         .outerjoin(open_tasks, open_tasks.c.inspector_id == User.id)
-        .where(inspector_work_grid.c.work_grid_id == case.work_grid_id, User.role == Role.INSPECTOR.value,
-               User.active, User.on_duty)
+        .where(
+            inspector_work_grid.c.work_grid_id == case.work_grid_id,
+            User.role == Role.INSPECTOR.value,
+            User.active,
+            User.on_duty,
+        )
         .order_by(func.coalesce(open_tasks.c.n, 0), User.id)
         .limit(1)
     )
@@ -46,10 +50,13 @@ def likely_duplicates(case: Case, limit: int = 5) -> list[Case]:
     dlon = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(case.lat)), 0.01))
     candidates = db.session.scalars(
         select(Case).where(
-            and_(Case.category_id == case.category_id, Case.id != case.id,
-                 Case.state.in_(states.OPEN_STATES),
-                 Case.lon.between(case.lon - dlon, case.lon + dlon),
-                 Case.lat.between(case.lat - dlat, case.lat + dlat))
+            and_(
+                Case.category_id == case.category_id,
+                Case.id != case.id,
+                Case.state.in_(states.OPEN_STATES),
+                Case.lon.between(case.lon - dlon, case.lon + dlon),
+                Case.lat.between(case.lat - dlat, case.lat + dlat),
+            )
         )
     ).all()
     scored = sorted(((distance_m(case, c), c) for c in candidates), key=lambda x: (x[0], x[1].id))

@@ -80,10 +80,21 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     photos = _store_photos(report.photos) if report.photos else []
     now = utcnow()
     client_uuid = report.client_uuid or str(uuid.uuid4())
-    case = Case(client_uuid=client_uuid, state=states.REPORTED, geom=_point(report.lon, report.lat),
-                category_id=category.id, unit_grid_id=location.unit_grid_id, source=report.source,
-                street_id=location.street_id, lon=report.lon, lat=report.lat, urgency="normal",
-                community_id=location.community_id, district_id=location.district_id, reported_at=now)
+    case = Case(
+        client_uuid=client_uuid,
+        state=states.REPORTED,
+        geom=_point(report.lon, report.lat),
+        category_id=category.id,
+        unit_grid_id=location.unit_grid_id,
+        source=report.source,
+        street_id=location.street_id,
+        lon=report.lon,
+        lat=report.lat,
+        urgency="normal",
+        community_id=location.community_id,
+        district_id=location.district_id,
+        reported_at=now,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(case)
@@ -95,18 +106,38 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             raise
         return IntakeResult(existing, False, [])
     case.state = None  # the report event sets everything, state included
-    event = record(case, "report", states.REPORTED, reporter, at=now, lon=report.lon, lat=report.lat, set={
-        "number": f"{now.astimezone(_tz()):%Y%m%d}{case.id:06d}",
-        "source": report.source, "reporter_id": getattr(reporter, "id", None),
-        "reporter_contact": report.reporter_contact, "category_id": category.id,
-        "urgency": report.urgency or category.urgency, "description": report.description or "",
-        "address": report.address, "lon": report.lon, "lat": report.lat,
-        "raw_lon": report.raw_lon, "raw_lat": report.raw_lat, "accuracy_m": report.accuracy_m,
-        "fix_time": report.fix_time, "reported_at": now,
-        "unit_grid_id": location.unit_grid_id, "community_id": location.community_id,
-        "street_id": location.street_id, "district_id": location.district_id,
-        "work_grid_id": location.work_grid_id, "area_id": location.area_id,
-    })
+    event = record(
+        case,
+        "report",
+        states.REPORTED,
+        reporter,
+        at=now,
+        lon=report.lon,
+        lat=report.lat,
+        set={
+            "number": f"{now.astimezone(_tz()):%Y%m%d}{case.id:06d}",
+            "source": report.source,
+            "reporter_id": getattr(reporter, "id", None),
+            "reporter_contact": report.reporter_contact,
+            "category_id": category.id,
+            "urgency": report.urgency or category.urgency,
+            "description": report.description or "",
+            "address": report.address,
+            "lon": report.lon,
+            "lat": report.lat,
+            "raw_lon": report.raw_lon,
+            "raw_lat": report.raw_lat,
+            "accuracy_m": report.accuracy_m,
+            "fix_time": report.fix_time,
+            "reported_at": now,
+            "unit_grid_id": location.unit_grid_id,
+            "community_id": location.community_id,
+            "street_id": location.street_id,
+            "district_id": location.district_id,
+            "work_grid_id": location.work_grid_id,
+            "area_id": location.area_id,
+        },
+    )
     _attach_photos(case, event, photos, "report", reporter)
     _announce(case, event)
     return IntakeResult(case, True, likely_duplicates(case))
@@ -129,8 +160,12 @@ def _guard(case: Case, action: str, actor: User) -> None:
     if actor.role not in {r.value for r in transition.roles}:
         raise Forbidden("forbidden_role", role=role_name(actor.role))
     if case.state not in transition.from_states:
-        raise Conflict("illegal_transition", action=action, state=case.state,
-                       allowed=", ".join(states.allowed_actions(case.state, actor.role)) or "-")
+        raise Conflict(
+            "illegal_transition",
+            action=action,
+            state=case.state,
+            allowed=", ".join(states.allowed_actions(case.state, actor.role)) or "-",
+        )
     if actor.role == Role.UNIT_HANDLER.value and case.unit_id != actor.unit_id:
         raise Forbidden("not_your_case", number=case.number)
 
@@ -145,8 +180,16 @@ def accept(case: Case, actor: User, note: str = "") -> Case:
         _announce(case, event)
         return case
     task = _open_task(case, "verify", now)
-    event = record(case, "accept", states.VERIFYING, actor, note=note, at=now,
-                   set={"accepted_at": now}, extra={"task_id": task.id, "inspector_id": task.inspector_id})
+    event = record(
+        case,
+        "accept",
+        states.VERIFYING,
+        actor,
+        note=note,
+        at=now,
+        set={"accepted_at": now},
+        extra={"task_id": task.id, "inspector_id": task.inspector_id},
+    )
     _announce(case, event, extra_users=[task.inspector_id])
     return case
 
@@ -161,8 +204,18 @@ def verify(case: Case, actor: User, passed: bool, note: str = "", lon=None, lat=
     changes = {"verified_at": now}
     if not passed:
         changes.update(voided_at=now, void_reason=note or "核实不属实")
-    event = record(case, "verify", to_state, actor, note=note, lon=lon, lat=lat, at=now, set=changes,
-                   extra={"task_id": task.id, "result": task.result})
+    event = record(
+        case,
+        "verify",
+        to_state,
+        actor,
+        note=note,
+        lon=lon,
+        lat=lat,
+        at=now,
+        set=changes,
+        extra={"task_id": task.id, "result": task.result},
+    )
     _attach_photos(case, event, _store_photos(list(photos)), "verify", actor)
     _announce(case, event)
     return case
@@ -182,8 +235,9 @@ def void(case: Case, actor: User, reason: str) -> Case:
     _need(reason, "reason")
     now = utcnow()
     _close_open_tasks(case, now)
-    event = record(case, "void", states.VOIDED, actor, note=reason, at=now,
-                   set={"voided_at": now, "void_reason": reason})
+    event = record(
+        case, "void", states.VOIDED, actor, note=reason, at=now, set={"voided_at": now, "void_reason": reason}
+    )
     _announce(case, event)
     return case
 
@@ -192,12 +246,11 @@ def merge(case: Case, actor: User, into: Case, note: str = "") -> Case:
     """The same problem as an open case: this report joins it (its reporter
     keeps the credit for a valid report)."""
     _guard(case, "merge", actor)
-    if into.id == case.id or into.state not in states.OPEN_STATES or into.state == states.REPORTED:
+    if into.id == case.id or into.state not in states.OPEN_STATES:
         raise Conflict("bad_merge", number=into.number, state=into.state)
     now = utcnow()
     _close_open_tasks(case, now)
-    event = record(case, "merge", states.MERGED, actor, note=note, at=now,
-                   set={"merged_into_id": into.id})
+    event = record(case, "merge", states.MERGED, actor, note=note, at=now, set={"merged_into_id": into.id})
     _announce(case, event)
     return case
 
@@ -216,9 +269,22 @@ def dispatch(case: Case, actor: User, unit_id: int | None = None, reason: str = 
         _need(reason, "reason (the unit differs from the responsibility rules)")
     now = utcnow()
     deadline = deadlines.handling_deadline(case.category, now)
-    event = record(case, "dispatch", states.DISPATCHED, actor, note=reason, at=now, set={
-        "unit_id": target, "dispatched_at": now, "warned": False, "overdue": False,
-        **deadlines.deadline_fields(deadline)}, extra={"routed_unit_id": routed})
+    event = record(
+        case,
+        "dispatch",
+        states.DISPATCHED,
+        actor,
+        note=reason,
+        at=now,
+        set={
+            "unit_id": target,
+            "dispatched_at": now,
+            "warned": False,
+            "overdue": False,
+            **deadlines.deadline_fields(deadline),
+        },
+        extra={"routed_unit_id": routed},
+    )
     _announce(case, event)
     return case
 
@@ -226,8 +292,9 @@ def dispatch(case: Case, actor: User, unit_id: int | None = None, reason: str = 
 def unit_accept(case: Case, actor: User, note: str = "") -> Case:
     _guard(case, "unit_accept", actor)
     now = utcnow()
-    event = record(case, "unit_accept", states.IN_PROGRESS, actor, note=note, at=now,
-                   set={"unit_accepted_at": now})
+    event = record(
+        case, "unit_accept", states.IN_PROGRESS, actor, note=note, at=now, set={"unit_accepted_at": now}
+    )
     _announce(case, event)
     return case
 
@@ -241,10 +308,18 @@ def handle(case: Case, actor: User, note: str, photos=(), lon=None, lat=None) ->
         raise GridCityError("bad_request", detail="proof photos of the handling are required")
     now = utcnow()
     task = _open_task(case, "check", now)
-    event = record(case, "handle", states.HANDLED, actor, note=note, lon=lon, lat=lat, at=now,
-                   set={"handled_at": now, "handle_used_s": deadlines.used_until(case, now),
-                        "handle_started_at": None},
-                   extra={"task_id": task.id, "inspector_id": task.inspector_id})
+    event = record(
+        case,
+        "handle",
+        states.HANDLED,
+        actor,
+        note=note,
+        lon=lon,
+        lat=lat,
+        at=now,
+        set={"handled_at": now, "handle_used_s": deadlines.used_until(case, now), "handle_started_at": None},
+        extra={"task_id": task.id, "inspector_id": task.inspector_id},
+    )
     _attach_photos(case, event, stored, "handle", actor)
     _announce(case, event, extra_users=[task.inspector_id])
     return case
@@ -260,13 +335,33 @@ def check(case: Case, actor: User, passed: bool, note: str = "", photos=(), lon=
     now = utcnow()
     task.completed_at, task.result = now, "pass" if passed else "fail"
     if passed:
-        event = record(case, "check", states.CHECKED, actor, note=note, lon=lon, lat=lat, at=now,
-                       set={"checked_at": now}, extra={"task_id": task.id, "result": "pass"})
+        event = record(
+            case,
+            "check",
+            states.CHECKED,
+            actor,
+            note=note,
+            lon=lon,
+            lat=lat,
+            at=now,
+            set={"checked_at": now},
+            extra={"task_id": task.id, "result": "pass"},
+        )
     else:
         # Back to the unit; its clock runs again from now.
-        event = record(case, "check", states.IN_PROGRESS, actor, note=note, lon=lon, lat=lat, at=now,
-                       set=_restart_clock(case, now), inc=("rework_count",),
-                       extra={"task_id": task.id, "result": "fail"})
+        event = record(
+            case,
+            "check",
+            states.IN_PROGRESS,
+            actor,
+            note=note,
+            lon=lon,
+            lat=lat,
+            at=now,
+            set=_restart_clock(case, now),
+            inc=("rework_count",),
+            extra={"task_id": task.id, "result": "fail"},
+        )
     _attach_photos(case, event, stored, "check", actor)
     _announce(case, event)
     return case
@@ -286,8 +381,14 @@ def close(case: Case, actor: User, note: str = "") -> Case:
 REQUEST_KINDS = ("extension", "suspension", "return")
 
 
-def request_change(case: Case, actor: User, kind: str, reason: str, extra_amount: float | None = None,
-                   review_on: dt.datetime | None = None) -> CaseRequest:
+def request_change(
+    case: Case,
+    actor: User,
+    kind: str,
+    reason: str,
+    extra_amount: float | None = None,
+    review_on: dt.datetime | None = None,
+) -> CaseRequest:
     """The unit asks for an extension (延期), suspension (挂账) or return (回退)."""
     _guard(case, "request", actor)
     if kind not in REQUEST_KINDS:
@@ -300,13 +401,31 @@ def request_change(case: Case, actor: User, kind: str, reason: str, extra_amount
         raise GridCityError("bad_request", detail="a suspension needs a review date in the future")
     if _pending_request(case) is not None:
         raise Conflict("request_pending", number=case.number)
-    request = CaseRequest(case_id=case.id, kind=kind, requested_by=actor.id, requested_at=now,
-                          reason=reason, extra_amount=extra_amount, review_on=review_on)
+    request = CaseRequest(
+        case_id=case.id,
+        kind=kind,
+        requested_by=actor.id,
+        requested_at=now,
+        reason=reason,
+        extra_amount=extra_amount,
+        review_on=review_on,
+    )
     db.session.add(request)
     db.session.flush()
-    event = record(case, "request", case.state, actor, note=reason, at=now,
-                   extra={"request_id": request.id, "kind": kind, "extra_amount": extra_amount,
-                          "review_on": review_on.isoformat() if review_on else None})
+    event = record(
+        case,
+        "request",
+        case.state,
+        actor,
+        note=reason,
+        at=now,
+        extra={
+            "request_id": request.id,
+            "kind": kind,
+            "extra_amount": extra_amount,
+            "review_on": review_on.isoformat() if review_on else None,
+        },
+    )
     _announce(case, event)
     return request
 
@@ -328,22 +447,72 @@ def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
         from gridcity.workcalendar.clock import budget_seconds
 
         budget = case.handle_budget_s + budget_seconds(cal, case.handle_clock, request.extra_amount)
-        new = deadlines.running_deadline(cal, case.handle_clock, budget, case.handle_used_s,
-                                         case.handle_started_at, deadlines.policy("handle")[2])
-        event = record(case, "decide", case.state, actor, note=note, at=now, inc=("extension_count",),
-                       set={"handle_budget_s": budget, "deadline_at": new.deadline_at, "warn_at": new.warn_at,
-                            "warned": new.warn_at <= now and case.warned,
-                            "overdue": new.deadline_at <= now and case.overdue}, extra=info)
+        new = deadlines.running_deadline(
+            cal,
+            case.handle_clock,
+            budget,
+            case.handle_used_s,
+            case.handle_started_at,
+            deadlines.policy("handle")[2],
+        )
+        event = record(
+            case,
+            "decide",
+            case.state,
+            actor,
+            note=note,
+            at=now,
+            inc=("extension_count",),
+            set={
+                "handle_budget_s": budget,
+                "deadline_at": new.deadline_at,
+                "warn_at": new.warn_at,
+                "warned": new.warn_at <= now and case.warned,
+                "overdue": new.deadline_at <= now and case.overdue,
+            },
+            extra=info,
+        )
     elif request.kind == "suspension":
-        event = record(case, "decide", states.SUSPENDED, actor, note=note, at=now, inc=("suspension_count",),
-                       set={"suspended_from": case.state, "review_on": request.review_on,
-                            "handle_used_s": deadlines.used_until(case, now), "handle_started_at": None,
-                            "deadline_at": None, "warn_at": None}, extra=info)
+        event = record(
+            case,
+            "decide",
+            states.SUSPENDED,
+            actor,
+            note=note,
+            at=now,
+            inc=("suspension_count",),
+            set={
+                "suspended_from": case.state,
+                "review_on": request.review_on,
+                "handle_used_s": deadlines.used_until(case, now),
+                "handle_started_at": None,
+                "deadline_at": None,
+                "warn_at": None,
+            },
+            extra=info,
+        )
     else:  # return: not this unit's case; back to the dispatcher
-        event = record(case, "decide", states.FILED, actor, note=note, at=now, inc=("return_count",),
-                       set={"unit_id": None, "handle_clock": None, "handle_budget_s": None,
-                            "handle_used_s": 0.0, "handle_started_at": None, "deadline_at": None,
-                            "warn_at": None, "warned": False, "overdue": False}, extra=info)
+        event = record(
+            case,
+            "decide",
+            states.FILED,
+            actor,
+            note=note,
+            at=now,
+            inc=("return_count",),
+            set={
+                "unit_id": None,
+                "handle_clock": None,
+                "handle_budget_s": None,
+                "handle_used_s": 0.0,
+                "handle_started_at": None,
+                "deadline_at": None,
+                "warn_at": None,
+                "warned": False,
+                "overdue": False,
+            },
+            extra=info,
+        )
     _announce(case, event)
     return case
 
@@ -364,29 +533,45 @@ def resume(case: Case, actor: User, note: str = "") -> Case:
 
 def _restart_clock(case: Case, now: dt.datetime) -> dict:
     cal = deadlines.calendar()
-    d = deadlines.running_deadline(cal, case.handle_clock, case.handle_budget_s, case.handle_used_s, now,
-                                   deadlines.policy("handle")[2])
-    return {"handle_started_at": now, "deadline_at": d.deadline_at, "warn_at": d.warn_at,
-            "warned": d.warn_at <= now, "overdue": d.deadline_at <= now}
+    d = deadlines.running_deadline(
+        cal, case.handle_clock, case.handle_budget_s, case.handle_used_s, now, deadlines.policy("handle")[2]
+    )
+    return {
+        "handle_started_at": now,
+        "deadline_at": d.deadline_at,
+        "warn_at": d.warn_at,
+        "warned": d.warn_at <= now,
+        "overdue": d.deadline_at <= now,
+    }
 
 
 def _pending_request(case: Case) -> CaseRequest | None:
-    return db.session.scalar(select(CaseRequest).where(CaseRequest.case_id == case.id,
-                                                       CaseRequest.state == "pending"))
+    return db.session.scalar(
+        select(CaseRequest).where(CaseRequest.case_id == case.id, CaseRequest.state == "pending")
+    )
 
 
 def _open_task(case: Case, kind: str, now: dt.datetime) -> CaseTask:
     d = deadlines.task_deadline(kind, now)
-    task = CaseTask(case_id=case.id, kind=kind, inspector_id=assign_inspector(case),
-                    created_at=now, due_at=d.deadline_at, warn_at=d.warn_at)
+    task = CaseTask(
+        case_id=case.id,
+        kind=kind,
+        inspector_id=assign_inspector(case),
+        created_at=now,
+        due_at=d.deadline_at,
+        warn_at=d.warn_at,
+    )
     db.session.add(task)
     db.session.flush()
     return task
 
 
 def _task_for(case: Case, kind: str, actor: User) -> CaseTask:
-    task = db.session.scalar(select(CaseTask).where(
-        CaseTask.case_id == case.id, CaseTask.kind == kind, CaseTask.completed_at.is_(None)))
+    task = db.session.scalar(
+        select(CaseTask).where(
+            CaseTask.case_id == case.id, CaseTask.kind == kind, CaseTask.completed_at.is_(None)
+        )
+    )
     if task is None:
         raise Conflict("illegal_transition", action=kind, state=case.state, allowed="-")
     in_grid = case.work_grid_id in {w.id for w in actor.work_grids}
@@ -396,8 +581,9 @@ def _task_for(case: Case, kind: str, actor: User) -> CaseTask:
 
 
 def _close_open_tasks(case: Case, now: dt.datetime) -> None:
-    for task in db.session.scalars(select(CaseTask).where(CaseTask.case_id == case.id,
-                                                          CaseTask.completed_at.is_(None))):
+    for task in db.session.scalars(
+        select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.completed_at.is_(None))
+    ):
         task.completed_at, task.result = now, "cancelled"
 
 
@@ -409,8 +595,15 @@ def _need(value: str, what: str) -> None:
 def _location_of(case: Case):
     from gridcity.geo.locator import Location
 
-    return Location(case.unit_grid_id, "", case.community_id, case.street_id, case.district_id,
-                    case.work_grid_id, case.area_id)
+    return Location(
+        case.unit_grid_id,
+        "",
+        case.community_id,
+        case.street_id,
+        case.district_id,
+        case.work_grid_id,
+        case.area_id,
+    )
 
 
 def _point(lon: float, lat: float):
@@ -429,8 +622,10 @@ def _store_photos(photos: list[bytes]):
     from gridcity.media.storage import store_photo
 
     settings = current_app.config["SETTINGS"]
-    return [store_photo(data, settings.resolved_media_dir, settings.max_upload_mb * 1024 * 1024)
-            for data in photos]
+    return [
+        store_photo(data, settings.resolved_media_dir, settings.max_upload_mb * 1024 * 1024)
+        for data in photos
+    ]
 
 
 def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> None:
@@ -443,12 +638,25 @@ def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> N
         distance = None
         if p.exif_lon is not None and p.exif_lat is not None:
             distance = distance_m(p.exif_lon, p.exif_lat, event.lon or case.lon, event.lat or case.lat)
-        db.session.add(Photo(case_id=case.id, event_id=event.id, stage=stage, sha256=p.sha256,
-                             content_type=p.content_type, width=p.width, height=p.height,
-                             size_bytes=p.size_bytes, relative_path=p.relative_path,
-                             thumbnail_path=p.thumbnail_path, exif_lon=p.exif_lon, exif_lat=p.exif_lat,
-                             exif_distance_m=distance, uploaded_by=getattr(actor, "id", None),
-                             uploaded_at=event.at))
+        db.session.add(
+            Photo(
+                case_id=case.id,
+                event_id=event.id,
+                stage=stage,
+                sha256=p.sha256,
+                content_type=p.content_type,
+                width=p.width,
+                height=p.height,
+                size_bytes=p.size_bytes,
+                relative_path=p.relative_path,
+                thumbnail_path=p.thumbnail_path,
+                exif_lon=p.exif_lon,
+                exif_lat=p.exif_lat,
+                exif_distance_m=distance,
+                uploaded_by=getattr(actor, "id", None),
+                uploaded_at=event.at,
+            )
+        )
 
 
 def _announce(case: Case, event: CaseEvent, extra_users=()) -> None:

@@ -27,8 +27,20 @@ CHECKED = "checked"  # 核查 passed, waiting to be closed
 CLOSED = "closed"  # 结案
 SUSPENDED = "suspended"  # 挂账 / 缓办, clock stopped
 
-STATES = (REPORTED, VERIFYING, ACCEPTED, FILED, VOIDED, MERGED, DISPATCHED, IN_PROGRESS,
-          HANDLED, CHECKED, CLOSED, SUSPENDED)
+STATES = (
+    REPORTED,
+    VERIFYING,
+    ACCEPTED,
+    FILED,
+    VOIDED,
+    MERGED,
+    DISPATCHED,
+    IN_PROGRESS,
+    HANDLED,
+    CHECKED,
+    CLOSED,
+    SUSPENDED,
+)
 OPEN_STATES = tuple(s for s in STATES if s not in (VOIDED, MERGED, CLOSED))
 # States in which the handling clock runs.
 CLOCK_RUNNING = (DISPATCHED, IN_PROGRESS)
@@ -45,21 +57,24 @@ class Transition:
     to_state: str | None  # None: decided by the service (e.g. pass / fail)
 
 
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
-    Transition("accept", (REPORTED,), (R.OPERATOR,), None),  # → accepted | verifying
-    Transition("verify", (VERIFYING,), (R.INSPECTOR,), None),  # → accepted | voided
-    Transition("merge", (REPORTED, VERIFYING, ACCEPTED), (R.OPERATOR,), MERGED),
-    Transition("file", (ACCEPTED,), (R.SHIFT_LEADER,), FILED),
-    Transition("void", (REPORTED, VERIFYING, ACCEPTED), (R.SHIFT_LEADER, R.OPERATOR), VOIDED),
-    Transition("dispatch", (FILED,), (R.DISPATCHER,), DISPATCHED),
-    Transition("unit_accept", (DISPATCHED,), (R.UNIT_HANDLER,), IN_PROGRESS),
-    Transition("handle", (IN_PROGRESS,), (R.UNIT_HANDLER,), HANDLED),
-    Transition("check", (HANDLED,), (R.INSPECTOR,), None),  # → checked | in_progress (rework)
-    Transition("close", (CHECKED,), (R.SHIFT_LEADER,), CLOSED),
-    Transition("request", (DISPATCHED, IN_PROGRESS), (R.UNIT_HANDLER,), None),  # state unchanged
-    Transition("decide", (DISPATCHED, IN_PROGRESS), (R.SHIFT_LEADER, R.DISPATCHER), None),
-    Transition("resume", (SUSPENDED,), (R.SHIFT_LEADER, R.DISPATCHER), None),  # → state before
-)}
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("accept", (REPORTED,), (R.OPERATOR,), None),  # → accepted | verifying
+        Transition("verify", (VERIFYING,), (R.INSPECTOR,), None),  # → accepted | voided
+        Transition("merge", (REPORTED, VERIFYING, ACCEPTED), (R.OPERATOR,), MERGED),
+        Transition("file", (ACCEPTED,), (R.SHIFT_LEADER,), FILED),
+        Transition("void", (REPORTED, VERIFYING, ACCEPTED), (R.SHIFT_LEADER, R.OPERATOR), VOIDED),
+        Transition("dispatch", (FILED,), (R.DISPATCHER,), DISPATCHED),
+        Transition("unit_accept", (DISPATCHED,), (R.UNIT_HANDLER,), IN_PROGRESS),
+        Transition("handle", (IN_PROGRESS,), (R.UNIT_HANDLER,), HANDLED),
+        Transition("check", (HANDLED,), (R.INSPECTOR,), None),  # → checked | in_progress (rework)
+        Transition("close", (CHECKED,), (R.SHIFT_LEADER,), CLOSED),
+        Transition("request", (DISPATCHED, IN_PROGRESS), (R.UNIT_HANDLER,), None),  # state unchanged
+        Transition("decide", (DISPATCHED, IN_PROGRESS), (R.SHIFT_LEADER, R.DISPATCHER), None),
+        Transition("resume", (SUSPENDED,), (R.SHIFT_LEADER, R.DISPATCHER), None),  # → state before
+    )
+}
 
 
 def allowed_actions(state: str, role: str) -> list[str]:

@@ -17,9 +17,23 @@ from gridcity.taxonomy.models import Category
 
 CASE = Case.__table__
 TASK = CaseTask.__table__
-RETURNED = (CASE.c.id, CASE.c.number, CASE.c.state, CASE.c.version, CASE.c.lon, CASE.c.lat,
-            CASE.c.category_id, CASE.c.urgency, CASE.c.unit_id, CASE.c.street_id, CASE.c.work_grid_id,
-            CASE.c.source, CASE.c.deadline_at, CASE.c.warned, CASE.c.overdue)
+RETURNED = (
+    CASE.c.id,
+    CASE.c.number,
+    CASE.c.state,
+    CASE.c.version,
+    CASE.c.lon,
+    CASE.c.lat,
+    CASE.c.category_id,
+    CASE.c.urgency,
+    CASE.c.unit_id,
+    CASE.c.street_id,
+    CASE.c.work_grid_id,
+    CASE.c.source,
+    CASE.c.deadline_at,
+    CASE.c.warned,
+    CASE.c.overdue,
+)
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
@@ -27,10 +41,20 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     Commits its own transaction."""
     now = now or utcnow()
     running = CASE.c.state.in_(states.CLOCK_RUNNING)
-    warned = _claim_cases(update(CASE).where(running, CASE.c.warned.is_(False), CASE.c.warn_at <= now)
-                          .values(warned=True), "warn", {"warned": True}, now)
-    overdue = _claim_cases(update(CASE).where(running, CASE.c.overdue.is_(False), CASE.c.deadline_at <= now)
-                           .values(overdue=True, warned=True), "overdue", {"overdue": True, "warned": True}, now)
+    warned = _claim_cases(
+        update(CASE).where(running, CASE.c.warned.is_(False), CASE.c.warn_at <= now).values(warned=True),
+        "warn",
+        {"warned": True},
+        now,
+    )
+    overdue = _claim_cases(
+        update(CASE)
+        .where(running, CASE.c.overdue.is_(False), CASE.c.deadline_at <= now)
+        .values(overdue=True, warned=True),
+        "overdue",
+        {"overdue": True, "warned": True},
+        now,
+    )
     tasks_overdue = _claim_tasks(now)
     db.session.commit()
     return {"warned": warned, "overdue": overdue, "tasks_overdue": tasks_overdue}
@@ -40,16 +64,36 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime) -> int
     rows = db.session.execute(statement.returning(*RETURNED)).all()
     if not rows:
         return 0
-    codes = dict(db.session.execute(select(Category.id, Category.code).where(
-        Category.id.in_({r.category_id for r in rows}))).all())
-    db.session.execute(insert(CaseEvent), [
-        {"case_id": r.id, "action": action, "from_state": r.state, "to_state": r.state, "actor_id": None,
-         "actor_role": "system", "at": now, "note": "", "data": {"set": changes}} for r in rows])
+    codes = dict(
+        db.session.execute(
+            select(Category.id, Category.code).where(Category.id.in_({r.category_id for r in rows}))
+        ).all()
+    )
+    db.session.execute(
+        insert(CaseEvent),
+        [
+            {
+                "case_id": r.id,
+                "action": action,
+                "from_state": r.state,
+                "to_state": r.state,
+                "actor_id": None,
+                "actor_role": "system",
+                "at": now,
+                "note": "",
+                "data": {"set": changes},
+            }
+            for r in rows
+        ],
+    )
     # The newest event of this action on each case is the one just written.
-    seqs = dict(db.session.execute(
-        select(CaseEvent.case_id, func.max(CaseEvent.id))
-        .where(CaseEvent.action == action, CaseEvent.case_id.in_([r.id for r in rows]))
-        .group_by(CaseEvent.case_id)).all())
+    seqs = dict(
+        db.session.execute(
+            select(CaseEvent.case_id, func.max(CaseEvent.id))
+            .where(CaseEvent.action == action, CaseEvent.case_id.in_([r.id for r in rows]))
+            .group_by(CaseEvent.case_id)
+        ).all()
+    )
     for r in rows:
         live.queue(db.session, live.rooms_for(r), _payload(r, action, seqs.get(r.id), codes, changes))
     return len(rows)
@@ -57,30 +101,61 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime) -> int
 
 def _claim_tasks(now: dt.datetime) -> int:
     rows = db.session.execute(
-        update(TASK).where(TASK.c.completed_at.is_(None), TASK.c.overdue.is_(False), TASK.c.due_at <= now)
-        .values(overdue=True, warned=True).returning(TASK.c.id, TASK.c.case_id, TASK.c.kind, TASK.c.inspector_id)
+        update(TASK)
+        .where(TASK.c.completed_at.is_(None), TASK.c.overdue.is_(False), TASK.c.due_at <= now)
+        .values(overdue=True, warned=True)
+        .returning(TASK.c.id, TASK.c.case_id, TASK.c.kind, TASK.c.inspector_id)
     ).all()
     db.session.execute(
-        update(TASK).where(TASK.c.completed_at.is_(None), TASK.c.warned.is_(False), TASK.c.warn_at <= now)
-        .values(warned=True))
+        update(TASK)
+        .where(TASK.c.completed_at.is_(None), TASK.c.warned.is_(False), TASK.c.warn_at <= now)
+        .values(warned=True)
+    )
     if rows:
-        states_by_case = dict(db.session.execute(select(Case.id, Case.state).where(
-            Case.id.in_({r.case_id for r in rows}))).all())
-        db.session.execute(insert(CaseEvent), [
-            {"case_id": r.case_id, "action": "task_overdue", "from_state": states_by_case[r.case_id],
-             "to_state": states_by_case[r.case_id], "actor_id": None, "actor_role": "system", "at": now,
-             "note": "", "data": {"task_id": r.id, "kind": r.kind, "inspector_id": r.inspector_id}}
-            for r in rows])
+        states_by_case = dict(
+            db.session.execute(
+                select(Case.id, Case.state).where(Case.id.in_({r.case_id for r in rows}))
+            ).all()
+        )
+        db.session.execute(
+            insert(CaseEvent),
+            [
+                {
+                    "case_id": r.case_id,
+                    "action": "task_overdue",
+                    "from_state": states_by_case[r.case_id],
+                    "to_state": states_by_case[r.case_id],
+                    "actor_id": None,
+                    "actor_role": "system",
+                    "at": now,
+                    "note": "",
+                    "data": {"task_id": r.id, "kind": r.kind, "inspector_id": r.inspector_id},
+                }
+                for r in rows
+            ],
+        )
     return len(rows)
 
 
 def _payload(row, action: str, seq: int | None, codes: dict, changes: dict) -> dict:
     return {
-        "seq": seq, "action": action,
-        "case": {"id": row.id, "number": row.number, "state": row.state, "version": row.version,
-                 "lon": row.lon, "lat": row.lat, "category": codes.get(row.category_id),
-                 "urgency": row.urgency, "unit_id": row.unit_id, "street_id": row.street_id,
-                 "work_grid_id": row.work_grid_id, "source": row.source,
-                 "deadline_at": row.deadline_at.isoformat() if row.deadline_at else None,
-                 "warned": changes.get("warned", row.warned), "overdue": changes.get("overdue", row.overdue)},
+        "seq": seq,
+        "action": action,
+        "case": {
+            "id": row.id,
+            "number": row.number,
+            "state": row.state,
+            "version": row.version,
+            "lon": row.lon,
+            "lat": row.lat,
+            "category": codes.get(row.category_id),
+            "urgency": row.urgency,
+            "unit_id": row.unit_id,
+            "street_id": row.street_id,
+            "work_grid_id": row.work_grid_id,
+            "source": row.source,
+            "deadline_at": row.deadline_at.isoformat() if row.deadline_at else None,
+            "warned": changes.get("warned", row.warned),
+            "overdue": changes.get("overdue", row.overdue),
+        },
     }

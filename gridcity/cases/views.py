@@ -7,12 +7,11 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from gridcity.cases import queries, services
 from gridcity.cases.models import Case, CaseTask, Photo
 from gridcity.core.auth import current_user, login_required, roles_required
-from gridcity.core.errors import Conflict, GridCityError, NotFound
+from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.org.models import Role
 
@@ -75,13 +74,20 @@ def submit_report():
     if not isinstance(data.get("category"), str):
         raise GridCityError("bad_request", detail="category (a category code such as C0101) is required")
     report = services.Report(
-        category=data["category"], lon=_number(data, "lon"), lat=_number(data, "lat"),
+        category=data["category"],
+        lon=_number(data, "lon"),
+        lat=_number(data, "lat"),
         source=data.get("source") or ("inspector" if user.role == Role.INSPECTOR.value else "hotline"),
-        client_uuid=client_uuid, description=str(data.get("description") or "")[:4000],
-        address=data.get("address"), accuracy_m=_number(data, "accuracy_m", required=False),
-        fix_time=_time(data, "fix_time"), raw_lon=_number(data, "raw_lon", required=False),
-        raw_lat=_number(data, "raw_lat", required=False), urgency=data.get("urgency"),
-        reporter_contact=data.get("reporter_contact"), photos=photos,
+        client_uuid=client_uuid,
+        description=str(data.get("description") or "")[:4000],
+        address=data.get("address"),
+        accuracy_m=_number(data, "accuracy_m", required=False),
+        fix_time=_time(data, "fix_time"),
+        raw_lon=_number(data, "raw_lon", required=False),
+        raw_lat=_number(data, "raw_lat", required=False),
+        urgency=data.get("urgency"),
+        reporter_contact=data.get("reporter_contact"),
+        photos=photos,
     )
     result = services.submit_report(report, user)
     db.session.commit()
@@ -96,8 +102,9 @@ def list_cases():
     query, limit, offset = queries.filtered(current_user(), request.args)
     total = db.session.scalar(query.with_only_columns(db.func.count(Case.id)).order_by(None))
     rows = db.session.scalars(query.limit(limit).offset(offset)).all()
-    return jsonify({"total": total, "limit": limit, "offset": offset,
-                    "items": [queries.case_summary(c) for c in rows]})
+    return jsonify(
+        {"total": total, "limit": limit, "offset": offset, "items": [queries.case_summary(c) for c in rows]}
+    )
 
 
 @bp.get("/cases/<int:case_id>")
@@ -108,8 +115,21 @@ def get_case(case_id: int):
     return jsonify(queries.case_detail(case, current_user()))
 
 
-ACTIONS = ("accept", "verify", "file", "void", "merge", "dispatch", "unit_accept", "handle", "check",
-           "close", "request", "decide", "resume")
+ACTIONS = (
+    "accept",
+    "verify",
+    "file",
+    "void",
+    "merge",
+    "dispatch",
+    "unit_accept",
+    "handle",
+    "check",
+    "close",
+    "request",
+    "decide",
+    "resume",
+)
 
 
 @bp.post("/cases/<int:case_id>/<action>")
@@ -144,7 +164,9 @@ def act(case_id: int, action: str):
             services.merge(case, user, into, note)
         case "dispatch":
             unit = data.get("unit_id")
-            services.dispatch(case, user, unit if isinstance(unit, int) else None, str(data.get("reason") or ""))
+            services.dispatch(
+                case, user, unit if isinstance(unit, int) else None, str(data.get("reason") or "")
+            )
         case "unit_accept":
             services.unit_accept(case, user, note)
         case "handle":
@@ -154,20 +176,21 @@ def act(case_id: int, action: str):
         case "close":
             services.close(case, user, note)
         case "request":
-            services.request_change(case, user, str(data.get("kind") or ""), str(data.get("reason") or ""),
-                                    _number(data, "extra_amount", required=False), _time(data, "review_on"))
+            services.request_change(
+                case,
+                user,
+                str(data.get("kind") or ""),
+                str(data.get("reason") or ""),
+                _number(data, "extra_amount", required=False),
+                _time(data, "review_on"),
+            )
         case "decide":
             if not isinstance(data.get("approve"), bool):
                 raise GridCityError("bad_request", detail="approve must be true or false")
             services.decide(case, user, data["approve"], note)
         case "resume":
             services.resume(case, user, note)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        current = services.get_case(case_id)
-        raise Conflict("stale_case", version=current.version, state=current.state) from None
+    db.session.commit()  # a concurrent writer's change surfaces as 409 (core.errors)
     return jsonify(queries.case_detail(case, user))
 
 
@@ -179,15 +202,25 @@ def my_tasks():
     user = current_user()
     grids = [w.id for w in user.work_grids]
     rows = db.session.execute(
-        select(CaseTask, Case).join(Case, CaseTask.case_id == Case.id).where(
+        select(CaseTask, Case)
+        .join(Case, CaseTask.case_id == Case.id)
+        .where(
             CaseTask.completed_at.is_(None),
-            (CaseTask.inspector_id == user.id) | (CaseTask.inspector_id.is_(None) & Case.work_grid_id.in_(grids)))
+            (CaseTask.inspector_id == user.id)
+            | (CaseTask.inspector_id.is_(None) & Case.work_grid_id.in_(grids)),
+        )
     ).all()
     lon, lat = request.args.get("lon", type=float), request.args.get("lat", type=float)
     items = []
     for task, case in rows:
-        item = {"id": task.id, "kind": task.kind, "due_at": task.due_at.isoformat(), "overdue": task.overdue,
-                "case": queries.case_summary(case), "distance_m": None}
+        item = {
+            "id": task.id,
+            "kind": task.kind,
+            "due_at": task.due_at.isoformat(),
+            "overdue": task.overdue,
+            "case": queries.case_summary(case),
+            "distance_m": None,
+        }
         if lon is not None and lat is not None:
             from gridcity.media.storage import distance_m
 
@@ -207,8 +240,10 @@ def photo(photo_id: int):
         raise NotFound("not_found", what=f"photo {photo_id}")
     queries.require_visible(current_user(), services.get_case(row.case_id))
     thumbnail = request.args.get("thumbnail") in ("1", "true")
-    path = photo_file(current_app.config["SETTINGS"].resolved_media_dir,
-                      row.thumbnail_path if thumbnail else row.relative_path)
+    path = photo_file(
+        current_app.config["SETTINGS"].resolved_media_dir,
+        row.thumbnail_path if thumbnail else row.relative_path,
+    )
     return send_file(path, mimetype="image/jpeg" if thumbnail else row.content_type, max_age=86400)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from gridcity.core.i18n import translate
@@ -44,6 +45,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GridCityError)
     def handle_gridcity_error(error: GridCityError):
         return jsonify(error.to_dict()), error.status
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale_write(error: StaleDataError):
+        # Someone else changed the row between our read and our write.
+        from gridcity.extensions import db
+
+        db.session.rollback()
+        return jsonify(Conflict("stale_write").to_dict()), 409
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -55,6 +55,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "案卷已被他人修改（当前版本 {version}，状态 {state}），请刷新后再操作。",
         "en": "The case was changed by someone else (now version {version}, state {state}); reload and try again.",
     },
+    "stale_write": {
+        "zh": "数据刚被他人修改，请刷新后再操作。",
+        "en": "Someone else changed this just now; reload and try again.",
+    },
     "illegal_transition": {
         "zh": "案卷当前状态为 {state}，不能执行“{action}”；您可以执行：{allowed}。",
         "en": "The case is {state}; '{action}' is not possible now. You may: {allowed}.",

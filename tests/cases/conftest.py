@@ -61,17 +61,22 @@ def api(client):
             data = {"category": category, "lon": position[0], "lat": position[1], **fields}
             if photos:
                 files = [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]
-                return client.post("/api/v1/reports", data={"data": json.dumps(data), "photos": files},
-                                   content_type="multipart/form-data")
+                return client.post(
+                    "/api/v1/reports",
+                    data={"data": json.dumps(data), "photos": files},
+                    content_type="multipart/form-data",
+                )
             return client.post("/api/v1/reports", json=data)
 
         def act(self, case: dict, action: str, photos=(), **fields):
             data = {"version": case["version"], **fields}
             if photos:
                 files = [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]
-                return client.post(f"/api/v1/cases/{case['id']}/{action}",
-                                   data={"data": json.dumps(data), "photos": files},
-                                   content_type="multipart/form-data")
+                return client.post(
+                    f"/api/v1/cases/{case['id']}/{action}",
+                    data={"data": json.dumps(data), "photos": files},
+                    content_type="multipart/form-data",
+                )
             return client.post(f"/api/v1/cases/{case['id']}/{action}", json=data)
 
         def get(self, url: str):

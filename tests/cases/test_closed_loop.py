@@ -46,8 +46,18 @@ def test_inspector_report_goes_round_the_loop_to_closed(city, api):
     case = ok(api("lead").act(case, "close"))
     assert case["state"] == "closed"
     actions = [e["action"] for e in case["history"]]
-    assert actions == ["report", "accept", "file", "dispatch", "unit_accept", "handle", "check", "handle",
-                       "check", "close"]
+    assert actions == [
+        "report",
+        "accept",
+        "file",
+        "dispatch",
+        "unit_accept",
+        "handle",
+        "check",
+        "handle",
+        "check",
+        "close",
+    ]
     assert {p["stage"] for p in case["photos"]} == {"report", "handle", "check"}
     stored = db.session.get(Case, case["id"])
     assert differences(stored) == {}
