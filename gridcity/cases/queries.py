@@ -108,7 +108,7 @@ def filtered(user: User, args) -> tuple[Select, int, int]:
     sort = args.get("sort", "-reported_at")
     if sort not in SORTS:
         raise GridCityError("bad_request", detail=f"sort must be one of {', '.join(SORTS)}")
-    limit = min(_int(args, "limit") if "limit" in args else 50, PAGE_MAX)
+    limit = max(min(_int(args, "limit") if "limit" in args else 50, PAGE_MAX), 1)
     offset = max(_int(args, "offset") if "offset" in args else 0, 0)
     return query.order_by(SORTS[sort], Case.id), limit, offset
 

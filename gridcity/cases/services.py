@@ -63,16 +63,16 @@ class IntakeResult:
 def submit_report(report: Report, reporter: User | None, *, system_source: bool = False) -> IntakeResult:
     """上报 — make a case from a report, or return the case this client UUID
     already made (idempotent replay)."""
+    if report.source not in states.SOURCES:
+        raise GridCityError("bad_request", detail=f"source must be one of {', '.join(states.SOURCES)}")
     if report.client_uuid:
         existing = db.session.scalar(select(Case).where(Case.client_uuid == report.client_uuid))
         if existing is not None:
-            return IntakeResult(existing, False, [])
+            return _replay(existing, reporter)
     if not system_source:
         allowed = REPORTER_SOURCES.get(getattr(reporter, "role", None), ())
         if report.source not in allowed:
             raise Forbidden("forbidden_role", role=f"{getattr(reporter, 'role', None)} → {report.source}")
-    if report.source not in states.SOURCES:
-        raise GridCityError("bad_request", detail=f"source must be one of {', '.join(states.SOURCES)}")
     category = get_category(report.category)
     location = locate(report.lon, report.lat)
     if report.urgency not in (None, "normal", "urgent"):
@@ -95,16 +95,18 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         district_id=location.district_id,
         reported_at=now,
     )
+    db.session.add(case)
     try:
-        with db.session.begin_nested():
-            db.session.add(case)
-            db.session.flush()
+        # The case is the first write of the request, so on a clash the whole
+        # transaction can go (no SAVEPOINT: pysqlite would commit at its release).
+        db.session.flush()
     except IntegrityError:
         # The same report arrived twice at once: the other request made the case.
+        db.session.rollback()
         existing = db.session.scalar(select(Case).where(Case.client_uuid == client_uuid))
         if existing is None:
             raise
-        return IntakeResult(existing, False, [])
+        return _replay(existing, reporter)
     case.state = None  # the report event sets everything, state included
     event = record(
         case,
@@ -143,16 +145,28 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     return IntakeResult(case, True, likely_duplicates(case))
 
 
+def _replay(existing: Case, reporter: User | None) -> IntakeResult:
+    """A client UUID names one report of one reporter; someone else's UUID is
+    not a key to their case."""
+    if existing.reporter_id != getattr(reporter, "id", None):
+        raise Conflict("idempotency_key_taken")
+    return IntakeResult(existing, False, [])
+
+
 # ---------------------------------------------------------------- transitions
 
 
-def get_case(case_id: int, for_update_version: int | None = None) -> Case:
+def get_case(case_id: int) -> Case:
     case = db.session.get(Case, case_id)
     if case is None:
         raise NotFound("not_found", what=f"case {case_id}")
-    if for_update_version is not None and case.version != for_update_version:
-        raise Conflict("stale_case", version=case.version, state=case.state)
     return case
+
+
+def check_version(case: Case, seen_version: int) -> None:
+    """The client acted on what it saw; if the case moved on since, say so."""
+    if case.version != seen_version:
+        raise Conflict("stale_case", version=case.version, state=case.state)
 
 
 def _guard(case: Case, action: str, actor: User) -> None:

@@ -143,8 +143,9 @@ def act(case_id: int, action: str):
     user = current_user()
     if "version" not in data or not isinstance(data["version"], int):
         raise GridCityError("bad_request", detail="version (the case version you saw) is required")
-    case = services.get_case(case_id, for_update_version=data["version"])
+    case = services.get_case(case_id)
     queries.require_visible(user, case)
+    services.check_version(case, data["version"])
     note = str(data.get("note") or "")
     lon, lat = _number(data, "lon", required=False), _number(data, "lat", required=False)
     passed = data.get("result") == "pass"
@@ -164,9 +165,9 @@ def act(case_id: int, action: str):
             services.merge(case, user, into, note)
         case "dispatch":
             unit = data.get("unit_id")
-            services.dispatch(
-                case, user, unit if isinstance(unit, int) else None, str(data.get("reason") or "")
-            )
+            if unit is not None and (isinstance(unit, bool) or not isinstance(unit, int)):
+                raise GridCityError("bad_request", detail="unit_id must be a unit's id")
+            services.dispatch(case, user, unit, str(data.get("reason") or ""))
         case "unit_accept":
             services.unit_accept(case, user, note)
         case "handle":

@@ -55,6 +55,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "案卷已被他人修改（当前版本 {version}，状态 {state}），请刷新后再操作。",
         "en": "The case was changed by someone else (now version {version}, state {state}); reload and try again.",
     },
+    "idempotency_key_taken": {
+        "zh": "该上报编号（client_uuid）已被其他上报人使用，请换一个新的编号。",
+        "en": "This report id (client_uuid) was used by another reporter; send a new one.",
+    },
     "stale_write": {
         "zh": "数据刚被他人修改，请刷新后再操作。",
         "en": "Someone else changed this just now; reload and try again.",

@@ -32,7 +32,7 @@ def list_components():
     if request.args.get("unit_grid"):
         query = query.join(UnitGrid).where(UnitGrid.code == request.args["unit_grid"])
     try:
-        limit = min(int(request.args.get("limit", 100)), PAGE_MAX)
+        limit = max(min(int(request.args.get("limit", 100)), PAGE_MAX), 1)
         offset = max(int(request.args.get("offset", 0)), 0)
     except ValueError:
         raise GridCityError("bad_request", detail="limit and offset must be integers") from None

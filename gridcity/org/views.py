@@ -13,8 +13,6 @@ from gridcity.org.models import Role, Unit, User
 
 bp = Blueprint("org", __name__, url_prefix="/api/v1")
 
-STAFF = [r for r in Role if r is not Role.UNIT_HANDLER]
-
 
 @bp.post("/login")
 def login():
@@ -25,7 +23,8 @@ def login():
     user = services.authenticate(username, password)
     session.clear()
     session["user_id"] = user.id
-    session.permanent = bool(data.get("remember", True))
+    remember = data.get("remember", True)
+    session.permanent = remember not in (False, "false", "0", "off", "")
     return jsonify(services.describe_user(user))
 
 

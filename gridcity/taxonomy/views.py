@@ -41,10 +41,13 @@ def edit_category(code: str):
     data = request.get_json(silent=True) or {}
     deadline = data.get("deadline")
     if deadline is not None:
+        amount = deadline.get("amount") if isinstance(deadline, dict) else None
         if (
-            deadline.get("clock") not in CLOCKS
-            or not isinstance(deadline.get("amount"), (int, float))
-            or deadline["amount"] <= 0
+            not isinstance(deadline, dict)
+            or deadline.get("clock") not in CLOCKS
+            or isinstance(amount, bool)
+            or not isinstance(amount, (int, float))
+            or amount <= 0
         ):
             raise GridCityError(
                 "bad_request", detail=f"deadline needs clock in {CLOCKS} and a positive amount"

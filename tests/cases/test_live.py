@@ -1,46 +1,60 @@
-"""Live events: after commit, to the rooms that may see them, never before."""
+"""Live events: emitted after commit, to the rooms that may see them, never
+for a refused action; sockets join rooms by role and scope, strangers are
+refused. (End-to-end delivery over real sockets is the dispatch map's test.)"""
 
 from __future__ import annotations
 
-from gridcity.extensions import socketio
+import pytest
+from flask_socketio import ConnectionRefusedError
+
+from gridcity.cases import events, live
+from gridcity.org.services import get_user
 from tests.cases.conftest import EAST
 from tests.cases.test_closed_loop import ok
-from tests.conftest import DEMO_PASSWORD
 
 
-def socket_for(app, username: str | None):
-    client = app.test_client()
-    if username:
-        client.post("/api/v1/login", json={"username": username, "password": DEMO_PASSWORD})
-    return socketio.test_client(app, flask_test_client=client)
+@pytest.fixture
+def emitted(monkeypatch):
+    sent: list[tuple[list[str], dict]] = []
+    monkeypatch.setattr(live.socketio, "emit", lambda name, payload, to: sent.append((to, payload)))
+    return sent
 
 
-def case_events(socket) -> list[dict]:
-    return [m["args"][0] for m in socket.get_received() if m["name"] == "case"]
+def received(sent, room: str) -> list[str]:
+    return [payload["action"] for rooms, payload in sent if room in rooms]
 
 
-def test_events_reach_the_right_rooms_only_and_strangers_are_refused(city, app, api):
-    centre, sanitation, roads, grid_inspector = (socket_for(app, u) for u in ("disp", "hw", "sz", "insp2"))
-    assert all(s.is_connected() for s in (centre, sanitation, roads, grid_inspector))
+def test_events_reach_the_rooms_of_those_who_may_see_them(city, api, emitted):
     case = ok(api("insp2").report("E0102", EAST), 201)
     case = ok(api("op").act(case, "accept"))
     case = ok(api("lead").act(case, "file"))
     case = ok(api("disp").act(case, "dispatch"))
-    seen = case_events(centre)
-    assert [e["action"] for e in seen] == ["report", "accept", "file", "dispatch"]
-    assert [e["seq"] for e in seen] == sorted(e["seq"] for e in seen)
-    assert seen[-1]["case"] == {**seen[-1]["case"], "id": case["id"], "state": "dispatched"}
-    assert [e["action"] for e in case_events(sanitation)] == ["dispatch"]  # once it is theirs
-    assert case_events(roads) == []
-    assert [e["action"] for e in case_events(grid_inspector)][0] == "report"
-    # Checked last: after Flask-SocketIO's test client refuses a connection,
-    # later test clients of the same server stop joining rooms.
-    assert not socket_for(app, None).is_connected()
+    assert received(emitted, "staff") == ["report", "accept", "file", "dispatch"]
+    seqs = [payload["seq"] for _, payload in emitted]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 4
+    hw, sz = city["units"]["sanitation"].id, city["units"]["municipal"].id
+    assert received(emitted, f"unit:{hw}") == ["dispatch"]  # once it is theirs
+    assert received(emitted, f"unit:{sz}") == []
+    assert received(emitted, f"work_grid:{case['work_grid_id']}") == ["report", "accept", "file", "dispatch"]
+    last = emitted[-1][1]["case"]
+    assert (last["id"], last["state"], last["unit_id"]) == (case["id"], "dispatched", hw)
+    assert last["deadline_at"] == case["deadline_at"]
 
 
-def test_refused_action_emits_nothing(city, app, api):
-    centre = socket_for(app, "disp")
+def test_refused_action_emits_nothing(city, api, emitted):
     case = ok(api("insp2").report("E0102", EAST), 201)
-    case_events(centre)
+    emitted.clear()
     assert api("lead").act(case, "close").status_code == 409
-    assert case_events(centre) == []
+    assert emitted == []
+
+
+def test_sockets_join_the_rooms_of_their_role_and_scope(city):
+    assert events.rooms_of(get_user("disp")) == ["staff", f"user:{get_user('disp').id}"]
+    assert events.rooms_of(get_user("hw"))[0] == f"unit:{city['units']['sanitation'].id}"
+    assert events.rooms_of(get_user("insp"))[0] == f"work_grid:{city['work_grids'][0].id}"
+
+
+def test_a_socket_without_a_signed_in_session_is_refused(city, app):
+    with app.test_request_context("/socket.io/"):
+        with pytest.raises(ConnectionRefusedError):
+            events.on_connect()
