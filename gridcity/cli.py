@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 
 import click
@@ -282,9 +283,15 @@ def serve():
     from gridcity.extensions import socketio
 
     settings = current_app.config["SETTINGS"]
-    socketio.run(
-        current_app._get_current_object(), host=settings.host, port=settings.port, allow_unsafe_werkzeug=True
-    )
+    app = current_app._get_current_object()
+    # The flask CLI marks its process so that app.run() does nothing; this
+    # command is the server, so clear the mark.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    if settings.scheduler_mode == "embedded":
+        from gridcity.core.scheduler import start_embedded
+
+        start_embedded(app)
+    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
 
 
 @click.command("scheduler")

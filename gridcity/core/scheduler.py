@@ -33,11 +33,11 @@ class Job:
     options: dict = field(default_factory=dict)
 
 
-def registered_jobs() -> list[Job]:
+def registered_jobs(app: Flask) -> list[Job]:
     """Every periodic job of the application, named here explicitly."""
     from gridcity.cases.sweeper import sweep
 
-    return [Job("sweep_deadlines", sweep, seconds=60)]
+    return [Job("sweep_deadlines", sweep, seconds=app.config["SETTINGS"].sweep_seconds)]
 
 
 def try_leadership(connection: Connection) -> bool:
@@ -51,7 +51,7 @@ def try_leadership(connection: Connection) -> bool:
 
 
 def add_jobs(scheduler, app: Flask) -> list[Job]:
-    jobs = registered_jobs()
+    jobs = registered_jobs(app)
     for job in jobs:
 
         def run(job=job):
@@ -69,6 +69,18 @@ def add_jobs(scheduler, app: Flask) -> list[Job]:
             misfire_grace_time=max(job.seconds, 30),
             **job.options,
         )
+    return jobs
+
+
+def start_embedded(app: Flask):
+    """The embedded mode: the same jobs on a background thread of the web
+    process (one process, so no lock is needed)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone=app.config["SETTINGS"].timezone, daemon=True)
+    add_jobs(scheduler, app)
+    scheduler.start()
+    return scheduler
 
 
 def run_scheduler(app: Flask, standby_seconds: float = 10.0) -> None:

@@ -50,6 +50,8 @@ class Settings:
     # "embedded" runs the scheduler inside the web process; "off" leaves it to
     # the dedicated `gridcity scheduler` process.
     scheduler_mode: str = "embedded"
+    # How often the deadline sweeper runs.
+    sweep_seconds: int = 60
     session_days: int = 30
     max_upload_mb: int = 10
     log_level: str = "INFO"
@@ -112,6 +114,8 @@ class Settings:
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")
         if self.locator_refresh_seconds < 0:
             raise SettingsError("GRIDCITY_LOCATOR_REFRESH_SECONDS must not be negative")
+        if self.sweep_seconds <= 0:
+            raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")
 

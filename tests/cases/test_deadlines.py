@@ -192,3 +192,25 @@ def test_bad_requests_are_refused(city, kind, kwargs):
         services.request_change(case, get_user("hw"), kind, "理由", **kwargs)
     db.session.rollback()
     assert db.session.get(Case, case.id).events[-1].action == "dispatch"
+
+
+def test_tasks_go_to_the_on_duty_inspector_with_fewest_open_tasks(city):
+    from gridcity.cases.models import CaseTask
+    from gridcity.org.services import create_user
+
+    create_user("insp3", "gridcity-demo", "inspector", work_grid_codes=["WG02"])
+    db.session.commit()
+    at(local(2026, 11, 30, 10))
+    assignees = []
+    for _ in range(4):
+        case = services.submit_report(services.Report("E0102", *EAST, source="hotline"), get_user("op")).case
+        services.accept(case, get_user("op"))
+        db.session.commit()
+        assignees.append(db.session.scalar(select(CaseTask.inspector_id).where(CaseTask.case_id == case.id)))
+    two, three = get_user("insp2").id, get_user("insp3").id
+    assert assignees == [two, three, two, three]
+    get_user("insp3").on_duty = False
+    db.session.commit()
+    case = services.submit_report(services.Report("E0102", *EAST, source="hotline"), get_user("op")).case
+    services.accept(case, get_user("op"))
+    assert db.session.scalar(select(CaseTask.inspector_id).where(CaseTask.case_id == case.id)) == two
