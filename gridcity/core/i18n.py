@@ -1,7 +1,8 @@
 """Chinese by default, English on request: the message catalogue and the chooser.
 
-The language is the ``lang`` cookie ("zh" or "en") when set, otherwise the
-best match of the request's Accept-Language, otherwise Chinese.
+The language is the ``lang`` cookie ("zh" or "en") when set (the pages'
+switch); otherwise pages are Chinese, and API calls follow Accept-Language,
+defaulting to Chinese.
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def current_language() -> str:
     cookie = request.cookies.get("lang")
     if cookie in LANGUAGES:
         return cookie
+    if not request.path.startswith("/api/"):
+        return DEFAULT_LANGUAGE  # pages: Chinese unless the user switched
+    # API clients may ask (our own pages send their language with each call).
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 

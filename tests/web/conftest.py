@@ -23,16 +23,8 @@ from gridcity.extensions import db
 
 DEMO_PASSWORD = "gridcity-demo"
 SECRET_KEY = "web-test-secret"
-# What `gridcity serve` runs (the app factory + Socket.IO's threading server),
-# started directly: under the Flask CLI, FLASK_RUN_FROM_CLI=true turns the
-# app.run() inside socketio.run() into a no-op and `gridcity serve` exits at once.
-SERVE = (
-    "from gridcity import create_app\n"
-    "from gridcity.extensions import socketio\n"
-    "app = create_app()\n"
-    "settings = app.config['SETTINGS']\n"
-    "socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)\n"
-)
+# The real server command, as the README's run command ends with it.
+SERVE = [sys.executable, "-c", "from gridcity.cli import main; main()", "serve"]
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +125,7 @@ def create_server(demo_city):
         log = demo_city["folder"] / f"server-{port}.log"
         with log.open("w") as out:
             process = subprocess.Popen(
-                [sys.executable, "-c", SERVE], env=env, stdout=out, stderr=subprocess.STDOUT
+                SERVE, env={**env, "GRIDCITY_SCHEDULER_MODE": "off"}, stdout=out, stderr=subprocess.STDOUT
             )
         processes.append(process)
         base_url = f"http://127.0.0.1:{port}"

@@ -12,7 +12,9 @@
   // session sends the user back to the sign-in page.
   function fetchJSON(url, options) {
     var opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
-    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers);
+    // Server messages in the page's language, whatever the browser prefers.
+    var pageLang = (document.documentElement.lang || "zh").slice(0, 2) === "zh" ? "zh" : "en";
+    opts.headers = Object.assign({ Accept: "application/json", "Accept-Language": pageLang }, opts.headers);
     if (opts.json !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(opts.json);

@@ -1,0 +1,65 @@
+"""The README's run command, as a new user runs it: a fresh instance folder,
+`scripts/run.sh` builds the database and the demo city, prints the URL and the
+demo logins, and serves the map page."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.web.conftest import _free_port, _stop
+from tests.web.test_browser import ARTIFACTS, browser, sign_in, street_paths, wait_for_map  # noqa: F401
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_run_command_serves_the_demo_city_map(browser, tmp_path):  # noqa: F811
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDCITY_")}
+    env.update(GRIDCITY_INSTANCE_DIR=str(tmp_path / "instance"), GRIDCITY_PORT=str(port))
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "run.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if requests.get(url + "login", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(1)
+        output = log.read_text()
+        assert process.poll() is None, output
+        assert url in output
+        assert re.search(r"Dispatcher\s+派遣员\s+dispatcher1", output)
+        assert "gridcity-demo" in output
+
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url + "login")
+        sign_in(page, "dispatcher1")
+        page.wait_for_url(url)
+        wait_for_map(page)
+        assert street_paths(page) >= 4
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "run-command-home.png"))
+        context.close()
+        assert errors == []
+    finally:
+        _stop(process)
