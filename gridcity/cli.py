@@ -121,6 +121,43 @@ def fishnet(district, size):
     return f"cut {cut_unit_grids(district, size)} unit grids"
 
 
+@admin_command(geo_group, "create-area")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--street", "street_code", help="full street code (district + street digits)")
+@click.option("--head", "head_username", help="the area head's user name")
+def create_area(code, name, street_code, head_username):
+    """Create an area (片区)."""
+    from gridcity.geo.services import create_area
+
+    create_area(code, name, street_code, head_username)
+    return f"area {code} created"
+
+
+@admin_command(geo_group, "create-work-group")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--area", "area_code", required=True)
+@click.option("--leader", "leader_username", help="the group leader's user name")
+def create_work_group(code, name, area_code, leader_username):
+    """Create a work group (工作小组)."""
+    from gridcity.geo.services import create_work_group
+
+    create_work_group(code, name, area_code, leader_username)
+    return f"work group {code} created"
+
+
+@admin_command(geo_group, "import-work-grids")
+@click.argument("path")
+@DATUM
+def import_work_grids(path, datum):
+    """Work grids from GeoJSON polygons (code, name, area, optional work_group);
+    unit grids join the work grid holding their representative point."""
+    from gridcity.geo.services import import_work_grids
+
+    return f"imported {import_work_grids(_read(path), datum)} work grids"
+
+
 @admin_command(geo_group, "locate")
 @click.argument("lon", type=float)
 @click.argument("lat", type=float)

@@ -26,12 +26,14 @@ from gridcity.geo.coords import DATUMS, area_m2, geometry_to_wgs84
 from gridcity.geo.fishnet import Cell, FishnetFrame, fishnet
 from gridcity.geo.locator import GridRows, Location, Locator
 from gridcity.geo.models import (
+    Area,
     Community,
     District,
     GeoRevision,
     Street,
     UnitGrid,
     WorkGrid,
+    WorkGroup,
 )
 
 # ---------------------------------------------------------------- codes
@@ -451,3 +453,89 @@ def register_session_events() -> None:
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s))
+
+
+# ---------------------------------------------------------------- areas, work groups, work grids
+
+
+def create_area(
+    code: str, name: str, street_code: str | None = None, head_username: str | None = None
+) -> Area:
+    """片区 — an area of work grids, optionally tied to a street and an area head."""
+    if db.session.scalar(select(Area.id).where(Area.code == code)):
+        raise GridCityError("duplicate_code", status=409, code=code)
+    street_id = find_street(street_code).id if street_code else None
+    area = Area(code=code, name=name, street_id=street_id, head_user_id=_user_id(head_username))
+    db.session.add(area)
+    db.session.flush()
+    return area
+
+
+def create_work_group(code: str, name: str, area_code: str, leader_username: str | None = None) -> WorkGroup:
+    """工作小组 — work grids patrolled together under a group leader."""
+    if db.session.scalar(select(WorkGroup.id).where(WorkGroup.code == code)):
+        raise GridCityError("duplicate_code", status=409, code=code)
+    group = WorkGroup(
+        code=code, name=name, area_id=_area(area_code).id, leader_user_id=_user_id(leader_username)
+    )
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def import_work_grids(data, datum: str) -> int:
+    """Work grids from polygons (properties ``code``, ``name``, ``area``,
+    optional ``work_group``); each unit grid joins the work grid that holds its
+    representative point. Unit grids outside every polygon keep their work grid."""
+    rows = []
+    for n, (props, geom) in enumerate(read_features(data, datum), start=1):
+        code = _property(props, "code", feature_no=n)
+        rows.append(
+            (
+                code,
+                _property(props, "name", feature_no=n),
+                _area(_property(props, "area", feature_no=n)),
+                props.get("work_group"),
+                geom,
+            )
+        )
+    _no_duplicates(code for code, *_ in rows)
+    taken = set(db.session.scalars(select(WorkGrid.code).where(WorkGrid.code.in_([r[0] for r in rows]))))
+    if taken:
+        raise GridCityError("duplicate_code", code=", ".join(sorted(taken)))
+    groups = {g.code: g for g in db.session.scalars(select(WorkGroup))}
+    for *_, group_code, _ in rows:
+        if group_code and group_code not in groups:
+            raise GridCityError("unknown_place", kind="work_group", code=str(group_code))
+    index = get_locator().index()
+    points = shapely.point_on_surface(index.geoms)
+    work_grids = []
+    for code, name, area, group_code, geom in rows:
+        work_grid = WorkGrid(
+            code=code, name=name, area_id=area.id, work_group_id=groups[group_code].id if group_code else None
+        )
+        db.session.add(work_grid)
+        db.session.flush()
+        shapely.prepare(geom)
+        inside = shapely.contains_xy(geom, shapely.get_x(points), shapely.get_y(points))
+        assign_work_grid(work_grid, [int(i) for i in index.ids[inside]])
+        work_grids.append(work_grid)
+    return len(work_grids)
+
+
+def _area(code: str) -> Area:
+    area = db.session.scalar(select(Area).where(Area.code == code))
+    if area is None:
+        raise GridCityError("unknown_place", status=404, kind="area", code=code)
+    return area
+
+
+def _user_id(username: str | None) -> int | None:
+    if not username:
+        return None
+    from gridcity.org.models import User
+
+    user_id = db.session.scalar(select(User.id).where(User.username == username))
+    if user_id is None:
+        raise NotFound("not_found", what=f"user {username}")
+    return user_id

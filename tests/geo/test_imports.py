@@ -237,3 +237,62 @@ def test_other_processes_see_new_grids(create_mini_city, database_url, tmp_path)
         assert geo.locate(114.2530, 22.5790).unit_grid_code == "440308002001900"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_cli_sets_up_areas_work_groups_and_work_grids(app, runner, tmp_path):
+    from gridcity.geo.models import Area, WorkGrid, WorkGroup
+    from gridcity.org.services import create_user
+
+    files = {
+        "d.geojson": feature_collection(polygon_feature(MINI_DISTRICT, adcode="440308", name="盐田区")),
+        "s.geojson": feature_collection(polygon_feature(MINI_DISTRICT, code="001", name="街道")),
+        "c.geojson": feature_collection(polygon_feature(MINI_DISTRICT, code="440308001001", name="社区")),
+        "wg.geojson": feature_collection(
+            polygon_feature(
+                shapely.box(114.2390, 22.5700, 114.2460, 22.5810),
+                code="W1",
+                name="西",
+                area="A1",
+                work_group="G1",
+            ),
+            polygon_feature(
+                shapely.box(114.2460, 22.5700, 114.2530, 22.5810), code="W2", name="东", area="A1"
+            ),
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    create_user("head", "long-enough", "manager")
+    create_user("lead", "long-enough", "inspector")
+    db.session.commit()
+    steps = [
+        ["geo", "import-districts", str(tmp_path / "d.geojson"), "--datum", "wgs84"],
+        ["geo", "import-streets", str(tmp_path / "s.geojson"), "--district", "440308", "--datum", "wgs84"],
+        ["geo", "import-communities", str(tmp_path / "c.geojson"), "--datum", "wgs84"],
+        ["geo", "fishnet", "--district", "440308"],
+        ["geo", "create-area", "--code", "A1", "--name", "片区", "--street", "440308001", "--head", "head"],
+        ["geo", "create-work-group", "--code", "G1", "--name", "小组", "--area", "A1", "--leader", "lead"],
+        ["geo", "import-work-grids", str(tmp_path / "wg.geojson"), "--datum", "wgs84"],
+    ]
+    for args in steps:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, (args, result.output)
+    db.session.expire_all()
+    west, east = db.session.scalars(select(WorkGrid).order_by(WorkGrid.code)).all()
+    assert west.work_group.code == "G1" and east.work_group is None
+    assert db.session.scalar(select(Area)).head_user_id is not None
+    assert db.session.scalar(select(WorkGroup)).leader_user_id is not None
+    members = {
+        w.code: db.session.scalar(select(func.count()).where(UnitGrid.work_grid_id == w.id))
+        for w in (west, east)
+    }
+    assert members["W1"] > 0 and members["W2"] > 0
+    assert sum(members.values()) == db.session.scalar(select(func.count(UnitGrid.id)))
+    location = geo.locate(114.2405, 22.5795)
+    assert location.work_grid_id == west.id and location.area_id == west.area_id
+    again = runner.invoke(args=steps[-1])
+    assert again.exit_code == 1 and "W1" in again.output
+    missing = runner.invoke(
+        args=["geo", "create-work-group", "--code", "G2", "--name", "x", "--area", "NOPE"]
+    )
+    assert missing.exit_code == 1 and "NOPE" in missing.output
