@@ -198,3 +198,14 @@ def test_someone_elses_client_uuid_is_not_a_key_to_their_case(city, api):
     assert response.status_code == 409
     assert response.get_json()["error"] == "idempotency_key_taken"
     assert _count() == 1
+
+
+def test_exif_position_of_a_photo_is_compared_with_the_reported_fix(city, api):
+    from tests.media.test_storage import create_exif, create_image_bytes
+
+    # The photo says it was taken ~111 m north of where the report is placed.
+    photo = create_image_bytes("JPEG", exif=create_exif(lat=EAST[1] + 0.001, lon=EAST[0]))
+    case = ok(api("insp2").report("E0102", EAST, photos=[photo]), 201)
+    assert 105 < case["photos"][0]["exif_distance_m"] < 117
+    without_exif = ok(api("insp2").report("E0102", EAST, photos=[jpeg_bytes()]), 201)
+    assert without_exif["photos"][0]["exif_distance_m"] is None
