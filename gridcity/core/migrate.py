@@ -22,7 +22,7 @@ def alembic_config(database_url: str, connection=None) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head", connection=None) -> None:
+def upgrade(database_url: str, revision: str = "heads", connection=None) -> None:
     command.upgrade(alembic_config(database_url, connection), revision)
 
 
