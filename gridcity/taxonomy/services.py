@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -120,7 +121,19 @@ def category_json(c: Category) -> dict:
         "closing_standard": c.closing_standard,
         "urgency": c.urgency,
         "deadline": {"clock": c.deadline_clock, "amount": c.deadline_amount},
+        "initials": pinyin_initials(c.name_zh),
     }
+
+
+@lru_cache(maxsize=4096)
+def pinyin_initials(name: str) -> str:
+    """The pinyin initials of a Chinese name (井盖破损 → jgps), so a phone user
+    can find a category by typing a few Latin letters. Phrase readings pick the
+    right sound for characters with several (人行道 → rxd, not rhd)."""
+    from pypinyin import Style, lazy_pinyin
+
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chars: list(chars))
+    return "".join(ch for ch in "".join(letters).lower() if ch.isalnum())
 
 
 def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) -> ResponsibilityRule:
