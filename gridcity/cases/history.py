@@ -55,6 +55,7 @@ DERIVED_FIELDS = (
     "district_id",
     "work_grid_id",
     "area_id",
+    "patrol_id",
     "unit_id",
     "merged_into_id",
     "void_reason",

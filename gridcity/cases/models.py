@@ -59,6 +59,8 @@ class Case(db.Model):
     district_id: Mapped[int] = mapped_column(Integer)
     work_grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
     area_id: Mapped[int | None] = mapped_column(Integer)
+    # The patrol (巡查) the inspector found it on, if any.
+    patrol_id: Mapped[int | None] = mapped_column(ForeignKey("patrol.id"), index=True)
 
     state: Mapped[str] = mapped_column(String(12), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

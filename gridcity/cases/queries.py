@@ -148,6 +148,7 @@ def case_summary(case: Case) -> dict:
         "warned": case.warned,
         "overdue": case.overdue,
         "merged_into_id": case.merged_into_id,
+        "patrol_id": case.patrol_id,
         "counts": {
             "rework": case.rework_count,
             "extension": case.extension_count,

@@ -45,6 +45,8 @@ class Report:
     urgency: str | None = None
     reporter_contact: str | None = None
     photos: list[bytes] = field(default_factory=list)
+    # A finding of this patrol (巡查): the reporter's own, still running.
+    patrol_id: int | None = None
 
 
 REPORTER_SOURCES = {
@@ -73,6 +75,10 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         allowed = REPORTER_SOURCES.get(getattr(reporter, "role", None), ())
         if report.source not in allowed:
             raise Forbidden("forbidden_role", role=f"{getattr(reporter, 'role', None)} → {report.source}")
+    if report.patrol_id is not None:
+        from gridcity.patrols.services import require_running_patrol
+
+        require_running_patrol(report.patrol_id, reporter)
     category = get_category(report.category)
     location = locate(report.lon, report.lat)
     if report.urgency not in (None, "normal", "urgent"):
@@ -138,6 +144,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             "district_id": location.district_id,
             "work_grid_id": location.work_grid_id,
             "area_id": location.area_id,
+            "patrol_id": report.patrol_id,
         },
     )
     _attach_photos(case, event, photos, "report", reporter)

@@ -73,11 +73,15 @@ def submit_report():
         raise GridCityError("bad_request", detail="client_uuid / Idempotency-Key must be 8 to 64 characters")
     if not isinstance(data.get("category"), str):
         raise GridCityError("bad_request", detail="category (a category code such as C0101) is required")
+    patrol_id = data.get("patrol_id")
+    if patrol_id is not None and (isinstance(patrol_id, bool) or not isinstance(patrol_id, int)):
+        raise GridCityError("bad_request", detail="patrol_id must be the id of your running patrol")
+    default_source = "patrol" if patrol_id is not None else "inspector"
     report = services.Report(
         category=data["category"],
         lon=_number(data, "lon"),
         lat=_number(data, "lat"),
-        source=data.get("source") or ("inspector" if user.role == Role.INSPECTOR.value else "hotline"),
+        source=data.get("source") or (default_source if user.role == Role.INSPECTOR.value else "hotline"),
         client_uuid=client_uuid,
         description=str(data.get("description") or "")[:4000],
         address=data.get("address"),
@@ -88,6 +92,7 @@ def submit_report():
         urgency=data.get("urgency"),
         reporter_contact=data.get("reporter_contact"),
         photos=photos,
+        patrol_id=patrol_id,
     )
     result = services.submit_report(report, user)
     db.session.commit()

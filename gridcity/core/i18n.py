@@ -98,6 +98,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "照片像素过多，上限为 {limit_mp:g} 百万像素。",
         "en": "The photo has too many pixels; the limit is {limit_mp:g} megapixels.",
     },
+    # patrols and the inspectors' app
+    "patrol_running": {
+        "zh": "您已有一次进行中的巡查（编号 {id}），请先结束它。",
+        "en": "You already have a patrol running (no. {id}); stop it first.",
+    },
+    "patrol_ended": {
+        "zh": "巡查 {id} 已结束，不能再添加记录或问题。",
+        "en": "Patrol {id} has ended; nothing more can be added to it.",
+    },
+    "not_your_patrol": {
+        "zh": "巡查 {id} 不是您本人的巡查。",
+        "en": "Patrol {id} is not your own patrol.",
+    },
+    "not_your_report": {
+        "zh": "案卷 {number} 不是您上报的。",
+        "en": "Case {number} is not one you reported.",
+    },
+    "same_as_refused": {
+        "zh": "不能标记为与案卷 {number} 相同：{detail}",
+        "en": "Cannot mark it as the same as case {number}: {detail}",
+    },
 }
 
 

@@ -25,6 +25,8 @@ from gridcity.geo.views import MAX_UNIT_GRIDS
 from gridcity.inventory.models import STATES as COMPONENT_STATES
 from gridcity.inventory.views import PAGE_MAX as COMPONENT_PAGE_MAX
 from gridcity.org.models import UNIT_KINDS, Role
+from gridcity.patrols.models import PATROL_KINDS
+from gridcity.patrols.services import INTERVALS_S, PATROL_READERS
 from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
 from gridcity.taxonomy.views import RULE_READERS
 
@@ -132,6 +134,7 @@ def response_schemas() -> dict[str, dict]:
             "name_zh": "str", "name_en": "str", "keywords": "str", "filing_standard": ("str", "立案标准"),
             "closing_standard": ("str", "结案标准"), "urgency": one_of(URGENCIES),
             "deadline": shape({"clock": one_of(CLOCKS), "amount": "number"}),
+            "initials": ("str", "Pinyin initials of name_zh (井盖 → jg), for searching on a phone."),
         }),
         "ResponsibilityRule": shape({
             "id": "int", "category": ("str", "Category code."), "place_kind": one_of(PLACE_KINDS),
@@ -165,7 +168,7 @@ def response_schemas() -> dict[str, dict]:
             "lat": "number", "accuracy_m": "number?", "unit_grid_id": "int", "street_id": "int",
             "work_grid_id": "int?", "unit": ("#Ref?", "The responsible unit once dispatched."),
             "reported_at": "date-time", "deadline_at": iso, "warn_at": iso, "warned": "bool", "overdue": "bool",
-            "merged_into_id": "int?",
+            "merged_into_id": "int?", "patrol_id": ("int?", "The patrol (巡查) it was found on."),
             "counts": shape({"rework": "int", "extension": "int", "suspension": "int", "return": "int"}),
         }),
         "CaseDetail": extends("CaseSummary", {
@@ -198,6 +201,34 @@ def response_schemas() -> dict[str, dict]:
             "from_state": "str?", "to_state": "str", "actor_id": "int?",
             "actor_role": ("str", "A role, or `system`."), "at": "date-time", "note": "str", "lon": "number?",
             "lat": "number?", "data": "object",
+        }),
+        "Patrol": shape({
+            "id": "int", "inspector_id": "int", "kind": one_of(PATROL_KINDS, "日常 / 夜间 / 节假日 / 月末集中巡查."),
+            "interval_s": ("int", "How often the app records a breadcrumb."), "running": "bool",
+            "started_at": "date-time", "ended_at": iso, "distance_m": ("number", "Length of the track."),
+            "point_count": "int",
+        }),
+        "PatrolDetail": extends("Patrol", {
+            "track": ("object?", "GeoJSON LineString (WGS-84) of the breadcrumbs; set when the patrol stops."),
+            "unit_grids": ("[str]", "Codes of the unit grids the track covered."),
+            "findings": ("[#CaseSummary]", "Cases reported during the patrol and tagged with it."),
+        }),
+        "InspectorMonth": shape({
+            "inspector_id": "int", "month": ("str", "YYYY-MM, in the city's time zone."),
+            "reports": ("int", "Cases I reported (上报)."),
+            "valid_reports": ("int", "Of those, the ones not voided (a merged report keeps its credit)."),
+            "verify_done": ("int", "Verify tasks (核实) I completed."), "verify_on_time": ("int", "By their due time."),
+            "check_done": ("int", "Check tasks (核查) I completed."), "check_on_time": ("int", "By their due time."),
+            "patrols": "int", "patrol_distance_m": "number",
+        }),
+        "ReportReceipt": shape({
+            "id": "int", "number": "str", "state": one_of(states.STATES), "version": "int",
+            "category": shape({"code": "str", "name_zh": "str", "name_en": "str"}), "patrol_id": "int?",
+            "unit_grid": shape({"code": "str"}), "community": "#CodeName", "street": "#CodeName",
+            "work_grid": "#CodeName?",
+            "responsible_unit": ("#Ref?", "The unit the responsibility rules point to (the dispatcher decides)."),
+            "duplicates": ("[#CaseSummary]", "Open cases likely the same."),
+            "same_as_ids": ("[int]", "Cases I marked as the same problem."), "photo_count": "int",
         }),
         "Task": shape({
             "id": "int", "kind": one_of(TASK_KINDS, "核实 or 核查."), "due_at": "date-time", "overdue": "bool",
@@ -232,6 +263,16 @@ def request_schemas() -> dict[str, dict]:
             "unit": ("str", "Unit code."),
         }),
         "Report": shape(report_fields(), required=("category", "lon", "lat")),
+        "PatrolStart": shape({
+            "kind": one_of(PATROL_KINDS),
+            "interval_s": ({"type": "integer", "enum": list(INTERVALS_S)}, "Breadcrumb interval (default 30)."),
+        }, required=("kind",)),
+        "Breadcrumbs": shape({"points": {"type": "array", "items": shape({
+            "at": ("date-time", "When the phone recorded it; a point resent with the same time is stored once."),
+            "lon": "number", "lat": "number", "accuracy_m": "number?",
+        }, required=("at", "lon", "lat"))}}, required=()),
+        "SameAs": shape({"same_as": ("int", "Id of the open case it is the same as."), "note": "str"},
+                        required=("same_as",)),
         "CaseAction": shape({
             "version": ("int", "The case `version` you saw; a case changed since answers 409 `stale_case`."),
             "note": "str",
@@ -263,6 +304,7 @@ def report_fields() -> dict[str, Spec]:
         "fix_time": ("date-time?", "When the position was fixed; without an offset it is UTC."),
         "raw_lon": ("number?", "The position as the device first gave it."), "raw_lat": "number?",
         "urgency": one_of(URGENCIES, "Default: the category's."), "reporter_contact": "str?",
+        "patrol_id": ("int", "A finding of my running patrol (巡查); the source then defaults to patrol."),
     }  # fmt: skip
 
 
@@ -313,6 +355,7 @@ def q(name: str, spec: Spec, description: str, required: bool = False, example: 
 PATH_PARAMS: dict[str, Spec] = {
     "case_id": ("int", "Case id."),
     "photo_id": ("int", "Photo id."),
+    "patrol_id": ("int", "Patrol id."),
     "code": ("str", "Category code, e.g. C0101."),
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
 }
@@ -544,7 +587,55 @@ def operations() -> list[Op]:
         Op("get", "/events", "cases.events", "History events after a sequence number (the live feed's resync)",
            ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
            description="At most 1,000, oldest first, on the cases I may see."),
+        *patrol_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok("object"), PUBLIC),
+    ]  # fmt: skip
+
+
+def patrol_operations() -> list[Op]:
+    """Patrols (巡查) and what the inspectors' app (/m/) adds."""
+    inspector = (Role.INSPECTOR,)
+    reporters = (Role.INSPECTOR, Role.OPERATOR)
+    mine = "`not_your_patrol`: another inspector's patrol."
+    return [
+        Op("post", "/patrols", "patrols.start", "Start a patrol (开始巡查)", ok("#PatrolDetail", "Started", 201),
+           inspector, body=json_body("#PatrolStart"),
+           errors={400: "`bad_request`: unknown kind or interval.",
+                   409: "`patrol_running` (details: id): stop the running patrol first."}),
+        Op("get", "/patrols", "patrols.list_patrols", "Patrols, newest first", ok("[#Patrol]"),
+           (Role.INSPECTOR, *PATROL_READERS),
+           description="An inspector sees their own patrols; staff see all.",
+           params=[q("state", one_of(("running", "ended")), "Only running or only ended patrols."),
+                   q("limit", {"type": "integer", "default": 50, "maximum": 500}, "At most this many.")],
+           errors={400: "`bad_request`: unknown state."}),
+        Op("get", "/patrols/{patrol_id}", "patrols.get_patrol", "A patrol with its track, covered unit grids and findings",
+           ok("#PatrolDetail"), errors={403: mine, 404: "`not_found`: no such patrol."}),
+        Op("post", "/patrols/{patrol_id}/points", "patrols.add_points", "Add GPS breadcrumbs to my running patrol",
+           ok(shape({"added": ("int", "New points (resent ones are skipped)."), "point_count": "int"})), inspector,
+           body=json_body("#Breadcrumbs"),
+           errors={400: "`bad_request`: a point without at, lon or lat; more than 2,000 points.", 403: mine,
+                   404: "`not_found`.", 409: "`patrol_ended`.", 422: "`bad_position`."}),
+        Op("post", "/patrols/{patrol_id}/stop", "patrols.stop", "Stop my patrol (结束巡查): store its track and covered grids",
+           ok("#PatrolDetail", "The ended patrol (stopping again changes nothing)."), inspector,
+           body=json_body("#Breadcrumbs"),
+           errors={400: "`bad_request`: a bad point.", 403: mine, 404: "`not_found`.", 422: "`bad_position`."}),
+        Op("get", "/me/month", "mobile_api.my_month", "My month (本月): reports, valid reports, on-time verify / check",
+           ok("#InspectorMonth"), inspector,
+           params=[q("month", "str", "YYYY-MM (default: this month).", example="2026-11")],
+           errors={400: "`bad_request`: month is not YYYY-MM."}),
+        Op("get", "/reports/{case_id}/receipt", "mobile_api.report_receipt",
+           "The receipt of my report: number, where it went, the rules' unit, likely duplicates",
+           ok("#ReportReceipt"), reporters,
+           errors={403: "`not_your_report`.", 404: "`not_found`: no such case."}),
+        Op("post", "/reports/{case_id}/same-as", "mobile_api.same_as",
+           "\"It's the same\": mark my new report as the same problem as an open case",
+           ok("#ReportReceipt"), reporters, body=json_body("#SameAs"),
+           description="Changes no state: a `same_as` event goes into the report's history for the operator, "
+                       "who merges (合并) with the merge action.",
+           errors={400: "`bad_request`: same_as is missing.", 403: "`not_your_report`.",
+                   404: "`not_found`: no such case.",
+                   409: "`same_as_refused`: the operator has already taken the report up, or the other case "
+                        "is not open."}),
     ]  # fmt: skip
 
 
@@ -597,6 +688,8 @@ TAGS = {
     "taxonomy": "Case categories (部件 / 事件) and responsibility rules.",
     "inventory": "Components (部件).",
     "cases": "Intake (上报) and the closed loop (闭环) of a case.",
+    "patrols": "Patrols (巡查): start, GPS breadcrumbs, stop; track and covered unit grids.",
+    "mobile_api": "What the inspectors' app adds: my month, a report's receipt, \"it's the same\".",
     "openapi": "This description.",
 }
 

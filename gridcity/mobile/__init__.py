@@ -1,0 +1,1 @@
+"""The field inspectors' mobile web app (/m/) and the figures it shows."""

@@ -1,0 +1,220 @@
+"""The inspectors' app at ``/m/`` and its few API additions.
+
+The page is one document: its CSS, its scripts and what they need (the
+inspector, the categories with their pinyin initials, the texts) are inlined
+and the whole is gzip-compressed, so on a slow link the report form is usable
+after a single round trip. The map library loads after that, and the service
+worker keeps everything for the next start without signal.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from markupsafe import Markup
+
+from gridcity.cases import services as case_services
+from gridcity.core.auth import current_user, roles_required
+from gridcity.core.errors import GridCityError
+from gridcity.core.i18n import LANGUAGES, current_language, translate
+from gridcity.extensions import db
+from gridcity.mobile import services
+from gridcity.org.models import ROLE_NAMES, Role
+from gridcity.org.services import describe_user
+from gridcity.patrols.models import PATROL_KINDS
+from gridcity.patrols.services import DEFAULT_INTERVAL_S, INTERVALS_S
+from gridcity.web.ui_text import ui_text, ui_texts
+
+bp = Blueprint("mobile", __name__, url_prefix="/m")
+api_bp = Blueprint("mobile_api", __name__, url_prefix="/api/v1")
+
+# Inlined into the page, in this order.
+SCRIPTS = ("core.js", "outbox.js", "report.js", "minimap.js", "tasks.js", "patrol.js", "month.js")
+STYLES = ("app.css",)
+# Fetched after the form is ready, and kept by the service worker.
+LATER = (
+    "/static/vendor/leaflet-1.9.4/leaflet.js",
+    "/static/vendor/leaflet-1.9.4/leaflet.css",
+    "/static/js/datum.js",
+    "/static/m/icons/icon-192.png",
+)
+
+
+def _static_dir() -> Path:
+    return Path(current_app.static_folder) / "m"
+
+
+def _inline(names: tuple[str, ...]) -> Markup:
+    # The files are ours, under frontend/static/m/; "</" cannot close the tag early.
+    text = "\n".join((_static_dir() / n).read_text(encoding="utf-8") for n in names)
+    return Markup(text.replace("</script", "<\\/script"))
+
+
+def _build_id() -> str:
+    """Changes whenever an inlined file does, so the service worker renews its cache."""
+    digest = hashlib.sha256()
+    for name in (*SCRIPTS, *STYLES, "sw.js"):
+        digest.update((_static_dir() / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _compressed(body: str, mimetype: str) -> Response:
+    data = body.encode("utf-8")
+    response = Response(mimetype=mimetype)
+    if "gzip" in request.accept_encodings:
+        data = gzip.compress(data, compresslevel=6)
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding, Cookie"
+    response.headers["Cache-Control"] = "no-cache"
+    response.set_data(data)
+    return response
+
+
+@bp.context_processor
+def _page_helpers() -> dict:
+    language = current_language()
+    return {
+        "lang": language,
+        "other_lang": next(code for code in LANGUAGES if code != language),
+        "t": lambda key: ui_text(key, language),
+    }
+
+
+@bp.errorhandler(GridCityError)
+def _error_page(error: GridCityError):
+    params = dict(error.params)
+    if params.get("role") in {r.value for r in Role}:
+        params["role"] = ROLE_NAMES[Role(params["role"])][0 if current_language() == "zh" else 1]
+    message = translate(error.key, **params)
+    return render_template("error.html", status=error.status, message=message), error.status
+
+
+@bp.get("/")
+@roles_required(Role.INSPECTOR)
+def app_page():
+    """The app shell (上报, 任务, 巡查, 本月, 发件箱)."""
+    user = current_user()
+    language = current_language()
+    settings = current_app.config["SETTINGS"]
+    page_data = {
+        "me": describe_user(user),
+        "lang": language,
+        "categories": services.app_categories(),
+        "patrol_kinds": list(PATROL_KINDS),
+        "intervals": list(INTERVALS_S),
+        "default_interval": DEFAULT_INTERVAL_S,
+        "tile_url": settings.tile_url,
+        "tile_datum": settings.tile_datum,
+        "later": list(LATER),
+        "build": _build_id(),
+        "texts": ui_texts(language, m_text_keys()),
+    }
+    html = render_template(
+        "m/app.html",
+        page_data=page_data,
+        inline_css=_inline(STYLES),
+        inline_js=_inline(SCRIPTS),
+        me=page_data["me"],
+    )
+    return _compressed(html, "text/html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from /m/ so that its scope is the app."""
+    body = (_static_dir() / "sw.js").read_text(encoding="utf-8")
+    body = body.replace("__BUILD__", _build_id()).replace("__LATER__", json.dumps(list(LATER)))
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/m/"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    language = current_language()
+    return Response(
+        json.dumps(
+            {
+                "name": ui_text("m_app_name", language),
+                "short_name": ui_text("m_short_name", language),
+                "lang": "zh-CN" if language == "zh" else "en",
+                "start_url": "/m/",
+                "scope": "/m/",
+                "display": "standalone",
+                "orientation": "portrait",
+                "background_color": "#ffffff",
+                "theme_color": "#0b5cad",
+                "icons": [
+                    {"src": "/static/m/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+                    {"src": "/static/m/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+                    {
+                        "src": "/static/m/icons/icon-512.png",
+                        "sizes": "512x512",
+                        "type": "image/png",
+                        "purpose": "maskable",
+                    },
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        mimetype="application/manifest+json",
+    )
+
+
+# ---------------------------------------------------------------- API
+
+
+@api_bp.get("/me/month")
+@roles_required(Role.INSPECTOR)
+def my_month():
+    """本月 — my reports, valid reports, on-time verify / check tasks."""
+    tz = current_app.config["SETTINGS"].timezone
+    raw = request.args.get("month")
+    if raw:
+        try:
+            year, month = (int(v) for v in raw.split("-"))
+        except ValueError:
+            raise GridCityError("bad_request", detail="month must be YYYY-MM") from None
+    else:
+        from zoneinfo import ZoneInfo
+
+        from gridcity.core.clock import utcnow
+
+        today = utcnow().astimezone(ZoneInfo(tz))
+        year, month = today.year, today.month
+    return jsonify(services.inspector_month(current_user().id, year, month, tz).to_dict())
+
+
+@api_bp.get("/reports/<int:case_id>/receipt")
+@roles_required(Role.INSPECTOR, Role.OPERATOR)
+def report_receipt(case_id: int):
+    case = case_services.get_case(case_id)
+    return jsonify(services.report_receipt(case, current_user()))
+
+
+@api_bp.post("/reports/<int:case_id>/same-as")
+@roles_required(Role.INSPECTOR, Role.OPERATOR)
+def same_as(case_id: int):
+    """Mark my report "the same" as the open case ``same_as``; the operator merges."""
+    data = request.get_json(silent=True)
+    target = data.get("same_as") if isinstance(data, dict) else None
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise GridCityError("bad_request", detail="same_as (the id of the open case) is required")
+    case = case_services.get_case(case_id)
+    other = case_services.get_case(target)
+    services.mark_same_as(case, other, current_user(), str(data.get("note") or ""))
+    db.session.commit()
+    return jsonify(services.report_receipt(case, current_user()))
+
+
+def m_text_keys() -> tuple[str, ...]:
+    """Texts the app's scripts use: every ``m_`` key and a few shared ones."""
+    from gridcity.web.ui_text import UI_TEXT
+
+    shared = ("kind_component", "kind_event", "urgency_normal", "urgency_urgent", "network_error")
+    return tuple(k for k in UI_TEXT if k.startswith("m_")) + shared
