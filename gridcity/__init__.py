@@ -73,12 +73,13 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.inventory.views import bp as inventory_bp
     from gridcity.mobile.views import api_bp as mobile_api_bp
     from gridcity.mobile.views import bp as mobile_bp
+    from gridcity.open311.views import bp as open311_bp
     from gridcity.org.views import bp as org_bp
     from gridcity.patrols.views import bp as patrols_bp
     from gridcity.taxonomy.views import bp as taxonomy_bp
     from gridcity.web.views import bp as web_bp
 
-    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, cases_bp, web_bp, openapi_bp):
+    for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, cases_bp, web_bp, openapi_bp, open311_bp):
         app.register_blueprint(bp)
     for bp in (patrols_bp, mobile_api_bp, mobile_bp):  # the inspectors' app (巡查, /m/)
         app.register_blueprint(bp)

@@ -269,6 +269,62 @@ def load_calendar(path):
     return f"{load_calendar(json.loads(_read(path)) if path else None)} calendar days loaded"
 
 
+# ------------------------------------------------------------------ open311
+
+open311_group = click.Group(
+    "open311", help="Open311 GeoReport v2 gateway: client API keys, service attributes."
+)
+
+
+@admin_command(open311_group, "issue-key")
+@click.option("--client", required=True, help="who the key is for (shown in lists and on the cases)")
+@click.option("--rate", "rate_per_minute", type=int, help="requests per minute  [default: 60]")
+def open311_issue_key(client, rate_per_minute):
+    """Issue an API key to one client; it is printed once, only its hash is kept."""
+    from gridcity.open311.services import issue_key
+
+    row, key = issue_key(client, rate_per_minute)
+    return (
+        f"key {row.id} for {row.client} ({row.rate_per_minute} requests a minute):\n{key}\n"
+        "hand it over now: only its hash is stored, it cannot be shown again"
+    )
+
+
+@admin_command(open311_group, "revoke-key")
+@click.argument("key_id", type=int)
+def open311_revoke_key(key_id):
+    """Revoke a key (see list-keys for its number); its requests get 403 from now on."""
+    from gridcity.open311.services import revoke_key
+
+    row = revoke_key(key_id)
+    return f"key {row.id} of {row.client} revoked at {row.revoked_at:%Y-%m-%d %H:%M} UTC"
+
+
+@admin_command(open311_group, "list-keys")
+def open311_list_keys():
+    """Every key issued: number, client, prefix, rate limit, last use, revocation."""
+    from gridcity.open311.services import list_keys
+
+    def when(value) -> str:
+        return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+    lines = [
+        f"{k.id}\t{k.client}\t{k.key_prefix}…\t{k.rate_per_minute}/min\tissued {when(k.created_at)}"
+        f"\tlast used {when(k.last_used_at)}\t{'revoked ' + when(k.revoked_at) if k.revoked_at else 'active'}"
+        for k in list_keys()
+    ]
+    return "\n".join(lines) or "no keys issued"
+
+
+@admin_command(open311_group, "load-attributes")
+@click.argument("path", required=False)
+def open311_load_attributes(path):
+    """Extra fields of services ({"services": {"C0101": [attribute, …]}}; default: built-in)."""
+    from gridcity.open311.services import load_attributes
+
+    return f"{load_attributes(json.loads(_read(path)) if path else None)} service attributes loaded"
+
+
 # ------------------------------------------------------------------ demo, serve
 
 demo_group = click.Group("demo", help="The demo city.")
@@ -352,6 +408,7 @@ def register_cli(app: Flask) -> None:
         components_group,
         calendar_group,
         demo_group,
+        open311_group,
     ):
         app.cli.add_command(group)
     app.cli.add_command(serve)

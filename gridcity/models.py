@@ -4,6 +4,7 @@ from gridcity.cases import models as case_models  # noqa: F401
 from gridcity.extensions import db
 from gridcity.geo import models as geo_models  # noqa: F401
 from gridcity.inventory import models as inventory_models  # noqa: F401
+from gridcity.open311 import models as open311_models  # noqa: F401
 from gridcity.org import models as org_models  # noqa: F401
 from gridcity.patrols import models as patrol_models  # noqa: F401
 from gridcity.taxonomy import models as taxonomy_models  # noqa: F401

@@ -84,6 +84,212 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "案卷 {number} 没有待审批的申请。",
         "en": "Case {number} has no request waiting for approval.",
     },
+    # Open311 GeoReport v2 gateway (gridcity.open311)
+    "open311_no_api_key": {
+        "zh": "缺少 api_key：提交服务请求需要管理员发放的 API 密钥。",
+        "en": "No api_key: filing a request needs an API key issued by the city's administrator.",
+    },
+    "open311_bad_api_key": {
+        "zh": "api_key 无效。",
+        "en": "Invalid api_key received.",
+    },
+    "open311_revoked_api_key": {
+        "zh": "该 api_key 已于 {date} 被吊销，请向管理员申请新的密钥。",
+        "en": "This api_key was revoked on {date}; ask the administrator for a new one.",
+    },
+    "open311_rate_limited": {
+        "zh": "该 api_key 每分钟最多 {limit} 次请求，请在 {retry_after} 秒后重试。",
+        "en": "This api_key may make at most {limit} requests a minute; try again in {retry_after} s.",
+    },
+    "open311_no_service_code": {
+        "zh": "缺少 service_code（服务代码见 GET services）。",
+        "en": "service_code was not provided (see GET services for the codes).",
+    },
+    "open311_unknown_service": {
+        "zh": "未知的 service_code：{code}（服务代码见 GET services）。",
+        "en": "Unknown service_code {code} (see GET services for the codes).",
+    },
+    "open311_no_service": {"zh": "没有服务代码为 {code} 的服务。", "en": "No service has the code {code}."},
+    "open311_no_location": {
+        "zh": "缺少位置：请提供 lat 和 long，或 address_string，或 address_id（单元网格编码）。",
+        "en": "No location: send lat and long, or address_string, or address_id (a unit grid code).",
+    },
+    "open311_half_position": {
+        "zh": "lat 和 long 必须同时提供。",
+        "en": "lat and long must be sent together.",
+    },
+    "open311_bad_number": {
+        "zh": "{name} 必须是十进制度数（WGS-84），收到“{value}”。",
+        "en": "{name} must be decimal degrees (WGS-84); got '{value}'.",
+    },
+    "open311_out_of_range": {
+        "zh": "坐标超出范围：lat 应在 -90~90，long 应在 -180~180（收到 lat={lat}, long={long}）。",
+        "en": "Coordinates out of range: lat must be -90..90 and long -180..180 (got lat={lat}, long={long}).",
+    },
+    "open311_bad_address_id": {
+        "zh": "address_id 应为 {digits} 位单元网格编码，收到“{code}”。",
+        "en": "address_id must be a {digits}-digit unit grid code; got '{code}'.",
+    },
+    "open311_unknown_grid": {
+        "zh": "没有编码为 {code} 的单元网格。",
+        "en": "No unit grid has the code {code}.",
+    },
+    "open311_ambiguous_address": {
+        "zh": "“{name}”在多个街道都有（{places}），请在 address_string 中同时写明街道。",
+        "en": "'{name}' exists in several streets ({places}); name the street in address_string too.",
+    },
+    "open311_unplaceable_address": {
+        "zh": "无法根据 address_string“{text}”定位：请提供 lat/long，或 {digits} 位单元网格编码，或本市社区、街道的名称。",
+        "en": "Could not place address_string '{text}': send lat/long, a {digits}-digit unit grid code, or the name of a community or street of this city.",
+    },
+    "open311_description_too_long": {
+        "zh": "description 最多 4000 个字符（收到 {length} 个）。",
+        "en": "description is limited to 4,000 characters (got {length}).",
+    },
+    "open311_bad_media_url": {
+        "zh": "media_url 必须是 http 或 https 网址（收到“{url}”）。",
+        "en": "media_url must be an http or https URL (got '{url}').",
+    },
+    "open311_one_media_url": {"zh": "只能提供一个 media_url。", "en": "Send at most one media_url."},
+    "open311_field_too_long": {
+        "zh": "{name} 最多 {limit} 个字符。",
+        "en": "{name} is limited to {limit} characters.",
+    },
+    "open311_bad_email": {"zh": "email 格式无效：{value}", "en": "email is not an e-mail address: {value}"},
+    "open311_missing_attribute": {
+        "zh": "缺少必填属性 attribute[{code}]（{description}），见 GET services/服务代码。",
+        "en": "Required attribute[{code}] ({description}) was not provided; see GET services/<service_code>.",
+    },
+    "open311_bad_attribute": {
+        "zh": "属性 attribute[{code}] 的值“{value}”无效，应为：{detail}。",
+        "en": "attribute[{code}] = '{value}' is not valid; expected {detail}.",
+    },
+    "open311_bad_attribute_definition": {
+        "zh": "服务属性定义无效：{detail}",
+        "en": "Invalid service attribute definition: {detail}",
+    },
+    "open311_bad_date": {
+        "zh": "{name} 必须是 ISO 8601 时间（如 2026-11-30T00:00:00+08:00），收到“{value}”。",
+        "en": "{name} must be an ISO 8601 date-time such as 2026-11-30T00:00:00Z; got '{value}'.",
+    },
+    "open311_date_order": {"zh": "start_date 不能晚于 end_date。", "en": "start_date is after end_date."},
+    "open311_span_too_long": {
+        "zh": "start_date 与 end_date 的间隔不能超过 90 天。",
+        "en": "start_date and end_date may not span more than 90 days.",
+    },
+    "open311_bad_status": {
+        "zh": "status 只能是 open 或 closed（可用逗号分隔），收到“{value}”。",
+        "en": "status must be open or closed (comma-separated); got '{value}'.",
+    },
+    "open311_no_request": {"zh": "没有编号为 {id} 的服务请求。", "en": "No service request has the id {id}."},
+    "open311_no_token": {"zh": "没有令牌 {token}。", "en": "No request has the token {token}."},
+    "open311_no_resource": {
+        "zh": "没有这个 Open311 资源：{path}。可用：discovery、services、services/服务代码、requests、requests/编号、tokens/令牌、servicerequestupdates，后缀 .json 或 .xml。",
+        "en": "No such Open311 resource: {path}. There are discovery, services, services/<code>, requests, requests/<id>, tokens/<token> and servicerequestupdates, each ending in .json or .xml.",
+    },
+    "open311_method": {
+        "zh": "{path} 不支持 {method} 方法（可用：{allowed}）。",
+        "en": "{path} does not take {method} (allowed: {allowed}).",
+    },
+    "open311_contact": {
+        "zh": "本市数字化城管监督指挥中心（12345 热线）。",
+        "en": "The city's digital urban-management supervision and command center (hotline 12345).",
+    },
+    "open311_key_service": {
+        "zh": "提交服务请求需要 API 密钥，由系统管理员为每个客户端发放（gridcity open311 issue-key）。",
+        "en": "Filing requests needs an API key; the system administrator issues one per client (gridcity open311 issue-key).",
+    },
+    "open311_notice": {
+        "zh": "已收到。受理后由网格监督员现场核实；立案派遣后，责任单位须在 {amount:g} 个{clock}内处置完毕。",
+        "en": "Received. A grid inspector verifies it on site; once it is filed and dispatched, the responsible unit has {amount:g} {clock} to fix it.",
+    },
+    "open311_clock_emergency_hours": {"zh": "紧急工时", "en": "hours (round the clock)"},
+    "open311_clock_working_hours": {"zh": "工作时", "en": "working hours"},
+    "open311_clock_working_days": {"zh": "工作日", "en": "working days"},
+    "open311_kind_component": {"zh": "部件", "en": "Component"},
+    "open311_kind_event": {"zh": "事件", "en": "Event"},
+    "open311_group": {"zh": "{kind}·{major}", "en": "{kind}: {major}"},
+    "open311_grid": {"zh": "单元网格 {code}", "en": "unit grid {code}"},
+    "open311_answers": {"zh": "【Open311 附加信息】", "en": "[Open311 details] "},
+    "open311_state_reported": {"zh": "已收到，等待受理。", "en": "Received; waiting to be accepted."},
+    "open311_state_verifying": {
+        "zh": "已受理，网格监督员正在现场核实。",
+        "en": "Accepted; a grid inspector is verifying it on site.",
+    },
+    "open311_state_accepted": {"zh": "核实属实，等待立案。", "en": "Confirmed; waiting to be filed."},
+    "open311_state_filed": {"zh": "已立案，等待派遣。", "en": "Filed; waiting to be dispatched."},
+    "open311_state_dispatched": {
+        "zh": "已派遣至{unit}，处置时限 {deadline}。",
+        "en": "Dispatched to {unit}; due by {deadline}.",
+    },
+    "open311_state_in_progress": {
+        "zh": "{unit}正在处置，时限 {deadline}。",
+        "en": "{unit} is working on it; due by {deadline}.",
+    },
+    "open311_state_handled": {
+        "zh": "{unit}报告已处置，等待现场核查。",
+        "en": "{unit} reports it fixed; waiting for the on-site check.",
+    },
+    "open311_state_checked": {
+        "zh": "现场核查通过，等待结案。",
+        "en": "Checked on site; waiting to be closed.",
+    },
+    "open311_state_suspended": {
+        "zh": "暂缓处置（挂账），复核日期 {review_on}。",
+        "en": "Suspended (cannot be fixed now); to be reviewed on {review_on}.",
+    },
+    "open311_state_closed": {"zh": "已处置并经核查，已结案。", "en": "Fixed, checked on site and closed."},
+    "open311_state_voided": {"zh": "已作废：{reason}", "en": "Voided: {reason}"},
+    "open311_state_merged": {
+        "zh": "与案卷 {number} 为同一问题，已合并办理。",
+        "en": "The same problem as case {number}; followed there.",
+    },
+    "open311_event_report": {"zh": "已收到上报。", "en": "Report received."},
+    "open311_event_accept": {"zh": "已受理。", "en": "Accepted."},
+    "open311_event_accept_verify": {
+        "zh": "已受理，已派网格监督员现场核实。",
+        "en": "Accepted; a grid inspector will verify it on site.",
+    },
+    "open311_event_verify_pass": {"zh": "现场核实属实。", "en": "Confirmed on site."},
+    "open311_event_verify_fail": {
+        "zh": "现场核实不属实，已作废：{reason}",
+        "en": "Not confirmed on site; voided: {reason}",
+    },
+    "open311_event_file": {"zh": "已立案。", "en": "Filed."},
+    "open311_event_void": {"zh": "已作废：{reason}", "en": "Voided: {reason}"},
+    "open311_event_merge": {
+        "zh": "与案卷 {number} 为同一问题，已合并办理。",
+        "en": "The same problem as case {number}; followed there.",
+    },
+    "open311_event_dispatch": {
+        "zh": "已派遣至{unit}，处置时限 {deadline}。",
+        "en": "Dispatched to {unit}; due by {deadline}.",
+    },
+    "open311_event_unit_accept": {"zh": "责任单位已接单。", "en": "The responsible unit has taken it on."},
+    "open311_event_handle": {
+        "zh": "责任单位报告已处置，等待现场核查。",
+        "en": "The responsible unit reports it fixed; an inspector will check on site.",
+    },
+    "open311_event_check_pass": {"zh": "现场核查通过。", "en": "Checked on site: fixed."},
+    "open311_event_check_fail": {
+        "zh": "现场核查未通过，已退回责任单位返工。",
+        "en": "The on-site check found it not fixed; back to the unit.",
+    },
+    "open311_event_close": {"zh": "已结案。", "en": "Closed."},
+    "open311_event_request": {"zh": "责任单位申请{kind}。", "en": "The responsible unit asked for {kind}."},
+    "open311_event_decide_approved": {
+        "zh": "{kind}申请已批准。",
+        "en": "The request for {kind} was approved.",
+    },
+    "open311_event_decide_refused": {
+        "zh": "{kind}申请未获批准。",
+        "en": "The request for {kind} was refused.",
+    },
+    "open311_event_resume": {"zh": "恢复处置。", "en": "Work resumed."},
+    "open311_event_overdue": {"zh": "已超过处置时限。", "en": "Past its deadline."},
+    "open311_request_extension": {"zh": "延期", "en": "more time"},
+    "open311_request_suspension": {"zh": "暂缓处置（挂账）", "en": "a suspension"},
+    "open311_request_return": {"zh": "退回（非本单位职责）", "en": "a return (not theirs)"},
     # photos (gridcity.media)
     "photo_empty": {"zh": "照片为空。", "en": "The photo is empty."},
     "photo_too_large": {
