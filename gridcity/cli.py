@@ -281,7 +281,7 @@ open311_group = click.Group(
 @click.option("--rate", "rate_per_minute", type=int, help="requests per minute  [default: 60]")
 def open311_issue_key(client, rate_per_minute):
     """Issue an API key to one client; it is printed once, only its hash is kept."""
-    from gridcity.open311.services import issue_key
+    from gridcity.open311.keys import issue_key
 
     row, key = issue_key(client, rate_per_minute)
     return (
@@ -294,7 +294,7 @@ def open311_issue_key(client, rate_per_minute):
 @click.argument("key_id", type=int)
 def open311_revoke_key(key_id):
     """Revoke a key (see list-keys for its number); its requests get 403 from now on."""
-    from gridcity.open311.services import revoke_key
+    from gridcity.open311.keys import revoke_key
 
     row = revoke_key(key_id)
     return f"key {row.id} of {row.client} revoked at {row.revoked_at:%Y-%m-%d %H:%M} UTC"
@@ -303,7 +303,7 @@ def open311_revoke_key(key_id):
 @admin_command(open311_group, "list-keys")
 def open311_list_keys():
     """Every key issued: number, client, prefix, rate limit, last use, revocation."""
-    from gridcity.open311.services import list_keys
+    from gridcity.open311.keys import list_keys
 
     def when(value) -> str:
         return f"{value:%Y-%m-%d %H:%M}" if value else "-"
@@ -320,7 +320,7 @@ def open311_list_keys():
 @click.argument("path", required=False)
 def open311_load_attributes(path):
     """Extra fields of services ({"services": {"C0101": [attribute, …]}}; default: built-in)."""
-    from gridcity.open311.services import load_attributes
+    from gridcity.open311.attributes import load_attributes
 
     return f"{load_attributes(json.loads(_read(path)) if path else None)} service attributes loaded"
 

@@ -22,7 +22,12 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import translate
 from gridcity.extensions import db
 from gridcity.geo.models import Community, District, Street, UnitGrid
-from gridcity.open311 import services
+from gridcity.open311.attributes import (
+    attributes_changed_at,
+    attributes_of,
+    categories_with_attributes,
+    text_in,
+)
 from gridcity.open311.formats import Items
 from gridcity.open311.models import ApiKey, Open311Request
 from gridcity.org.models import Unit
@@ -56,7 +61,7 @@ def status_of(state: str) -> str:
 
 
 def discovery(url: str, language: str) -> dict:
-    changed = max(GATEWAY_SINCE, services.attributes_changed_at() or GATEWAY_SINCE)
+    changed = max(GATEWAY_SINCE, attributes_changed_at() or GATEWAY_SINCE)
     return {
         "changeset": w3c(changed),
         "contact": translate("open311_contact", language),
@@ -82,7 +87,7 @@ def _name(row, language: str) -> str:
 
 def service_list(language: str) -> Items:
     """One service per active minor category (小类); its group is the major class."""
-    with_attributes = services.categories_with_attributes()
+    with_attributes = categories_with_attributes()
     categories = db.session.scalars(
         select(Category).where(Category.active.is_(True)).order_by(Category.code)
     ).all()
@@ -113,19 +118,19 @@ def service_definition(code: str, language: str) -> dict:
     if category is None:
         raise NotFound("open311_no_service", code=code)
     attributes = []
-    for a in services.attributes_of(category.id):
+    for a in attributes_of(category.id):
         attribute = {
             "variable": a.variable,
             "code": a.code,
             "datatype": a.datatype,
             "required": a.required,
-            "datatype_description": services.text_in(a.datatype_description, language),
+            "datatype_description": text_in(a.datatype_description, language),
             "order": a.sort_order,
-            "description": services.text_in(a.description, language),
+            "description": text_in(a.description, language),
         }
         if a.values:
             attribute["values"] = Items(
-                "value", [{"key": v["key"], "name": services.text_in(v["name"], language)} for v in a.values]
+                "value", [{"key": v["key"], "name": text_in(v["name"], language)} for v in a.values]
             )
         attributes.append(attribute)
     return {"service_code": category.code, "attributes": Items("attribute", attributes)}

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from gridcity.extensions import db
-from gridcity.open311 import queries, services
+from gridcity.open311 import keys, queries, services
 from gridcity.open311.formats import FORMATS, Items, render, render_errors
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -42,7 +42,7 @@ def _status(code: int) -> int:
 def refused(error: GridCityError):
     db.session.rollback()
     status = _status(error.status)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, services.RateLimited) else None
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, keys.RateLimited) else None
     return render_errors(_fmt(), status, [(status, error.message(language()))], headers)
 
 
@@ -77,7 +77,7 @@ def service_definition(service_code: str, fmt: str):
 def post_request(fmt: str):
     """Create a service request (synchronously: the answer carries its id)."""
     form = request.form
-    admission = services.admit(form.get("api_key") or request.args.get("api_key"))
+    admission = keys.admit(form.get("api_key") or request.args.get("api_key"))
     # The attempt counts against the key even when it is refused or fails below.
     db.session.commit()
     admission.raise_if_over_limit()
@@ -131,7 +131,7 @@ def request_updates(fmt: str):
     """FixMyStreet's update feed; an ``api_key`` narrows it to that client's requests."""
     key = None
     if request.args.get("api_key"):
-        admission = services.admit(request.args["api_key"])
+        admission = keys.admit(request.args["api_key"])
         db.session.commit()
         admission.raise_if_over_limit()
         key = admission.key

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from gridcity.open311 import services
+from gridcity.open311 import attributes, keys
 from gridcity.open311.models import Open311Request
 from tests.cases.conftest import EAST, WEST, api, city, frozen_clock  # noqa: F401 - fixtures reused
 
@@ -132,7 +132,7 @@ def counts() -> tuple[int, int]:
 
 @pytest.fixture
 def o311_city(city):  # noqa: F811 - the imported fixture
-    services.load_attributes()
+    attributes.load_attributes()
     db.session.commit()
     return city
 
@@ -142,7 +142,7 @@ def create_key(o311_city):
     """``create_key(client="fms", rate=None)``: a fresh API key (the plain text)."""
 
     def create(client: str = "fixmystreet", rate: int | None = None) -> str:
-        _, key = services.issue_key(client, rate)
+        _, key = keys.issue_key(client, rate)
         db.session.commit()
         return key
 

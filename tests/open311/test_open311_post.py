@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from gridcity.cases.models import Case, CaseTask
 from gridcity.core import clock
 from gridcity.extensions import db
-from gridcity.geo.models import Community, UnitGrid
-from gridcity.open311 import services
+from gridcity.geo.models import Community, Street, UnitGrid
+from gridcity.open311 import attributes, keys
 from gridcity.open311.models import Open311Request
 from tests.cases.conftest import MONDAY_10AM
 from tests.cases.test_closed_loop import ok
@@ -98,7 +98,7 @@ def test_attributes_are_checked_kept_and_shown_to_staff(post):
 
 
 def test_a_multivaluelist_takes_several_values_and_unknown_attributes_are_kept(post):
-    services.load_attributes(
+    attributes.load_attributes(
         {
             "services": {
                 "E0102": [
@@ -142,8 +142,6 @@ def test_address_string_is_placed_by_unit_grid_code_community_or_street(post, fm
 
 
 def _street_id(name: str) -> int:
-    from gridcity.geo.models import Street
-
     return db.session.scalar(select(Street.id).where(Street.name == name))
 
 
@@ -234,8 +232,8 @@ def test_refusals_answer_in_the_spec_format_and_create_nothing(post, fmt, fields
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_revoked_key_is_403_and_creates_nothing(post, fmt):
-    key = db.session.scalar(select(services.ApiKey))
-    services.revoke_key(key.id)
+    key = db.session.scalar(select(keys.ApiKey))
+    keys.revoke_key(key.id)
     db.session.commit()
     (text,) = errors(post(fmt, service_code="E0102", **east()), fmt, 403)
     assert text == "This api_key was revoked on 2026-11-30; ask the administrator for a new one."
@@ -281,7 +279,7 @@ def test_a_key_past_its_rate_limit_gets_429_until_the_next_minute(client, create
     clock.freeze(MONDAY_10AM + dt.timedelta(minutes=1))
     assert client.post(url, data=form).status_code == 200
     assert counts() == (3, 3)
-    row = db.session.scalar(select(services.ApiKey).where(services.ApiKey.client == "small-app"))
+    row = db.session.scalar(select(keys.ApiKey).where(keys.ApiKey.client == "small-app"))
     assert row.window_count == 1 and row.last_used_at == MONDAY_10AM + dt.timedelta(minutes=1)
 
 

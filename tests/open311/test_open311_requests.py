@@ -13,7 +13,7 @@ from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.open311 import queries
 from gridcity.open311.models import Open311Request
-from tests.cases.conftest import MONDAY_10AM
+from tests.cases.conftest import MONDAY_10AM, jpeg_bytes
 from tests.cases.test_closed_loop import ok
 from tests.open311.conftest import (
     BASE,
@@ -73,7 +73,7 @@ def test_a_new_request_reads_back_with_every_field(post, client):
 def test_dispatched_request_shows_unit_and_deadline_then_closed(post, client, api):
     number = file(post, where=west)
     case = ok(api("op").act(case_json(api, number), "accept"))
-    case = ok(api("insp").act(case, "verify", result="pass", photos=[_jpeg()]))
+    case = ok(api("insp").act(case, "verify", result="pass", photos=[jpeg_bytes()]))
     case = ok(api("lead").act(case, "file"))
     clock.freeze(MONDAY_10AM + dt.timedelta(minutes=30))
     case = ok(api("disp").act(case, "dispatch"))
@@ -84,8 +84,8 @@ def test_dispatched_request_shows_unit_and_deadline_then_closed(post, client, ap
     assert request["status_notes"] == "Dispatched to 西街道办; due by 2026-11-30 16:30."
     assert request["updated_datetime"] == "2026-11-30T10:30:00+08:00"
     case = ok(api("jd").act(case, "unit_accept"))
-    case = ok(api("jd").act(case, "handle", photos=[_jpeg()]))
-    case = ok(api("insp").act(case, "check", result="pass", photos=[_jpeg()]))
+    case = ok(api("jd").act(case, "handle", photos=[jpeg_bytes()]))
+    case = ok(api("insp").act(case, "check", result="pass", photos=[jpeg_bytes()]))
     clock.freeze(MONDAY_10AM + dt.timedelta(hours=3))
     ok(api("lead").act(case, "close"))
     (request,) = both(client, f"requests/{number}")
@@ -93,12 +93,6 @@ def test_dispatched_request_shows_unit_and_deadline_then_closed(post, client, ap
     assert request["updated_datetime"] == "2026-11-30T13:00:00+08:00"
     assert request["expected_datetime"] == "2026-11-30T16:30:00+08:00"
     assert request["agency_responsible"] == "西街道办"
-
-
-def _jpeg() -> bytes:
-    from tests.cases.conftest import jpeg_bytes
-
-    return jpeg_bytes()
 
 
 def test_voided_and_merged_requests_are_closed_with_the_reason(post, client, api):
@@ -204,7 +198,7 @@ def test_unknown_token_is_404(o311_city, client, fmt):
 def test_updates_follow_the_case_history(post, client, api, create_key):
     number = file(post, where=west, media_url="https://img.example.cn/b.jpg")
     case = ok(api("op").act(case_json(api, number), "accept"))
-    case = ok(api("insp").act(case, "verify", result="pass", photos=[_jpeg()]))
+    case = ok(api("insp").act(case, "verify", result="pass", photos=[jpeg_bytes()]))
     case = ok(api("lead").act(case, "file"))
     ok(api("disp").act(case, "dispatch"))
     updates = both(client, "servicerequestupdates", root="service_request_updates")

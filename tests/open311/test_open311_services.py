@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from gridcity.extensions import db
-from gridcity.open311 import services
+from gridcity.open311 import attributes
 from gridcity.taxonomy.models import Category
 from tests.open311.conftest import (
     ATTRIBUTE_FIELDS,
@@ -91,7 +91,7 @@ def test_service_without_extra_fields_has_an_empty_definition(o311_city, client)
 
 
 def test_loaded_attributes_can_be_replaced_and_validated(o311_city, client):
-    count = services.load_attributes(
+    count = attributes.load_attributes(
         {
             "services": {
                 "E0102": [
@@ -110,12 +110,12 @@ def test_loaded_attributes_can_be_replaced_and_validated(o311_city, client):
     assert count == 1
     (bags,) = both(client, "services/E0102", "service_definition")["attributes"]
     assert bags["datatype"] == "multivaluelist" and [v["name"] for v in bags["values"]] == ["厨余", "大件"]
-    with pytest.raises(services.GridCityError, match="datatype must be one of"):
-        services.load_attributes(
+    with pytest.raises(attributes.GridCityError, match="datatype must be one of"):
+        attributes.load_attributes(
             {"services": {"E0102": [{"code": "x", "datatype": "colour", "description": "x"}]}}
         )
-    with pytest.raises(services.GridCityError, match="distinct keys"):
-        services.load_attributes(
+    with pytest.raises(attributes.GridCityError, match="distinct keys"):
+        attributes.load_attributes(
             {"services": {"E0102": [{"code": "x", "datatype": "singlevaluelist", "description": "x"}]}}
         )
 
