@@ -40,6 +40,9 @@ LATER = (
     "/static/vendor/leaflet-1.9.4/leaflet.js",
     "/static/vendor/leaflet-1.9.4/leaflet.css",
     "/static/js/datum.js",
+    "/static/vendor/leaflet-1.9.4/images/marker-icon.png",
+    "/static/vendor/leaflet-1.9.4/images/marker-icon-2x.png",
+    "/static/vendor/leaflet-1.9.4/images/marker-shadow.png",
     "/static/m/icons/icon-192.png",
 )
 

@@ -16,3 +16,14 @@ def signed_in(client):
         return client
 
     return sign_in
+
+
+# The demo city and the real server, as the page tests have them — a separate
+# copy of the city for this folder, since these tests write to it.
+from tests.web.conftest import (  # noqa: E402, F401
+    create_client,
+    create_server,
+    demo_app,
+    demo_city,
+    live_server,
+)

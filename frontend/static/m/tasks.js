@@ -1,0 +1,142 @@
+/* 任务: my verify (核实) and check (核查) tasks, nearest first; a task opens
+   the case with its photos, and passes or fails with a note, a new photo and
+   the position where it was done. The lifecycle rules stay on the server. */
+(function () {
+  "use strict";
+  var G = window.GCM;
+  var photos = [];
+  var opened = null;
+
+  function kindTag(kind) {
+    return G.el("span", { class: "tag" + (kind === "check" ? " tag-check" : ""), text: G.t("m_task_" + kind) });
+  }
+
+  function load() {
+    var list = document.getElementById("task-list");
+    var fix = G.geo.fix;
+    var url = "/api/v1/tasks" + (fix ? "?lon=" + fix.lon + "&lat=" + fix.lat : "");
+    if (!G.online()) { G.toast(G.t("m_offline")); return Promise.resolve(); }
+    return G.api(url).then(function (r) {
+      if (!r.ok) { list.replaceChildren(G.el("li", { class: "muted", text: G.message(r) })); return; }
+      var badge = document.getElementById("task-badge");
+      badge.hidden = r.body.length === 0;
+      badge.textContent = String(r.body.length);
+      if (!r.body.length) { list.replaceChildren(G.el("li", { class: "muted", text: G.t("m_tasks_empty") })); return; }
+      list.replaceChildren.apply(list, r.body.map(function (task) {
+        var c = task.case;
+        return G.el("li", { "data-task-id": task.id, "data-kind": task.kind }, [G.el("button", { type: "button", onclick: function () { open(task); } }, [
+          kindTag(task.kind),
+          G.el("strong", { text: c.number }), " ", G.data.lang === "zh" ? c.category.name_zh : c.category.name_en,
+          G.el("span", { class: "task-meta" }, [
+            G.el("span", { text: task.distance_m !== null ? G.fmtDistance(task.distance_m) : "" }),
+            task.overdue
+              ? G.el("span", { class: "overdue", text: G.t("m_overdue") + " · " + G.fmtTime(task.due_at) })
+              : G.el("span", { text: G.t("m_due", { time: G.fmtTime(task.due_at) }) }),
+          ]),
+        ])]);
+      }));
+    }).catch(function () { G.toast(G.t("network_error")); });
+  }
+
+  function open(task) {
+    G.api("/api/v1/cases/" + task.case.id).then(function (r) {
+      if (!r.ok) { G.toast(G.message(r)); return; }
+      opened = { task: task, kase: r.body };
+      photos = [];
+      render();
+    }).catch(function () { G.toast(G.t("m_task_needs_signal")); });
+  }
+
+  function render() {
+    var c = opened.kase, task = opened.task;
+    var detail = document.getElementById("task-detail");
+    var passText = task.kind === "verify" ? G.t("m_verify_pass") : G.t("m_pass");
+    var failText = task.kind === "verify" ? G.t("m_verify_fail") : G.t("m_fail");
+    var thumbs = G.el("ul", { class: "thumbs", id: "task-photo-list" }, photos.map(function (b, n) {
+      return G.el("li", {}, [G.el("img", { src: URL.createObjectURL(b), alt: G.t("m_photos") + " " + (n + 1) })]);
+    }));
+    G.fill(detail, [
+      G.el("button", { type: "button", class: "button button-secondary", text: G.t("m_back"), onclick: close }),
+      G.el("div", { class: "card" }, [
+        G.el("h2", {}, [kindTag(task.kind), c.number]),
+        G.el("p", { text: (G.data.lang === "zh" ? c.category.name_zh : c.category.name_en) + " · " + c.unit_grid_code }),
+        c.description ? G.el("p", { text: c.description }) : null,
+        c.address ? G.el("p", { class: "muted", text: c.address }) : null,
+        G.el("p", { class: task.overdue ? "overdue" : "muted", text: (task.overdue ? G.t("m_overdue") + " · " : "") + G.t("m_due", { time: G.fmtTime(task.due_at) }) }),
+        G.el("h3", { text: G.t("m_case_photos") }),
+        G.el("div", { class: "case-photos" }, c.photos.map(function (p) {
+          return G.el("a", { href: p.url, target: "_blank", rel: "noopener" }, [
+            G.el("img", { src: p.thumbnail_url, alt: G.t("m_case_photos") + " " + p.id, loading: "lazy" })]);
+        })),
+      ]),
+      G.el("div", { class: "card" }, [
+        G.el("input", { type: "file", id: "task-photo", class: "visually-hidden", accept: "image/*", capture: "environment",
+          onchange: function (e) { addPhoto(e.target.files); } }),
+        G.el("label", { for: "task-photo", class: "button button-secondary file-button", text: G.t("m_add_photo") }),
+        thumbs,
+        G.el("label", { for: "task-note", text: G.t("m_note") }),
+        G.el("textarea", { id: "task-note", rows: "2" }),
+        G.el("p", { class: "form-error", id: "task-error", role: "alert", hidden: true }),
+        G.el("div", { class: "actions" }, [
+          G.el("button", { type: "button", class: "button button-ok", id: "task-pass", text: passText, onclick: function () { act("pass"); } }),
+          G.el("button", { type: "button", class: "button button-danger", id: "task-fail", text: failText, onclick: function () { act("fail"); } }),
+        ]),
+      ]),
+    ]);
+    document.getElementById("task-list").hidden = true;
+    detail.hidden = false;
+    window.scrollTo(0, 0);
+  }
+
+  function addPhoto(files) {
+    var note = document.getElementById("task-note").value;
+    Promise.all(Array.prototype.map.call(files, G.resizePhoto)).then(function (blobs) {
+      blobs.forEach(function (b) { if (b) photos.push(b); });
+      render();
+      document.getElementById("task-note").value = note;
+    });
+  }
+
+  function act(result) {
+    var error = document.getElementById("task-error");
+    var task = opened.task;
+    if (task.kind === "check" && !photos.length) {
+      error.textContent = G.t("m_check_needs_photo");
+      error.hidden = false;
+      return;
+    }
+    var fix = G.geo.fix;
+    var payload = { version: opened.kase.version, result: result, note: document.getElementById("task-note").value.trim() };
+    if (fix) { payload.lon = fix.lon; payload.lat = fix.lat; }
+    var form = new FormData();
+    form.append("data", JSON.stringify(payload));
+    photos.forEach(function (b, n) { form.append("photos", b, "photo-" + (n + 1) + ".jpg"); });
+    document.getElementById("task-pass").disabled = true;
+    document.getElementById("task-fail").disabled = true;
+    G.api("/api/v1/cases/" + opened.kase.id + "/" + task.kind, { method: "POST", body: form }).then(function (r) {
+      if (r.ok) { G.toast(G.t("m_task_done") + " · " + r.body.number); close(); return; }
+      error.textContent = G.message(r);
+      error.hidden = false;
+      document.getElementById("task-pass").disabled = false;
+      document.getElementById("task-fail").disabled = false;
+    }).catch(function () {
+      error.textContent = G.t("m_task_needs_signal");
+      error.hidden = false;
+      document.getElementById("task-pass").disabled = false;
+      document.getElementById("task-fail").disabled = false;
+    });
+  }
+
+  function close() {
+    opened = null;
+    document.getElementById("task-detail").hidden = true;
+    document.getElementById("task-list").hidden = false;
+    load();
+  }
+
+  G.on("start", function () {
+    document.getElementById("tasks-refresh").addEventListener("click", load);
+  });
+  G.on("tab", function (name) { if (name === "tasks" && !opened) load(); });
+  G.tasks = { load: load };
+})();
