@@ -33,6 +33,7 @@
       if (!G.geo.fix) moveTo(fromMap(e.latlng), true);
     });
     if (p) show(p);
+    if (window.performance && performance.mark) performance.mark("gcm-map-ready");
   }
 
   function moveTo(p, byHand) {
@@ -79,7 +80,13 @@
     }).catch(function () {});
   }
 
-  G.on("map-ready", function () { init(); var p = G.report.position(); if (p) show(p); });
+  // The grid may have been located before Leaflet arrived (a slow link): draw it now.
+  G.on("map-ready", function () {
+    init();
+    var p = G.report.position();
+    if (p) show(p);
+    if (G.report.state.location) drawGrid(G.report.state.location);
+  });
   G.on("report-position", show);
   G.on("report-grid", drawGrid);
   G.on("report-reset", function () { var p = G.report.position(); if (p) show(p); });

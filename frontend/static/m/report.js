@@ -319,6 +319,7 @@
     document.getElementById("report-form").addEventListener("submit", submit);
     renderCategories();
     document.documentElement.setAttribute("data-ready", "report");
+    if (window.performance && performance.mark) performance.mark("gcm-report-ready");
   });
   G.on("tab", function (name) { if (name === "report") G.loadLater().then(function () { G.emit("map-ready"); }); });
 
