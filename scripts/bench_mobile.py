@@ -1,0 +1,232 @@
+"""Inspectors' app benchmark: the report page's first load on a slow phone link.
+
+Run by hand (not in CI)::
+
+    .venv/bin/python scripts/bench_mobile.py [--runs 3] [--profiles slow_3g,fast_3g]
+
+Builds the demo city (seed 1) into a temporary SQLite file, starts the real
+server (``gridcity serve``, scheduler off) on a free loopback port, signs an
+inspector in, and opens ``/m/`` in headless Chromium (``/usr/bin/chromium``)
+on a 360×640 phone with a mocked GPS, the browser cache empty and no service
+worker (a first visit). The network is throttled through the DevTools
+protocol with Chromium's own presets:
+
+- ``slow_3g``: 2,000 ms latency per request, 50,000 B/s down and up
+  (DevTools "Slow 3G": 400 ms × 5, 500 kbit/s × 0.8);
+- ``fast_3g``: 562.5 ms latency, 180,000 B/s down, 84,375 B/s up
+  (DevTools "Fast 3G", Lighthouse's mobile profile).
+
+Measured per run, then the median of ``--runs``:
+
+- ``form_ready_s``: navigation start → the report form usable (its script
+  ran: categories listed, submit wired; the page marks ``gcm-report-ready``),
+  the time-to-interactive of the task at hand;
+- ``map_ready_s``: → the small map drawn (Leaflet loaded after the form);
+- ``first_load_bytes``: every byte on the wire (bodies as sent, compressed,
+  plus headers) once the page is quiet: the page, Leaflet, the GPS look-up and
+  the unit grid; ``requests``: how many.
+
+Targets (the issue): < 300 KB transferred, form usable within 3 s on Slow 3G;
+the JSON gives each figure's ratio to its target.
+
+Human-readable lines first; the last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "gridcity-demo"
+PROFILES = {
+    "slow_3g": {"latency": 2000, "downloadThroughput": 50_000, "uploadThroughput": 50_000},
+    "fast_3g": {"latency": 562.5, "downloadThroughput": 180_000, "uploadThroughput": 84_375},
+}
+TARGET_READY_S = 3.0
+TARGET_BYTES = 300_000
+QUIET_S = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_city(folder: Path) -> tuple[str, tuple[float, float]]:
+    from gridcity import create_app
+    from gridcity.core.migrate import upgrade
+    from gridcity.demo.city import build_demo_city
+    from gridcity.extensions import db
+
+    url = f"sqlite:///{folder / 'gc.db'}"
+    app = create_app({"instance_dir": folder, "database_url": url, "secret_key": "bench"})
+    with app.app_context():
+        upgrade(url)
+        build_demo_city(seed=1)
+        db.session.commit()
+        point = inspector_point(db)
+        db.session.remove()
+        db.engine.dispose()
+    return url, point
+
+
+def inspector_point(db) -> tuple[float, float]:
+    from sqlalchemy import select
+
+    from gridcity.org.models import User
+
+    user = db.session.scalar(select(User).where(User.username == "insp001"))
+    p = user.work_grids[0].geom.representative_point()
+    return p.x, p.y
+
+
+def start_server(folder: Path, url: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GRIDCITY_INSTANCE_DIR": str(folder),
+        "GRIDCITY_DATABASE_URL": url,
+        "GRIDCITY_SECRET_KEY": "bench",
+        "GRIDCITY_HOST": "127.0.0.1",
+        "GRIDCITY_PORT": str(port),
+        "GRIDCITY_TILE_URL": "",
+        "GRIDCITY_SCHEDULER_MODE": "off",
+    }
+    log = open(folder / "server.log", "w")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from gridcity.cli import main; main()", "serve"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/login", timeout=2):
+                return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"the server did not start:\n{(folder / 'server.log').read_text()}")
+
+
+def one_load(browser, base: str, point, profile: dict) -> dict:
+    context = browser.new_context(
+        base_url=base,
+        viewport={"width": 360, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"longitude": point[0], "latitude": point[1], "accuracy": 8},
+        permissions=["geolocation"],
+        service_workers="block",
+    )
+    try:
+        login = context.request.post("/api/v1/login", data={"username": "insp001", "password": PASSWORD})
+        assert login.ok, login.text()
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile})
+        wire: dict[str, int] = {}
+        last = [time.monotonic()]
+
+        def finished(event):
+            wire[event["requestId"]] = int(event["encodedDataLength"])
+            last[0] = time.monotonic()
+
+        cdp.on("Network.loadingFinished", finished)
+        cdp.on("Network.requestWillBeSent", lambda e: last.__setitem__(0, time.monotonic()))
+        page.goto("/m/", wait_until="commit")
+        page.wait_for_selector("html[data-ready=report]", state="attached", timeout=120_000)
+        try:
+            page.wait_for_selector("#minimap[data-grid]", state="attached", timeout=120_000)
+        except Exception:
+            print(page.evaluate("document.querySelector('#grid-line').textContent + ' | ' + document.querySelector('#gps-status').textContent"))
+            raise
+        while time.monotonic() - last[0] < QUIET_S:
+            page.wait_for_timeout(200)
+        marks = page.evaluate(
+            """() => Object.fromEntries(['gcm-report-ready', 'gcm-map-ready'].map(
+                 n => [n, (performance.getEntriesByName(n)[0] || {}).startTime]))"""
+        )
+        return {
+            "form_ready_s": marks["gcm-report-ready"] / 1000,
+            "map_ready_s": marks["gcm-map-ready"] / 1000,
+            "first_load_bytes": sum(wire.values()),
+            "requests": len(wire),
+        }
+    finally:
+        context.close()
+
+
+def run(args: argparse.Namespace) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"benchmark": "mobile_report_first_load", "runs": args.runs}
+    with tempfile.TemporaryDirectory(prefix="gc-bench-mobile-") as tmp:
+        folder = Path(tmp)
+        t0 = time.perf_counter()
+        url, point = build_city(folder)
+        print(f"demo city built in {time.perf_counter() - t0:.1f} s")
+        process, base = start_server(folder, url)
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+                )
+                one_load(
+                    browser, base, point, {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+                )
+                for name in args.profiles.split(","):
+                    loads = [one_load(browser, base, point, PROFILES[name]) for _ in range(args.runs)]
+                    result = {k: statistics.median(load[k] for load in loads) for k in loads[0]}
+                    result["requests"] = int(result["requests"])
+                    result["first_load_bytes"] = int(result["first_load_bytes"])
+                    result["ratio_ready_to_target"] = round(result["form_ready_s"] / TARGET_READY_S, 3)
+                    result["ratio_bytes_to_target"] = round(result["first_load_bytes"] / TARGET_BYTES, 3)
+                    result["form_ready_s"] = round(result["form_ready_s"], 3)
+                    result["map_ready_s"] = round(result["map_ready_s"], 3)
+                    out[name] = result
+                    print(
+                        f"{name}: form usable {result['form_ready_s']:.2f} s (target {TARGET_READY_S} s), "
+                        f"map {result['map_ready_s']:.2f} s, {result['first_load_bytes'] / 1000:.1f} kB in "
+                        f"{result['requests']} requests (target {TARGET_BYTES / 1000:.0f} kB)"
+                    )
+                browser.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    out["target_ready_s"] = TARGET_READY_S
+    out["target_bytes"] = TARGET_BYTES
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="loads per profile (the median is reported)")
+    parser.add_argument(
+        "--profiles", default="slow_3g,fast_3g", help=f"comma-separated: {', '.join(PROFILES)}"
+    )
+    args = parser.parse_args(argv)
+    out = run(args)
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
