@@ -52,6 +52,15 @@ def _number(data: dict, name: str, required: bool = True) -> float | None:
     return float(value)
 
 
+def _text(data: dict, name: str, max_length: int) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > max_length:
+        raise GridCityError("bad_request", detail=f"{name} must be text of at most {max_length} characters")
+    return value
+
+
 def _time(data: dict, name: str) -> dt.datetime | None:
     if data.get(name) in (None, ""):
         return None
@@ -84,13 +93,13 @@ def submit_report():
         source=data.get("source") or (default_source if user.role == Role.INSPECTOR.value else "hotline"),
         client_uuid=client_uuid,
         description=str(data.get("description") or "")[:4000],
-        address=data.get("address"),
+        address=_text(data, "address", 200),
         accuracy_m=_number(data, "accuracy_m", required=False),
         fix_time=_time(data, "fix_time"),
         raw_lon=_number(data, "raw_lon", required=False),
         raw_lat=_number(data, "raw_lat", required=False),
         urgency=data.get("urgency"),
-        reporter_contact=data.get("reporter_contact"),
+        reporter_contact=_text(data, "reporter_contact", 100),
         photos=photos,
         patrol_id=patrol_id,
     )

@@ -209,3 +209,10 @@ def test_exif_position_of_a_photo_is_compared_with_the_reported_fix(city, api):
     assert 105 < case["photos"][0]["exif_distance_m"] < 117
     without_exif = ok(api("insp2").report("E0102", EAST, photos=[jpeg_bytes()]), 201)
     assert without_exif["photos"][0]["exif_distance_m"] is None
+
+
+def test_overlong_address_is_refused_not_truncated_by_the_database(city, api):
+    response = api("insp2").report("E0102", EAST, address="路" * 201)
+    assert response.status_code == 400 and "address" in response.get_json()["message"]
+    assert ok(api("insp2").report("E0102", EAST, address="海山路 12 号"), 201)["address"] == "海山路 12 号"
+    assert _count() == 1
