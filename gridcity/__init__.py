@@ -31,7 +31,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key or _instance_secret(settings),
         SQLALCHEMY_DATABASE_URI=settings.resolved_database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.resolved_database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=settings.session_days),
         SESSION_COOKIE_HTTPONLY=True,
@@ -85,11 +85,15 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.resolved_database_url.startswith("sqlite"):
         # The web server answers requests on threads.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_pre_ping": True}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+    }
 
 
 def _instance_secret(settings: Settings) -> str:

@@ -104,9 +104,10 @@ def submit_report():
         patrol_id=patrol_id,
     )
     result = services.submit_report(report, user)
-    db.session.commit()
+    # Serialised before the commit, which would expire and reload everything.
     body = queries.case_detail(result.case, user)
     body["duplicates"] = [queries.case_summary(c) for c in result.duplicates]
+    db.session.commit()
     return jsonify(body), 201 if result.created else 200
 
 
@@ -205,8 +206,10 @@ def act(case_id: int, action: str):
             services.decide(case, user, data["approve"], note)
         case "resume":
             services.resume(case, user, note)
+    db.session.flush()
+    body = queries.case_detail(case, user)  # before the commit expires it all
     db.session.commit()  # a concurrent writer's change surfaces as 409 (core.errors)
-    return jsonify(queries.case_detail(case, user))
+    return jsonify(body)
 
 
 @bp.get("/tasks")

@@ -53,6 +53,11 @@ class Settings:
     # How often the deadline sweeper runs.
     sweep_seconds: int = 60
     session_days: int = 30
+    # Database connections per process (PostgreSQL): keep pool + overflow at
+    # or above the server's threads, and the sum over processes under
+    # PostgreSQL's max_connections.
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
     max_upload_mb: int = 10
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -114,6 +119,10 @@ class Settings:
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")
         if self.locator_refresh_seconds < 0:
             raise SettingsError("GRIDCITY_LOCATOR_REFRESH_SECONDS must not be negative")
+        if self.db_pool_size <= 0 or self.db_max_overflow < 0:
+            raise SettingsError(
+                "GRIDCITY_DB_POOL_SIZE must be positive and GRIDCITY_DB_MAX_OVERFLOW not negative"
+            )
         if self.sweep_seconds <= 0:
             raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
         if self.max_upload_mb <= 0:

@@ -167,7 +167,11 @@ class Locator:
         now = time.monotonic()
         if index is not None and now - self._checked_at < self._refresh_seconds:
             return index
-        with self._lock:
+        # While one thread refreshes, the others go on with the index they
+        # have: nobody queues behind a database read on the hot path.
+        if not self._lock.acquire(blocking=index is None):
+            return index
+        try:
             index = self._index
             revision = self._read_revision()
             if index is None or index.revision != revision:
@@ -175,6 +179,8 @@ class Locator:
                 self._index = index
             self._checked_at = time.monotonic()
             return index
+        finally:
+            self._lock.release()
 
     def locate(self, lon: float, lat: float) -> Location:
         """The unit grid (and its community, street, work grid, area) at a point."""

@@ -16,7 +16,8 @@ import numpy as np
 import shapely
 from flask import current_app, has_app_context
 from shapely.geometry import MultiPolygon, shape
-from sqlalchemy import LargeBinary, event, func, insert, select, type_coerce, update
+from sqlalchemy import LargeBinary, create_engine, event, func, insert, select, type_coerce, update
+from sqlalchemy.pool import NullPool
 from sqlalchemy.orm import Session
 
 from gridcity.core.errors import GridCityError, NotFound
@@ -375,12 +376,12 @@ def _after_rollback(session: Session) -> None:
     session.info.pop("grids_changed", None)
 
 
-def read_revision() -> int:
-    with db.engine.connect() as conn:
+def read_revision(engine=None) -> int:
+    with (engine or db.engine).connect() as conn:
         return conn.scalar(select(GeoRevision.revision).where(GeoRevision.id == 1)) or 0
 
 
-def load_grid_rows() -> GridRows:
+def load_grid_rows(engine=None) -> GridRows:
     # Raw WKB, parsed below in one vectorised call rather than row by row.
     if db.engine.dialect.name == "postgresql":
         geom_col = func.ST_AsBinary(UnitGrid.geom)
@@ -401,7 +402,7 @@ def load_grid_rows() -> GridRows:
         .join(Street, Community.street_id == Street.id)
         .outerjoin(WorkGrid, UnitGrid.work_grid_id == WorkGrid.id)
     )
-    with db.engine.connect() as conn:
+    with (engine or db.engine).connect() as conn:
         rows = conn.execute(query).all()
     columns = list(zip(*rows)) if rows else [[]] * 8
     wkb = [bytes(w) for w in columns[2]]
@@ -421,18 +422,28 @@ def get_locator() -> Locator:
     app = current_app._get_current_object()
     locator = app.extensions.get("gridcity.locator")
     if locator is None:
+        # Its own connections, outside the request pool: a refresh must never
+        # wait for a pooled connection held by a request waiting for the index.
+        engine = create_engine(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            poolclass=NullPool,
+            **_locator_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        )
 
         def load_rows() -> GridRows:
             with app.app_context():
-                return load_grid_rows()
+                return load_grid_rows(engine)
 
         def revision() -> int:
-            with app.app_context():
-                return read_revision()
+            return read_revision(engine)
 
         locator = Locator(load_rows, revision, app.config["SETTINGS"].locator_refresh_seconds)
         app.extensions["gridcity.locator"] = locator
     return locator
+
+
+def _locator_engine_options(url: str) -> dict:
+    return {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
 
 
 def locate(lon: float, lat: float) -> Location:
