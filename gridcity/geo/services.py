@@ -17,8 +17,8 @@ import shapely
 from flask import current_app, has_app_context
 from shapely.geometry import MultiPolygon, shape
 from sqlalchemy import LargeBinary, create_engine, event, func, insert, select, type_coerce, update
-from sqlalchemy.pool import NullPool
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.geometry import is_postgresql
