@@ -817,10 +817,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--clients",
         type=int,
-        default=12,
-        help="concurrent inspectors (kept under the server's 15 pooled connections; see --crowd)",
+        default=16,
+        help="concurrent inspectors (--crowd adds a burst after a quiet spell)",
     )
-    parser.add_argument("--threads", type=int, default=64, help="gunicorn --threads (docker-compose: 16)")
+    parser.add_argument("--threads", type=int, default=16, help="gunicorn --threads (docker-compose: 16)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the intake run")
     parser.add_argument("--ceiling-seconds", type=float, default=10.0, help="length of the ceiling run")
     parser.add_argument("--rate", type=float, default=100.0, help="reports/s of the fixed-rate run")
