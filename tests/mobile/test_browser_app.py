@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,13 @@ def wait_ready(page) -> None:
     page.wait_for_selector("html[data-ready=report]", state="attached")
 
 
+def wait_map(page) -> None:
+    """The map is drawn and its marker images are in (before a test cuts the network)."""
+    page.wait_for_selector("#minimap[data-grid] .leaflet-marker-icon", state="attached")
+    page.wait_for_function("[...document.querySelectorAll('#minimap img')].every(i => i.complete)")
+    page.wait_for_load_state("networkidle")
+
+
 def photo_file(tmp_path, name="site.jpg", size=(3000, 2000)) -> Path:
     path = tmp_path / name
     Image.new("RGB", size, (120, 160, 90)).save(path, "JPEG", quality=70)
@@ -184,6 +192,10 @@ def test_report_with_gps_and_a_photo_reaches_the_right_grid(phone, demo_app, cre
     assert page.get_by_test_id("receipt-unit").inner_text()  # the rules' unit, or "the dispatcher decides"
     page.screenshot(path=ARTIFACTS / "m-report-4-receipt.png", full_page=True)
     assert outbox_count(page) == 0
+    assert axe_violations(page) == []
+    # Signed in with "keep me signed in": the session outlives the browser for weeks.
+    (session,) = [c for c in context.cookies() if c["name"] == "session"]
+    assert session["expires"] > time.time() + 29 * 86400
 
     api = create_client("insp001")
     (summary,) = cases_by_description(api, "路口暴露垃圾")
@@ -202,6 +214,19 @@ def test_report_with_gps_and_a_photo_reaches_the_right_grid(phone, demo_app, cre
     image = api.get(photo["url"])
     assert Image.open(io.BytesIO(image.get_data())).size == (2048, 1365)
     image.close()
+
+    # The same problem again: the answer lists the first case; "it's the same" leaves the operator a note.
+    page.click("text=继续上报")
+    fill_report(page, "bllj", "E0102", "同一处垃圾再次上报")
+    page.click("#report-submit")
+    duplicate = page.locator(f"[data-testid=duplicates] li[data-case-id='{case['id']}']")
+    duplicate.wait_for()
+    page.screenshot(path=ARTIFACTS / "m-report-5-duplicate.png", full_page=True)
+    duplicate.get_by_role("button", name="是同一问题").click()
+    duplicate.get_by_text("已标记为同一问题").wait_for()
+    (second,) = cases_by_description(api, "同一处垃圾再次上报")
+    history = api.get(f"/api/v1/cases/{second['id']}").get_json()["history"]
+    assert history[-1]["action"] == "same_as" and history[-1]["data"]["same_as_id"] == case["id"]
     assert problems == []
 
 
@@ -234,7 +259,7 @@ def test_offline_reports_wait_in_the_outbox_and_are_sent_exactly_once(
     position = grid_point(demo_app, "insp003", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp003")
-    page.wait_for_selector("#minimap[data-grid]", state="attached")
+    wait_map(page)
     context.set_offline(True)
     page.wait_for_selector("#net-status[data-online='0']")
     for n in (1, 2):
@@ -267,6 +292,7 @@ def test_a_report_queued_when_the_page_died_is_sent_when_the_app_reopens(phone, 
     position = grid_point(demo_app, "insp004", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp004")
+    wait_map(page)
     context.set_offline(True)
     page.wait_for_selector("#net-status[data-online='0']")
     fill_report(page, "E0102", "E0102", "页面关闭前排队的上报")
@@ -395,6 +421,7 @@ def test_inspector_completes_a_verify_and_a_check_task(phone, demo_app, create_c
     page.set_input_files("#task-photo", str(photo_file(tmp_path, "check.jpg", (1200, 900))))
     page.wait_for_selector("#task-photo-list img")
     page.screenshot(path=ARTIFACTS / "m-tasks-check.png", full_page=True)
+    assert axe_violations(page) == []
     page.click("#task-pass")
     page.wait_for_selector("#task-list li.muted")
     checked = op.get(f"/api/v1/cases/{found['id']}").get_json()
@@ -486,8 +513,7 @@ def test_an_expired_session_asks_to_sign_in_and_keeps_the_report(phone, demo_app
     position = grid_point(demo_app, "insp008", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp008")
-    page.wait_for_selector("#minimap[data-grid]", state="attached")
-    page.wait_for_load_state("networkidle")  # an answer still on its way would renew the cookie
+    wait_map(page)  # an answer still on its way would renew the cookie
     # The session ran out: the phone still holds a cookie, the server no longer accepts it.
     context.add_cookies([{"name": "session", "value": "expired", "url": live_server}])
     fill_report(page, "E0102", "E0102", "会话过期时的上报")

@@ -206,7 +206,6 @@
     G.outbox.add("report", payload, { photos: state.photos.slice(), label: name(c) }).then(function (item) {
       rememberCategory(state.category);
       state.awaiting = item.id;
-      payload.client_uuid = item.id;
       reset();
       button.disabled = false;
       if (!G.online()) G.toast(G.t("m_queued"));
