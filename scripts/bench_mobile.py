@@ -153,11 +153,7 @@ def one_load(browser, base: str, point, profile: dict) -> dict:
         cdp.on("Network.requestWillBeSent", lambda e: last.__setitem__(0, time.monotonic()))
         page.goto("/m/", wait_until="commit")
         page.wait_for_selector("html[data-ready=report]", state="attached", timeout=120_000)
-        try:
-            page.wait_for_selector("#minimap[data-grid]", state="attached", timeout=120_000)
-        except Exception:
-            print(page.evaluate("document.querySelector('#grid-line').textContent + ' | ' + document.querySelector('#gps-status').textContent"))
-            raise
+        page.wait_for_selector("#minimap[data-grid]", state="attached", timeout=120_000)
         while time.monotonic() - last[0] < QUIET_S:
             page.wait_for_timeout(200)
         marks = page.evaluate(
