@@ -328,6 +328,11 @@ def handle(case: Case, actor: User, note: str, photos=(), lon=None, lat=None) ->
     if not stored:
         raise GridCityError("bad_request", detail="proof photos of the handling are required")
     now = utcnow()
+    # Fixed after all: a request still waiting (extension, suspension, return)
+    # is moot, so it is withdrawn rather than left undecidable.
+    withdrawn = _pending_request(case)
+    if withdrawn is not None:
+        withdrawn.state, withdrawn.decided_at = "withdrawn", now
     task = _open_task(case, "check", now)
     event = record(
         case,
@@ -339,7 +344,11 @@ def handle(case: Case, actor: User, note: str, photos=(), lon=None, lat=None) ->
         lat=lat,
         at=now,
         set={"handled_at": now, "handle_used_s": deadlines.used_until(case, now), "handle_started_at": None},
-        extra={"task_id": task.id, "inspector_id": task.inspector_id},
+        extra={
+            "task_id": task.id,
+            "inspector_id": task.inspector_id,
+            "withdrawn_request_id": withdrawn.id if withdrawn else None,
+        },
     )
     _attach_photos(case, event, stored, "handle", actor)
     _announce(case, event, extra_users=[task.inspector_id])
@@ -605,7 +614,7 @@ def _close_open_tasks(case: Case, now: dt.datetime) -> None:
     for task in db.session.scalars(
         select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.completed_at.is_(None))
     ):
-        task.completed_at, task.result = now, "cancelled"
+        task.completed_at, task.result = now, "voided"
 
 
 def _need(value: str, what: str) -> None:

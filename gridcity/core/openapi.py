@@ -188,7 +188,7 @@ def response_schemas() -> dict[str, dict]:
         }),
         "CaseTask": shape({
             "id": "int", "kind": one_of(TASK_KINDS), "inspector_id": "int?", "due_at": iso, "completed_at": iso,
-            "result": ("str?", "pass, fail, or cancelled (the case was voided or merged)."), "overdue": "bool",
+            "result": ("str?", "pass, fail, or voided (the case was voided or merged)."), "overdue": "bool",
         }),
         "CaseRequest": shape({
             "id": "int", "kind": one_of(REQUEST_KINDS), "state": one_of(("pending", "approved", "refused")),

@@ -214,3 +214,25 @@ def test_tasks_go_to_the_on_duty_inspector_with_fewest_open_tasks(city):
     case = services.submit_report(services.Report("E0102", *EAST, source="hotline"), get_user("op")).case
     services.accept(case, get_user("op"))
     assert db.session.scalar(select(CaseTask.inspector_id).where(CaseTask.case_id == case.id)) == two
+
+
+def test_voiding_a_report_under_verification_closes_its_task(city):
+    from gridcity.cases.models import CaseTask
+
+    at(local(2026, 11, 30, 10))
+    case = services.submit_report(services.Report("E0102", *EAST, source="hotline"), get_user("op")).case
+    services.accept(case, get_user("op"))
+    services.void(case, get_user("lead"), "重复上报")
+    db.session.commit()
+    assert db.session.scalar(select(CaseTask.result).where(CaseTask.case_id == case.id)) == "voided"
+
+
+def test_handling_withdraws_a_request_still_waiting(city):
+    from gridcity.cases.models import CaseRequest
+
+    case = dispatched("E0102", local(2026, 11, 30, 10))
+    services.unit_accept(case, get_user("hw"))
+    services.request_change(case, get_user("hw"), "extension", "需要吊车", extra_amount=2)
+    services.handle(case, get_user("hw"), "已处理", photos=[jpeg_bytes()])
+    db.session.commit()
+    assert db.session.scalar(select(CaseRequest.state).where(CaseRequest.case_id == case.id)) == "withdrawn"
