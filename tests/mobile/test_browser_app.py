@@ -532,6 +532,7 @@ def test_installed_app_starts_without_signal(phone, demo_app, create_client):
     position = grid_point(demo_app, "insp009", create_client)
     context, page, problems = phone(position, service_workers="allow")
     sign_in(page, "insp009")
+    wait_map(page)  # the first locate has answered: no request of the online page is cut mid-flight
     manifest = page.evaluate("fetch('/m/manifest.webmanifest').then(r => r.json())")
     assert manifest["start_url"] == "/m/" and manifest["display"] == "standalone"
     page.wait_for_function(
