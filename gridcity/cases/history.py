@@ -33,7 +33,7 @@ DATETIME_FIELDS = {
     "deadline_at",
     "warn_at",
 }
-COUNTERS = ("rework_count", "extension_count", "suspension_count", "return_count")
+COUNTERS = ("rework_count", "extension_count", "suspension_count", "return_count", "event_count")
 DERIVED_FIELDS = (
     "state",
     "number",
@@ -85,6 +85,7 @@ def _python_value(field: str, value: Any) -> Any:
 def apply_event(target: Any, to_state: str, data: dict) -> None:
     """Apply one event's changes to a case (or any object with its fields)."""
     target.state = to_state
+    target.event_count = (getattr(target, "event_count", None) or 0) + 1
     for field, value in data.get("set", {}).items():
         setattr(target, field, _python_value(field, value))
     for field in data.get("inc", ()):

@@ -85,6 +85,9 @@ class Case(db.Model):
     extension_count: Mapped[int] = mapped_column(Integer, default=0)
     suspension_count: Mapped[int] = mapped_column(Integer, default=0)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
+    # How many history events the case has had: every event changes the row,
+    # so every event (even one that changes nothing else) bumps ``version``.
+    event_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # The handling deadline (处置时限) on the category's clock. The clock runs
     # from ``handle_started_at``; ``handle_used_s`` is what earlier stretches

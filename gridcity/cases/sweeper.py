@@ -6,8 +6,9 @@ and out as live events after commit."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from gridcity.cases import live, states
 from gridcity.cases.models import Case, CaseEvent, CaseTask
@@ -18,6 +19,8 @@ from gridcity.taxonomy.models import Category
 CASE = Case.__table__
 TASK = CaseTask.__table__
 EVENT = CaseEvent.__table__  # Core inserts: no ORM bookkeeping for thousands of rows
+# A mark is a history event like any other: it counts and bumps the version.
+EVENT_BUMPS = {"event_count": CASE.c.event_count + 1, "version": CASE.c.version + 1}
 RETURNED = (
     CASE.c.id,
     CASE.c.number,
@@ -47,13 +50,15 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     overdue = _claim_cases(
         update(CASE)
         .where(running, CASE.c.overdue.is_(False), CASE.c.deadline_at <= now)
-        .values(overdue=True, warned=True),
+        .values(overdue=True, warned=True, **EVENT_BUMPS),
         "overdue",
         {"overdue": True, "warned": True},
         now,
     )
     warned = _claim_cases(
-        update(CASE).where(running, CASE.c.warned.is_(False), CASE.c.warn_at <= now).values(warned=True),
+        update(CASE)
+        .where(running, CASE.c.warned.is_(False), CASE.c.warn_at <= now)
+        .values(warned=True, **EVENT_BUMPS),
         "warn",
         {"warned": True},
         now,
@@ -115,10 +120,15 @@ def _claim_tasks(now: dt.datetime) -> int:
         .values(warned=True)
     )
     if rows:
+        per_case = Counter(r.case_id for r in rows)
+        db.session.execute(
+            update(CASE)
+            .where(CASE.c.id == bindparam("b_case_id"))
+            .values(event_count=CASE.c.event_count + bindparam("b_events"), version=CASE.c.version + 1),
+            [{"b_case_id": case_id, "b_events": n} for case_id, n in per_case.items()],
+        )
         states_by_case = dict(
-            db.session.execute(
-                select(Case.id, Case.state).where(Case.id.in_({r.case_id for r in rows}))
-            ).all()
+            db.session.execute(select(Case.id, Case.state).where(Case.id.in_(per_case))).all()
         )
         db.session.execute(
             insert(EVENT),
