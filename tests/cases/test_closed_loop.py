@@ -103,6 +103,23 @@ def test_illegal_and_stale_actions_answer_409_and_change_nothing(city, api):
     assert wrong_role.status_code == 403
 
 
+def test_a_decision_on_a_request_the_decider_never_saw_answers_409(city, api):
+    case = ok(api("insp2").report("E0102", EAST), 201)
+    case = ok(api("op").act(case, "accept"))
+    case = ok(api("lead").act(case, "file"))
+    seen_by_dispatcher = ok(api("disp").act(case, "dispatch"))
+    asked = ok(api("hw").act(seen_by_dispatcher, "request", kind="return", reason="不属于本单位"))
+    assert asked["state"] == "dispatched" and asked["version"] > seen_by_dispatcher["version"]
+    stale = api("disp").act(seen_by_dispatcher, "decide", approve=True)
+    assert stale.status_code == 409 and stale.get_json()["error"] == "stale_case"
+    # Refusing changes no field either, yet it is news: the handler's copy is stale after it.
+    refused = ok(api("disp").act(asked, "decide", approve=False, note="属于本单位"))
+    assert refused["version"] > asked["version"]
+    again = api("hw").act(asked, "request", kind="return", reason="仍不属于本单位")
+    assert again.status_code == 409 and again.get_json()["error"] == "stale_case"
+    assert differences(db.session.get(Case, case["id"])) == {}
+
+
 def test_unit_handlers_see_and_act_on_their_own_cases_only(city, api):
     case = ok(api("insp2").report("E0102", EAST), 201)
     case = ok(api("op").act(case, "accept"))

@@ -53,6 +53,9 @@ FORWARD = {
 }
 SETTINGS = settings(
     max_examples=50,
+    # The same walks on every run (and both backends): the coverage check at
+    # the end cannot fail by luck of the draw.
+    derandomize=True,
     stateful_step_count=60,
     deadline=None,
     database=None,
@@ -163,21 +166,8 @@ CALLS = {
 }
 
 
-# Left out until fixed in gridcity/ (both fail as soon as they are let in):
-# - voiding or merging a case that is being verified cancels its verify task
-#   with result "cancelled", which does not fit case_task.result VARCHAR(8)
-#   (StringDataRightTruncation on PostgreSQL; SQLite does not check lengths);
-# - handling a case while a request is pending: the request outlives the clock
-#   (handled, checked, even closed) where it can never be decided.
-LEFT_OUT = {("void", "verifying"), ("merge", "verifying")}
-
-
-def left_out(action: str, state: str, pending: bool) -> bool:
-    return (action, state) in LEFT_OUT or (action == "handle" and pending)
-
-
-def starts_from(action: str, state: str, pending: bool) -> bool:
-    return state in TRANSITIONS[action].from_states and not left_out(action, state, pending)
+def starts_from(action: str, state: str) -> bool:
+    return state in TRANSITIONS[action].from_states
 
 
 def action_rule(action: str):
@@ -228,8 +218,7 @@ class CaseLoop(RuleBasedStateMachine):
         return [i for i, s in sorted(self.states.items()) if s in OPEN_STATES and i != case_id]
 
     def suits(self, action: str, case_id: int) -> bool:
-        pending = case_id in self.pending
-        return starts_from(action, self.states[case_id], pending) and (action != "decide" or pending)
+        return starts_from(action, self.states[case_id]) and (action != "decide" or case_id in self.pending)
 
     def take(self, data, action: str) -> None:
         """``action`` on a case it suits, usually by someone who may take it."""
@@ -272,12 +261,9 @@ class CaseLoop(RuleBasedStateMachine):
         case = db.session.get(Case, case_id)
         (new,) = case.events[n_events:]
         assert (new.action, new.actor_id, new.from_state) == (action, actor_id, state)
-        # A changed case has a new version, so a client that saw the old one gets 409.
-        # Left out until fixed: a request and a refused decision change no field of
-        # the case row, so its version stays, and a stale "approve" decides a request
-        # its sender never saw. Check every event once they bump the version too.
-        if new.data.get("set") or new.data.get("inc") or case.state != state:
-            assert case.version > version, f"{action} left version {version}"
+        # Every event gives the case a new version, so a client that saw the old
+        # one gets 409 (even after a request or a refused decision).
+        assert case.version > version, f"{action} left version {version}"
         assert transition.to_state in (None, case.state)
         self.tally[action] += 1
         self.tally[case.state] += 1
@@ -343,9 +329,9 @@ class CaseLoop(RuleBasedStateMachine):
             pending = db.session.scalar(waiting) is not None
             forward = "decide" if pending else FORWARD[state]
             # Side paths that go through: a pending request first, merge only into another open case.
-            skip = {forward, "verify", "decide"} | ({"request", "handle"} if pending else set())
+            skip = {forward, "verify", "decide"} | ({"request"} if pending else set())
             skip |= set() if self.merge_targets(case_id) else {"merge"}
-            side = [a for a in TRANSITIONS if starts_from(a, state, pending) and a not in skip]
+            side = [a for a in TRANSITIONS if starts_from(a, state) and a not in skip]
             # Before dispatch the side paths (void, merge) end the case: seldom.
             odds = 5 if state in CLOCK_RUNNING else 9
             action = (
@@ -359,9 +345,7 @@ class CaseLoop(RuleBasedStateMachine):
     def random_action(self, data) -> None:
         """Any action by anyone on any case: mostly refusals."""
         case_id = data.draw(st.sampled_from(sorted(self.states)), label="case")
-        state = self.states[case_id]
-        allowed = [a for a in sorted(TRANSITIONS) if not left_out(a, state, case_id in self.pending)]
-        action = data.draw(st.sampled_from(allowed), label="action")
+        action = data.draw(st.sampled_from(sorted(TRANSITIONS)), label="action")
         actor = data.draw(st.sampled_from(USERS), label="actor")
         self.act(data, action, case_id, actor, CALLS[action](self, case_id, data, sound=False))
 
