@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         app,
         async_mode="threading",
         message_queue=settings.redis_url or None,
+        channel=settings.socketio_channel,
         cors_allowed_origins=[],
     )
     register_error_handlers(app)
@@ -82,6 +83,11 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (org_bp, geo_bp, taxonomy_bp, inventory_bp, cases_bp, web_bp, openapi_bp, open311_bp):
         app.register_blueprint(bp)
     for bp in (patrols_bp, mobile_api_bp, mobile_bp):  # the inspectors' app (巡查, /m/)
+        app.register_blueprint(bp)
+    from gridcity.dispatch.views import api_bp as dispatch_api_bp
+    from gridcity.dispatch.views import bp as dispatch_bp
+
+    for bp in (dispatch_api_bp, dispatch_bp):  # the live map (/dispatch/) and the unit portal (/unit/)
         app.register_blueprint(bp)
 
 

@@ -36,6 +36,8 @@ class Settings:
     frontend_dir: Path = REPO_ROOT / "frontend"
     # Socket.IO message queue shared by several web processes (empty: one process).
     redis_url: str = ""
+    # The Redis pub/sub channel of that queue: one per deployment (or test) sharing a Redis.
+    socketio_channel: str = "gridcity"
     host: str = "127.0.0.1"
     port: int = 5000
     timezone: str = "Asia/Shanghai"

@@ -1,0 +1,186 @@
+"""A signed-in API session and a live (Socket.IO) client, as a browser uses them.
+
+``ApiSession`` signs in with ``POST /api/v1/login`` and keeps the session
+cookie. ``LiveClient`` connects a Socket.IO client with that cookie (the server
+authenticates at connect), applies ``case`` events in ``seq`` order, ignores a
+``seq`` it has already applied, and after a reconnect fetches what it missed
+from ``GET /api/v1/events?after=<last seq>`` — the dispatch page's resync.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DEMO_PASSWORD = "gridcity-demo"
+EVENTS_PAGE = 1000  # what GET /api/v1/events answers at most per call
+
+
+class ApiError(Exception):
+    def __init__(self, method: str, path: str, status: int, body):
+        super().__init__(f"{method} {path} answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class ApiSession:
+    """One user's HTTP session (cookie-based, like the browser)."""
+
+    def __init__(self, base_url: str, username: str, password: str = DEMO_PASSWORD, timeout: float = 30):
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.http = requests.Session()
+        self.me: dict = {}
+
+    def login(self) -> ApiSession:
+        self.me = self.post("/api/v1/login", {"username": self.username, "password": self.password})
+        return self
+
+    def request(self, method: str, path: str, expect=(200, 201), **kwargs):
+        response = self.http.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        if expect and response.status_code not in expect:
+            raise ApiError(method, path, response.status_code, body)
+        return body
+
+    def get(self, path: str, **params):
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, data: dict, headers: dict | None = None, expect=(200, 201)):
+        return self.request("POST", path, json=data, headers=headers, expect=expect)
+
+    def act(self, case: dict, action: str, expect=(200,), **data):
+        """One step of the closed loop on ``case`` (the version it was seen at)."""
+        return self.post(
+            f"/api/v1/cases/{case['id']}/{action}", {"version": case["version"], **data}, expect=expect
+        )
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
+
+@dataclass
+class LiveEvent:
+    seq: int
+    case_id: int
+    action: str
+    state: str | None
+    received_at: float  # time.perf_counter() on arrival
+    via: str  # "socket" or "resync"
+
+
+class LiveClient:
+    """A Socket.IO client keeping the cases it was told about, by ``seq``."""
+
+    def __init__(
+        self,
+        api: ApiSession,
+        transports: tuple[str, ...] = ("websocket",),
+        on_event: Callable[[LiveEvent], None] | None = None,
+    ):
+        import socketio
+
+        self.api = api
+        self.transports = list(transports)
+        self.on_event = on_event
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("case", self._on_case)
+        self.last_seq = 0
+        self.events: list[LiveEvent] = []
+        self.cases: dict[int, str | None] = {}  # case id → last known state
+        self.duplicates = 0  # events received again (socket and resync overlap)
+        self._seen: set[int] = set()
+        self._changed = threading.Condition()
+
+    # -------------------------------------------------------------- connection
+
+    def connect(self, timeout: float = 15) -> LiveClient:
+        """Connect with the session cookie; raises ``socketio.exceptions.ConnectionError``
+        when the server refuses the socket."""
+        self.sio.connect(
+            self.api.base_url,
+            headers={"Cookie": self.api.cookie_header()},
+            transports=self.transports,
+            wait_timeout=timeout,
+        )
+        return self
+
+    def disconnect(self) -> None:
+        """Close the connection (the WebSocket close handshake may take a
+        few seconds: see ``disconnect_all``)."""
+        if self.sio.connected:
+            self.sio.disconnect()
+
+    @property
+    def connected(self) -> bool:
+        return self.sio.connected
+
+    def reconnect(self) -> int:
+        """Connect again, then fetch what was missed; returns how many events
+        the resync added. Connecting first means nothing falls in between."""
+        self.connect()
+        return self.resync()
+
+    def resync(self) -> int:
+        added = 0
+        while True:
+            rows = self.api.get("/api/v1/events", after=self.last_seq)
+            for row in rows:
+                added += self._apply(row["seq"], row["case_id"], row["action"], row["to_state"], "resync")
+            if len(rows) < EVENTS_PAGE:
+                return added
+
+    # -------------------------------------------------------------- events
+
+    def _on_case(self, payload: dict) -> None:
+        case = payload["case"]
+        self._apply(payload["seq"], case["id"], payload["action"], case["state"], "socket")
+
+    def _apply(self, seq: int, case_id: int, action: str, state: str | None, via: str) -> int:
+        event = LiveEvent(seq, case_id, action, state, time.perf_counter(), via)
+        with self._changed:
+            if seq in self._seen:
+                self.duplicates += 1
+                return 0
+            self._seen.add(seq)
+            self.events.append(event)
+            self.last_seq = max(self.last_seq, seq)
+            if state is not None or case_id not in self.cases:
+                self.cases[case_id] = state if state is not None else self.cases.get(case_id)
+            self._changed.notify_all()
+        if self.on_event:
+            self.on_event(event)
+        return 1
+
+    def wait_for(self, predicate: Callable[[LiveClient], bool], timeout: float = 10) -> bool:
+        """Wait until ``predicate(self)`` holds (checked on every event)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._changed.wait(left)
+        return True
+
+    def actions_on(self, case_id: int) -> list[str]:
+        with self._changed:
+            return [e.action for e in self.events if e.case_id == case_id]
+
+
+def disconnect_all(clients) -> None:
+    """Disconnect many clients at once, in parallel."""
+    threads = [threading.Thread(target=c.disconnect, daemon=True) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
