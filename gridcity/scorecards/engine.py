@@ -1,0 +1,704 @@
+"""The indicator engine: a month's counts for every subject from the case
+history, in a handful of GROUP BY queries, then scores, grades and ranks.
+
+Where a count comes from (every event is a ``case_event`` row whose ``at``
+falls in the month, joined to its case):
+
+- areas (unit grid, work grid, area, street, district): the case's place;
+- units: a dispatch counts for the unit it named; the unit handlers' own
+  events (accept, handle, request) for the handler's unit; an approved return
+  for the unit that asked for it (the actor of the case's latest ``request``
+  before it); every other event (overdue marks, checks, closes, approvals)
+  for the case's current unit;
+- people: the actor of the event, by the role they acted in — the inspector
+  who completed a verify or check task is the actor of that event; a
+  dispatcher's ``dispatched_reworked`` / ``dispatched_returned`` count the
+  reworks / returns of the month whose latest earlier dispatch was theirs.
+
+Definitions that need one:
+
+- on time (``handled_on_time``, ``closed_on_time``): the case has no overdue
+  mark (the sweeper's ``overdue`` event) before the step — an overdue mark
+  sticks, even if an extension is granted after the deadline;
+- ``verified_on_time`` / ``checked_on_time``: the task was completed by its
+  ``due_at`` (the same rule as ``mobile.services.task_counts``);
+- ``overdue_open``: overdue marks of the month on cases not closed by the
+  month's end; ``should_close`` = ``closed`` + ``overdue_open``;
+- ``valid``: the case was not voided (its ``voided_at`` is empty; a merged
+  report keeps its credit, as in ``mobile.services.inspector_month``);
+- missed reports (漏报): a valid case reported in the month in a work grid
+  by anyone who is not one of that work grid's inspectors (the public, the
+  hotline, Open311, or another grid's inspector or patrol) is a missed report
+  of each inspector of that work grid; ``grid_valid`` is the number of valid
+  cases reported in their work grids, so missed rate = missed / grid_valid;
+- the center's timed steps (accept, file, dispatch, close) are on time within
+  ``limits_minutes`` of the step before (report; acceptance or verification;
+  filing; the passed check), measured on the continuous clock.
+
+Unit grids get a row only when they have a count in the month (a city has
+hundreds of thousands); every other tier lists all its subjects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from gridcity.cases.models import Case, CaseEvent, CaseTask
+from gridcity.core.errors import GridCityError
+from gridcity.extensions import db
+from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, WorkGroup, inspector_work_grid
+from gridcity.org.models import Unit, User
+from gridcity.patrols.models import Patrol
+from gridcity.scorecards import indicators as ind
+from gridcity.scorecards.services import (
+    AREA_TIERS,
+    LEADER_TIERS,
+    PERSON_TIERS,
+    ContestTable,
+    ScorecardRow,
+    ScorecardTable,
+)
+
+CONTEST_PATROL_KINDS = ("night", "holiday", "month_end")
+
+E = CaseEvent.__table__.alias("e")
+C = Case.__table__.alias("c")
+T = CaseTask.__table__.alias("t")
+U = User.__table__.alias("u")
+P = Patrol.__table__.alias("p")
+
+# ---------------------------------------------------------------- months
+
+
+def parse_month(month: str) -> tuple[int, int]:
+    try:
+        year, mon = str(month).split("-")
+        y, m = int(year), int(mon)
+        if len(year) != 4 or len(mon) != 2 or not 1 <= m <= 12:
+            raise ValueError
+    except ValueError:
+        raise GridCityError("bad_request", detail=f"month must be YYYY-MM (got {month!r})") from None
+    return y, m
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a month in the city's time zone, as UTC."""
+    from gridcity.mobile.services import month_bounds as bounds
+
+    y, m = parse_month(month)
+    return bounds(y, m, current_app.config["SETTINGS"].timezone)
+
+
+def shift_month(month: str, delta: int) -> str:
+    y, m = parse_month(month)
+    n = y * 12 + (m - 1) + delta
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+def month_of(moment: dt.datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(current_app.config["SETTINGS"].timezone))
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+# ---------------------------------------------------------------- SQL pieces
+
+
+def _seconds_between(earlier, later):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _first_overdue():
+    e2 = CaseEvent.__table__.alias("e_over")
+    return (
+        select(e2.c.case_id.label("case_id"), func.min(e2.c.id).label("first_id"))
+        .where(e2.c.action == "overdue")
+        .group_by(e2.c.case_id)
+        .subquery("fo")
+    )
+
+
+class Ctx:
+    """The month's FROM clause and the rule of every count over it."""
+
+    def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict):
+        self.start, self.end = start, end
+        fo = _first_overdue()
+        self.fo = fo
+        self.from_ = (
+            E.join(C, C.c.id == E.c.case_id)
+            .outerjoin(
+                T,
+                and_(T.c.case_id == E.c.case_id, T.c.kind == E.c.action, T.c.completed_at == E.c.at),
+            )
+            .outerjoin(fo, fo.c.case_id == E.c.case_id)
+            .outerjoin(U, U.c.id == E.c.actor_id)
+            .outerjoin(P, P.c.id == C.c.patrol_id)
+        )
+        self.in_month = and_(E.c.at >= start, E.c.at < end)
+        a, to = E.c.action, E.c.to_state
+        not_late = or_(fo.c.first_id.is_(None), fo.c.first_id > E.c.id)
+        valid_case = C.c.voided_at.is_(None)
+        report = a == "report"
+        within = {k: v * 60.0 for k, v in limits.items()}
+        accept = a == "accept"
+        self.cond = {
+            "reported": report,
+            "inspector_reported": and_(report, C.c.source.in_(("inspector", "patrol"))),
+            "valid": and_(report, valid_case),
+            "patrol_findings": and_(report, valid_case, P.c.kind.in_(CONTEST_PATROL_KINDS)),
+            "filed": a == "file",
+            "voided": and_(a.in_(("void", "verify")), to == "voided"),
+            "dispatched": a == "dispatch",
+            "handled": a == "handle",
+            "handled_on_time": and_(a == "handle", not_late),
+            "closed": a == "close",
+            "closed_on_time": and_(a == "close", not_late),
+            "overdue": a == "overdue",
+            "overdue_open": and_(a == "overdue", or_(C.c.closed_at.is_(None), C.c.closed_at >= end)),
+            "rework": and_(a == "check", to == "in_progress"),
+            "extension": and_(
+                a == "decide",
+                E.c.data["kind"].as_string() == "extension",
+                E.c.data["approved"].as_boolean(),
+            ),
+            "suspension": and_(a == "decide", to == "suspended"),
+            "returned": and_(a == "decide", to == "filed"),
+            "verified": a == "verify",
+            "verified_on_time": and_(a == "verify", T.c.completed_at <= T.c.due_at),
+            "checked": a == "check",
+            "checked_on_time": and_(a == "check", T.c.completed_at <= T.c.due_at),
+            "accepted": accept,
+            "accepted_verify": and_(accept, to == "verifying"),
+            "accepted_verify_on_time": and_(
+                accept, to == "verifying", _seconds_between(C.c.reported_at, E.c.at) <= within["accept"]
+            ),
+            "accepted_direct": and_(accept, to == "accepted"),
+            "accepted_direct_on_time": and_(
+                accept, to == "accepted", _seconds_between(C.c.reported_at, E.c.at) <= within["accept"]
+            ),
+            "filed_on_time": and_(
+                a == "file",
+                _seconds_between(func.coalesce(C.c.verified_at, C.c.accepted_at), E.c.at) <= within["file"],
+            ),
+            "closed_promptly": and_(
+                a == "close", _seconds_between(C.c.checked_at, E.c.at) <= within["close"]
+            ),
+            "dispatched_on_time": and_(
+                a == "dispatch", _seconds_between(C.c.filed_at, E.c.at) <= within["dispatch"]
+            ),
+        }
+        self.unit_key = case(
+            (a == "dispatch", E.c.data[("set", "unit_id")].as_integer()),
+            (E.c.actor_role == "unit_handler", U.c.unit_id),
+            else_=C.c.unit_id,
+        )
+        self.area_keys = {
+            "unit_grid": C.c.unit_grid_id,
+            "work_grid": C.c.work_grid_id,
+            "area": C.c.area_id,
+            "street": C.c.street_id,
+            "district": C.c.district_id,
+        }
+
+    def prior_actor(self, action: str):
+        """The actor of the case's latest ``action`` event before this one."""
+        e3 = CaseEvent.__table__.alias("e_prior")
+        return (
+            select(e3.c.actor_id)
+            .where(e3.c.case_id == E.c.case_id, e3.c.action == action, e3.c.id < E.c.id)
+            .order_by(e3.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+
+def _sum(cond):
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) if c != "should_close")
+PERSON_SQL_COUNTS = tuple(
+    c
+    for c in dict.fromkeys(sum(ind.ROLE_COUNTS.values(), ()))
+    if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned")
+)
+
+
+# ---------------------------------------------------------------- counting
+
+
+@dataclass
+class Counts:
+    """Counts per tier: ``{tier: {subject_id: {count: n}}}``."""
+
+    by_tier: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
+    patrol_findings: list[tuple] = field(default_factory=list)  # (street_id, category code, kind, n)
+
+
+def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
+    ctx = Ctx(start, end, limits)
+    out = Counts({t: {} for t in (*AREA_TIERS, "unit", *PERSON_TIERS)})
+
+    # 1. areas and units: one pass, grouped by place × unit, rolled up here.
+    keys = [ctx.area_keys[t] for t in AREA_TIERS]
+    unit_key = ctx.unit_key.label("unit_key")
+    fine = db.session.execute(
+        select(*keys, unit_key, *[_sum(ctx.cond[c]) for c in FINE_COUNTS])
+        .select_from(ctx.from_)
+        .where(ctx.in_month)
+        .group_by(*keys, ctx.unit_key)
+    ).all()
+    if fine:
+        matrix = np.array([r[6:] for r in fine], dtype=np.int64)
+        key_cols = list(zip(*[r[:6] for r in fine], strict=True))
+        for tier, col in zip((*AREA_TIERS, "unit"), key_cols, strict=True):
+            _rollup(out.by_tier[tier], col, matrix, FINE_COUNTS)
+    for tier in (*AREA_TIERS, "unit"):
+        for counts in out.by_tier[tier].values():
+            counts["should_close"] = counts["closed"] + counts["overdue_open"]
+    # An approved return counts for the unit that asked for it.
+    for counts in out.by_tier["unit"].values():
+        counts["returned"] = 0
+    requester = ctx.prior_actor("request").label("requester")
+    returns = db.session.execute(
+        select(requester, func.count())
+        .select_from(ctx.from_)
+        .where(ctx.in_month, ctx.cond["returned"])
+        .group_by(requester)
+    ).all()
+    if returns:
+        unit_of = dict(
+            db.session.execute(
+                select(User.id, User.unit_id).where(User.id.in_([r[0] for r in returns]))
+            ).all()
+        )
+        for user_id, n in returns:
+            unit_id = unit_of.get(user_id)
+            if unit_id is not None:
+                row = out.by_tier["unit"].setdefault(unit_id, dict.fromkeys(ind.UNIT_COUNTS, 0))
+                row["returned"] += n
+
+    # 2. people: one pass grouped by actor and the role they acted in.
+    people = db.session.execute(
+        select(E.c.actor_id, E.c.actor_role, *[_sum(ctx.cond[c]) for c in PERSON_SQL_COUNTS])
+        .select_from(ctx.from_)
+        .where(ctx.in_month, E.c.actor_id.is_not(None), E.c.actor_role.in_(PERSON_TIERS))
+        .group_by(E.c.actor_id, E.c.actor_role)
+    ).all()
+    for row in people:
+        values = dict(zip(PERSON_SQL_COUNTS, row[2:], strict=True))
+        role = row[1]
+        out.by_tier[role][row[0]] = {c: int(values.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
+
+    # 3. missed reports (漏报), per inspector of the case's work grid.
+    own = aliased(inspector_work_grid)
+    iw = inspector_work_grid
+    missed = db.session.execute(
+        select(iw.c.user_id, func.count(), _sum(own.c.user_id.is_(None)))
+        .select_from(
+            E.join(C, C.c.id == E.c.case_id)
+            .join(iw, iw.c.work_grid_id == C.c.work_grid_id)
+            .outerjoin(own, and_(own.c.work_grid_id == C.c.work_grid_id, own.c.user_id == C.c.reporter_id))
+        )
+        .where(ctx.in_month, E.c.action == "report", C.c.voided_at.is_(None))
+        .group_by(iw.c.user_id)
+    ).all()
+    for user_id, grid_valid, n_missed in missed:
+        row = out.by_tier["inspector"].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS["inspector"], 0))
+        row["grid_valid"], row["missed"] = int(grid_valid), int(n_missed)
+
+    # 4. dispatchers: reworks and returns of cases they dispatched last.
+    dispatcher = ctx.prior_actor("dispatch").label("dispatcher")
+    for dispatcher_id, reworked, returned in db.session.execute(
+        select(dispatcher, _sum(ctx.cond["rework"]), _sum(ctx.cond["returned"]))
+        .select_from(ctx.from_)
+        .where(ctx.in_month, or_(ctx.cond["rework"], ctx.cond["returned"]))
+        .group_by(dispatcher)
+    ).all():
+        if dispatcher_id is None:
+            continue
+        row = out.by_tier["dispatcher"].setdefault(
+            dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
+        )
+        row["dispatched_reworked"], row["dispatched_returned"] = int(reworked), int(returned)
+
+    # 5. the contest's patrol findings: street × category × patrol kind.
+    from gridcity.taxonomy.models import Category
+
+    out.patrol_findings = [
+        tuple(r)
+        for r in db.session.execute(
+            select(C.c.street_id, Category.code, P.c.kind, func.count())
+            .select_from(ctx.from_.join(Category, Category.id == C.c.category_id))
+            .where(ctx.in_month, ctx.cond["patrol_findings"])
+            .group_by(C.c.street_id, Category.code, P.c.kind)
+        ).all()
+    ]
+    return out
+
+
+def _rollup(target: dict, keys, matrix, names) -> None:
+    arr = np.array([-1 if k is None else k for k in keys], dtype=np.int64)
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    sums = np.zeros((len(uniq), matrix.shape[1]), dtype=np.int64)
+    np.add.at(sums, inverse, matrix)
+    for k, row in zip(uniq.tolist(), sums.tolist(), strict=True):
+        if k == -1:
+            continue
+        target[k] = dict(zip(names, row, strict=True))
+
+
+# ---------------------------------------------------------------- subjects
+
+
+def _subjects() -> dict[str, dict[int, tuple[str, str, str | None, int | None]]]:
+    """{tier: {id: (code, name, parent_kind, parent_id)}} for the listed tiers."""
+    s: dict = {}
+    s["work_grid"] = {
+        r.id: (r.code, r.name, "area", r.area_id)
+        for r in db.session.execute(select(WorkGrid.id, WorkGrid.code, WorkGrid.name, WorkGrid.area_id))
+    }
+    s["area"] = {
+        r.id: (r.code, r.name, "street", r.street_id)
+        for r in db.session.execute(select(Area.id, Area.code, Area.name, Area.street_id))
+    }
+    districts = {r.id: r for r in db.session.execute(select(District.id, District.code, District.name))}
+    s["district"] = {i: (r.code, r.name, None, None) for i, r in districts.items()}
+    s["street"] = {
+        r.id: (districts[r.district_id].code + r.code, r.name, "district", r.district_id)
+        for r in db.session.execute(select(Street.id, Street.code, Street.name, Street.district_id))
+    }
+    s["unit"] = {
+        r.id: (r.code, r.name, None, None)
+        for r in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.active))
+    }
+    for role in PERSON_TIERS:
+        s[role] = {
+            r.id: (r.username, r.display_name, None, None)
+            for r in db.session.execute(
+                select(User.id, User.username, User.display_name).where(User.role == role, User.active)
+            )
+        }
+    return s
+
+
+def _unit_grid_subjects(ids) -> dict:
+    out = {}
+    ids = list(ids)
+    for n in range(0, len(ids), 5000):
+        for r in db.session.execute(
+            select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id).where(
+                UnitGrid.id.in_(ids[n : n + 5000])
+            )
+        ):
+            out[r.id] = (r.code, r.code, "work_grid" if r.work_grid_id else None, r.work_grid_id)
+    return out
+
+
+def _user_names(ids) -> dict[int, tuple[str, str]]:
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    return {
+        r.id: (r.username, r.display_name)
+        for r in db.session.execute(select(User.id, User.username, User.display_name).where(User.id.in_(ids)))
+    }
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def score_tier(
+    tier: str, subjects: dict, counts: dict, definitions: dict, previous: dict[int, float]
+) -> list[ScorecardRow]:
+    """Rows of a counted tier, scored and ranked, best first."""
+    names = ind.TIER_COUNTS[tier]
+    ids = list(subjects)
+    n = len(ids)
+    if n == 0:
+        return []
+    zero = dict.fromkeys(names, 0)
+    matrix = np.array([[counts.get(i, zero).get(c, 0) for c in names] for i in ids], dtype=float)
+    values = {c: matrix[:, j] for j, c in enumerate(names)}
+    means = matrix.mean(axis=0)
+    for j, c in enumerate(names):
+        values[f"avg_{c}"] = means[j]
+    items = definitions["tiers"][tier]
+    total_weight = sum(i["weight"] for i in items)
+    results, scores = [], np.zeros(n)
+    for item in items:
+        value = ind.evaluate_many(ind.Formula(item["formula"]), values, n, item["if_empty"])
+        part = np.clip(value * item["scale"], 0.0, 100.0)
+        scores += part * item["weight"]
+        results.append((item, np.round(value, 4).tolist(), np.round(part, 2).tolist()))
+    scores = np.round(scores / total_weight, 2).tolist()
+    rows = []
+    int_matrix = matrix.astype(np.int64).tolist()
+    for k, subject_id in enumerate(ids):
+        code, name, parent_kind, parent_id = subjects[subject_id]
+        rows.append(
+            ScorecardRow(
+                subject_kind=tier,
+                subject_id=subject_id,
+                subject_code=code,
+                subject_name=name,
+                counts=dict(zip(names, int_matrix[k], strict=True)),
+                indicators={
+                    item["code"]: {
+                        "value": v[k],
+                        "score": s[k],
+                        "weight": item["weight"],
+                        "name_zh": item["name_zh"],
+                        "name_en": item["name_en"],
+                    }
+                    for item, v, s in results
+                },
+                score=scores[k],
+                parent_kind=parent_kind,
+                parent_id=parent_id,
+            )
+        )
+    return finish(rows, definitions, previous)
+
+
+def finish(rows: list[ScorecardRow], definitions: dict, previous: dict[int, float]) -> list[ScorecardRow]:
+    """Grade, rank (equal scores share a rank) and compare with last month."""
+    rows.sort(key=lambda r: (-r.score, r.subject_code))
+    rank, last = 0, None
+    for position, row in enumerate(rows, start=1):
+        if row.score != last:
+            rank, last = position, row.score
+        row.rank = rank
+        row.grade = ind.grade_for(row.score, definitions["grades"])
+        before = previous.get(row.subject_id)
+        if before is not None:
+            row.previous_score = before
+            row.change = round(row.score - before, 2)
+    return rows
+
+
+def _combine(own: float | None, team: list[float], rule: dict) -> tuple[float, float | None, float | None]:
+    team_score = round(sum(team) / len(team), 2) if team else None
+    if own is None and team_score is None:
+        return 0.0, None, None
+    if own is None:
+        return team_score, None, team_score
+    if team_score is None:
+        return own, own, None
+    total = rule["own"] + rule["team"]
+    return round((own * rule["own"] + team_score * rule["team"]) / total, 2), own, team_score
+
+
+def leader_tiers(tables: dict[str, list[ScorecardRow]], definitions: dict, previous: dict) -> None:
+    """逐级考核: group leader → area head → center head, each combining their
+    own score and their team's by the tier rule."""
+    rules = definitions["tier_rules"]
+    inspector_score = {r.subject_id: r.score for r in tables["inspector"]}
+    area_score = {r.subject_id: r.score for r in tables["area"]}
+    grid_inspectors: dict[int, list[int]] = {}
+    for user_id, wg_id in db.session.execute(
+        select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
+    ):
+        grid_inspectors.setdefault(wg_id, []).append(user_id)
+    groups = db.session.execute(
+        select(WorkGroup.id, WorkGroup.code, WorkGroup.area_id, WorkGroup.leader_user_id)
+    ).all()
+    group_grids: dict[int, list[int]] = {}
+    for wg_id, group_id in db.session.execute(select(WorkGrid.id, WorkGrid.work_group_id)):
+        if group_id is not None:
+            group_grids.setdefault(group_id, []).append(wg_id)
+    areas = db.session.execute(select(Area.id, Area.code, Area.name, Area.head_user_id)).all()
+    names = _user_names([g.leader_user_id for g in groups] + [a.head_user_id for a in areas])
+
+    group_rows, leader_of_area = [], {}
+    for g in groups:
+        if g.leader_user_id is None:
+            continue
+        team = sorted(
+            {u for wg in group_grids.get(g.id, []) for u in grid_inspectors.get(wg, [])} - {g.leader_user_id}
+        )
+        score, own, team_score = _combine(
+            inspector_score.get(g.leader_user_id),
+            [inspector_score[u] for u in team if u in inspector_score],
+            rules["group_leader"],
+        )
+        username, display = names.get(g.leader_user_id, (str(g.leader_user_id), ""))
+        group_rows.append(
+            ScorecardRow(
+                "group_leader",
+                g.leader_user_id,
+                g.code,
+                display or username,
+                score=score,
+                own_score=own,
+                team_score=team_score,
+                parent_kind="area",
+                parent_id=g.area_id,
+            )
+        )
+        leader_of_area.setdefault(g.area_id, []).append(score)
+    tables["group_leader"] = finish(group_rows, definitions, previous.get("group_leader", {}))
+
+    head_rows = []
+    for a in areas:
+        if a.head_user_id is None:
+            continue
+        score, own, team_score = _combine(
+            area_score.get(a.id), leader_of_area.get(a.id, []), rules["area_head"]
+        )
+        username, display = names.get(a.head_user_id, (str(a.head_user_id), ""))
+        head_rows.append(
+            ScorecardRow(
+                "area_head",
+                a.head_user_id,
+                a.code,
+                display or username,
+                score=score,
+                own_score=own,
+                team_score=team_score,
+                parent_kind="area",
+                parent_id=a.id,
+            )
+        )
+    tables["area_head"] = finish(head_rows, definitions, previous.get("area_head", {}))
+
+    district_scores = [r.score for r in tables["district"]]
+    own = round(sum(district_scores) / len(district_scores), 2) if district_scores else None
+    score, own, team_score = _combine(own, [r.score for r in head_rows], rules["center_head"])
+    center = ScorecardRow(
+        "center_head", 0, "center", "指挥中心", score=score, own_score=own, team_score=team_score
+    )
+    tables["center_head"] = finish([center], definitions, previous.get("center_head", {}))
+
+
+# ---------------------------------------------------------------- the whole month
+
+
+@dataclass
+class MonthResult:
+    month: str
+    definition_version: int
+    tables: dict[str, ScorecardTable]
+    contest: ContestTable
+    counts: Counts
+
+
+def previous_scores(month: str) -> dict[str, dict[int, float]]:
+    """Last month's scores per tier from its latest frozen version."""
+    from gridcity.scorecards.models import ScorecardRowRecord, ScorecardVersion
+
+    prev = shift_month(month, -1)
+    version_id = db.session.scalar(
+        select(ScorecardVersion.id)
+        .where(ScorecardVersion.month == prev)
+        .order_by(ScorecardVersion.version.desc())
+        .limit(1)
+    )
+    out: dict[str, dict[int, float]] = {}
+    if version_id is None:
+        return out
+    for tier, subject_id, score in db.session.execute(
+        select(ScorecardRowRecord.tier, ScorecardRowRecord.subject_id, ScorecardRowRecord.score).where(
+            ScorecardRowRecord.version_id == version_id
+        )
+    ):
+        out.setdefault(tier, {})[subject_id] = score
+    return out
+
+
+def compute_all(month: str) -> MonthResult:
+    """Every tier's table and the contest of ``month``, live."""
+    from gridcity.scorecards import contest
+
+    start, end = month_bounds(month)
+    definition_set = ind.current_set()
+    definitions = definition_set.document
+    counts = count_month(start, end, definitions["limits_minutes"])
+    subjects = _subjects()
+    subjects["unit_grid"] = _unit_grid_subjects(counts.by_tier["unit_grid"])
+    for role in PERSON_TIERS:  # someone who acted in a role they no longer have
+        missing = set(counts.by_tier[role]) - set(subjects[role])
+        for user_id, (username, display) in _user_names(missing).items():
+            subjects[role][user_id] = (username, display, None, None)
+    previous = previous_scores(month)
+    rows: dict[str, list[ScorecardRow]] = {}
+    for tier in (*AREA_TIERS, "unit", *PERSON_TIERS):
+        rows[tier] = score_tier(
+            tier, subjects[tier], counts.by_tier[tier], definitions, previous.get(tier, {})
+        )
+    leader_tiers(rows, definitions, previous)
+    tables = {tier: ScorecardTable(month, tier, r, definition_set.version, None) for tier, r in rows.items()}
+    contest_table = contest.compute(month, counts.patrol_findings)
+    return MonthResult(month, definition_set.version, tables, contest_table, counts)
+
+
+# ---------------------------------------------------------------- drill-down
+
+
+SPECIAL_DRILLS = {"should_close", "grid_valid", "missed", "dispatched_reworked", "dispatched_returned"}
+
+
+def cases_behind(month: str, subject_kind: str, subject_id: int, count: str) -> list[int]:
+    """The cases behind one count of one subject (see the module docstring)."""
+    if subject_kind in LEADER_TIERS:
+        raise GridCityError(
+            "bad_request", detail=f"{subject_kind} rows combine scores; drill into their team"
+        )
+    if subject_kind not in ind.TIER_COUNTS:
+        raise GridCityError("bad_request", detail=f"unknown tier {subject_kind!r}")
+    if count not in ind.TIER_COUNTS[subject_kind]:
+        raise GridCityError(
+            "bad_request",
+            detail=f"{subject_kind} has no count {count!r}; it has {', '.join(ind.TIER_COUNTS[subject_kind])}",
+        )
+    start, end = month_bounds(month)
+    ctx = Ctx(start, end, ind.current_set().document["limits_minutes"])
+    if subject_kind in AREA_TIERS:
+        who = ctx.area_keys[subject_kind] == subject_id
+    elif subject_kind == "unit":
+        who = ctx.unit_key == subject_id
+    else:
+        who = and_(E.c.actor_id == subject_id, E.c.actor_role == subject_kind)
+    if count == "should_close":
+        cond = or_(ctx.cond["closed"], ctx.cond["overdue_open"])
+    elif count in ("grid_valid", "missed"):
+        own = aliased(inspector_work_grid)
+        iw = inspector_work_grid
+        query = (
+            select(C.c.id)
+            .select_from(
+                E.join(C, C.c.id == E.c.case_id)
+                .join(iw, iw.c.work_grid_id == C.c.work_grid_id)
+                .outerjoin(
+                    own, and_(own.c.work_grid_id == C.c.work_grid_id, own.c.user_id == C.c.reporter_id)
+                )
+            )
+            .where(ctx.in_month, E.c.action == "report", C.c.voided_at.is_(None), iw.c.user_id == subject_id)
+        )
+        if count == "missed":
+            query = query.where(own.c.user_id.is_(None))
+        return sorted(set(db.session.scalars(query)))
+    elif count in ("dispatched_reworked", "dispatched_returned"):
+        cond = and_(
+            ctx.cond["rework" if count == "dispatched_reworked" else "returned"],
+            ctx.prior_actor("dispatch") == subject_id,
+        )
+        who = literal(True)
+    elif subject_kind == "unit" and count == "returned":
+        requester_unit = select(User.unit_id).where(User.id == ctx.prior_actor("request")).scalar_subquery()
+        cond, who = and_(ctx.cond["returned"], requester_unit == subject_id), literal(True)
+    else:
+        cond = ctx.cond[count]
+    return sorted(
+        set(db.session.scalars(select(C.c.id).select_from(ctx.from_).where(ctx.in_month, who, cond)))
+    )

@@ -1,0 +1,154 @@
+"""Scorecard data: the versioned indicator definitions, frozen snapshots, and
+the sanitation contest (check items, card rules, inspection records, cards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gridcity.cases.models import UTCDateTime
+from gridcity.extensions import db
+
+
+class IndicatorSet(db.Model):
+    """One version of the indicator definitions (formulas, weights, score
+    mapping, grade bands, tier rules, time limits) as a JSON document. Editing
+    adds a version; a frozen scorecard names the version it used."""
+
+    __tablename__ = "indicator_set"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    document: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class ScorecardVersion(db.Model):
+    """A frozen version of one month's scorecards (1 = month end, n+1 = a
+    recomputation with a reason). Its rows are never updated."""
+
+    __tablename__ = "scorecard_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    definition_version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    frozen_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    frozen_by = relationship("User")
+
+    __table_args__ = (db.UniqueConstraint("month", "version"),)
+
+
+class ScorecardRowRecord(db.Model):
+    """One frozen scorecard row (see ``services.ScorecardRow``)."""
+
+    __tablename__ = "scorecard_row"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("scorecard_version.id", ondelete="CASCADE"))
+    tier: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    subject_code: Mapped[str] = mapped_column(String(40))
+    subject_name: Mapped[str] = mapped_column(String(100))
+    parent_kind: Mapped[str | None] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    counts: Mapped[dict] = mapped_column(JSON)
+    indicators: Mapped[dict] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(2))
+    rank: Mapped[int] = mapped_column(Integer)
+    previous_score: Mapped[float | None] = mapped_column(Float)
+    change: Mapped[float | None] = mapped_column(Float)
+    own_score: Mapped[float | None] = mapped_column(Float)
+    team_score: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (db.Index("ix_scorecard_row_version_tier", "version_id", "tier"),)
+
+
+class ContestItem(db.Model):
+    """A check item of the sanitation contest (市容环卫杯) with its points.
+    Patrol findings whose category is in ``category_codes`` (or, for the
+    default item, any other category) deduct ``patrol_deductions[kind]``
+    points each, by patrol kind."""
+
+    __tablename__ = "contest_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    points: Mapped[float] = mapped_column(Float)
+    category_codes: Mapped[list] = mapped_column(JSON, default=list)
+    patrol_deductions: Mapped[dict] = mapped_column(JSON, default=dict)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ContestCardRule(db.Model):
+    """红黄牌 rules: ``last_places`` (the n worst streets → yellow),
+    ``below`` (a score under the value → yellow), ``consecutive_yellow``
+    (a yellow in each of n months in a row → red instead)."""
+
+    __tablename__ = "contest_card_rule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ContestInspection(db.Model):
+    """A manager's inspection record (检查记录): a deduction on one item of one
+    street, with photos."""
+
+    __tablename__ = "contest_inspection"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("street.id"), index=True)
+    item_code: Mapped[str] = mapped_column(String(30))
+    deduction: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    inspected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    photos: Mapped[list[ContestPhoto]] = relationship(
+        back_populates="inspection", order_by="ContestPhoto.id", cascade="all, delete-orphan"
+    )
+
+
+class ContestPhoto(db.Model):
+    __tablename__ = "contest_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("contest_inspection.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    relative_path: Mapped[str] = mapped_column(String(200))
+    thumbnail_path: Mapped[str] = mapped_column(String(200))
+    inspection: Mapped[ContestInspection] = relationship(back_populates="photos")
+
+
+class ContestResult(db.Model):
+    """A street's frozen contest line (see ``services.ContestRow``); a card
+    issued in a frozen version is part of the card history."""
+
+    __tablename__ = "contest_result"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("scorecard_version.id", ondelete="CASCADE"), index=True
+    )
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    street_id: Mapped[int] = mapped_column(Integer)
+    street_code: Mapped[str] = mapped_column(String(20))
+    street_name: Mapped[str] = mapped_column(String(100))
+    items: Mapped[dict] = mapped_column(JSON)
+    patrol_deductions: Mapped[float] = mapped_column(Float)
+    inspection_deductions: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    card: Mapped[str | None] = mapped_column(String(10))
+    card_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,527 @@
+"""The managers' scorecard pages (绩效考核) at ``/scorecards/``.
+
+Server-rendered tables, so every figure is a plain link: a count opens the list
+of the cases behind it (the engine's :func:`cases_behind`), a case opens its
+history. Trend charts are inline SVG drawn here; the map page colours the
+streets and work grids by score with our own Leaflet layers. Exports (XLSX,
+PDF) are in :mod:`gridcity.scorecards.exports`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from gridcity.cases.models import Case, CaseEvent
+from gridcity.core.auth import current_user, roles_required
+from gridcity.core.clock import utcnow
+from gridcity.core.errors import GridCityError, NotFound
+from gridcity.core.i18n import LANGUAGES, current_language, translate
+from gridcity.extensions import db
+from gridcity.geo.models import Area, UnitGrid, WorkGrid
+from gridcity.org.models import ROLE_NAMES, Role
+from gridcity.org.services import describe_user
+from gridcity.scorecards import services as sc
+from gridcity.web.ui_text import ui_text, ui_texts
+
+bp = Blueprint("scorecards_pages", __name__, url_prefix="/scorecards")
+
+READERS = (Role.MANAGER, Role.ADMIN)
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+TIER_GROUPS = (
+    ("sc_group_areas", ("district", "street", "area", "work_grid", "unit_grid")),
+    ("sc_group_units", ("unit",)),
+    ("sc_group_positions", sc.PERSON_TIERS),
+    ("sc_group_chain", ("center_head", "area_head", "group_leader")),
+)
+# Where a row drills down to: the next tier and how its rows are picked.
+CHILD_TIER = {"district": "street", "street": "work_grid", "area": "work_grid", "work_grid": "unit_grid"}
+TREND_MONTHS = 12
+TREND_MAX_LINES = 8  # a tier table draws one line per subject when it has at most this many
+UNIT_GRID_PAGE = 300
+GRADE_COLOURS = {"A": "#1a7f37", "B": "#4f8f2f", "C": "#b08800", "D": "#c2410c", "E": "#b42318"}
+MAP_TEXTS = ("loading", "load_error", "sc_no_score")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def parse_month(month: str) -> str:
+    """``YYYY-MM`` or a 400 that says what is wrong."""
+    if not isinstance(month, str) or not MONTH_RE.match(month):
+        raise GridCityError("bad_request", detail=f"month must look like 2026-11 (YYYY-MM), not {month!r}")
+    if month > this_month():
+        raise GridCityError("bad_request", detail=f"month {month} has not started yet")
+    return month
+
+
+def parse_tier(tier: str) -> str:
+    if tier not in sc.TIERS:
+        raise NotFound("not_found", what=f"scorecard tier {tier!r} (one of {', '.join(sc.TIERS)})")
+    return tier
+
+
+def parse_version(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise GridCityError("bad_request", detail="version must be a positive whole number")
+    return int(raw)
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["SETTINGS"].timezone)
+
+
+def this_month() -> str:
+    return f"{utcnow().astimezone(_tz()):%Y-%m}"
+
+
+def last_month() -> str:
+    today = utcnow().astimezone(_tz()).date().replace(day=1)
+    return f"{today - dt.timedelta(days=1):%Y-%m}"
+
+
+def shift_month(month: str, delta: int) -> str:
+    y, m = int(month[:4]), int(month[5:])
+    n = y * 12 + (m - 1) + delta
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+def trend_months(month: str, n: int = TREND_MONTHS) -> list[str]:
+    """The ``n`` months up to ``month`` that have data, oldest first."""
+    window = {shift_month(month, -k) for k in range(n)}
+    available = set(sc.months_available(36))
+    return sorted(window & available) or [month]
+
+
+def tier_name(tier: str, language: str | None = None) -> str:
+    return ui_text(f"sc_tier_{tier}", language or current_language())
+
+
+def count_name(count: str, language: str | None = None) -> str:
+    return ui_text(f"sc_count_{count}", language or current_language())
+
+
+def indicator_name(indicator: dict, language: str | None = None) -> str:
+    return indicator.get("name_zh" if (language or current_language()) == "zh" else "name_en") or ""
+
+
+def count_columns(table: sc.ScorecardTable) -> list[str]:
+    """The counts shown as columns: the engine's order for the tier."""
+    from gridcity.scorecards.indicators import TIER_COUNTS
+
+    names = list(TIER_COUNTS.get(table.tier, ()))
+    seen = set(names)
+    for row in table.rows:
+        for name in row.counts:
+            if name not in seen:
+                seen.add(name)
+                names.append(name)
+    return names
+
+
+def indicator_columns(table: sc.ScorecardTable) -> list[tuple[str, dict]]:
+    out: dict[str, dict] = {}
+    for row in table.rows:
+        for code, ind in row.indicators.items():
+            out.setdefault(code, ind)
+    return list(out.items())
+
+
+def within_ids(tier: str, within: str | None) -> tuple[set[int] | None, tuple[str, int] | None]:
+    """``within=street:3`` → the ids of this tier's subjects inside street 3."""
+    if not within:
+        return None, None
+    kind, _, raw = within.partition(":")
+    if not raw.isdigit() or (kind, tier) not in {
+        ("district", "street"),
+        ("street", "work_grid"),
+        ("area", "work_grid"),
+        ("work_grid", "unit_grid"),
+    }:
+        raise GridCityError("bad_request", detail=f"cannot list {tier} rows within {within!r}")
+    parent = int(raw)
+    if tier == "work_grid":
+        query = select(WorkGrid.id).join(Area, WorkGrid.area_id == Area.id)
+        query = query.where(Area.street_id == parent if kind == "street" else Area.id == parent)
+        return set(db.session.scalars(query)), (kind, parent)
+    if tier == "unit_grid":
+        return set(db.session.scalars(select(UnitGrid.id).where(UnitGrid.work_grid_id == parent))), (
+            kind,
+            parent,
+        )
+    return None, (kind, parent)  # every street is in the (one) district
+
+
+def fmt_score(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def fmt_change(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.2f}"
+
+
+def fmt_value(indicator: dict) -> str:
+    value = indicator.get("value")
+    if value is None:
+        return "—"
+    formula = indicator.get("formula", "")
+    if "avg_" in formula or indicator.get("kind") == "volume":
+        return f"{value:.2f}"
+    return f"{value * 100:.1f}%" if 0 <= value <= 1.0000001 and "/" in formula else f"{value:.2f}"
+
+
+# ---------------------------------------------------------------- charts
+
+
+def svg_line_chart(
+    months: list[str], series: list[tuple[str, list]], title: str, width=640, height=220
+) -> Markup:
+    """An accessible inline SVG line chart of scores (0–100) by month."""
+    left, right, top, bottom = 40, 150, 16, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(len(months), 1)
+
+    def x(i):
+        return left + (plot_w * (i + 0.5) / n)
+
+    def y(v):
+        return top + plot_h * (1 - max(0.0, min(100.0, v)) / 100.0)
+
+    palette = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#be185d", "#4b5563"]
+    parts = [
+        f'<svg class="trend-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for v in (0, 25, 50, 75, 100):
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid-line"/>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" class="axis">{v}</text>'
+        )
+    for i, m in enumerate(months):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 10}" text-anchor="middle" class="axis">{m[2:]}</text>'
+        )
+    for k, (label, values) in enumerate(series):
+        colour = palette[k % len(palette)]
+        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
+        if len(points) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for i, v in enumerate(values):
+            if v is not None:
+                parts.append(
+                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
+                    f"<title>{escape(label)} {months[i]}: {v:.2f}</title></circle>"
+                )
+        ly = top + 14 * k + 6
+        parts.append(
+            f'<rect x="{left + plot_w + 10}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{left + plot_w + 24}" y="{ly + 1}" class="legend">{escape(label[:14])}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def tier_trend(tier: str, month: str, subject_ids: list[int]) -> tuple[list[str], dict[int, list]]:
+    """Scores of the given subjects over the trend months: one table read per month."""
+    months = trend_months(month)
+    scores: dict[int, list] = {i: [] for i in subject_ids}
+    for m in months:
+        table = sc.month_scorecard(m, tier)
+        by_id = {r.subject_id: r.score for r in table.rows}
+        for i in subject_ids:
+            scores[i].append(by_id.get(i))
+    return months, scores
+
+
+# ---------------------------------------------------------------- page plumbing
+
+
+@bp.context_processor
+def _page_helpers() -> dict:
+    language = current_language()
+    return {
+        "lang": language,
+        "other_lang": next(code for code in LANGUAGES if code != language),
+        "t": lambda key: ui_text(key, language),
+        "tier_name": tier_name,
+        "count_name": count_name,
+        "indicator_name": indicator_name,
+        "fmt_score": fmt_score,
+        "fmt_change": fmt_change,
+        "fmt_value": fmt_value,
+        "grade_colours": GRADE_COLOURS,
+        "tier_groups": TIER_GROUPS,
+    }
+
+
+@bp.errorhandler(GridCityError)
+def _error_page(error: GridCityError):
+    """Refusals and bad input as a page with a human message."""
+    params = dict(error.params)
+    if params.get("role") in {r.value for r in Role}:
+        params["role"] = ROLE_NAMES[Role(params["role"])][0 if current_language() == "zh" else 1]
+    message = translate(error.key, **params)
+    return render_template("error.html", status=error.status, message=message), error.status
+
+
+def _render(template: str, **context):
+    me = describe_user(current_user())
+    language = current_language()
+    return render_template(template, me=me, role_name=me["role_name"][language], **context)
+
+
+def _month_nav(month: str) -> dict:
+    return {
+        "month": month,
+        "previous": shift_month(month, -1),
+        "next": shift_month(month, 1) if shift_month(month, 1) <= this_month() else None,
+        "available": sc.months_available(24),
+        "versions": [v.to_dict() for v in sc.versions(month)],
+    }
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index():
+    return redirect(url_for(".tier_page", month=last_month(), tier="street"))
+
+
+@bp.get("/go")
+@roles_required(*READERS)
+def go():
+    """The month picker's form target."""
+    month = parse_month(request.args.get("month", ""))
+    tier = parse_tier(request.args.get("tier", "street"))
+    return redirect(url_for(".tier_page", month=month, tier=tier))
+
+
+@bp.get("/<month>/")
+@roles_required(*READERS)
+def month_page(month):
+    return redirect(url_for(".tier_page", month=parse_month(month), tier="street"))
+
+
+@bp.get("/<month>/<tier>")
+@roles_required(*READERS)
+def tier_page(month, tier):
+    month, tier = parse_month(month), parse_tier(tier)
+    version = parse_version(request.args.get("version"))
+    table = sc.month_scorecard(month, tier, version)
+    ids, within = within_ids(tier, request.args.get("within"))
+    rows = [r for r in table.rows if ids is None or r.subject_id in ids]
+    truncated = False
+    if tier == "unit_grid" and ids is None and len(rows) > UNIT_GRID_PAGE:
+        rows, truncated = rows[:UNIT_GRID_PAGE], True
+    chart = None
+    if len(rows) <= TREND_MAX_LINES and rows:
+        months, scores = tier_trend(tier, month, [r.subject_id for r in rows])
+        chart = svg_line_chart(
+            months,
+            [(r.subject_name, scores[r.subject_id]) for r in rows],
+            f"{tier_name(tier)} · {ui_text('sc_trend', current_language())}",
+        )
+    month_cards = sc.cards(month) if tier in ("street", "district", "area") else []
+    return _render(
+        "scorecards.html",
+        nav=_month_nav(month),
+        table=table,
+        tier=tier,
+        rows=rows,
+        counts=count_columns(table),
+        indicators=indicator_columns(table),
+        child_tier=CHILD_TIER.get(tier),
+        within=within,
+        truncated=truncated,
+        chart=chart,
+        month_cards=month_cards,
+        version=version,
+    )
+
+
+@bp.get("/<month>/<tier>/<int:subject_id>")
+@roles_required(*READERS)
+def subject_page(month, tier, subject_id):
+    month, tier = parse_month(month), parse_tier(tier)
+    version = parse_version(request.args.get("version"))
+    table = sc.month_scorecard(month, tier, version)
+    row = next((r for r in table.rows if r.subject_id == subject_id), None)
+    if row is None:
+        raise NotFound("not_found", what=f"{tier} {subject_id} in {month}")
+    trend = sc.subject_trend(tier, subject_id, trend_months(month))
+    chart = svg_line_chart(
+        [p["month"] for p in trend],
+        [(row.subject_name, [p["score"] for p in trend])],
+        f"{row.subject_name} · {ui_text('sc_trend', current_language())}",
+    )
+    return _render(
+        "scorecards_subject.html",
+        nav=_month_nav(month),
+        table=table,
+        tier=tier,
+        row=row,
+        counts=[c for c in count_columns(table) if c in row.counts],
+        trend=trend,
+        chart=chart,
+        child_tier=CHILD_TIER.get(tier),
+        version=version,
+    )
+
+
+@bp.get("/<month>/<tier>/<int:subject_id>/<count>")
+@roles_required(*READERS)
+def cases_page(month, tier, subject_id, count):
+    month, tier = parse_month(month), parse_tier(tier)
+    from gridcity.scorecards.indicators import COUNT_NAMES
+
+    if count not in COUNT_NAMES:
+        raise NotFound("not_found", what=f"count {count!r}")
+    table = sc.month_scorecard(month, tier)
+    row = next((r for r in table.rows if r.subject_id == subject_id), None)
+    if row is None:
+        raise NotFound("not_found", what=f"{tier} {subject_id} in {month}")
+    ids = sc.cases_behind(month, tier, subject_id, count)
+    found = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    return _render(
+        "scorecards_cases.html",
+        nav=_month_nav(month),
+        tier=tier,
+        row=row,
+        count=count,
+        figure=row.counts.get(count),
+        cases=[found[i] for i in ids if i in found],
+        frozen=table.version is not None,
+    )
+
+
+@bp.get("/<month>/contest")
+@roles_required(*READERS)
+def contest_page(month):
+    month = parse_month(month)
+    contest = sc.contest_ranking(month, parse_version(request.args.get("version")))
+    items: dict[str, dict] = {}
+    for r in contest.rows:
+        for code, item in r.items.items():
+            items.setdefault(code, item)
+    months = trend_months(month)
+    series: dict[int, list] = {r.street_id: [] for r in contest.rows}
+    for m in months:
+        by_id = {r.street_id: r.score for r in sc.contest_ranking(m).rows}
+        for sid in series:
+            series[sid].append(by_id.get(sid))
+    scale = contest.full_score or 100.0
+    chart = svg_line_chart(
+        months,
+        [
+            (r.street_name, [None if v is None else v * 100.0 / scale for v in series[r.street_id]])
+            for r in contest.rows
+        ],
+        ui_text("sc_contest_trend", current_language()),
+    )
+    return _render(
+        "scorecards_contest.html",
+        nav=_month_nav(month),
+        contest=contest,
+        items=list(items.items()),
+        month_cards=sc.cards(month),
+        all_cards=sc.cards(None)[:40],
+        chart=chart,
+    )
+
+
+@bp.get("/<month>/map")
+@roles_required(*READERS)
+def map_page(month):
+    month = parse_month(month)
+    language = current_language()
+    layers = {}
+    for tier in ("street", "work_grid"):
+        table = sc.month_scorecard(month, tier)
+        layers[tier] = {
+            str(r.subject_id): {"score": r.score, "grade": r.grade, "rank": r.rank, "name": r.subject_name}
+            for r in table.rows
+        }
+    page_data = {
+        "month": month,
+        "layers": layers,
+        "colours": GRADE_COLOURS,
+        "subject_url": url_for(".subject_page", month=month, tier="TIER", subject_id=0)[: -len("TIER/0")],
+        "texts": ui_texts(language, MAP_TEXTS + ("sc_tier_street", "sc_tier_work_grid")),
+    }
+    return _render("scorecards_map.html", nav=_month_nav(month), page_data=page_data)
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required(*READERS)
+def case_page(case_id):
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("not_found", what=f"case {case_id}")
+    events = list(
+        db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+    )
+    return _render("scorecards_case.html", case=case, events=events, nav=None, tz=_tz())
+
+
+# ---------------------------------------------------------------- exports
+
+
+@bp.get("/<month>/<tier>.xlsx")
+@roles_required(*READERS)
+def export_xlsx(month, tier):
+    from gridcity.scorecards import exports
+
+    month = parse_month(month)
+    version = parse_version(request.args.get("version"))
+    language = current_language()
+    if tier == "contest":
+        data = exports.contest_xlsx(sc.contest_ranking(month, version), language)
+    else:
+        data = exports.table_xlsx(sc.month_scorecard(month, parse_tier(tier), version), language)
+    return _download(data, f"scorecard-{month}-{tier}.xlsx", exports.XLSX_TYPE)
+
+
+@bp.get("/<month>/<tier>.pdf")
+@roles_required(*READERS)
+def export_pdf(month, tier):
+    from gridcity.scorecards import exports
+
+    month = parse_month(month)
+    version = parse_version(request.args.get("version"))
+    language = current_language()
+    months = trend_months(month)
+    if tier == "contest":
+        contest = sc.contest_ranking(month, version)
+        trends = {r.street_id: [] for r in contest.rows}
+        for m in months:
+            by_id = {r.street_id: r.score for r in sc.contest_ranking(m).rows}
+            for sid in trends:
+                trends[sid].append(by_id.get(sid))
+        data = exports.contest_pdf(contest, sc.cards(month), months, trends, language)
+    else:
+        table = sc.month_scorecard(month, parse_tier(tier), version)
+        top = [r.subject_id for r in table.rows[:TREND_MAX_LINES]]
+        months, trends = tier_trend(table.tier, month, top)
+        data = exports.table_pdf(table, months, trends, language)
+    return _download(data, f"scorecard-{month}-{tier}.pdf", "application/pdf")
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
