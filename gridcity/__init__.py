@@ -84,6 +84,9 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     for bp in (patrols_bp, mobile_api_bp, mobile_bp):  # the inspectors' app (巡查, /m/)
         app.register_blueprint(bp)
+    from gridcity.scorecards.pages import bp as scorecard_pages_bp
+
+    app.register_blueprint(scorecard_pages_bp)  # the managers' scorecard pages (/scorecards/)
     from gridcity.dispatch.views import api_bp as dispatch_api_bp
     from gridcity.dispatch.views import bp as dispatch_bp
 

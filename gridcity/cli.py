@@ -333,8 +333,14 @@ demo_group = click.Group("demo", help="The demo city.")
 @demo_group.command("load")
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--if-empty", is_flag=True, help="do nothing when a city is already loaded")
+@click.option(
+    "--history-months",
+    default=3,
+    show_default=True,
+    help="past months of cases and patrols lived through the services (0: a bare city)",
+)
 @with_appcontext
-def demo_load(seed, if_empty):
+def demo_load(seed, if_empty, history_months):
     """Build the Yantian demo city (reproducible from the seed)."""
     from gridcity.demo.city import build_demo_city, city_is_loaded
 
@@ -345,6 +351,10 @@ def demo_load(seed, if_empty):
         raise click.ClickException("a city is already loaded; use a fresh database")
     summary = build_demo_city(seed)
     db.session.commit()
+    if history_months > 0:
+        from gridcity.demo.history import load_history
+
+        summary["history"] = load_history(history_months, seed)
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
