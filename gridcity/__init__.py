@@ -87,6 +87,9 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.scorecards.pages import bp as scorecard_pages_bp
 
     app.register_blueprint(scorecard_pages_bp)  # the managers' scorecard pages (/scorecards/)
+    from gridcity.scorecards.views import bp as scorecards_api_bp
+
+    app.register_blueprint(scorecards_api_bp)  # the scorecard JSON API (/api/v1/scorecards/)
     from gridcity.dispatch.views import api_bp as dispatch_api_bp
     from gridcity.dispatch.views import bp as dispatch_bp
 

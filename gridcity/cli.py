@@ -423,6 +423,9 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(scheduler)
+    from gridcity.scorecards.cli import scorecards_group
+
+    app.cli.add_command(scorecards_group)
 
 
 def _create_app():

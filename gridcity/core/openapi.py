@@ -356,6 +356,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "case_id": ("int", "Case id."),
     "photo_id": ("int", "Photo id."),
     "patrol_id": ("int", "Patrol id."),
+    "month": ("str", "YYYY-MM in the city's time zone, e.g. 2026-09."),
     "code": ("str", "Category code, e.g. C0101."),
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
 }
@@ -588,8 +589,16 @@ def operations() -> list[Op]:
            ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
            description="At most 1,000, oldest first, on the cases I may see."),
         *patrol_operations(),
+        *scorecard_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok("object"), PUBLIC),
     ]  # fmt: skip
+
+
+def scorecard_operations() -> list[Op]:
+    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/apidoc.py."""
+    from gridcity.scorecards.apidoc import scorecard_operations as operations
+
+    return operations()
 
 
 def patrol_operations() -> list[Op]:
@@ -690,6 +699,8 @@ TAGS = {
     "cases": "Intake (上报) and the closed loop (闭环) of a case.",
     "patrols": "Patrols (巡查): start, GPS breadcrumbs, stop; track and covered unit grids.",
     "mobile_api": "What the inspectors' app adds: my month, a report's receipt, \"it's the same\".",
+    "scorecards": "Monthly scorecards (绩效评价) per tier, the cases behind each figure, frozen versions, "
+    "indicator definitions, and the sanitation contest (市容环卫杯).",
     "openapi": "This description.",
 }
 

@@ -1,0 +1,104 @@
+"""``gridcity scorecards …``: compute, freeze and recompute months; export and
+import the indicator definitions (an import is a new definition version)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from gridcity.cli import admin_command
+from gridcity.core.errors import GridCityError
+
+scorecards_group = click.Group("scorecards", help="Monthly scorecards (绩效评价) and the sanitation contest.")
+MONTH = click.option("--month", required=True, help="YYYY-MM (city time)")
+
+
+@admin_command(scorecards_group, "compute")
+@MONTH
+@click.option("--tier", help="print this tier's rows (default: a summary of every tier)")
+def compute(month, tier):
+    """Compute a month live (nothing is stored) and print it."""
+    from gridcity.scorecards import engine
+
+    started = time.perf_counter()
+    result = engine.compute_all(month)
+    took = time.perf_counter() - started
+    if tier:
+        if tier not in result.tables:
+            raise GridCityError("bad_request", detail=f"tier must be one of {', '.join(result.tables)}")
+        lines = [
+            f"{r.rank:>4} {r.subject_code:<20} {r.subject_name:<16} {r.score:>6.2f} {r.grade}"
+            for r in result.tables[tier].rows
+        ]
+        return "\n".join(lines) or "(no rows)"
+    lines = [f"{month}: definitions v{result.definition_version}, computed in {took:.2f} s"]
+    for name, table in result.tables.items():
+        best = table.rows[0] if table.rows else None
+        top = f"best {best.subject_code} {best.score:.2f} {best.grade}" if best else "-"
+        lines.append(f"  {name:<13} {len(table.rows):>7} rows  {top}")
+    cards = [f"{r.street_name} {r.card}" for r in result.contest.rows if r.card]
+    lines.append(f"  contest       {len(result.contest.rows):>7} streets  cards: {', '.join(cards) or '-'}")
+    return "\n".join(lines)
+
+
+@admin_command(scorecards_group, "freeze")
+@MONTH
+@click.option("--reason", default="月末冻结", show_default=True)
+def freeze(month, reason):
+    """Freeze a month that has ended (version 1, or the next version)."""
+    from gridcity.scorecards import services
+
+    info = services.freeze_month(month, reason)
+    return f"{month} frozen as version {info.version} (definitions v{info.definition_version})"
+
+
+@admin_command(scorecards_group, "recompute")
+@MONTH
+@click.option("--reason", required=True, help="why (late corrections…); kept with the version")
+def recompute(month, reason):
+    """Recompute a frozen month as a new version; the old one stays readable."""
+    from gridcity.scorecards import services
+
+    info = services.recompute(month, reason)
+    return f"{month} recomputed as version {info.version}: {info.reason}"
+
+
+@admin_command(scorecards_group, "versions")
+@MONTH
+def versions(month):
+    """The frozen versions of a month."""
+    from gridcity.scorecards import services
+
+    rows = services.versions(month)
+    return "\n".join(
+        f"v{v.version} {v.frozen_at} definitions v{v.definition_version} {v.reason}" for v in rows
+    ) or (f"{month} is not frozen")
+
+
+@admin_command(scorecards_group, "export-definitions")
+@click.option("--version", type=int, help="a stored version (default: the current one)")
+def export_definitions(version):
+    """Print the indicator definitions as JSON (edit, then import)."""
+    from gridcity.scorecards import services
+
+    document = services.definitions(version)
+    document.pop("counts", None)
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+@admin_command(scorecards_group, "import-definitions")
+@click.argument("path")
+@click.option("--note", default="", help="what changed")
+def import_definitions(path, note):
+    """Store edited definitions (JSON file) as a new version."""
+    from gridcity.cli import _read
+    from gridcity.scorecards import services
+
+    try:
+        document = json.loads(_read(path))
+    except ValueError as error:
+        raise GridCityError("bad_request", detail=f"{path} is not JSON: {error}") from None
+    version = services.update_definitions(document, None, note)
+    return f"indicator definitions version {version} stored"
