@@ -9,6 +9,7 @@ from ``GET /api/v1/events?after=<last seq>`` — the dispatch page's resync.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -58,11 +59,15 @@ class ApiSession:
     def post(self, path: str, data: dict, headers: dict | None = None, expect=(200, 201)):
         return self.request("POST", path, json=data, headers=headers, expect=expect)
 
-    def act(self, case: dict, action: str, expect=(200,), **data):
-        """One step of the closed loop on ``case`` (the version it was seen at)."""
-        return self.post(
-            f"/api/v1/cases/{case['id']}/{action}", {"version": case["version"], **data}, expect=expect
-        )
+    def act(self, case: dict, action: str, expect=(200,), photos: list[bytes] = (), **data):
+        """One step of the closed loop on ``case`` (the version it was seen at);
+        with ``photos``, sent as multipart like the apps do."""
+        path = f"/api/v1/cases/{case['id']}/{action}"
+        body = {"version": case["version"], **data}
+        if not photos:
+            return self.post(path, body, expect=expect)
+        files = [("photos", (f"photo{n}.jpg", data, "image/jpeg")) for n, data in enumerate(photos)]
+        return self.request("POST", path, expect=expect, data={"data": json.dumps(body)}, files=files)
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
