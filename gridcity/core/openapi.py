@@ -590,6 +590,7 @@ def operations() -> list[Op]:
            description="At most 1,000, oldest first, on the cases I may see."),
         *patrol_operations(),
         *scorecard_operations(),
+        *dispatch_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok("object"), PUBLIC),
     ]  # fmt: skip
 
@@ -648,6 +649,63 @@ def patrol_operations() -> list[Op]:
     ]  # fmt: skip
 
 
+def dispatch_operations() -> list[Op]:
+    """The dispatch center's live map (/dispatch/) and the unit portal (/unit/)."""
+    from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS, STAFF_ROLES
+
+    readers = (*STAFF_ROLES, Role.UNIT_HANDLER)
+    comma = "Comma-separated"
+    queue = shape({
+        "key": ("str", "to_accept, to_verify, to_file, to_dispatch, requests, awaiting_check, to_close, suspended, "
+                       "overdue (staff); unit_new, unit_in_progress, unit_requests, unit_awaiting_check, "
+                       "unit_overdue (unit handlers)."),
+        "states": ("[str]", "Open cases in one of these states…"),
+        "flag": ({"type": ["string", "null"], "enum": ["overdue", "request", None]},
+                 "…that are also overdue, or have a request waiting for a decision."),
+        "roles": ("[str]", "Whose work the queue is."), "count": "int", "mine": ("bool", "My role's work."),
+    })  # fmt: skip
+    ref = shape({"id": "int", "code": "str", "name": "str"})
+    return [
+        Op("get", "/dispatch/map", "dispatch_api.map_state", "The live map's state: every open case I may see, compact",
+           ok(shape({
+               "seq": ("int", "The newest history event id when the cases were read: apply live `case` events "
+                              "after it, and resync with GET /api/v1/events?after=<seq>."),
+               "now": ("number", "The server's clock (Unix seconds), for the time left to deadlines."),
+               "fields": ({"type": "array", "items": {"enum": list(MAP_FIELDS)}}, "The columns of each case."),
+               "cases": ({"type": "array", "items": {"type": "array"}},
+                         "One array per open case in the order of `fields`, by id; `category` is the code, "
+                         "`reported_at` / `deadline_at` are Unix seconds (UTC), `request` the kind of the request "
+                         "waiting for a decision (or null)."),
+           })), readers,
+           description="Staff see every open case, a unit handler their unit's. Built from plain columns for the "
+                       "wall screen (10,000 open cases in well under a second); gzip-compressed when accepted.",
+           params=[
+               q("state", "str", f"{comma} open states.", example="dispatched,in_progress"),
+               q("category", "str", f"{comma} category codes.", example="C0101,E0102"),
+               q("street", "str", f"{comma} street ids.", example="1"),
+               q("unit", "str", f"{comma} unit ids.", example="1"),
+               q("work_grid", "str", f"{comma} work grid ids.", example="1"),
+               q("source", "str", f"{comma} sources ({', '.join(states.SOURCES)}).", example="inspector"),
+               q("overdue", "str", "1, true or yes: only overdue cases; anything else: only the others.", example="true"),
+               q("queue", "str", "Only the cases of one of my queues (see /dispatch/queues).", example="overdue"),
+               q("ids", "str", f"{comma} case ids (at most {MAX_IDS}): the resync after a reconnect.", example="1,2"),
+           ],
+           errors={400: "`bad_request`: an unknown state, source or queue; ids that are not integers."}),
+        Op("get", "/dispatch/queues", "dispatch_api.queues", "My role's work queues (工作队列) and their counts",
+           ok(shape({"seq": "int", "queues": {"type": "array", "items": queue}})), readers),
+        Op("get", "/dispatch/cases/{case_id}", "dispatch_api.drawer", "A case as the dispatch drawer shows it",
+           ok(extends("CaseDetail", {
+               "street": nullable(shape({"id": "int", "name": "str"})), "work_grid": nullable(ref),
+               "routed_unit": (nullable(ref), "The unit the responsibility rules name (the dispatch default)."),
+               "pending_request": nullable(shape({
+                   "id": "int", "kind": one_of(REQUEST_KINDS), "reason": "str", "extra_amount": "number?",
+                   "review_on": "date-time?", "requested_at": "date-time"})),
+               "handle_clock": ("str?", "The clock of the handling deadline (for an extension's unit)."),
+           })), readers,
+           errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),
+    ]  # fmt: skip
+
+
 # ---------------------------------------------------------------- assembly
 
 
@@ -699,6 +757,7 @@ TAGS = {
     "cases": "Intake (上报) and the closed loop (闭环) of a case.",
     "patrols": "Patrols (巡查): start, GPS breadcrumbs, stop; track and covered unit grids.",
     "mobile_api": "What the inspectors' app adds: my month, a report's receipt, \"it's the same\".",
+    "dispatch_api": "The dispatch center's live map, work queues and case drawer; the unit portal.",
     "scorecards": "Monthly scorecards (绩效评价) per tier, the cases behind each figure, frozen versions, "
     "indicator definitions, and the sanitation contest (市容环卫杯).",
     "openapi": "This description.",

@@ -1,0 +1,413 @@
+/* The case drawer of the dispatch map and the unit portal: photos before and
+   after, a small map, the history, the unit, the deadline with the time left,
+   and a form for each action the user's role may take now (the server's
+   `allowed_actions`; the rules stay on the server). A 409 (someone changed
+   the case meanwhile) says so and reloads the case. */
+(function () {
+  "use strict";
+  var fetchJSON = window.GridCity.fetchJSON;
+  var Live = window.GridCityLive;
+  var BEFORE = ["report", "verify"];
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "className") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function Drawer(options) {
+    this.node = options.node;
+    this.data = options.data;
+    this.T = options.data.texts;
+    this.live = options.live;
+    this.onClose = options.onClose;
+    this.caseId = null;
+    this.current = null;
+    this.miniMap = null;
+    this.seq = 0;
+    var shifted = Boolean(this.data.tile_url) && this.data.tile_datum === "gcj02";
+    this.toDisplay = function (lon, lat) {
+      var p = shifted ? window.GridCityDatum.wgs84ToGcj02(lon, lat) : [lon, lat];
+      return L.latLng(p[1], p[0]);
+    };
+    this.categoryNames = {};
+    var self = this;
+    (options.data.categories || []).forEach(function (c) { self.categoryNames[c.code] = c.name; });
+    this.unitNames = {};
+    (options.data.units || []).forEach(function (u) { self.unitNames[u.id] = u.name; });
+    var closeButton = this.node.querySelector("[data-drawer-close]");
+    if (closeButton) closeButton.addEventListener("click", function () { self.close(); });
+    this.node.addEventListener("keydown", function (event) { if (event.key === "Escape") self.close(); });
+    if (this.live) {
+      // The open case changed elsewhere: show its new state (unless a form is being filled in).
+      this.live.onChange(function (changes) {
+        if (self.caseId === null) return;
+        changes.forEach(function (change) {
+          if (change.id !== self.caseId || !self.current) return;
+          var version = change.after ? change.after.version : null;
+          if (self.busy || (version !== null && version <= self.current.version)) return;
+          self.load(self.caseId);
+        });
+      });
+    }
+  }
+
+  Drawer.prototype.open = function (caseId) {
+    this.node.hidden = false;
+    document.body.classList.add("drawer-open");
+    this.load(caseId, true);
+  };
+
+  Drawer.prototype.close = function () {
+    this.node.hidden = true;
+    this.caseId = null;
+    this.current = null;
+    document.body.classList.remove("drawer-open");
+    if (this.onClose) this.onClose();
+  };
+
+  Drawer.prototype.load = function (caseId, focus) {
+    var self = this;
+    this.caseId = caseId;
+    var seq = ++this.seq;
+    var body = this.node.querySelector("[data-drawer-body]");
+    if (!this.current || this.current.id !== caseId) {
+      body.textContent = this.T.loading;
+      this.node.querySelector("#drawer-title").textContent = this.T.loading;
+    }
+    return fetchJSON("/api/v1/dispatch/cases/" + caseId).then(function (result) {
+      if (seq !== self.seq) return;
+      if (result.status === 401) { window.GridCity.redirectToLogin(); return; }
+      if (!result.ok) {
+        body.textContent = (result.body && result.body.message) || self.T.load_error;
+        return;
+      }
+      self.render(result.body);
+      if (focus) self.node.querySelector("#drawer-title").focus();
+    });
+  };
+
+  Drawer.prototype.message = function (text, kind) {
+    var box = this.node.querySelector("[data-drawer-message]");
+    box.textContent = text || "";
+    box.className = "drawer-message" + (kind ? " drawer-message-" + kind : "");
+    box.hidden = !text;
+  };
+
+  Drawer.prototype.render = function (c) {
+    var T = this.T;
+    var lang = this.data.lang;
+    this.current = c;
+    this.node.setAttribute("data-case-id", String(c.id));
+    this.node.setAttribute("data-version", String(c.version));
+    this.node.setAttribute("data-state", c.state);
+    this.node.querySelector("#drawer-title").textContent = Live.format(T.d_case, { number: c.number });
+    var body = this.node.querySelector("[data-drawer-body]");
+    body.textContent = "";
+
+    var badges = el("p", { className: "drawer-badges" }, [
+      el("span", { className: "badge badge-state", "data-testid": "drawer-state", text: T["d_state_" + c.state] || c.state }),
+      c.urgency === "urgent" ? el("span", { className: "badge badge-urgent", text: T.urgency_urgent }) : null,
+      c.overdue ? el("span", { className: "badge badge-overdue", text: T.d_legend_overdue })
+        : c.warned ? el("span", { className: "badge badge-warned", text: T.d_legend_warned }) : null,
+    ]);
+    body.appendChild(badges);
+
+    var now = this.live ? this.live.now() : Date.now();
+    var deadline = Live.parseTime(c.deadline_at);
+    var place = [c.street && c.street.name, c.work_grid && (c.work_grid.code + " " + c.work_grid.name), c.unit_grid_code]
+      .filter(Boolean).join(" · ");
+    var facts = [
+      [T.d_category, (c.category.code + " " + (lang === "zh" ? c.category.name_zh : c.category.name_en))],
+      [T.d_place, place],
+      [T.d_source, T["d_source_" + c.source] || c.source],
+      [T.d_reported_at, Live.formatTime(Live.parseTime(c.reported_at), lang)],
+      [T.d_unit, c.unit ? c.unit.name : T.d_no_unit],
+      [T.d_deadline, deadline ? Live.formatTime(deadline, lang) + " (" + Live.timeLeft(deadline, now, T) + ")" : T.d_no_deadline],
+      [T.d_description, c.description || "—"],
+    ];
+    var dl = el("dl", { className: "facts drawer-facts" });
+    facts.forEach(function (pair) {
+      dl.appendChild(el("dt", { text: pair[0] }));
+      dl.appendChild(el("dd", { text: pair[1] }));
+    });
+    body.appendChild(dl);
+
+    if (c.pending_request) {
+      var r = c.pending_request;
+      var text = (T["d_req_" + r.kind] || r.kind) + "：" + r.reason;
+      if (r.extra_amount) text += " · " + T.d_extra_amount + " " + r.extra_amount;
+      if (r.review_on) text += " · " + T.d_review_on + " " + Live.formatTime(Live.parseTime(r.review_on), lang);
+      body.appendChild(el("div", { className: "drawer-request", "data-testid": "pending-request" }, [
+        el("h3", { text: T.d_pending_request }), el("p", { text: text }),
+      ]));
+    }
+
+    body.appendChild(this.renderActions(c));
+    body.appendChild(this.renderPhotos(c));
+
+    var mapBox = el("div", { className: "drawer-map", id: "drawer-map", role: "img", "aria-label": T.d_position + " " + place });
+    body.appendChild(el("h3", { text: T.d_position }));
+    body.appendChild(mapBox);
+    this.renderMap(mapBox, c);
+
+    body.appendChild(el("h3", { text: T.d_history }));
+    var timeline = el("ol", { className: "timeline", "data-testid": "history" });
+    var roles = this.data.role_names || {};
+    c.history.forEach(function (e) {
+      var who = roles[e.actor_role] || "";
+      var line = Live.formatTime(Live.parseTime(e.at), lang) + " " + (T["d_action_" + e.action] || e.action)
+        + (who ? " · " + who : "") + (e.note ? " — " + e.note : "");
+      timeline.appendChild(el("li", { "data-action": e.action, text: line }));
+    });
+    body.appendChild(timeline);
+  };
+
+  Drawer.prototype.renderPhotos = function (c) {
+    var T = this.T;
+    var box = el("div", { className: "drawer-photos" });
+    [["before", T.d_photos_before], ["after", T.d_photos_after]].forEach(function (group) {
+      var photos = c.photos.filter(function (p) { return (BEFORE.indexOf(p.stage) >= 0) === (group[0] === "before"); });
+      box.appendChild(el("h3", { text: group[1] }));
+      if (!photos.length) {
+        box.appendChild(el("p", { className: "muted", text: T.d_no_photos }));
+        return;
+      }
+      var row = el("div", { className: "photo-row", "data-photos": group[0] });
+      photos.forEach(function (p, i) {
+        var img = el("img", {
+          src: p.thumbnail_url, loading: "lazy", width: "96", height: "72",
+          alt: Live.format(T.d_photo_alt, { stage: group[1], n: i + 1 }),
+        });
+        row.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]));
+      });
+      box.appendChild(row);
+    });
+    return box;
+  };
+
+  Drawer.prototype.renderMap = function (box, c) {
+    if (this.miniMap) {
+      this.miniMap.remove();
+      this.miniMap = null;
+    }
+    var position = this.toDisplay(c.lon, c.lat);
+    var map = L.map(box, { zoomControl: false, attributionControl: false, keyboard: false }).setView(position, 17);
+    if (this.data.tile_url) L.tileLayer(this.data.tile_url, { maxZoom: 19 }).addTo(map);
+    L.circleMarker(position, { radius: 8, color: "#c92a2a", weight: 3, fillColor: "#ffd43b", fillOpacity: 0.9 }).addTo(map);
+    this.miniMap = map;
+    // The drawer was hidden until now: let Leaflet measure it again.
+    setTimeout(function () { map.invalidateSize(); }, 0);
+  };
+
+  /* ---- actions */
+  Drawer.prototype.renderActions = function (c) {
+    var T = this.T;
+    var self = this;
+    var section = el("section", { className: "drawer-actions", "aria-labelledby": "drawer-actions-title" });
+    section.appendChild(el("h3", { id: "drawer-actions-title", text: T.d_actions }));
+    var usable = c.allowed_actions.filter(function (a) { return self.forms[a]; });
+    if (!usable.length) {
+      section.appendChild(el("p", { className: "muted", text: T.d_no_actions }));
+      return section;
+    }
+    usable.forEach(function (action) {
+      var form = el("form", { className: "action-form", "data-action-form": action });
+      form.appendChild(el("h4", { text: T["d_action_" + action] || action }));
+      self.forms[action].call(self, form, c);
+      section.appendChild(form);
+    });
+    return section;
+  };
+
+  var fieldCount = 0;
+
+  function field(form, label, control) {
+    var id = "f" + (++fieldCount);
+    control.id = id;
+    form.appendChild(el("label", { for: id, text: label }));
+    form.appendChild(control);
+    return control;
+  }
+
+  function button(form, text, value) {
+    var b = el("button", { type: "submit", className: "button", text: text });
+    if (value !== undefined) b.value = value;
+    form.appendChild(b);
+    return b;
+  }
+
+  function noteField(form, T, name, required) {
+    var input = el("input", { type: "text", name: name || "note", autocomplete: "off" });
+    if (required) input.required = true;
+    return field(form, name === "reason" ? T.d_reason : T.d_note, input);
+  }
+
+  Drawer.prototype.forms = {
+    accept: function (form, c) {
+      noteField(form, this.T);
+      button(form, this.T.d_action_accept);
+      this.submitWith(form, c, "accept", function (f) { return { note: f.note.value }; });
+    },
+    file: function (form, c) {
+      noteField(form, this.T);
+      button(form, this.T.d_action_file);
+      this.submitWith(form, c, "file", function (f) { return { note: f.note.value }; });
+    },
+    close: function (form, c) {
+      noteField(form, this.T);
+      button(form, this.T.d_action_close);
+      this.submitWith(form, c, "close", function (f) { return { note: f.note.value }; });
+    },
+    resume: function (form, c) {
+      noteField(form, this.T);
+      button(form, this.T.d_action_resume);
+      this.submitWith(form, c, "resume", function (f) { return { note: f.note.value }; });
+    },
+    unit_accept: function (form, c) {
+      noteField(form, this.T);
+      button(form, this.T.d_action_unit_accept);
+      this.submitWith(form, c, "unit_accept", function (f) { return { note: f.note.value }; });
+    },
+    void: function (form, c) {
+      noteField(form, this.T, "reason", true);
+      button(form, this.T.d_action_void).className = "button button-danger";
+      this.submitWith(form, c, "void", function (f) { return { reason: f.reason.value }; });
+    },
+    merge: function (form, c) {
+      var into = el("input", { type: "number", name: "into", min: "1", required: "required" });
+      field(form, this.T.d_merge_into, into);
+      noteField(form, this.T);
+      button(form, this.T.d_action_merge);
+      this.submitWith(form, c, "merge", function (f) { return { into: Number(f.into.value), note: f.note.value }; });
+    },
+    dispatch: function (form, c) {
+      var T = this.T;
+      var select = el("select", { name: "unit_id" });
+      var routed = c.routed_unit ? c.routed_unit.id : null;
+      (this.data.units || []).forEach(function (u) {
+        var option = el("option", { value: String(u.id), text: u.name + (u.id === routed ? " " + T.d_by_rules : "") });
+        if (u.id === routed) option.selected = true;
+        select.appendChild(option);
+      });
+      field(form, T.d_unit_picker, select);
+      var reason = noteField(form, T, "reason");
+      var hint = el("p", { className: "hint", text: T.d_reason_other_unit });
+      form.appendChild(hint);
+      function sync() {
+        var other = routed === null || Number(select.value) !== routed;
+        reason.required = other;
+        hint.hidden = !other;
+      }
+      select.addEventListener("change", sync);
+      sync();
+      button(form, T.d_action_dispatch);
+      this.submitWith(form, c, "dispatch", function (f) {
+        return { unit_id: Number(f.unit_id.value), reason: f.reason.value };
+      });
+    },
+    decide: function (form, c) {
+      noteField(form, this.T);
+      var approve = button(form, this.T.d_approve, "yes");
+      var refuse = button(form, this.T.d_refuse, "no");
+      refuse.className = "button button-secondary";
+      approve.setAttribute("data-decide", "approve");
+      refuse.setAttribute("data-decide", "refuse");
+      this.submitWith(form, c, "decide", function (f, submitter) {
+        return { approve: submitter && submitter.value === "yes", note: f.note.value };
+      });
+    },
+    handle: function (form, c) {
+      var T = this.T;
+      noteField(form, T);
+      var photos = el("input", { type: "file", name: "photos", accept: "image/jpeg,image/png,image/webp", multiple: "multiple", required: "required" });
+      field(form, T.d_proof_photos, photos);
+      button(form, T.d_action_handle);
+      this.submitWith(form, c, "handle", function (f) { return { note: f.note.value }; }, function (f) {
+        return Array.prototype.slice.call(f.photos.files);
+      });
+    },
+    request: function (form, c) {
+      var T = this.T;
+      var kind = el("select", { name: "kind" });
+      ["extension", "suspension", "return"].forEach(function (k) {
+        kind.appendChild(el("option", { value: k, text: T["d_req_" + k] }));
+      });
+      field(form, T.d_request_kind, kind);
+      noteField(form, T, "reason", true);
+      var amount = el("input", { type: "number", name: "extra_amount", min: "0.5", step: "0.5" });
+      var amountLabel = T.d_extra_amount + "（" + T.d_extra_hint + "）";
+      field(form, amountLabel, amount);
+      var review = el("input", { type: "date", name: "review_on" });
+      field(form, T.d_review_on, review);
+      function sync() {
+        amount.closest("form").querySelector("label[for=" + amount.id + "]").hidden = kind.value !== "extension";
+        amount.hidden = kind.value !== "extension";
+        amount.required = kind.value === "extension";
+        review.closest("form").querySelector("label[for=" + review.id + "]").hidden = kind.value !== "suspension";
+        review.hidden = kind.value !== "suspension";
+        review.required = kind.value === "suspension";
+      }
+      kind.addEventListener("change", sync);
+      sync();
+      button(form, T.d_action_request);
+      this.submitWith(form, c, "request", function (f) {
+        var data = { kind: f.kind.value, reason: f.reason.value };
+        if (f.kind.value === "extension") data.extra_amount = Number(f.extra_amount.value);
+        if (f.kind.value === "suspension") data.review_on = f.review_on.value + "T00:00:00+08:00";
+        return data;
+      });
+    },
+  };
+
+  Drawer.prototype.submitWith = function (form, c, action, fields, files) {
+    var self = this;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = Object.assign({ version: c.version }, fields(form, event.submitter));
+      var photos = files ? files(form) : [];
+      var options = { method: "POST" };
+      if (photos.length) {
+        var body = new FormData();
+        body.append("data", JSON.stringify(data));
+        photos.forEach(function (file) { body.append("photos", file, file.name); });
+        options.body = body;
+      } else {
+        options.json = data;
+      }
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (b) { b.disabled = true; });
+      self.message("");
+      self.busy = true;
+      fetchJSON("/api/v1/cases/" + c.id + "/" + action, options).then(function (result) {
+        self.busy = false;
+        buttons.forEach(function (b) { b.disabled = false; });
+        if (result.status === 401) { window.GridCity.redirectToLogin(); return; }
+        if (result.status === 409) {
+          // Someone else moved the case on: say so, and show what it is now.
+          var why = result.body && result.body.message ? result.body.message : "";
+          self.load(c.id).then(function () { self.message(self.T.d_stale + (why ? " " + why : ""), "error"); });
+          return;
+        }
+        if (!result.ok) {
+          self.message((result.body && result.body.message) || self.T.load_error, "error");
+          return;
+        }
+        // Our own step comes back as a live event too: it is not news.
+        if (self.current && result.body.version > self.current.version) self.current.version = result.body.version;
+        self.load(c.id).then(function () { self.message(self.T.d_done, "ok"); });
+      }).catch(function () {
+        self.busy = false;
+        buttons.forEach(function (b) { b.disabled = false; });
+        self.message(self.T.network_error, "error");
+      });
+    });
+  };
+
+  window.GridCityDrawer = { create: function (options) { return new Drawer(options); } };
+})();

@@ -1,0 +1,114 @@
+/* The unit portal: our unit's open cases with their deadlines, kept live
+   (the server sends this page only our unit's events), the queues as filters,
+   and the case drawer for accepting, reporting handled and asking for an
+   extension, suspension or return. */
+(function () {
+  "use strict";
+  var data = window.GridCity.pageData();
+  var T = data.texts;
+  var Live = window.GridCityLive;
+  var categoryNames = {};
+  data.categories.forEach(function (c) { categoryNames[c.code] = c.name; });
+
+  var live = Live.create({
+    texts: T,
+    unitId: data.unit_id,
+    categoryName: function (code) { return categoryNames[code] || code; },
+    onOpenCase: function (id) { drawer.open(id); },
+  });
+  var drawer = window.GridCityDrawer.create({ node: document.getElementById("drawer"), data: data, live: live });
+  var list = document.getElementById("unit-cases");
+  var empty = document.getElementById("unit-empty");
+  var queueButtons = {};
+  var selected = null;
+  document.querySelectorAll("[data-queue]").forEach(function (b) {
+    var key = b.getAttribute("data-queue");
+    queueButtons[key] = b;
+    b.addEventListener("click", function () {
+      selected = selected === key ? null : key;
+      Object.keys(queueButtons).forEach(function (k) { queueButtons[k].setAttribute("aria-pressed", String(k === selected)); });
+      render();
+    });
+  });
+
+  function queueOf(key) { return data.queues.filter(function (q) { return q.key === key; })[0]; }
+
+  function card(c, now) {
+    var li = document.createElement("li");
+    li.className = "unit-case dl-" + Live.deadlineLevel(c);
+    li.setAttribute("data-case-id", String(c.id));
+    li.setAttribute("data-state", c.state);
+    var head = document.createElement("div");
+    head.className = "unit-case-head";
+    var number = document.createElement("strong");
+    number.textContent = c.number;
+    var state = document.createElement("span");
+    state.className = "badge badge-state";
+    state.textContent = T["d_state_" + c.state] || c.state;
+    head.appendChild(number);
+    head.appendChild(state);
+    if (c.urgency === "urgent") {
+      var urgent = document.createElement("span");
+      urgent.className = "badge badge-urgent";
+      urgent.textContent = T.urgency_urgent;
+      head.appendChild(urgent);
+    }
+    if (c.request) {
+      var req = document.createElement("span");
+      req.className = "badge";
+      req.textContent = T.d_pending_request;
+      head.appendChild(req);
+    }
+    var what = document.createElement("p");
+    what.className = "unit-case-what";
+    what.textContent = categoryNames[c.category] || c.category;
+    var when = document.createElement("p");
+    when.className = "unit-case-deadline";
+    when.setAttribute("data-testid", "time-left");
+    when.textContent = c.deadline_at
+      ? T.d_deadline + " " + Live.formatTime(c.deadline_at, data.lang) + " · " + Live.timeLeft(c.deadline_at, now, T)
+      : T.d_deadline + " " + T.d_no_deadline;
+    var open = document.createElement("button");
+    open.type = "button";
+    open.className = "button";
+    open.textContent = T.d_open_case;
+    open.setAttribute("aria-label", T.d_open_case + " " + c.number);
+    open.addEventListener("click", function () { drawer.open(c.id); });
+    li.appendChild(head);
+    li.appendChild(what);
+    li.appendChild(when);
+    li.appendChild(open);
+    return li;
+  }
+
+  function render() {
+    var now = live.now();
+    data.queues.forEach(function (q) {
+      var n = 0;
+      live.cases.forEach(function (c) { if (Live.inQueue(c, q)) n++; });
+      var b = queueButtons[q.key];
+      b.querySelector("[data-count]").textContent = String(n);
+      b.setAttribute("data-count", String(n));
+    });
+    var q = selected ? queueOf(selected) : null;
+    var items = [];
+    live.cases.forEach(function (c) { if (!q || Live.inQueue(c, q)) items.push(c); });
+    // Overdue first, then the soonest deadline, then the newest.
+    items.sort(function (a, b) {
+      return (b.overdue - a.overdue) || (a.deadline_at || Infinity) - (b.deadline_at || Infinity) || b.id - a.id;
+    });
+    list.textContent = "";
+    items.forEach(function (c) { list.appendChild(card(c, now)); });
+    empty.hidden = items.length > 0;
+    list.setAttribute("data-count", String(items.length));
+  }
+
+  var pending = null;
+  live.onChange(function () {
+    if (pending) return;
+    pending = setTimeout(function () { pending = null; render(); }, 50);
+  });
+  setInterval(render, 30000); // the time left moves on
+  live.start();
+  window.GridCityUnit = { live: live, drawer: drawer };
+})();

@@ -1,0 +1,123 @@
+"""The dispatch center's live map (/dispatch/), the unit portal (/unit/), and
+their API: the compact map state, the work queues, the case drawer."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from gridcity.cases import queries, states
+from gridcity.cases import services as case_services
+from gridcity.core.auth import current_user, roles_required
+from gridcity.core.errors import GridCityError
+from gridcity.core.i18n import current_language
+from gridcity.dispatch import services
+from gridcity.org.models import ROLE_NAMES, Role
+from gridcity.org.services import describe_user
+from gridcity.web import views as web_views
+from gridcity.web.ui_text import ui_keys, ui_texts
+
+bp = Blueprint("dispatch", __name__)
+api_bp = Blueprint("dispatch_api", __name__, url_prefix="/api/v1/dispatch")
+bp.register_error_handler(GridCityError, web_views._error_page)
+bp.context_processor(web_views._page_helpers)
+
+MAP_READERS = (*services.STAFF_ROLES, Role.UNIT_HANDLER)
+# The pages' words: every d_ key of gridcity.web.ui_text (states, actions, queues…).
+TEXTS = ui_keys("d_") + ("loading", "load_error", "network_error", "urgency_normal", "urgency_urgent")
+# Bigger answers than this are sent gzip-compressed when the client accepts it.
+COMPRESS_FROM = 32 * 1024
+
+
+def _live_page_data(user, texts: tuple[str, ...]) -> dict:
+    language = current_language()
+    return {
+        "role": user.role,
+        "unit_id": user.unit_id,
+        "lang": language,
+        "states": list(states.OPEN_STATES),
+        "sources": list(states.SOURCES),
+        "queues": [q.to_dict() for q in services.queues_for(user)],
+        "role_names": {r.value: names[0 if language == "zh" else 1] for r, names in ROLE_NAMES.items()},
+        **services.page_lookups(user, language),
+        "texts": ui_texts(language, texts),
+    }
+
+
+@bp.get("/dispatch/")
+@roles_required(*services.STAFF_ROLES)
+def dispatch_page():
+    """The centers' live map with the work queues and the case drawer."""
+    user = current_user()
+    settings = current_app.config["SETTINGS"]
+    me = describe_user(user)
+    page_data = {
+        **_live_page_data(user, TEXTS + web_views.MAP_TEXTS),
+        # What the shared home map (js/map.js) reads.
+        "my_work_grid_ids": [],
+        "bounds": web_views._city_bounds(),
+        "tile_url": settings.tile_url,
+        "tile_datum": settings.tile_datum,
+        "unit_grid_min_zoom": web_views.UNIT_GRID_MIN_ZOOM,
+    }
+    return render_template(
+        "dispatch/dispatch.html", me=me, role_name=me["role_name"][current_language()], page_data=page_data
+    )
+
+
+@bp.get("/unit/")
+@roles_required(Role.UNIT_HANDLER)
+def unit_page():
+    """The unit portal (责任单位): our cases, deadlines, accept, handled, requests."""
+    user = current_user()
+    settings = current_app.config["SETTINGS"]
+    me = describe_user(user)
+    page_data = {
+        **_live_page_data(user, TEXTS),
+        "tile_url": settings.tile_url,
+        "tile_datum": settings.tile_datum,
+    }
+    return render_template(
+        "dispatch/unit.html",
+        me=me,
+        role_name=me["role_name"][current_language()],
+        unit=user.unit,
+        page_data=page_data,
+    )
+
+
+def _json(body: dict) -> Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(data, mimetype="application/json")
+    if len(data) >= COMPRESS_FROM and "gzip" in request.accept_encodings:
+        response.set_data(gzip.compress(data, compresslevel=1))
+        response.headers["Content-Encoding"] = "gzip"
+        response.vary.add("Accept-Encoding")
+    return response
+
+
+@api_bp.get("/map")
+@roles_required(*MAP_READERS)
+def map_state():
+    """Every open case I may see as compact arrays, and the live feed's seq."""
+    return _json(services.map_state(current_user(), request.args))
+
+
+@api_bp.get("/queues")
+@roles_required(*MAP_READERS)
+def queues():
+    """My role's work queues and how many open cases each holds."""
+    return jsonify({"seq": services.latest_seq(), "queues": services.queue_counts(current_user())})
+
+
+@api_bp.get("/cases/<int:case_id>")
+@roles_required(*MAP_READERS)
+def drawer(case_id: int):
+    """A case as the drawer shows it: the case detail plus places, the rules'
+    unit and the pending request."""
+    user = current_user()
+    case = case_services.get_case(case_id)
+    queries.require_visible(user, case)
+    return jsonify({**queries.case_detail(case, user), **services.drawer_extras(case, user)})

@@ -1,0 +1,305 @@
+"""The dispatch map and the unit portal in headless Chromium against the real
+server (``gridcity serve``) over the demo city: a report posted through the
+API reaches the open pages live, is filed and dispatched from the drawer and
+shows up in the unit's portal; a dropped connection resyncs without a reload;
+both pages pass axe.
+
+Screenshots go to ``test-artifacts/dispatch-*.png``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from gridcity.extensions import db
+from gridcity.geo.models import WorkGrid
+from tests.web.test_browser import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "gridcity-demo"
+AXE = "/static/vendor/axe-core-4.14.1/axe.min.js"
+OFFLINE_NOISE = ("ERR_INTERNET_DISCONNECTED", "status of 409", "WebSocket", "ERR_CONNECTION")
+
+
+def session_for(base_url: str, username: str) -> requests.Session:
+    """An API client signed in as ``username`` (what a phone or a script does)."""
+    http = requests.Session()
+    response = http.post(f"{base_url}/api/v1/login", json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return http
+
+
+def open_page(create_page, path: str, username: str, **kwargs):
+    page, problems = create_page(**kwargs)
+    page.goto(path)
+    page.wait_for_url(f"**/login?next={path}")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"**{path}")
+    try:
+        page.wait_for_selector("body[data-loaded][data-live=connected]", state="attached", timeout=15000)
+    except Exception:
+        print("DEBUG", problems, page.evaluate("JSON.stringify(document.body.dataset)"))
+        raise
+    return page, problems
+
+
+def queue_count(page, key: str) -> int:
+    return int(page.get_attribute(f"[data-testid=queue-{key}]", "data-count"))
+
+
+def on_map(page, case_id: int) -> bool:
+    return page.evaluate(
+        """id => { const d = window.GridCityDispatch; const m = d.markers.get(id);
+                   return Boolean(m) && d.clusters.hasLayer(m); }""",
+        case_id,
+    )
+
+
+def wait_within(page, expression: str, arg, started: float, limit_s: float) -> float:
+    """Wait for ``expression`` to hold; returns the seconds since ``started``."""
+    page.wait_for_function(
+        expression, arg=arg, timeout=max(limit_s - (time.monotonic() - started), 0.05) * 1000
+    )
+    return time.monotonic() - started
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(url=AXE)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture(scope="module")
+def place(demo_app, live_server):
+    """A point in insp001's first work grid, the unit the rules send E0102
+    there to, and a handler of that unit."""
+    me = session_for(live_server, "insp001").get(f"{live_server}/api/v1/me").json()
+    with demo_app.app_context():
+        geom = db.session.scalar(
+            select(WorkGrid.geom).where(WorkGrid.id == me["scope"]["work_grids"][0]["id"])
+        )
+        point = geom.representative_point()
+        db.session.remove()
+    admin = session_for(live_server, "admin")
+    route = admin.get(
+        f"{live_server}/api/v1/route", params={"category": "E0102", "lon": point.x, "lat": point.y}
+    ).json()
+    unit = route["unit"]
+    handler = next(
+        u["username"]
+        for u in admin.get(f"{live_server}/api/v1/users").json()
+        if u["role"] == "unit_handler" and u["unit"] and u["unit"]["id"] == unit["id"]
+    )
+    return {"lon": point.x, "lat": point.y, "unit": unit, "handler": handler}
+
+
+def report(http, base_url: str, place: dict, **fields) -> dict:
+    body = {
+        "category": "E0102",
+        "lon": place["lon"],
+        "lat": place["lat"],
+        "description": "路口暴露垃圾",
+        **fields,
+    }
+    response = http.post(
+        f"{base_url}/api/v1/reports", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_report_goes_live_from_the_map_to_the_unit_portal(create_page, live_server, place):
+    dispatcher, problems = open_page(create_page, "/dispatch/", "dispatcher1")
+    leader, leader_problems = open_page(create_page, "/dispatch/", "leader1")
+    unit, unit_problems = open_page(create_page, "/unit/", place["handler"])
+    assert dispatcher.get_by_test_id("role-name").inner_text() == "派遣员"
+    wait_map = "document.querySelector('#map[data-streets][data-work-grids]')"
+    dispatcher.wait_for_function(wait_map)
+    to_accept = queue_count(dispatcher, "to_accept")
+    to_dispatch = queue_count(dispatcher, "to_dispatch")
+    dispatcher.wait_for_timeout(300)
+    dispatcher.screenshot(path=ARTIFACTS / "dispatch-map.png")
+
+    # An inspector reports an urgent case through the API.
+    inspector = session_for(live_server, "insp001")
+    case = report(inspector, live_server, place, urgency="urgent")
+    posted = time.monotonic()
+    marker_s = wait_within(
+        dispatcher,
+        "id => { const d = window.GridCityDispatch; const m = d.markers.get(id); return m && d.clusters.hasLayer(m); }",
+        case["id"],
+        posted,
+        1.0,
+    )
+    count_s = wait_within(
+        dispatcher,
+        "n => Number(document.querySelector('[data-testid=queue-to_accept]').dataset.count) === n",
+        to_accept + 1,
+        posted,
+        1.0,
+    )
+    assert marker_s < 1.0 and count_s < 1.0
+    print(f"marker after {marker_s * 1000:.0f} ms, queue count after {count_s * 1000:.0f} ms")
+    # Urgent: a visible alert naming the case, and a beep (sound is on by default).
+    alert = dispatcher.locator(f"#alerts [data-case-id='{case['id']}']")
+    alert.wait_for()
+    assert case["number"] in alert.inner_text()
+    assert int(dispatcher.get_attribute("body", "data-beeps")) >= 1
+    assert dispatcher.evaluate("document.readyState") == "complete"
+    dispatcher.screenshot(path=ARTIFACTS / "dispatch-alert.png")
+
+    # The operator accepts it (API); the shift leader files it from the drawer, via the queue.
+    operator = session_for(live_server, "operator1")
+    accepted = operator.post(
+        f"{live_server}/api/v1/cases/{case['id']}/accept", json={"version": case["version"]}
+    )
+    assert accepted.status_code == 200, accepted.text
+    leader.wait_for_function(
+        "id => window.GridCityDispatch.live.cases.get(id)?.state === 'accepted'", arg=case["id"], timeout=2000
+    )
+    leader.click("[data-testid=queue-to_file]")
+    leader.click(f"#case-list [data-case-id='{case['id']}']")
+    drawer = leader.get_by_test_id("drawer")
+    leader.wait_for_selector(f"#drawer[data-case-id='{case['id']}'][data-state=accepted]")
+    assert leader.locator("[data-action-form]").evaluate_all(
+        "forms => forms.map(f => f.dataset.actionForm)"
+    ) == [
+        "file",
+        "void",
+    ]
+    assert drawer.get_by_test_id("history").locator("li").count() == 2  # reported, accepted
+    leader.fill("[data-action-form=file] input[name=note]", "符合立案标准")
+    leader.screenshot(path=ARTIFACTS / "dispatch-drawer-file.png")
+    leader.click("[data-action-form=file] button[type=submit]")
+    leader.wait_for_selector("#drawer[data-state=filed]")
+    assert "已立案" in drawer.get_by_test_id("drawer-state").inner_text()
+
+    # The dispatcher sees it waiting for dispatch and sends it to the rules' unit.
+    dispatcher.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=queue-to_dispatch]').dataset.count) === n",
+        arg=to_dispatch + 1,
+        timeout=2000,
+    )
+    dispatcher.evaluate("id => window.GridCityDispatch.drawer.open(id)", case["id"])
+    dispatcher.wait_for_selector(f"#drawer[data-case-id='{case['id']}'][data-state=filed]")
+    picker = dispatcher.locator("[data-action-form=dispatch] select[name=unit_id]")
+    assert picker.input_value() == str(place["unit"]["id"])  # the rules' unit is the default
+    dispatcher.screenshot(path=ARTIFACTS / "dispatch-drawer-dispatch.png")
+    dispatcher.click("[data-action-form=dispatch] button[type=submit]")
+    dispatcher.wait_for_selector("#drawer[data-state=dispatched]")
+    assert place["unit"]["name"] in dispatcher.locator("#drawer .drawer-facts").inner_text()
+
+    # The unit's open portal shows it, without a reload, with its time left; the handler accepts it.
+    card = unit.locator(f"#unit-cases [data-case-id='{case['id']}']")
+    card.wait_for(timeout=2000)
+    assert "剩余" in card.get_by_test_id("time-left").inner_text()
+    assert queue_count(unit, "unit_new") >= 1
+    unit.screenshot(path=ARTIFACTS / "dispatch-unit-portal.png")
+    card.get_by_role("button").click()
+    unit.wait_for_selector(f"#drawer[data-case-id='{case['id']}'][data-state=dispatched]")
+    assert unit.locator("[data-action-form]").evaluate_all(
+        "forms => forms.map(f => f.dataset.actionForm)"
+    ) == [
+        "unit_accept",
+        "request",
+    ]
+    unit.click("[data-action-form=unit_accept] button[type=submit]")
+    unit.wait_for_selector("#drawer[data-state=in_progress]")
+    unit.wait_for_selector(f"#unit-cases [data-case-id='{case['id']}'][data-state=in_progress]")
+    dispatcher.wait_for_function(
+        "id => window.GridCityDispatch.live.cases.get(id)?.state === 'in_progress'",
+        arg=case["id"],
+        timeout=2000,
+    )
+    for found in (problems, leader_problems, unit_problems):
+        assert found == []
+
+
+def test_a_stale_drawer_says_so_and_reloads(create_page, live_server, place):
+    leader, problems = open_page(create_page, "/dispatch/", "leader2")
+    case = report(session_for(live_server, "insp001"), live_server, place)
+    operator = session_for(live_server, "operator1")
+    version = operator.post(
+        f"{live_server}/api/v1/cases/{case['id']}/accept", json={"version": case["version"]}
+    )
+    leader.wait_for_function("id => window.GridCityDispatch.live.cases.has(id)", arg=case["id"])
+    leader.evaluate("id => window.GridCityDispatch.drawer.open(id)", case["id"])
+    leader.wait_for_selector("#drawer[data-state=accepted]")
+    # Cut the live feed so the drawer cannot know; someone else files it meanwhile.
+    leader.evaluate("window.GridCityDispatch.live.socket.disconnect()")
+    other = session_for(live_server, "leader1")
+    filed = other.post(
+        f"{live_server}/api/v1/cases/{case['id']}/file", json={"version": version.json()["version"]}
+    )
+    assert filed.status_code == 200, filed.text
+    leader.click("[data-action-form=file] button[type=submit]")
+    message = leader.locator("[data-drawer-message]")
+    leader.wait_for_selector("#drawer[data-state=filed]")
+    message.wait_for()
+    assert "已被他人更新" in message.inner_text()
+    assert leader.locator("[data-action-form=file]").count() == 0  # filed now: nothing for a leader to file
+    leader.screenshot(path=ARTIFACTS / "dispatch-drawer-stale.png")
+    assert [p for p in problems if "status of 409" not in p] == []
+
+
+def test_a_dropped_connection_resyncs_what_it_missed_once(create_page, live_server, place):
+    page, problems = open_page(create_page, "/dispatch/", "dispatcher2")
+    context = page.context
+    inspector = session_for(live_server, "insp001")
+    before = page.evaluate("window.GridCityDispatch.live.cases.size")
+    resyncs = int(page.get_attribute("body", "data-resyncs") or 0)
+
+    context.set_offline(True)
+    page.evaluate("window.GridCityDispatch.live.socket.io.engine.close()")
+    page.wait_for_selector("body[data-live=offline]", state="attached")
+    made = [report(inspector, live_server, place)["id"] for _ in range(5)]
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.GridCityDispatch.live.cases.size") == before  # nothing arrives meanwhile
+    assert page.locator("#live-status").inner_text() == "连接中断，正在重连…"
+
+    context.set_offline(False)
+    page.wait_for_selector("body[data-live=connected]", state="attached", timeout=15000)
+    page.wait_for_function("n => Number(document.body.dataset.resyncs || 0) > n", arg=resyncs, timeout=5000)
+    found = page.evaluate(
+        """ids => { const d = window.GridCityDispatch;
+                    return ids.map(id => d.clusters.getLayers().filter(m => m.caseId === id).length); }""",
+        made,
+    )
+    assert found == [1, 1, 1, 1, 1]
+    assert page.evaluate("window.GridCityDispatch.live.cases.size") == before + 5
+    assert page.evaluate("window.GridCityDispatch.clusters.getLayers().length") == before + 5
+    assert int(page.get_attribute("[data-testid=queue-to_accept]", "data-count")) >= 5
+    # The page was not reloaded, and live events flow again.
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    again = report(inspector, live_server, place)["id"]
+    page.wait_for_function("id => window.GridCityDispatch.markers.has(id)", arg=again, timeout=2000)
+    assert [p for p in problems if not any(noise in p for noise in OFFLINE_NOISE)] == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_both_pages_pass_axe(create_page, live_server, place, lang):
+    case = report(session_for(live_server, "insp001"), live_server, place)
+    page, problems = open_page(create_page, "/dispatch/", "operator2", lang=lang)
+    page.wait_for_function("document.querySelector('#map[data-streets][data-work-grids]')")
+    page.evaluate("id => window.GridCityDispatch.drawer.open(id)", case["id"])
+    page.wait_for_selector(f"#drawer[data-case-id='{case['id']}'] [data-action-form=accept]")
+    page.click("[data-testid=queue-to_accept]")
+    assert axe_violations(page) == []
+    unit, unit_problems = open_page(create_page, "/unit/", place["handler"], lang=lang)
+    if unit.locator("#unit-cases li").count():
+        unit.locator("#unit-cases li button").first.click()
+        unit.wait_for_selector("#drawer[data-case-id] [data-drawer-body] h3")
+    assert axe_violations(unit) == []
+    assert problems == [] and unit_problems == []
