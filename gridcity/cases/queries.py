@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import Select, or_, select
 
@@ -158,18 +159,36 @@ def case_summary(case: Case) -> dict:
     }
 
 
-def case_detail(case: Case, user: User) -> dict:
-    photos = db.session.scalars(select(Photo).where(Photo.case_id == case.id).order_by(Photo.id)).all()
-    tasks = db.session.scalars(
-        select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.id)
-    ).all()
-    requests = db.session.scalars(
-        select(CaseRequest).where(CaseRequest.case_id == case.id).order_by(CaseRequest.id)
-    ).all()
-    unit_grid = db.session.get(UnitGrid, case.unit_grid_id)
+@dataclass
+class KnownParts:
+    """The parts of a case's detail its caller already holds (a new case's)."""
+
+    photos: list[Photo]
+    tasks: list[CaseTask]
+    requests: list[CaseRequest]
+    unit_grid_code: str
+
+
+def case_detail(case: Case, user: User, known: KnownParts | None = None) -> dict:
+    if known is None:
+        photos = db.session.scalars(select(Photo).where(Photo.case_id == case.id).order_by(Photo.id)).all()
+        tasks = db.session.scalars(
+            select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.id)
+        ).all()
+        requests = db.session.scalars(
+            select(CaseRequest).where(CaseRequest.case_id == case.id).order_by(CaseRequest.id)
+        ).all()
+        unit_grid_code = db.session.scalar(select(UnitGrid.code).where(UnitGrid.id == case.unit_grid_id))
+    else:
+        photos, tasks, requests, unit_grid_code = (
+            known.photos,
+            known.tasks,
+            known.requests,
+            known.unit_grid_code,
+        )
     return {
         **case_summary(case),
-        "unit_grid_code": unit_grid.code if unit_grid else None,
+        "unit_grid_code": unit_grid_code,
         "raw_position": None if case.raw_lon is None else {"lon": case.raw_lon, "lat": case.raw_lat},
         "void_reason": case.void_reason,
         "review_on": _iso(case.review_on),

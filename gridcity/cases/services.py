@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from gridcity.cases import deadlines, live, states
+from gridcity.cases import deadlines, live, queries, states
 from gridcity.cases.history import record
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, Photo
 from gridcity.cases.routing import assign_inspector, likely_duplicates
@@ -60,6 +60,9 @@ class IntakeResult:
     case: Case
     created: bool
     duplicates: list[Case]
+    # What a new case's receipt needs and the request already holds (its photos,
+    # its unit grid's code), so answering it costs no further queries.
+    known: queries.KnownParts | None = None
 
 
 def submit_report(report: Report, reporter: User | None, *, system_source: bool = False) -> IntakeResult:
@@ -100,6 +103,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         community_id=location.community_id,
         district_id=location.district_id,
         reported_at=now,
+        events=[],  # a new case's history is known to be empty: no query to load it
     )
     db.session.add(case)
     try:
@@ -147,9 +151,10 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             "patrol_id": report.patrol_id,
         },
     )
-    _attach_photos(case, event, photos, "report", reporter)
+    attached = _attach_photos(case, event, photos, "report", reporter)
     _announce(case, event)
-    return IntakeResult(case, True, likely_duplicates(case))
+    known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
+    return IntakeResult(case, True, likely_duplicates(case), known)
 
 
 def _replay(existing: Case, reporter: User | None) -> IntakeResult:
@@ -658,17 +663,18 @@ def _store_photos(photos: list[bytes]):
     ]
 
 
-def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> None:
+def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> list[Photo]:
     from gridcity.media.storage import distance_m
 
     if not stored:
-        return
+        return []
     db.session.flush()
+    attached = []
     for p in stored:
         distance = None
         if p.exif_lon is not None and p.exif_lat is not None:
             distance = distance_m(p.exif_lon, p.exif_lat, event.lon or case.lon, event.lat or case.lat)
-        db.session.add(
+        attached.append(
             Photo(
                 case_id=case.id,
                 event_id=event.id,
@@ -687,6 +693,8 @@ def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> N
                 uploaded_at=event.at,
             )
         )
+    db.session.add_all(attached)
+    return attached
 
 
 def _announce(case: Case, event: CaseEvent, extra_users=()) -> None:

@@ -105,7 +105,7 @@ def submit_report():
     )
     result = services.submit_report(report, user)
     # Serialised before the commit, which would expire and reload everything.
-    body = queries.case_detail(result.case, user)
+    body = queries.case_detail(result.case, user, result.known)
     body["duplicates"] = [queries.case_summary(c) for c in result.duplicates]
     db.session.commit()
     return jsonify(body), 201 if result.created else 200

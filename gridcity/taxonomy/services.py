@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
@@ -102,7 +103,10 @@ def _validated(data: dict) -> list[dict]:
 
 
 def get_category(code: str) -> Category:
-    category = db.session.scalar(select(Category).where(Category.code == code))
+    # Its major class comes along: every case summary names both.
+    category = db.session.scalar(
+        select(Category).options(joinedload(Category.major)).where(Category.code == code)
+    )
     if category is None or not category.active:
         raise GridCityError("unknown_category", status=422, code=str(code))
     return category
