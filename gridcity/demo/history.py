@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import shapely
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import func, select
 
 from gridcity.cases import services as cases
 from gridcity.cases import states
@@ -37,11 +37,11 @@ from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid, inspector
 from gridcity.org.models import Role, Unit, User
 from gridcity.patrols import services as patrols
 from gridcity.patrols.services import Breadcrumb
-from gridcity.taxonomy.models import Category, CategoryMajor
+from gridcity.taxonomy.models import Category, CategoryMajor, ResponsibilityRule
 from gridcity.workcalendar.services import is_working_day
 
 # Reports per work grid and month (inspectors' own; public ones come on top).
-REPORTS_PER_GRID = 22
+REPORTS_PER_GRID = 15
 SWEEP_EVERY = dt.timedelta(hours=1)
 # How a case goes, by share of cases (the rest: the plain closed loop).
 PATHS = {
@@ -80,6 +80,12 @@ TEXTS = {
     "extension": ["需协调多个部门，申请延期", "材料采购中，申请延期"],
     "suspension": ["涉及规划调整，暂缓办理", "需纳入年度维修计划"],
     "return": ["非我单位职责范围", "权属不清，申请回退"],
+}
+INSPECTION_NOTES = {
+    "street_cleaning": ["主干道路面有积尘", "人行道有烟头纸屑"],
+    "village_cleaning": ["城中村巷道垃圾未及时清理", "墙面乱涂乱画"],
+    "garbage": ["垃圾桶满溢", "转运站周边有渗滤液"],
+    "toilets": ["公厕地面湿滑有异味", "洗手液缺失"],
 }
 _PHOTO_COLOURS = [(120, 130, 120), (90, 110, 140), (150, 140, 110), (100, 120, 90)]
 
@@ -164,9 +170,12 @@ class _Simulation:
                 .distinct()
             ).all()
         )
+        # Categories with a district-wide responsibility rule: every case can be dispatched.
+        routed = select(ResponsibilityRule.category_id).where(ResponsibilityRule.place_kind == "district")
         categories = db.session.execute(
             select(Category.code, CategoryMajor.kind, CategoryMajor.code)
             .join(CategoryMajor)
+            .where(Category.id.in_(routed))
             .order_by(Category.code)
         ).all()
         by_major = defaultdict(list)
@@ -175,6 +184,8 @@ class _Simulation:
         self.majors = [(k, w) for k, w in MAJOR_WEIGHTS.items() if by_major.get(k)]
         self.categories_of = by_major
         self.units = sorted(db.session.scalars(select(Unit.id).where(Unit.active)))
+        self.streets = sorted(set(self.street_of_grid.values()))
+        self.managers = by_role[Role.MANAGER.value]
 
     def user(self, user_id: int) -> User:
         return db.session.get(User, user_id)
@@ -198,9 +209,19 @@ class _Simulation:
         while self.queue:
             when, _, step, args = heapq.heappop(self.queue)
             while next_sweep <= when:
-                if _anything_due(next_sweep):  # a sweep commits; most hours nothing falls due
-                    clock.freeze(next_sweep)
-                    sweep(next_sweep)
+                # The sweeper runs every hour; most hours nothing falls due, so
+                # jump to the first hour in which something does.
+                due = _next_due()
+                if due is None or due > when:
+                    while next_sweep <= when:
+                        next_sweep += SWEEP_EVERY
+                    break
+                while next_sweep < due:
+                    next_sweep += SWEEP_EVERY
+                if next_sweep > when:
+                    break
+                clock.freeze(next_sweep)
+                sweep(next_sweep)
                 next_sweep += SWEEP_EVERY
             clock.freeze(when.astimezone(dt.UTC))
             step(*args)
@@ -240,6 +261,10 @@ class _Simulation:
                 else:
                     start_at = self._daytime(self.rng.choice(days))
                 self.at(start_at, self.start_patrol, wg, kind)
+        # Managers' contest inspections (市容环卫杯检查): a few per street, with a photo.
+        for street_id in self.streets:
+            for _ in range(self.rng.randint(1, 3)):
+                self.at(self._daytime(self.rng.choice(days)), self.inspect, street_id, f"{year}-{month:02d}")
         holidays = [d for d in days if not is_working_day(d) and d.weekday() < 5]
         for day in holidays[:3]:
             for wg in self.rng.sample(self.work_grids, min(3, len(self.work_grids))):
@@ -281,7 +306,7 @@ class _Simulation:
             duplicate_of = self._open_recent(wg)
             if duplicate_of is not None:
                 category = duplicate_of.category.code
-                lon, lat = duplicate_of.lon + self.rng.uniform(-5e-5, 5e-5), duplicate_of.lat
+                lon, lat = duplicate_of.lon, duplicate_of.lat  # the same spot, seen again
         if source in ("hotline", "public"):
             reporter = self.user(self.rng.choice(self.operators))
         else:
@@ -498,6 +523,25 @@ class _Simulation:
         if case.overdue:
             self.counts["closed_overdue"] += 1
 
+    # ------------------------------------------------------------ contest
+
+    def inspect(self, street_id: int, month: str) -> None:
+        from gridcity.scorecards.contest import add_inspection, items
+
+        item = self.rng.choice(items())
+        add_inspection(
+            month,
+            street_id,
+            item.code,
+            self.rng.choice((0.5, 1.0, 1.0, 2.0, 3.0)),
+            self.rng.choice(
+                INSPECTION_NOTES[item.code] if item.code in INSPECTION_NOTES else ["检查发现问题"]
+            ),
+            self.user(self.rng.choice(self.managers)),
+            photos=[self.rng.choice(self.photos)],
+        )
+        self.counts["contest_inspections"] += 1
+
     # ------------------------------------------------------------ patrols
 
     def start_patrol(self, wg: int, kind: str) -> None:
@@ -529,23 +573,25 @@ class _Simulation:
         patrols.stop_patrol(patrol, self.user(inspector_id), points)
 
 
-def _anything_due(now: dt.datetime) -> bool:
+def _next_due() -> dt.datetime | None:
+    """The earliest warning or deadline the sweeper has not marked yet."""
     running = Case.state.in_(states.CLOCK_RUNNING)
-    case_due = select(Case.id).where(
-        running,
-        or_(
-            and_(Case.overdue.is_(False), Case.deadline_at <= now),
-            and_(Case.warned.is_(False), Case.warn_at <= now),
-        ),
-    )
-    task_due = select(CaseTask.id).where(
-        CaseTask.completed_at.is_(None),
-        or_(
-            and_(CaseTask.overdue.is_(False), CaseTask.due_at <= now),
-            and_(CaseTask.warned.is_(False), CaseTask.warn_at <= now),
-        ),
-    )
-    return bool(db.session.scalar(select(case_due.exists())) or db.session.scalar(select(task_due.exists())))
+    open_task = CaseTask.completed_at.is_(None)
+    firsts = [
+        select(func.min(Case.deadline_at)).where(running, Case.overdue.is_(False)),
+        select(func.min(Case.warn_at)).where(running, Case.warned.is_(False)),
+        select(func.min(CaseTask.due_at)).where(open_task, CaseTask.overdue.is_(False)),
+        select(func.min(CaseTask.warn_at)).where(open_task, CaseTask.warned.is_(False)),
+    ]
+    values = db.session.execute(select(*(q.scalar_subquery() for q in firsts))).one()
+    found = [_aware(v) for v in values if v is not None]
+    return min(found) if found else None
+
+
+def _aware(value) -> dt.datetime:
+    if isinstance(value, str):  # SQLite hands back a MIN() of a datetime column as text
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _jpeg(colour: tuple[int, int, int]) -> bytes:
@@ -556,10 +602,10 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def load_history(months: int = 3, seed: int = 2026) -> dict:
+def load_history(months: int = 3, seed: int = 2026, reports_per_grid: int = REPORTS_PER_GRID) -> dict:
     """The demo's past: ``months`` lived months, then their scorecards frozen
     as the month-end job would have done."""
-    summary = generate_history(months, seed)
+    summary = generate_history(months, seed, reports_per_grid)
     summary["frozen"] = freeze_months(summary["months"])
     return summary
 

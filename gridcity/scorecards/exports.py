@@ -50,7 +50,8 @@ def table_header(table, language: str) -> list[str]:
     ]
     if table.tier in ("group_leader", "area_head", "center_head"):
         head += [_t("sc_own_score", language), _t("sc_team_score", language)]
-    head += [_ind_name(ind, language) for _, ind in _indicator_columns(table)]
+    value = _t("sc_value", language)
+    head += [f"{_ind_name(ind, language)} ({value})" for _, ind in _indicator_columns(table)]
     head += [_t(f"sc_count_{c}", language) for c in _count_columns(table)]
     return head
 

@@ -23,7 +23,7 @@ from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
-from gridcity.geo.models import Area, UnitGrid, WorkGrid
+from gridcity.geo.models import Community, UnitGrid, WorkGrid
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.scorecards import services as sc
@@ -126,6 +126,19 @@ def count_columns(table: sc.ScorecardTable) -> list[str]:
     return names
 
 
+def with_formulas(table: sc.ScorecardTable) -> sc.ScorecardTable:
+    """Add each indicator's formula (from the definition set the table used)."""
+    try:
+        document = sc.definitions(table.definition_version)
+    except GridCityError:
+        return table
+    formulas = {i["code"]: i.get("formula", "") for i in document.get("tiers", {}).get(table.tier, [])}
+    for row in table.rows:
+        for code, ind in row.indicators.items():
+            ind.setdefault("formula", formulas.get(code, ""))
+    return table
+
+
 def indicator_columns(table: sc.ScorecardTable) -> list[tuple[str, dict]]:
     out: dict[str, dict] = {}
     for row in table.rows:
@@ -147,9 +160,15 @@ def within_ids(tier: str, within: str | None) -> tuple[set[int] | None, tuple[st
     }:
         raise GridCityError("bad_request", detail=f"cannot list {tier} rows within {within!r}")
     parent = int(raw)
-    if tier == "work_grid":
-        query = select(WorkGrid.id).join(Area, WorkGrid.area_id == Area.id)
-        query = query.where(Area.street_id == parent if kind == "street" else Area.id == parent)
+    if tier == "work_grid" and kind == "area":
+        return set(db.session.scalars(select(WorkGrid.id).where(WorkGrid.area_id == parent))), (kind, parent)
+    if tier == "work_grid":  # the work grids with unit grids in the street
+        query = (
+            select(UnitGrid.work_grid_id)
+            .join(Community, Community.id == UnitGrid.community_id)
+            .where(Community.street_id == parent, UnitGrid.work_grid_id.is_not(None))
+            .distinct()
+        )
         return set(db.session.scalars(query)), (kind, parent)
     if tier == "unit_grid":
         return set(db.session.scalars(select(UnitGrid.id).where(UnitGrid.work_grid_id == parent))), (
@@ -320,7 +339,7 @@ def month_page(month):
 def tier_page(month, tier):
     month, tier = parse_month(month), parse_tier(tier)
     version = parse_version(request.args.get("version"))
-    table = sc.month_scorecard(month, tier, version)
+    table = with_formulas(sc.month_scorecard(month, tier, version))
     ids, within = within_ids(tier, request.args.get("within"))
     rows = [r for r in table.rows if ids is None or r.subject_id in ids]
     truncated = False
@@ -357,7 +376,7 @@ def tier_page(month, tier):
 def subject_page(month, tier, subject_id):
     month, tier = parse_month(month), parse_tier(tier)
     version = parse_version(request.args.get("version"))
-    table = sc.month_scorecard(month, tier, version)
+    table = with_formulas(sc.month_scorecard(month, tier, version))
     row = next((r for r in table.rows if r.subject_id == subject_id), None)
     if row is None:
         raise NotFound("not_found", what=f"{tier} {subject_id} in {month}")

@@ -426,6 +426,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "en": "This figure is from the frozen snapshot; cases changed since, the list shows them as they are now.",
     },
     "sc_no_cases": {"zh": "没有案卷。", "en": "No cases."},
+    "sc_events_note": {
+        "zh": "此数字按事件计（同一案卷多次派遣、返工等会多次计入），下表每个案卷列出一次。",
+        "en": "This figure counts events (a case dispatched or reworked twice counts twice); each case is listed once.",
+    },
     "sc_case": {"zh": "案卷", "en": "Case"},
     "sc_case_number": {"zh": "案卷号", "en": "Case number"},
     "sc_category": {"zh": "类别", "en": "Category"},
