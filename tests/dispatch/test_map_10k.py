@@ -1,0 +1,215 @@
+"""10,000 open cases on the dispatch map: the state comes back fast, the map
+clusters them (a few hundred DOM markers at most), stays usable (filters,
+zoom) and the screenshot shows the clusters.
+
+The cases go into a copy of the demo city with one bulk insert, served by a
+server of its own, so the other browser tests keep their small city.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import sqlite3
+import subprocess
+import time
+import uuid
+
+import numpy as np
+import pytest
+import shapely
+from PIL import Image
+from sqlalchemy import insert, select
+
+from gridcity import create_app
+from gridcity.cases.models import Case
+from gridcity.extensions import db
+from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
+from gridcity.org.models import Unit
+from gridcity.taxonomy.models import Category
+from tests.dispatch.test_browser import open_page, session_for
+from tests.web.conftest import SECRET_KEY, SERVE, _free_port, _stop, _wait_until_up
+from tests.web.test_browser import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+N = 10_000
+# Open states, weighted roughly as a busy day leaves them.
+STATES = ["reported"] * 10 + ["accepted"] * 8 + ["filed"] * 8 + ["dispatched"] * 30 + ["in_progress"] * 30
+STATES += ["handled"] * 8 + ["checked"] * 4 + ["suspended"] * 2
+
+
+def seed_cases(url: str, instance_dir, count: int) -> None:
+    """``count`` open cases spread over the city's unit grids, in one insert."""
+    rng = random.Random(10_000)
+    app = create_app({"instance_dir": instance_dir, "database_url": url, "secret_key": SECRET_KEY})
+    with app.app_context():
+        grids = db.session.execute(
+            select(
+                UnitGrid.id,
+                UnitGrid.geom,
+                UnitGrid.community_id,
+                UnitGrid.work_grid_id,
+                Community.street_id,
+                Street.district_id,
+                WorkGrid.area_id,
+            )
+            .join(Community, Community.id == UnitGrid.community_id)
+            .join(Street, Street.id == Community.street_id)
+            .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
+        ).all()
+        categories = db.session.scalars(select(Category.id)).all()
+        units = db.session.scalars(select(Unit.id)).all()
+        now = dt.datetime.now(dt.UTC)
+        rows = []
+        for i in range(count):
+            grid = rng.choice(grids)
+            minx, miny, maxx, maxy = grid.geom.bounds
+            point = grid.geom.representative_point()
+            lon = point.x + rng.uniform(-0.2, 0.2) * (maxx - minx)
+            lat = point.y + rng.uniform(-0.2, 0.2) * (maxy - miny)
+            state = rng.choice(STATES)
+            with_unit = state in ("dispatched", "in_progress", "handled", "checked", "suspended")
+            late = rng.random()
+            deadline = (
+                now + dt.timedelta(hours=rng.uniform(-8, 30))
+                if state in ("dispatched", "in_progress")
+                else None
+            )
+            rows.append(
+                {
+                    "number": f"BULK{i:07d}",
+                    "client_uuid": str(uuid.uuid4()),
+                    "source": rng.choice(["inspector"] * 6 + ["hotline", "public", "patrol"]),
+                    "category_id": rng.choice(categories),
+                    "urgency": "urgent" if rng.random() < 0.05 else "normal",
+                    "description": "",
+                    "lon": lon,
+                    "lat": lat,
+                    "geom": shapely.Point(lon, lat),
+                    "unit_grid_id": grid.id,
+                    "community_id": grid.community_id,
+                    "street_id": grid.street_id,
+                    "district_id": grid.district_id,
+                    "work_grid_id": grid.work_grid_id,
+                    "area_id": grid.area_id,
+                    "state": state,
+                    "version": 1,
+                    "event_count": 1,
+                    "unit_id": rng.choice(units) if with_unit else None,
+                    "reported_at": now - dt.timedelta(hours=rng.uniform(0, 48)),
+                    "deadline_at": deadline,
+                    "warned": deadline is not None and (deadline < now or late < 0.2),
+                    "overdue": deadline is not None and deadline < now,
+                }
+            )
+        db.session.execute(insert(Case.__table__), rows)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def big_server(demo_city, tmp_path_factory):
+    """A server over a copy of the demo city holding 10,000 more open cases."""
+    folder = tmp_path_factory.mktemp("city-10k")
+    source = sqlite3.connect(demo_city["url"].removeprefix("sqlite:///"))
+    target = sqlite3.connect(folder / "gc.db")
+    source.backup(target)  # consistent even while the shared server writes
+    source.close()
+    target.close()
+    url = f"sqlite:///{folder / 'gc.db'}"
+    started = time.monotonic()
+    seed_cases(url, folder, N)
+    print(f"seeded {N} cases in {time.monotonic() - started:.1f} s")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GRIDCITY_INSTANCE_DIR": str(folder),
+        "GRIDCITY_DATABASE_URL": url,
+        "GRIDCITY_SECRET_KEY": SECRET_KEY,
+        "GRIDCITY_HOST": "127.0.0.1",
+        "GRIDCITY_PORT": str(port),
+        "GRIDCITY_TILE_URL": "",
+        "GRIDCITY_SCHEDULER_MODE": "off",
+    }
+    log = folder / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(SERVE, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base_url}/login", process, log)
+        yield base_url
+    finally:
+        _stop(process)
+
+
+def test_ten_thousand_open_cases_stay_usable_on_the_map(create_page, big_server):
+    http = session_for(big_server, "dispatcher1")
+    http.get(f"{big_server}/api/v1/dispatch/map")  # warm up (imports, caches)
+    started = time.monotonic()
+    response = http.get(f"{big_server}/api/v1/dispatch/map")
+    fetched_s = time.monotonic() - started
+    body = response.json()
+    total = len(body["cases"])
+    print(
+        f"map state: {total} cases, {len(response.content)} bytes of JSON (sent gzipped), {fetched_s * 1000:.0f} ms"
+    )
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert total >= N and fetched_s < 1.0
+
+    started = time.monotonic()
+    page, problems = open_page(
+        create_page, "/dispatch/", "dispatcher1", server=big_server, width=1600, height=1000
+    )
+    page.wait_for_function(
+        "n => Number(document.querySelector('#map').dataset.cases) === n", arg=total, timeout=20000
+    )
+    page.wait_for_function("document.querySelector('#map[data-streets][data-work-grids]')")
+    page.wait_for_timeout(500)  # chunked clustering and the fit settle
+    print(f"page usable after {time.monotonic() - started:.1f} s")
+    markers = page.locator(".leaflet-marker-icon").count()
+    cluster_count = page.locator(".gc-cluster").count()
+    assert markers < 500 and cluster_count > 5, (markers, cluster_count)
+    assert page.locator(".gc-cluster-overdue").count() > 0
+    counted = page.evaluate(
+        "[...document.querySelectorAll('.gc-cluster')].reduce((n, c) => n + Number(c.textContent), 0)"
+    )
+    singles = page.locator(".leaflet-marker-icon.gc-case").count()
+    assert counted + singles == total  # every case is in exactly one cluster or marker
+    cases = [dict(zip(body["fields"], row)) for row in body["cases"]]
+    overdue = [c for c in cases if c["overdue"] and c["state"] in ("dispatched", "in_progress")]
+    assert int(page.get_attribute("[data-testid=queue-overdue]", "data-count")) == len(overdue) > 0
+    shot = ARTIFACTS / "dispatch-10k.png"
+    page.screenshot(path=shot)
+
+    # The picture is a map with clusters on it, not a blank page: many colours,
+    # and the red of overdue clusters where the page says one is.
+    image = Image.open(shot).convert("RGB")
+    assert len(image.getcolors(maxcolors=1 << 20) or []) > 500
+    box = page.locator(".gc-cluster-overdue").first.bounding_box()
+    crop = image.crop(
+        (int(box["x"]), int(box["y"]), int(box["x"] + box["width"]), int(box["y"] + box["height"]))
+    )
+    pixels = np.asarray(crop).reshape(-1, 3).astype(int)
+    red = int(((pixels[:, 0] > 140) & (pixels[:, 1] < 90) & (pixels[:, 2] < 90)).sum())
+    assert red > box["width"] * box["height"] * 0.2
+
+    # Still usable: a filter redraws quickly, a cluster click zooms in.
+    started = time.monotonic()
+    page.check("#filter-overdue")
+    page.wait_for_function(
+        "n => Number(document.querySelector('#map').dataset.cases) < n", arg=total, timeout=5000
+    )
+    print(f"overdue filter applied in {(time.monotonic() - started) * 1000:.0f} ms")
+    assert page.locator(".leaflet-marker-icon").count() < 500
+    page.uncheck("#filter-overdue")
+    page.wait_for_function("n => Number(document.querySelector('#map').dataset.cases) === n", arg=total)
+    zoom = page.evaluate("window.GridCityDispatch.map.getZoom()")
+    page.locator(".gc-cluster").first.click()
+    page.wait_for_function("z => window.GridCityDispatch.map.getZoom() > z", arg=zoom, timeout=5000)
+    assert page.locator(".leaflet-marker-icon").count() < 500
+    page.wait_for_timeout(400)
+    page.screenshot(path=ARTIFACTS / "dispatch-10k-zoomed.png")
+    assert problems == []
