@@ -79,7 +79,7 @@ class LiveEvent:
     case_id: int
     action: str
     state: str | None
-    received_at: float  # time.perf_counter() on arrival
+    received_at: float  # time.monotonic() on arrival (one clock for all processes)
     via: str  # "socket" or "resync"
 
 
@@ -151,7 +151,7 @@ class LiveClient:
         self._apply(payload["seq"], case["id"], payload["action"], case["state"], "socket")
 
     def _apply(self, seq: int, case_id: int, action: str, state: str | None, via: str) -> int:
-        event = LiveEvent(seq, case_id, action, state, time.perf_counter(), via)
+        event = LiveEvent(seq, case_id, action, state, time.monotonic(), via)
         with self._changed:
             if seq in self._seen:
                 self.duplicates += 1

@@ -1,0 +1,564 @@
+"""Live events benchmark: the production topology under a steady report load.
+
+Run by hand (not in CI)::
+
+    .venv/bin/python scripts/bench_live.py \
+        [--postgres-url postgresql://postgres@127.0.0.1/gc_bench_live] \
+        [--redis-url redis://127.0.0.1:6379/0] [--sockets 200] [--rate 50] \
+        [--dispatch-rate 5] [--seconds 20] [--open-cases 10000] [--threads 160]
+
+The database named in the URL is DROPPED and recreated, migrated and loaded
+with the demo city; 10,000 open cases are COPYed in (the sweeper benchmark's
+bulk loader, ``scripts/bench_intake.py``), 20 % of them filed and waiting for
+dispatch. Then the production topology starts (``gridcity.simulate.topology``):
+two ``gunicorn -w 1 --threads T gridcity.wsgi:app`` web processes on one Redis
+channel of their own, and the ``gridcity scheduler`` process.
+
+Measured:
+1. delivery: S Socket.IO clients (WebSocket), spread evenly over the two web
+   processes and held by two client processes: half are staff sockets
+   (dispatcher1/2, operator1, leader1 — they hear every case), half unit
+   handlers' sockets (all ten demo units — they hear their unit's dispatches).
+   Inspectors POST reports at R/s (open loop: each report has its scheduled
+   send time) to both web processes in turn; dispatchers dispatch filed cases
+   at D/s. For every event and every socket that should hear it: the time
+   from the POST returning to the socket receiving it (an event may arrive
+   before the response: counted as 0 ms, and how often is reported).
+   Missed deliveries are counted, not hidden.
+2. map state: the server time to answer the live map's initial state for the
+   open cases (GET /api/v1/dispatch/map as a dispatcher; when that endpoint
+   is missing, every page of GET /api/v1/cases?state=open&limit=500, said so).
+
+Human-readable lines first; the last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import requests
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gridcity.simulate.client import ApiError, ApiSession, LiveClient, disconnect_all  # noqa: E402
+from gridcity.simulate.topology import Topology  # noqa: E402
+
+STAFF = ("dispatcher1", "dispatcher2", "operator1", "leader1")
+TARGETS = {"p95_ms": 250.0, "map_state_seconds": 1.0}
+GRACE_SECONDS = 5.0  # after the last POST, for the last events to arrive
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def load_bench_intake():
+    spec = importlib.util.spec_from_file_location("bench_intake", ROOT / "scripts" / "bench_intake.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- database
+
+
+def prepare_database(url: str, open_cases: int, filed_share: float, folder: Path) -> dict:
+    from sqlalchemy import text
+
+    from gridcity import create_app
+    from gridcity.core.migrate import upgrade
+    from gridcity.core.settings import normalize_database_url
+    from gridcity.demo.city import build_demo_city
+    from gridcity.extensions import db
+
+    intake = load_bench_intake()
+    intake.recreate_database(url)
+    url = normalize_database_url(url)
+    upgrade(url)
+    app = create_app({"database_url": url, "instance_dir": folder, "secret_key": "bench-live"})
+    with app.app_context():
+        t = time.perf_counter()
+        build_demo_city(seed=1)
+        db.session.commit()
+        city = time.perf_counter() - t
+        t = time.perf_counter()
+        # Deadlines all in the future: nothing is due during the run.
+        intake.seed_open_cases(open_cases, datetime.now(UTC), 0.0, 0.0, np.random.default_rng(1))
+        filed = int(open_cases * filed_share)
+        db.session.execute(
+            text(
+                "UPDATE case_file SET state = 'filed', dispatched_at = NULL, handle_started_at = NULL "
+                "WHERE id IN (SELECT id FROM case_file ORDER BY id LIMIT :n)"
+            ),
+            {"n": filed},
+        )
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+        seeded = time.perf_counter() - t
+        to_dispatch = [
+            tuple(r)
+            for r in db.session.execute(
+                text("SELECT id, version FROM case_file WHERE state = 'filed' ORDER BY id")
+            )
+        ]
+        db.session.remove()
+        db.engine.dispose()
+    say(
+        f"database: demo city in {city:.1f} s; {open_cases:,} open cases ({filed:,} filed) COPYed in {seeded:.1f} s"
+    )
+    return {"url": url, "to_dispatch": to_dispatch}
+
+
+# ---------------------------------------------------------------- client processes
+
+
+def socket_plan(urls: list[str], sockets: int, units: list[str]) -> list[tuple[str, str]]:
+    """(web URL, username) per socket: half staff, half unit handlers, every
+    other socket on the other web process."""
+    plan = []
+    for n in range(sockets):
+        user = STAFF[(n // 2) % len(STAFF)] if n % 2 == 0 else units[(n // 2) % len(units)]
+        plan.append((urls[n % len(urls)], user))
+    return plan
+
+
+def client_process(assignments, first_index, ready, stop, results) -> None:
+    """Hold the sockets; on stop, hand back (socket, case id, action, arrival)."""
+    received = []
+    lock = threading.Lock()
+    sessions: dict = {}
+    clients = []
+    errors = []
+    for k, (url, username) in enumerate(assignments):
+        index = first_index + k
+        try:
+            api = sessions.get((url, username)) or ApiSession(url, username).login()
+            sessions[(url, username)] = api
+
+            def on_event(event, index=index):
+                with lock:
+                    received.append((index, event.case_id, event.action, event.received_at))
+
+            clients.append(LiveClient(api, on_event=on_event).connect())
+        except Exception as error:  # reported, not fatal: a refused socket is a finding
+            errors.append(f"{username}@{url}: {error}")
+    ready.put((first_index, len(clients), errors))
+    stop.wait()
+    with lock:
+        results.put((first_index, list(received)))
+    disconnect_all(clients)
+
+
+# ---------------------------------------------------------------- load
+
+
+class Poster:
+    """Open-loop POSTs: the i-th at t0 + i / rate, spread over worker threads,
+    each with its own signed-in session."""
+
+    def __init__(self, name, sessions, rate, seconds, make_request):
+        self.name, self.sessions, self.rate, self.seconds = name, sessions, rate, seconds
+        self.make_request = make_request
+        self.returned: dict[tuple[int, str], float] = {}  # (case id, action) → monotonic
+        self.sent: dict[tuple[int, str], float] = {}  # … when its POST was sent
+        self.post_ms: list[float] = []
+        self.lag_ms: list[float] = []
+        self.failed: list[str] = []
+        self.lock = threading.Lock()
+
+    def run(self, t0: float) -> None:
+        total = int(self.rate * self.seconds)
+        threads = [
+            threading.Thread(target=self._worker, args=(t0, k, total), daemon=True)
+            for k in range(len(self.sessions))
+        ]
+        for thread in threads:
+            thread.start()
+        self.threads = threads
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join()
+
+    def _worker(self, t0: float, k: int, total: int) -> None:
+        session = self.sessions[k]
+        for i in range(k, total, len(self.sessions)):
+            at = t0 + i / self.rate
+            wait = at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            start = time.monotonic()
+            try:
+                case_id, action = self.make_request(session, i)
+            except (ApiError, requests.RequestException) as error:
+                with self.lock:
+                    self.failed.append(str(error)[:200])
+                continue
+            end = time.monotonic()
+            with self.lock:
+                self.returned[(case_id, action)] = end
+                self.sent[(case_id, action)] = start
+                self.post_ms.append((end - start) * 1000)
+                self.lag_ms.append(max(0.0, start - at) * 1000)
+
+
+def work_grid_geoms(api: ApiSession) -> dict[int, shapely.Geometry]:
+    features = api.get("/api/v1/geo/work-grids")["features"]
+    return {f["properties"]["id"]: shapely.geometry.shape(f["geometry"]).buffer(-0.0003) for f in features}
+
+
+def random_point(geom, rng: random.Random) -> tuple[float, float]:
+    west, south, east, north = geom.bounds
+    for _ in range(100):
+        x, y = rng.uniform(west, east), rng.uniform(south, north)
+        if geom.contains(shapely.Point(x, y)):
+            return x, y
+    p = geom.representative_point()
+    return p.x, p.y
+
+
+# ---------------------------------------------------------------- figures
+
+
+def percentiles(values) -> dict:
+    if not len(values):
+        return {"n": 0}
+    a = np.asarray(values, dtype=float)
+    return {
+        "n": int(a.size),
+        "p50_ms": round(float(np.percentile(a, 50)), 1),
+        "p95_ms": round(float(np.percentile(a, 95)), 1),
+        "p99_ms": round(float(np.percentile(a, 99)), 1),
+        "max_ms": round(float(a.max()), 1),
+    }
+
+
+def measure_map_state(url: str, repeats: int = 5) -> dict:
+    api = ApiSession(url, "dispatcher1").login()
+    probe = api.request("GET", "/api/v1/dispatch/map", expect=None)
+    times = []
+    if isinstance(probe, dict) and "cases" in probe:
+        endpoint = "/api/v1/dispatch/map"
+        for _ in range(repeats):
+            t = time.perf_counter()
+            response = api.http.get(url + endpoint, headers={"Accept-Encoding": "gzip"}, timeout=60)
+            times.append(time.perf_counter() - t)
+            assert response.status_code == 200, response.text[:200]
+        count = len(response.json()["cases"])
+        size = len(response.content)
+    else:
+        endpoint = "/api/v1/cases?state=open&limit=500 (every page; /api/v1/dispatch/map is missing)"
+        for _ in range(repeats):
+            t = time.perf_counter()
+            offset, count, size = 0, 0, 0
+            while True:
+                response = api.http.get(
+                    url + "/api/v1/cases",
+                    params={"state": "open", "limit": 500, "offset": offset},
+                    timeout=60,
+                )
+                page = response.json()
+                count += len(page["items"])
+                size += len(response.content)
+                offset += len(page["items"])
+                if not page["items"] or offset >= page["total"]:
+                    break
+            times.append(time.perf_counter() - t)
+    return {
+        "endpoint": endpoint,
+        "cases": count,
+        "bytes": size,
+        "median_seconds": round(float(np.median(times)), 3),
+        "max_seconds": round(max(times), 3),
+    }
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1/gc_bench_live")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--sockets", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=50.0, help="reports per second")
+    parser.add_argument("--dispatch-rate", type=float, default=5.0, help="dispatches per second")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--open-cases", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=160, help="gunicorn threads per web process")
+    parser.add_argument("--posters", type=int, default=16, help="reporting threads (one inspector each)")
+    parser.add_argument("--client-processes", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    out: dict = {"benchmark": "live", "targets": TARGETS}
+    load_before = os.getloadavg()
+    say(
+        f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}"
+    )
+    folder = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    db_info = prepare_database(args.postgres_url, args.open_cases, 0.2, folder)
+    topology = Topology(
+        database_url=db_info["url"],
+        redis_url=args.redis_url,
+        channel=f"bench-live-{uuid.uuid4().hex[:8]}",
+        folder=folder,
+        web=2,
+        scheduler=True,
+        server="gunicorn",
+        threads=args.threads,
+        sweep_seconds=60,
+        secret_key="bench-live",
+        extra_env={
+            "GRIDCITY_DB_POOL_SIZE": "16",
+            "GRIDCITY_DB_MAX_OVERFLOW": "16",
+        },
+    )
+    ctx = multiprocessing.get_context("spawn")
+    workers = []
+    stop = ctx.Event()
+    try:
+        topology.start()
+        say(f"topology: web {', '.join(topology.urls)} (gunicorn, {args.threads} threads each) + scheduler")
+        admin = ApiSession(topology.urls[0], "admin").login()
+        users = admin.get("/api/v1/users")
+        units = sorted(u["username"] for u in users if u["role"] == "unit_handler")
+        unit_of = {u["username"]: u["unit"]["id"] for u in users if u["role"] == "unit_handler"}
+        inspectors = [u for u in users if u["role"] == "inspector" and u["scope"]["work_grids"]]
+
+        # --- sockets, in client processes
+        plan = socket_plan(topology.urls, args.sockets, units)
+        ready, results = ctx.Queue(), ctx.Queue()
+        per = -(-len(plan) // args.client_processes)
+        t = time.perf_counter()
+        for first in range(0, len(plan), per):
+            process = ctx.Process(
+                target=client_process,
+                args=(plan[first : first + per], first, ready, stop, results),
+                daemon=True,
+            )
+            process.start()
+            workers.append(process)
+        connected, errors = 0, []
+        for _ in workers:
+            _, n, errs = ready.get(timeout=300)
+            connected += n
+            errors += errs
+        say(
+            f"sockets: {connected}/{len(plan)} connected in {time.perf_counter() - t:.1f} s"
+            + (f"; refused: {errors[:3]}" if errors else "")
+        )
+        out["sockets"] = {"wanted": len(plan), "connected": connected, "errors": errors[:10]}
+        staff_sockets = [i for i, (_, user) in enumerate(plan) if user in STAFF]
+        unit_sockets: dict[int, list[int]] = {}
+        for i, (_, user) in enumerate(plan):
+            if user in unit_of:
+                unit_sockets.setdefault(unit_of[user], []).append(i)
+        time.sleep(1.0)  # the last joins settle
+
+        # --- load
+        grids = work_grid_geoms(admin)
+        rng = random.Random(1)
+        chosen = [inspectors[k % len(inspectors)] for k in range(args.posters)]
+        reporter_sessions = [
+            ApiSession(topology.urls[k % 2], u["username"]).login() for k, u in enumerate(chosen)
+        ]
+        points = []
+        for i in range(int(args.rate * args.seconds)):
+            who = chosen[i % len(chosen)]
+            grid = grids[rng.choice(who["scope"]["work_grids"])["id"]]
+            points.append(random_point(grid, rng))
+        codes = ["E0102", "E0201", "E0401", "E0402", "E0404", "E0104", "C0304", "C0112"]
+
+        def post_report(session, i):
+            lon, lat = points[i]
+            case = session.post(
+                "/api/v1/reports",
+                {"category": codes[i % len(codes)], "lon": lon, "lat": lat, "description": "bench"},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            return case["id"], "report"
+
+        to_dispatch = db_info["to_dispatch"]
+        dispatched_units: dict[int, int] = {}
+
+        def post_dispatch(session, i):
+            case_id, version = to_dispatch[i]
+            case = session.act({"id": case_id, "version": version}, "dispatch")
+            dispatched_units[case_id] = case["unit"]["id"]
+            return case_id, "dispatch"
+
+        dispatcher_sessions = [ApiSession(topology.urls[k % 2], STAFF[k % 2]).login() for k in range(4)]
+        reports = Poster("report", reporter_sessions, args.rate, args.seconds, post_report)
+        dispatches = Poster(
+            "dispatch",
+            dispatcher_sessions,
+            min(args.dispatch_rate, len(to_dispatch) / args.seconds),
+            args.seconds,
+            post_dispatch,
+        )
+        cpu = CpuMeter(topology)
+        t0 = time.monotonic() + 0.5
+        reports.run(t0)
+        if args.dispatch_rate > 0:
+            dispatches.run(t0)
+        reports.join()
+        if args.dispatch_rate > 0:
+            dispatches.join()
+        wall = time.monotonic() - t0
+        time.sleep(GRACE_SECONDS)
+        out["cpu"] = cpu.stop()
+        stop.set()
+        received = []
+        for _ in workers:
+            received += results.get(timeout=120)[1]
+
+        # --- figures
+        arrivals: dict[tuple[int, str, int], float] = {}
+        for socket_index, case_id, action, at in received:
+            arrivals.setdefault((case_id, action, socket_index), at)
+        latencies, from_sent, early, missed = [], [], 0, 0
+        by_lane = {"report": [], "dispatch": []}
+        for poster in (reports, dispatches):
+            for (case_id, action), returned in poster.returned.items():
+                listeners = list(staff_sockets)
+                if action == "dispatch":
+                    listeners += unit_sockets.get(dispatched_units.get(case_id), [])
+                for socket_index in listeners:
+                    at = arrivals.get((case_id, action, socket_index))
+                    if at is None:
+                        missed += 1
+                        continue
+                    ms = (at - returned) * 1000
+                    if ms < 0:
+                        early += 1
+                    latencies.append(max(ms, 0.0))
+                    from_sent.append((at - poster.sent[(case_id, action)]) * 1000)
+                    by_lane[action].append(max(ms, 0.0))
+        posted = set(reports.returned) | set(dispatches.returned)
+        stray = sum(  # a unit's socket hearing a report, or another unit's dispatch
+            1
+            for socket_index, case_id, action, _ in received
+            if plan[socket_index][1] in unit_of
+            and (case_id, action) in posted
+            and (action != "dispatch" or unit_of[plan[socket_index][1]] != dispatched_units.get(case_id))
+        )
+        delivery = percentiles(latencies)
+        delivery.update(
+            missed=missed,
+            arrived_before_response=early,
+            stray_to_other_units=stray,
+            by_action={k: percentiles(v) for k, v in by_lane.items()},
+            from_post_sent=percentiles(from_sent),
+        )
+        out["delivery"] = delivery
+        out["load"] = {
+            "reports": len(reports.returned),
+            "reports_per_second": round(len(reports.returned) / wall, 1),
+            "report_post": percentiles(reports.post_ms),
+            "report_send_lag": percentiles(reports.lag_ms),
+            "dispatches": len(dispatches.returned),
+            "dispatch_post": percentiles(dispatches.post_ms),
+            "failed_posts": len(reports.failed) + len(dispatches.failed),
+            "failed_examples": (reports.failed + dispatches.failed)[:3],
+            "seconds": round(wall, 1),
+        }
+        say(
+            f"load: {len(reports.returned)} reports ({out['load']['reports_per_second']}/s wanted {args.rate:g}/s), "
+            f"{len(dispatches.returned)} dispatches in {wall:.1f} s; POST p50/p95 "
+            f"{out['load']['report_post'].get('p50_ms')}/{out['load']['report_post'].get('p95_ms')} ms; "
+            f"{out['load']['failed_posts']} failed"
+        )
+        say(
+            f"delivery (POST returned → socket received): {delivery['n']:,} deliveries, "
+            f"p50 {delivery.get('p50_ms')} ms, p95 {delivery.get('p95_ms')} ms, p99 {delivery.get('p99_ms')} ms, "
+            f"max {delivery.get('max_ms')} ms; {missed} missed; {early} arrived before the response; "
+            f"{stray} to a unit that may not see them (target p95 < {TARGETS['p95_ms']:.0f} ms)"
+        )
+        say(
+            "delivery counted from the POST being sent (request handling included): "
+            + ", ".join(f"{k} {v} ms" for k, v in delivery["from_post_sent"].items() if k != "n")
+        )
+        say(f"cpu: {out['cpu']}")
+
+        # --- map state
+        out["map_state"] = measure_map_state(topology.urls[0])
+        m = out["map_state"]
+        say(
+            f"map state: {m['cases']:,} open cases from {m['endpoint']}: median {m['median_seconds']} s, "
+            f"max {m['max_seconds']} s, {m['bytes']:,} bytes (target < {TARGETS['map_state_seconds']:g} s)"
+        )
+    finally:
+        stop.set()
+        for process in workers:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+        topology.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    load_after = os.getloadavg()
+    out["machine"] = {"cores": os.cpu_count(), "load_before": load_before, "load_after": load_after}
+    out["meets_targets"] = {
+        "p95": out["delivery"].get("p95_ms", float("inf")) < TARGETS["p95_ms"]
+        and out["delivery"]["missed"] == 0,
+        "map_state": out["map_state"]["median_seconds"] < TARGETS["map_state_seconds"],
+    }
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+class CpuMeter:
+    """CPU seconds used by the topology's processes while the load runs (ps)."""
+
+    def __init__(self, topology: Topology):
+        parents = {p.pid for p in topology.processes}
+        self.pids = sorted(parents | {pid for pid in self._all() if self._ppid(pid) in parents})
+        self.start = self._read()
+        self.t = time.monotonic()
+
+    @staticmethod
+    def _all() -> list[int]:
+        return [int(d) for d in os.listdir("/proc") if d.isdigit()]
+
+    @staticmethod
+    def _ppid(pid: int) -> int | None:
+        try:
+            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def _read(self) -> dict[int, float]:
+        out = {}
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                out[pid] = 0.0
+        return out
+
+    def stop(self) -> dict:
+        end, wall = self._read(), time.monotonic() - self.t
+        return {str(pid): round((end[pid] - self.start[pid]) / wall, 2) for pid in self.pids} | {
+            "note": "cores used per server process (gunicorn masters, their workers, the scheduler) during the load"
+        }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
