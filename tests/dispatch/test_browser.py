@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 import requests
+from PIL import Image
 from sqlalchemy import select
 
 from gridcity.extensions import db
@@ -303,3 +304,122 @@ def test_both_pages_pass_axe(create_page, live_server, place, lang):
         unit.wait_for_selector("#drawer[data-case-id] [data-drawer-body] h3")
     assert axe_violations(unit) == []
     assert problems == [] and unit_problems == []
+
+
+def dispatched_case(live_server, place, **fields) -> dict:
+    """A case reported, accepted, filed and dispatched through the API."""
+    case = report(session_for(live_server, "insp001"), live_server, place, **fields)
+    for user, action in (("operator1", "accept"), ("leader1", "file"), ("dispatcher1", "dispatch")):
+        response = session_for(live_server, user).post(
+            f"{live_server}/api/v1/cases/{case['id']}/{action}", json={"version": case["version"]}
+        )
+        assert response.status_code == 200, response.text
+        case = response.json()
+    return case
+
+
+def test_the_unit_asks_for_more_time_and_reports_it_handled_with_photos(
+    create_page, live_server, place, tmp_path
+):
+    case = dispatched_case(live_server, place)
+    unit, unit_problems = open_page(create_page, "/unit/", place["handler"])
+    dispatcher, problems = open_page(create_page, "/dispatch/", "dispatcher1")
+    requests_before = queue_count(dispatcher, "requests")
+    card = unit.locator(f"#unit-cases [data-case-id='{case['id']}']")
+    card.get_by_role("button").click()
+    unit.wait_for_selector(f"#drawer[data-case-id='{case['id']}'] [data-action-form=request]")
+
+    # Ask for an extension: the dispatcher's queue of requests counts it at once.
+    form = unit.locator("[data-action-form=request]")
+    form.locator("select[name=kind]").select_option("extension")
+    assert form.locator("input[name=review_on]").is_hidden()
+    form.locator("input[name=reason]").fill("需要吊车配合，明日处理")
+    form.locator("input[name=extra_amount]").fill("4")
+    form.locator("button[type=submit]").click()
+    unit.wait_for_selector("[data-testid=pending-request]")
+    assert "延期" in unit.get_by_test_id("pending-request").inner_text()
+    assert unit.locator("[data-action-form=request]").count() == 0  # one request at a time
+    dispatcher.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=queue-requests]').dataset.count) === n",
+        arg=requests_before + 1,
+        timeout=2000,
+    )
+
+    # The dispatcher approves it from the drawer; the unit's deadline moves.
+    deadline_before = case["deadline_at"]
+    dispatcher.click("[data-testid=queue-requests]")
+    dispatcher.click(f"#case-list [data-case-id='{case['id']}']")
+    dispatcher.wait_for_selector(f"#drawer[data-case-id='{case['id']}'] [data-action-form=decide]")
+    assert "需要吊车配合" in dispatcher.get_by_test_id("pending-request").inner_text()
+    dispatcher.screenshot(path=ARTIFACTS / "dispatch-drawer-decide.png")
+    dispatcher.click("[data-action-form=decide] [data-decide=approve]")
+    dispatcher.wait_for_selector("#drawer:not(:has([data-testid=pending-request]))")
+    dispatcher.wait_for_function(
+        "n => Number(document.querySelector('[data-testid=queue-requests]').dataset.count) === n",
+        arg=requests_before,
+        timeout=2000,
+    )
+    unit.wait_for_selector("#drawer:not(:has([data-testid=pending-request]))", timeout=3000)
+    after = session_for(live_server, "dispatcher1").get(f"{live_server}/api/v1/cases/{case['id']}").json()
+    assert after["deadline_at"] > deadline_before and after["counts"]["extension"] == 1
+
+    # The unit accepts and reports it handled with a proof photo.
+    unit.click("[data-action-form=unit_accept] button[type=submit]")
+    unit.wait_for_selector("#drawer[data-state=in_progress] [data-action-form=handle]")
+    photo = tmp_path / "done.jpg"
+    Image.new("RGB", (640, 480), (90, 140, 200)).save(photo, "JPEG")
+    unit.fill("[data-action-form=handle] input[name=note]", "已清理完毕")
+    unit.set_input_files("[data-action-form=handle] input[name=photos]", str(photo))
+    unit.click("[data-action-form=handle] button[type=submit]")
+    unit.wait_for_selector("#drawer[data-state=handled]")
+    assert unit.locator("[data-photos=after] img").count() == 1
+    unit.screenshot(path=ARTIFACTS / "dispatch-unit-handled.png")
+    dispatcher.wait_for_function(
+        "id => window.GridCityDispatch.live.cases.get(id)?.state === 'handled'", arg=case["id"], timeout=2000
+    )
+    assert problems == [] and unit_problems == []
+
+
+def test_overdue_alert_and_the_sound_switch_is_remembered(create_page, live_server, place):
+    case = dispatched_case(live_server, place)
+    page, problems = open_page(create_page, "/dispatch/", "leader2")
+    page.wait_for_function("id => window.GridCityDispatch.live.cases.has(id)", arg=case["id"])
+    # What the deadline sweeper emits when it marks the case overdue (cases/sweeper.py).
+    overdue_event = """id => { const live = window.GridCityDispatch.live; const c = live.cases.get(id);
+        live._applyEvent({seq: live.lastSeq + 1, action: "overdue", case: {
+            id: c.id, number: c.number, state: c.state, version: c.version + 1, lon: c.lon, lat: c.lat,
+            category: c.category, urgency: c.urgency, unit_id: c.unit_id, street_id: c.street_id,
+            work_grid_id: c.work_grid_id, source: c.source, deadline_at: new Date(c.deadline_at).toISOString(),
+            warned: true, overdue: true}}); }"""
+    beeps = int(page.get_attribute("body", "data-beeps") or 0)
+    page.evaluate(overdue_event, case["id"])
+    alert = page.locator(f"#alerts [data-alert=overdue][data-case-id='{case['id']}']")
+    alert.wait_for()
+    assert case["number"] in alert.inner_text() and "超期" in alert.inner_text()
+    assert int(page.get_attribute("body", "data-beeps")) == beeps + 1
+    # Once is enough: the same event again (a replay) raises nothing.
+    page.evaluate(overdue_event.replace("c.version + 1", "c.version"), case["id"])
+    assert page.locator(f"#alerts [data-case-id='{case['id']}']").count() == 1
+    # Clicking the alert opens the case.
+    alert.locator(".alert-open").click()
+    page.wait_for_selector(f"#drawer[data-case-id='{case['id']}']")
+
+    # Clicking the case's work grid lists its open cases.
+    page.wait_for_function("document.querySelector('#map[data-work-grids]')")
+    page.evaluate(
+        """id => window.GridCityMap.workGrids.eachLayer(layer => {
+            if (layer.feature.properties.id === id) layer.fire("click", {latlng: layer.getCenter()}, true); })""",
+        case["work_grid_id"],
+    )
+    page.wait_for_selector(f"#case-list [data-case-id='{case['id']}']")
+    assert "网格" in page.locator("#list-title").inner_text()
+
+    # Sound off: still shown, no beep; the choice survives a reload.
+    page.uncheck("#alerts-toggle")
+    page.reload()
+    page.wait_for_selector("body[data-loaded][data-live=connected]", state="attached")
+    assert not page.is_checked("#alerts-toggle")
+    other = dispatched_case(live_server, place, urgency="urgent")
+    page.wait_for_selector(f"#alerts [data-alert=urgent][data-case-id='{other['id']}']", timeout=3000)
+    assert page.get_attribute("body", "data-beeps") is None
+    assert problems == []

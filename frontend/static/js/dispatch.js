@@ -60,14 +60,23 @@
     chunkedLoading: true,
     showCoverageOnHover: false,
     maxClusterRadius: 50,
+    // The ring says the worst deadline inside; a red badge how many are overdue.
     iconCreateFunction: function (cluster) {
       var worst = 0;
+      var overdue = 0;
       var children = cluster.getAllChildMarkers();
-      for (var i = 0; i < children.length && worst < 2; i++) worst = Math.max(worst, children[i].level || 0);
+      for (var i = 0; i < children.length; i++) {
+        var level = children[i].level || 0;
+        if (level > worst) worst = level;
+        if (level === 2) overdue++;
+      }
       var count = cluster.getChildCount();
       var size = count < 100 ? 34 : count < 1000 ? 40 : 48;
+      var badge = overdue
+        ? '<span class="gc-cluster-od"><span class="visually-hidden">' + T.d_legend_overdue + " </span>" + overdue + "</span>"
+        : "";
       return L.divIcon({
-        html: "<span>" + count + "</span>",
+        html: '<span class="gc-cluster-n">' + count + "</span>" + badge,
         className: "marker-cluster gc-cluster gc-cluster-" + LEVEL_NAMES[worst],
         iconSize: [size, size],
       });
@@ -204,6 +213,8 @@
       heatTimer = null;
       var points = [];
       live.cases.forEach(function (c) { if (shown.has(c.id)) points.push(toDisplay(c.lon, c.lat)); });
+      // Scaled to the number of cases, so a busy city is not one red blot.
+      heat.setOptions({ max: Math.max(1, points.length / 400) });
       heat.setLatLngs(points);
     }, 300);
   }
