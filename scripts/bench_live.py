@@ -303,7 +303,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--open-cases", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=160, help="gunicorn threads per web process")
-    parser.add_argument("--posters", type=int, default=16, help="reporting threads (one inspector each)")
+    parser.add_argument("--posters", type=int, default=40, help="reporting threads (one inspector each)")
     parser.add_argument("--client-processes", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -413,7 +413,7 @@ def main(argv=None) -> int:
             args.seconds,
             post_dispatch,
         )
-        cpu = CpuMeter(topology)
+        cpu = CpuMeter(topology, [w.pid for w in workers])
         t0 = time.monotonic() + 0.5
         reports.run(t0)
         if args.dispatch_rate > 0:
@@ -495,7 +495,11 @@ def main(argv=None) -> int:
             "delivery counted from the POST being sent (request handling included): "
             + ", ".join(f"{k} {v} ms" for k, v in delivery["from_post_sent"].items() if k != "n")
         )
-        say(f"cpu: {out['cpu']}")
+        say(
+            "cores used during the load: "
+            + ", ".join(f"{k} {v}" for k, v in out["cpu"].items() if k != "cores")
+            + f" (of {out['cpu']['cores']})"
+        )
 
         # --- map state
         out["map_state"] = measure_map_state(topology.urls[0])
@@ -524,13 +528,27 @@ def main(argv=None) -> int:
 
 
 class CpuMeter:
-    """CPU seconds used by the topology's processes while the load runs (ps)."""
+    """Cores used while the load runs: by the server processes (gunicorn
+    workers, scheduler), by the bench's own processes (socket clients,
+    posters), and by the whole machine (PostgreSQL, Redis, everyone else)."""
 
-    def __init__(self, topology: Topology):
+    def __init__(self, topology: Topology, client_pids: list[int]):
         parents = {p.pid for p in topology.processes}
-        self.pids = sorted(parents | {pid for pid in self._all() if self._ppid(pid) in parents})
+        self.groups = {
+            "server": sorted(parents | {pid for pid in self._all() if self._ppid(pid) in parents}),
+            "bench_clients": list(client_pids),
+            "bench_posters": [os.getpid()],
+        }
+        self.pids = [pid for pids in self.groups.values() for pid in pids]
         self.start = self._read()
+        self.machine = self._machine()
         self.t = time.monotonic()
+
+    @staticmethod
+    def _machine() -> tuple[float, float]:
+        fields = [float(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + fields[4]
+        return sum(fields) - idle, sum(fields)
 
     @staticmethod
     def _all() -> list[int]:
@@ -555,9 +573,15 @@ class CpuMeter:
 
     def stop(self) -> dict:
         end, wall = self._read(), time.monotonic() - self.t
-        return {str(pid): round((end[pid] - self.start[pid]) / wall, 2) for pid in self.pids} | {
-            "note": "cores used per server process (gunicorn masters, their workers, the scheduler) during the load"
+        busy, total = self._machine()
+        cores = os.cpu_count() or 1
+        out = {
+            group: round(sum(end[p] - self.start[p] for p in pids) / wall, 2)
+            for group, pids in self.groups.items()
         }
+        out["machine_busy"] = round(cores * (busy - self.machine[0]) / max(total - self.machine[1], 1e-9), 2)
+        out["cores"] = cores
+        return out
 
 
 if __name__ == "__main__":
