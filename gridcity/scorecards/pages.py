@@ -44,7 +44,7 @@ CHILD_TIER = {"district": "street", "street": "work_grid", "area": "work_grid", 
 TREND_MONTHS = 12
 TREND_MAX_LINES = 8  # a tier table draws one line per subject when it has at most this many
 UNIT_GRID_PAGE = 300
-GRADE_COLOURS = {"A": "#1a7f37", "B": "#4f8f2f", "C": "#b08800", "D": "#c2410c", "E": "#b42318"}
+GRADE_COLOURS = {"A": "#1a7f37", "B": "#3d7a1f", "C": "#8a6a00", "D": "#b93c0b", "E": "#b42318"}
 MAP_TEXTS = ("loading", "load_error", "sc_no_score")
 
 
@@ -94,10 +94,21 @@ def shift_month(month: str, delta: int) -> str:
 
 
 def trend_months(month: str, n: int = TREND_MONTHS) -> list[str]:
-    """The ``n`` months up to ``month`` that have data, oldest first."""
-    window = {shift_month(month, -k) for k in range(n)}
-    available = set(sc.months_available(36))
-    return sorted(window & available) or [month]
+    """The ``n`` months up to ``month`` that have data (cases, or a frozen
+    scorecard), oldest first."""
+    from sqlalchemy import func
+
+    window = [shift_month(month, -k) for k in range(n)]
+    first = db.session.scalar(select(func.min(Case.reported_at)))
+    first_month = None
+    if first is not None:
+        if isinstance(first, str):  # SQLite may hand MIN() of a datetime back as text
+            first = dt.datetime.fromisoformat(first)
+        first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)
+        first_month = f"{first.astimezone(_tz()):%Y-%m}"
+    frozen = {m for m in sc.months_available(n) if m in window and sc.versions(m)}
+    with_cases = {m for m in window if first_month is not None and m >= first_month}
+    return sorted(frozen | with_cases) or [month]
 
 
 def tier_name(tier: str, language: str | None = None) -> str:
