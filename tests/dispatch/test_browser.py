@@ -224,6 +224,11 @@ def test_a_report_goes_live_from_the_map_to_the_unit_portal(create_page, live_se
         arg=case["id"],
         timeout=2000,
     )
+    # The portal holds our unit's cases only (the server sends it only those).
+    assert unit.evaluate(
+        "uid => [...window.GridCityUnit.live.cases.values()].every(c => c.unit_id === uid)",
+        place["unit"]["id"],
+    )
     for found in (problems, leader_problems, unit_problems):
         assert found == []
 

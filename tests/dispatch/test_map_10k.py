@@ -41,73 +41,77 @@ STATES += ["handled"] * 8 + ["checked"] * 4 + ["suspended"] * 2
 
 
 def seed_cases(url: str, instance_dir, count: int) -> None:
-    """``count`` open cases spread over the city's unit grids, in one insert."""
-    rng = random.Random(10_000)
+    """``count`` open cases in the city at ``url``."""
     app = create_app({"instance_dir": instance_dir, "database_url": url, "secret_key": SECRET_KEY})
     with app.app_context():
-        grids = db.session.execute(
-            select(
-                UnitGrid.id,
-                UnitGrid.geom,
-                UnitGrid.community_id,
-                UnitGrid.work_grid_id,
-                Community.street_id,
-                Street.district_id,
-                WorkGrid.area_id,
-            )
-            .join(Community, Community.id == UnitGrid.community_id)
-            .join(Street, Street.id == Community.street_id)
-            .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
-        ).all()
-        categories = db.session.scalars(select(Category.id)).all()
-        units = db.session.scalars(select(Unit.id)).all()
-        now = dt.datetime.now(dt.UTC)
-        rows = []
-        for i in range(count):
-            grid = rng.choice(grids)
-            minx, miny, maxx, maxy = grid.geom.bounds
-            point = grid.geom.representative_point()
-            lon = point.x + rng.uniform(-0.2, 0.2) * (maxx - minx)
-            lat = point.y + rng.uniform(-0.2, 0.2) * (maxy - miny)
-            state = rng.choice(STATES)
-            with_unit = state in ("dispatched", "in_progress", "handled", "checked", "suspended")
-            late = rng.random()
-            deadline = (
-                now + dt.timedelta(hours=rng.uniform(-8, 30))
-                if state in ("dispatched", "in_progress")
-                else None
-            )
-            rows.append(
-                {
-                    "number": f"BULK{i:07d}",
-                    "client_uuid": str(uuid.uuid4()),
-                    "source": rng.choice(["inspector"] * 6 + ["hotline", "public", "patrol"]),
-                    "category_id": rng.choice(categories),
-                    "urgency": "urgent" if rng.random() < 0.05 else "normal",
-                    "description": "",
-                    "lon": lon,
-                    "lat": lat,
-                    "geom": shapely.Point(lon, lat),
-                    "unit_grid_id": grid.id,
-                    "community_id": grid.community_id,
-                    "street_id": grid.street_id,
-                    "district_id": grid.district_id,
-                    "work_grid_id": grid.work_grid_id,
-                    "area_id": grid.area_id,
-                    "state": state,
-                    "version": 1,
-                    "event_count": 1,
-                    "unit_id": rng.choice(units) if with_unit else None,
-                    "reported_at": now - dt.timedelta(hours=rng.uniform(0, 48)),
-                    "deadline_at": deadline,
-                    "warned": deadline is not None and (deadline < now or late < 0.2),
-                    "overdue": deadline is not None and deadline < now,
-                }
-            )
-        db.session.execute(insert(Case.__table__), rows)
-        db.session.commit()
+        insert_open_cases(count)
         db.session.remove()
         db.engine.dispose()
+
+
+def insert_open_cases(count: int, seed: int = 10_000) -> None:
+    """``count`` open cases spread over the city's unit grids, in one insert
+    (no history: what the map reads is the case rows)."""
+    rng = random.Random(seed)
+    grids = db.session.execute(
+        select(
+            UnitGrid.id,
+            UnitGrid.geom,
+            UnitGrid.community_id,
+            UnitGrid.work_grid_id,
+            Community.street_id,
+            Street.district_id,
+            WorkGrid.area_id,
+        )
+        .join(Community, Community.id == UnitGrid.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
+    ).all()
+    categories = db.session.scalars(select(Category.id)).all()
+    units = db.session.scalars(select(Unit.id)).all()
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for i in range(count):
+        grid = rng.choice(grids)
+        minx, miny, maxx, maxy = grid.geom.bounds
+        point = grid.geom.representative_point()
+        lon = point.x + rng.uniform(-0.2, 0.2) * (maxx - minx)
+        lat = point.y + rng.uniform(-0.2, 0.2) * (maxy - miny)
+        state = rng.choice(STATES)
+        with_unit = state in ("dispatched", "in_progress", "handled", "checked", "suspended")
+        late = rng.random()
+        deadline = (
+            now + dt.timedelta(hours=rng.uniform(-8, 30)) if state in ("dispatched", "in_progress") else None
+        )
+        rows.append(
+            {
+                "number": f"BULK{seed}{i:07d}",
+                "client_uuid": str(uuid.uuid4()),
+                "source": rng.choice(["inspector"] * 6 + ["hotline", "public", "patrol"]),
+                "category_id": rng.choice(categories),
+                "urgency": "urgent" if rng.random() < 0.05 else "normal",
+                "description": "",
+                "lon": lon,
+                "lat": lat,
+                "geom": shapely.Point(lon, lat),
+                "unit_grid_id": grid.id,
+                "community_id": grid.community_id,
+                "street_id": grid.street_id,
+                "district_id": grid.district_id,
+                "work_grid_id": grid.work_grid_id,
+                "area_id": grid.area_id,
+                "state": state,
+                "version": 1,
+                "event_count": 1,
+                "unit_id": rng.choice(units) if with_unit else None,
+                "reported_at": now - dt.timedelta(hours=rng.uniform(0, 48)),
+                "deadline_at": deadline,
+                "warned": deadline is not None and (deadline < now or late < 0.2),
+                "overdue": deadline is not None and deadline < now,
+            }
+        )
+    db.session.execute(insert(Case.__table__), rows)
+    db.session.commit()
 
 
 @pytest.fixture(scope="module")
