@@ -428,3 +428,26 @@ def test_overdue_alert_and_the_sound_switch_is_remembered(create_page, live_serv
     page.wait_for_selector(f"#alerts [data-alert=urgent][data-case-id='{other['id']}']", timeout=3000)
     assert page.get_attribute("body", "data-beeps") is None
     assert problems == []
+
+
+def test_a_returned_case_leaves_the_unit_portal(create_page, live_server, place):
+    case = dispatched_case(live_server, place)
+    unit, problems = open_page(create_page, "/unit/", place["handler"])
+    card = unit.locator(f"#unit-cases [data-case-id='{case['id']}']")
+    card.wait_for()
+    handler = session_for(live_server, place["handler"])
+    asked = handler.post(
+        f"{live_server}/api/v1/cases/{case['id']}/request",
+        json={"version": case["version"], "kind": "return", "reason": "不属于本单位"},
+    )
+    assert asked.status_code == 200, asked.text
+    unit.wait_for_selector(f"#unit-cases [data-case-id='{case['id']}'] .badge >> text=待审批申请")
+    decided = session_for(live_server, "leader1").post(
+        f"{live_server}/api/v1/cases/{case['id']}/decide",
+        json={"version": asked.json()["version"], "approve": True},
+    )
+    assert decided.status_code == 200 and decided.json()["state"] == "filed"
+    # The portal's periodic refresh (every 2 minutes; called here) drops it.
+    unit.evaluate("window.GridCityUnit.live.refresh()")
+    card.wait_for(state="detached", timeout=3000)
+    assert problems == []

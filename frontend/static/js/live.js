@@ -216,7 +216,9 @@
       return;
     }
     if (payload.seq > this.lastSeq) this.lastSeq = payload.seq;
-    var change = this._upsert(this._fromEvent(payload), true);
+    var c = this._fromEvent(payload);
+    c.seenAfter = payload.seq;
+    var change = this._upsert(c, true);
     this._emit(change ? [change] : [], "event");
   };
 
@@ -318,6 +320,36 @@
     return this.resyncing;
   };
 
+  // Reload every open case and drop those no longer listed. The unit portal
+  // does this now and then: a case taken from the unit (a return approved)
+  // leaves the unit's scope, and with it the unit's live room and event feed.
+  Live.prototype.refresh = function () {
+    var self = this;
+    if (!this.loaded) return Promise.resolve();
+    var seq = this.lastSeq;
+    return fetchJSON("/api/v1/dispatch/map").then(function (result) {
+      if (!result.ok) return;
+      var body = result.body;
+      var changes = [];
+      var listed = new Set();
+      body.cases.forEach(function (row) {
+        var c = self._fromRow(body.fields, row);
+        listed.add(c.id);
+        var change = self._upsert(c, true);
+        if (change) changes.push(change);
+      });
+      // A case an event brought in after this answer was read is kept.
+      self.cases.forEach(function (c, id) {
+        if (!listed.has(id) && !(c.seenAfter > body.seq)) {
+          self.cases.delete(id);
+          changes.push({ id: id, before: c, after: null });
+        }
+      });
+      if (body.seq > self.lastSeq && seq === self.lastSeq) self.lastSeq = body.seq;
+      self._emit(changes, "refresh");
+    });
+  };
+
   Live.prototype.start = function () {
     var self = this;
     this._status("connecting");
@@ -337,6 +369,9 @@
     socket.on("case", function (payload) { self._applyEvent(payload); });
     // Without a socket (a proxy that blocks it) the page still shows the cases.
     setTimeout(function () { if (!self.loaded && !self.loading) self.load(); }, 3000);
+    if (this.options.refreshEvery) {
+      setInterval(function () { if (socket.connected) self.refresh(); }, this.options.refreshEvery);
+    }
     return this;
   };
 

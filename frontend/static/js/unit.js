@@ -13,6 +13,7 @@
   var live = Live.create({
     texts: T,
     unitId: data.unit_id,
+    refreshEvery: 120000, // see Live.refresh
     categoryName: function (code) { return categoryNames[code] || code; },
     onOpenCase: function (id) { drawer.open(id); },
   });
