@@ -80,6 +80,7 @@ class Plan:
     action: str
     data: dict = field(default_factory=dict)
     photo: bool = False
+    outcome: str = ""  # counted apart in the summary: "fail", "late"
 
 
 @dataclass
@@ -254,7 +255,14 @@ class Simulation:
         if state == "in_progress" and unit in self.handlers:
             late = rng.random() < 0.12
             delay = minutes(300, 540) if late else minutes(30, 150)
-            return Plan(delay, rng.choice(self.handlers[unit]), "handle", {"note": "已处置"}, photo=True)
+            return Plan(
+                delay,
+                rng.choice(self.handlers[unit]),
+                "handle",
+                {"note": "已处置"},
+                photo=True,
+                outcome="late" * late,
+            )
         if state == "handled":
             who = grid_inspector()
             passed = rng.random() < 0.85
@@ -297,6 +305,9 @@ class Simulation:
             plan.action,
             lambda: self.session(plan.username).act(case, plan.action, photos=photos, **plan.data),
         )
+        outcome = plan.outcome or ("fail" if plan.data.get("result") == "fail" else "")
+        if result and outcome:
+            self.done[f"{plan.action} ({outcome})"] += 1
         if result and plan.action == "request":
             # the centre answers the request a little later
             rng = random.Random(f"{self.config.seed}/{case['id']}/decide")
