@@ -16,8 +16,8 @@ channel of their own, and the ``gridcity scheduler`` process.
 
 Measured:
 1. delivery: S Socket.IO clients (WebSocket), spread evenly over the two web
-   processes and held by two client processes: half are staff sockets
-   (dispatcher1/2, operator1, leader1 — they hear every case), half unit
+   processes and held by two client processes: half (--staff-share) are staff
+   sockets (dispatcher1/2, operator1, leader1 — they hear every case), the rest unit
    handlers' sockets (all ten demo units — they hear their unit's dispatches).
    Inspectors POST reports at R/s (open loop: each report has its scheduled
    send time) to both web processes in turn; dispatchers dispatch filed cases
@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import multiprocessing
 import os
 import random
@@ -129,18 +130,20 @@ def prepare_database(url: str, open_cases: int, filed_share: float, folder: Path
 # ---------------------------------------------------------------- client processes
 
 
-def socket_plan(urls: list[str], sockets: int, units: list[str]) -> list[tuple[str, str]]:
-    """(web URL, username) per socket: half staff, half unit handlers, every
-    other socket on the other web process."""
-    plan = []
-    for n in range(sockets):
-        user = STAFF[(n // 2) % len(STAFF)] if n % 2 == 0 else units[(n // 2) % len(units)]
-        plan.append((urls[n % len(urls)], user))
-    return plan
+def socket_plan(urls: list[str], sockets: int, units: list[str], staff_share: float) -> list[tuple[str, str]]:
+    """(web URL, username) per socket: a ``staff_share`` of staff sockets, the
+    rest unit handlers', every other socket on the other web process."""
+    staff = round(sockets * staff_share)
+    users = [STAFF[k % len(STAFF)] for k in range(staff)] + [
+        units[k % len(units)] for k in range(sockets - staff)
+    ]
+    return [(urls[n % len(urls)], user) for n, user in enumerate(users)]
 
 
 def client_process(assignments, first_index, ready, stop, results) -> None:
     """Hold the sockets; on stop, hand back (socket, case id, action, arrival)."""
+    # The client's writer says so when its socket closes under it at the end.
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
     received = []
     lock = threading.Lock()
     sessions: dict = {}
@@ -299,6 +302,9 @@ def main(argv=None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--sockets", type=int, default=200)
     parser.add_argument("--rate", type=float, default=50.0, help="reports per second")
+    parser.add_argument(
+        "--staff-share", type=float, default=0.5, help="share of staff sockets (they hear every report)"
+    )
     parser.add_argument("--dispatch-rate", type=float, default=5.0, help="dispatches per second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--open-cases", type=int, default=10_000)
@@ -307,7 +313,7 @@ def main(argv=None) -> int:
     parser.add_argument("--client-processes", type=int, default=2)
     args = parser.parse_args(argv)
 
-    out: dict = {"benchmark": "live", "targets": TARGETS}
+    out: dict = {"benchmark": "live", "targets": TARGETS, "arguments": vars(args)}
     load_before = os.getloadavg()
     say(
         f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}"
@@ -343,7 +349,7 @@ def main(argv=None) -> int:
         inspectors = [u for u in users if u["role"] == "inspector" and u["scope"]["work_grids"]]
 
         # --- sockets, in client processes
-        plan = socket_plan(topology.urls, args.sockets, units)
+        plan = socket_plan(topology.urls, args.sockets, units, args.staff_share)
         ready, results = ctx.Queue(), ctx.Queue()
         per = -(-len(plan) // args.client_processes)
         t = time.perf_counter()
