@@ -82,7 +82,9 @@ def _version_line(table, language: str) -> str:
     if table.version:
         parts.append(f"{_t('sc_version', language)} {table.version}")
         if table.frozen_at:
-            parts.append(f"{_t('sc_frozen', language)} {table.frozen_at[:16].replace('T', ' ')}")
+            from gridcity.scorecards.pages import local_time
+
+            parts.append(f"{_t('sc_frozen', language)} {local_time(table.frozen_at)}")
         if table.reason:
             parts.append(table.reason)
     else:

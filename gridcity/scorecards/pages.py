@@ -317,8 +317,20 @@ def _month_nav(month: str) -> dict:
         "previous": shift_month(month, -1),
         "next": shift_month(month, 1) if shift_month(month, 1) <= this_month() else None,
         "available": sc.months_available(24),
-        "versions": [v.to_dict() for v in sc.versions(month)],
+        "versions": [{**v.to_dict(), "frozen_at": local_time(v.frozen_at)} for v in sc.versions(month)],
     }
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO timestamp as the city's wall-clock time (``YYYY-MM-DD HH:MM``)."""
+    if not iso:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return f"{moment.astimezone(_tz()):%Y-%m-%d %H:%M}"
 
 
 # ---------------------------------------------------------------- pages

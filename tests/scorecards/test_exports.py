@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from gridcity.scorecards import services as sc
 from gridcity.web.ui_text import ui_text
+from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.scorecards.test_pages import MONTH, history, sign_in  # noqa: F401
 
 
@@ -75,7 +76,7 @@ def test_contest_exports(app, client, history):  # noqa: F811
     assert len(PdfReader(io.BytesIO(pdf.data)).pages) >= 1
 
 
-def test_exports_refuse_inspectors_and_bad_months(app, client, history):  # noqa: F811
+def test_exports_refuse_inspectors_and_bad_months(app, client, city):  # noqa: F811
     sign_in(client, "insp")
     assert client.get(f"/scorecards/{MONTH}/street.xlsx").status_code == 403
     assert client.get(f"/scorecards/{MONTH}/street.pdf").status_code == 403

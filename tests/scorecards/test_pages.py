@@ -57,6 +57,7 @@ def test_only_managers_and_admins_open_the_scorecards(app, client, city):  # noq
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
     sign_in(client, "insp")
+    assert 'data-testid="scorecards-link"' not in client.get("/").get_data(as_text=True)
     for url in (
         f"/scorecards/{MONTH}/street",
         f"/scorecards/{MONTH}/street.xlsx",
@@ -72,6 +73,7 @@ def test_only_managers_and_admins_open_the_scorecards(app, client, city):  # noq
 
     for username in ("mgr", "admin"):
         sign_in(client, username)
+        assert 'href="/scorecards/" data-testid="scorecards-link"' in client.get("/").get_data(as_text=True)
         page = client.get("/scorecards/")
         assert page.status_code == 302 and page.headers["Location"].endswith("/scorecards/2026-10/street")
         opened = client.get(f"/scorecards/{MONTH}/street")
