@@ -393,26 +393,10 @@ def _had_card(month: str) -> set[int]:
                 )
             )
         )
-    from gridcity.scorecards.engine import Ctx, month_bounds
+    from gridcity.scorecards.engine import month_bounds, patrol_findings
 
-    start, end = month_bounds(month)
-    rows, _ = _scores(month, _findings(Ctx(start, end, {"accept": 1, "file": 1, "dispatch": 1, "close": 1})))
+    rows, _ = _scores(month, patrol_findings(*month_bounds(month)))
     return set(_yellow_reasons(rows, card_rules()))
-
-
-def _findings(ctx) -> list[tuple]:
-    from gridcity.scorecards.engine import C, P
-    from gridcity.taxonomy.models import Category
-
-    return [
-        tuple(r)
-        for r in db.session.execute(
-            select(C.c.street_id, Category.code, P.c.kind, func.count())
-            .select_from(ctx.from_.join(Category, Category.id == C.c.category_id))
-            .where(ctx.in_month, ctx.cond["patrol_findings"])
-            .group_by(C.c.street_id, Category.code, P.c.kind)
-        ).all()
-    ]
 
 
 def compute(month: str, findings) -> ContestTable:

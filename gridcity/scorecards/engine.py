@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from gridcity.cases.models import Case, CaseEvent, CaseTask
@@ -72,6 +72,7 @@ C = Case.__table__.alias("c")
 T = CaseTask.__table__.alias("t")
 U = User.__table__.alias("u")
 P = Patrol.__table__.alias("p")
+OWN = inspector_work_grid.alias("own")  # the reporter is an inspector of the case's work grid
 
 # ---------------------------------------------------------------- months
 
@@ -118,6 +119,8 @@ def _seconds_between(earlier, later):
 
 
 def _first_overdue():
+    """The id of each case's first overdue mark (a partial index holds only
+    those events: see models.py)."""
     e2 = CaseEvent.__table__.alias("e_over")
     return (
         select(e2.c.case_id.label("case_id"), func.min(e2.c.id).label("first_id"))
@@ -138,11 +141,18 @@ class Ctx:
             E.join(C, C.c.id == E.c.case_id)
             .outerjoin(
                 T,
-                and_(T.c.case_id == E.c.case_id, T.c.kind == E.c.action, T.c.completed_at == E.c.at),
+                and_(
+                    T.c.case_id == E.c.case_id,
+                    T.c.kind == E.c.action,
+                    T.c.completed_at == E.c.at,
+                    T.c.completed_at >= start,
+                    T.c.completed_at < end,
+                ),
             )
             .outerjoin(fo, fo.c.case_id == E.c.case_id)
             .outerjoin(U, U.c.id == E.c.actor_id)
             .outerjoin(P, P.c.id == C.c.patrol_id)
+            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
         )
         self.in_month = and_(E.c.at >= start, E.c.at < end)
         a, to = E.c.action, E.c.to_state
@@ -156,6 +166,9 @@ class Ctx:
             "inspector_reported": and_(report, C.c.source.in_(("inspector", "patrol"))),
             "valid": and_(report, valid_case),
             "patrol_findings": and_(report, valid_case, P.c.kind.in_(CONTEST_PATROL_KINDS)),
+            # per work grid; every inspector of the grid gets the grid's figures
+            "grid_valid": and_(report, valid_case),
+            "missed": and_(report, valid_case, OWN.c.user_id.is_(None)),
             "filed": a == "file",
             "voided": and_(a.in_(("void", "verify")), to == "voided"),
             "dispatched": a == "dispatch",
@@ -222,8 +235,8 @@ class Ctx:
         )
 
 
-def _sum(cond):
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+def _count(cond):
+    return func.count().filter(cond)
 
 
 FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) if c != "should_close")
@@ -232,6 +245,8 @@ PERSON_SQL_COUNTS = tuple(
     for c in dict.fromkeys(sum(ind.ROLE_COUNTS.values(), ()))
     if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned")
 )
+# Everything the single pass counts: per place (and unit) and per actor.
+PASS_COUNTS = tuple(dict.fromkeys((*FINE_COUNTS, *PERSON_SQL_COUNTS, "grid_valid", "missed")))
 
 
 # ---------------------------------------------------------------- counting
@@ -245,106 +260,122 @@ class Counts:
     patrol_findings: list[tuple] = field(default_factory=list)  # (street_id, category code, kind, n)
 
 
+def _one_pass(ctx: Ctx) -> tuple[list, list]:
+    """The month's events counted once, grouped two ways: by place × unit and
+    by actor × role (GROUPING SETS on PostgreSQL, two queries on SQLite)."""
+    place = [*(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key]
+    people = [E.c.actor_id, E.c.actor_role]
+    sums = [_count(ctx.cond[c]) for c in PASS_COUNTS]
+    base = select(*place, *people, *sums).select_from(ctx.from_).where(ctx.in_month)
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            base.add_columns(func.grouping(E.c.actor_id, E.c.actor_role)).group_by(
+                func.grouping_sets(tuple_(*place), tuple_(*people))
+            )
+        ).all()
+        return [r for r in rows if r[-1] != 0], [r for r in rows if r[-1] == 0]
+    by_place = db.session.execute(base.group_by(*place)).all()
+    by_people = db.session.execute(base.group_by(*people)).all()
+    return by_place, by_people
+
+
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
     ctx = Ctx(start, end, limits)
     out = Counts({t: {} for t in (*AREA_TIERS, "unit", *PERSON_TIERS)})
+    n_keys = 8  # 5 places, the unit, the actor and their role
+    by_place, by_people = _one_pass(ctx)
 
-    # 1. areas and units: one pass, grouped by place × unit, rolled up here.
-    keys = [ctx.area_keys[t] for t in AREA_TIERS]
-    unit_key = ctx.unit_key.label("unit_key")
-    fine = db.session.execute(
-        select(*keys, unit_key, *[_sum(ctx.cond[c]) for c in FINE_COUNTS])
-        .select_from(ctx.from_)
-        .where(ctx.in_month)
-        .group_by(*keys, ctx.unit_key)
-    ).all()
-    if fine:
-        matrix = np.array([r[6:] for r in fine], dtype=np.int64)
-        key_cols = list(zip(*[r[:6] for r in fine], strict=True))
+    # 1. areas and units, rolled up from place × unit.
+    if by_place:
+        matrix = np.array([r[n_keys : n_keys + len(PASS_COUNTS)] for r in by_place], dtype=np.int64)
+        key_cols = list(zip(*[r[:6] for r in by_place], strict=True))
         for tier, col in zip((*AREA_TIERS, "unit"), key_cols, strict=True):
-            _rollup(out.by_tier[tier], col, matrix, FINE_COUNTS)
+            _rollup(out.by_tier[tier], col, matrix, PASS_COUNTS)
+    grid_figures = {
+        wg: (row.get("grid_valid", 0), row.get("missed", 0)) for wg, row in out.by_tier["work_grid"].items()
+    }
     for tier in (*AREA_TIERS, "unit"):
-        for counts in out.by_tier[tier].values():
+        names = ind.TIER_COUNTS[tier]
+        for key, counts in out.by_tier[tier].items():
             counts["should_close"] = counts["closed"] + counts["overdue_open"]
-    # An approved return counts for the unit that asked for it.
+            out.by_tier[tier][key] = {c: int(counts.get(c, 0)) for c in names}
+
+    # 2. people, by the role they acted in.
+    for row in by_people:
+        user_id, role = row[6], row[7]
+        if user_id is None or role not in PERSON_TIERS:
+            continue
+        values = dict(zip(PASS_COUNTS, row[n_keys : n_keys + len(PASS_COUNTS)], strict=True))
+        values["grid_valid"] = values["missed"] = 0  # per work grid, below
+        out.by_tier[role][user_id] = {c: int(values.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
+
+    # 3. missed reports (漏报): every inspector of a work grid gets its figures.
+    for user_id, wg in db.session.execute(
+        select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
+    ):
+        grid_valid, missed = grid_figures.get(wg, (0, 0))
+        if not grid_valid:
+            continue
+        row = out.by_tier["inspector"].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS["inspector"], 0))
+        row["grid_valid"] += int(grid_valid)
+        row["missed"] += int(missed)
+
+    # 4. reworks and returns of the month: the dispatcher of the case's latest
+    # dispatch before them, and (returns) the unit that asked.
     for counts in out.by_tier["unit"].values():
         counts["returned"] = 0
-    requester = ctx.prior_actor("request").label("requester")
-    returns = db.session.execute(
-        select(requester, func.count())
-        .select_from(ctx.from_)
-        .where(ctx.in_month, ctx.cond["returned"])
-        .group_by(requester)
-    ).all()
-    if returns:
-        unit_of = dict(
-            db.session.execute(
-                select(User.id, User.unit_id).where(User.id.in_([r[0] for r in returns]))
-            ).all()
-        )
-        for user_id, n in returns:
-            unit_id = unit_of.get(user_id)
-            if unit_id is not None:
-                row = out.by_tier["unit"].setdefault(unit_id, dict.fromkeys(ind.UNIT_COUNTS, 0))
-                row["returned"] += n
-
-    # 2. people: one pass grouped by actor and the role they acted in.
-    people = db.session.execute(
-        select(E.c.actor_id, E.c.actor_role, *[_sum(ctx.cond[c]) for c in PERSON_SQL_COUNTS])
-        .select_from(ctx.from_)
-        .where(ctx.in_month, E.c.actor_id.is_not(None), E.c.actor_role.in_(PERSON_TIERS))
-        .group_by(E.c.actor_id, E.c.actor_role)
-    ).all()
-    for row in people:
-        values = dict(zip(PERSON_SQL_COUNTS, row[2:], strict=True))
-        role = row[1]
-        out.by_tier[role][row[0]] = {c: int(values.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
-
-    # 3. missed reports (漏报), per inspector of the case's work grid.
-    own = aliased(inspector_work_grid)
-    iw = inspector_work_grid
-    missed = db.session.execute(
-        select(iw.c.user_id, func.count(), _sum(own.c.user_id.is_(None)))
-        .select_from(
-            E.join(C, C.c.id == E.c.case_id)
-            .join(iw, iw.c.work_grid_id == C.c.work_grid_id)
-            .outerjoin(own, and_(own.c.work_grid_id == C.c.work_grid_id, own.c.user_id == C.c.reporter_id))
-        )
-        .where(ctx.in_month, E.c.action == "report", C.c.voided_at.is_(None))
-        .group_by(iw.c.user_id)
-    ).all()
-    for user_id, grid_valid, n_missed in missed:
-        row = out.by_tier["inspector"].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS["inspector"], 0))
-        row["grid_valid"], row["missed"] = int(grid_valid), int(n_missed)
-
-    # 4. dispatchers: reworks and returns of cases they dispatched last.
+    rework = and_(E.c.action == "check", E.c.to_state == "in_progress")
+    returned = and_(E.c.action == "decide", E.c.to_state == "filed")
     dispatcher = ctx.prior_actor("dispatch").label("dispatcher")
-    for dispatcher_id, reworked, returned in db.session.execute(
-        select(dispatcher, _sum(ctx.cond["rework"]), _sum(ctx.cond["returned"]))
-        .select_from(ctx.from_)
-        .where(ctx.in_month, or_(ctx.cond["rework"], ctx.cond["returned"]))
-        .group_by(dispatcher)
-    ).all():
-        if dispatcher_id is None:
-            continue
-        row = out.by_tier["dispatcher"].setdefault(
-            dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
-        )
-        row["dispatched_reworked"], row["dispatched_returned"] = int(reworked), int(returned)
+    requester = case((returned, ctx.prior_actor("request"))).label("requester")
+    attributed = db.session.execute(
+        select(dispatcher, requester, _count(rework), _count(returned))
+        .where(ctx.in_month, E.c.action.in_(("check", "decide")), or_(rework, returned))
+        .group_by(dispatcher, requester)
+    ).all()
+    unit_of = dict(
+        db.session.execute(
+            select(User.id, User.unit_id).where(User.id.in_({r[1] for r in attributed if r[1] is not None}))
+        ).all()
+    )
+    for dispatcher_id, requester_id, n_rework, n_returned in attributed:
+        if dispatcher_id is not None:
+            row = out.by_tier["dispatcher"].setdefault(
+                dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
+            )
+            row["dispatched_reworked"] += int(n_rework)
+            row["dispatched_returned"] += int(n_returned)
+        unit_id = unit_of.get(requester_id)
+        if unit_id is not None and n_returned:
+            row = out.by_tier["unit"].setdefault(unit_id, dict.fromkeys(ind.UNIT_COUNTS, 0))
+            row["returned"] += int(n_returned)
 
     # 5. the contest's patrol findings: street × category × patrol kind.
+    out.patrol_findings = patrol_findings(start, end)
+    return out
+
+
+def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
+    """Valid cases reported in [start, end) on a night, holiday or month-end
+    patrol: (street_id, category code, patrol kind, n). (A case's
+    ``reported_at`` is its report event's time.)"""
     from gridcity.taxonomy.models import Category
 
-    out.patrol_findings = [
+    return [
         tuple(r)
         for r in db.session.execute(
             select(C.c.street_id, Category.code, P.c.kind, func.count())
-            .select_from(ctx.from_.join(Category, Category.id == C.c.category_id))
-            .where(ctx.in_month, ctx.cond["patrol_findings"])
+            .select_from(C.join(P, P.c.id == C.c.patrol_id).join(Category, Category.id == C.c.category_id))
+            .where(
+                C.c.patrol_id.is_not(None),
+                C.c.reported_at >= start,
+                C.c.reported_at < end,
+                C.c.voided_at.is_(None),
+                P.c.kind.in_(CONTEST_PATROL_KINDS),
+            )
             .group_by(C.c.street_id, Category.code, P.c.kind)
         ).all()
     ]
-    return out
 
 
 def _rollup(target: dict, keys, matrix, names) -> None:
