@@ -131,18 +131,25 @@ class LiveClient:
 
     def reconnect(self) -> int:
         """Connect again, then fetch what was missed; returns how many events
-        the resync added. Connecting first means nothing falls in between."""
+        the resync added. Connecting first means nothing falls in between;
+        the resync starts from the last seq seen *before* connecting, since
+        live events may arrive (with higher seqs) while it runs."""
+        since = self.last_seq
         self.connect()
-        return self.resync()
+        return self.resync(since)
 
-    def resync(self) -> int:
+    def resync(self, after: int | None = None) -> int:
+        """Apply every event after ``after`` (default: the last seq seen) that
+        the server has for this user; returns how many were new."""
+        cursor = self.last_seq if after is None else after
         added = 0
         while True:
-            rows = self.api.get("/api/v1/events", after=self.last_seq)
+            rows = self.api.get("/api/v1/events", after=cursor)
             for row in rows:
                 added += self._apply(row["seq"], row["case_id"], row["action"], row["to_state"], "resync")
             if len(rows) < EVENTS_PAGE:
                 return added
+            cursor = rows[-1]["seq"]
 
     # -------------------------------------------------------------- events
 

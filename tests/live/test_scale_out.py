@@ -109,8 +109,7 @@ def test_a_unit_handler_hears_only_its_own_units_cases(topology, sessions, live_
     assert to_sz["id"] not in {e.case_id for e in hears_hw.events}
     assert to_hw["id"] not in {e.case_id for e in hears_sz.events}
     # nor does a resync hand it over
-    hears_hw.last_seq = 0
-    hears_hw.resync()
+    hears_hw.resync(after=0)
     assert to_sz["id"] not in hears_hw.cases and to_hw["id"] in hears_hw.cases
 
 
