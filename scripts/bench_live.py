@@ -181,6 +181,7 @@ class Poster:
         self.make_request = make_request
         self.returned: dict[tuple[int, str], float] = {}  # (case id, action) → monotonic
         self.sent: dict[tuple[int, str], float] = {}  # … when its POST was sent
+        self.via: dict[tuple[int, str], str] = {}  # … to which web process
         self.post_ms: list[float] = []
         self.lag_ms: list[float] = []
         self.failed: list[str] = []
@@ -218,6 +219,7 @@ class Poster:
             with self.lock:
                 self.returned[(case_id, action)] = end
                 self.sent[(case_id, action)] = start
+                self.via[(case_id, action)] = session.base_url
                 self.post_ms.append((end - start) * 1000)
                 self.lag_ms.append(max(0.0, start - at) * 1000)
 
@@ -441,6 +443,10 @@ def main(argv=None) -> int:
             arrivals.setdefault((case_id, action, socket_index), at)
         latencies, from_sent, early, missed = [], [], 0, 0
         by_lane = {"report": [], "dispatch": []}
+        by_path = {
+            "same_process": [],
+            "other_process": [],
+        }  # socket on the process that took the POST, or not
         for poster in (reports, dispatches):
             for (case_id, action), returned in poster.returned.items():
                 listeners = list(staff_sockets)
@@ -457,6 +463,8 @@ def main(argv=None) -> int:
                     latencies.append(max(ms, 0.0))
                     from_sent.append((at - poster.sent[(case_id, action)]) * 1000)
                     by_lane[action].append(max(ms, 0.0))
+                    same = plan[socket_index][0] == poster.via[(case_id, action)]
+                    by_path["same_process" if same else "other_process"].append(max(ms, 0.0))
         posted = set(reports.returned) | set(dispatches.returned)
         stray = sum(  # a unit's socket hearing a report, or another unit's dispatch
             1
@@ -471,6 +479,7 @@ def main(argv=None) -> int:
             arrived_before_response=early,
             stray_to_other_units=stray,
             by_action={k: percentiles(v) for k, v in by_lane.items()},
+            by_path={k: percentiles(v) for k, v in by_path.items()},
             from_post_sent=percentiles(from_sent),
         )
         out["delivery"] = delivery
@@ -496,6 +505,13 @@ def main(argv=None) -> int:
             f"p50 {delivery.get('p50_ms')} ms, p95 {delivery.get('p95_ms')} ms, p99 {delivery.get('p99_ms')} ms, "
             f"max {delivery.get('max_ms')} ms; {missed} missed; {early} arrived before the response; "
             f"{stray} to a unit that may not see them (target p95 < {TARGETS['p95_ms']:.0f} ms)"
+        )
+        say(
+            "delivery by path: "
+            + "; ".join(
+                f"{k.replace('_', ' ')} p50 {v.get('p50_ms')} / p95 {v.get('p95_ms')} ms"
+                for k, v in delivery["by_path"].items()
+            )
         )
         say(
             "delivery counted from the POST being sent (request handling included): "
