@@ -62,7 +62,8 @@ from gridcity.simulate.topology import Topology  # noqa: E402
 
 STAFF = ("dispatcher1", "dispatcher2", "operator1", "leader1")
 TARGETS = {"p95_ms": 250.0, "map_state_seconds": 1.0}
-GRACE_SECONDS = 5.0  # after the last POST, for the last events to arrive
+QUIET_SECONDS = 3.0  # after the last POST: wait until no event arrived for this long…
+GRACE_SECONDS = 60.0  # …or at most this long
 
 
 def say(line: str) -> None:
@@ -140,7 +141,7 @@ def socket_plan(urls: list[str], sockets: int, units: list[str], staff_share: fl
     return [(urls[n % len(urls)], user) for n, user in enumerate(users)]
 
 
-def client_process(assignments, first_index, ready, stop, results) -> None:
+def client_process(assignments, first_index, ready, stop, results, arrived) -> None:
     """Hold the sockets; on stop, hand back (socket, case id, action, arrival)."""
     # The client's writer says so when its socket closes under it at the end.
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
@@ -149,6 +150,7 @@ def client_process(assignments, first_index, ready, stop, results) -> None:
     sessions: dict = {}
     clients = []
     errors = []
+    dropped: list[int] = []  # sockets the server closed (or that lost it) during the run
     for k, (url, username) in enumerate(assignments):
         index = first_index + k
         try:
@@ -158,14 +160,18 @@ def client_process(assignments, first_index, ready, stop, results) -> None:
             def on_event(event, index=index):
                 with lock:
                     received.append((index, event.case_id, event.action, event.received_at))
+                with arrived.get_lock():
+                    arrived.value += 1
 
-            clients.append(LiveClient(api, on_event=on_event).connect())
+            client = LiveClient(api, on_event=on_event)
+            client.sio.on("disconnect", lambda *reason, index=index: dropped.append(index))
+            clients.append(client.connect())
         except Exception as error:  # reported, not fatal: a refused socket is a finding
             errors.append(f"{username}@{url}: {error}")
     ready.put((first_index, len(clients), errors))
     stop.wait()
     with lock:
-        results.put((first_index, list(received)))
+        results.put((first_index, list(received), list(dropped)))
     disconnect_all(clients)
 
 
@@ -352,13 +358,13 @@ def main(argv=None) -> int:
 
         # --- sockets, in client processes
         plan = socket_plan(topology.urls, args.sockets, units, args.staff_share)
-        ready, results = ctx.Queue(), ctx.Queue()
+        ready, results, arrived = ctx.Queue(), ctx.Queue(), ctx.Value("q", 0)
         per = -(-len(plan) // args.client_processes)
         t = time.perf_counter()
         for first in range(0, len(plan), per):
             process = ctx.Process(
                 target=client_process,
-                args=(plan[first : first + per], first, ready, stop, results),
+                args=(plan[first : first + per], first, ready, stop, results, arrived),
                 daemon=True,
             )
             process.start()
@@ -430,12 +436,20 @@ def main(argv=None) -> int:
         if args.dispatch_rate > 0:
             dispatches.join()
         wall = time.monotonic() - t0
-        time.sleep(GRACE_SECONDS)
+        settle = time.monotonic()
+        last, last_change = -1, time.monotonic()
+        while time.monotonic() - last_change < QUIET_SECONDS and time.monotonic() - settle < GRACE_SECONDS:
+            if arrived.value != last:
+                last, last_change = arrived.value, time.monotonic()
+            time.sleep(0.2)
+        out["settle_seconds"] = round(time.monotonic() - settle - QUIET_SECONDS, 1)
         out["cpu"] = cpu.stop()
         stop.set()
-        received = []
+        received, dropped = [], []
         for _ in workers:
-            received += results.get(timeout=120)[1]
+            _, got, lost = results.get(timeout=120)
+            received += got
+            dropped += lost
 
         # --- figures
         arrivals: dict[tuple[int, str, int], float] = {}
@@ -476,6 +490,7 @@ def main(argv=None) -> int:
         delivery = percentiles(latencies)
         delivery.update(
             missed=missed,
+            sockets_dropped=len(set(dropped)),
             arrived_before_response=early,
             stray_to_other_units=stray,
             by_action={k: percentiles(v) for k, v in by_lane.items()},
@@ -503,7 +518,8 @@ def main(argv=None) -> int:
         say(
             f"delivery (POST returned → socket received): {delivery['n']:,} deliveries, "
             f"p50 {delivery.get('p50_ms')} ms, p95 {delivery.get('p95_ms')} ms, p99 {delivery.get('p99_ms')} ms, "
-            f"max {delivery.get('max_ms')} ms; {missed} missed; {early} arrived before the response; "
+            f"max {delivery.get('max_ms')} ms; {missed} missed ({len(set(dropped))} sockets dropped); "
+            f"{early} arrived before the response; "
             f"{stray} to a unit that may not see them (target p95 < {TARGETS['p95_ms']:.0f} ms)"
         )
         say(
