@@ -46,6 +46,7 @@ def open_page(create_page, path: str, username: str, **kwargs):
     page.wait_for_url(f"**{path}")
     try:
         page.wait_for_selector("body[data-loaded][data-live=connected]", state="attached", timeout=15000)
+        page.wait_for_selector("button[data-queue][data-count]", state="attached")  # counted
     except Exception:
         print("DEBUG", problems, page.evaluate("JSON.stringify(document.body.dataset)"))
         raise
@@ -286,7 +287,9 @@ def test_a_dropped_connection_resyncs_what_it_missed_once(create_page, live_serv
     assert found == [1, 1, 1, 1, 1]
     assert page.evaluate("window.GridCityDispatch.live.cases.size") == before + 5
     assert page.evaluate("window.GridCityDispatch.clusters.getLayers().length") == before + 5
-    assert int(page.get_attribute("[data-testid=queue-to_accept]", "data-count")) >= 5
+    page.wait_for_function(  # the counts follow within 100 ms
+        "n => Number(document.querySelector('[data-testid=queue-to_accept]').dataset.count) >= n", arg=5
+    )
     # The page was not reloaded, and live events flow again.
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
     again = report(inspector, live_server, place)["id"]
