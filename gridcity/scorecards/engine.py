@@ -424,16 +424,20 @@ def _subjects() -> dict[str, dict[int, tuple[str, str, str | None, int | None]]]
 
 
 def _unit_grid_subjects(ids) -> dict:
-    out = {}
     ids = list(ids)
-    for n in range(0, len(ids), 5000):
-        for r in db.session.execute(
-            select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id).where(
-                UnitGrid.id.in_(ids[n : n + 5000])
-            )
-        ):
-            out[r.id] = (r.code, r.code, "work_grid" if r.work_grid_id else None, r.work_grid_id)
-    return out
+    query = select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import Integer, any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        chunks = [query.where(UnitGrid.id == any_(bindparam("ids", ids, type_=ARRAY(Integer))))]
+    else:
+        chunks = [query.where(UnitGrid.id.in_(ids[n : n + 5000])) for n in range(0, len(ids), 5000)]
+    return {
+        grid_id: (code, code, "work_grid" if wg else None, wg)
+        for chunk in chunks
+        for grid_id, code, wg in db.session.execute(chunk)
+    }
 
 
 def _user_names(ids) -> dict[int, tuple[str, str]]:
@@ -458,8 +462,9 @@ def score_tier(
     n = len(ids)
     if n == 0:
         return []
-    zero = dict.fromkeys(names, 0)
-    matrix = np.array([[counts.get(i, zero).get(c, 0) for c in names] for i in ids], dtype=float)
+    zero = [0] * len(names)
+    # Every counted row holds all of the tier's names, in this order.
+    matrix = np.array([list(counts[i].values()) if i in counts else zero for i in ids], dtype=float)
     values = {c: matrix[:, j] for j, c in enumerate(names)}
     means = matrix.mean(axis=0)
     for j, c in enumerate(names):
