@@ -43,7 +43,7 @@ def table_header(table, language: str) -> list[str]:
     head = [
         _t("sc_rank", language),
         _t("sc_subject", language),
-        "code",
+        _t("sc_code", language),
         _t("sc_score", language),
         _t("sc_grade", language),
         _t("sc_change", language),

@@ -405,6 +405,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     },
     "sc_rank": {"zh": "排名", "en": "Rank"},
     "sc_subject": {"zh": "考核对象", "en": "Subject"},
+    "sc_code": {"zh": "编码", "en": "Code"},
     "sc_score": {"zh": "得分", "en": "Score"},
     "sc_grade": {"zh": "等级", "en": "Grade"},
     "sc_change": {"zh": "环比", "en": "Change"},
