@@ -381,6 +381,7 @@ def test_the_unit_asks_for_more_time_and_reports_it_handled_with_photos(
     unit.click("[data-action-form=handle] button[type=submit]")
     unit.wait_for_selector("#drawer[data-state=handled]")
     assert unit.locator("[data-photos=after] img").count() == 1
+    unit.wait_for_function("document.querySelectorAll('#drawer-map path').length > 2")  # the grids around it
     unit.screenshot(path=ARTIFACTS / "dispatch-unit-handled.png")
     dispatcher.wait_for_function(
         "id => window.GridCityDispatch.live.cases.get(id)?.state === 'handled'", arg=case["id"], timeout=2000

@@ -199,6 +199,19 @@
     var position = this.toDisplay(c.lon, c.lat);
     var map = L.map(box, { zoomControl: false, attributionControl: false, keyboard: false }).setView(position, 17);
     if (this.data.tile_url) L.tileLayer(this.data.tile_url, { maxZoom: 19 }).addTo(map);
+    // The unit grids around it, for a sense of where it is without a basemap.
+    var grids = L.geoJSON(null, {
+      coordsToLatLng: function (coords) { return this.toDisplay(coords[0], coords[1]); }.bind(this),
+      style: function (feature) {
+        var own = feature.properties.code === c.unit_grid_code;
+        return { color: own ? "#17406b" : "#868e96", weight: own ? 2.5 : 1, fillOpacity: own ? 0.12 : 0 };
+      },
+      interactive: false,
+    }).addTo(map);
+    var d = 0.003;
+    fetchJSON("/api/v1/geo/unit-grids?bbox=" + [c.lon - d, c.lat - d, c.lon + d, c.lat + d].join(",")).then(function (result) {
+      if (result.ok && map === this.miniMap) grids.addData(result.body);
+    }.bind(this));
     L.circleMarker(position, { radius: 8, color: "#c92a2a", weight: 3, fillColor: "#ffd43b", fillOpacity: 0.9 }).addTo(map);
     this.miniMap = map;
     // The drawer was hidden until now: let Leaflet measure it again.

@@ -90,6 +90,7 @@
       var b = queueButtons[q.key];
       b.querySelector("[data-count]").textContent = String(n);
       b.setAttribute("data-count", String(n));
+      b.classList.toggle("queue-empty", n === 0);
     });
     var q = selected ? queueOf(selected) : null;
     var items = [];
