@@ -132,13 +132,18 @@ def prepare_database(url: str, open_cases: int, filed_share: float, folder: Path
 
 
 def socket_plan(urls: list[str], sockets: int, units: list[str], staff_share: float) -> list[tuple[str, str]]:
-    """(web URL, username) per socket: a ``staff_share`` of staff sockets, the
-    rest unit handlers', every other socket on the other web process."""
-    staff = round(sockets * staff_share)
-    users = [STAFF[k % len(STAFF)] for k in range(staff)] + [
-        units[k % len(units)] for k in range(sockets - staff)
-    ]
-    return [(urls[n % len(urls)], user) for n, user in enumerate(users)]
+    """(web URL, username) per socket: a ``staff_share`` of staff sockets,
+    spread evenly through the list (each client process gets the same mix),
+    the rest unit handlers'; each user's sockets alternate between the web
+    processes."""
+    plan, counts = [], {"staff": 0, "unit": 0}
+    for n in range(sockets):
+        kind = "staff" if int((n + 1) * staff_share) > int(n * staff_share) else "unit"
+        users = STAFF if kind == "staff" else units
+        k = counts[kind]
+        counts[kind] += 1
+        plan.append((urls[(k + k // len(users)) % len(urls)], users[k % len(users)]))
+    return plan
 
 
 def client_process(assignments, first_index, ready, stop, results, arrived) -> None:
@@ -491,6 +496,11 @@ def main(argv=None) -> int:
         delivery.update(
             missed=missed,
             sockets_dropped=len(set(dropped)),
+            dropped_by_web={url: sum(1 for i in set(dropped) if plan[i][0] == url) for url in topology.urls},
+            dropped_by_client_process={
+                str(first): sum(1 for i in set(dropped) if first <= i < first + per)
+                for first in range(0, len(plan), per)
+            },
             arrived_before_response=early,
             stray_to_other_units=stray,
             by_action={k: percentiles(v) for k, v in by_lane.items()},
@@ -522,6 +532,17 @@ def main(argv=None) -> int:
             f"{early} arrived before the response; "
             f"{stray} to a unit that may not see them (target p95 < {TARGETS['p95_ms']:.0f} ms)"
         )
+        if dropped:
+            say(
+                f"dropped sockets by web process {delivery['dropped_by_web']}, "
+                f"by client process {delivery['dropped_by_client_process']}"
+            )
+            for log in topology.logs:
+                tail = [
+                    line for line in log.read_text().splitlines() if "rror" in line or "Traceback" in line
+                ][-3:]
+                if tail:
+                    say(f"{log.name}: " + " | ".join(tail))
         say(
             "delivery by path: "
             + "; ".join(
