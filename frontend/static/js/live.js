@@ -17,6 +17,7 @@
   var ALERTS_KEY = "gridcity.alerts.sound";
   var EVENTS_PAGE = 1000;
   var IDS_PAGE = 200;
+  var LOOKBACK = 100;
 
   function parseTime(value) {
     if (value === null || value === undefined || value === "") return null;
@@ -124,6 +125,7 @@
     this.alerts = new Alerts(options.texts, options.onOpenCase);
     this.resyncing = null;
     this.resyncAgain = false;
+    this.droppedAt = null; // lastSeq when the socket dropped, until a resync has caught up
   }
 
   Live.prototype.onChange = function (listener) { this.listeners.push(listener); };
@@ -287,7 +289,15 @@
       }));
     }
 
-    this.resyncing = page(this.lastSeq).then(function (last) {
+    // From where the feed was when the connection dropped: live events that
+    // arrive once reconnected must not move the start past what was missed.
+    // A little further back too: seq is the event's id, taken at insert, so
+    // a transaction can commit a lower one after a higher one was seen. What
+    // is re-read is skipped by its version.
+    var start = this.droppedAt !== null ? Math.min(this.droppedAt, this.lastSeq) : this.lastSeq;
+    var from = Math.max(0, start - LOOKBACK);
+    this.droppedAt = null;
+    this.resyncing = page(from).then(function (last) {
       var ids = Array.from(touched);
       return rows(ids).then(function (bodies) {
         var changes = [];
@@ -312,6 +322,7 @@
         document.body.setAttribute("data-resyncs", String(Number(document.body.getAttribute("data-resyncs") || 0) + 1));
       });
     }).catch(function () {
+      if (self.droppedAt === null || start < self.droppedAt) self.droppedAt = start; // try again from there
       self._status("offline");
     }).finally(function () {
       self.resyncing = null;
@@ -364,7 +375,10 @@
         self.load();
       }
     });
-    socket.on("disconnect", function () { self._status("offline"); });
+    socket.on("disconnect", function () {
+      if (self.droppedAt === null) self.droppedAt = self.lastSeq;
+      self._status("offline");
+    });
     socket.on("connect_error", function () { self._status("offline"); });
     socket.on("case", function (payload) { self._applyEvent(payload); });
     // Without a socket (a proxy that blocks it) the page still shows the cases.
