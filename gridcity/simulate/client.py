@@ -99,12 +99,31 @@ class LiveClient:
         self.on_event = on_event
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("case", self._on_case)
+        self._handle_messages_in_order()
         self.last_seq = 0
         self.events: list[LiveEvent] = []
         self.cases: dict[int, str | None] = {}  # case id → last known state
         self.duplicates = 0  # events received again (socket and resync overlap)
         self._seen: set[int] = set()
         self._changed = threading.Condition()
+
+    def _handle_messages_in_order(self) -> None:
+        """The Engine.IO client hands each incoming message to a new thread:
+        events may then be applied out of order, and a busy client spends
+        its time starting threads (thousands a second under the live
+        benchmark, until it cannot start any more). Handle them on the read
+        loop instead, one after the other, as a browser does."""
+        eio = self.sio.eio
+        trigger = getattr(eio, "_trigger_event", None)
+        if trigger is None:  # a python-engineio without it: keep its default
+            return
+
+        def in_order(event, *args, **kwargs):
+            if event == "message":
+                kwargs["run_async"] = False
+            return trigger(event, *args, **kwargs)
+
+        eio._trigger_event = in_order
 
     # -------------------------------------------------------------- connection
 
