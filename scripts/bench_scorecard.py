@@ -513,10 +513,15 @@ def generate_patrols() -> None:
 # ---------------------------------------------------------------- timing
 
 
-def floor_query(month: str) -> int:
+def floor_query(month: str, tuned: bool = False) -> int:
+    """The floor; ``tuned``: with the session settings the engine's own query
+    uses (no JIT, more work memory), so the comparison is like for like."""
     from gridcity.scorecards.engine import month_bounds
 
     start, end = month_bounds(month)
+    if tuned:
+        sql("SET LOCAL jit = off")
+        sql("SET LOCAL work_mem = '256MB'")
     rows = db.session.execute(
         text(
             """
@@ -614,10 +619,19 @@ def run(args) -> dict:
                 f"month {args.month}: full scorecard set {month_s:.3f} s (first run {first:.3f} s); rows {rows}"
             )
 
-            first_f, floor_s, closed = timed(lambda: floor_query(args.month), args.runs)
+            first_d, floor_default, closed = timed(lambda: floor_query(args.month), args.runs)
+            first_t, floor_tuned, closed_t = timed(lambda: floor_query(args.month, tuned=True), args.runs)
+            assert closed == closed_t
+            # The ratio is taken against the faster of the two (the stricter test).
+            floor_s = min(floor_default, floor_tuned)
+            first_f = first_d if floor_default <= floor_tuned else first_t
             out["floor_first_seconds"], out["floor_seconds"] = first_f, floor_s
+            out["floor_default_seconds"], out["floor_tuned_seconds"] = floor_default, floor_tuned
             out["floor_closed"] = closed
-            say(f"floor: closed cases per street {floor_s:.3f} s (first {first_f:.3f} s); {closed:,} closed")
+            say(
+                f"floor: closed cases per street {floor_s:.3f} s (default settings {floor_default:.3f} s, "
+                f"the engine's settings {floor_tuned:.3f} s); {closed:,} closed"
+            )
             assert closed == out["month_cases_closed"], "the engine's closed count differs from the floor's"
             out["ratio"] = month_s / floor_s if floor_s else float("inf")
             say(f"ratio {out['ratio']:.1f}× the floor (target ≤ 10×); month {month_s:.2f} s (target ≤ 2 s)")
@@ -637,10 +651,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", default="2025-06", help="the month to compute (YYYY-MM)")
     parser.add_argument("--runs", type=int, default=3, help="timed runs after the first (median)")
     parser.add_argument("--reuse", action="store_true", help="time an existing database (no generation)")
+    parser.add_argument("--note", default="", help="free text kept in the JSON (e.g. the machine's load)")
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")
     out = run(args)
+    out["load_average_1m"] = round(__import__("os").getloadavg()[0], 2)
+    out["note"] = args.note
     keys = [
         "cases",
         "events",
@@ -656,9 +673,13 @@ def main(argv: list[str] | None = None) -> int:
         "month_seconds",
         "floor_first_seconds",
         "floor_seconds",
+        "floor_default_seconds",
+        "floor_tuned_seconds",
         "ratio",
         "rows",
         "floor_closed",
+        "load_average_1m",
+        "note",
     ]
     print(json.dumps({k: round(out[k], 3) if isinstance(out[k], float) else out[k] for k in keys}))
     return 0

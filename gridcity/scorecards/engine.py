@@ -42,11 +42,13 @@ hundreds of thousands); every other tier lists all its subjects.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, or_, select, tuple_
+from sqlalchemy import and_, case, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import aliased
 
 from gridcity.cases.models import Case, CaseEvent, CaseTask
@@ -268,6 +270,10 @@ def _one_pass(ctx: Ctx) -> tuple[list, list]:
     sums = [_count(ctx.cond[c]) for c in PASS_COUNTS]
     base = select(*place, *people, *sums).select_from(ctx.from_).where(ctx.in_month)
     if db.session.get_bind().dialect.name == "postgresql":
+        # One big aggregate: JIT compilation costs more than it saves here, and
+        # the groups fit in memory (for this transaction only).
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
         rows = db.session.execute(
             base.add_columns(func.grouping(E.c.actor_id, E.c.actor_role)).group_by(
                 func.grouping_sets(tuple_(*place), tuple_(*people))
@@ -286,19 +292,20 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
     by_place, by_people = _one_pass(ctx)
 
     # 1. areas and units, rolled up from place × unit.
+    grid_figures: dict = {}
     if by_place:
         matrix = np.array([r[n_keys : n_keys + len(PASS_COUNTS)] for r in by_place], dtype=np.int64)
+        column = {c: j for j, c in enumerate(PASS_COUNTS)}
+        # should_close = closed + overdue_open, as one more column.
+        matrix = np.column_stack([matrix, matrix[:, column["closed"]] + matrix[:, column["overdue_open"]]])
+        column["should_close"] = len(PASS_COUNTS)
         key_cols = list(zip(*[r[:6] for r in by_place], strict=True))
         for tier, col in zip((*AREA_TIERS, "unit"), key_cols, strict=True):
-            _rollup(out.by_tier[tier], col, matrix, PASS_COUNTS)
-    grid_figures = {
-        wg: (row.get("grid_valid", 0), row.get("missed", 0)) for wg, row in out.by_tier["work_grid"].items()
-    }
-    for tier in (*AREA_TIERS, "unit"):
-        names = ind.TIER_COUNTS[tier]
-        for key, counts in out.by_tier[tier].items():
-            counts["should_close"] = counts["closed"] + counts["overdue_open"]
-            out.by_tier[tier][key] = {c: int(counts.get(c, 0)) for c in names}
+            names = ind.TIER_COUNTS[tier]
+            _rollup(out.by_tier[tier], col, matrix[:, [column[c] for c in names]], names)
+        wg_sums = {}
+        _rollup(wg_sums, key_cols[1], matrix[:, [column["grid_valid"], column["missed"]]], ("v", "m"))
+        grid_figures = {wg: (r["v"], r["m"]) for wg, r in wg_sums.items()}
 
     # 2. people, by the role they acted in.
     for row in by_people:
@@ -365,9 +372,12 @@ def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
         tuple(r)
         for r in db.session.execute(
             select(C.c.street_id, Category.code, P.c.kind, func.count())
-            .select_from(C.join(P, P.c.id == C.c.patrol_id).join(Category, Category.id == C.c.category_id))
+            # "+ 0": through the month's report times, not the patrol index
+            # (which holds every year's patrol cases).
+            .select_from(
+                C.join(P, P.c.id == C.c.patrol_id + 0).join(Category, Category.id == C.c.category_id)
+            )
             .where(
-                C.c.patrol_id.is_not(None),
                 C.c.reported_at >= start,
                 C.c.reported_at < end,
                 C.c.voided_at.is_(None),
@@ -384,9 +394,8 @@ def _rollup(target: dict, keys, matrix, names) -> None:
     sums = np.zeros((len(uniq), matrix.shape[1]), dtype=np.int64)
     np.add.at(sums, inverse, matrix)
     for k, row in zip(uniq.tolist(), sums.tolist(), strict=True):
-        if k == -1:
-            continue
-        target[k] = dict(zip(names, row, strict=True))
+        if k != -1:
+            target[k] = dict(zip(names, row))  # noqa: B905 - same length by construction
 
 
 # ---------------------------------------------------------------- subjects
@@ -477,34 +486,54 @@ def score_tier(
         part = np.clip(value * item["scale"], 0.0, 100.0)
         scores += part * item["weight"]
         results.append((item, np.round(value, 4).tolist(), np.round(part, 2).tolist()))
-    scores = np.round(scores / total_weight, 2).tolist()
-    rows = []
+    scores = np.round(scores / total_weight, 2)
+    # Best first (ties by code), ranks shared by equal scores, grades by band:
+    # all vectorised, then one row object per subject.
+    codes = [subjects[i][0] for i in ids]
+    order = np.lexsort((np.array(codes), -scores)).tolist()
+    ordered = scores[order]
+    first_of_score = np.r_[True, ordered[1:] != ordered[:-1]]
+    ranks = np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0)).tolist()
+    bands = definitions["grades"]
+    grades = [bands[-1]["grade"]] * n
+    for band in reversed(bands):
+        for k in np.nonzero(ordered >= band["min"])[0].tolist():
+            grades[k] = band["grade"]
     int_matrix = matrix.astype(np.int64).tolist()
-    for k, subject_id in enumerate(ids):
+    score_list = scores.tolist()
+    templates = [
+        (item["code"], {"value": 0.0, "score": 0.0, "weight": item["weight"], "name_zh": item["name_zh"],
+                        "name_en": item["name_en"]}, v, s)
+        for item, v, s in results
+    ]  # fmt: skip
+    rows = []
+    for position, k in enumerate(order):
+        subject_id = ids[k]
         code, name, parent_kind, parent_id = subjects[subject_id]
-        rows.append(
-            ScorecardRow(
-                subject_kind=tier,
-                subject_id=subject_id,
-                subject_code=code,
-                subject_name=name,
-                counts=dict(zip(names, int_matrix[k], strict=True)),
-                indicators={
-                    item["code"]: {
-                        "value": v[k],
-                        "score": s[k],
-                        "weight": item["weight"],
-                        "name_zh": item["name_zh"],
-                        "name_en": item["name_en"],
-                    }
-                    for item, v, s in results
-                },
-                score=scores[k],
-                parent_kind=parent_kind,
-                parent_id=parent_id,
-            )
+        indicators = {}
+        for item_code, template, v, s in templates:
+            entry = template.copy()
+            entry["value"], entry["score"] = v[k], s[k]
+            indicators[item_code] = entry
+        row = ScorecardRow(
+            tier,
+            subject_id,
+            code,
+            name,
+            dict(zip(names, int_matrix[k])),  # noqa: B905 - same length by construction
+            indicators,
+            score_list[k],
+            grades[position],
+            ranks[position],
+            parent_kind=parent_kind,
+            parent_id=parent_id,
         )
-    return finish(rows, definitions, previous)
+        before = previous.get(subject_id)
+        if before is not None:
+            row.previous_score = before
+            row.change = round(row.score - before, 2)
+        rows.append(row)
+    return rows
 
 
 def finish(rows: list[ScorecardRow], definitions: dict, previous: dict[int, float]) -> list[ScorecardRow]:
@@ -652,8 +681,26 @@ def previous_scores(month: str) -> dict[str, dict[int, float]]:
     return out
 
 
+@contextmanager
+def _bulk_objects():
+    """Many small objects are made at once (a row per unit grid): the cyclic
+    garbage collector would re-scan them again and again meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def compute_all(month: str) -> MonthResult:
     """Every tier's table and the contest of ``month``, live."""
+    with _bulk_objects():
+        return _compute_all(month)
+
+
+def _compute_all(month: str) -> MonthResult:
     from gridcity.scorecards import contest
 
     start, end = month_bounds(month)
