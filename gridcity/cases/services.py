@@ -475,6 +475,7 @@ def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
     request.state = "approved" if approve else "refused"
     request.decided_by, request.decided_at, request.decision_note = actor.id, now, note
     info = {"request_id": request.id, "kind": request.kind, "approved": approve}
+    leaving: list[str] = []
     if not approve:
         event = record(case, "decide", case.state, actor, note=note, at=now, extra=info)
     elif request.kind == "extension":
@@ -527,6 +528,8 @@ def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
             extra=info,
         )
     else:  # return: not this unit's case; back to the dispatcher
+        # The unit it leaves hears of it too (its portal drops the case).
+        leaving = [f"unit:{case.unit_id}"]
         event = record(
             case,
             "decide",
@@ -548,7 +551,7 @@ def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
             },
             extra=info,
         )
-    _announce(case, event)
+    _announce(case, event, extra_rooms=leaving)
     return case
 
 
@@ -697,6 +700,8 @@ def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> l
     return attached
 
 
-def _announce(case: Case, event: CaseEvent, extra_users=()) -> None:
+def _announce(case: Case, event: CaseEvent, extra_users=(), extra_rooms=()) -> None:
     db.session.flush()
-    live.queue(db.session, live.rooms_for(case, extra_users), live.case_payload(case, event.action, event.id))
+    rooms = live.rooms_for(case, extra_users)
+    rooms += [room for room in extra_rooms if room not in rooms]
+    live.queue(db.session, rooms, live.case_payload(case, event.action, event.id))

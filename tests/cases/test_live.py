@@ -41,6 +41,19 @@ def test_events_reach_the_rooms_of_those_who_may_see_them(city, api, emitted):
     assert last["deadline_at"] == case["deadline_at"]
 
 
+def test_the_unit_a_case_is_returned_from_hears_of_it(city, api, emitted):
+    case = ok(api("insp2").report("E0102", EAST), 201)
+    case = ok(api("op").act(case, "accept"))
+    case = ok(api("lead").act(case, "file"))
+    case = ok(api("disp").act(case, "dispatch"))
+    case = ok(api("hw").act(case, "request", kind="return", reason="不属于本单位"))
+    case = ok(api("disp").act(case, "decide", approve=True))
+    assert case["state"] == "filed" and case["unit"] is None
+    hw = city["units"]["sanitation"].id
+    assert received(emitted, f"unit:{hw}") == ["dispatch", "request", "decide"]
+    assert emitted[-1][1]["case"]["unit_id"] is None  # the portal drops it
+
+
 def test_refused_action_emits_nothing(city, api, emitted):
     case = ok(api("insp2").report("E0102", EAST), 201)
     emitted.clear()
