@@ -15,12 +15,19 @@
 
   function coordsToLatLng(coords) { return L.latLng(coords[1], coords[0]); }
 
+  // Red at 60 points and below, through amber, to green at 100: the map
+  // tells apart subjects of the same grade.
+  function scoreColour(score) {
+    var t = Math.max(0, Math.min(1, (score - 60) / 40));
+    return "hsl(" + (120 * t).toFixed(1) + ", 70%, 38%)";
+  }
+
   function style(tier) {
     return function (feature) {
       var s = (data.layers[tier] || {})[String(feature.properties.id)];
       return {
         color: "#333", weight: 1, fillOpacity: s ? 0.55 : 0.1,
-        fillColor: s ? data.colours[s.grade] : "#999"
+        fillColor: s ? scoreColour(s.score) : "#999"
       };
     };
   }
