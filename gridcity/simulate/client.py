@@ -17,6 +17,10 @@ from dataclasses import dataclass
 
 DEMO_PASSWORD = "gridcity-demo"
 EVENTS_PAGE = 1000  # what GET /api/v1/events answers at most per call
+# History ids are taken at flush time, so a transaction may commit (and emit)
+# an id lower than one already heard: a resync looks back this many ids (as
+# the browser's live store does); what was already applied is skipped by seq.
+LOOK_BACK = 100
 
 
 class ApiError(Exception):
@@ -151,9 +155,10 @@ class LiveClient:
     def reconnect(self) -> int:
         """Connect again, then fetch what was missed; returns how many events
         the resync added. Connecting first means nothing falls in between;
-        the resync starts from the last seq seen *before* connecting, since
-        live events may arrive (with higher seqs) while it runs."""
-        since = self.last_seq
+        the resync starts from the last seq seen *before* connecting (less
+        ``LOOK_BACK``), since live events may arrive (with higher seqs) while
+        it runs."""
+        since = max(self.last_seq - LOOK_BACK, 0)
         self.connect()
         return self.resync(since)
 
