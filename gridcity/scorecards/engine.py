@@ -68,6 +68,19 @@ from gridcity.scorecards.services import (
 )
 
 CONTEST_PATROL_KINDS = ("night", "holiday", "month_end")
+COUNTED_ACTIONS = (
+    "report",
+    "accept",
+    "verify",
+    "file",
+    "void",
+    "dispatch",
+    "handle",
+    "check",
+    "close",
+    "overdue",
+    "decide",
+)
 
 E = CaseEvent.__table__.alias("e")
 C = Case.__table__.alias("c")
@@ -157,6 +170,9 @@ class Ctx:
             .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
         )
         self.in_month = and_(E.c.at >= start, E.c.at < end)
+        # Events no count looks at (unit_accept, request, warn, task_overdue,
+        # same_as, resume, …) are left out of the pass.
+        self.counted = E.c.action.in_(COUNTED_ACTIONS)
         a, to = E.c.action, E.c.to_state
         not_late = or_(fo.c.first_id.is_(None), fo.c.first_id > E.c.id)
         valid_case = C.c.voided_at.is_(None)
@@ -268,7 +284,7 @@ def _one_pass(ctx: Ctx) -> tuple[list, list]:
     place = [*(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key]
     people = [E.c.actor_id, E.c.actor_role]
     sums = [_count(ctx.cond[c]) for c in PASS_COUNTS]
-    base = select(*place, *people, *sums).select_from(ctx.from_).where(ctx.in_month)
+    base = select(*place, *people, *sums).select_from(ctx.from_).where(ctx.in_month, ctx.counted)
     if db.session.get_bind().dialect.name == "postgresql":
         # One big aggregate: JIT compilation costs more than it saves here, and
         # the groups fit in memory (for this transaction only).
@@ -433,20 +449,23 @@ def _subjects() -> dict[str, dict[int, tuple[str, str, str | None, int | None]]]
 
 
 def _unit_grid_subjects(ids) -> dict:
-    ids = list(ids)
-    query = select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import Integer, any_, bindparam
-        from sqlalchemy.dialects.postgresql import ARRAY
+    """Code and work grid of the given unit grids, from a per-app copy of all
+    unit grids that is reloaded when the grids' revision moves (every change
+    to unit grids or their work grids moves it: ``geo.services``)."""
+    from gridcity.geo.models import GeoRevision
 
-        chunks = [query.where(UnitGrid.id == any_(bindparam("ids", ids, type_=ARRAY(Integer))))]
-    else:
-        chunks = [query.where(UnitGrid.id.in_(ids[n : n + 5000])) for n in range(0, len(ids), 5000)]
-    return {
-        grid_id: (code, code, "work_grid" if wg else None, wg)
-        for chunk in chunks
-        for grid_id, code, wg in db.session.execute(chunk)
-    }
+    revision = db.session.scalar(select(GeoRevision.revision).where(GeoRevision.id == 1))
+    cache = current_app.extensions.setdefault("scorecard_unit_grids", {})
+    if cache.get("revision") != revision or revision is None:
+        cache["grids"] = {
+            grid_id: (code, code, "work_grid" if wg else None, wg)
+            for grid_id, code, wg in db.session.execute(
+                select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id)
+            )
+        }
+        cache["revision"] = revision
+    grids = cache["grids"]
+    return {i: grids[i] for i in ids if i in grids}
 
 
 def _user_names(ids) -> dict[int, tuple[str, str]]:
