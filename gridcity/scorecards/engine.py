@@ -388,12 +388,14 @@ def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
         tuple(r)
         for r in db.session.execute(
             select(C.c.street_id, Category.code, P.c.kind, func.count())
-            # "+ 0": through the month's report times, not the patrol index
-            # (which holds every year's patrol cases).
+            # Through the partial index of patrol cases by report time
+            # (models.py); "+ 0" keeps the planner off the patrol_id index,
+            # which holds every year's patrol cases.
             .select_from(
                 C.join(P, P.c.id == C.c.patrol_id + 0).join(Category, Category.id == C.c.category_id)
             )
             .where(
+                C.c.patrol_id.is_not(None),
                 C.c.reported_at >= start,
                 C.c.reported_at < end,
                 C.c.voided_at.is_(None),

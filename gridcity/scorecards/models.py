@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from gridcity.cases.models import CaseEvent, CaseTask, UTCDateTime
+from gridcity.cases.models import Case, CaseEvent, CaseTask, UTCDateTime
 from gridcity.extensions import db
 
 # Indexes the engine's month queries use on the case tables: each case's first
@@ -22,6 +22,13 @@ db.Index(
     sqlite_where=CaseEvent.action == "overdue",
 )
 db.Index("ix_case_task_completed_at", CaseTask.completed_at)
+# Patrol findings of a month (the contest): only cases found on a patrol.
+db.Index(
+    "ix_case_file_patrol_reported_at",
+    Case.reported_at,
+    postgresql_where=Case.patrol_id.is_not(None),
+    sqlite_where=Case.patrol_id.is_not(None),
+)
 
 
 class IndicatorSet(db.Model):
