@@ -28,7 +28,7 @@ from gridcity.extensions import db
 from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import Unit
 from gridcity.taxonomy.models import Category
-from tests.dispatch.test_browser import open_page, session_for
+from tests.dispatch.test_dispatch_browser import open_page, session_for
 from tests.web.conftest import SECRET_KEY, SERVE, _free_port, _stop, _wait_until_up
 from tests.web.test_browser import ARTIFACTS
 
