@@ -522,6 +522,8 @@ def floor_query(month: str, tuned: bool = False) -> int:
     if tuned:
         sql("SET LOCAL jit = off")
         sql("SET LOCAL work_mem = '256MB'")
+        sql("SET LOCAL parallel_setup_cost = 10")
+        sql("SET LOCAL parallel_tuple_cost = 0.001")
     rows = db.session.execute(
         text(
             """

@@ -286,10 +286,14 @@ def _one_pass(ctx: Ctx) -> tuple[list, list]:
     sums = [_count(ctx.cond[c]) for c in PASS_COUNTS]
     base = select(*place, *people, *sums).select_from(ctx.from_).where(ctx.in_month, ctx.counted)
     if db.session.get_bind().dialect.name == "postgresql":
-        # One big aggregate: JIT compilation costs more than it saves here, and
-        # the groups fit in memory (for this transaction only).
+        # One big aggregate (settings for this transaction only): JIT
+        # compilation costs more than it saves here, and the groups fit in memory.
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        # The join is worth splitting across workers even at the default
+        # worker count (the planner's defaults price that too high here).
+        db.session.execute(text("SET LOCAL parallel_setup_cost = 10"))
+        db.session.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
         rows = db.session.execute(
             base.add_columns(func.grouping(E.c.actor_id, E.c.actor_role)).group_by(
                 func.grouping_sets(tuple_(*place), tuple_(*people))
