@@ -4,13 +4,15 @@ Run by hand (not in CI) against a scratch PostGIS database::
 
     .venv/bin/python scripts/bench_intake.py \
         [--postgres-url postgresql://postgres@127.0.0.1/gc_bench_intake] \
-        [--clients 12] [--threads 64] [--seconds 20] [--rate 100] [--crowd 32] \
+        [--web 2] [--clients 16] [--threads 16] [--seconds 20] [--rate 100] [--crowd 32] \
         [--sweep-cases 100000]
 
 The database named in the URL is DROPPED and recreated, migrated and loaded
-with the demo city (fixed seed). The server runs the production way: a
-``gunicorn -w 1 --threads T gridcity.wsgi:app`` subprocess on a free loopback
-port, scheduler off.
+with the demo city (fixed seed). The server runs the production way, as
+docker-compose's web1 and web2: W (default 2) ``gunicorn -w 1 --threads T
+gridcity.wsgi:app`` subprocesses on free loopback ports, scheduler off; each
+phone keeps to one of them (round robin, as behind nginx). The CPU lines add
+the web processes together. ``--web 1`` measures a single process.
 
 Measured:
 1. ceiling: closed-loop ``GET /api/v1/me`` (signed in: the session cookie,
@@ -232,12 +234,16 @@ class CpuMeter:
 
     TICK = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, server_pid: int, db_url: str) -> None:
-        self.server_pid, self.db_url = server_pid, db_url
+    def __init__(self, server_pids: list[int], db_url: str) -> None:
+        self.server_pids, self.db_url = server_pids, db_url
 
     def _server(self) -> float:
-        fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self.TICK
+        """CPU seconds of the web workers together."""
+        total = 0
+        for pid in self.server_pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / self.TICK
 
     @staticmethod
     def _machine() -> tuple[float, float]:
@@ -656,11 +662,19 @@ def crowd_probe(clients: list[Client], quiet_seconds: float, seconds: float) -> 
 def bench_http(
     out: dict, args: argparse.Namespace, url: str, people: list[dict], categories: list[str], tmp_path: Path
 ) -> None:
-    log_path = tmp_path / "gunicorn.log"
-    proc, base = start_server(url, tmp_path / "server", args.threads, log_path)
+    # As docker-compose runs it: N web processes of one worker each, sharing the
+    # database and the media folder; each phone keeps to one of them (as behind
+    # nginx), round robin.
+    log_paths = [tmp_path / f"gunicorn-{n}.log" for n in range(args.web)]
+    servers = []
     try:
-        say(f"server: gunicorn -w 1 --threads {args.threads} on {base} (pid {proc.pid})")
-        everyone = [Client(base, p, categories, args.seed + n) for n, p in enumerate(people)]
+        for log_path in log_paths:
+            servers.append(start_server(url, tmp_path / "server", args.threads, log_path))
+        for proc, base in servers:
+            say(f"server: gunicorn -w 1 --threads {args.threads} on {base} (pid {proc.pid})")
+        everyone = [
+            Client(servers[n % len(servers)][1], p, categories, args.seed + n) for n, p in enumerate(people)
+        ]
         for c in everyone:
             c.login()
         clients = everyone[: args.clients]
@@ -671,7 +685,7 @@ def bench_http(
         warm = closed_loop(clients, "report", 2.0)
         closed_loop(clients, "me", 1.0)
         say(f"warm-up: {warm['ok']} reports; machine load average {os.getloadavg()[0]:.2f}")
-        meter = CpuMeter(worker_pid(proc.pid), url)
+        meter = CpuMeter([worker_pid(proc.pid) for proc, _ in servers], url)
 
         ceiling = measured(meter, closed_loop, clients, "me", args.ceiling_seconds)
         say(describe(f"ceiling (GET /api/v1/me, {args.clients} clients)", ceiling))
@@ -699,15 +713,16 @@ def bench_http(
         for c in everyone:
             c.http.close()
     finally:
-        stop_server(proc)
-        say(f"server stopped (exit {proc.returncode})")
-    log_lines = log_path.read_text(errors="replace").splitlines()
+        for proc, _ in servers:
+            stop_server(proc)
+            say(f"server {proc.pid} stopped (exit {proc.returncode})")
+    log_lines = [line for path in log_paths for line in path.read_text(errors="replace").splitlines()]
     server_errors = [line for line in log_lines if "Traceback" in line or "[ERROR]" in line]
     pool_timeouts = sum("QueuePool limit" in line for line in log_lines)
     if server_errors:
         say(
             f"server log: {len(server_errors)} error(s), {pool_timeouts} pool timeout(s); last lines:\n"
-            + log_tail(log_path, 4)
+            + "\n".join(log_tail(path, 4) for path in log_paths)
         )
     for name, r in (("ceiling", ceiling), ("intake", intake), ("fixed", fixed)):
         for key in (
@@ -744,6 +759,7 @@ def run(args: argparse.Namespace) -> dict:
     url = args.postgres_url
     out: dict = {
         "clients": args.clients,
+        "web_processes": args.web,
         "threads": args.threads,
         "seconds": args.seconds,
         "ceiling_endpoint": "GET /api/v1/me",
@@ -820,7 +836,15 @@ def main(argv: list[str] | None = None) -> int:
         default=16,
         help="concurrent inspectors (--crowd adds a burst after a quiet spell)",
     )
-    parser.add_argument("--threads", type=int, default=16, help="gunicorn --threads (docker-compose: 16)")
+    parser.add_argument(
+        "--web", type=int, default=2, help="web processes, gunicorn -w 1 each (docker-compose: web1, web2)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=16,
+        help="gunicorn --threads for requests (docker-compose: 200, for sockets)",
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the intake run")
     parser.add_argument("--ceiling-seconds", type=float, default=10.0, help="length of the ceiling run")
     parser.add_argument("--rate", type=float, default=100.0, help="reports/s of the fixed-rate run")
