@@ -108,18 +108,23 @@ class Topology:
         return self
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_processes(self.processes)
 
     def log_text(self) -> str:
         return "\n".join(f"--- {log.name}\n{log.read_text()[-4000:]}" for log in self.logs if log.exists())
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    """Ask them all to stop, then wait for each (killing one that hangs)."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from gridcity import create_app
 from gridcity.extensions import db
 from tests.web.conftest import SECRET_KEY, SERVE, _free_port, _stop, _wait_until_up
-from tests.web.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.web.test_browser import ARTIFACTS, PASSWORD, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 AXE = "/static/vendor/axe-core-4.14.1/axe.min.js"
@@ -70,24 +70,8 @@ def server(history_city) -> str:
         _stop(process)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM}; the browser tests need it."
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def manager_page(browser, server):
+def manager_page(browser, server):  # noqa: F811 - the fixture imported above
     context = browser.new_context(
         base_url=server, viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
     )

@@ -8,18 +8,16 @@ SQLite file; the page tests only read it.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from gridcity import create_app
 from gridcity.extensions import db
+from gridcity.simulate.topology import free_port as _free_port
+from gridcity.simulate.topology import stop_processes
+from gridcity.simulate.topology import wait_until_up as _wait_until_up
 
 DEMO_PASSWORD = "gridcity-demo"
 SECRET_KEY = "web-test-secret"
@@ -73,34 +71,8 @@ def create_client(demo_app):
     return create
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {url} within {timeout:.0f} s:\n{log.read_text()}")
-
-
 def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    stop_processes([process])
 
 
 @pytest.fixture(scope="session")
