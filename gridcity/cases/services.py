@@ -410,6 +410,26 @@ def close(case: Case, actor: User, note: str = "") -> Case:
     return case
 
 
+def rework(case: Case, actor: User, reason: str) -> Case:
+    """不予结案 — the shift leader sends a checked case back to its unit (返工)
+    instead of closing it; the unit's clock runs again from now."""
+    _guard(case, "rework", actor)
+    _need(reason, "reason")
+    now = utcnow()
+    event = record(
+        case,
+        "rework",
+        states.IN_PROGRESS,
+        actor,
+        note=reason,
+        at=now,
+        set=_restart_clock(case, now),
+        inc=("rework_count",),
+    )
+    _announce(case, event)
+    return case
+
+
 # ---------------------------------------------------------------- requests
 
 

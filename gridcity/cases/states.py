@@ -70,6 +70,9 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("handle", (IN_PROGRESS,), (R.UNIT_HANDLER,), HANDLED),
         Transition("check", (HANDLED,), (R.INSPECTOR,), None),  # → checked | in_progress (rework)
         Transition("close", (CHECKED,), (R.SHIFT_LEADER,), CLOSED),
+        # 不予结案: the shift leader finds the check's evidence short of the
+        # closing standard and sends the case back to the unit (返工).
+        Transition("rework", (CHECKED,), (R.SHIFT_LEADER,), IN_PROGRESS),
         Transition("request", (DISPATCHED, IN_PROGRESS), (R.UNIT_HANDLER,), None),  # state unchanged
         Transition("decide", (DISPATCHED, IN_PROGRESS), (R.SHIFT_LEADER, R.DISPATCHER), None),
         Transition("resume", (SUSPENDED,), (R.SHIFT_LEADER, R.DISPATCHER), None),  # → state before

@@ -141,6 +141,7 @@ ACTIONS = (
     "handle",
     "check",
     "close",
+    "rework",
     "request",
     "decide",
     "resume",
@@ -191,6 +192,8 @@ def act(case_id: int, action: str):
             services.check(case, user, passed, note, photos, lon, lat)
         case "close":
             services.close(case, user, note)
+        case "rework":
+            services.rework(case, user, str(data.get("reason") or note))
         case "request":
             services.request_change(
                 case,

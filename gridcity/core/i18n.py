@@ -276,6 +276,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The on-site check found it not fixed; back to the unit.",
     },
     "open311_event_close": {"zh": "已结案。", "en": "Closed."},
+    "open311_event_rework": {
+        "zh": "未达结案标准，已退回责任单位返工：{reason}",
+        "en": "Not up to the closing standard; back to the unit: {reason}",
+    },
     "open311_event_request": {"zh": "责任单位申请{kind}。", "en": "The responsible unit asked for {kind}."},
     "open311_event_decide_approved": {
         "zh": "{kind}申请已批准。",

@@ -320,6 +320,7 @@ ACTION_GUIDE = {
     "handle": ("处置", "the unit reports it fixed; a check task goes out", "photos\\*, note, lon, lat"),
     "check": ("核查", "on-site re-check: pass, or fail back to the unit (返工)", "result\\*, photos\\*, note, lon, lat"),
     "close": ("结案", "close after a passed check", "note"),
+    "rework": ("不予结案", "the check's evidence falls short: back to the unit (返工)", "reason\\* (or note)"),
     "request": ("延期 / 挂账 / 回退", "ask for an extension, suspension or return", "kind\\*, reason\\*, extra_amount, review_on"),
     "decide": ("审批", "approve or refuse the pending request", "approve\\*, note"),
     "resume": ("恢复", "end a suspension; the clock runs again", "note"),

@@ -265,6 +265,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "d_action_handle": {"zh": "处置完成", "en": "Mark handled"},
     "d_action_check": {"zh": "核查", "en": "Check"},
     "d_action_close": {"zh": "结案", "en": "Close"},
+    "d_action_rework": {"zh": "不予结案，返工", "en": "Send back for rework"},
     "d_action_request": {"zh": "申请延期/挂账/回退", "en": "Ask for extension / suspension / return"},
     "d_action_decide": {"zh": "审批", "en": "Decide"},
     "d_action_resume": {"zh": "恢复处置", "en": "Resume"},

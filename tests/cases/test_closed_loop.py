@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from gridcity.cases.history import differences
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from tests.cases.conftest import EAST, WEST, jpeg_bytes
+from tests.cases.conftest import EAST, MONDAY_10AM, WEST, jpeg_bytes
 
 
 def ok(response, status=200):
@@ -61,6 +63,35 @@ def test_inspector_report_goes_round_the_loop_to_closed(city, api):
     assert {p["stage"] for p in case["photos"]} == {"report", "handle", "check"}
     stored = db.session.get(Case, case["id"])
     assert differences(stored) == {}
+
+
+def test_the_shift_leader_sends_a_checked_case_back_instead_of_closing_it(city, api, frozen_clock):
+    case = ok(api("insp2").report("E0102", EAST), 201)
+    case = ok(api("op").act(case, "accept"))
+    case = ok(api("lead").act(case, "file"))
+    case = ok(api("disp").act(case, "dispatch"))
+    case = ok(api("hw").act(case, "unit_accept"))
+    case = ok(api("hw").act(case, "handle", photos=[jpeg_bytes()], note="已清理"))
+    case = ok(api("insp2").act(case, "check", result="pass", photos=[jpeg_bytes()]))
+    assert "rework" in ok(api("lead").get(f"/api/v1/cases/{case['id']}"))["allowed_actions"]
+    assert "rework" not in ok(api("disp").get(f"/api/v1/cases/{case['id']}"))["allowed_actions"]
+
+    # Without a reason, or by someone else, nothing changes.
+    no_reason = api("lead").act(case, "rework")
+    assert no_reason.status_code == 400 and "reason" in no_reason.get_json()["message"]
+    assert api("disp").act(case, "rework", reason="照片不清").status_code == 403
+    assert ok(api("lead").get(f"/api/v1/cases/{case['id']}"))["version"] == case["version"]
+
+    frozen_clock.freeze(MONDAY_10AM + dt.timedelta(minutes=30))
+    sent_back = ok(api("lead").act(case, "rework", reason="核查照片仍见垃圾"))
+    assert sent_back["state"] == "in_progress" and sent_back["counts"]["rework"] == 1
+    assert sent_back["history"][-1]["action"] == "rework"
+    assert sent_back["history"][-1]["note"] == "核查照片仍见垃圾"
+    # The unit's clock runs again from now: the deadline moved on by the time it stood still.
+    assert sent_back["deadline_at"] > case["deadline_at"]
+    assert "handle" in ok(api("hw").get(f"/api/v1/cases/{case['id']}"))["allowed_actions"]
+    assert api("lead").act(sent_back, "close").status_code == 409
+    assert differences(db.session.get(Case, case["id"])) == {}
 
 
 def test_public_report_is_verified_by_the_grid_inspector_first(city, api):

@@ -133,6 +133,11 @@ def _check(m, case_id, data, sound):
     return lambda c, u: services.check(c, u, passed, "", photos)
 
 
+def _rework(m, case_id, data, sound):
+    reason = one_of(data, sound, ["核查照片仍见垃圾"], ["", "  "], "reason")
+    return lambda c, u: services.rework(c, u, reason)
+
+
 def _request(m, case_id, data, sound):
     now = clock.utcnow()
     kind = one_of(data, sound, ["extension", "suspension", "return"], ["holiday"], "kind")
@@ -160,6 +165,7 @@ CALLS = {
     "handle": _handle,
     "check": _check,
     "close": lambda m, case_id, data, sound: services.close,
+    "rework": _rework,
     "request": _request,
     "decide": _decide,
     "resume": lambda m, case_id, data, sound: services.resume,
@@ -360,6 +366,7 @@ class CaseLoop(RuleBasedStateMachine):
     handle = action_rule("handle")
     check = action_rule("check")
     close = action_rule("close")
+    rework = action_rule("rework")
     request = action_rule("request")
     decide = action_rule("decide")
     resume = action_rule("resume")
@@ -415,7 +422,9 @@ class CaseLoop(RuleBasedStateMachine):
 
     def check_counters(self, case: Case, events: list[CaseEvent], requests: list[CaseRequest]) -> None:
         approved = Counter(e.data["kind"] for e in events if e.action == "decide" and e.data["approved"])
-        assert case.rework_count == sum(e.action == "check" and e.data["result"] == "fail" for e in events)
+        assert case.rework_count == sum(
+            (e.action == "check" and e.data["result"] == "fail") or e.action == "rework" for e in events
+        )
         assert (case.extension_count, case.suspension_count, case.return_count) == (
             approved["extension"],
             approved["suspension"],
@@ -482,4 +491,6 @@ def test_random_walks_keep_every_case_consistent(city):
     tally: Counter = Counter()
     run_state_machine_as_test(lambda: CaseLoop(people, tally), settings=SETTINGS)
     # The walks went all round the loop, not just into refusals.
-    assert tally["closed"] and tally["voided"] and tally["suspended"] and tally["refused"], tally
+    assert (
+        tally["closed"] and tally["voided"] and tally["suspended"] and tally["rework"] and tally["refused"]
+    ), tally

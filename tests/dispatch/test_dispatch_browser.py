@@ -9,6 +9,8 @@ Screenshots go to ``test-artifacts/dispatch-*.png``.
 
 from __future__ import annotations
 
+import io
+import json
 import time
 import uuid
 
@@ -455,3 +457,42 @@ def test_a_returned_case_leaves_the_unit_portal(create_page, live_server, place)
     unit.evaluate("window.GridCityUnit.live.refresh()")
     card.wait_for(state="detached", timeout=3000)
     assert problems == []
+
+
+def act_with_photo(live_server, username: str, case: dict, action: str, **fields) -> dict:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (120, 160, 90)).save(buffer, "JPEG")
+    response = session_for(live_server, username).post(
+        f"{live_server}/api/v1/cases/{case['id']}/{action}",
+        data={"data": json.dumps({"version": case["version"], **fields})},
+        files={"photos": ("p.jpg", buffer.getvalue(), "image/jpeg")},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_shift_leader_sends_a_checked_case_back_from_the_drawer(create_page, live_server, place):
+    case = dispatched_case(live_server, place)
+    accepted = session_for(live_server, place["handler"]).post(
+        f"{live_server}/api/v1/cases/{case['id']}/unit_accept", json={"version": case["version"]}
+    )
+    assert accepted.status_code == 200, accepted.text
+    case = act_with_photo(live_server, place["handler"], accepted.json(), "handle", note="已清理")
+    case = act_with_photo(live_server, "insp001", case, "check", result="pass")
+    assert case["state"] == "checked"
+    unit, unit_problems = open_page(create_page, "/unit/", place["handler"])
+    leader, problems = open_page(create_page, "/dispatch/", "leader1")
+
+    leader.click("[data-testid=queue-to_close]")
+    leader.click(f"#case-list [data-case-id='{case['id']}']")
+    form = leader.locator(f"#drawer[data-case-id='{case['id']}'] [data-action-form=rework]")
+    form.locator("input[name=reason]").fill("核查照片仍见垃圾")
+    form.locator("button[type=submit]").click()
+    leader.wait_for_selector(f"#drawer[data-case-id='{case['id']}'][data-state=in_progress]")
+    assert leader.locator("#drawer .timeline li[data-action=rework]").count() == 1
+    assert leader.locator("[data-action-form=close]").count() == 0
+    # The unit's open portal has it back to handle, live.
+    unit.wait_for_function(
+        "id => window.GridCityUnit.live.cases.get(id)?.state === 'in_progress'", arg=case["id"], timeout=3000
+    )
+    assert problems == [] and unit_problems == []

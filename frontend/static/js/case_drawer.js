@@ -277,6 +277,11 @@
       button(form, this.T.d_action_close);
       this.submitWith(form, c, "close", function (f) { return { note: f.note.value }; });
     },
+    rework: function (form, c) {
+      noteField(form, this.T, "reason", true);
+      button(form, this.T.d_action_rework).className = "button button-danger";
+      this.submitWith(form, c, "rework", function (f) { return { reason: f.reason.value }; });
+    },
     resume: function (form, c) {
       noteField(form, this.T);
       button(form, this.T.d_action_resume);
