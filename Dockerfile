@@ -7,4 +7,4 @@ COPY gis_data ./gis_data
 RUN pip install --no-cache-dir -e '.[prod]'
 ENV GRIDCITY_FRONTEND_DIR=/srv/gridcity/app/frontend
 EXPOSE 8000
-CMD ["gunicorn", "-w", "1", "--threads", "16", "-b", "0.0.0.0:8000", "gridcity.wsgi:app"]
+CMD ["gunicorn", "-k", "gevent", "--worker-connections", "2000", "-w", "1", "-b", "0.0.0.0:8000", "gridcity.wsgi:app"]

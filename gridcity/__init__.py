@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app)
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=_async_mode(),
         message_queue=settings.redis_url or None,
         channel=settings.socketio_channel,
         cors_allowed_origins=[],
@@ -65,6 +65,22 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _async_mode() -> str:
+    """Greenlets when the server runs on gevent (``gunicorn -k gevent``: it
+    patched the standard library before loading us), threads otherwise."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    if not monkey.is_module_patched("socket"):
+        return "threading"
+    # psycopg2 is C: without a wait callback every query would block all greenlets.
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
+    return "gevent"
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -4,15 +4,17 @@ Run by hand (not in CI) against a scratch PostGIS database::
 
     .venv/bin/python scripts/bench_intake.py \
         [--postgres-url postgresql://postgres@127.0.0.1/gc_bench_intake] \
-        [--web 2] [--clients 16] [--threads 16] [--seconds 20] [--rate 100] [--crowd 32] \
+        [--web 2] [--worker gevent|threads] [--clients 16] [--threads 16] \
+        [--seconds 20] [--rate 100] [--crowd 32] \
         [--sweep-cases 100000]
 
 The database named in the URL is DROPPED and recreated, migrated and loaded
 with the demo city (fixed seed). The server runs the production way, as
-docker-compose's web1 and web2: W (default 2) ``gunicorn -w 1 --threads T
-gridcity.wsgi:app`` subprocesses on free loopback ports, scheduler off; each
-phone keeps to one of them (round robin, as behind nginx). The CPU lines add
-the web processes together. ``--web 1`` measures a single process.
+docker-compose's web1 and web2: W (default 2) ``gunicorn -k gevent -w 1
+gridcity.wsgi:app`` subprocesses (``--worker threads``: ``--threads T``) on
+free loopback ports, scheduler off; each phone keeps to one of them (round
+robin, as behind nginx). The CPU lines add the web processes together.
+``--web 1`` measures a single process.
 
 Measured:
 1. ceiling: closed-loop ``GET /api/v1/me`` (signed in: the session cookie,
@@ -153,7 +155,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, instance_dir: Path, threads: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    url: str, instance_dir: Path, worker: str, threads: int, log_path: Path
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDCITY_")}
     env.update(
@@ -170,8 +174,7 @@ def start_server(url: str, instance_dir: Path, threads: int, log_path: Path) -> 
             "gunicorn",
             "-w",
             "1",
-            "--threads",
-            str(threads),
+            *(["-k", "gevent"] if worker == "gevent" else ["--threads", str(threads)]),
             "-b",
             f"127.0.0.1:{port}",
             "gridcity.wsgi:app",
@@ -669,9 +672,10 @@ def bench_http(
     servers = []
     try:
         for log_path in log_paths:
-            servers.append(start_server(url, tmp_path / "server", args.threads, log_path))
+            servers.append(start_server(url, tmp_path / "server", args.worker, args.threads, log_path))
+        worker = "-k gevent" if args.worker == "gevent" else f"--threads {args.threads}"
         for proc, base in servers:
-            say(f"server: gunicorn -w 1 --threads {args.threads} on {base} (pid {proc.pid})")
+            say(f"server: gunicorn -w 1 {worker} on {base} (pid {proc.pid})")
         everyone = [
             Client(servers[n % len(servers)][1], p, categories, args.seed + n) for n, p in enumerate(people)
         ]
@@ -840,11 +844,12 @@ def main(argv: list[str] | None = None) -> int:
         "--web", type=int, default=2, help="web processes, gunicorn -w 1 each (docker-compose: web1, web2)"
     )
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=16,
-        help="gunicorn --threads for requests (docker-compose: 200, for sockets)",
+        "--worker",
+        choices=("gevent", "threads"),
+        default="gevent",
+        help="gunicorn worker (docker-compose: gevent)",
     )
+    parser.add_argument("--threads", type=int, default=16, help="gunicorn --threads (--worker threads)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the intake run")
     parser.add_argument("--ceiling-seconds", type=float, default=10.0, help="length of the ceiling run")
     parser.add_argument("--rate", type=float, default=100.0, help="reports/s of the fixed-rate run")

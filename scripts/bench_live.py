@@ -5,13 +5,15 @@ Run by hand (not in CI)::
     .venv/bin/python scripts/bench_live.py \
         [--postgres-url postgresql://postgres@127.0.0.1/gc_bench_live] \
         [--redis-url redis://127.0.0.1:6379/0] [--sockets 200] [--rate 50] \
-        [--dispatch-rate 5] [--seconds 20] [--open-cases 10000] [--threads 160]
+        [--dispatch-rate 5] [--seconds 20] [--open-cases 10000] \
+        [--worker gevent|threads] [--threads 160]
 
 The database named in the URL is DROPPED and recreated, migrated and loaded
 with the demo city; 10,000 open cases are COPYed in (the sweeper benchmark's
 bulk loader, ``scripts/bench_intake.py``), 20 % of them filed and waiting for
 dispatch. Then the production topology starts (``gridcity.simulate.topology``):
-two ``gunicorn -w 1 --threads T gridcity.wsgi:app`` web processes on one Redis
+two ``gunicorn -k gevent -w 1 gridcity.wsgi:app`` web processes (as
+docker-compose runs them; ``--worker threads``: ``--threads T`` instead) on one Redis
 channel of their own, and the ``gridcity scheduler`` process.
 
 Measured:
@@ -321,7 +323,15 @@ def main(argv=None) -> int:
     parser.add_argument("--dispatch-rate", type=float, default=5.0, help="dispatches per second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--open-cases", type=int, default=10_000)
-    parser.add_argument("--threads", type=int, default=160, help="gunicorn threads per web process")
+    parser.add_argument(
+        "--worker",
+        choices=("gevent", "threads"),
+        default="gevent",
+        help="gunicorn worker of the web processes",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=160, help="gunicorn threads per web process (--worker threads)"
+    )
     parser.add_argument("--posters", type=int, default=40, help="reporting threads (one inspector each)")
     parser.add_argument("--client-processes", type=int, default=2)
     args = parser.parse_args(argv)
@@ -342,6 +352,7 @@ def main(argv=None) -> int:
         scheduler=True,
         server="gunicorn",
         threads=args.threads,
+        worker=args.worker,
         sweep_seconds=60,
         secret_key="bench-live",
         extra_env={
@@ -354,7 +365,8 @@ def main(argv=None) -> int:
     stop = ctx.Event()
     try:
         topology.start()
-        say(f"topology: web {', '.join(topology.urls)} (gunicorn, {args.threads} threads each) + scheduler")
+        worker = "gevent worker" if args.worker == "gevent" else f"{args.threads} threads each"
+        say(f"topology: web {', '.join(topology.urls)} (gunicorn, {worker}) + scheduler")
         admin = ApiSession(topology.urls[0], "admin").login()
         users = admin.get("/api/v1/users")
         units = sorted(u["username"] for u in users if u["role"] == "unit_handler")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The production topology on this machine, without docker: N web processes
-# (gunicorn, one worker with threads, as in docker-compose.yml) sharing one
+# (gunicorn, one gevent worker, as in docker-compose.yml) sharing one
 # Redis message queue, the dedicated scheduler process, PostgreSQL/PostGIS.
 # Creates the database (with PostGIS) and loads the demo city when needed,
 # prints the URLs; Ctrl-C stops everything it started.
@@ -8,7 +8,6 @@
 #   scripts/topology.sh [--web N] [--simulate [SPEED]]
 #
 # Environment: WEB (2), BASE_PORT (8001: web n listens on BASE_PORT+n-1),
-# THREADS (100 per web process: each open socket holds a thread),
 # TOPOLOGY_DB (gridcity_topology), PGHOST (127.0.0.1), PGPORT (5432),
 # PGUSER (postgres); GRIDCITY_DATABASE_URL / GRIDCITY_REDIS_URL override the
 # database and Redis (redis://127.0.0.1:6379/0; a redis-server is started
@@ -18,7 +17,6 @@ cd "$(dirname "$0")/.."
 
 WEB=${WEB:-2}
 BASE_PORT=${BASE_PORT:-8001}
-THREADS=${THREADS:-100}
 SIMULATE=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -82,7 +80,8 @@ pids+=($!)
 urls=()
 for n in $(seq "$WEB"); do
   port=$((BASE_PORT + n - 1))
-  .venv/bin/gunicorn -w 1 --threads "$THREADS" -b "127.0.0.1:$port" gridcity.wsgi:app >"$LOGS/web$n.log" 2>&1 &
+  .venv/bin/gunicorn -k gevent --worker-connections 2000 -w 1 -b "127.0.0.1:$port" gridcity.wsgi:app \
+    >"$LOGS/web$n.log" 2>&1 &
   pids+=($!)
   urls+=("http://127.0.0.1:$port/")
 done

@@ -43,6 +43,8 @@ class Topology:
     # "gunicorn" (as docker-compose: one worker, threads) or "serve" (gridcity serve).
     server: str = "serve"
     threads: int = 64  # gunicorn: one thread per open socket, plus the requests
+    # gunicorn's worker: "threads" (gthread) or "gevent" (greenlets: a socket costs no thread)
+    worker: str = "threads"
     sweep_seconds: int = 1
     secret_key: str = "topology-secret"
     extra_env: dict = field(default_factory=dict)
@@ -86,8 +88,11 @@ class Topology:
                     "gunicorn",
                     "-w",
                     "1",
-                    "--threads",
-                    str(self.threads),
+                    *(
+                        ["-k", "gevent", "--worker-connections", "2000"]
+                        if self.worker == "gevent"
+                        else ["--threads", str(self.threads)]
+                    ),
                     "-b",
                     f"127.0.0.1:{port}",
                     "gridcity.wsgi:app",

@@ -1,4 +1,4 @@
-"""The production topology for real: two `gridcity serve` processes sharing
+"""The production topology for real: two web processes sharing
 one Redis message queue, a `gridcity scheduler` process, PostGIS with the
 demo city. One set of processes per test module.
 
@@ -57,10 +57,12 @@ def load_demo_city(url: str, folder) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["serve", "gevent"])
 def topology(live_requirements, request, tmp_path_factory):
     """Two web processes + the scheduler on PostGIS with the demo city, one
-    Redis channel of their own."""
+    Redis channel of their own. Each module runs twice: on the embedded
+    server's threads (``gridcity serve``) and on gunicorn's gevent worker, as
+    docker-compose runs it."""
     url = request.getfixturevalue("postgis_url")
     folder = tmp_path_factory.mktemp("topology")
     load_demo_city(url, folder)
@@ -71,11 +73,15 @@ def topology(live_requirements, request, tmp_path_factory):
         folder=folder,
         web=2,
         scheduler=True,
+        server="serve" if request.param == "serve" else "gunicorn",
+        worker=request.param if request.param == "gevent" else "threads",
         sweep_seconds=1,
         secret_key="live-test",
     )
     try:
         topo.start()
+        if request.param == "gevent":
+            assert all("Using worker: gevent" in log.read_text() for log in topo.logs[:2]), topo.log_text()
     except Exception:
         topo.stop()
         raise
