@@ -81,7 +81,7 @@ def topology(live_requirements, request, tmp_path_factory):
     try:
         topo.start()
         if request.param == "gevent":
-            assert all("Using worker: gevent" in log.read_text() for log in topo.logs[:2]), topo.log_text()
+            assert all("async_mode=gevent" in log.read_text() for log in topo.logs[:2]), topo.log_text()
     except Exception:
         topo.stop()
         raise
