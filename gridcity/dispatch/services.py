@@ -264,7 +264,9 @@ def _filtered(query: Select, user: User, args, pending) -> Select:
 def drawer_extras(case: Case, user: User) -> dict:
     """What the drawer shows beside the case detail: names of its places, the
     unit the responsibility rules name (the dispatcher's default), the
-    request waiting for a decision, and the actions that fit it."""
+    request waiting for a decision, the open cases it may duplicate (merge
+    targets), and the actions that fit it."""
+    from gridcity.cases.routing import distance_m, likely_duplicates
     from gridcity.cases.services import _location_of
     from gridcity.taxonomy.services import responsible_unit_id
 
@@ -307,6 +309,16 @@ def drawer_extras(case: Case, user: User) -> dict:
             "requested_at": request.requested_at.isoformat(),
         },
         "handle_clock": case.handle_clock,
+        "merge_candidates": [
+            {
+                "id": other.id,
+                "number": other.number,
+                "state": other.state,
+                "description": other.description,
+                "distance_m": round(distance_m(case, other)),
+            }
+            for other in (likely_duplicates(case) if "merge" in actions else [])
+        ],
     }
 
 

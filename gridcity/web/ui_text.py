@@ -342,6 +342,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "en": "A reason is needed to send it to another unit than the rules name.",
     },
     "d_merge_into": {"zh": "合并到案卷（编号 id）", "en": "Merge into case (id)"},
+    "d_merge_nearby": {"zh": "合并到附近同类案卷", "en": "Merge into a case of its kind nearby"},
+    "d_merge_none_nearby": {
+        "zh": "附近没有同类的在办案卷；可输入要合并到的案卷 id。",
+        "en": "No open case of its kind nearby; enter the id of the case to merge into.",
+    },
     "d_approve": {"zh": "批准", "en": "Approve"},
     "d_refuse": {"zh": "不批准", "en": "Refuse"},
     "d_request_kind": {"zh": "申请类型", "en": "Request"},

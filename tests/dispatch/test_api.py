@@ -233,6 +233,23 @@ def test_the_drawer_names_the_rules_unit_and_the_pending_request(cases, api, cit
     assert api("disp").get("/api/v1/dispatch/cases/999999").status_code == 404
 
 
+def test_the_operators_drawer_offers_the_open_cases_of_its_kind_nearby_to_merge_into(cases, api):
+    reported = cases["reported"]
+    drawer = ok(api("op").get(f"/api/v1/dispatch/cases/{reported['id']}"))
+    assert "merge" in drawer["allowed_actions"]
+    # Every other open E0102 case at that spot; not the C0101 one, the west
+    # street's, the voided one or itself.
+    same_kind_open = {cases[k]["id"] for k in ("verifying", "filed", "dispatched", "requesting", "handled")}
+    assert {c["id"] for c in drawer["merge_candidates"]} == same_kind_open
+    assert [c["distance_m"] for c in drawer["merge_candidates"]] == [0] * len(same_kind_open)
+    assert ok(api("disp").get(f"/api/v1/dispatch/cases/{reported['id']}"))["merge_candidates"] == []
+
+    target = drawer["merge_candidates"][0]
+    merged = ok(api("op").act(reported, "merge", into=target["id"]))
+    assert merged["state"] == "merged"
+    assert merged["history"][-1]["action"] == "merge"
+
+
 def test_pages_are_for_their_roles(city, api):
     client = api("disp").client
     page = client.get("/dispatch/")

@@ -496,3 +496,21 @@ def test_the_shift_leader_sends_a_checked_case_back_from_the_drawer(create_page,
         "id => window.GridCityUnit.live.cases.get(id)?.state === 'in_progress'", arg=case["id"], timeout=3000
     )
     assert problems == [] and unit_problems == []
+
+
+def test_the_operator_merges_a_report_into_the_same_problem_picked_nearby(create_page, live_server, place):
+    first = report(session_for(live_server, "insp001"), live_server, place)
+    second = report(session_for(live_server, "insp001"), live_server, place, description="同一处垃圾")
+    operator, problems = open_page(create_page, "/dispatch/", "operator1")
+    operator.click("[data-testid=queue-to_accept]")
+    operator.click(f"#case-list [data-case-id='{second['id']}']")
+    picker = operator.locator(
+        f"#drawer[data-case-id='{second['id']}'] [data-action-form=merge] select[name=into]"
+    )
+    assert first["number"] in picker.locator(f"option[value='{first['id']}']").inner_text()
+    picker.select_option(str(first["id"]))
+    operator.click("[data-action-form=merge] button[type=submit]")
+    operator.wait_for_selector(f"#drawer[data-case-id='{second['id']}'][data-state=merged]")
+    merged = session_for(live_server, "operator1").get(f"{live_server}/api/v1/cases/{second['id']}").json()
+    assert merged["history"][-1]["action"] == "merge" and merged["state"] == "merged"
+    assert problems == []

@@ -298,10 +298,24 @@
       this.submitWith(form, c, "void", function (f) { return { reason: f.reason.value }; });
     },
     merge: function (form, c) {
-      var into = el("input", { type: "number", name: "into", min: "1", required: "required" });
-      field(form, this.T.d_merge_into, into);
-      noteField(form, this.T);
-      button(form, this.T.d_action_merge);
+      var T = this.T;
+      var into;
+      if ((c.merge_candidates || []).length) {
+        // The open cases of its category nearby, nearest first (the duplicate radius).
+        into = el("select", { name: "into", required: "required" });
+        c.merge_candidates.forEach(function (other) {
+          var label = other.number + " · " + (T["d_state_" + other.state] || other.state) + " · " + other.distance_m + " m"
+            + (other.description ? " · " + other.description : "");
+          into.appendChild(el("option", { value: String(other.id), text: label }));
+        });
+        field(form, T.d_merge_nearby, into);
+      } else {
+        into = el("input", { type: "number", name: "into", min: "1", required: "required" });
+        field(form, T.d_merge_into, into);
+        form.appendChild(el("p", { className: "hint", text: T.d_merge_none_nearby }));
+      }
+      noteField(form, T);
+      button(form, T.d_action_merge);
       this.submitWith(form, c, "merge", function (f) { return { into: Number(f.into.value), note: f.note.value }; });
     },
     dispatch: function (form, c) {
