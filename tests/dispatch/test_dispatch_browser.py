@@ -499,15 +499,18 @@ def test_the_shift_leader_sends_a_checked_case_back_from_the_drawer(create_page,
 
 
 def test_the_operator_merges_a_report_into_the_same_problem_picked_nearby(create_page, live_server, place):
-    first = report(session_for(live_server, "insp001"), live_server, place)
-    second = report(session_for(live_server, "insp001"), live_server, place, description="同一处垃圾")
+    # 20 m from where the other tests report: this pair are each other's nearest.
+    spot = {**place, "lon": place["lon"] + 0.0002}
+    first = report(session_for(live_server, "insp001"), live_server, spot)
+    second = report(session_for(live_server, "insp001"), live_server, spot, description="同一处垃圾")
     operator, problems = open_page(create_page, "/dispatch/", "operator1")
     operator.click("[data-testid=queue-to_accept]")
     operator.click(f"#case-list [data-case-id='{second['id']}']")
     picker = operator.locator(
         f"#drawer[data-case-id='{second['id']}'] [data-action-form=merge] select[name=into]"
     )
-    assert first["number"] in picker.locator(f"option[value='{first['id']}']").inner_text()
+    nearest = picker.locator("option").first
+    assert nearest.get_attribute("value") == str(first["id"]) and first["number"] in nearest.inner_text()
     picker.select_option(str(first["id"]))
     operator.click("[data-action-form=merge] button[type=submit]")
     operator.wait_for_selector(f"#drawer[data-case-id='{second['id']}'][data-state=merged]")
