@@ -8,9 +8,12 @@ reports that need an inspector's on-site verification. A watcher polls the
 open cases (``GET /api/v1/cases``) every few simulated minutes and gives each
 case's next step to the role that takes it, after a human reaction time:
 operators accept (or void a duplicate), shift leaders file and close,
-dispatchers dispatch and decide extension requests, unit handlers accept and
-handle with a proof photo (some late; some ask for an extension), inspectors
-verify and check — and fail some checks, which sends the case back for rework.
+dispatchers dispatch and decide the units' requests, unit handlers accept and
+handle with a proof photo (some late; some ask for an extension, a few for a
+suspension or a return — a returned case goes to another unit), inspectors
+verify and check — and fail some checks, which sends the case back for rework;
+now and then a shift leader sends a checked case back too, and resumes the
+suspended ones.
 
 Simulated time runs ``speed`` times faster than the wall clock. The server
 keeps its own (real) clock, so deadlines are the server's: a unit that is
@@ -68,6 +71,17 @@ NIGHT = 0.05
 HOTLINE_SHARE = 0.08  # of all reports: citizens' calls, verified on site
 OPEN = ("reported", "verifying", "accepted", "filed", "dispatched", "in_progress", "handled", "checked")
 ALL_STATES = (*OPEN, "suspended", "voided", "merged", "closed")
+# What a unit asks for on a dispatched case (share of cases), and how often the centre agrees.
+REQUESTS = (
+    ("extension", 0.06, 0.8, {"extra_amount": 2, "reason": "需协调其他部门配合"}),
+    ("return", 0.02, 0.7, {"reason": "不属于本单位职责范围"}),
+    ("suspension", 0.01, 0.7, {"reason": "需待管线改造后处理"}),
+)
+DECISION_NOTES = {
+    "extension": ("同意延期", "不予延期"),
+    "return": ("同意回退，另行派遣", "属于本单位职责，不予回退"),
+    "suspension": ("同意挂账", "不予挂账，请按期处置"),
+}
 MINUTE = 60.0
 
 
@@ -105,7 +119,7 @@ class Simulation:
         self.done: Counter = Counter()  # action → how many succeeded
         self.refused: Counter = Counter()  # "action status" → how many the server refused
         self.planned: set[tuple[int, int]] = set()  # (case id, version) given a next step
-        self.requested: set[int] = set()  # cases whose unit asked for an extension
+        self.requested: set[int] = set()  # cases whose unit asked for something
         self.queue: list = []
         self.order = itertools.count()
         self.photos = itertools.count(1)
@@ -239,18 +253,24 @@ class Simulation:
                 return Plan(minutes(5, 20), rng.choice(self.leaders), "void", {"reason": "不属于受理范围"})
             return Plan(minutes(5, 20), rng.choice(self.leaders), "file")
         if state == "filed":
+            if case["counts"]["return"]:  # its unit gave it back: another unit takes it
+                other = rng.choice(sorted(self.handlers))
+                data = {"unit_id": other, "reason": "原单位回退，改派"}
+                return Plan(minutes(3, 15), rng.choice(self.dispatchers), "dispatch", data)
             return Plan(minutes(3, 15), rng.choice(self.dispatchers), "dispatch")
         unit = (case.get("unit") or {}).get("id")
         if state == "dispatched" and unit in self.handlers:
             who = rng.choice(self.handlers[unit])
-            if rng.random() < 0.06 and case["id"] not in self.requested:
-                self.requested.add(case["id"])
-                return Plan(
-                    minutes(10, 40),
-                    who,
-                    "request",
-                    {"kind": "extension", "extra_amount": 2, "reason": "需协调其他部门配合"},
-                )
+            draw = rng.random()
+            if case["id"] not in self.requested:
+                for kind, share, _, data in REQUESTS:
+                    if draw < share:
+                        self.requested.add(case["id"])
+                        if kind == "suspension":  # reviewed on the server's calendar
+                            review = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+                            data = {**data, "review_on": review.isoformat()}
+                        return Plan(minutes(10, 40), who, "request", {"kind": kind, **data})
+                    draw -= share
             return Plan(minutes(10, 45), who, "unit_accept")
         if state == "in_progress" and unit in self.handlers:
             late = rng.random() < 0.12
@@ -275,14 +295,21 @@ class Simulation:
                 photo=True,
             )
         if state == "checked":
+            if rng.random() < 0.03:
+                reason = "核查照片显示仍未处置到位"
+                return Plan(minutes(5, 30), rng.choice(self.leaders), "rework", {"reason": reason})
             return Plan(minutes(5, 30), rng.choice(self.leaders), "close", {"note": "结案"})
+        if state == "suspended":
+            return Plan(minutes(60, 240), rng.choice(self.leaders), "resume", {"note": "条件具备，恢复处置"})
         return None
 
     def open_cases(self) -> list[dict]:
         watcher = self.session(self.dispatchers[0])
         items, offset = [], 0
         while True:
-            page = watcher.get("/api/v1/cases", state=",".join(OPEN), limit=500, offset=offset, sort="id")
+            page = watcher.get(
+                "/api/v1/cases", state=",".join((*OPEN, "suspended")), limit=500, offset=offset, sort="id"
+            )
             items += page["items"]
             offset += len(page["items"])
             if not page["items"] or offset >= page["total"]:
@@ -310,9 +337,11 @@ class Simulation:
             self.done[f"{plan.action} ({outcome})"] += 1
         if result and plan.action == "request":
             # the centre answers the request a little later
+            kind = plan.data["kind"]
             rng = random.Random(f"{self.config.seed}/{case['id']}/decide")
-            approve = rng.random() < 0.8
-            decision = {"approve": approve, "note": "同意延期" if approve else "不予延期"}
+            approve = rng.random() < next(agree for k, _, agree, _ in REQUESTS if k == kind)
+            self.done[f"request ({kind})"] += 1
+            decision = {"approve": approve, "note": DECISION_NOTES[kind][0 if approve else 1]}
             self.push(t + rng.uniform(10, 30) * MINUTE, "decide", (case["id"], decision))
 
     def decide(self, case_id: int, decision: dict) -> None:
