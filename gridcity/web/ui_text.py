@@ -316,6 +316,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "d_no_unit": {"zh": "未派遣", "en": "Not dispatched"},
     "d_deadline": {"zh": "处置时限", "en": "Deadline"},
     "d_no_deadline": {"zh": "无", "en": "none"},
+    "d_clock_stopped": {"zh": "已停止计时", "en": "clock stopped"},
     "d_time_left": {"zh": "剩余 {t}", "en": "{t} left"},
     "d_time_over": {"zh": "已超期 {t}", "en": "overdue by {t}"},
     "d_days": {"zh": "{n}天", "en": "{n} d"},

@@ -486,10 +486,13 @@ def test_the_shift_leader_sends_a_checked_case_back_from_the_drawer(create_page,
     leader.click("[data-testid=queue-to_close]")
     leader.click(f"#case-list [data-case-id='{case['id']}']")
     form = leader.locator(f"#drawer[data-case-id='{case['id']}'] [data-action-form=rework]")
+    # Checked: the unit's clock stands still, so no time is running out.
+    assert "已停止计时" in leader.locator("#drawer .drawer-facts").inner_text()
     form.locator("input[name=reason]").fill("核查照片仍见垃圾")
     form.locator("button[type=submit]").click()
     leader.wait_for_selector(f"#drawer[data-case-id='{case['id']}'][data-state=in_progress]")
     assert leader.locator("#drawer .timeline li[data-action=rework]").count() == 1
+    assert "剩余" in leader.locator("#drawer .drawer-facts").inner_text()  # the clock runs again
     assert leader.locator("[data-action-form=close]").count() == 0
     # The unit's open portal has it back to handle, live.
     unit.wait_for_function(

@@ -128,7 +128,7 @@
       [T.d_source, T["d_source_" + c.source] || c.source],
       [T.d_reported_at, Live.formatTime(Live.parseTime(c.reported_at), lang)],
       [T.d_unit, c.unit ? c.unit.name : T.d_no_unit],
-      [T.d_deadline, deadline ? Live.formatTime(deadline, lang) + " (" + Live.timeLeft(deadline, now, T) + ")" : T.d_no_deadline],
+      [T.d_deadline, deadline ? Live.formatTime(deadline, lang) + " (" + Live.clockText(c.state, deadline, now, T) + ")" : T.d_no_deadline],
       [T.d_description, c.description || "—"],
     ];
     var dl = el("dl", { className: "facts drawer-facts" });

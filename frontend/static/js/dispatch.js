@@ -232,7 +232,7 @@
     b.type = "button";
     b.className = "link-button case-item dl-" + Live.deadlineLevel(c);
     b.setAttribute("data-case-id", String(c.id));
-    var left = c.deadline_at ? " · " + Live.timeLeft(c.deadline_at, now, T) : "";
+    var left = c.deadline_at ? " · " + Live.clockText(c.state, c.deadline_at, now, T) : "";
     b.textContent = c.number + " " + (categoryNames[c.category] || c.category) + " · " + (T["d_state_" + c.state] || c.state) + left;
     b.addEventListener("click", function () { drawer.open(c.id); });
     return b;

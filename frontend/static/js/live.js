@@ -419,6 +419,14 @@
     return format(diff >= 0 ? texts.d_time_left : texts.d_time_over, { t: span });
   }
 
+  // The handling clock runs only while the unit has the case (states.CLOCK_RUNNING):
+  // the time left then, else "clock stopped" (handled, checked, closed, suspended…).
+  var CLOCK_RUNNING = ["dispatched", "in_progress"];
+  function clockText(state, deadlineMs, nowMs, texts) {
+    if (!deadlineMs) return "";
+    return CLOCK_RUNNING.indexOf(state) >= 0 ? timeLeft(deadlineMs, nowMs, texts) : texts.d_clock_stopped;
+  }
+
   function formatTime(ms, lang) {
     if (!ms) return "";
     var d = new Date(ms);
@@ -432,6 +440,7 @@
     inQueue: inQueue,
     deadlineLevel: deadlineLevel,
     timeLeft: timeLeft,
+    clockText: clockText,
     formatTime: formatTime,
     format: format,
     parseTime: parseTime,

@@ -67,7 +67,7 @@
     when.className = "unit-case-deadline";
     when.setAttribute("data-testid", "time-left");
     when.textContent = c.deadline_at
-      ? T.d_deadline + " " + Live.formatTime(c.deadline_at, data.lang) + " · " + Live.timeLeft(c.deadline_at, now, T)
+      ? T.d_deadline + " " + Live.formatTime(c.deadline_at, data.lang) + " · " + Live.clockText(c.state, c.deadline_at, now, T)
       : T.d_deadline + " " + T.d_no_deadline;
     var open = document.createElement("button");
     open.type = "button";
