@@ -361,7 +361,8 @@ def _scores(month: str, findings) -> tuple[list[dict], float]:
 
 
 def _yellow_reasons(rows: list[dict], rules: list[ContestCardRule]) -> dict[int, str]:
-    """Streets meeting a yellow rule, with the reason."""
+    """Streets meeting a yellow rule, with the rule met as ``kind:value``
+    (worded per language by :func:`card_reason_text`)."""
     reasons: dict[int, str] = {}
     n = len(rows)
     for rule in rules:
@@ -369,11 +370,11 @@ def _yellow_reasons(rows: list[dict], rules: list[ContestCardRule]) -> dict[int,
             places = int(rule.value)
             for r in rows:
                 if r["rank"] > n - places and r["score"] < rows[0]["score"]:
-                    reasons.setdefault(r["street_id"], f"排名末{places}位 / among the last {places}")
+                    reasons.setdefault(r["street_id"], f"last_places:{places}")
         elif rule.kind == "below":
             for r in rows:
                 if r["score"] < rule.value:
-                    reasons.setdefault(r["street_id"], f"得分低于{rule.value:g} / below {rule.value:g}")
+                    reasons.setdefault(r["street_id"], f"below:{rule.value:g}")
     return reasons
 
 
@@ -416,13 +417,32 @@ def compute(month: str, findings) -> ContestTable:
             card, reason = "yellow", yellow[r["street_id"]]
             if earlier and all(r["street_id"] in s for s in earlier):
                 card = "red"
-                reason = f"连续{streak}个月黄牌 / yellow {streak} months in a row; {reason}"
+                reason = f"consecutive_yellow:{streak};{reason}"
         table.append(ContestRow(**r, card=card, card_reason=reason))
     return ContestTable(month, table, full)
 
 
-def card_history(month: str | None = None) -> list[dict]:
-    """Cards of frozen months (their latest version), newest first."""
+def card_reason_text(reason: str | None, language: str) -> str:
+    """A card's reason in words: the rules met, stored as ``kind:value``
+    joined by ``;`` (e.g. ``consecutive_yellow:2;last_places:1``). A reason
+    that is not in that form is shown as it is."""
+    from gridcity.web.ui_text import UI_TEXT, ui_text
+
+    if not reason:
+        return ""
+    words = []
+    for rule in reason.split(";"):
+        kind, _, value = rule.partition(":")
+        key = f"sc_card_rule_{kind}"
+        if not value or key not in UI_TEXT:
+            return reason
+        words.append(ui_text(key, language).format(n=value))
+    return ("；" if language == "zh" else "; ").join(words)
+
+
+def card_history(month: str | None = None, language: str = "zh") -> list[dict]:
+    """Cards of frozen months (their latest version), newest first; the
+    reason as the rules met and in ``language``'s words."""
     latest = (
         select(ScorecardVersion.month, func.max(ScorecardVersion.version).label("v"))
         .group_by(ScorecardVersion.month)
@@ -446,6 +466,7 @@ def card_history(month: str | None = None) -> list[dict]:
             "street_name": r.street_name,
             "color": r.card,
             "reason": r.card_reason,
+            "reason_text": card_reason_text(r.card_reason, language),
             "score": r.score,
             "rank": r.rank,
         }

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from gridcity.scorecards.contest import card_reason_text
 from gridcity.web.ui_text import ui_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -161,7 +162,7 @@ def contest_rows(contest, codes: list[str], language: str) -> list[list]:
             r.patrol_deductions,
             r.inspection_deductions,
             _t(f"sc_card_{r.card}", language) if r.card else None,
-            r.card_reason,
+            card_reason_text(r.card_reason, language) or None,
         ]
         for r in contest.rows
     ]
@@ -373,7 +374,7 @@ def contest_pdf(
         for c in cards:
             flow.append(
                 Paragraph(
-                    f"{_t('sc_card_' + c['color'], language)}: {c['street_name']} — {c['reason']}", style
+                    f"{_t('sc_card_' + c['color'], language)}: {c['street_name']} — {c['reason_text']}", style
                 )
             )
         flow.append(Spacer(1, 6))

@@ -27,6 +27,7 @@ from gridcity.geo.models import Community, UnitGrid, WorkGrid
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.scorecards import services as sc
+from gridcity.scorecards.contest import card_reason_text
 from gridcity.web.ui_text import ui_text, ui_texts
 
 bp = Blueprint("scorecards_pages", __name__, url_prefix="/scorecards")
@@ -284,6 +285,7 @@ def _page_helpers() -> dict:
         "lang": language,
         "other_lang": next(code for code in LANGUAGES if code != language),
         "t": lambda key: ui_text(key, language),
+        "card_reason": lambda reason: card_reason_text(reason, language),
         "tier_name": tier_name,
         "count_name": count_name,
         "indicator_name": indicator_name,
@@ -376,7 +378,7 @@ def tier_page(month, tier):
             [(r.subject_name, scores[r.subject_id]) for r in rows],
             f"{tier_name(tier)} · {ui_text('sc_trend', current_language())}",
         )
-    month_cards = sc.cards(month) if tier in ("street", "district", "area") else []
+    month_cards = sc.cards(month, current_language()) if tier in ("street", "district", "area") else []
     return _render(
         "scorecards.html",
         nav=_month_nav(month),
@@ -478,8 +480,8 @@ def contest_page(month):
         nav=_month_nav(month),
         contest=contest,
         items=list(items.items()),
-        month_cards=sc.cards(month),
-        all_cards=sc.cards(None)[:40],
+        month_cards=sc.cards(month, current_language()),
+        all_cards=sc.cards(None, current_language())[:40],
         chart=chart,
     )
 
@@ -552,7 +554,7 @@ def export_pdf(month, tier):
             by_id = {r.street_id: r.score for r in sc.contest_ranking(m).rows}
             for sid in trends:
                 trends[sid].append(by_id.get(sid))
-        data = exports.contest_pdf(contest, sc.cards(month), months, trends, language)
+        data = exports.contest_pdf(contest, sc.cards(month, language), months, trends, language)
     else:
         table = sc.month_scorecard(month, parse_tier(tier), version)
         top = [r.subject_id for r in table.rows[:TREND_MAX_LINES]]

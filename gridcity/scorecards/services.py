@@ -203,12 +203,13 @@ def contest_ranking(month: str, version: int | None = None) -> ContestTable:
     return freeze.read_contest(month, version)
 
 
-def cards(month: str | None = None) -> list[dict]:
+def cards(month: str | None = None, language: str = "zh") -> list[dict]:
     """Red / yellow cards (红黄牌) issued: ``[{"month", "street_id",
-    "street_name", "color", "reason"}]``, newest month first; one month or all."""
+    "street_name", "color", "reason", "reason_text"}]`` (the rules met, and
+    in ``language``'s words), newest month first; one month or all."""
     from gridcity.scorecards import contest
 
-    return contest.card_history(month)
+    return contest.card_history(month, language)
 
 
 # ---------------------------------------------------------------- freezing

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gridcity.cases.models import Case
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError, NotFound
+from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
 from gridcity.scorecards import contest, engine, services
@@ -129,7 +130,11 @@ def freeze(month: str):
 @bp.get("/months/<month>/contest")
 @roles_required(*READERS)
 def month_contest(month: str):
-    return jsonify(services.contest_ranking(_month(month), _int_arg("version")).to_dict())
+    table = services.contest_ranking(_month(month), _int_arg("version")).to_dict()
+    language = current_language()
+    for row in table["rows"]:
+        row["card_reason_text"] = contest.card_reason_text(row["card_reason"], language)
+    return jsonify(table)
 
 
 @bp.get("/trend")
@@ -254,4 +259,4 @@ def contest_cards():
     month = request.args.get("month")
     if month:
         _month(month)
-    return jsonify(services.cards(month))
+    return jsonify(services.cards(month, current_language()))

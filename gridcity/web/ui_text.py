@@ -398,6 +398,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "sc_card_history": {"zh": "红黄牌记录", "en": "Card history"},
     "sc_no_cards": {"zh": "暂无红黄牌。", "en": "No cards issued."},
     "sc_reason": {"zh": "原因", "en": "Reason"},
+    # why a street got its card (contest.card_reason_text)
+    "sc_card_rule_last_places": {"zh": "排名末{n}位", "en": "among the last {n}"},
+    "sc_card_rule_below": {"zh": "得分低于{n}分", "en": "score below {n}"},
+    "sc_card_rule_consecutive_yellow": {"zh": "连续{n}个月黄牌", "en": "yellow {n} months in a row"},
     "sc_export_xlsx": {"zh": "导出 Excel", "en": "Export XLSX"},
     "sc_export_pdf": {"zh": "导出 PDF 报告", "en": "Export PDF report"},
     "sc_definition_version": {"zh": "指标版本", "en": "Indicator set"},

@@ -115,6 +115,15 @@ def test_deductions_ranking_and_cards_over_two_months(app, driver, client, login
         "red",
     )
     assert (october[WEST_CODE]["score"], october[WEST_CODE]["card"]) == (100.0, None)
+    # Why, as the rules met, worded in the reader's language:
+    assert october[EAST_CODE]["card_reason"] == "consecutive_yellow:2;last_places:1"
+    assert october[EAST_CODE]["card_reason_text"] == "连续2个月黄牌；排名末1位"
+    english = client.get(
+        "/api/v1/scorecards/months/2026-10/contest", headers={"Accept-Language": "en"}
+    ).get_json()
+    assert {r["street_code"]: r for r in english["rows"]}[EAST_CODE]["card_reason_text"] == (
+        "yellow 2 months in a row; among the last 1"
+    )
     driver.at(local(1, 1, month=11))
     services.freeze_month("2026-10")
     db.session.commit()
@@ -123,6 +132,7 @@ def test_deductions_ranking_and_cards_over_two_months(app, driver, client, login
         ("2026-10", EAST_CODE, "red"),
         ("2026-09", EAST_CODE, "yellow"),
     ]
+    assert [c["reason_text"] for c in history] == ["连续2个月黄牌；排名末1位", "排名末1位"]
 
     # Rules are data: with a threshold of 99.5 both streets get a yellow in
     # October (as a live recomputation shows); bad rules are refused.

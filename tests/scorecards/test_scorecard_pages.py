@@ -177,7 +177,7 @@ def test_subject_page_trend_contest_map_and_english(app, client, history):
         assert f'data-street-id="{r.street_id}"' in page
         assert r.street_name in page
     for card in sc.cards(MONTH):
-        assert card["reason"] in page
+        assert card["reason_text"] and card["reason_text"] in page
 
     page = client.get(f"/scorecards/{MONTH}/map").get_data(as_text=True)
     data = json.loads(re.search(r'id="page-data">(.*?)</script>', page, re.S).group(1))
