@@ -155,7 +155,7 @@ def _ind(code, zh, en, formula, weight, scale=100.0, if_empty=1.0) -> dict:
 
 _AREA = [
     _ind("report_rate", "监督上报率", "Supervision-report rate", "inspector_reported / reported", 10),
-    _ind("filed_volume", "立案数", "Filed count (vs. the tier mean)", "filed / avg_filed", 20),
+    _ind("filed_volume", "立案数（较同级均值）", "Filed count (vs. the tier mean)", "filed / avg_filed", 20),
     _ind("closure_rate", "结案率", "Closure rate", "closed / should_close", 30),
     _ind("on_time_closure_rate", "按期结案率", "On-time closure rate", "closed_on_time / should_close", 40),
 ]
