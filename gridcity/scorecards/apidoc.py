@@ -61,7 +61,8 @@ def scorecard_operations() -> list:
             "score": "number",
             "rank": "int",
             "card": {"type": ["string", "null"], "enum": ["yellow", "red", None]},
-            "card_reason": "str?",
+            "card_reason": ("str?", "The card rules met, `kind:value` joined by `;`."),
+            "card_reason_text": ("str", "The same in the reader's language (Accept-Language)."),
         }
     )
     contest_table = shape(
