@@ -258,7 +258,8 @@ def update_definitions(document: dict, user=None, note: str = "") -> int:
 
 
 def months_available(limit: int = 12) -> list[str]:
-    """Months that have cases or frozen scorecards, newest first."""
+    """The last ``limit`` months up to this one, and any older frozen month,
+    newest first."""
     from gridcity.scorecards import freeze
 
     return freeze.months_available(limit)
