@@ -524,6 +524,7 @@ def floor_query(month: str, tuned: bool = False) -> int:
         sql("SET LOCAL work_mem = '256MB'")
         sql("SET LOCAL parallel_setup_cost = 10")
         sql("SET LOCAL parallel_tuple_cost = 0.001")
+        sql("SET LOCAL max_parallel_workers_per_gather = 1")
     rows = db.session.execute(
         text(
             """
