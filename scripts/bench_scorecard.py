@@ -484,6 +484,14 @@ def generate_cases(n: int) -> dict:
         ("ix_case_event_at", "at"),
     ):
         sql(f"CREATE INDEX {name} ON case_event ({column})")
+    # The sweeper keeps each case's first overdue mark on the case when it
+    # writes the mark; here every overdue case has one mark.
+    sql(
+        """
+        UPDATE case_file c SET first_overdue_event_id = e.id
+        FROM case_event e WHERE e.case_id = c.id AND e.action = 'overdue'
+        """
+    )
     sql("DROP TABLE plan, tl, tl2, f, cf, c")
     db.session.commit()
     return {

@@ -136,25 +136,11 @@ def _within(earlier, later, seconds: float):
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= seconds
 
 
-def _first_overdue():
-    """The id of each case's first overdue mark (a partial index holds only
-    those events: see models.py)."""
-    e2 = CaseEvent.__table__.alias("e_over")
-    return (
-        select(e2.c.case_id.label("case_id"), func.min(e2.c.id).label("first_id"))
-        .where(e2.c.action == "overdue")
-        .group_by(e2.c.case_id)
-        .subquery("fo")
-    )
-
-
 class Ctx:
     """The month's FROM clause and the rule of every count over it."""
 
     def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict):
         self.start, self.end = start, end
-        fo = _first_overdue()
-        self.fo = fo
         self.from_ = (
             E.join(C, C.c.id == E.c.case_id)
             .outerjoin(
@@ -167,7 +153,6 @@ class Ctx:
                     T.c.completed_at < end,
                 ),
             )
-            .outerjoin(fo, fo.c.case_id == E.c.case_id)
             .outerjoin(U, U.c.id == E.c.actor_id)
             .outerjoin(P, P.c.id == C.c.patrol_id)
             .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
@@ -177,7 +162,9 @@ class Ctx:
         # same_as, resume, …) are left out of the pass.
         self.counted = E.c.action.in_(COUNTED_ACTIONS)
         a, to = E.c.action, E.c.to_state
-        not_late = or_(fo.c.first_id.is_(None), fo.c.first_id > E.c.id)
+        # Before the case's first overdue mark (a column the sweeper writes).
+        first_overdue = C.c.first_overdue_event_id
+        not_late = or_(first_overdue.is_(None), first_overdue > E.c.id)
         valid_case = C.c.voided_at.is_(None)
         report = a == "report"
         within = {k: v * 60.0 for k, v in limits.items()}
