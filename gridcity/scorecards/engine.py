@@ -45,6 +45,7 @@ import datetime as dt
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 from flask import current_app
@@ -512,14 +513,13 @@ def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
 def _rollup(keys: np.ndarray, matrix: np.ndarray, names) -> TierCounts:
     """Sum the rows of ``matrix`` by key (rows keyed -1 belong to no subject):
     sorted by key, each run of equal keys added up at once."""
-    order = np.argsort(keys, kind="stable")
-    keys, matrix = keys[order], matrix[order]
-    keep = keys != -1
-    keys, matrix = keys[keep], matrix[keep]
-    if len(keys) == 0:
-        return TierCounts(keys, np.zeros((0, len(names)), dtype=np.int64), tuple(names))
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return TierCounts(keys[starts], np.add.reduceat(matrix, starts, axis=0), tuple(names))
+    keep = np.flatnonzero(keys != -1)
+    order = keep[np.argsort(keys[keep], kind="stable")]
+    if len(order) == 0:
+        return TierCounts(keys[order], np.zeros((0, len(names)), dtype=np.int64), tuple(names))
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    return TierCounts(sorted_keys[starts], np.add.reduceat(matrix[order], starts, axis=0), tuple(names))
 
 
 # ---------------------------------------------------------------- subjects
@@ -625,44 +625,52 @@ def score_tier(
     for band in reversed(bands):
         for k in np.nonzero(ordered >= band["min"])[0].tolist():
             grades[k] = band["grade"]
-    # Everything in best-first order, then one row object per subject built
-    # from plain lists (a city has tens of thousands of unit grid rows).
+    # Everything in best-first order, then the rows built a column at a time
+    # with C-level loops (a city has tens of thousands of unit grid rows).
     ordered_ids = [ids[k] for k in order]
-    counts_in_order = int_matrix[order].tolist()
-    meta = [(item["code"], item["weight"], item["name_zh"], item["name_en"]) for item, _, _ in results]
-    per_item = [(np.round(v, 4)[order].tolist(), np.round(s, 2)[order].tolist()) for _, v, s in results]
-    indicators_in_order = [
-        {
-            code: {"value": value, "score": score, "weight": weight, "name_zh": zh, "name_en": en}
-            for (code, weight, zh, en), value, score in zip(meta, values_k, scores_k)  # noqa: B905
-        }
-        for values_k, scores_k in zip(  # noqa: B905 - one list per item, n entries each
-            zip(*(v for v, _ in per_item)), zip(*(s for _, s in per_item))
-        )
+    subject = [subjects[i] for i in ordered_ids]
+    counted = list(map(dict, map(zip, repeat(names), int_matrix[order].tolist())))
+    per_item = [
+        [
+            {
+                "value": v,
+                "score": s,
+                "weight": item["weight"],
+                "name_zh": item["name_zh"],
+                "name_en": item["name_en"],
+            }
+            for v, s in zip(np.round(value, 4)[order].tolist(), np.round(part, 2)[order].tolist())  # noqa: B905
+        ]
+        for item, value, part in results
     ]
-    rows = []
-    for subject_id, counted, indicators, score, grade, rank in zip(  # noqa: B905 - n each
-        ordered_ids, counts_in_order, indicators_in_order, ordered.tolist(), grades, ranks
-    ):
-        code, name, parent_kind, parent_id = subjects[subject_id]
-        row = ScorecardRow(
-            tier,
-            subject_id,
-            code,
-            name,
-            dict(zip(names, counted)),  # noqa: B905 - same length by construction
+    codes = [item["code"] for item, _, _ in results]
+    indicators = list(map(dict, map(zip, repeat(codes), zip(*per_item))))
+    rows = list(
+        map(
+            ScorecardRow,
+            repeat(tier),
+            ordered_ids,
+            [s[0] for s in subject],
+            [s[1] for s in subject],
+            counted,
             indicators,
-            score,
-            grade,
-            rank,
-            parent_kind=parent_kind,
-            parent_id=parent_id,
+            ordered.tolist(),
+            grades,
+            ranks,
+            repeat(None),  # previous_score, change: below
+            repeat(None),
+            repeat(None),  # own_score, team_score: leader tiers only
+            repeat(None),
+            [s[2] for s in subject],
+            [s[3] for s in subject],
         )
-        before = previous.get(subject_id)
-        if before is not None:
-            row.previous_score = before
-            row.change = round(score - before, 2)
-        rows.append(row)
+    )
+    if previous:
+        for row in rows:
+            before = previous.get(row.subject_id)
+            if before is not None:
+                row.previous_score = before
+                row.change = round(row.score - before, 2)
     return rows
 
 
