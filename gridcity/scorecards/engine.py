@@ -142,22 +142,17 @@ class Ctx:
 
     def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict):
         self.start, self.end = start, end
-        self.from_ = (
-            E.join(C, C.c.id == E.c.case_id)
-            .outerjoin(
-                T,
-                and_(
-                    T.c.case_id == E.c.case_id,
-                    T.c.kind == E.c.action,
-                    T.c.completed_at == E.c.at,
-                    T.c.completed_at >= start,
-                    T.c.completed_at < end,
-                ),
-            )
-            .outerjoin(U, U.c.id == E.c.actor_id)
-            .outerjoin(P, P.c.id == C.c.patrol_id)
-            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
+        cases = E.join(C, C.c.id == E.c.case_id)
+        self.task = and_(
+            T.c.case_id == E.c.case_id,
+            T.c.kind == E.c.action,
+            T.c.completed_at == E.c.at,
+            T.c.completed_at >= start,
+            T.c.completed_at < end,
         )
+        self.from_ = self._with_people_and_places(cases.outerjoin(T, self.task))
+        # The month's pass reads no task (see _tasks_on_time).
+        self.from_pass = self._with_people_and_places(cases)
         self.in_month = and_(E.c.at >= start, E.c.at < end)
         # Events no count looks at (unit_accept, request, warn, task_overdue,
         # same_as, resume, …) are left out of the pass.
@@ -228,6 +223,14 @@ class Ctx:
             "district": C.c.district_id,
         }
 
+    @staticmethod
+    def _with_people_and_places(joined):
+        return (
+            joined.outerjoin(U, U.c.id == E.c.actor_id)
+            .outerjoin(P, P.c.id == C.c.patrol_id)
+            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
+        )
+
     def prior_actor(self, action: str):
         """The actor of the case's latest ``action`` event before this one."""
         e3 = CaseEvent.__table__.alias("e_prior")
@@ -248,10 +251,12 @@ FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) 
 # What the pass counts per place × unit (missed reports per work grid too)
 # and per actor × role.
 PLACE_COUNTS = (*FINE_COUNTS, "grid_valid", "missed")
+# Verify and check tasks done on time: counted apart, from the month's tasks.
+TASK_COUNTS = ("verified_on_time", "checked_on_time")
 PERSON_SQL_COUNTS = tuple(
     c
     for c in dict.fromkeys(sum(ind.ROLE_COUNTS.values(), ()))
-    if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned")
+    if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned", *TASK_COUNTS)
 )
 PLACE_KEYS = (*AREA_TIERS, "unit")
 
@@ -334,6 +339,21 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
         np.zeros((0, len(PLACE_COUNTS)), dtype=np.int64),
         [],
     )
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Big aggregates (settings for this transaction only, set before the
+        # case id range so that it may use a worker too): JIT compilation costs
+        # more than it saves here, and the groups fit in memory.
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
+        # The join is worth splitting across workers even at the default
+        # worker count (the planner's defaults price that too high here).
+        db.session.execute(text("SET LOCAL parallel_setup_cost = 10"))
+        db.session.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
+        # One worker: the aggregate above the join runs in the leading process
+        # alone, and a second worker only competes with it for the cores
+        # (measured on the two-core bench machine: 1.35 s against 1.7 s).
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 1"))
     low, high = _case_id_range(ctx)
     if low is None:
         return empty
@@ -341,13 +361,13 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     place_sums = [_count(ctx.cond[c]) for c in PLACE_COUNTS]
     people_sums = [_count(ctx.cond[c]) for c in PERSON_SQL_COUNTS]
     month = (ctx.in_month, ctx.counted, C.c.id.between(low, high))
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not postgres:
         by_place = db.session.execute(
-            select(*place, *place_sums).select_from(ctx.from_).where(*month).group_by(*place)
+            select(*place, *place_sums).select_from(ctx.from_pass).where(*month).group_by(*place)
         ).all()
         by_people = db.session.execute(
             select(E.c.actor_id, E.c.actor_role, *people_sums)
-            .select_from(ctx.from_)
+            .select_from(ctx.from_pass)
             .where(*month)
             .group_by(E.c.actor_id, E.c.actor_role)
         ).all()
@@ -359,18 +379,6 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
             sums.reshape(-1, len(PLACE_COUNTS)),
             [(r[0], r[1], tuple(r[2:])) for r in by_people],
         )
-    # One big aggregate (settings for this transaction only): JIT
-    # compilation costs more than it saves here, and the groups fit in memory.
-    db.session.execute(text("SET LOCAL jit = off"))
-    db.session.execute(text("SET LOCAL work_mem = '256MB'"))
-    # The join is worth splitting across workers even at the default
-    # worker count (the planner's defaults price that too high here).
-    db.session.execute(text("SET LOCAL parallel_setup_cost = 10"))
-    db.session.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
-    # One worker: the aggregate above the join runs in the leading process
-    # alone, and a second worker only competes with it for the cores
-    # (measured on the two-core bench machine: 1.35 s against 1.7 s).
-    db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 1"))
     # A group's figures come back as one comma-separated text that numpy
     # parses at once: tens of thousands of groups × dozens of counts would
     # otherwise be as many Python ints made one by one.
@@ -381,7 +389,7 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     )
     rows = db.session.execute(
         select(per_actor, E.c.actor_id, E.c.actor_role, figures)
-        .select_from(ctx.from_)
+        .select_from(ctx.from_pass)
         .where(*month)
         .group_by(func.grouping_sets(tuple_(*place), tuple_(E.c.actor_id, E.c.actor_role)))
     ).all()
@@ -396,6 +404,18 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     return matrix[:, : len(PLACE_KEYS)], matrix[:, len(PLACE_KEYS) :], people
 
 
+def _tasks_on_time(ctx: Ctx) -> list[tuple]:
+    """``[(actor_id, role, verified_on_time, checked_on_time)]``: the month's
+    verify and check events whose task was done by its due time. Apart from
+    the pass, which would otherwise look up a task for every event."""
+    return db.session.execute(
+        select(E.c.actor_id, E.c.actor_role, *(_count(ctx.cond[c]) for c in TASK_COUNTS))
+        .select_from(E.join(T, ctx.task))
+        .where(ctx.in_month, E.c.action.in_(("verify", "check")))
+        .group_by(E.c.actor_id, E.c.actor_role)
+    ).all()
+
+
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
     ctx = Ctx(start, end, limits)
     out = Counts(people={t: {} for t in PERSON_TIERS})
@@ -406,9 +426,12 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
     column = {c: j for j, c in enumerate(PLACE_COUNTS)}
     sums = np.column_stack([sums, sums[:, column["closed"]] + sums[:, column["overdue_open"]]])
     column["should_close"] = len(PLACE_COUNTS)
+    columns_of: dict[tuple, np.ndarray] = {}  # the five area tiers share theirs
     for j, tier in enumerate(PLACE_KEYS):
         names = ind.TIER_COUNTS[tier]
-        out.arrays[tier] = _rollup(keys[:, j], sums[:, [column[c] for c in names]], names)
+        if names not in columns_of:
+            columns_of[names] = sums[:, [column[c] for c in names]]
+        out.arrays[tier] = _rollup(keys[:, j], columns_of[names], names)
     grids = _rollup(keys[:, 1], sums[:, [column["grid_valid"], column["missed"]]], ("grid_valid", "missed"))
     grid_figures = dict(zip(grids.ids.tolist(), grids.matrix.tolist(), strict=True))
 
@@ -418,6 +441,13 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
             continue
         named = dict(zip(PERSON_SQL_COUNTS, values, strict=True))  # grid_valid, missed: below
         out.people[role][user_id] = {c: int(named.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
+    for user_id, role, *on_time in _tasks_on_time(ctx):
+        if user_id is None or role not in PERSON_TIERS:
+            continue
+        row = out.people[role].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS[role], 0))
+        for name, n in zip(TASK_COUNTS, on_time, strict=True):
+            if name in row:
+                row[name] += int(n)
 
     # 3. missed reports (漏报): every inspector of a work grid gets its figures.
     for user_id, wg in db.session.execute(
