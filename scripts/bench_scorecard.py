@@ -23,8 +23,8 @@ suspensions (1 %), overdue marks (7 %), reworks (8 %), checks and closes — and
 one query writes every step's ``case_event`` row in time order, as a live
 system appends them (ids follow time); case ids follow report times. The
 ``case_file`` columns the engine reads (place, source, unit, reporter,
-patrol, step times, voided/closed) and the ``case_task`` rows agree with the
-events; version and event counters are not maintained.
+patrol, step times, voided/closed, first overdue mark) and the ``case_task``
+rows agree with the events; version and event counters are not maintained.
 
 Measured (median of ``--runs`` after one warm-up run each):
 - ``generate_seconds``: the dataset (grid import excluded, reported apart);

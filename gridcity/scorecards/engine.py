@@ -411,7 +411,7 @@ def _tasks_on_time(ctx: Ctx) -> list[tuple]:
     return db.session.execute(
         select(E.c.actor_id, E.c.actor_role, *(_count(ctx.cond[c]) for c in TASK_COUNTS))
         .select_from(E.join(T, ctx.task))
-        .where(ctx.in_month, E.c.action.in_(("verify", "check")))
+        .where(ctx.in_month, E.c.action.in_(("verify", "check")), T.c.completed_at <= T.c.due_at)
         .group_by(E.c.actor_id, E.c.actor_role)
     ).all()
 
