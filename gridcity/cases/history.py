@@ -65,6 +65,7 @@ DERIVED_FIELDS = (
     "handle_used_s",
     "warned",
     "overdue",
+    "first_overdue_event_id",
     *sorted(DATETIME_FIELDS),
     *COUNTERS,
 )
@@ -145,6 +146,9 @@ def replay(events: list[CaseEvent]) -> Replayed:
     result = Replayed()
     for event in events:
         apply_event(result, event.to_state, event.data)
+        # The mark's own id is known only once it is written (see sweeper.py).
+        if event.action == "overdue" and result.first_overdue_event_id is None:
+            result.first_overdue_event_id = event.id
     return result
 
 

@@ -100,6 +100,10 @@ class Case(db.Model):
     warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     warned: Mapped[bool] = mapped_column(Boolean, default=False)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The case's first overdue mark (the sweeper's ``overdue`` event): a step
+    # before it was on time, one after it late, even once a return or an
+    # extension has cleared ``overdue`` (the scorecards' on-time rule).
+    first_overdue_event_id: Mapped[int | None] = mapped_column(Integer)
 
     category = relationship("Category")
     unit = relationship("Unit")

@@ -102,6 +102,15 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime) -> int
             .group_by(CaseEvent.case_id)
         ).all()
     )
+    if action == "overdue":
+        # A case's first mark stays its first (a return or an extension can
+        # clear ``overdue`` and the case be marked again).
+        db.session.execute(
+            update(CASE)
+            .where(CASE.c.id == bindparam("b_case_id"), CASE.c.first_overdue_event_id.is_(None))
+            .values(first_overdue_event_id=bindparam("b_event_id")),
+            [{"b_case_id": case_id, "b_event_id": event_id} for case_id, event_id in seqs.items()],
+        )
     for r in rows:
         live.queue(db.session, live.rooms_for(r), _payload(r, action, seqs.get(r.id), codes, changes))
     return len(rows)

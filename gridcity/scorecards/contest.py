@@ -311,10 +311,13 @@ def _scores(month: str, findings) -> tuple[list[dict], float]:
     deducted = {s[0]: {i.code: 0.0 for i in active} for s in streets}
     patrol_total = {s[0]: 0.0 for s in streets}
     inspection_total = {s[0]: 0.0 for s in streets}
+    item_of: dict[str, ContestItem] = {}  # thousands of findings, a few hundred categories
     for street_id, category_code, kind, n in findings:
         if street_id not in deducted:
             continue
-        item = _item_for(category_code, active)
+        if category_code not in item_of:
+            item_of[category_code] = _item_for(category_code, active)
+        item = item_of[category_code]
         points = float((item.patrol_deductions or {}).get(kind, 0.0)) * n
         deducted[street_id][item.code] += points
         patrol_total[street_id] += points

@@ -45,10 +45,11 @@ import datetime as dt
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, or_, select, text, tuple_
+from sqlalchemy import Interval, and_, case, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import aliased
 
 from gridcity.cases.models import Case, CaseEvent, CaseTask
@@ -127,22 +128,13 @@ def month_of(moment: dt.datetime) -> str:
 # ---------------------------------------------------------------- SQL pieces
 
 
-def _seconds_between(earlier, later):
+def _within(earlier, later, seconds: float):
+    """``later`` is at most ``seconds`` after ``earlier``. PostgreSQL compares
+    the interval itself (the same order as its length in seconds, without
+    making a numeric of every event's interval); SQLite has Julian days."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def _first_overdue():
-    """The id of each case's first overdue mark (a partial index holds only
-    those events: see models.py)."""
-    e2 = CaseEvent.__table__.alias("e_over")
-    return (
-        select(e2.c.case_id.label("case_id"), func.min(e2.c.id).label("first_id"))
-        .where(e2.c.action == "overdue")
-        .group_by(e2.c.case_id)
-        .subquery("fo")
-    )
+        return later - earlier <= literal(dt.timedelta(seconds=seconds), Interval)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= seconds
 
 
 class Ctx:
@@ -150,31 +142,25 @@ class Ctx:
 
     def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict):
         self.start, self.end = start, end
-        fo = _first_overdue()
-        self.fo = fo
-        self.from_ = (
-            E.join(C, C.c.id == E.c.case_id)
-            .outerjoin(
-                T,
-                and_(
-                    T.c.case_id == E.c.case_id,
-                    T.c.kind == E.c.action,
-                    T.c.completed_at == E.c.at,
-                    T.c.completed_at >= start,
-                    T.c.completed_at < end,
-                ),
-            )
-            .outerjoin(fo, fo.c.case_id == E.c.case_id)
-            .outerjoin(U, U.c.id == E.c.actor_id)
-            .outerjoin(P, P.c.id == C.c.patrol_id)
-            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
+        cases = E.join(C, C.c.id == E.c.case_id)
+        self.task = and_(
+            T.c.case_id == E.c.case_id,
+            T.c.kind == E.c.action,
+            T.c.completed_at == E.c.at,
+            T.c.completed_at >= start,
+            T.c.completed_at < end,
         )
+        self.from_ = self._with_people_and_places(cases.outerjoin(T, self.task))
+        # The month's pass reads no task (see _tasks_on_time).
+        self.from_pass = self._with_people_and_places(cases)
         self.in_month = and_(E.c.at >= start, E.c.at < end)
         # Events no count looks at (unit_accept, request, warn, task_overdue,
         # same_as, resume, …) are left out of the pass.
         self.counted = E.c.action.in_(COUNTED_ACTIONS)
         a, to = E.c.action, E.c.to_state
-        not_late = or_(fo.c.first_id.is_(None), fo.c.first_id > E.c.id)
+        # Before the case's first overdue mark (a column the sweeper writes).
+        first_overdue = C.c.first_overdue_event_id
+        not_late = or_(first_overdue.is_(None), first_overdue > E.c.id)
         valid_case = C.c.voided_at.is_(None)
         report = a == "report"
         within = {k: v * 60.0 for k, v in limits.items()}
@@ -211,22 +197,18 @@ class Ctx:
             "accepted": accept,
             "accepted_verify": and_(accept, to == "verifying"),
             "accepted_verify_on_time": and_(
-                accept, to == "verifying", _seconds_between(C.c.reported_at, E.c.at) <= within["accept"]
+                accept, to == "verifying", _within(C.c.reported_at, E.c.at, within["accept"])
             ),
             "accepted_direct": and_(accept, to == "accepted"),
             "accepted_direct_on_time": and_(
-                accept, to == "accepted", _seconds_between(C.c.reported_at, E.c.at) <= within["accept"]
+                accept, to == "accepted", _within(C.c.reported_at, E.c.at, within["accept"])
             ),
             "filed_on_time": and_(
                 a == "file",
-                _seconds_between(func.coalesce(C.c.verified_at, C.c.accepted_at), E.c.at) <= within["file"],
+                _within(func.coalesce(C.c.verified_at, C.c.accepted_at), E.c.at, within["file"]),
             ),
-            "closed_promptly": and_(
-                a == "close", _seconds_between(C.c.checked_at, E.c.at) <= within["close"]
-            ),
-            "dispatched_on_time": and_(
-                a == "dispatch", _seconds_between(C.c.filed_at, E.c.at) <= within["dispatch"]
-            ),
+            "closed_promptly": and_(a == "close", _within(C.c.checked_at, E.c.at, within["close"])),
+            "dispatched_on_time": and_(a == "dispatch", _within(C.c.filed_at, E.c.at, within["dispatch"])),
         }
         self.unit_key = case(
             (a == "dispatch", E.c.data[("set", "unit_id")].as_integer()),
@@ -240,6 +222,14 @@ class Ctx:
             "street": C.c.street_id,
             "district": C.c.district_id,
         }
+
+    @staticmethod
+    def _with_people_and_places(joined):
+        return (
+            joined.outerjoin(U, U.c.id == E.c.actor_id)
+            .outerjoin(P, P.c.id == C.c.patrol_id)
+            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
+        )
 
     def prior_actor(self, action: str):
         """The actor of the case's latest ``action`` event before this one."""
@@ -258,83 +248,206 @@ def _count(cond):
 
 
 FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) if c != "should_close")
+# What the pass counts per place × unit (missed reports per work grid too)
+# and per actor × role.
+PLACE_COUNTS = (*FINE_COUNTS, "grid_valid", "missed")
+# Verify and check tasks done on time: counted apart, from the month's tasks.
+TASK_COUNTS = ("verified_on_time", "checked_on_time")
 PERSON_SQL_COUNTS = tuple(
     c
     for c in dict.fromkeys(sum(ind.ROLE_COUNTS.values(), ()))
-    if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned")
+    if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned", *TASK_COUNTS)
 )
-# Everything the single pass counts: per place (and unit) and per actor.
-PASS_COUNTS = tuple(dict.fromkeys((*FINE_COUNTS, *PERSON_SQL_COUNTS, "grid_valid", "missed")))
+PLACE_KEYS = (*AREA_TIERS, "unit")
 
 
 # ---------------------------------------------------------------- counting
 
 
 @dataclass
-class Counts:
-    """Counts per tier: ``{tier: {subject_id: {count: n}}}``."""
+class TierCounts:
+    """One tier's counts as arrays: the subjects' ids (ascending) and a
+    matrix with a row per subject and a column per name of ``names``."""
 
-    by_tier: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
+    ids: np.ndarray
+    matrix: np.ndarray
+    names: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, counts: dict[int, dict[str, int]], names) -> TierCounts:
+        ids = sorted(counts)
+        matrix = np.array([[counts[i].get(n, 0) for n in names] for i in ids], dtype=np.int64)
+        return cls(np.array(ids, dtype=np.int64), matrix.reshape(len(ids), len(names)), tuple(names))
+
+    def as_dict(self) -> dict[int, dict[str, int]]:
+        return {
+            i: dict(zip(self.names, row))  # noqa: B905 - same length by construction
+            for i, row in zip(self.ids.tolist(), self.matrix.tolist(), strict=True)
+        }
+
+    def rows_for(self, subject_ids: np.ndarray) -> np.ndarray:
+        """The matrix rows of the given subjects (zeros where one has none)."""
+        out = np.zeros((len(subject_ids), len(self.names)), dtype=np.int64)
+        if len(self.ids) and len(subject_ids):
+            at = np.minimum(np.searchsorted(self.ids, subject_ids), len(self.ids) - 1)
+            found = self.ids[at] == subject_ids
+            out[found] = self.matrix[at[found]]
+        return out
+
+
+@dataclass
+class Counts:
+    """Counts per tier: area tiers and units as arrays (a city has hundreds of
+    thousands of unit grids), people as ``{subject_id: {count: n}}``."""
+
+    arrays: dict[str, TierCounts] = field(default_factory=dict)
+    people: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
     patrol_findings: list[tuple] = field(default_factory=list)  # (street_id, category code, kind, n)
 
+    @property
+    def by_tier(self) -> dict[str, dict[int, dict[str, int]]]:
+        """Every tier as ``{tier: {subject_id: {count: n}}}``."""
+        return {**{t: a.as_dict() for t, a in self.arrays.items()}, **self.people}
 
-def _one_pass(ctx: Ctx) -> tuple[list, list]:
+    def tier(self, tier: str) -> TierCounts:
+        if tier in self.arrays:
+            return self.arrays[tier]
+        return TierCounts.from_dict(self.people.get(tier, {}), ind.TIER_COUNTS[tier])
+
+
+def _case_id_range(ctx: Ctx) -> tuple[int | None, int | None]:
+    """The smallest and largest case id with an event in the month. The pass
+    joins only cases in that range: the month's events are mostly on recent
+    cases, so the case table is not read whole every month. ("+ 0": else the
+    planner walks the case_id index from the oldest case to find the month.)"""
+    return tuple(
+        db.session.execute(
+            select(func.min(E.c.case_id + 0), func.max(E.c.case_id + 0)).where(ctx.in_month, ctx.counted)
+        ).one()
+    )
+
+
+def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     """The month's events counted once, grouped two ways: by place × unit and
-    by actor × role (GROUPING SETS on PostgreSQL, two queries on SQLite)."""
-    place = [*(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key]
-    people = [E.c.actor_id, E.c.actor_role]
-    sums = [_count(ctx.cond[c]) for c in PASS_COUNTS]
-    base = select(*place, *people, *sums).select_from(ctx.from_).where(ctx.in_month, ctx.counted)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # One big aggregate (settings for this transaction only): JIT
-        # compilation costs more than it saves here, and the groups fit in memory.
+    by actor × role (GROUPING SETS on PostgreSQL, two queries on SQLite).
+
+    Returns the place keys (a row of :data:`PLACE_KEYS` ids per group, -1 for
+    none), their counts (columns :data:`PLACE_COUNTS`) and ``[(actor_id, role,
+    counts)]`` (counts in the order of :data:`PERSON_SQL_COUNTS`)."""
+    empty = (
+        np.zeros((0, len(PLACE_KEYS)), dtype=np.int64),
+        np.zeros((0, len(PLACE_COUNTS)), dtype=np.int64),
+        [],
+    )
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Big aggregates (settings for this transaction only, set before the
+        # case id range so that it may use a worker too): JIT compilation costs
+        # more than it saves here, and the groups fit in memory.
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '256MB'"))
         # The join is worth splitting across workers even at the default
         # worker count (the planner's defaults price that too high here).
         db.session.execute(text("SET LOCAL parallel_setup_cost = 10"))
         db.session.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
-        rows = db.session.execute(
-            base.add_columns(func.grouping(E.c.actor_id, E.c.actor_role)).group_by(
-                func.grouping_sets(tuple_(*place), tuple_(*people))
-            )
+        # One worker: the aggregate above the join runs in the leading process
+        # alone, and a second worker only competes with it for the cores
+        # (measured on the two-core bench machine: 1.35 s against 1.7 s).
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 1"))
+    low, high = _case_id_range(ctx)
+    if low is None:
+        return empty
+    place = [*(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key]
+    place_sums = [_count(ctx.cond[c]) for c in PLACE_COUNTS]
+    people_sums = [_count(ctx.cond[c]) for c in PERSON_SQL_COUNTS]
+    month = (ctx.in_month, ctx.counted, C.c.id.between(low, high))
+    if not postgres:
+        by_place = db.session.execute(
+            select(*place, *place_sums).select_from(ctx.from_pass).where(*month).group_by(*place)
         ).all()
-        return [r for r in rows if r[-1] != 0], [r for r in rows if r[-1] == 0]
-    by_place = db.session.execute(base.group_by(*place)).all()
-    by_people = db.session.execute(base.group_by(*people)).all()
-    return by_place, by_people
+        by_people = db.session.execute(
+            select(E.c.actor_id, E.c.actor_role, *people_sums)
+            .select_from(ctx.from_pass)
+            .where(*month)
+            .group_by(E.c.actor_id, E.c.actor_role)
+        ).all()
+        n = len(PLACE_KEYS)
+        keys = np.array([[-1 if k is None else k for k in r[:n]] for r in by_place], dtype=np.int64)
+        sums = np.array([r[n:] for r in by_place], dtype=np.int64)
+        return (
+            keys.reshape(-1, n),
+            sums.reshape(-1, len(PLACE_COUNTS)),
+            [(r[0], r[1], tuple(r[2:])) for r in by_people],
+        )
+    # A group's figures come back as one comma-separated text that numpy
+    # parses at once: tens of thousands of groups × dozens of counts would
+    # otherwise be as many Python ints made one by one.
+    per_actor = func.grouping(E.c.actor_id, E.c.actor_role) == 0
+    figures = case(
+        (per_actor, func.concat_ws(",", *people_sums)),
+        else_=func.concat_ws(",", *(func.coalesce(k, -1) for k in place), *place_sums),
+    )
+    rows = db.session.execute(
+        select(per_actor, E.c.actor_id, E.c.actor_role, figures)
+        .select_from(ctx.from_pass)
+        .where(*month)
+        .group_by(func.grouping_sets(tuple_(*place), tuple_(E.c.actor_id, E.c.actor_role)))
+    ).all()
+    places = ",".join(r[3] for r in rows if not r[0])
+    width = len(PLACE_KEYS) + len(PLACE_COUNTS)
+    matrix = (
+        np.fromstring(places, dtype=np.int64, sep=",").reshape(-1, width)
+        if places
+        else np.zeros((0, width), dtype=np.int64)
+    )
+    people = [(r[1], r[2], tuple(int(x) for x in r[3].split(","))) for r in rows if r[0]]
+    return matrix[:, : len(PLACE_KEYS)], matrix[:, len(PLACE_KEYS) :], people
+
+
+def _tasks_on_time(ctx: Ctx) -> list[tuple]:
+    """``[(actor_id, role, verified_on_time, checked_on_time)]``: the month's
+    verify and check events whose task was done by its due time. Apart from
+    the pass, which would otherwise look up a task for every event."""
+    return db.session.execute(
+        select(E.c.actor_id, E.c.actor_role, *(_count(ctx.cond[c]) for c in TASK_COUNTS))
+        .select_from(E.join(T, ctx.task))
+        .where(ctx.in_month, E.c.action.in_(("verify", "check")), T.c.completed_at <= T.c.due_at)
+        .group_by(E.c.actor_id, E.c.actor_role)
+    ).all()
 
 
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
     ctx = Ctx(start, end, limits)
-    out = Counts({t: {} for t in (*AREA_TIERS, "unit", *PERSON_TIERS)})
-    n_keys = 8  # 5 places, the unit, the actor and their role
-    by_place, by_people = _one_pass(ctx)
+    out = Counts(people={t: {} for t in PERSON_TIERS})
+    keys, sums, by_people = _one_pass(ctx)
 
-    # 1. areas and units, rolled up from place × unit.
-    grid_figures: dict = {}
-    if by_place:
-        matrix = np.array([r[n_keys : n_keys + len(PASS_COUNTS)] for r in by_place], dtype=np.int64)
-        column = {c: j for j, c in enumerate(PASS_COUNTS)}
-        # should_close = closed + overdue_open, as one more column.
-        matrix = np.column_stack([matrix, matrix[:, column["closed"]] + matrix[:, column["overdue_open"]]])
-        column["should_close"] = len(PASS_COUNTS)
-        key_cols = list(zip(*[r[:6] for r in by_place], strict=True))
-        for tier, col in zip((*AREA_TIERS, "unit"), key_cols, strict=True):
-            names = ind.TIER_COUNTS[tier]
-            _rollup(out.by_tier[tier], col, matrix[:, [column[c] for c in names]], names)
-        wg_sums = {}
-        _rollup(wg_sums, key_cols[1], matrix[:, [column["grid_valid"], column["missed"]]], ("v", "m"))
-        grid_figures = {wg: (r["v"], r["m"]) for wg, r in wg_sums.items()}
+    # 1. areas and units, rolled up from place × unit; should_close =
+    # closed + overdue_open, as one more column.
+    column = {c: j for j, c in enumerate(PLACE_COUNTS)}
+    sums = np.column_stack([sums, sums[:, column["closed"]] + sums[:, column["overdue_open"]]])
+    column["should_close"] = len(PLACE_COUNTS)
+    columns_of: dict[tuple, np.ndarray] = {}  # the five area tiers share theirs
+    for j, tier in enumerate(PLACE_KEYS):
+        names = ind.TIER_COUNTS[tier]
+        if names not in columns_of:
+            columns_of[names] = sums[:, [column[c] for c in names]]
+        out.arrays[tier] = _rollup(keys[:, j], columns_of[names], names)
+    grids = _rollup(keys[:, 1], sums[:, [column["grid_valid"], column["missed"]]], ("grid_valid", "missed"))
+    grid_figures = dict(zip(grids.ids.tolist(), grids.matrix.tolist(), strict=True))
 
     # 2. people, by the role they acted in.
-    for row in by_people:
-        user_id, role = row[6], row[7]
+    for user_id, role, values in by_people:
         if user_id is None or role not in PERSON_TIERS:
             continue
-        values = dict(zip(PASS_COUNTS, row[n_keys : n_keys + len(PASS_COUNTS)], strict=True))
-        values["grid_valid"] = values["missed"] = 0  # per work grid, below
-        out.by_tier[role][user_id] = {c: int(values.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
+        named = dict(zip(PERSON_SQL_COUNTS, values, strict=True))  # grid_valid, missed: below
+        out.people[role][user_id] = {c: int(named.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
+    for user_id, role, *on_time in _tasks_on_time(ctx):
+        if user_id is None or role not in PERSON_TIERS:
+            continue
+        row = out.people[role].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS[role], 0))
+        for name, n in zip(TASK_COUNTS, on_time, strict=True):
+            if name in row:
+                row[name] += int(n)
 
     # 3. missed reports (漏报): every inspector of a work grid gets its figures.
     for user_id, wg in db.session.execute(
@@ -343,14 +456,12 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
         grid_valid, missed = grid_figures.get(wg, (0, 0))
         if not grid_valid:
             continue
-        row = out.by_tier["inspector"].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS["inspector"], 0))
+        row = out.people["inspector"].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS["inspector"], 0))
         row["grid_valid"] += int(grid_valid)
         row["missed"] += int(missed)
 
     # 4. reworks and returns of the month: the dispatcher of the case's latest
     # dispatch before them, and (returns) the unit that asked.
-    for counts in out.by_tier["unit"].values():
-        counts["returned"] = 0
     rework = and_(E.c.action == "check", E.c.to_state == "in_progress")
     returned = and_(E.c.action == "decide", E.c.to_state == "filed")
     dispatcher = ctx.prior_actor("dispatch").label("dispatcher")
@@ -365,21 +476,40 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
             select(User.id, User.unit_id).where(User.id.in_({r[1] for r in attributed if r[1] is not None}))
         ).all()
     )
+    returns_of_unit: dict[int, int] = {}
     for dispatcher_id, requester_id, n_rework, n_returned in attributed:
         if dispatcher_id is not None:
-            row = out.by_tier["dispatcher"].setdefault(
+            row = out.people["dispatcher"].setdefault(
                 dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
             )
             row["dispatched_reworked"] += int(n_rework)
             row["dispatched_returned"] += int(n_returned)
         unit_id = unit_of.get(requester_id)
         if unit_id is not None and n_returned:
-            row = out.by_tier["unit"].setdefault(unit_id, dict.fromkeys(ind.UNIT_COUNTS, 0))
-            row["returned"] += int(n_returned)
+            returns_of_unit[unit_id] = returns_of_unit.get(unit_id, 0) + int(n_returned)
+    out.arrays["unit"] = _with_returns(out.arrays["unit"], returns_of_unit)
 
     # 5. the contest's patrol findings: street × category × patrol kind.
     out.patrol_findings = patrol_findings(start, end)
     return out
+
+
+def _with_returns(units: TierCounts, returns_of_unit: dict[int, int]) -> TierCounts:
+    """A unit's ``returned`` counts the approved returns it asked for (not the
+    events on cases it holds): replace the column, adding units it names."""
+    ids, matrix = units.ids, units.matrix.copy()
+    missing = sorted(set(returns_of_unit) - set(ids.tolist()))
+    if missing:
+        ids = np.concatenate([ids, np.array(missing, dtype=np.int64)])
+        matrix = np.vstack([matrix, np.zeros((len(missing), matrix.shape[1]), dtype=np.int64)])
+        order = np.argsort(ids)
+        ids, matrix = ids[order], matrix[order]
+    column = units.names.index("returned")
+    matrix[:, column] = 0
+    position = {k: j for j, k in enumerate(ids.tolist())}
+    for unit_id, n in returns_of_unit.items():
+        matrix[position[unit_id], column] = n
+    return TierCounts(ids, matrix, units.names)
 
 
 def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
@@ -410,14 +540,16 @@ def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
     ]
 
 
-def _rollup(target: dict, keys, matrix, names) -> None:
-    arr = np.array([-1 if k is None else k for k in keys], dtype=np.int64)
-    uniq, inverse = np.unique(arr, return_inverse=True)
-    sums = np.zeros((len(uniq), matrix.shape[1]), dtype=np.int64)
-    np.add.at(sums, inverse, matrix)
-    for k, row in zip(uniq.tolist(), sums.tolist(), strict=True):
-        if k != -1:
-            target[k] = dict(zip(names, row))  # noqa: B905 - same length by construction
+def _rollup(keys: np.ndarray, matrix: np.ndarray, names) -> TierCounts:
+    """Sum the rows of ``matrix`` by key (rows keyed -1 belong to no subject):
+    sorted by key, each run of equal keys added up at once."""
+    keep = np.flatnonzero(keys != -1)
+    order = keep[np.argsort(keys[keep], kind="stable")]
+    if len(order) == 0:
+        return TierCounts(keys[order], np.zeros((0, len(names)), dtype=np.int64), tuple(names))
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    return TierCounts(sorted_keys[starts], np.add.reduceat(matrix[order], starts, axis=0), tuple(names))
 
 
 # ---------------------------------------------------------------- subjects
@@ -488,7 +620,7 @@ def _user_names(ids) -> dict[int, tuple[str, str]]:
 
 
 def score_tier(
-    tier: str, subjects: dict, counts: dict, definitions: dict, previous: dict[int, float]
+    tier: str, subjects: dict, counts: TierCounts, definitions: dict, previous: dict[int, float]
 ) -> list[ScorecardRow]:
     """Rows of a counted tier, scored and ranked, best first."""
     names = ind.TIER_COUNTS[tier]
@@ -496,9 +628,8 @@ def score_tier(
     n = len(ids)
     if n == 0:
         return []
-    zero = [0] * len(names)
-    # Every counted row holds all of the tier's names, in this order.
-    matrix = np.array([list(counts[i].values()) if i in counts else zero for i in ids], dtype=float)
+    int_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
+    matrix = int_matrix.astype(float)
     values = {c: matrix[:, j] for j, c in enumerate(names)}
     means = matrix.mean(axis=0)
     for j, c in enumerate(names):
@@ -510,7 +641,7 @@ def score_tier(
         value = ind.evaluate_many(ind.Formula(item["formula"]), values, n, item["if_empty"])
         part = np.clip(value * item["scale"], 0.0, 100.0)
         scores += part * item["weight"]
-        results.append((item, np.round(value, 4).tolist(), np.round(part, 2).tolist()))
+        results.append((item, value, part))
     scores = np.round(scores / total_weight, 2)
     # Best first (ties by code), ranks shared by equal scores, grades by band:
     # all vectorised, then one row object per subject.
@@ -524,40 +655,52 @@ def score_tier(
     for band in reversed(bands):
         for k in np.nonzero(ordered >= band["min"])[0].tolist():
             grades[k] = band["grade"]
-    int_matrix = matrix.astype(np.int64).tolist()
-    score_list = scores.tolist()
-    templates = [
-        (item["code"], {"value": 0.0, "score": 0.0, "weight": item["weight"], "name_zh": item["name_zh"],
-                        "name_en": item["name_en"]}, v, s)
-        for item, v, s in results
-    ]  # fmt: skip
-    rows = []
-    for position, k in enumerate(order):
-        subject_id = ids[k]
-        code, name, parent_kind, parent_id = subjects[subject_id]
-        indicators = {}
-        for item_code, template, v, s in templates:
-            entry = template.copy()
-            entry["value"], entry["score"] = v[k], s[k]
-            indicators[item_code] = entry
-        row = ScorecardRow(
-            tier,
-            subject_id,
-            code,
-            name,
-            dict(zip(names, int_matrix[k])),  # noqa: B905 - same length by construction
+    # Everything in best-first order, then the rows built a column at a time
+    # with C-level loops (a city has tens of thousands of unit grid rows).
+    ordered_ids = [ids[k] for k in order]
+    subject = [subjects[i] for i in ordered_ids]
+    counted = list(map(dict, map(zip, repeat(names), int_matrix[order].tolist())))
+    per_item = [
+        [
+            {
+                "value": v,
+                "score": s,
+                "weight": item["weight"],
+                "name_zh": item["name_zh"],
+                "name_en": item["name_en"],
+            }
+            for v, s in zip(np.round(value, 4)[order].tolist(), np.round(part, 2)[order].tolist())  # noqa: B905
+        ]
+        for item, value, part in results
+    ]
+    codes = [item["code"] for item, _, _ in results]
+    indicators = list(map(dict, map(zip, repeat(codes), zip(*per_item))))
+    rows = list(
+        map(
+            ScorecardRow,
+            repeat(tier),
+            ordered_ids,
+            [s[0] for s in subject],
+            [s[1] for s in subject],
+            counted,
             indicators,
-            score_list[k],
-            grades[position],
-            ranks[position],
-            parent_kind=parent_kind,
-            parent_id=parent_id,
+            ordered.tolist(),
+            grades,
+            ranks,
+            repeat(None),  # previous_score, change: below
+            repeat(None),
+            repeat(None),  # own_score, team_score: leader tiers only
+            repeat(None),
+            [s[2] for s in subject],
+            [s[3] for s in subject],
         )
-        before = previous.get(subject_id)
-        if before is not None:
-            row.previous_score = before
-            row.change = round(row.score - before, 2)
-        rows.append(row)
+    )
+    if previous:
+        for row in rows:
+            before = previous.get(row.subject_id)
+            if before is not None:
+                row.previous_score = before
+                row.change = round(row.score - before, 2)
     return rows
 
 
@@ -733,17 +876,15 @@ def _compute_all(month: str) -> MonthResult:
     definitions = definition_set.document
     counts = count_month(start, end, definitions["limits_minutes"])
     subjects = _subjects()
-    subjects["unit_grid"] = _unit_grid_subjects(counts.by_tier["unit_grid"])
+    subjects["unit_grid"] = _unit_grid_subjects(counts.arrays["unit_grid"].ids.tolist())
     for role in PERSON_TIERS:  # someone who acted in a role they no longer have
-        missing = set(counts.by_tier[role]) - set(subjects[role])
+        missing = set(counts.people[role]) - set(subjects[role])
         for user_id, (username, display) in _user_names(missing).items():
             subjects[role][user_id] = (username, display, None, None)
     previous = previous_scores(month)
     rows: dict[str, list[ScorecardRow]] = {}
     for tier in (*AREA_TIERS, "unit", *PERSON_TIERS):
-        rows[tier] = score_tier(
-            tier, subjects[tier], counts.by_tier[tier], definitions, previous.get(tier, {})
-        )
+        rows[tier] = score_tier(tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, {}))
     leader_tiers(rows, definitions, previous)
     tables = {tier: ScorecardTable(month, tier, r, definition_set.version, None) for tier, r in rows.items()}
     contest_table = contest.compute(month, counts.patrol_findings)

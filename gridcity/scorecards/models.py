@@ -11,9 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from gridcity.cases.models import Case, CaseEvent, CaseTask, UTCDateTime
 from gridcity.extensions import db
 
-# Indexes the engine's month queries use on the case tables: each case's first
-# overdue mark (a partial index: overdue events only), and the tasks completed
-# in a month.
+# Indexes on the case tables for the scorecards: each case's overdue marks (a
+# partial index: overdue events only; the sweeper finds the mark it just wrote
+# through it), and the tasks completed in a month (the engine's month pass).
 db.Index(
     "ix_case_event_overdue",
     CaseEvent.case_id,
