@@ -79,6 +79,7 @@ COUNTED_ACTIONS = (
     "handle",
     "check",
     "close",
+    "rework",
     "overdue",
     "decide",
 )
@@ -182,7 +183,8 @@ class Ctx:
             "closed_on_time": and_(a == "close", not_late),
             "overdue": a == "overdue",
             "overdue_open": and_(a == "overdue", or_(C.c.closed_at.is_(None), C.c.closed_at >= end)),
-            "rework": and_(a == "check", to == "in_progress"),
+            # a failed check, or a shift leader's 不予结案
+            "rework": or_(and_(a == "check", to == "in_progress"), a == "rework"),
             "extension": and_(
                 a == "decide",
                 E.c.data["kind"].as_string() == "extension",
@@ -462,13 +464,13 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
 
     # 4. reworks and returns of the month: the dispatcher of the case's latest
     # dispatch before them, and (returns) the unit that asked.
-    rework = and_(E.c.action == "check", E.c.to_state == "in_progress")
+    rework = ctx.cond["rework"]
     returned = and_(E.c.action == "decide", E.c.to_state == "filed")
     dispatcher = ctx.prior_actor("dispatch").label("dispatcher")
     requester = case((returned, ctx.prior_actor("request"))).label("requester")
     attributed = db.session.execute(
         select(dispatcher, requester, _count(rework), _count(returned))
-        .where(ctx.in_month, E.c.action.in_(("check", "decide")), or_(rework, returned))
+        .where(ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned))
         .group_by(dispatcher, requester)
     ).all()
     unit_of = dict(

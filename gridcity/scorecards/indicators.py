@@ -47,7 +47,7 @@ COUNT_DOCS: dict[str, str] = {
     "overdue": "overdue marks in the month (超期数)",
     "overdue_open": "overdue marks in the month on cases not closed by the month's end",
     "should_close": "closed + overdue_open (应结案数)",
-    "rework": "failed checks sending the case back to the unit (返工数)",
+    "rework": "cases sent back to the unit: failed checks and shift leaders' 不予结案 (返工数)",
     "extension": "approved extensions (延期数)",
     "suspension": "approved suspensions (挂账数)",
     "returned": "approved returns (回退数)",

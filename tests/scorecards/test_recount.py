@@ -100,7 +100,10 @@ def live_one(data, start: dt.datetime) -> None:
         elif s == "handled":
             services.check(case, get_user(inspector), choice < 7, photos=[jpeg_bytes()])
         elif s == "checked":
-            services.close(case, get_user("lead"))
+            if choice < 5:
+                services.close(case, get_user("lead"))
+            else:
+                services.rework(case, get_user("lead"), "核查照片不符合结案标准")
         elif s == "suspended":
             services.resume(case, get_user("lead"))
         db.session.commit()
@@ -174,6 +177,8 @@ def plain_count(start: dt.datetime, end: dt.datetime) -> dict:
                     names.append("checked_on_time")
                 if e.to_state == "in_progress":
                     names.append("rework")
+            elif e.action == "rework":
+                names.append("rework")
             elif e.action == "verify":
                 names.append("verified")
                 if task.completed_at <= task.due_at:
