@@ -702,6 +702,9 @@ def dispatch_operations() -> list[Op]:
                    "id": "int", "kind": one_of(REQUEST_KINDS), "reason": "str", "extra_amount": "number?",
                    "review_on": "date-time?", "requested_at": "date-time"})),
                "handle_clock": ("str?", "The clock of the handling deadline (for an extension's unit)."),
+               "merge_candidates": ({"type": "array", "items": shape({
+                   "id": "int", "number": "str", "state": "str", "description": "str?", "distance_m": "int"})},
+                   "When merge is allowed: open cases of its category within the duplicate radius, nearest first."),
            })), readers,
            errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),
     ]  # fmt: skip
