@@ -426,15 +426,16 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
     # 1. areas and units, rolled up from place × unit; should_close =
     # closed + overdue_open, as one more column.
     column = {c: j for j, c in enumerate(PLACE_COUNTS)}
-    sums = np.column_stack([sums, sums[:, column["closed"]] + sums[:, column["overdue_open"]]])
+    # One row per count (floats: np.bincount adds them up exactly, far below
+    # 2**53), shared by every tier's roll-up.
+    figures = np.empty((len(PLACE_COUNTS) + 1, len(sums)))
+    figures[: len(PLACE_COUNTS)] = sums.T
+    figures[len(PLACE_COUNTS)] = sums[:, column["closed"]] + sums[:, column["overdue_open"]]
     column["should_close"] = len(PLACE_COUNTS)
-    columns_of: dict[tuple, np.ndarray] = {}  # the five area tiers share theirs
     for j, tier in enumerate(PLACE_KEYS):
         names = ind.TIER_COUNTS[tier]
-        if names not in columns_of:
-            columns_of[names] = sums[:, [column[c] for c in names]]
-        out.arrays[tier] = _rollup(keys[:, j], columns_of[names], names)
-    grids = _rollup(keys[:, 1], sums[:, [column["grid_valid"], column["missed"]]], ("grid_valid", "missed"))
+        out.arrays[tier] = _rollup(keys[:, j], figures[[column[c] for c in names]], names)
+    grids = _rollup(keys[:, 1], figures[[column["grid_valid"], column["missed"]]], ("grid_valid", "missed"))
     grid_figures = dict(zip(grids.ids.tolist(), grids.matrix.tolist(), strict=True))
 
     # 2. people, by the role they acted in.
@@ -542,16 +543,25 @@ def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
     ]
 
 
-def _rollup(keys: np.ndarray, matrix: np.ndarray, names) -> TierCounts:
-    """Sum the rows of ``matrix`` by key (rows keyed -1 belong to no subject):
-    sorted by key, each run of equal keys added up at once."""
-    keep = np.flatnonzero(keys != -1)
-    order = keep[np.argsort(keys[keep], kind="stable")]
-    if len(order) == 0:
-        return TierCounts(keys[order], np.zeros((0, len(names)), dtype=np.int64), tuple(names))
-    sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    return TierCounts(sorted_keys[starts], np.add.reduceat(matrix[order], starts, axis=0), tuple(names))
+def _rollup(keys: np.ndarray, figures: np.ndarray, names) -> TierCounts:
+    """Add up the place figures by key (rows keyed -1 belong to no subject).
+    ``figures`` has one row per count of ``names`` and one column per place
+    row; each count is summed by key with one ``np.bincount``."""
+    keep = keys != -1
+    if not keep.all():
+        keys, figures = keys[keep], figures[:, keep]
+    if len(keys) == 0:
+        return TierCounts(keys.astype(np.int64), np.zeros((0, len(names)), dtype=np.int64), tuple(names))
+    dense = int(keys.max()) < 4 * len(keys) + 65536
+    if dense:  # ids few and small enough to be the bins themselves: no sorting
+        slot, present = keys, np.flatnonzero(np.bincount(keys))
+    else:
+        present, slot = np.unique(keys, return_inverse=True)
+    matrix = np.empty((len(present), len(names)), dtype=np.int64)
+    for j, row in enumerate(figures):
+        summed = np.bincount(slot, weights=row)
+        matrix[:, j] = summed[present] if dense else summed
+    return TierCounts(present.astype(np.int64), matrix, tuple(names))
 
 
 # ---------------------------------------------------------------- subjects
@@ -653,10 +663,10 @@ def score_tier(
     first_of_score = np.r_[True, ordered[1:] != ordered[:-1]]
     ranks = np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0)).tolist()
     bands = definitions["grades"]
-    grades = [bands[-1]["grade"]] * n
-    for band in reversed(bands):
-        for k in np.nonzero(ordered >= band["min"])[0].tolist():
-            grades[k] = band["grade"]
+    band_of = np.full(n, len(bands) - 1)
+    for k in range(len(bands) - 1, -1, -1):  # the first band reached wins
+        band_of[ordered >= bands[k]["min"]] = k
+    grades = [bands[k]["grade"] for k in band_of.tolist()]
     # Everything in best-first order, then the rows built a column at a time
     # with C-level loops (a city has tens of thousands of unit grid rows).
     ordered_ids = [ids[k] for k in order]
