@@ -50,7 +50,6 @@ import io
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -72,6 +71,7 @@ from gridcity import create_app
 from gridcity.core.migrate import upgrade
 from gridcity.core.settings import REPO_ROOT, normalize_database_url
 from gridcity.extensions import db
+from gridcity.simulate.topology import free_port, gunicorn_argv
 
 SEED = 20260214
 PASSWORD = "gridcity-demo"  # gridcity.demo.city.DEMO_PASSWORD
@@ -149,12 +149,6 @@ def event_categories() -> list[str]:
 # ---------------------------------------------------------------- the server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(
     url: str, instance_dir: Path, worker: str, threads: int, log_path: Path
 ) -> tuple[subprocess.Popen, str]:
@@ -168,17 +162,7 @@ def start_server(
     )
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            *(["-k", "gevent"] if worker == "gevent" else ["--threads", str(threads)]),
-            "-b",
-            f"127.0.0.1:{port}",
-            "gridcity.wsgi:app",
-        ],
+        gunicorn_argv(port, worker, threads),
         cwd=REPO_ROOT,
         env=env,
         stdout=log,

@@ -24,6 +24,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_argv(port: int, worker: str = "gevent", threads: int = 64) -> list[str]:
+    """One gunicorn web process as docker-compose runs it: one worker (Socket.IO
+    has no sticky sessions across workers), gevent's or ``threads`` threads."""
+    concurrency = (
+        ["-k", "gevent", "--worker-connections", "2000"]
+        if worker == "gevent"
+        else ["--threads", str(threads)]
+    )
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        "1",
+        *concurrency,
+        "-b",
+        f"127.0.0.1:{port}",
+        "gridcity.wsgi:app",
+    ]
+
+
 def gunicorn_available() -> bool:
     try:
         import gunicorn  # noqa: F401
@@ -82,21 +103,7 @@ class Topology:
         for n in range(1, self.web + 1):
             port = free_port()
             if self.server == "gunicorn":
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-w",
-                    "1",
-                    *(
-                        ["-k", "gevent", "--worker-connections", "2000"]
-                        if self.worker == "gevent"
-                        else ["--threads", str(self.threads)]
-                    ),
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "gridcity.wsgi:app",
-                ]
+                argv = gunicorn_argv(port, self.worker, self.threads)
             else:
                 argv = [*GRIDCITY, "serve"]
             env = self.env(GRIDCITY_HOST="127.0.0.1", GRIDCITY_PORT=str(port))

@@ -9,8 +9,6 @@ Screenshots go to ``test-artifacts/dispatch-*.png``.
 
 from __future__ import annotations
 
-import io
-import json
 import time
 import uuid
 
@@ -21,6 +19,8 @@ from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
+from gridcity.simulate.client import ApiSession
+from tests.cases.conftest import jpeg_bytes
 from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -459,26 +459,16 @@ def test_a_returned_case_leaves_the_unit_portal(create_page, live_server, place)
     assert problems == []
 
 
-def act_with_photo(live_server, username: str, case: dict, action: str, **fields) -> dict:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 240), (120, 160, 90)).save(buffer, "JPEG")
-    response = session_for(live_server, username).post(
-        f"{live_server}/api/v1/cases/{case['id']}/{action}",
-        data={"data": json.dumps({"version": case["version"], **fields})},
-        files={"photos": ("p.jpg", buffer.getvalue(), "image/jpeg")},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def test_the_shift_leader_sends_a_checked_case_back_from_the_drawer(create_page, live_server, place):
     case = dispatched_case(live_server, place)
-    accepted = session_for(live_server, place["handler"]).post(
-        f"{live_server}/api/v1/cases/{case['id']}/unit_accept", json={"version": case["version"]}
+    handler = ApiSession(live_server, place["handler"], PASSWORD).login()
+    case = handler.act(case, "unit_accept")
+    case = handler.act(case, "handle", photos=[jpeg_bytes()], note="已清理")
+    case = (
+        ApiSession(live_server, "insp001", PASSWORD)
+        .login()
+        .act(case, "check", photos=[jpeg_bytes()], result="pass")
     )
-    assert accepted.status_code == 200, accepted.text
-    case = act_with_photo(live_server, place["handler"], accepted.json(), "handle", note="已清理")
-    case = act_with_photo(live_server, "insp001", case, "check", result="pass")
     assert case["state"] == "checked"
     unit, unit_problems = open_page(create_page, "/unit/", place["handler"])
     leader, problems = open_page(create_page, "/dispatch/", "leader1")
