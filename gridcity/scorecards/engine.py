@@ -42,8 +42,6 @@ hundreds of thousands); every other tier lists all its subjects.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -59,6 +57,7 @@ from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, Work
 from gridcity.org.models import Unit, User
 from gridcity.patrols.models import Patrol
 from gridcity.scorecards import indicators as ind
+from gridcity.scorecards.figures import bulk_objects
 from gridcity.scorecards.services import (
     AREA_TIERS,
     LEADER_TIERS,
@@ -861,22 +860,9 @@ def previous_scores(month: str) -> dict[str, dict[int, float]]:
     return out
 
 
-@contextmanager
-def _bulk_objects():
-    """Many small objects are made at once (a row per unit grid): the cyclic
-    garbage collector would re-scan them again and again meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def compute_all(month: str) -> MonthResult:
     """Every tier's table and the contest of ``month``, live."""
-    with _bulk_objects():
+    with bulk_objects():
         return _compute_all(month)
 
 
