@@ -675,7 +675,7 @@ def score_tier(
             None if b is None else round(s - b, 2) for s, b in zip(ordered.tolist(), before, strict=True)
         ]
     else:
-        before = changes = [None] * n
+        before, changes = [None] * n, [None] * n
     return TierFigures(
         tier,
         ordered_ids,
