@@ -42,10 +42,7 @@ hundreds of thousands); every other tier lists all its subjects.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 from flask import current_app
@@ -59,6 +56,7 @@ from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, Work
 from gridcity.org.models import Unit, User
 from gridcity.patrols.models import Patrol
 from gridcity.scorecards import indicators as ind
+from gridcity.scorecards.figures import IndicatorFigures, TierFigures, bulk_objects
 from gridcity.scorecards.services import (
     AREA_TIERS,
     LEADER_TIERS,
@@ -633,13 +631,14 @@ def _user_names(ids) -> dict[int, tuple[str, str]]:
 
 def score_tier(
     tier: str, subjects: dict, counts: TierCounts, definitions: dict, previous: dict[int, float]
-) -> list[ScorecardRow]:
-    """Rows of a counted tier, scored and ranked, best first."""
+) -> TierFigures:
+    """A counted tier scored, graded and ranked, best first, as columns (no
+    row objects: see :mod:`gridcity.scorecards.figures`)."""
     names = ind.TIER_COUNTS[tier]
     ids = list(subjects)
     n = len(ids)
     if n == 0:
-        return []
+        return TierFigures.empty(tier, names)
     int_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
     matrix = int_matrix.astype(float)
     values = {c: matrix[:, j] for j, c in enumerate(names)}
@@ -655,65 +654,54 @@ def score_tier(
         scores += part * item["weight"]
         results.append((item, value, part))
     scores = np.round(scores / total_weight, 2)
-    # Best first (ties by code), ranks shared by equal scores, grades by band:
-    # all vectorised, then one row object per subject.
-    codes = [subjects[i][0] for i in ids]
-    order = np.lexsort((np.array(codes), -scores)).tolist()
+    # Best first (ties by code), ranks shared by equal scores, grades by band.
+    subject = list(subjects.values())
+    order = np.lexsort((np.array([s[0] for s in subject]), -scores))
     ordered = scores[order]
     first_of_score = np.r_[True, ordered[1:] != ordered[:-1]]
-    ranks = np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0)).tolist()
+    ranks = np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0))
     bands = definitions["grades"]
     band_of = np.full(n, len(bands) - 1)
     for k in range(len(bands) - 1, -1, -1):  # the first band reached wins
         band_of[ordered >= bands[k]["min"]] = k
     grades = [bands[k]["grade"] for k in band_of.tolist()]
-    # Everything in best-first order, then the rows built a column at a time
-    # with C-level loops (a city has tens of thousands of unit grid rows).
-    ordered_ids = [ids[k] for k in order]
-    subject = [subjects[i] for i in ordered_ids]
-    counted = list(map(dict, map(zip, repeat(names), int_matrix[order].tolist())))
-    per_item = [
-        [
-            {
-                "value": v,
-                "score": s,
-                "weight": item["weight"],
-                "name_zh": item["name_zh"],
-                "name_en": item["name_en"],
-            }
-            for v, s in zip(np.round(value, 4)[order].tolist(), np.round(part, 2)[order].tolist())  # noqa: B905
-        ]
-        for item, value, part in results
-    ]
-    codes = [item["code"] for item, _, _ in results]
-    indicators = list(map(dict, map(zip, repeat(codes), zip(*per_item))))
-    rows = list(
-        map(
-            ScorecardRow,
-            repeat(tier),
-            ordered_ids,
-            [s[0] for s in subject],
-            [s[1] for s in subject],
-            counted,
-            indicators,
-            ordered.tolist(),
-            grades,
-            ranks,
-            repeat(None),  # previous_score, change: below
-            repeat(None),
-            repeat(None),  # own_score, team_score: leader tiers only
-            repeat(None),
-            [s[2] for s in subject],
-            [s[3] for s in subject],
-        )
+    ordered_ids = np.array(ids, dtype=np.int64)[order]
+    codes, subject_names, parent_kinds, parent_ids = zip(
+        *map(subject.__getitem__, order.tolist()), strict=True
     )
     if previous:
-        for row in rows:
-            before = previous.get(row.subject_id)
-            if before is not None:
-                row.previous_score = before
-                row.change = round(row.score - before, 2)
-    return rows
+        before = list(map(previous.get, ordered_ids.tolist()))
+        changes = [
+            None if b is None else round(s - b, 2) for s, b in zip(ordered.tolist(), before, strict=True)
+        ]
+    else:
+        before, changes = [None] * n, [None] * n
+    return TierFigures(
+        tier,
+        ordered_ids,
+        codes,
+        subject_names,
+        parent_kinds,
+        parent_ids,
+        tuple(names),
+        int_matrix[order],
+        [
+            IndicatorFigures(
+                item["code"],
+                item["name_zh"],
+                item["name_en"],
+                item["weight"],
+                np.round(value, 4)[order],
+                np.round(part, 2)[order],
+            )
+            for item, value, part in results
+        ],
+        ordered,
+        grades,
+        ranks,
+        before,
+        changes,
+    )
 
 
 def finish(rows: list[ScorecardRow], definitions: dict, previous: dict[int, float]) -> list[ScorecardRow]:
@@ -744,12 +732,15 @@ def _combine(own: float | None, team: list[float], rule: dict) -> tuple[float, f
     return round((own * rule["own"] + team_score * rule["team"]) / total, 2), own, team_score
 
 
-def leader_tiers(tables: dict[str, list[ScorecardRow]], definitions: dict, previous: dict) -> None:
+def leader_tiers(
+    scored: dict[str, TierFigures], definitions: dict, previous: dict
+) -> dict[str, list[ScorecardRow]]:
     """逐级考核: group leader → area head → center head, each combining their
-    own score and their team's by the tier rule."""
+    own score and their team's by the tier rule. Returns their rows by tier."""
     rules = definitions["tier_rules"]
-    inspector_score = {r.subject_id: r.score for r in tables["inspector"]}
-    area_score = {r.subject_id: r.score for r in tables["area"]}
+    inspector_score = scored["inspector"].score_of()
+    area_score = scored["area"].score_of()
+    tables: dict[str, list[ScorecardRow]] = {}
     grid_inspectors: dict[int, list[int]] = {}
     for user_id, wg_id in db.session.execute(
         select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
@@ -817,13 +808,14 @@ def leader_tiers(tables: dict[str, list[ScorecardRow]], definitions: dict, previ
         )
     tables["area_head"] = finish(head_rows, definitions, previous.get("area_head", {}))
 
-    district_scores = [r.score for r in tables["district"]]
+    district_scores = scored["district"].scores.tolist()  # best first, as the rows were summed
     own = round(sum(district_scores) / len(district_scores), 2) if district_scores else None
     score, own, team_score = _combine(own, [r.score for r in head_rows], rules["center_head"])
     center = ScorecardRow(
         "center_head", 0, "center", "指挥中心", score=score, own_score=own, team_score=team_score
     )
     tables["center_head"] = finish([center], definitions, previous.get("center_head", {}))
+    return tables
 
 
 # ---------------------------------------------------------------- the whole month
@@ -861,22 +853,16 @@ def previous_scores(month: str) -> dict[str, dict[int, float]]:
     return out
 
 
-@contextmanager
-def _bulk_objects():
-    """Many small objects are made at once (a row per unit grid): the cyclic
-    garbage collector would re-scan them again and again meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def compute_all(month: str) -> MonthResult:
-    """Every tier's table and the contest of ``month``, live."""
-    with _bulk_objects():
+    """Every tier's table and the contest of ``month``, live.
+
+    The counted tiers come out as columns: each table holds its tier's
+    figures as arrays (:class:`~gridcity.scorecards.figures.TierFigures`:
+    ids, codes, counts, indicator values and scores, scores, grades, ranks,
+    last month's score) and makes its :class:`ScorecardRow` objects only when
+    ``table.rows`` is first read. The leader tiers (a few thousand rows at
+    most) are made as rows directly."""
+    with bulk_objects():
         return _compute_all(month)
 
 
@@ -894,11 +880,16 @@ def _compute_all(month: str) -> MonthResult:
         for user_id, (username, display) in _user_names(missing).items():
             subjects[role][user_id] = (username, display, None, None)
     previous = previous_scores(month)
-    rows: dict[str, list[ScorecardRow]] = {}
-    for tier in (*AREA_TIERS, "unit", *PERSON_TIERS):
-        rows[tier] = score_tier(tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, {}))
-    leader_tiers(rows, definitions, previous)
-    tables = {tier: ScorecardTable(month, tier, r, definition_set.version, None) for tier, r in rows.items()}
+    scored = {
+        tier: score_tier(tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, {}))
+        for tier in (*AREA_TIERS, "unit", *PERSON_TIERS)
+    }
+    tables = {
+        tier: ScorecardTable(month, tier, None, definition_set.version, None, figures=figures)
+        for tier, figures in scored.items()
+    }
+    for tier, rows in leader_tiers(scored, definitions, previous).items():
+        tables[tier] = ScorecardTable(month, tier, rows, definition_set.version, None)
     contest_table = contest.compute(month, counts.patrol_findings)
     return MonthResult(month, definition_set.version, tables, contest_table, counts)
 

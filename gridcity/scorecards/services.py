@@ -19,6 +19,10 @@ month is computed live.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gridcity.scorecards.figures import TierFigures
 
 AREA_TIERS = ("unit_grid", "work_grid", "area", "street", "district")
 PERSON_TIERS = ("inspector", "operator", "shift_leader", "dispatcher")
@@ -67,17 +71,48 @@ class ScorecardRow:
         return asdict(self)
 
 
-@dataclass
 class ScorecardTable:
-    """One tier's table for one month, best first."""
+    """One tier's table for one month, best first.
 
-    month: str
-    tier: str
-    rows: list[ScorecardRow]
-    definition_version: int  # the indicator definition set used
-    version: int | None  # the frozen version read, None when computed live
-    frozen_at: str | None = None
-    reason: str | None = None
+    ``rows`` are the :class:`ScorecardRow` objects. A table computed live
+    (``engine.compute_all``) holds its tier's figures as columns instead
+    (``figures``, a :class:`gridcity.scorecards.figures.TierFigures`) and
+    makes its rows the first time they are read: most live tables are
+    scored, ranked and thrown away (a city has tens of thousands of unit
+    grids), so the row objects are paid for only where they are used. A
+    frozen table and the leader tiers are given their rows ready."""
+
+    def __init__(
+        self,
+        month: str,
+        tier: str,
+        rows: list[ScorecardRow] | None,
+        definition_version: int,  # the indicator definition set used
+        version: int | None,  # the frozen version read, None when computed live
+        frozen_at: str | None = None,
+        reason: str | None = None,
+        *,
+        figures: TierFigures | None = None,
+    ):
+        if (rows is None) == (figures is None):
+            raise ValueError("a scorecard table is made from either its rows or its figures")
+        self.month = month
+        self.tier = tier
+        self._rows = rows
+        self.definition_version = definition_version
+        self.version = version
+        self.frozen_at = frozen_at
+        self.reason = reason
+        self.figures = figures
+
+    @property
+    def rows(self) -> list[ScorecardRow]:
+        if self._rows is None:
+            self._rows = self.figures.rows()
+        return self._rows
+
+    def __repr__(self) -> str:
+        return f"<ScorecardTable {self.month} {self.tier} v{self.version}>"
 
     def to_dict(self) -> dict:
         return {
