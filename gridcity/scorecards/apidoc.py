@@ -29,6 +29,7 @@ def scorecard_operations() -> list:
             "parent_id": "int?",
         }
     )
+    why = "Why the version was made: `month_end`, or the reason typed for a recomputation."
     table = shape(
         {
             "month": "str",
@@ -36,7 +37,8 @@ def scorecard_operations() -> list:
             "definition_version": ("int", "The indicator definitions used."),
             "version": ("int?", "The frozen version read; null when computed live."),
             "frozen_at": "str?",
-            "reason": "str?",
+            "reason": ("str?", why),
+            "reason_text": ("str", "The same in the reader's language (Accept-Language); empty when live."),
             "rows": {"type": "array", "items": row},
         }
     )
@@ -45,7 +47,8 @@ def scorecard_operations() -> list:
             "month": "str",
             "version": "int",
             "definition_version": "int",
-            "reason": "str",
+            "reason": ("str", why),
+            "reason_text": ("str", "The same in the reader's language (Accept-Language)."),
             "frozen_at": "str",
             "frozen_by": "str?",
         }

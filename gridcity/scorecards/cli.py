@@ -45,7 +45,7 @@ def compute(month, tier):
 
 @admin_command(scorecards_group, "freeze")
 @MONTH
-@click.option("--reason", default="月末冻结", show_default=True)
+@click.option("--reason", default=None, help="kept with the version (default: the month-end freeze)")
 def freeze(month, reason):
     """Freeze a month that has ended (version 1, or the next version)."""
     from gridcity.scorecards import services

@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gridcity.scorecards.contest import card_reason_text
+from gridcity.scorecards.freeze import freeze_reason_text
 from gridcity.web.ui_text import ui_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,7 +88,7 @@ def _version_line(table, language: str) -> str:
 
             parts.append(f"{_t('sc_frozen', language)} {local_time(table.frozen_at)}")
         if table.reason:
-            parts.append(table.reason)
+            parts.append(freeze_reason_text(table.reason, language))
     else:
         parts.append(_t("sc_live", language))
     return " · ".join(parts)

@@ -23,6 +23,12 @@ from gridcity.scorecards.services import (
     VersionInfo,
 )
 
+# The reason a month-end freeze records when none is given: a code, worded in
+# the reader's language (freeze_reason_text). Versions frozen before the code
+# existed stored the Chinese words themselves.
+MONTH_END = "month_end"
+_MONTH_END_WORDS = "月末冻结"
+
 ROW_FIELDS = (
     "subject_id",
     "subject_code",
@@ -118,15 +124,16 @@ def _store(month: str, reason: str, user) -> VersionInfo:
     return _info(version)
 
 
-def freeze_month(month: str, reason: str = "月末冻结", user=None) -> VersionInfo:
-    """Freeze ``month`` as its next version (the caller commits)."""
+def freeze_month(month: str, reason: str | None = None, user=None) -> VersionInfo:
+    """Freeze ``month`` as its next version (the caller commits); without a
+    reason it records :data:`MONTH_END`."""
     engine.parse_month(month)
     start, end = engine.month_bounds(month)
     if end > utcnow():
         raise GridCityError(
             "bad_request", detail=f"{month} has not ended yet; it can be frozen from its last day on"
         )
-    return _store(month, reason or "月末冻结", user)
+    return _store(month, (reason or "").strip() or MONTH_END, user)
 
 
 def recompute(month: str, reason: str, user=None) -> VersionInfo:
@@ -144,9 +151,19 @@ def freeze_due(now: dt.datetime | None = None) -> str | None:
     month = engine.shift_month(engine.month_of(now), -1)
     if _version(month, None) is not None:
         return None
-    info = _store(month, "月末冻结", None)
+    info = _store(month, MONTH_END, None)
     db.session.commit()
     return f"{month} v{info.version}"
+
+
+def freeze_reason_text(reason: str | None, language: str) -> str:
+    """A version's reason for people: the month-end code in ``language``'s
+    words; a reason someone typed (a recomputation's) as they typed it."""
+    from gridcity.web.ui_text import ui_text
+
+    if reason in (MONTH_END, _MONTH_END_WORDS):
+        return ui_text("sc_reason_month_end", language)
+    return reason or ""
 
 
 # ---------------------------------------------------------------- reading

@@ -250,9 +250,10 @@ def cards(month: str | None = None, language: str = "zh") -> list[dict]:
 # ---------------------------------------------------------------- freezing
 
 
-def freeze_month(month: str, reason: str = "月末冻结", user=None) -> VersionInfo:
+def freeze_month(month: str, reason: str | None = None, user=None) -> VersionInfo:
     """Compute and freeze every table and the contest of ``month`` as a new
-    immutable version (1 for the first, n+1 for a recomputation)."""
+    immutable version (1 for the first, n+1 for a recomputation). Without a
+    reason the version records the month-end code (``freeze.MONTH_END``)."""
     from gridcity.scorecards import freeze
 
     return freeze.freeze_month(month, reason, user)

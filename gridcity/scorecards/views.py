@@ -17,6 +17,7 @@ from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
 from gridcity.scorecards import contest, engine, services
+from gridcity.scorecards.freeze import freeze_reason_text
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards")
 
@@ -50,6 +51,11 @@ def _body() -> dict:
     return data
 
 
+def _with_reason_text(item: dict) -> dict:
+    """A version or table as JSON, its reason also in the reader's words."""
+    return {**item, "reason_text": freeze_reason_text(item.get("reason"), current_language())}
+
+
 def _month(month: str) -> str:
     engine.parse_month(month)
     return month
@@ -71,9 +77,9 @@ def month_table(month: str):
     version = _int_arg("version")
     tier = request.args.get("tier")
     if tier:
-        return jsonify(services.month_scorecard(month, tier, version).to_dict())
+        return jsonify(_with_reason_text(services.month_scorecard(month, tier, version).to_dict()))
     tables = services.month_scorecards(month, version)
-    return jsonify({tier: table.to_dict() for tier, table in tables.items()})
+    return jsonify({tier: _with_reason_text(table.to_dict()) for tier, table in tables.items()})
 
 
 @bp.get("/months/<month>/cases")
@@ -106,7 +112,7 @@ def month_cases(month: str):
 @bp.get("/months/<month>/versions")
 @roles_required(*READERS)
 def month_versions(month: str):
-    return jsonify([v.to_dict() for v in services.versions(_month(month))])
+    return jsonify([_with_reason_text(v.to_dict()) for v in services.versions(_month(month))])
 
 
 @bp.post("/months/<month>/freeze")
@@ -122,9 +128,9 @@ def freeze(month: str):
     if services.versions(month):
         info = services.recompute(month, reason or "", current_user())
     else:
-        info = services.freeze_month(month, reason or "月末冻结", current_user())
+        info = services.freeze_month(month, reason, current_user())
     db.session.commit()
-    return jsonify(info.to_dict()), 201
+    return jsonify(_with_reason_text(info.to_dict())), 201
 
 
 @bp.get("/months/<month>/contest")

@@ -380,6 +380,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "sc_open": {"zh": "打开", "en": "Open"},
     "sc_frozen": {"zh": "已冻结", "en": "Frozen"},
     "sc_live": {"zh": "实时计算（未冻结）", "en": "Computed live (not frozen)"},
+    "sc_reason_month_end": {"zh": "月末冻结", "en": "Month-end freeze"},
     "sc_tiers": {"zh": "考核层级", "en": "Tiers"},
     "sc_group_areas": {"zh": "区域", "en": "Areas"},
     "sc_group_units": {"zh": "部门", "en": "Units"},

@@ -30,7 +30,8 @@ def test_xlsx_holds_every_figure_of_the_table(app, client, history):  # noqa: F8
         values, rows = xlsx_rows(response.data)
         table = sc.month_scorecard(MONTH, tier)
         assert MONTH in values[0][0]
-        assert "快照版本 1" in values[1][0]  # the frozen version it came from
+        assert "快照版本 1" in values[1][0]  # the frozen version it came from, and why
+        assert values[1][0].endswith("月末冻结")
         header = values[3]
         assert len(rows) == len(table.rows) > 0
         for line, row in zip(rows, table.rows, strict=True):
@@ -53,6 +54,7 @@ def test_pdf_report_opens_with_charts_and_table(app, client, history):  # noqa: 
     text = "".join(page.extract_text() for page in reader.pages)
     assert f"{MONTH} Street scorecard" in text
     assert "Indicator set" in text and "Snapshot version 1" in text
+    assert "Month-end freeze" in text and "月末冻结" not in text  # the reason in the reader's words
     for row in sc.month_scorecard(MONTH, "street").rows:
         assert f"{row.score:.2f}" in text
     # The bar and trend charts are vector drawings on the first page.

@@ -80,6 +80,20 @@ def test_frozen_snapshot_stays_and_recomputation_makes_version_2(app, driver, cl
     )
     response = client.get(f"/api/v1/scorecards/months/{MONTH}/versions")
     assert [v["version"] for v in response.get_json()] == [1, 2]
+    # The month-end job's reason is a code, worded in the reader's language;
+    # a recomputation's reason is shown as it was typed.
+    for language, month_end in (("en", "Month-end freeze"), ("zh", "月末冻结")):
+        response = client.get(
+            f"/api/v1/scorecards/months/{MONTH}/versions", headers={"Accept-Language": language}
+        )
+        assert [(v["reason"], v["reason_text"]) for v in response.get_json()] == [
+            ("month_end", month_end),
+            ("案卷 I 补录结案", "案卷 I 补录结案"),
+        ]
+    response = client.get(
+        f"/api/v1/scorecards/months/{MONTH}?tier=street&version=1", headers={"Accept-Language": "en"}
+    )
+    assert response.get_json()["reason_text"] == "Month-end freeze"
     response = client.post(f"/api/v1/scorecards/months/{MONTH}/freeze", json={})
     assert response.status_code == 400  # a recomputation needs a reason
     response = client.post(f"/api/v1/scorecards/months/{MONTH}/freeze", json={"reason": "复核"})
