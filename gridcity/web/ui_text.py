@@ -410,7 +410,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "sc_trend": {"zh": "近12个月趋势", "en": "12-month trend"},
     "sc_trend_caption": {"zh": "月度得分（0–100）", "en": "Monthly score (0–100)"},
     "sc_contest_trend": {"zh": "市容环卫杯得分趋势", "en": "Contest score trend"},
-    "sc_contest_trend_caption": {"zh": "月度得分（折算为百分制）", "en": "Monthly score (as % of the full score)"},
+    "sc_contest_trend_caption": {
+        "zh": "月度得分（折算为百分制）",
+        "en": "Monthly score (as % of the full score)",
+    },
     "sc_truncated": {
         "zh": "单元网格较多，仅显示前300名；请从工作网格逐级查看。",
         "en": "Many unit grids: the first 300 are shown; drill down from a work grid for the rest.",

@@ -15,7 +15,14 @@ from gridcity.org.services import create_user
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 # A value for each path parameter, to call a documented operation.
-SAMPLE_PATH_VALUES = {"case_id": "1", "photo_id": "1", "code": "C0101", "action": "accept", "patrol_id": "1", "month": "2026-09"}
+SAMPLE_PATH_VALUES = {
+    "case_id": "1",
+    "photo_id": "1",
+    "code": "C0101",
+    "action": "accept",
+    "patrol_id": "1",
+    "month": "2026-09",
+}
 
 
 def openapi_path(rule: str) -> str:
