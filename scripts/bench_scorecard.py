@@ -31,6 +31,7 @@ Measured (median of ``--runs`` after one warm-up run each):
 - ``month_seconds``: ``engine.compute_all(month)`` — every tier (unit grids
   … district, units, the four positions, group leaders, area heads, the
   center), with scores, grades, ranks, and the contest;
+- ``month_runs_seconds``: each timed run (the spread is the machine's noise);
 - ``floor_seconds``: the bare SQL counting the month's closed cases per
   street (close events of the month joined to their cases);
 - ``ratio`` = month / floor. Targets: month ≤ 2 s and ratio ≤ 10.
@@ -546,7 +547,9 @@ def floor_query(month: str, tuned: bool = False) -> int:
     return sum(n for _, n in rows)
 
 
-def timed(fn, runs: int) -> tuple[float, float, object]:
+def timed(fn, runs: int) -> tuple[float, float, object, list[float]]:
+    """The first run's time, the median of the next ``runs``, the last
+    result, and every timed run (the spread shows the machine's noise)."""
     db.session.rollback()
     t = time.perf_counter()
     result = fn()
@@ -557,7 +560,7 @@ def timed(fn, runs: int) -> tuple[float, float, object]:
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
-    return first, statistics.median(times), result
+    return first, statistics.median(times), result, times
 
 
 def generate(args, locate, out: dict) -> None:
@@ -628,17 +631,19 @@ def run(args) -> dict:
                 db.session.remove()
                 db.engine.dispose()
                 gc.collect()
-            first, month_s, result = timed(lambda: engine.compute_all(args.month), args.runs)
+            first, month_s, result, month_runs = timed(lambda: engine.compute_all(args.month), args.runs)
             out["month_first_seconds"], out["month_seconds"] = first, month_s
+            out["month_runs_seconds"] = [round(t, 3) for t in month_runs]
             rows = {tier: len(table.rows) for tier, table in result.tables.items()}
             out["rows"] = sum(rows.values()) + len(result.contest.rows)
             out["month_cases_closed"] = sum(r.counts.get("closed", 0) for r in result.tables["street"].rows)
             say(
-                f"month {args.month}: full scorecard set {month_s:.3f} s (first run {first:.3f} s); rows {rows}"
+                f"month {args.month}: full scorecard set {month_s:.3f} s (first run {first:.3f} s; "
+                f"runs {min(month_runs):.3f}–{max(month_runs):.3f} s); rows {rows}"
             )
 
-            first_d, floor_default, closed = timed(lambda: floor_query(args.month), args.runs)
-            first_t, floor_tuned, closed_t = timed(lambda: floor_query(args.month, tuned=True), args.runs)
+            first_d, floor_default, closed, _ = timed(lambda: floor_query(args.month), args.runs)
+            first_t, floor_tuned, closed_t, _ = timed(lambda: floor_query(args.month, tuned=True), args.runs)
             assert closed == closed_t
             # The ratio is taken against the faster of the two (the stricter test).
             floor_s = min(floor_default, floor_tuned)
@@ -689,6 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         "generate_seconds",
         "month_first_seconds",
         "month_seconds",
+        "month_runs_seconds",
         "floor_first_seconds",
         "floor_seconds",
         "floor_default_seconds",
