@@ -22,6 +22,7 @@ from gridcity.scorecards.services import (
     ScorecardTable,
     VersionInfo,
 )
+from gridcity.web.ui_text import ui_text
 
 # The reason a month-end freeze records when none is given: a code, worded in
 # the reader's language (freeze_reason_text). Versions frozen before the code
@@ -159,8 +160,6 @@ def freeze_due(now: dt.datetime | None = None) -> str | None:
 def freeze_reason_text(reason: str | None, language: str) -> str:
     """A version's reason for people: the month-end code in ``language``'s
     words; a reason someone typed (a recomputation's) as they typed it."""
-    from gridcity.web.ui_text import ui_text
-
     if reason in (MONTH_END, _MONTH_END_WORDS):
         return ui_text("sc_reason_month_end", language)
     return reason or ""
