@@ -28,6 +28,7 @@ from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.scorecards import services as sc
 from gridcity.scorecards.contest import card_reason_text
+from gridcity.scorecards.freeze import freeze_reason_text
 from gridcity.web.ui_text import ui_text, ui_texts
 
 bp = Blueprint("scorecards_pages", __name__, url_prefix="/scorecards")
@@ -286,6 +287,7 @@ def _page_helpers() -> dict:
         "other_lang": next(code for code in LANGUAGES if code != language),
         "t": lambda key: ui_text(key, language),
         "card_reason": lambda reason: card_reason_text(reason, language),
+        "freeze_reason": lambda reason: freeze_reason_text(reason, language),
         "tier_name": tier_name,
         "count_name": count_name,
         "indicator_name": indicator_name,

@@ -108,7 +108,7 @@ def test_every_figure_links_to_the_cases_behind_it(app, client, history):
     street_table = sc.month_scorecard(MONTH, "street")
     assert street_table.version == 1  # frozen by the demo history
     page = client.get(f"/scorecards/{MONTH}/street").get_data(as_text=True)
-    assert "已冻结 v1" in page
+    assert "已冻结 v1" in page and "快照版本 1 (月末冻结)" in page
 
     checked = 0
     for row in street_table.rows:
@@ -191,6 +191,7 @@ def test_subject_page_trend_contest_map_and_english(app, client, history):
     client.set_cookie("lang", "en")
     english = client.get(f"/scorecards/{MONTH}/street").get_data(as_text=True)
     assert "Street scorecard" in english and "Rank" in english and "考核表" not in english
+    assert "Snapshot version 1 (Month-end freeze)" in english  # the freeze reason in the reader's words
 
 
 def test_a_new_manager_user_sees_the_pages_too(app, client, city):  # noqa: F811
