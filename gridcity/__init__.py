@@ -111,6 +111,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (dispatch_api_bp, dispatch_bp):  # the live map (/dispatch/) and the unit portal (/unit/)
         app.register_blueprint(bp)
+    from gridcity.ops.privacy_views import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

@@ -426,6 +426,9 @@ def register_cli(app: Flask) -> None:
     from gridcity.scorecards.cli import scorecards_group
 
     app.cli.add_command(scorecards_group)
+    from gridcity.ops.privacy_cli import privacy_group
+
+    app.cli.add_command(privacy_group)
     from gridcity.simulate.cli import simulate
 
     app.cli.add_command(simulate)

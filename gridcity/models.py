@@ -1,5 +1,6 @@
 """Every model, imported once so the metadata is complete (Alembic, tests)."""
 
+from gridcity.audit import models as audit_models  # noqa: F401
 from gridcity.cases import models as case_models  # noqa: F401
 from gridcity.extensions import db
 from gridcity.geo import models as geo_models  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import Select, or_, select
 
 from gridcity.cases import states
@@ -43,6 +44,13 @@ def can_see(user: User, case: Case) -> bool:
         db.session.scalar(visible_cases(user).where(Case.id == case.id).with_only_columns(Case.id))
         is not None
     )
+
+
+def sees_photo_originals(user: User) -> bool:
+    """Whether ``user`` gets a photo's original bytes (EXIF position, device)
+    on the cases they may see, rather than the copy without metadata: the
+    roles named by ``GRIDCITY_PHOTO_ORIGINAL_ROLES`` (the centers' staff)."""
+    return user.role in current_app.config["SETTINGS"].photo_original_role_set
 
 
 def _int(args, name):

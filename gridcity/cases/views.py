@@ -254,18 +254,24 @@ def my_tasks():
 @bp.get("/photos/<int:photo_id>")
 @login_required
 def photo(photo_id: int):
-    from gridcity.media.storage import photo_file
+    from gridcity.media.storage import photo_file, served_photo
 
     row = db.session.get(Photo, photo_id)
     if row is None:
         raise NotFound("not_found", what=f"photo {photo_id}")
     queries.require_visible(current_user(), services.get_case(row.case_id))
     thumbnail = request.args.get("thumbnail") in ("1", "true")
-    path = photo_file(
-        current_app.config["SETTINGS"].resolved_media_dir,
-        row.thumbnail_path if thumbnail else row.relative_path,
-    )
-    return send_file(path, mimetype="image/jpeg" if thumbnail else row.content_type, max_age=86400)
+    media_dir = current_app.config["SETTINGS"].resolved_media_dir
+    if thumbnail:  # thumbnails are made without metadata
+        path = photo_file(media_dir, row.thumbnail_path)
+    else:
+        path = served_photo(
+            media_dir, row.relative_path, original=queries.sees_photo_originals(current_user())
+        )
+    response = send_file(path, mimetype="image/jpeg" if thumbnail else row.content_type, max_age=86400)
+    response.cache_control.public = False  # one URL, different bytes per viewer: no shared caches
+    response.cache_control.private = True
+    return response
 
 
 @bp.get("/events")

@@ -329,6 +329,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # privacy
+    "citizen_phone_invalid": {
+        "zh": "不是有效的电话号码：{value}（只含数字、空格、+、- 和括号，5–20 位数字）",
+        "en": "Not a phone number: {value} (digits, spaces, +, - and brackets only; 5–20 digits)",
+    },
+    "citizen_reason_required": {
+        "zh": "删除个人信息须说明理由（例如市民的申请）。",
+        "en": "Erasing personal data needs a reason (e.g. the citizen's request).",
+    },
 }
 
 

@@ -592,6 +592,7 @@ def operations() -> list[Op]:
         *patrol_operations(),
         *scorecard_operations(),
         *dispatch_operations(),
+        *privacy_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok("object"), PUBLIC),
     ]  # fmt: skip
 
@@ -599,6 +600,13 @@ def operations() -> list[Op]:
 def scorecard_operations() -> list[Op]:
     """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/apidoc.py."""
     from gridcity.scorecards.apidoc import scorecard_operations as operations
+
+    return operations()
+
+
+def privacy_operations() -> list[Op]:
+    """A citizen's data requests: see gridcity/ops/apidoc.py."""
+    from gridcity.ops.apidoc import privacy_operations as operations
 
     return operations()
 

@@ -36,12 +36,14 @@ class Job:
 def registered_jobs(app: Flask) -> list[Job]:
     """Every periodic job of the application, named here explicitly."""
     from gridcity.cases.sweeper import sweep
+    from gridcity.ops.retention import retention_job
     from gridcity.scorecards.freeze import freeze_due
 
     return [
         Job("sweep_deadlines", sweep, seconds=app.config["SETTINGS"].sweep_seconds),
         # Month end: freeze last month's scorecards once (idempotent; hourly).
         Job("freeze_scorecards", freeze_due, seconds=3600),
+        Job("anonymise_reporters", retention_job, seconds=86400),  # reporters' contacts past retention
     ]
 
 

@@ -62,6 +62,12 @@ class Settings:
     db_max_overflow: int = 20
     max_upload_mb: int = 10
     log_level: str = "INFO"
+    # Privacy: reporters' names and phones are anonymised this many days after
+    # their case closed (or was voided / merged); the case and its history stay.
+    reporter_retention_days: int = 365
+    # Roles that get a photo's original bytes (EXIF position, device) when they
+    # may see its case; everyone else gets the copy without that metadata.
+    photo_original_roles: str = "operator,shift_leader,dispatcher,manager,admin"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,6 +82,10 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return normalize_database_url(self.database_url) or f"sqlite:///{self.instance_dir / 'gridcity.db'}"
+
+    @property
+    def photo_original_role_set(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.photo_original_roles.split(",") if r.strip())
 
     @property
     def resolved_media_dir(self) -> Path:
@@ -129,6 +139,16 @@ class Settings:
             raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")
+        if self.reporter_retention_days <= 0:
+            raise SettingsError("GRIDCITY_REPORTER_RETENTION_DAYS must be positive")
+        from gridcity.org.models import Role
+
+        unknown = self.photo_original_role_set - {r.value for r in Role}
+        if unknown:
+            raise SettingsError(
+                f"GRIDCITY_PHOTO_ORIGINAL_ROLES: unknown role(s) {', '.join(sorted(unknown))}; "
+                f"use a comma list of {', '.join(r.value for r in Role)}"
+            )
 
 
 def normalize_database_url(url: str) -> str:

@@ -5,6 +5,11 @@ photo sent twice (a phone retrying an upload) is one file. Next to it under
 ``thumbs/`` lives a small JPEG for lists and maps. The EXIF position and capture
 time are read as secondary evidence: phones often strip them, so their absence
 is never an error (the report's own GPS fix is the primary position).
+
+Those originals are served only to the staff who may see the case and need the
+evidence; everyone else gets a copy without metadata (no EXIF position, device,
+maker notes or XMP), turned upright, made once and kept beside the original as
+``<hash>.public.<ext>`` (:func:`served_photo`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 from pyproj import Geod
 
 from gridcity.core.errors import GridCityError
@@ -130,6 +135,53 @@ def photo_file(media_dir: Path, relative_path: str) -> Path:
     if candidate == root or not candidate.is_relative_to(root):
         raise ValueError(f"photo path outside the media directory: {relative_path!r}")
     return candidate
+
+
+PUBLIC_SUFFIX = ".public"
+
+
+def served_photo(media_dir: Path, relative_path: str, *, original: bool) -> Path:
+    """The file to send for a stored photo: the original bytes, or (the
+    default for anyone but the staff who may see the case) the copy without
+    metadata, made on first use."""
+    path = photo_file(media_dir, relative_path)
+    if original:
+        return path
+    public = path.with_name(path.stem + PUBLIC_SUFFIX + path.suffix)
+    if not public.exists():
+        _write_once(public, without_metadata(path.read_bytes()))
+    return public
+
+
+def without_metadata(data: bytes) -> bytes:
+    """The photo re-encoded without EXIF, XMP or comments, upright (the EXIF
+    orientation applied), in its own format. A JPEG keeps its quantisation
+    tables and subsampling, so it looks as the original did; the colour
+    profile stays (it describes colours, not people)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        image = Image.open(BytesIO(data), formats=_OPENERS)
+        image.load()
+        kind = "JPEG" if image.format in ("JPEG", "MPO") else image.format
+        options: dict[str, Any] = {}
+        if kind == "JPEG":
+            options = {"qtables": image.quantization, "subsampling": JpegImagePlugin.get_sampling(image)}
+        elif kind == "WEBP":
+            options = {"quality": 90}
+        icc = image.info.get("icc_profile")
+        transparency = image.info.get("transparency")
+        exif = _read_exif(image)
+        orientation = _safe(lambda: int(exif.get(_TAG_ORIENTATION, 1))) if exif is not None else None
+        clean = image.copy()  # a plain image: the first frame, nothing of the file's metadata
+        for method in _ORIENTATION_FIX.get(orientation or 1, []):
+            clean = clean.transpose(method)
+        clean.info = {"transparency": transparency} if transparency is not None else {}
+        if icc:
+            options["icc_profile"] = icc
+        out = BytesIO()
+        clean.save(out, kind, **options)
+        return out.getvalue()
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

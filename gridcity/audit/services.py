@@ -1,0 +1,71 @@
+"""Writing and reading the audit log. ``record`` only adds the row: the caller
+commits it together with the act it describes, so an act and its entry stand
+or fall together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from gridcity.audit.models import AuditEntry
+from gridcity.core.clock import utcnow
+from gridcity.extensions import db
+
+
+def record(
+    action: str,
+    actor: Any = None,
+    *,
+    object_kind: str | None = None,
+    object_id: int | None = None,
+    object_label: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+    address: str | None = None,
+) -> AuditEntry:
+    """Add an audit entry for ``action`` by ``actor`` (a user, or None for the
+    system). Over HTTP the client's address is taken from the request."""
+    if address is None and has_request_context():
+        address = request.remote_addr
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_address=address,
+        action=action,
+        object_kind=object_kind,
+        object_id=object_id,
+        object_label=(object_label or None) and object_label[:200],
+        before=before,
+        after=after,
+        note=note,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def entries(
+    *,
+    action: str | None = None,
+    actor_id: int | None = None,
+    object_kind: str | None = None,
+    object_id: int | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """The newest entries first, filtered by whatever is given."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if object_kind is not None:
+        query = query.where(AuditEntry.object_kind == object_kind)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    return list(db.session.scalars(query))
