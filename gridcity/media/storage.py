@@ -148,21 +148,28 @@ def served_photo(media_dir: Path, relative_path: str, *, original: bool) -> Path
     if original:
         return path
     public = path.with_name(path.stem + PUBLIC_SUFFIX + path.suffix)
-    if not public.exists():
-        _write_once(public, without_metadata(path.read_bytes()))
+    if public.exists():
+        return public
+    copy = without_metadata(path.read_bytes())
+    if copy is None:  # nothing to remove: the original is the public copy
+        return path
+    _write_once(public, copy)
     return public
 
 
-def without_metadata(data: bytes) -> bytes:
+def without_metadata(data: bytes) -> bytes | None:
     """The photo re-encoded without EXIF, XMP or comments, upright (the EXIF
-    orientation applied), in its own format. A JPEG keeps its quantisation
-    tables and subsampling, so it looks as the original did; the colour
-    profile stays (it describes colours, not people)."""
+    orientation applied), in its own format; None when it carries none of
+    them. A JPEG keeps its quantisation tables and subsampling, so it looks
+    as the original did; the colour profile stays (it describes colours, not
+    people)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
         image = Image.open(BytesIO(data), formats=_OPENERS)
         image.load()
+        if not _has_metadata(image):
+            return None
         kind = "JPEG" if image.format in ("JPEG", "MPO") else image.format
         options: dict[str, Any] = {}
         if kind == "JPEG":
@@ -182,6 +189,22 @@ def without_metadata(data: bytes) -> bytes:
         out = BytesIO()
         clean.save(out, kind, **options)
         return out.getvalue()
+
+
+# What a file may hold besides its pixels that says nothing about anyone.
+_HARMLESS_SEGMENTS = {("APP0", b"JFIF"), ("APP2", b"ICC_PROFILE"), ("APP14", b"Adobe")}
+_HARMLESS_INFO = {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi", "icc_profile", "adobe",
+                  "adobe_transform", "progressive", "progression", "transparency", "gamma", "srgb",
+                  "chromaticity", "aspect", "loop", "background", "duration", "timestamp", "lossless"}  # fmt: skip
+
+
+def _has_metadata(image: Image.Image) -> bool:
+    if image.format == "MPO" or len(_read_exif(image) or ()):
+        return True
+    for marker, segment in getattr(image, "applist", []):
+        if not any(marker == m and segment.startswith(prefix) for m, prefix in _HARMLESS_SEGMENTS):
+            return True
+    return bool(set(image.info) - _HARMLESS_INFO)
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -108,3 +108,22 @@ def test_only_center_staff_who_may_see_the_case_download_the_original(app, clien
     api("jd")
     status, served, _ = download(url)
     assert status == 200 and metadata_left(served) == []
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_without_metadata_is_served_as_it_is(tmp_path, fmt):
+    data = create_image_bytes(fmt)
+    stored = store_photo(data, tmp_path, max_bytes=10 * MB)
+    assert served_photo(tmp_path, stored.relative_path, original=False).read_bytes() == data
+
+
+def test_a_png_text_chunk_is_metadata_too(tmp_path):
+    from PIL.PngImagePlugin import PngInfo
+
+    text = PngInfo()
+    text.add_text("Author", "张三 13812345678")
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), "red").save(out, "PNG", pnginfo=text)
+    stored = store_photo(out.getvalue(), tmp_path, max_bytes=10 * MB)
+    public = served_photo(tmp_path, stored.relative_path, original=False).read_bytes()
+    assert b"13812345678" not in public and b"Author" not in public
