@@ -138,9 +138,6 @@ class Contact:
     words: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
 
-    def __bool__(self) -> bool:
-        return bool(self.words or self.phones)
-
 
 def contact_of(*values: str | None) -> Contact:
     contact = Contact()
