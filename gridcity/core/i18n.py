@@ -329,6 +329,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # backup and restore
+    "backup_invalid": {
+        "zh": "备份文件 {archive} 无效或已被改动（{detail}），未做任何更改",
+        "en": "The backup archive {archive} is invalid or was altered ({detail}); nothing was changed",
+    },
+    "backup_unsupported_database": {
+        "zh": "不支持备份或恢复此类数据库：{kind}",
+        "en": "Cannot back up or restore this kind of database: {kind}",
+    },
+    "backup_dump_failed": {
+        "zh": "数据库导出失败：{detail}",
+        "en": "Dumping the database failed: {detail}",
+    },
+    "backup_wrong_database": {
+        "zh": "该备份来自 {archive_kind} 数据库，不能恢复到 {kind} 数据库",
+        "en": "The archive holds a {archive_kind} database; it cannot be restored into {kind}",
+    },
+    "restore_not_empty": {
+        "zh": "目标数据库不是空的（{tables} 张表），未做任何更改；确需覆盖请加 --force",
+        "en": "The target database is not empty ({tables} tables); nothing was changed. Use --force to overwrite it",
+    },
+    "restore_load_failed": {
+        "zh": "载入数据库失败：{detail}",
+        "en": "Loading the database failed: {detail}",
+    },
+    "restore_digest_mismatch": {
+        "zh": "恢复后的案卷历史（{events} 条记录）与备份清单不一致",
+        "en": "The restored case history ({events} events) does not match the archive's manifest",
+    },
 }
 
 
