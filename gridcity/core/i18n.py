@@ -342,6 +342,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数据库导出失败：{detail}",
         "en": "Dumping the database failed: {detail}",
     },
+    "backup_tool_missing": {
+        "zh": "找不到 {tool}：请安装 PostgreSQL 客户端工具（版本不低于服务器）",
+        "en": "{tool} was not found: install the PostgreSQL client tools (at least the server's version)",
+    },
     "backup_wrong_database": {
         "zh": "该备份来自 {archive_kind} 数据库，不能恢复到 {kind} 数据库",
         "en": "The archive holds a {archive_kind} database; it cannot be restored into {kind}",

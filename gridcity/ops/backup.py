@@ -362,6 +362,9 @@ def _run(command: list[str], url: str, error_key: str) -> None:
     password = make_url(url).password
     if password:
         env["PGPASSWORD"] = password
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise GridCityError("backup_tool_missing", 500, tool=command[0]) from None
     if done.returncode != 0:
         raise GridCityError(error_key, 500, detail=(done.stderr or done.stdout).strip()[-500:])
