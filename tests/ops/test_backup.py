@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import tarfile
 import threading
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, select, text
+from sqlalchemy import create_engine, inspect, make_url, select
 from sqlalchemy.pool import NullPool
 
-from gridcity import create_app
 from gridcity.cases import services
 from gridcity.cases.models import CaseEvent, Photo
 from gridcity.core.errors import GridCityError
@@ -27,7 +23,7 @@ from gridcity.extensions import db
 from gridcity.ops.backup import case_history_digest, create_backup, restore_backup
 from gridcity.org.services import get_user
 from tests.cases.conftest import EAST, WEST, city, frozen_clock, jpeg_bytes  # noqa: F401
-from tests.conftest import DEMO_PASSWORD, POSTGRES_URL
+from tests.ops.support import app_on, closed_loop, ok, scratch_database
 
 
 class Reporter(threading.Thread):
@@ -63,42 +59,9 @@ class Reporter(threading.Thread):
 
 @pytest.fixture
 def restore_url(backend, tmp_path):
-    """An empty database to restore into: a new PostgreSQL database next to
-    the test one (dropped afterwards), or a new SQLite file."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored' / 'gridcity.db'}"
-        return
-    server = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg2")
-    name = f"gc_backup_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-
-@contextmanager
-def app_on(url, instance_dir, media_dir):
-    restored = create_app(
-        {
-            "database_url": url,
-            "instance_dir": instance_dir,
-            "media_dir": media_dir,
-            "secret_key": "test-secret",
-            "locator_refresh_seconds": 0.0,
-        }
-    )
-    restored.config["TESTING"] = True
-    with restored.app_context():
-        try:
-            yield restored
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    """An empty database to restore into."""
+    with scratch_database(backend, tmp_path, "restore") as url:
+        yield url
 
 
 def rows(url, table, ids=None):
@@ -129,51 +92,6 @@ def tables_in(url) -> list[str]:
         names = [t for t in inspect(conn).get_table_names() if t != "spatial_ref_sys"]
     engine.dispose()
     return names
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.get_json()
-    return response.get_json()
-
-
-def closed_loop(client):
-    """report → accept → file → dispatch → accept → handle → check → close over the API."""
-
-    def as_(user):
-        ok(client.post("/api/v1/login", json={"username": user, "password": DEMO_PASSWORD}))
-
-    def act(case, action, **fields):
-        if action in ("handle", "check"):  # proof photos are required
-            body = {"data": json.dumps({"version": case["version"], **fields})}
-            body["photos"] = [(io.BytesIO(jpeg_bytes()), "p.jpg")]
-            url = f"/api/v1/cases/{case['id']}/{action}"
-            return ok(client.post(url, data=body, content_type="multipart/form-data"))
-        return ok(
-            client.post(f"/api/v1/cases/{case['id']}/{action}", json={"version": case["version"], **fields})
-        )
-
-    as_("insp")
-    data = {"category": "E0102", "lon": WEST[0], "lat": WEST[1], "description": "恢复后上报"}
-    case = ok(
-        client.post(
-            "/api/v1/reports",
-            data={"data": json.dumps(data), "photos": [(io.BytesIO(jpeg_bytes()), "p.jpg")]},
-            content_type="multipart/form-data",
-        ),
-        201,
-    )
-    for user, action, fields in [
-        ("op", "accept", {}),
-        ("lead", "file", {}),
-        ("disp", "dispatch", {}),
-        ("jd", "unit_accept", {}),
-        ("jd", "handle", {"note": "已清理"}),
-        ("insp", "check", {"result": "pass"}),
-        ("lead", "close", {}),
-    ]:
-        as_(user)
-        case = act(case, action, **fields)
-    return case
 
 
 @pytest.mark.usefixtures("city")
