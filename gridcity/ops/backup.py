@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, inspect, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
+from gridcity import __version__
 from gridcity.cases.models import CaseEvent, Photo
 from gridcity.core.errors import GridCityError
 from gridcity.core.settings import normalize_database_url
@@ -73,41 +74,49 @@ def create_backup(app, dest: Path | str) -> dict:
     url = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     kind = _kind(url)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="gridcity-backup-") as staging:
+    partial = dest.with_name(dest.name + ".partial")
+    # Staged beside the archive: /tmp may be too small for a dump.
+    with tempfile.TemporaryDirectory(prefix="gridcity-backup-", dir=dest.parent) as staging:
         dump = Path(staging) / DUMP_NAMES[kind]
         snapshot = _dump_postgresql(url, dump) if kind == "postgresql" else _dump_sqlite(url, dump)
-        partial = dest.with_name(dest.name + ".partial")
-        files: dict[str, dict] = {}
-        missing = []
-        with tarfile.open(partial, "w") as tar:
-            files[dump.name] = _add_file(tar, dump, dump.name)
-            for relative in snapshot["media"]:
-                source = Path(settings.resolved_media_dir) / relative
-                if not source.is_file():
-                    missing.append(relative)
-                    continue
-                files[MEDIA_PREFIX + relative] = _add_file(tar, source, MEDIA_PREFIX + relative)
-            from gridcity import __version__
+        try:
+            manifest = _write_archive(partial, dump, snapshot, Path(settings.resolved_media_dir), kind)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    os.replace(partial, dest)  # a half-written archive never has the final name
+    return manifest
 
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "created_at": snapshot["at"],
-                "app_version": __version__,
-                "alembic_revision": snapshot["revision"],
-                "database_kind": kind,
-                "database_file": dump.name,
-                "case_history_digest": snapshot["digest"],
-                "counts": {**snapshot["counts"], "media_files": len(files) - 1},
-                "photos": snapshot["photos"],
-                "missing_media": missing,
-                "files": files,
-            }
-            body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(body)
-            info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
-            tar.addfile(info, _Hashing(io.BytesIO(body)))
-        os.replace(partial, dest)  # a half-written archive never has the final name
+
+def _write_archive(path: Path, dump: Path, snapshot: dict, media_dir: Path, kind: str) -> dict:
+    files: dict[str, dict] = {}
+    missing = []
+    with tarfile.open(path, "w") as tar:
+        files[dump.name] = _add_file(tar, dump, dump.name)
+        for relative in snapshot["media"]:
+            source = media_dir / relative
+            if not source.is_file():
+                missing.append(relative)
+                continue
+            files[MEDIA_PREFIX + relative] = _add_file(tar, source, MEDIA_PREFIX + relative)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created_at": snapshot["at"],
+            "app_version": __version__,
+            "alembic_revision": snapshot["revision"],
+            "database_kind": kind,
+            "database_file": dump.name,
+            "case_history_digest": snapshot["digest"],
+            "counts": {**snapshot["counts"], "media_files": len(files) - 1},
+            "photos": snapshot["photos"],
+            "missing_media": missing,
+            "files": files,
+        }
+        body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+        info = tarfile.TarInfo(MANIFEST)
+        info.size = len(body)
+        info.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+        tar.addfile(info, io.BytesIO(body))
     return manifest
 
 
@@ -180,7 +189,9 @@ def case_history_digest(conn: Connection) -> tuple[str, int]:
         return digest.hexdigest(), 0
     columns = [CaseEvent.__table__.c[name] for name in DIGEST_COLUMNS]
     count = 0
-    for row in conn.execute(select(*columns).order_by(CaseEvent.__table__.c.id)):
+    # Streamed (a server-side cursor on PostgreSQL): years of history need not fit in memory.
+    query = select(*columns).order_by(CaseEvent.__table__.c.id).execution_options(yield_per=5000)
+    for row in conn.execute(query):
         line = json.dumps(list(row), sort_keys=True, ensure_ascii=False, default=_iso, separators=(",", ":"))
         digest.update(line.encode() + b"\n")
         count += 1
@@ -254,7 +265,8 @@ def restore_backup(
             _extract(tar, name, target, want, archive)
         dump = Path(staging) / manifest["database_file"]
         if kind == "postgresql":
-            command = ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction"]
+            # --no-comments: COMMENT ON EXTENSION needs the extension's owner.
+            command = ["pg_restore", "--no-owner", "--no-comments", "--exit-on-error", "--single-transaction"]
             _run(command + ["--dbname", _libpq_url(url), str(dump)], url, "restore_load_failed")
         else:
             path = Path(_sqlite_path(url))
@@ -290,7 +302,9 @@ def _prepare_empty(url: str, kind: str, force: bool) -> None:
     finally:
         engine.dispose()
     if kind == "sqlite" and force:
-        Path(_sqlite_path(url)).unlink(missing_ok=True)
+        path = Path(_sqlite_path(url))
+        for leftover in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
 
 
 def _extract(tar: tarfile.TarFile, name: str, target: Path, want: dict, archive) -> None:

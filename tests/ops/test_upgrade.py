@@ -20,6 +20,8 @@ upgrade ``differences(case)`` checks what the migrations backfilled.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 import uuid
 
 import pytest
@@ -105,6 +107,21 @@ def tables_of(url: str) -> set[str]:
         names = set(inspect(conn).get_table_names()) - {"spatial_ref_sys", "alembic_version"}
     engine.dispose()
     return names
+
+
+def undo(url: str, script) -> bool:
+    """Undo one migration; False if it cannot be undone, which it must say:
+    a module-level ``IRREVERSIBLE`` text that its ``downgrade()`` raises,
+    changing nothing."""
+    reason = getattr(script.module, "IRREVERSIBLE", None)
+    if reason:
+        with pytest.raises(Exception, match=re.escape(reason)):
+            step_down(url, script)
+        assert script.revision in revisions_in(url)
+        return False
+    step_down(url, script)
+    assert script.revision not in revisions_in(url), script.revision
+    return True
 
 
 def step_down(url: str, script) -> None:
@@ -568,19 +585,8 @@ def test_every_migration_goes_down_and_up_again_on_a_database_with_data(empty_ur
     before = counts(empty_url, kept)
     scripts = chain(empty_url)
 
-    def undo(script) -> bool:
-        reason = getattr(script.module, "IRREVERSIBLE", None)
-        if reason:
-            with pytest.raises(Exception, match=reason):  # refuses, says why, changes nothing
-                step_down(empty_url, script)
-            assert script.revision in revisions_in(empty_url)
-            return False
-        step_down(empty_url, script)
-        assert script.revision not in revisions_in(empty_url), script.revision
-        return True
-
     for script in scripts:
-        if script.revision == first_with_cases or not undo(script):
+        if script.revision == first_with_cases or not undo(empty_url, script):
             break
         assert counts(empty_url, kept) == before, f"data lost undoing {script.revision}"
     upgrade(empty_url)
@@ -590,9 +596,48 @@ def test_every_migration_goes_down_and_up_again_on_a_database_with_data(empty_ur
         assert all(differences(c) == {} for c in db.session.scalars(select(Case)))
 
     for script in scripts:
-        if not undo(script):
+        if not undo(empty_url, script):
             break
     else:
         assert tables_of(empty_url) == set()
     upgrade(empty_url)
     assert schema(empty_url) == at_head
+
+
+LOSSY = """\"\"\"Merge duplicate geo revisions (a test's own migration).\"\"\"
+
+from alembic import op
+
+revision = "9999_lossy"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+IRREVERSIBLE = "the merged rows cannot be told apart again"
+
+
+def upgrade() -> None:
+    op.execute("UPDATE geo_revision SET revision = revision + 1")
+
+
+def downgrade() -> None:
+    raise NotImplementedError(IRREVERSIBLE)
+"""
+
+
+def test_a_migration_that_cannot_be_undone_refuses_and_says_why(empty_url, tmp_path, monkeypatch):
+    """The walk above accepts a migration that cannot be undone only if it
+    refuses with its reason and leaves the database as it was."""
+    from gridcity.core import migrate
+
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    heads = tuple(s.revision for s in chain(empty_url) if not s.nextrev)
+    (copy / "versions" / "9999_lossy.py").write_text(
+        LOSSY.format(down=heads[0] if len(heads) == 1 else heads)
+    )
+    monkeypatch.setattr(migrate, "MIGRATIONS", copy)
+    upgrade(empty_url)
+    lossy = chain(empty_url)[0]
+    assert lossy.revision == "9999_lossy" and revisions_in(empty_url) == ["9999_lossy"]
+    assert undo(empty_url, lossy) is False
+    assert revisions_in(empty_url) == ["9999_lossy"]
