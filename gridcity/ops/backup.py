@@ -217,6 +217,11 @@ def verify_archive(archive: Path | str) -> dict:
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise _invalid(archive, f"format {manifest.get('format_version')!r}")
             expected = dict(manifest["files"])
+            if manifest["database_file"] not in DUMP_NAMES.values():
+                raise _invalid(archive, f"database file {manifest['database_file']!r}")
+            for name in expected:
+                if name != manifest["database_file"] and not _safe_media_name(name):
+                    raise _invalid(archive, f"member outside the media directory: {name}")
             for member in tar:
                 if member.name == MANIFEST:
                     continue
@@ -231,6 +236,12 @@ def verify_archive(archive: Path | str) -> dict:
     except (tarfile.TarError, KeyError, ValueError, OSError) as error:
         raise _invalid(archive, str(error)) from None
     return manifest
+
+
+def _safe_media_name(name: str) -> bool:
+    """``media/<relative path>`` that stays inside the media directory."""
+    parts = Path(name).parts
+    return name.startswith(MEDIA_PREFIX) and len(parts) > 1 and not {"..", "/", ""} & set(parts)
 
 
 def _invalid(archive: Path, detail: str) -> GridCityError:
@@ -261,7 +272,7 @@ def restore_backup(
             if name == manifest["database_file"]:
                 target = Path(staging) / name
             else:
-                target = media_dir / name.removeprefix(MEDIA_PREFIX)
+                target = media_dir.joinpath(*Path(name).parts[1:])
             _extract(tar, name, target, want, archive)
         dump = Path(staging) / manifest["database_file"]
         if kind == "postgresql":

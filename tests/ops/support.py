@@ -1,5 +1,5 @@
-"""Helpers for the operations tests: scratch databases and the closed loop
-over the HTTP API."""
+"""Helpers for the operations tests: empty databases and the closed loop
+over the HTTP API. The fixtures are imported by the test modules that use them."""
 
 from __future__ import annotations
 
@@ -9,25 +9,23 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from gridcity import create_app
 from gridcity.extensions import db
 from tests.cases.conftest import WEST, jpeg_bytes
-from tests.conftest import DEMO_PASSWORD, POSTGRES_URL
+from tests.conftest import BACKENDS, DEMO_PASSWORD, POSTGRES_URL
 
 
-@contextmanager
-def scratch_database(backend: str, directory: Path, purpose: str):
-    """An empty database: a new PostgreSQL database on the test server named
-    ``gc_backup_<purpose>_<random>`` (dropped afterwards), or a new SQLite file."""
-    if backend == "sqlite":
-        (directory / purpose).mkdir(parents=True, exist_ok=True)
-        yield f"sqlite:///{directory / purpose / 'gridcity.db'}"
-        return
+@pytest.fixture(scope="session")
+def scratch_postgres():
+    """One PostgreSQL database next to the test one, ``gc_backup_scratch_<random>``,
+    for the tests that need a database of their own; dropped at the end (a
+    DROP DATABASE waits for a checkpoint, too slow to pay per test)."""
     server = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg2")
-    name = f"gc_backup_{purpose}_{uuid.uuid4().hex[:8]}"
+    name = f"gc_backup_scratch_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
@@ -37,6 +35,25 @@ def scratch_database(backend: str, directory: Path, purpose: str):
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path) -> str:
+    """An empty database: a new SQLite file, or the scratch PostgreSQL
+    database with nothing in it (not even PostGIS)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return emptied(request.getfixturevalue("scratch_postgres"))
+
+
+def emptied(url: str) -> str:
+    """The PostgreSQL database with an empty public schema (PostGIS gone too)."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 import threading
 import time
@@ -23,7 +24,7 @@ from gridcity.extensions import db
 from gridcity.ops.backup import case_history_digest, create_backup, restore_backup
 from gridcity.org.services import get_user
 from tests.cases.conftest import EAST, WEST, city, frozen_clock, jpeg_bytes  # noqa: F401
-from tests.ops.support import app_on, closed_loop, ok, scratch_database
+from tests.ops.support import app_on, closed_loop, emptied, ok, scratch_postgres  # noqa: F401
 
 
 class Reporter(threading.Thread):
@@ -58,10 +59,11 @@ class Reporter(threading.Thread):
 
 
 @pytest.fixture
-def restore_url(backend, tmp_path):
-    """An empty database to restore into."""
-    with scratch_database(backend, tmp_path, "restore") as url:
-        yield url
+def restore_url(backend, request, tmp_path):
+    """An empty database on the same backend to restore into."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'restored' / 'gridcity.db'}"
+    return emptied(request.getfixturevalue("scratch_postgres"))
 
 
 def rows(url, table, ids=None):
@@ -191,3 +193,32 @@ def test_a_tampered_archive_or_a_full_database_is_refused_and_nothing_changes(
     )
     assert done.exit_code == 0, done.output
     assert "database is at head" in done.output
+
+
+@pytest.mark.parametrize("name", ["media/../../escaped.txt", "/tmp/escaped.txt", "elsewhere/escaped.txt"])
+def test_an_archive_reaching_outside_the_media_directory_is_refused(tmp_path, name):
+    """Checksums alone prove nothing about a crafted archive: every member
+    must land inside the media directory."""
+    members = {"database.sqlite3": b"SQLite format 3\x00", name: b"not a photo"}
+    manifest = {
+        "format_version": 1,
+        "database_kind": "sqlite",
+        "database_file": "database.sqlite3",
+        "case_history_digest": hashlib.sha256().hexdigest(),
+        "files": {n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for n, b in members.items()},
+    }
+    members["manifest.json"] = json.dumps(manifest).encode()
+    archive = tmp_path / "crafted.tar"
+    with tarfile.open(archive, "w") as tar:
+        for member, body in members.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+    media = tmp_path / "a" / "b" / "media"
+    with pytest.raises(GridCityError) as refused:
+        restore_backup(archive, f"sqlite:///{tmp_path / 'restored.db'}", media)
+    assert refused.value.key == "backup_invalid" and "outside the media directory" in refused.value.message(
+        "en"
+    )
+    assert not list(tmp_path.rglob("escaped.txt")) and not Path("/tmp/escaped.txt").exists()
+    assert not (tmp_path / "restored.db").exists()

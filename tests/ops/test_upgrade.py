@@ -51,8 +51,8 @@ from gridcity.extensions import db
 from gridcity.org.services import get_user
 from gridcity.scorecards import services as scorecards
 from tests.cases.conftest import EAST, WEST, jpeg_bytes
-from tests.conftest import BACKENDS, DEMO_PASSWORD
-from tests.ops.support import app_on, closed_loop, scratch_database
+from tests.conftest import DEMO_PASSWORD
+from tests.ops.support import app_on, closed_loop, empty_database, scratch_postgres  # noqa: F401
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 MONTH = "2026-10"
@@ -62,15 +62,15 @@ def local(day: int, hour: int, minute: int = 0, month: int = 10) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(dt.UTC)
 
 
-@pytest.fixture(params=BACKENDS)
-def empty_url(request, tmp_path):
-    with scratch_database(request.param, tmp_path, "upgrade") as url:
-        if request.param == "postgis":
-            engine = create_engine(url, poolclass=NullPool)
-            with engine.begin() as conn:
-                conn.execute(text("CREATE EXTENSION postgis"))
-            engine.dispose()
-        yield url
+@pytest.fixture
+def empty_url(empty_database):  # noqa: F811 - the fixture imported above
+    """An empty database with PostGIS where it is PostgreSQL."""
+    if empty_database.startswith("postgresql"):
+        engine = create_engine(empty_database, poolclass=NullPool)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION postgis"))
+        engine.dispose()
+    return empty_database
 
 
 # ---------------------------------------------------------------- the chain
