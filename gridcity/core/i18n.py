@@ -359,8 +359,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Loading the database failed: {detail}",
     },
     "restore_digest_mismatch": {
-        "zh": "恢复后的案卷历史（{events} 条记录）与备份清单不一致",
-        "en": "The restored case history ({events} events) does not match the archive's manifest",
+        "zh": "恢复后的案卷历史（{events} 条记录）或照片记录与备份清单不一致",
+        "en": "The restored case history ({events} events) or photo rows do not match the archive's manifest",
     },
 }
 

@@ -287,11 +287,12 @@ def restore_backup(
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            digest, events = case_history_digest(conn)
+            restored = _read_snapshot(conn)
     finally:
         engine.dispose()
-    if digest != manifest["case_history_digest"]:
-        raise GridCityError("restore_digest_mismatch", 500, events=events)
+    # The history and the photo rows are the archive's: every event, every photo's hash.
+    if (restored["digest"], restored["photos"]) != (manifest["case_history_digest"], manifest["photos"]):
+        raise GridCityError("restore_digest_mismatch", 500, events=restored["counts"]["case_events"])
     upgrade(url)
     return manifest
 
