@@ -354,6 +354,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "目标数据库不是空的（{tables} 张表），未做任何更改；确需覆盖请加 --force",
         "en": "The target database is not empty ({tables} tables); nothing was changed. Use --force to overwrite it",
     },
+    "restore_unreachable": {
+        "zh": "无法连接目标数据库（请先建好空数据库）：{detail}",
+        "en": "Cannot reach the target database (create an empty one first): {detail}",
+    },
     "restore_load_failed": {
         "zh": "载入数据库失败：{detail}",
         "en": "Loading the database failed: {detail}",

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, make_url, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from gridcity import __version__
@@ -311,6 +312,8 @@ def _prepare_empty(url: str, kind: str, force: bool) -> None:
                     conn.execute(text("DROP SCHEMA public CASCADE"))
                     conn.execute(text("CREATE SCHEMA public"))
                 conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except OperationalError as error:  # no such database, no server, no right
+        raise GridCityError("restore_unreachable", 400, detail=str(error.orig).strip()[:300]) from None
     finally:
         engine.dispose()
     if kind == "sqlite" and force:
