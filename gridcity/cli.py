@@ -3,6 +3,7 @@ as the web API. Each command commits once, or changes nothing on error."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -409,6 +410,65 @@ def scheduler():
     run_scheduler(current_app._get_current_object())
 
 
+# ------------------------------------------------------------------ backup
+
+
+@click.command("backup")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), help="archive to write (default: <instance>/backups/…)"
+)
+@with_appcontext
+def backup(out):
+    """Write a consistent archive of the database and the photos (safe while running)."""
+    from gridcity.ops.backup import create_backup
+
+    settings = current_app.config["SETTINGS"]
+    if out is None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = settings.instance_dir / "backups" / f"gridcity-{stamp}.tar"
+    try:
+        manifest = create_backup(current_app, Path(out))
+    except GridCityError as error:
+        raise click.ClickException(error.message("en")) from None
+    counts = manifest["counts"]
+    click.echo(
+        f"{out}: revision {manifest['alembic_revision']}, {counts['cases']} cases, "
+        f"{counts['case_events']} case events, {counts['photos']} photos, {counts['media_files']} files"
+    )
+    click.echo(f"case history digest {manifest['case_history_digest']}")
+    for path in manifest["missing_media"]:
+        click.echo(f"missing photo file (listed in the database, not on disk): {path}", err=True)
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+@click.option("--database-url", help="the database to rebuild (default: this deployment's)")
+@click.option(
+    "--media-dir", type=click.Path(file_okay=False), help="where the photos go (default: this deployment's)"
+)
+@click.option("--force", is_flag=True, help="overwrite a database that is not empty")
+@with_appcontext
+def restore(archive, database_url, media_dir, force):
+    """Rebuild a deployment from an archive: verify, load, check, migrate."""
+    from gridcity.ops.backup import restore_backup
+
+    settings = current_app.config["SETTINGS"]
+    try:
+        manifest = restore_backup(
+            archive,
+            database_url or current_app.config["SQLALCHEMY_DATABASE_URI"],
+            Path(media_dir) if media_dir else settings.resolved_media_dir,
+            force=force,
+        )
+    except GridCityError as error:
+        raise click.ClickException(error.message("en")) from None
+    counts = manifest["counts"]
+    click.echo(
+        f"restored {counts['cases']} cases, {counts['case_events']} case events (digest checked), "
+        f"{counts['media_files']} files (checksums checked); database is at head"
+    )
+
+
 def register_cli(app: Flask) -> None:
     for group in (
         db_group,
@@ -423,6 +483,8 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(scheduler)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
     from gridcity.scorecards.cli import scorecards_group
 
     app.cli.add_command(scorecards_group)

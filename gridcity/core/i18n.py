@@ -337,6 +337,42 @@ MESSAGES: dict[str, dict[str, str]] = {
     "citizen_reason_required": {
         "zh": "删除个人信息须说明理由（例如市民的申请）。",
         "en": "Erasing personal data needs a reason (e.g. the citizen's request).",
+    # backup and restore
+    "backup_invalid": {
+        "zh": "备份文件 {archive} 无效或已被改动（{detail}），未做任何更改",
+        "en": "The backup archive {archive} is invalid or was altered ({detail}); nothing was changed",
+    },
+    "backup_unsupported_database": {
+        "zh": "不支持备份或恢复此类数据库：{kind}",
+        "en": "Cannot back up or restore this kind of database: {kind}",
+    },
+    "backup_dump_failed": {
+        "zh": "数据库导出失败：{detail}",
+        "en": "Dumping the database failed: {detail}",
+    },
+    "backup_tool_missing": {
+        "zh": "找不到 {tool}：请安装 PostgreSQL 客户端工具（版本不低于服务器）",
+        "en": "{tool} was not found: install the PostgreSQL client tools (at least the server's version)",
+    },
+    "backup_wrong_database": {
+        "zh": "该备份来自 {archive_kind} 数据库，不能恢复到 {kind} 数据库",
+        "en": "The archive holds a {archive_kind} database; it cannot be restored into {kind}",
+    },
+    "restore_not_empty": {
+        "zh": "目标数据库不是空的（{tables} 张表），未做任何更改；确需覆盖请加 --force",
+        "en": "The target database is not empty ({tables} tables); nothing was changed. Use --force to overwrite it",
+    },
+    "restore_unreachable": {
+        "zh": "无法连接目标数据库（请先建好空数据库）：{detail}",
+        "en": "Cannot reach the target database (create an empty one first): {detail}",
+    },
+    "restore_load_failed": {
+        "zh": "载入数据库失败：{detail}",
+        "en": "Loading the database failed: {detail}",
+    },
+    "restore_digest_mismatch": {
+        "zh": "恢复后的案卷历史（{events} 条记录）或照片记录与备份清单不一致",
+        "en": "The restored case history ({events} events) or photo rows do not match the archive's manifest",
     },
 }
 
