@@ -53,6 +53,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     register_error_handlers(app)
     _register_blueprints(app)
+    from gridcity.ops import metrics, request_log
+
+    request_log.init_app(app)  # request ids, access lines, redaction; counts each request
+    metrics.init_app(app)  # /metrics
 
     from gridcity.cases import events as case_events  # noqa: F401 - registers the socket handlers
     from gridcity.cases import live

@@ -329,6 +329,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # operations: metrics and request logs
+    "metrics_forbidden": {
+        "zh": "读取监控指标需要持有令牌（Authorization: Bearer，见 GRIDCITY_METRICS_TOKEN）；未设置令牌时只允许本机访问。",
+        "en": "Reading the metrics needs the bearer token (Authorization: Bearer, see GRIDCITY_METRICS_TOKEN); "
+        "with no token set, only clients on this machine may read them.",
+    },
 }
 
 

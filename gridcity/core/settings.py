@@ -62,6 +62,16 @@ class Settings:
     db_max_overflow: int = 20
     max_upload_mb: int = 10
     log_level: str = "INFO"
+    # Operations (issue #19): "text" or "json" log lines (one JSON object per line).
+    log_format: str = "text"
+    # Bearer token a scraper must send to read /metrics; empty: only clients on
+    # this machine (loopback) may read it.
+    metrics_token: str = ""
+    # How long the case counts of /metrics are reused, so scrapes stay cheap.
+    metrics_cache_seconds: float = 15.0
+    # Where the dedicated scheduler process serves its own /metrics (port 0: not served).
+    scheduler_metrics_host: str = "127.0.0.1"
+    scheduler_metrics_port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,6 +139,14 @@ class Settings:
             raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"GRIDCITY_LOG_FORMAT={self.log_format!r}: use text or json")
+        if self.metrics_cache_seconds < 0:
+            raise SettingsError("GRIDCITY_METRICS_CACHE_SECONDS must not be negative")
+        if not (0 <= self.scheduler_metrics_port < 65536):
+            raise SettingsError(
+                f"GRIDCITY_SCHEDULER_METRICS_PORT={self.scheduler_metrics_port}: not a TCP port"
+            )
 
 
 def normalize_database_url(url: str) -> str:
