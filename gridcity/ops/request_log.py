@@ -22,13 +22,14 @@ import re
 import time
 import uuid
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, has_request_context, request, session
 
 ACCESS_LOG = logging.getLogger("gridcity.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 # nginx's $request_id is 32 hex digits; a UUID or similar token is fine too.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 STARTED_KEY = "gridcity.request_started"
+REQUEST_ID_KEY = "gridcity.request_id"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # ---------------------------------------------------------------- redaction
@@ -142,10 +143,12 @@ def configure_logging(settings) -> None:
 
 def request_id() -> str:
     """The current request's id (the proxy's, if well formed; else a new one)."""
-    rid = g.get("request_id")
+    # Kept on the request (its WSGI environ), not on ``g``: an app context may
+    # outlive one request (the tests hold one around many).
+    rid = request.environ.get(REQUEST_ID_KEY)
     if rid is None:
         offered = request.headers.get(REQUEST_ID_HEADER, "")
-        rid = g.request_id = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
+        rid = request.environ[REQUEST_ID_KEY] = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
     return rid
 
 
