@@ -20,13 +20,13 @@ def parse_metrics(text: str) -> dict[tuple[str, tuple], float]:
     }
 
 
-def value(samples: dict, name: str, **labels) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+def value(samples: dict, metric: str, /, **labels) -> float:
+    return samples.get((metric, tuple(sorted(labels.items()))), 0.0)
 
 
-def moved(before: dict, after: dict, name: str, **labels) -> float:
+def moved(before: dict, after: dict, metric: str, /, **labels) -> float:
     """How far a sample moved between two scrapes."""
-    return value(after, name, **labels) - value(before, name, **labels)
+    return value(after, metric, **labels) - value(before, metric, **labels)
 
 
 @pytest.fixture

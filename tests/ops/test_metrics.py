@@ -104,12 +104,12 @@ def test_a_sweep_is_timed_and_the_overdue_and_warned_counts_move(app, city, scra
     after = scrape()
     assert value(after, "gridcity_cases_overdue") == 1 and value(after, "gridcity_cases_warned") == 0
     runs = "gridcity_job_duration_seconds_count"
-    assert moved(before, after, runs, job="sweep_deadlines") == 2
-    last_success = value(after, "gridcity_job_last_success_timestamp_seconds", job="sweep_deadlines")
+    assert moved(before, after, runs, name="sweep_deadlines") == 2
+    last_success = value(after, "gridcity_job_last_success_timestamp_seconds", name="sweep_deadlines")
     assert last_success >= time.time() - 60
 
     run_job(app, "freeze_scorecards")
-    assert moved(after, scrape(), runs, job="freeze_scorecards") == 1
+    assert moved(after, scrape(), runs, name="freeze_scorecards") == 1
 
 
 def test_case_counts_are_reused_for_the_cache_time(app, city, api, scrape, client):
@@ -199,7 +199,7 @@ def test_the_scheduler_process_serves_its_own_metrics(app, database_url, tmp_pat
                 status, text = 0, ""
             if status == 200:
                 samples = parse_metrics(text)
-                if value(samples, "gridcity_job_duration_seconds_count", job="sweep_deadlines") >= 1:
+                if value(samples, "gridcity_job_duration_seconds_count", name="sweep_deadlines") >= 1:
                     break
             time.sleep(0.3)
         refused_status, refused_body = read_url(url)
@@ -207,6 +207,6 @@ def test_the_scheduler_process_serves_its_own_metrics(app, database_url, tmp_pat
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert value(samples, "gridcity_scheduler_leader") == 1, output
-    assert value(samples, "gridcity_job_duration_seconds_count", job="sweep_deadlines") >= 1, output
-    assert value(samples, "gridcity_job_last_success_timestamp_seconds", job="sweep_deadlines") > 0
+    assert value(samples, "gridcity_job_duration_seconds_count", name="sweep_deadlines") >= 1, output
+    assert value(samples, "gridcity_job_last_success_timestamp_seconds", name="sweep_deadlines") > 0
     assert refused_status == 403 and "GRIDCITY_METRICS_TOKEN" in refused_body
