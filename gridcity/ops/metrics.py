@@ -242,7 +242,8 @@ def metrics_page():
 
 
 def init_app(app: Flask) -> None:
-    """The /metrics page and the request counters of a web process."""
+    """The /metrics page of a web process. (Requests are counted by the access
+    line's hook in ``request_log``, which already times them.)"""
     from gridcity.extensions import socketio
 
     app.extensions["gridcity_metrics"] = build_registry(app)
