@@ -40,6 +40,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
 
+    # The socket handlers (cases.events) must be declared before the first
+    # init_app: Flask-SocketIO gives a handler declared later to the current
+    # server only, so every later app of the process (the tests') would accept
+    # sockets without asking who.
+    from gridcity.cases import events as case_events  # noqa: F401 - registers the socket handlers
     from gridcity.core.errors import register_error_handlers
     from gridcity.extensions import db, socketio
 
@@ -53,8 +58,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     register_error_handlers(app)
     _register_blueprints(app)
+    from gridcity.ops import metrics, request_log
 
-    from gridcity.cases import events as case_events  # noqa: F401 - registers the socket handlers
+    request_log.init_app(app)  # request ids, access lines, redaction; counts each request
+    metrics.init_app(app)  # /metrics
+
     from gridcity.cases import live
     from gridcity.geo.services import register_session_events
 

@@ -385,9 +385,11 @@ def demo_logins():
 def serve():
     """Run the web server (Flask-SocketIO, threading) on the configured host/port."""
     from gridcity.extensions import socketio
+    from gridcity.ops.request_log import configure_logging
 
     settings = current_app.config["SETTINGS"]
     app = current_app._get_current_object()
+    configure_logging(settings)
     # The flask CLI marks its process so that app.run() does nothing; this
     # command is the server, so clear the mark.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
@@ -402,12 +404,14 @@ def serve():
 @with_appcontext
 def scheduler():
     """Run the periodic jobs (one acting copy per database, others stand by)."""
-    import logging
-
     from gridcity.core.scheduler import run_scheduler
+    from gridcity.ops.metrics import serve_process_metrics
+    from gridcity.ops.request_log import configure_logging
 
-    logging.basicConfig(level=current_app.config["SETTINGS"].log_level)
-    run_scheduler(current_app._get_current_object())
+    app = current_app._get_current_object()
+    configure_logging(app.config["SETTINGS"])
+    serve_process_metrics(app)  # also while standing by: it says which copy leads
+    run_scheduler(app)
 
 
 # ------------------------------------------------------------------ backup

@@ -4,11 +4,10 @@ import logging
 
 from gridcity import create_app
 from gridcity.extensions import socketio
+from gridcity.ops.request_log import configure_logging
 
 app = create_app()
 # gunicorn leaves the application's loggers unconfigured: without this their
-# INFO lines (and the job and live-event notes) would go nowhere.
-logging.basicConfig(
-    level=app.config["SETTINGS"].log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-)
+# INFO lines (the access lines, the job and live-event notes) would go nowhere.
+configure_logging(app.config["SETTINGS"])
 logging.getLogger(__name__).info("live events: Socket.IO async_mode=%s", socketio.async_mode)

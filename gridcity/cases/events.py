@@ -10,6 +10,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from gridcity.core.auth import current_user
 from gridcity.extensions import socketio
+from gridcity.ops import metrics
 from gridcity.org.models import Role
 
 
@@ -28,4 +29,10 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("sign in first")
     for room in rooms_of(user):
         join_room(room)
+    metrics.SOCKETS_OPEN.inc()
     return True
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    metrics.socket_closed(reason)

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from gridcity.extensions import socketio
+from gridcity.ops import metrics
 
 log = logging.getLogger(__name__)
 QUEUE_KEY = "gridcity.live"
@@ -59,6 +60,7 @@ def queue(session: Session, rooms: list[str], payload: dict) -> None:
 
 def _emit_after_commit(session: Session) -> None:
     for rooms, payload in session.info.pop(QUEUE_KEY, []):
+        metrics.LIVE_PUBLISHED.inc()
         try:
             socketio.emit("case", payload, to=rooms)
         except Exception:  # a dead message queue must not undo a committed case

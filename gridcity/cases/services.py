@@ -21,6 +21,7 @@ from gridcity.core.clock import utcnow
 from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.geo.services import locate
+from gridcity.ops import metrics
 from gridcity.org.models import Role, User
 from gridcity.taxonomy.services import get_category, responsible_unit_id
 
@@ -154,6 +155,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     attached = _attach_photos(case, event, photos, "report", reporter)
     _announce(case, event)
     known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
+    metrics.REPORTS.labels(report.source).inc()
     return IntakeResult(case, True, likely_duplicates(case), known)
 
 

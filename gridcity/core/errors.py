@@ -42,9 +42,11 @@ class Conflict(GridCityError):
 
 
 def register_error_handlers(app: Flask) -> None:
+    from gridcity.ops.request_log import request_id  # quoted in every error body
+
     @app.errorhandler(GridCityError)
     def handle_gridcity_error(error: GridCityError):
-        return jsonify(error.to_dict()), error.status
+        return jsonify({**error.to_dict(), "request_id": request_id()}), error.status
 
     @app.errorhandler(StaleDataError)
     def handle_stale_write(error: StaleDataError):
@@ -52,11 +54,12 @@ def register_error_handlers(app: Flask) -> None:
         from gridcity.extensions import db
 
         db.session.rollback()
-        return jsonify(Conflict("stale_write").to_dict()), 409
+        return jsonify({**Conflict("stale_write").to_dict(), "request_id": request_id()}), 409
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         if request.path.startswith("/api/"):
             body = {"error": error.name.lower().replace(" ", "_"), "message": error.description}
+            body["request_id"] = request_id()
             return jsonify(body), error.code
         return error

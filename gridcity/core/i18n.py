@@ -337,6 +337,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "citizen_reason_required": {
         "zh": "删除个人信息须说明理由（例如市民的申请）。",
         "en": "Erasing personal data needs a reason (e.g. the citizen's request).",
+    },
     # backup and restore
     "backup_invalid": {
         "zh": "备份文件 {archive} 无效或已被改动（{detail}），未做任何更改",
@@ -373,6 +374,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "restore_digest_mismatch": {
         "zh": "恢复后的案卷历史（{events} 条记录）或照片记录与备份清单不一致",
         "en": "The restored case history ({events} events) or photo rows do not match the archive's manifest",
+    },
+    # operations: metrics and request logs
+    "metrics_forbidden": {
+        "zh": "读取监控指标需要持有令牌（Authorization: Bearer，见 GRIDCITY_METRICS_TOKEN）；未设置令牌时只允许本机访问。",
+        "en": "Reading the metrics needs the bearer token (Authorization: Bearer, see GRIDCITY_METRICS_TOKEN); "
+        "with no token set, only clients on this machine may read them.",
     },
 }
 

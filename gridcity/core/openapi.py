@@ -116,6 +116,7 @@ def response_schemas() -> dict[str, dict]:
             "error": ("str", "Message key, e.g. `stale_case`; for plain HTTP errors the status name."),
             "message": ("str", "For a person, in Chinese or English (the `lang` cookie, Accept-Language)."),
             "details": ("object", "The message's parameters (absent on plain HTTP errors)."),
+            "request_id": ("str", "This request's id, also in the `X-Request-ID` header: quote it to support."),
         }, required=("error", "message")),
         "Ref": shape({"id": "int", "code": "str", "name": "str"}),
         "CodeName": shape({"code": "str", "name": "str"}),

@@ -19,6 +19,8 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from gridcity.ops import metrics
+
 log = logging.getLogger(__name__)
 
 # Any constant shared by every scheduler of one database.
@@ -62,7 +64,7 @@ def add_jobs(scheduler, app: Flask) -> list[Job]:
     for job in jobs:
 
         def run(job=job):
-            with app.app_context():
+            with app.app_context(), metrics.job_timer(job.id):
                 job.func()
 
         scheduler.add_job(
@@ -87,6 +89,7 @@ def start_embedded(app: Flask):
     scheduler = BackgroundScheduler(timezone=app.config["SETTINGS"].timezone, daemon=True)
     add_jobs(scheduler, app)
     scheduler.start()
+    metrics.SCHEDULER_LEADER.set(1)
     return scheduler
 
 
@@ -103,10 +106,12 @@ def run_scheduler(app: Flask, standby_seconds: float = 10.0) -> None:
         log.info("another scheduler holds the lock; standing by")
         time.sleep(standby_seconds)
     connection.commit()  # keep the session-level lock, end the transaction
+    metrics.SCHEDULER_LEADER.set(1)
     scheduler = BlockingScheduler(timezone=app.config["SETTINGS"].timezone)
     jobs = add_jobs(scheduler, app)
     log.info("scheduler is the leader; jobs: %s", ", ".join(j.id for j in jobs))
     try:
         scheduler.start()
     finally:
+        metrics.SCHEDULER_LEADER.set(0)
         connection.close()

@@ -68,6 +68,16 @@ class Settings:
     # Roles that get a photo's original bytes (EXIF position, device) when they
     # may see its case; everyone else gets the copy without that metadata.
     photo_original_roles: str = "operator,shift_leader,dispatcher,manager,admin"
+    # Operations (issue #19): "text" or "json" log lines (one JSON object per line).
+    log_format: str = "text"
+    # Bearer token a scraper must send to read /metrics; empty: only clients on
+    # this machine (loopback) may read it.
+    metrics_token: str = ""
+    # How long the case counts of /metrics are reused, so scrapes stay cheap.
+    metrics_cache_seconds: float = 15.0
+    # Where the dedicated scheduler process serves its own /metrics (port 0: not served).
+    scheduler_metrics_host: str = "127.0.0.1"
+    scheduler_metrics_port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -148,6 +158,14 @@ class Settings:
             raise SettingsError(
                 f"GRIDCITY_PHOTO_ORIGINAL_ROLES: unknown role(s) {', '.join(sorted(unknown))}; "
                 f"use a comma list of {', '.join(r.value for r in Role)}"
+            )
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"GRIDCITY_LOG_FORMAT={self.log_format!r}: use text or json")
+        if self.metrics_cache_seconds < 0:
+            raise SettingsError("GRIDCITY_METRICS_CACHE_SECONDS must not be negative")
+        if not (0 <= self.scheduler_metrics_port < 65536):
+            raise SettingsError(
+                f"GRIDCITY_SCHEDULER_METRICS_PORT={self.scheduler_metrics_port}: not a TCP port"
             )
 
 

@@ -525,6 +525,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
     # error page
     "error_title": {"zh": "无法打开此页面", "en": "This page cannot be shown"},
     "back_home": {"zh": "返回首页", "en": "Back to the home page"},
+    # operations: request logs
+    "request_id_label": {
+        "zh": "请求编号（联系技术支持时请提供）",
+        "en": "Request ID (quote it when asking for help)",
+    },
 }
 
 
