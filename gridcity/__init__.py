@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app)
     socketio.init_app(
         app,
-        async_mode=_async_mode(),
+        async_mode=_async_mode(settings),
         message_queue=settings.redis_url or None,
         channel=settings.socketio_channel,
         cors_allowed_origins=[],
@@ -67,7 +67,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     return app
 
 
-def _async_mode() -> str:
+def _async_mode(settings: Settings) -> str:
     """Greenlets when the server runs on gevent (``gunicorn -k gevent``: it
     patched the standard library before loading us), threads otherwise."""
     try:
@@ -76,10 +76,11 @@ def _async_mode() -> str:
         return "threading"
     if not monkey.is_module_patched("socket"):
         return "threading"
-    # psycopg2 is C: without a wait callback every query would block all greenlets.
-    from psycogreen.gevent import patch_psycopg
+    # psycopg2 is C: without a wait callback every query would block all
+    # greenlets. Ours waits in gevent's select, with a deadline.
+    from gridcity.core.database import install_wait_deadline
 
-    patch_psycopg()
+    install_wait_deadline(settings)
     return "gevent"
 
 
@@ -114,14 +115,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:
-    if settings.resolved_database_url.startswith("sqlite"):
-        # The web server answers requests on threads.
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {
-        "pool_pre_ping": True,
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
-    }
+    from gridcity.core.database import engine_options
+
+    return engine_options(settings)
 
 
 def _instance_secret(settings: Settings) -> str:

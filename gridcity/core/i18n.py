@@ -329,6 +329,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # outage
+    "database_unavailable": {
+        "zh": "系统暂时无法访问数据库，您的操作没有完成，请在 {retry_after} 秒后重试（手机上报会留在发件箱里自动重发）。",
+        "en": "The system cannot reach its database right now; nothing was done. "
+        "Try again in {retry_after} s (reports on the phone stay in the outbox and are sent again).",
+    },
 }
 
 

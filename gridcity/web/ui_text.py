@@ -525,6 +525,9 @@ UI_TEXT: dict[str, dict[str, str]] = {
     # error page
     "error_title": {"zh": "无法打开此页面", "en": "This page cannot be shown"},
     "back_home": {"zh": "返回首页", "en": "Back to the home page"},
+    # outage
+    "outage.title": {"zh": "暂时无法服务", "en": "Temporarily unavailable"},
+    "outage.reload": {"zh": "重新加载", "en": "Reload"},
 }
 
 
