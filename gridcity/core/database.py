@@ -39,9 +39,7 @@ _deadlines = {"connect": 0.0, "statement": 0.0}
 def engine_options(settings: Settings) -> dict[str, Any]:
     if settings.resolved_database_url.startswith("sqlite"):
         # Threads share the file; a writer waits this long for a lock, then 503.
-        return {
-            "connect_args": {"check_same_thread": False, "timeout": settings.db_lock_timeout_seconds}
-        }
+        return {"connect_args": {"check_same_thread": False, "timeout": settings.db_lock_timeout_seconds}}
     connect_args: dict[str, Any] = {"connect_timeout": max(1, round(settings.db_connect_timeout_seconds))}
     if settings.db_statement_timeout_seconds > 0:
         milliseconds = int(settings.db_statement_timeout_seconds * 1000)

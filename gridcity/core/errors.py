@@ -12,7 +12,6 @@ from werkzeug.exceptions import HTTPException
 
 from gridcity.core.i18n import translate
 
-
 log = logging.getLogger(__name__)
 
 
