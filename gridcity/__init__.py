@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     register_session_events()
     live.register()
+    from gridcity.media.storage import register_session_events as register_media_events
+
+    register_media_events()  # a rolled-back photo leaves no file behind
 
     from gridcity.cli import register_cli
 
@@ -112,6 +115,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (dispatch_api_bp, dispatch_bp):  # the live map (/dispatch/) and the unit portal (/unit/)
         app.register_blueprint(bp)
+    from gridcity.ops.health import bp as health_bp
+
+    app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

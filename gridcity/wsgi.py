@@ -4,6 +4,7 @@ import logging
 
 from gridcity import create_app
 from gridcity.extensions import socketio
+from gridcity.ops.health import prepare_serving_process
 
 app = create_app()
 # gunicorn leaves the application's loggers unconfigured: without this their
@@ -12,3 +13,7 @@ logging.basicConfig(
     level=app.config["SETTINGS"].log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
 )
 logging.getLogger(__name__).info("live events: Socket.IO async_mode=%s", socketio.async_mode)
+# Serve only once the database answers (gunicorn holds the first requests in
+# the listen queue meanwhile); past GRIDCITY_DB_WAIT_AT_START_SECONDS the worker
+# fails to boot and the orchestrator restarts the process.
+prepare_serving_process(app, "web")

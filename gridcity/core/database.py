@@ -15,9 +15,12 @@ now" (503 + ``Retry-After``) rather than a bug (500).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import select
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import exc, text
@@ -34,6 +37,8 @@ CLIENT_MARGIN_SECONDS = 1.0
 SQLITE_BUSY = ("database is locked", "database table is locked", "unable to open database")
 
 _deadlines = {"connect": 0.0, "statement": 0.0}
+# A shorter limit for the waits of one block of code (the health checks).
+_short_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("db_short_limit", default=None)
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:
@@ -76,6 +81,8 @@ def _wait_with_deadline(conn) -> None:
 
     connecting = conn.status == ext.STATUS_SETUP
     limit = _deadlines["connect"] if connecting else _deadlines["statement"]
+    if _short_limit.get() is not None:
+        limit = min(limit, _short_limit.get()) if limit > 0 else _short_limit.get()
     deadline = time.monotonic() + limit if limit > 0 else None
     while True:
         state = conn.poll()
@@ -95,6 +102,17 @@ def _wait_with_deadline(conn) -> None:
             select.select([], [conn.fileno()], [], remaining)
         else:
             raise psycopg2.OperationalError(f"bad state from poll: {state}")
+
+
+@contextlib.contextmanager
+def short_waits(seconds: float) -> Iterator[None]:
+    """Inside this block, no wait for the database lasts longer than ``seconds``
+    (where :func:`install_wait_deadline` is in force)."""
+    token = _short_limit.set(seconds)
+    try:
+        yield
+    finally:
+        _short_limit.reset(token)
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -38,12 +38,16 @@ class Job:
 def registered_jobs(app: Flask) -> list[Job]:
     """Every periodic job of the application, named here explicitly."""
     from gridcity.cases.sweeper import sweep
+    from gridcity.media.storage import remove_stale_uploads
     from gridcity.scorecards.freeze import freeze_due
 
+    settings = app.config["SETTINGS"]
     return [
-        Job("sweep_deadlines", sweep, seconds=app.config["SETTINGS"].sweep_seconds),
+        Job("sweep_deadlines", sweep, seconds=settings.sweep_seconds),
         # Month end: freeze last month's scorecards once (idempotent; hourly).
         Job("freeze_scorecards", freeze_due, seconds=3600),
+        # Temp files of uploads whose process was killed mid-write.
+        Job("remove_stale_uploads", remove_stale_uploads, seconds=settings.media_temp_max_age_seconds),
     ]
 
 

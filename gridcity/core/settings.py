@@ -73,7 +73,12 @@ class Settings:
     # The Retry-After of a 503 while the database cannot answer.
     db_retry_after_seconds: int = 5
     # How long a web process waits at start for the database before it serves.
-    db_wait_at_start_seconds: float = 60.0
+    db_wait_at_start_seconds: float = 20.0
+    # Each /readyz check (database, Redis) gives up after this long.
+    health_timeout_seconds: float = 2.0
+    # A photo's temp file older than this is a killed upload: removed at
+    # start and by the scheduler.
+    media_temp_max_age_seconds: int = 300
     max_upload_mb: int = 10
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -154,6 +159,10 @@ class Settings:
         if self.db_lock_timeout_seconds <= 0 or self.db_retry_after_seconds <= 0:
             raise SettingsError(
                 "GRIDCITY_DB_LOCK_TIMEOUT_SECONDS and GRIDCITY_DB_RETRY_AFTER_SECONDS must be positive"
+            )
+        if self.health_timeout_seconds <= 0 or self.media_temp_max_age_seconds <= 0:
+            raise SettingsError(
+                "GRIDCITY_HEALTH_TIMEOUT_SECONDS and GRIDCITY_MEDIA_TEMP_MAX_AGE_SECONDS must be positive"
             )
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")

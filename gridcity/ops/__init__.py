@@ -1,0 +1,1 @@
+"""Operations: health, metrics, request logs, backup and restore, retention."""
