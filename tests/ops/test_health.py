@@ -65,3 +65,22 @@ def test_readyz_is_unready_while_a_migration_is_missing(client):
 def test_an_unreachable_redis_is_reported():
     settings = Settings.from_env(redis_url="redis://127.0.0.1:1/0", health_timeout_seconds=0.5)
     assert _redis(settings) != "ok"
+
+
+def test_docker_compose_restarts_every_service_and_gates_on_readiness():
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert all(s.get("restart") in ("unless-stopped", "on-failure") for s in services.values()), {
+        name: s.get("restart") for name, s in services.items()
+    }
+    for name in ("web1", "web2"):
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"])
+    assert services["proxy"]["depends_on"] == {
+        "web1": {"condition": "service_healthy"},
+        "web2": {"condition": "service_healthy"},
+    }
+    assert all("healthcheck" in services[name] for name in ("postgis", "redis"))
