@@ -51,7 +51,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app)
     socketio.init_app(
         app,
-        async_mode=_async_mode(),
+        async_mode=_async_mode(settings),
         message_queue=settings.redis_url or None,
         channel=settings.socketio_channel,
         cors_allowed_origins=[],
@@ -68,6 +68,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     register_session_events()
     live.register()
+    from gridcity.media.storage import register_session_events as register_media_events
+
+    register_media_events()  # a rolled-back photo leaves no file behind
 
     from gridcity.cli import register_cli
 
@@ -75,7 +78,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     return app
 
 
-def _async_mode() -> str:
+def _async_mode(settings: Settings) -> str:
     """Greenlets when the server runs on gevent (``gunicorn -k gevent``: it
     patched the standard library before loading us), threads otherwise."""
     try:
@@ -84,10 +87,11 @@ def _async_mode() -> str:
         return "threading"
     if not monkey.is_module_patched("socket"):
         return "threading"
-    # psycopg2 is C: without a wait callback every query would block all greenlets.
-    from psycogreen.gevent import patch_psycopg
+    # psycopg2 is C: without a wait callback every query would block all
+    # greenlets. Ours waits in gevent's select, with a deadline.
+    from gridcity.core.database import install_wait_deadline
 
-    patch_psycopg()
+    install_wait_deadline(settings)
     return "gevent"
 
 
@@ -122,17 +126,15 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)
+    from gridcity.ops.health import bp as health_bp
+
+    app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:
-    if settings.resolved_database_url.startswith("sqlite"):
-        # The web server answers requests on threads.
-        return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {
-        "pool_pre_ping": True,
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
-    }
+    from gridcity.core.database import engine_options
+
+    return engine_options(settings)
 
 
 def _instance_secret(settings: Settings) -> str:

@@ -393,6 +393,9 @@ def serve():
     # The flask CLI marks its process so that app.run() does nothing; this
     # command is the server, so clear the mark.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    from gridcity.ops.health import prepare_serving_process
+
+    prepare_serving_process(app, "web")
     if settings.scheduler_mode == "embedded":
         from gridcity.core.scheduler import start_embedded
 

@@ -381,6 +381,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Reading the metrics needs the bearer token (Authorization: Bearer, see GRIDCITY_METRICS_TOKEN); "
         "with no token set, only clients on this machine may read them.",
     },
+    # outage
+    "database_unavailable": {
+        "zh": "系统暂时无法访问数据库，您的操作没有完成，请在 {retry_after} 秒后重试（手机上报会留在发件箱里自动重发）。",
+        "en": "The system cannot reach its database right now; nothing was done. "
+        "Try again in {retry_after} s (reports on the phone stay in the outbox and are sent again).",
+    },
 }
 
 

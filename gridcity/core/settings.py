@@ -54,12 +54,31 @@ class Settings:
     scheduler_mode: str = "embedded"
     # How often the deadline sweeper runs.
     sweep_seconds: int = 60
+    # How often a standby `gridcity scheduler` tries to take the lock.
+    scheduler_standby_seconds: float = 10.0
     session_days: int = 30
     # Database connections per process (PostgreSQL): keep pool + overflow at
     # or above the server's threads, and the sum over processes under
     # PostgreSQL's max_connections.
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    # Failing fast when the database is gone or hangs (README "Settings"):
+    # libpq's connect timeout, the server's statement_timeout (0: none; the
+    # serving processes also give up on a silent connection 1 s after it), the
+    # wait for a free pooled connection, SQLite's wait for a write lock.
+    db_connect_timeout_seconds: float = 3.0
+    db_statement_timeout_seconds: float = 10.0
+    db_pool_timeout_seconds: float = 5.0
+    db_lock_timeout_seconds: float = 10.0
+    # The Retry-After of a 503 while the database cannot answer.
+    db_retry_after_seconds: int = 5
+    # How long a web process waits at start for the database before it serves.
+    db_wait_at_start_seconds: float = 20.0
+    # Each /readyz check (database, Redis) gives up after this long.
+    health_timeout_seconds: float = 2.0
+    # A photo's temp file older than this is a killed upload: removed at
+    # start and by the scheduler.
+    media_temp_max_age_seconds: int = 300
     max_upload_mb: int = 10
     log_level: str = "INFO"
     # Privacy: reporters' names and phones are anonymised this many days after
@@ -145,8 +164,26 @@ class Settings:
             raise SettingsError(
                 "GRIDCITY_DB_POOL_SIZE must be positive and GRIDCITY_DB_MAX_OVERFLOW not negative"
             )
+        if self.scheduler_standby_seconds <= 0:
+            raise SettingsError("GRIDCITY_SCHEDULER_STANDBY_SECONDS must be positive")
         if self.sweep_seconds <= 0:
             raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
+        if self.db_connect_timeout_seconds <= 0 or self.db_pool_timeout_seconds <= 0:
+            raise SettingsError(
+                "GRIDCITY_DB_CONNECT_TIMEOUT_SECONDS and GRIDCITY_DB_POOL_TIMEOUT_SECONDS must be positive"
+            )
+        if self.db_statement_timeout_seconds < 0 or self.db_wait_at_start_seconds < 0:
+            raise SettingsError(
+                "GRIDCITY_DB_STATEMENT_TIMEOUT_SECONDS and GRIDCITY_DB_WAIT_AT_START_SECONDS must not be negative"
+            )
+        if self.db_lock_timeout_seconds <= 0 or self.db_retry_after_seconds <= 0:
+            raise SettingsError(
+                "GRIDCITY_DB_LOCK_TIMEOUT_SECONDS and GRIDCITY_DB_RETRY_AFTER_SECONDS must be positive"
+            )
+        if self.health_timeout_seconds <= 0 or self.media_temp_max_age_seconds <= 0:
+            raise SettingsError(
+                "GRIDCITY_HEALTH_TIMEOUT_SECONDS and GRIDCITY_MEDIA_TEMP_MAX_AGE_SECONDS must be positive"
+            )
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")
         if self.reporter_retention_days <= 0:

@@ -10,14 +10,22 @@ Those originals are served only to the staff who may see the case and need the
 evidence; everyone else gets a copy without metadata (no EXIF position, device,
 maker notes or XMP), turned upright, made once and kept beside the original as
 ``<hash>.public.<ext>`` (:func:`served_photo`).
+Crash safety: a file is written to a ``.tmp-*`` name, synced and renamed into
+place before the transaction that adds its row commits, so a committed row
+always has its file. A file this transaction created is removed again if the
+transaction rolls back (unless a committed row uses the same bytes), and
+``.tmp-*`` files a killed process left are removed at start and by the
+scheduler (:func:`remove_stale_temp_files`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +39,11 @@ from PIL import Image, JpegImagePlugin
 from pyproj import Geod
 
 from gridcity.core.errors import GridCityError
+
+log = logging.getLogger(__name__)
+TEMP_PREFIX = ".tmp-"
+# session.info key: the files written during the session's transaction.
+_NEW_FILES = "gridcity.media.new_files"
 
 ALLOWED_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
@@ -108,11 +121,15 @@ def store_photo(data: bytes, media_dir: Path, max_bytes: int, max_pixels: int = 
     thumbnail_path = f"{THUMBNAIL_DIR}/{fan_out}/{digest}.jpg"
 
     media_dir = Path(media_dir)
-    _write_once(media_dir / relative_path, data)
+    written = []
+    if _write_once(media_dir / relative_path, data):
+        written.append(media_dir / relative_path)
     if not (media_dir / thumbnail_path).exists():
         out = BytesIO()
         thumbnail.save(out, "JPEG", quality=85, optimize=True)
-        _write_once(media_dir / thumbnail_path, out.getvalue())
+        if _write_once(media_dir / thumbnail_path, out.getvalue()):
+            written.append(media_dir / thumbnail_path)
+    _remember_new_files(written)
 
     return StoredPhoto(
         sha256=digest,
@@ -332,16 +349,17 @@ def _safe(read: Callable[[], _T]) -> _T | None:
         return None
 
 
-def _write_once(path: Path, content: bytes) -> None:
-    """Write atomically (temp file + rename) unless the file is already there.
+def _write_once(path: Path, content: bytes) -> bool:
+    """Write atomically (temp file + rename) unless the file is already there;
+    True when this call wrote it.
 
     Names are content hashes, so an existing file already holds these bytes and
     two concurrent writers of the same photo produce the same result.
     """
     if path.exists():
-        return
+        return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
@@ -350,6 +368,118 @@ def _write_once(path: Path, content: bytes) -> None:
         # mkstemp makes 0600 files; a web server or proxy may serve these directly.
         os.chmod(temp_name, 0o644)
         os.replace(temp_name, path)
+        _sync_directory(path.parent)  # the rename itself survives a power cut
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+    return True
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temp_files(media_dir: Path, max_age_seconds: float) -> int:
+    """Remove the ``.tmp-*`` files older than ``max_age_seconds`` under
+    ``media_dir`` (uploads of a process killed mid-write); returns how many."""
+    root = Path(media_dir)
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - max_age_seconds
+    removed = 0
+    for path in root.rglob(f"{TEMP_PREFIX}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another process cleaned it meanwhile
+    return removed
+
+
+def remove_stale_uploads() -> int:
+    """The scheduler's job: :func:`remove_stale_temp_files` on the configured directory."""
+    from flask import current_app
+
+    settings = current_app.config["SETTINGS"]
+    removed = remove_stale_temp_files(settings.resolved_media_dir, settings.media_temp_max_age_seconds)
+    if removed:
+        log.info("removed %d unfinished upload(s) from the media directory", removed)
+    return removed
+
+
+def _remember_new_files(paths: list[Path]) -> None:
+    """Tie the files just written to the current transaction: forgotten at
+    commit, removed at rollback (see :func:`register_session_events`)."""
+    from flask import has_app_context
+
+    if not paths or not has_app_context():
+        return
+    from gridcity.extensions import db
+
+    db.session.info.setdefault(_NEW_FILES, []).extend(paths)
+
+
+def register_session_events() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", _forget_new_files):
+        event.listen(Session, "after_commit", _forget_new_files)
+        event.listen(Session, "after_rollback", _remove_new_files)
+
+
+def _forget_new_files(session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+def _remove_new_files(session) -> None:
+    paths = session.info.pop(_NEW_FILES, None)
+    if not paths:
+        return
+    root = _media_root()
+    used = _paths_in_use([p.relative_to(root).as_posix() for p in paths]) if root else None
+    if used is None:
+        return  # cannot tell whether a committed row shares these bytes: keep them
+    for path in paths:
+        if path.relative_to(root).as_posix() not in used:
+            path.unlink(missing_ok=True)
+
+
+def _media_root() -> Path | None:
+    from flask import current_app, has_app_context
+
+    return current_app.config["SETTINGS"].resolved_media_dir if has_app_context() else None
+
+
+def _paths_in_use(relative_paths: list[str]) -> set[str] | None:
+    """Which of these paths committed rows use (the same photo sent by someone
+    else), asked on a connection of its own; None if the database cannot say."""
+    from sqlalchemy import or_, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gridcity.cases.models import Photo
+    from gridcity.extensions import db
+    from gridcity.scorecards.models import ContestPhoto
+
+    used: set[str] = set()
+    try:
+        with db.engine.connect() as connection:
+            for model in (Photo, ContestPhoto):
+                rows = connection.execute(
+                    select(model.relative_path, model.thumbnail_path).where(
+                        or_(
+                            model.relative_path.in_(relative_paths),
+                            model.thumbnail_path.in_(relative_paths),
+                        )
+                    )
+                )
+                for relative_path, thumbnail_path in rows:
+                    used.update((relative_path, thumbnail_path))
+    except SQLAlchemyError:
+        return None
+    return used

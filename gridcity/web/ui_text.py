@@ -530,6 +530,9 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "zh": "请求编号（联系技术支持时请提供）",
         "en": "Request ID (quote it when asking for help)",
     },
+    # outage
+    "outage.title": {"zh": "暂时无法服务", "en": "Temporarily unavailable"},
+    "outage.reload": {"zh": "重新加载", "en": "Reload"},
 }
 
 

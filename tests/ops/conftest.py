@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cases.conftest import api, city, frozen_clock  # noqa: F401 - fixtures reused
+from tests.faults import outage  # noqa: F401 - a fixture
 
 
 def parse_metrics(text: str) -> dict[tuple[str, tuple], float]:

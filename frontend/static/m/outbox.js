@@ -3,7 +3,9 @@
    only after the server answered 2xx; a report carries its client UUID as the
    Idempotency-Key, so a resend after a lost answer makes no second case.
    Sent on app start, on `online`, when the page becomes visible, every 30 s
-   while something waits, and by the "send now" button. */
+   while something waits, and by the "send now" button. When the server cannot
+   take it now (5xx, no answer, 408, 429) the item stays queued with the
+   server's words, and is sent again after its Retry-After. */
 (function () {
   "use strict";
   var G = window.GCM;
@@ -14,6 +16,9 @@
   var flushing = null;
   var again = false;
   var hooks = { report: [] };
+  var retryTimer = null;
+  var forced = false;  // "send now": do not wait for a Retry-After
+  var RETRY_MIN = 1, RETRY_MAX = 300, RETRY_DEFAULT = 30;  // seconds
 
   function openDb() {
     if (dbPromise) return dbPromise;
@@ -93,11 +98,26 @@
     return sendStop(head);
   }
 
+  // The server's Retry-After (header, or the 503 body's details), in seconds.
+  function retryAfter(result) {
+    var seconds = Number(result && result.retryAfter);
+    if (!seconds && result && result.body && result.body.details) seconds = Number(result.body.details.retry_after);
+    if (!seconds) seconds = result && result.status === 0 ? RETRY_DEFAULT : 5;
+    return Math.min(RETRY_MAX, Math.max(RETRY_MIN, seconds));
+  }
+
+  function retryLater(seconds) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, seconds * 1000);
+  }
+
   // Returns "more" to go on, "stop" to wait for the next trigger.
   function step() {
     return all().then(function (items) {
       var batch = nextBatch(items);
       if (!batch) return "stop";
+      var wait = batch[0].retryAt ? (batch[0].retryAt - Date.now()) / 1000 : 0;
+      if (wait > 0 && !forced) { retryLater(wait); return "stop"; }
       batch.forEach(function (i) { i.state = "sending"; i.attempts += 1; });
       return Promise.all(batch.map(put)).then(render).then(function () {
         return sendBatch(batch);
@@ -109,9 +129,20 @@
             return "more";
           });
         }
-        if (result.status === 401 || result.status >= 500 || result.status === 0) {
+        if (result.status === 401) {
           batch.forEach(function (i) { i.state = "queued"; });
           return Promise.all(batch.map(put)).then(function () { return "stop"; });
+        }
+        if (result.status >= 500 || result.status === 0 || result.status === 408 || result.status === 429) {
+          // Not taken now (the database is away, the server is busy): keep it,
+          // say why, and send it again after the server's Retry-After.
+          var seconds = retryAfter(result);
+          batch.forEach(function (i) {
+            i.state = "queued";
+            i.error = result.body && result.body.message ? result.body.message : G.t("network_error");
+            i.retryAt = Date.now() + seconds * 1000;
+          });
+          return Promise.all(batch.map(put)).then(function () { retryLater(seconds); return "stop"; });
         }
         // Refused (4xx): keep it, say why, and go on with the rest.
         batch.forEach(function (i) { i.state = "failed"; i.error = G.message(result); });
@@ -121,7 +152,7 @@
         });
       }, function () {
         batch.forEach(function (i) { i.state = "queued"; });
-        return Promise.all(batch.map(put)).then(function () { return "stop"; });
+        return Promise.all(batch.map(put)).then(function () { retryLater(RETRY_DEFAULT); return "stop"; });
       });
     });
   }
@@ -130,7 +161,8 @@
     return step().then(function (next) { return next === "more" ? loop() : null; });
   }
 
-  function flush() {
+  function flush(now) {
+    if (now === true) forced = true;
     if (!G.online()) { render(); return Promise.resolve(); }
     if (flushing) { again = true; return flushing; }
     var run = function () {
@@ -140,6 +172,7 @@
     };
     flushing = run().catch(function () {}).then(function () {
       flushing = null;
+      forced = false;
       render();
       if (again) { again = false; return flush(); }
     });
@@ -156,7 +189,10 @@
     });
   }
 
-  function retry(item) { item.state = "queued"; item.error = null; return put(item).then(flush); }
+  function retry(item) {
+    item.state = "queued"; item.error = null; item.retryAt = null;
+    return put(item).then(function () { return flush(true); });
+  }
   function drop(item) { return remove([item.seq]).then(render); }
 
   function sentList() {
@@ -229,7 +265,7 @@
   G.on("start", function () {
     document.getElementById("send-now").addEventListener("click", function () {
       if (!G.online()) G.toast(G.t("m_offline"));
-      flush();
+      flush(true);
     });
     recover().then(flush);
     setInterval(function () { if (document.visibilityState === "visible") flush(); }, 30000);
