@@ -329,6 +329,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # csrf
+    "csrf_failed": {
+        "zh": "请求未带有效的页面凭证，未做任何更改。请刷新页面后重试。",
+        "en": "The request did not carry this page's valid token; nothing was changed. Reload the page and try again.",
+    },
+    "cross_origin_refused": {
+        "zh": "来自其他网站的请求已被拒绝，未做任何更改。",
+        "en": "A request from another site was refused; nothing was changed.",
+    },
 }
 
 

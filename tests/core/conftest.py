@@ -1,0 +1,3 @@
+"""The case tests' mini city and API helpers, for the CSRF tests."""
+
+from tests.cases.conftest import api, city, frozen_clock  # noqa: F401 - fixtures reused
