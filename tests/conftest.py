@@ -88,12 +88,16 @@ class CsrfClient(FlaskClient):
         if path.endswith("/api/v1/logout"):
             self.environ_base.pop(self.HEADER, None)
         elif path.endswith("/api/v1/login") and response.status_code == 200:
-            self.environ_base[self.HEADER] = response.get_json()["csrf_token"]
+            self._keep((response.get_json() or {}).get("csrf_token"))
         return response
 
-    def refresh_csrf_token(self) -> str:
-        token = super().open("/api/v1/csrf").get_json()["csrf_token"]
-        self.environ_base[self.HEADER] = token
+    def refresh_csrf_token(self) -> str | None:
+        response = super().open("/api/v1/csrf")
+        return self._keep((response.get_json(silent=True) or {}).get("csrf_token"))
+
+    def _keep(self, token: str | None) -> str | None:
+        if token:
+            self.environ_base[self.HEADER] = token
         return token
 
 
