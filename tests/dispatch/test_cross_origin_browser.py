@@ -123,7 +123,7 @@ def case_state(demo_app, case_id: int) -> str:
 
 
 def test_a_page_on_another_port_cannot_act_or_listen_as_the_signed_in_user(
-    browser, live_server, other_site, demo_app, place
+    browser, live_server, other_site, demo_app, place  # noqa: F811 - the imported fixture
 ):
     inspector_http = session_for(live_server, "insp001")
     target = report(inspector_http, live_server, place)  # a case the operator could void
