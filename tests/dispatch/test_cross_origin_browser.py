@@ -25,7 +25,9 @@ from tests.web.test_browser import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SOCKET_IO = Path(__file__).resolve().parents[2] / "frontend/static/vendor/socket.io-client-4.8.4/socket.io.min.js"
+SOCKET_IO = (
+    Path(__file__).resolve().parents[2] / "frontend/static/vendor/socket.io-client-4.8.4/socket.io.min.js"
+)
 
 # The other site's page: every attempt records what it got in window.results.
 ATTACK_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>another site</title>
@@ -123,7 +125,11 @@ def case_state(demo_app, case_id: int) -> str:
 
 
 def test_a_page_on_another_port_cannot_act_or_listen_as_the_signed_in_user(
-    browser, live_server, other_site, demo_app, place  # noqa: F811 - the imported fixture
+    browser,
+    live_server,
+    other_site,
+    demo_app,
+    place,  # noqa: F811 - the imported fixture
 ):
     inspector_http = session_for(live_server, "insp001")
     target = report(inspector_http, live_server, place)  # a case the operator could void
