@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.exc import IntegrityError
 
 from gridcity.core.auth import current_session, current_user, forget_cached_session
 from gridcity.extensions import db, socketio
@@ -31,7 +32,11 @@ def on_connect(auth=None):
     if user is None:
         raise ConnectionRefusedError("sign in first")
     sessions.add_socket(request.sid, current_session())
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the session ended meanwhile (PostgreSQL checks the key)
+        db.session.rollback()
+        raise ConnectionRefusedError("sign in first") from None
     for room in rooms_of(user):
         join_room(room)
     return True
