@@ -15,8 +15,8 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 
-from gridcity.core.auth import forget_cached_session
-from gridcity.core.errors import Forbidden
+from gridcity.core.auth import current_user, forget_cached_session
+from gridcity.core.errors import Forbidden, GridCityError
 from gridcity.core.settings import Settings
 from gridcity.extensions import csrf
 
@@ -83,6 +83,10 @@ def _check_request() -> None:
     try:
         csrf.protect()
     except CSRFError:
+        if request.endpoint != "org.login" and current_user() is None:
+            # Nobody is signed in (an expired session took its token along):
+            # what the client must do is sign in, which brings a new token.
+            raise GridCityError("login_required", status=401) from None
         raise Forbidden("csrf_failed") from None
 
 

@@ -160,3 +160,16 @@ def test_open311_needs_its_key_and_no_token(city, client):
 
     assert response.status_code == 200, response.get_json()
     assert "Set-Cookie" not in response.headers
+
+
+def test_after_the_session_expired_the_answer_is_sign_in_again(city, api, client):
+    """The phone's outbox sends with the token of a session that has run out:
+    what it must do is sign in (the sign-in answer brings a new token)."""
+    api("insp2")
+    stale = client.environ_base["HTTP_X_CSRFTOKEN"]
+    client.delete_cookie("session")
+
+    response = client.post("/api/v1/reports", json=report_body(), headers={"X-CSRFToken": stale})
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "login_required"

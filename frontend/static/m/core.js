@@ -179,11 +179,14 @@
       var error = document.getElementById("signin-error");
       var button = document.getElementById("signin-submit");
       button.disabled = true;
-      api("/api/v1/login", { method: "POST", json: {
-        username: document.getElementById("signin-username").value.trim(),
-        password: document.getElementById("signin-password").value,
-        remember: true,
-      } }).then(function (result) {
+      // The expired session took its CSRF token along: fetch the new cookie's first.
+      refreshCsrfToken().then(function () {
+        return api("/api/v1/login", { method: "POST", json: {
+          username: document.getElementById("signin-username").value.trim(),
+          password: document.getElementById("signin-password").value,
+          remember: true,
+        } });
+      }).then(function (result) {
         button.disabled = false;
         if (result.ok) {
           document.getElementById("signin-password").value = "";
