@@ -34,43 +34,50 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=settings.session_days),
+        # Scripts never read the cookie. Lax, not Strict: a link from a chat or
+        # a mail must open the app signed in; cross-site POSTs get no cookie and
+        # same-site ones (another port of our host) still need the CSRF token.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
 
-    # The socket handlers (cases.events) must be declared before the first
-    # init_app: Flask-SocketIO gives a handler declared later to the current
-    # server only, so every later app of the process (the tests') would accept
-    # sockets without asking who.
-    from gridcity.cases import events as case_events  # noqa: F401 - registers the socket handlers
+    from gridcity.core.auth import SessionCookies
+    from gridcity.core.csrf import init_csrf, socket_origin_allowed
     from gridcity.core.errors import register_error_handlers
     from gridcity.extensions import db, socketio
 
+    app.session_interface = SessionCookies()
     db.init_app(app)
     socketio.init_app(
         app,
         async_mode=_async_mode(settings),
         message_queue=settings.redis_url or None,
         channel=settings.socketio_channel,
-        cors_allowed_origins=[],
+        # Our own origin(s) only: a page elsewhere must not read the live feed.
+        cors_allowed_origins=socket_origin_allowed(settings),
     )
     register_error_handlers(app)
+    init_csrf(app)
     _register_blueprints(app)
     from gridcity.ops import metrics, request_log
 
     request_log.init_app(app)  # request ids, access lines, redaction; counts each request
     metrics.init_app(app)  # /metrics
 
+    from gridcity.cases import events as case_events
     from gridcity.cases import live
     from gridcity.geo.services import register_session_events
+    from gridcity.org import sessions
 
     register_session_events()
+    case_events.register()
     live.register()
     from gridcity.media.storage import register_session_events as register_media_events
 
     register_media_events()  # a rolled-back photo leaves no file behind
+    sessions.register()
 
     from gridcity.cli import register_cli
 

@@ -210,7 +210,17 @@ def set_password(username, password):
     from gridcity.org.services import set_password
 
     set_password(username, password)
-    return "password changed"
+    return "password changed; the user's sessions ended"
+
+
+@admin_command(org_group, "deactivate-user")
+@click.option("--username", required=True)
+def deactivate_user(username):
+    """Stop a user from signing in; their open sessions and live sockets end now."""
+    from gridcity.org.services import deactivate_user
+
+    deactivate_user(username)
+    return f"user {username} deactivated; their sessions ended"
 
 
 # ------------------------------------------------------------------ taxonomy

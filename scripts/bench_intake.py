@@ -285,12 +285,16 @@ class Client:
         self.bounds = shapely.bounds(self.geoms)
 
     def login(self) -> None:
+        # Signing in and every later POST carry the session's CSRF token.
+        token = self.http.get(f"{self.base}/api/v1/csrf", timeout=REQUEST_TIMEOUT).json()["csrf_token"]
+        self.http.headers["X-CSRFToken"] = token
         r = self.http.post(
             f"{self.base}/api/v1/login",
             timeout=REQUEST_TIMEOUT,
             json={"username": self.reporter["username"], "password": PASSWORD},
         )
         r.raise_for_status()
+        self.http.headers["X-CSRFToken"] = r.json()["csrf_token"]
 
     def point(self) -> tuple[float, float]:
         """Uniform in a random unit grid of the reporter's work grid (rejection

@@ -135,7 +135,12 @@ def one_load(browser, base: str, point, profile: dict) -> dict:
         service_workers="block",
     )
     try:
-        login = context.request.post("/api/v1/login", data={"username": "insp001", "password": PASSWORD})
+        token = context.request.get("/api/v1/csrf").json()["csrf_token"]
+        login = context.request.post(
+            "/api/v1/login",
+            data={"username": "insp001", "password": PASSWORD},
+            headers={"X-CSRFToken": token},
+        )
         assert login.ok, login.text()
         page = context.new_page()
         cdp = context.new_cdp_session(page)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import shapely
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from gridcity import create_app
@@ -66,6 +67,45 @@ def _empty_all_tables(url: str) -> None:
     engine.dispose()
 
 
+class CsrfClient(FlaskClient):
+    """A test client that proves its requests come from our pages, as the pages
+    do: before its first state change it fetches the session's CSRF token
+    (``GET /api/v1/csrf``) and sends it as ``X-CSRFToken`` from then on; a
+    sign-in answer brings the new session's token, a sign-out drops it. Set
+    ``auto_csrf = False`` to send none (the refusal tests); an explicit
+    ``X-CSRFToken`` header wins."""
+
+    auto_csrf = True
+    HEADER = "HTTP_X_CSRFTOKEN"
+
+    def open(self, *args, **kwargs):
+        method = str(kwargs.get("method", "GET")).upper()
+        unsafe = method in ("POST", "PUT", "PATCH", "DELETE")
+        if self.auto_csrf and unsafe and self.HEADER not in self.environ_base:
+            self.refresh_csrf_token()
+        response = super().open(*args, **kwargs)
+        path = args[0] if args and isinstance(args[0], str) else ""
+        if path.endswith("/api/v1/logout"):
+            self.environ_base.pop(self.HEADER, None)
+        elif path.endswith("/api/v1/login") and response.status_code == 200:
+            self._keep((response.get_json() or {}).get("csrf_token"))
+        return response
+
+    def refresh_csrf_token(self) -> str | None:
+        response = super().open("/api/v1/csrf")
+        return self._keep((response.get_json(silent=True) or {}).get("csrf_token"))
+
+    def _keep(self, token: str | None) -> str | None:
+        if token:
+            self.environ_base[self.HEADER] = token
+        return token
+
+
+def use_csrf_client(app):
+    app.test_client_class = CsrfClient
+    return app
+
+
 @contextmanager
 def fresh_app(url: str, instance_dir: Path):
     """An app on empty tables, inside its app context."""
@@ -79,6 +119,7 @@ def fresh_app(url: str, instance_dir: Path):
         }
     )
     app.config["TESTING"] = True
+    use_csrf_client(app)
     with app.app_context():
         yield app
         db.session.remove()

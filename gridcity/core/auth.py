@@ -2,6 +2,9 @@
 
 Roles are enforced here, server-side, for every API and page. API callers get
 401/403 JSON; page visitors are sent to the login page.
+
+The signed cookie keeps only a session token; a request is signed in while the
+token's ``user_session`` row exists (see ``gridcity.org.sessions``).
 """
 
 from __future__ import annotations
@@ -9,20 +12,69 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from gridcity.core.errors import Forbidden, GridCityError
-from gridcity.extensions import db
+
+SESSION_TOKEN_KEY = "auth"  # where the cookie keeps the session token
+_CACHE = "gridcity_auth"  # (token, user_session row) for this request
+
+
+def current_session():
+    """The request's signed-in session row (``UserSession``), or None."""
+    from gridcity.org.sessions import session_for_token
+
+    token = session.get(SESSION_TOKEN_KEY)
+    if not token:
+        return None
+    cached = g.get(_CACHE)
+    if cached is not None and cached[0] == token:
+        return cached[1]
+    row = session_for_token(token)
+    setattr(g, _CACHE, (token, row))
+    return row
 
 
 def current_user():
-    """The signed-in, active user, or None. (The session's identity map makes
-    repeated calls in one request cheap.)"""
-    from gridcity.org.models import User
-
-    user_id = session.get("user_id")
-    user = db.session.get(User, user_id) if user_id is not None else None
+    """The signed-in, active user, or None."""
+    row = current_session()
+    user = row.user if row is not None else None
     return user if user is not None and user.active else None
+
+
+def forget_cached_session() -> None:
+    """Called at the start of each request and socket connect: the app context
+    (and so ``g``) may outlive one request (tests, the CLI)."""
+    g.pop(_CACHE, None)
+
+
+def sign_in(user, remember: bool = True) -> str:
+    """Start a new session for ``user`` in the cookie (dropping whatever the
+    cookie held); returns the session's CSRF token. The caller commits."""
+    from flask_wtf.csrf import generate_csrf
+
+    from gridcity.org.sessions import start_session
+
+    session.clear()
+    forget_cached_session()
+    session[SESSION_TOKEN_KEY] = start_session(user)
+    session.permanent = remember
+    g.pop("csrf_token", None)  # a new session, a new CSRF token
+    return generate_csrf()
+
+
+def sign_out() -> None:
+    """End the cookie's session on the server and clear the cookie. The
+    caller commits (the session's sockets are disconnected after that)."""
+    from gridcity.org.sessions import end_session
+
+    token = session.get(SESSION_TOKEN_KEY)
+    if token:
+        end_session(token)
+    session.clear()
+    forget_cached_session()
+    g.pop("csrf_token", None)
 
 
 def roles_required(*roles: str) -> Callable:
@@ -58,3 +110,17 @@ def role_name(role: str) -> str:
 
     zh, en = ROLE_NAMES[Role(role)]
     return zh if current_language() == "zh" else en
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed cookie, with ``Secure`` from ``GRIDCITY_SECURE_COOKIES``:
+    ``auto`` sets it on requests that came over HTTPS, also through a proxy
+    that terminated it (X-Forwarded-Proto), so the cookie never travels in clear
+    once the site is served over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        mode = app.config["SETTINGS"].secure_cookies
+        if mode != "auto":
+            return mode == "on"
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
+        return request.is_secure or forwarded == "https"

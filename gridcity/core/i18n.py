@@ -387,6 +387,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The system cannot reach its database right now; nothing was done. "
         "Try again in {retry_after} s (reports on the phone stay in the outbox and are sent again).",
     },
+    # csrf
+    "csrf_failed": {
+        "zh": "请求未带有效的页面凭证，未做任何更改。请刷新页面后重试。",
+        "en": "The request did not carry this page's valid token; nothing was changed. Reload the page and try again.",
+    },
+    "cross_origin_refused": {
+        "zh": "来自其他网站的请求已被拒绝，未做任何更改。",
+        "en": "A request from another site was refused; nothing was changed.",
+    },
 }
 
 

@@ -10,6 +10,7 @@ nothing else is, and that every case action has its row in ``ACTION_GUIDE``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -475,7 +476,12 @@ def operations() -> list[Op]:
     admin = (Role.ADMIN,)
     geo_layer = "A GeoJSON FeatureCollection (WGS-84) of every {}."
     return [
-        Op("post", "/login", "org.login", "Sign in; sets the session cookie", ok("#Me"), PUBLIC,
+        Op("get", "/csrf", "csrf.csrf_token", "The session's CSRF token (sets the session cookie)",
+           ok(shape({"csrf_token": "str"})), PUBLIC,
+           description="Send it as `X-CSRFToken` with every POST (sign-in included); it lasts as long "
+                       "as the session. A sign-in answers the new session's token as `csrf_token`."),
+        Op("post", "/login", "org.login", "Sign in; sets the session cookie",
+           ok({"allOf": [schema("#Me"), shape({"csrf_token": "str"})]}), PUBLIC,
            body=json_body("#Login", "application/x-www-form-urlencoded"),
            errors={400: "`bad_request`: username and password are required.",
                    401: "`bad_credentials`: wrong user name or password, or an inactive account."}),
@@ -741,12 +747,28 @@ def responses(op: Op) -> dict:
     return out
 
 
+CSRF_PARAM = {
+    "name": "X-CSRFToken",
+    "in": "header",
+    "required": True,
+    "description": "The session's CSRF token (GET /api/v1/csrf, the sign-in answer, or the page's "
+    "`csrf-token` meta tag). Without it, or from another origin, the answer is 403 and nothing changes.",
+    "schema": {"type": "string"},
+}
+CSRF_ERROR = "`csrf_failed` / `cross_origin_refused`: no valid CSRF token, or another site's page."
+
+
 def operation(op: Op) -> dict:
+    changes_state = op.method not in ("get", "head")
+    if changes_state:
+        errors = dict(op.errors)
+        errors[403] = " ".join(filter(None, (errors.get(403), CSRF_ERROR)))
+        op = dataclasses.replace(op, errors=errors)
     result: dict[str, Any] = {
         "operationId": op.endpoint,
         "tags": [op.endpoint.split(".")[0]],
         "summary": op.summary,
-        "parameters": path_params(op.path) + op.params,
+        "parameters": path_params(op.path) + op.params + ([CSRF_PARAM] if changes_state else []),
         "responses": responses(op),
     }
     if op.roles is PUBLIC:
@@ -790,7 +812,7 @@ def build_document(session_cookie: str = "session") -> dict:
             "description": "Digital urban management (数字化城管): grids, categories, and cases through "
             "report (上报), accept (受理), verify (核实), file (立案), dispatch (派遣), handle (处置), "
             "check (核查) and close (结案). Sign in with POST /api/v1/login; the session cookie "
-            "authenticates the rest. Error messages are Chinese unless the `lang` cookie or "
+            "authenticates the rest, and every POST carries the session's CSRF token in `X-CSRFToken`. Error messages are Chinese unless the `lang` cookie or "
             "Accept-Language asks for English.",
         },
         "servers": [{"url": "/"}],

@@ -24,6 +24,7 @@ class SettingsError(ValueError):
 
 
 GRID_CODE_LAYOUT_RE = re.compile(r"^\d+-\d+-\d+-\d+$")
+ORIGIN_RE = re.compile(r"^https?://[^/\s,]+$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ class Settings:
     # How often a standby `gridcity scheduler` tries to take the lock.
     scheduler_standby_seconds: float = 10.0
     session_days: int = 30
+    # Session cookie's Secure flag: "auto" sets it on requests that arrived over
+    # HTTPS (directly or per X-Forwarded-Proto), "on" always, "off" never.
+    secure_cookies: str = "auto"
+    # Other origins (scheme://host[:port], comma-separated) our pages are served
+    # from; the request's own origin is always allowed. Everything else may
+    # neither change state with the session cookie nor open a live socket.
+    allowed_origins: str = ""
     # Database connections per process (PostgreSQL): keep pool + overflow at
     # or above the server's threads, and the sum over processes under
     # PostgreSQL's max_connections.
@@ -107,6 +115,10 @@ class Settings:
     @property
     def grid_code_length(self) -> int:
         return sum(self.grid_code_parts)
+
+    @property
+    def allowed_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
 
     @property
     def resolved_database_url(self) -> str:
@@ -183,6 +195,13 @@ class Settings:
         if self.health_timeout_seconds <= 0 or self.media_temp_max_age_seconds <= 0:
             raise SettingsError(
                 "GRIDCITY_HEALTH_TIMEOUT_SECONDS and GRIDCITY_MEDIA_TEMP_MAX_AGE_SECONDS must be positive"
+            )
+        if self.secure_cookies not in ("auto", "on", "off"):
+            raise SettingsError(f"GRIDCITY_SECURE_COOKIES={self.secure_cookies!r}: use auto, on or off")
+        bad = [o for o in self.allowed_origin_list if not ORIGIN_RE.match(o)]
+        if bad:
+            raise SettingsError(
+                f"GRIDCITY_ALLOWED_ORIGINS: {', '.join(bad)} is not an origin like https://gc.example.cn"
             )
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gridcity.cases.models import UTCDateTime
 from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
 
@@ -81,3 +83,29 @@ class User(db.Model):
     __table_args__ = (
         db.CheckConstraint("role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role_known"),
     )
+
+
+class UserSession(db.Model):
+    """登录会话 — one sign-in. The session cookie carries its token (we keep only
+    the token's SHA-256); signing out, deactivation or a password change deletes
+    the row, so a copied or replayed cookie is worthless on every process."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LiveSocket(db.Model):
+    """A live (Socket.IO) connection opened by a session: ending the session
+    disconnects it by its sid, on whichever web process holds it."""
+
+    __tablename__ = "live_socket"
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_session_id: Mapped[int] = mapped_column(
+        ForeignKey("user_session.id", ondelete="CASCADE"), index=True
+    )
+    connected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

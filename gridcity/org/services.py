@@ -9,6 +9,7 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.geo.models import Area, WorkGrid, WorkGroup
 from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, Role, Unit, User
+from gridcity.org.sessions import end_user_sessions
 
 
 def create_unit(
@@ -96,9 +97,23 @@ def create_user(
 
 
 def set_password(username: str, password: str) -> None:
+    """A new password; every session of the user ends (their sockets after the commit)."""
     if len(password) < 8:
         raise GridCityError("bad_request", detail="a password has at least 8 characters")
-    get_user(username).password_hash = generate_password_hash(password)
+    user = get_user(username)
+    user.password_hash = generate_password_hash(password)
+    end_user_sessions(user)
+
+
+change_password = set_password
+
+
+def deactivate_user(username: str) -> User:
+    """停用 — the user can no longer sign in; their sessions and live sockets end now."""
+    user = get_user(username)
+    user.active = False
+    end_user_sessions(user)
+    return user
 
 
 def get_user(username: str) -> User:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
-from gridcity.core.auth import current_user, login_required, roles_required
+from gridcity.core.auth import current_user, login_required, roles_required, sign_in, sign_out
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.org import services
@@ -21,16 +21,16 @@ def login():
     if not username or not password:
         raise GridCityError("bad_request", detail="username and password are required")
     user = services.authenticate(username, password)
-    session.clear()
-    session["user_id"] = user.id
     remember = data.get("remember", True)
-    session.permanent = remember not in (False, "false", "0", "off", "")
-    return jsonify(services.describe_user(user))
+    csrf_token = sign_in(user, remember=remember not in (False, "false", "0", "off", ""))
+    db.session.commit()
+    return jsonify({**services.describe_user(user), "csrf_token": csrf_token})
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    sign_out()
+    db.session.commit()
     return jsonify({"ok": True})
 
 

@@ -1,7 +1,8 @@
 """A signed-in API session and a live (Socket.IO) client, as a browser uses them.
 
 ``ApiSession`` signs in with ``POST /api/v1/login`` and keeps the session
-cookie. ``LiveClient`` connects a Socket.IO client with that cookie (the server
+cookie and the session's CSRF token (sent as ``X-CSRFToken`` with every
+request, as our pages do). ``LiveClient`` connects a Socket.IO client with that cookie (the server
 authenticates at connect), applies ``case`` events in ``seq`` order, ignores a
 ``seq`` it has already applied, and after a reconnect fetches what it missed
 from ``GET /api/v1/events?after=<last seq>`` — the dispatch page's resync.
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 DEMO_PASSWORD = "gridcity-demo"
+CSRF_HEADER = "X-CSRFToken"
 EVENTS_PAGE = 1000  # what GET /api/v1/events answers at most per call
 # History ids are taken at flush time, so a transaction may commit (and emit)
 # an id lower than one already heard: a resync looks back this many ids (as
@@ -44,7 +46,9 @@ class ApiSession:
         self.me: dict = {}
 
     def login(self) -> ApiSession:
+        self.http.headers[CSRF_HEADER] = self.get("/api/v1/csrf")["csrf_token"]  # signing in needs one too
         self.me = self.post("/api/v1/login", {"username": self.username, "password": self.password})
+        self.http.headers[CSRF_HEADER] = self.me["csrf_token"]  # the new session's
         return self
 
     def request(self, method: str, path: str, expect=(200, 201), **kwargs):
@@ -75,6 +79,12 @@ class ApiSession:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
+
+def signed_in_http(base_url: str, username: str, password: str = DEMO_PASSWORD, timeout: float = 30):
+    """A ``requests.Session`` signed in as ``username`` that sends the session's
+    CSRF token with every request (for scripts that speak HTTP themselves)."""
+    return ApiSession(base_url, username, password, timeout).login().http
 
 
 @dataclass

@@ -106,6 +106,7 @@ def test_session_cookie_is_the_security_scheme(app, document):
     assert document["security"] == [{"session": []}]
     public = {key for key, op in documented_operations(document).items() if op.get("security") == []}
     assert public == {
+        ("/api/v1/csrf", "get"),
         ("/api/v1/login", "post"),
         ("/api/v1/logout", "post"),
         ("/api/v1/openapi.json", "get"),

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
-from gridcity.simulate.client import ApiSession
+from gridcity.simulate.client import ApiSession, signed_in_http
 from tests.cases.conftest import jpeg_bytes
 from tests.web.test_browser import ARTIFACTS
 
@@ -32,10 +32,7 @@ OFFLINE_NOISE = ("ERR_INTERNET_DISCONNECTED", "status of 409", "WebSocket", "ERR
 
 def session_for(base_url: str, username: str) -> requests.Session:
     """An API client signed in as ``username`` (what a phone or a script does)."""
-    http = requests.Session()
-    response = http.post(f"{base_url}/api/v1/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return http
+    return signed_in_http(base_url, username, PASSWORD)
 
 
 def open_page(create_page, path: str, username: str, **kwargs):

@@ -119,3 +119,19 @@ def test_a_socket_without_a_signed_in_session_is_refused(topology, web):
     with pytest.raises(socketio.exceptions.ConnectionError):
         stranger.connect(timeout=5)
     assert not stranger.connected
+
+
+def test_signing_out_on_process_a_disconnects_the_socket_on_process_b(topology, sessions, live_clients):
+    """The session ends on one process; its socket on the other goes at once
+    (through the message queue) and hears nothing more."""
+    dispatcher = sessions("dispatcher2", web=1)
+    client = live_clients(dispatcher)
+    dispatcher.base_url = topology.urls[0]  # the same browser, its next request on process A
+    dispatcher.post("/api/v1/logout", {})
+    deadline = time.monotonic() + WAIT
+    while client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not client.connected, topology.log_text()
+    case = report(sessions("insp001", web=0), n=40)
+    time.sleep(0.5)  # had the socket still been open, the report would be in by now
+    assert case["id"] not in client.cases

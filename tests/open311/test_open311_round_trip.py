@@ -22,6 +22,7 @@ import requests
 from georeport import GeoReport
 
 from gridcity.extensions import db
+from gridcity.simulate.client import signed_in_http
 from tests.cases.conftest import WEST, jpeg_bytes
 from tests.conftest import DEMO_PASSWORD
 from tests.web.conftest import SERVE, _free_port, _stop, _wait_until_up
@@ -55,9 +56,7 @@ class Staff:
     """One signed-in member of staff acting through the internal API."""
 
     def __init__(self, base: str, username: str) -> None:
-        self.base, self.http = base, requests.Session()
-        r = self.http.post(f"{base}/api/v1/login", json={"username": username, "password": DEMO_PASSWORD})
-        assert r.status_code == 200, r.text
+        self.base, self.http = base, signed_in_http(base, username, DEMO_PASSWORD)
 
     def case(self, number: str) -> dict:
         (item,) = self.http.get(f"{self.base}/api/v1/cases", params={"q": number}).json()["items"]

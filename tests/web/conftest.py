@@ -18,6 +18,7 @@ from gridcity.extensions import db
 from gridcity.simulate.topology import free_port as _free_port
 from gridcity.simulate.topology import stop_processes
 from gridcity.simulate.topology import wait_until_up as _wait_until_up
+from tests.conftest import use_csrf_client
 
 DEMO_PASSWORD = "gridcity-demo"
 SECRET_KEY = "web-test-secret"
@@ -49,6 +50,7 @@ def demo_app(demo_city):
         {"instance_dir": demo_city["folder"], "database_url": demo_city["url"], "secret_key": SECRET_KEY}
     )
     app.config["TESTING"] = True
+    use_csrf_client(app)
     yield app
     with app.app_context():
         db.engine.dispose()

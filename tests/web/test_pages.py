@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from gridcity import create_app
+from tests.conftest import use_csrf_client
 
 PAGE_DATA_RE = re.compile(r'<script type="application/json" id="page-data">(.*?)</script>', re.S)
 ASSET_RE = re.compile(r'(?:src|href)="(/static/[^"]+)"')
@@ -182,7 +183,7 @@ def test_tile_settings_reach_the_map(demo_city):
             "tile_datum": "gcj02",
         }
     )
-    client = app.test_client()
+    client = use_csrf_client(app).test_client()
     client.post("/api/v1/login", json={"username": "insp001", "password": "gridcity-demo"})
     data = page_data(client.get("/"))
     assert data["tile_url"] == "https://tiles.example/{z}/{x}/{y}.png"

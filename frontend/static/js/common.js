@@ -8,9 +8,26 @@
     return node ? JSON.parse(node.textContent) : {};
   }
 
+  // The session's CSRF token: every state change sends it (X-CSRFToken) to
+  // prove it comes from our page. From the page's meta tag, renewed by a
+  // sign-in answer, and fetched again once when the server refuses it (the
+  // session changed since the page was rendered).
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.content : null;
+
+  function isStateChange(method) {
+    return !/^(GET|HEAD|OPTIONS)$/i.test(method || "GET");
+  }
+
+  function refreshCsrfToken() {
+    return fetch("/api/v1/csrf", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (resp) { return resp.json(); })
+      .then(function (body) { csrfToken = body.csrf_token; });
+  }
+
   // Fetch JSON from our own API. Resolves to {status, ok, body}; a signed-out
   // session sends the user back to the sign-in page.
-  function fetchJSON(url, options) {
+  function fetchJSON(url, options, retried) {
     var opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
     // Server messages in the page's language, whatever the browser prefers.
     var pageLang = (document.documentElement.lang || "zh").slice(0, 2) === "zh" ? "zh" : "en";
@@ -20,8 +37,13 @@
       opts.body = JSON.stringify(opts.json);
       delete opts.json;
     }
+    if (isStateChange(opts.method) && csrfToken) opts.headers["X-CSRFToken"] = csrfToken;
     return fetch(url, opts).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (body) {
+        if (resp.status === 403 && body && body.error === "csrf_failed" && !retried) {
+          return refreshCsrfToken().then(function () { return fetchJSON(url, options, true); });
+        }
+        if (body && body.csrf_token) csrfToken = body.csrf_token; // a new session's
         return { status: resp.status, ok: resp.ok, body: body };
       });
     });

@@ -46,10 +46,24 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
 
+  // The session's CSRF token, sent (X-CSRFToken) with every state change at
+  // the moment it is sent — the outbox never stores it, so a report queued
+  // before a new sign-in goes with the new session's token. From the meta
+  // tag, renewed by a sign-in answer, fetched again once when refused (the
+  // page may come from the service worker's cache).
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = csrfMeta ? csrfMeta.content : null;
+
+  function refreshCsrfToken() {
+    return fetch("/api/v1/csrf", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (resp) { return resp.json(); })
+      .then(function (body) { csrfToken = body.csrf_token; });
+  }
+
   // Our API: resolves {status, ok, body}; rejects only when the network fails.
   // A 401 opens the sign-in dialog (queued work stays where it is), except for
   // background look-ups ({quiet: true}) that nobody is waiting for.
-  function api(url, options) {
+  function api(url, options, retried) {
     var opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
     var quiet = opts.quiet;
     delete opts.quiet;
@@ -59,8 +73,13 @@
       opts.body = JSON.stringify(opts.json);
       delete opts.json;
     }
+    if (!/^(GET|HEAD|OPTIONS)$/i.test(opts.method || "GET") && csrfToken) opts.headers["X-CSRFToken"] = csrfToken;
     return fetch(url, opts).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (body) {
+        if (resp.status === 403 && body && body.error === "csrf_failed" && !retried) {
+          return refreshCsrfToken().then(function () { return api(url, options, true); });
+        }
+        if (body && body.csrf_token) csrfToken = body.csrf_token; // a new session's
         if (resp.status === 401 && !quiet) askToSignIn();
         return { status: resp.status, ok: resp.ok, body: body };
       });
@@ -160,11 +179,14 @@
       var error = document.getElementById("signin-error");
       var button = document.getElementById("signin-submit");
       button.disabled = true;
-      api("/api/v1/login", { method: "POST", json: {
-        username: document.getElementById("signin-username").value.trim(),
-        password: document.getElementById("signin-password").value,
-        remember: true,
-      } }).then(function (result) {
+      // The expired session took its CSRF token along: fetch the new cookie's first.
+      refreshCsrfToken().then(function () {
+        return api("/api/v1/login", { method: "POST", json: {
+          username: document.getElementById("signin-username").value.trim(),
+          password: document.getElementById("signin-password").value,
+          remember: true,
+        } });
+      }).then(function (result) {
         button.disabled = false;
         if (result.ok) {
           document.getElementById("signin-password").value = "";
