@@ -14,6 +14,7 @@ import pytest
 from gridcity import create_app
 from gridcity.extensions import db
 from gridcity.simulate.faults import DatabaseProxy
+from tests.conftest import use_csrf_client
 
 FAST = {
     "db_connect_timeout_seconds": 1.0,
@@ -75,8 +76,8 @@ def outage(app, database_url, tmp_path):
     create_user("disp", "pw-secret-1", "dispatcher")
     db.session.commit()
     fault = Fault(database_url)
-    served = create_app(
-        {"database_url": fault.served_url, "instance_dir": tmp_path, "secret_key": "t", **FAST}
+    served = use_csrf_client(
+        create_app({"database_url": fault.served_url, "instance_dir": tmp_path, "secret_key": "t", **FAST})
     )
     install_wait_deadline(served.config["SETTINGS"])
     try:

@@ -43,6 +43,13 @@ def current_user():
     return user if user is not None and user.active else None
 
 
+def known_user_id() -> int | None:
+    """The signed-in user's id if this request has already looked its session
+    up (no query: for the access line written after the answer)."""
+    cached = g.get(_CACHE)
+    return cached[1].user_id if cached is not None and cached[1] is not None else None
+
+
 def forget_cached_session() -> None:
     """Called at the start of each request and socket connect: the app context
     (and so ``g``) may outlive one request (tests, the CLI)."""

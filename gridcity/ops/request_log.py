@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, has_request_context, request
 
 ACCESS_LOG = logging.getLogger("gridcity.access")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -167,9 +167,11 @@ def seconds_since_arrival() -> float:
 
 
 def _signed_in_user_id():
-    # dict.get: SecureCookieSession.get would mark the session accessed and add
-    # "Vary: Cookie" to every answer, static files included.
-    return dict.get(session._get_current_object(), "user_id")
+    # Only what the request already knows: no query, and no session access
+    # (which would add "Vary: Cookie" to every answer, static files included).
+    from gridcity.core.auth import known_user_id
+
+    return known_user_id()
 
 
 def init_app(app: Flask) -> None:

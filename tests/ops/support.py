@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 from gridcity import create_app
 from gridcity.extensions import db
 from tests.cases.conftest import WEST, jpeg_bytes
-from tests.conftest import BACKENDS, DEMO_PASSWORD, POSTGRES_URL
+from tests.conftest import BACKENDS, DEMO_PASSWORD, POSTGRES_URL, use_csrf_client
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,7 @@ def app_on(url: str, instance_dir: Path, media_dir: Path | None = None):
     }
     if media_dir is not None:
         config["media_dir"] = media_dir
-    app = create_app(config)
+    app = use_csrf_client(create_app(config))
     app.config["TESTING"] = True
     with app.app_context():
         try:

@@ -87,8 +87,14 @@ def test_one_access_line_per_request_without_query_values_or_names(city, api, cl
     assert missing[0]["status"] == 404
     assert "13912345678" not in json_lines.text()
     assert all(line["user_id"] in (None, me["id"]) for line in lines)  # the id, never the name
-    # One line per request: the login and the three GETs.
-    assert len(lines) == 4
+    # One line per request: the test client's CSRF token fetch, the login and the three GETs.
+    assert [line["path"] for line in lines] == [
+        "/api/v1/csrf",
+        "/api/v1/login",
+        "/api/v1/me",
+        "/api/v1/cases",
+        "/api/v1/cases/999999",
+    ]
 
 
 def test_the_processes_write_json_lines_when_configured(tmp_path):
