@@ -585,7 +585,7 @@ def operations() -> list[Op]:
         Op("get", "/photos/{photo_id}", "cases.photo", "A case photo, or its thumbnail",
            ok(None, "The image."), media=PHOTO_TYPES,
            params=[q("thumbnail", one_of(("1", "true")), "The JPEG thumbnail instead of the original.")],
-           errors={403: "`not_your_case`.", 404: "`not_found`: no such photo."}),
+           errors={404: "`not_found`: no such photo, or one of a case outside your scope (the same answer)."}),
         Op("get", "/events", "cases.events", "History events after a sequence number (the live feed's resync)",
            ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
            description="At most 1,000, oldest first, on the cases I may see."),
@@ -637,14 +637,14 @@ def patrol_operations() -> list[Op]:
         Op("get", "/reports/{case_id}/receipt", "mobile_api.report_receipt",
            "The receipt of my report: number, where it went, the rules' unit, likely duplicates",
            ok("#ReportReceipt"), reporters,
-           errors={403: "`not_your_report`.", 404: "`not_found`: no such case."}),
+           errors={403: "`not_your_report`.", 404: "`not_found`: no such case, or one outside your scope."}),
         Op("post", "/reports/{case_id}/same-as", "mobile_api.same_as",
            "\"It's the same\": mark my new report as the same problem as an open case",
            ok("#ReportReceipt"), reporters, body=json_body("#SameAs"),
            description="Changes no state: a `same_as` event goes into the report's history for the operator, "
                        "who merges (合并) with the merge action.",
            errors={400: "`bad_request`: same_as is missing.", 403: "`not_your_report`.",
-                   404: "`not_found`: no such case.",
+                   404: "`not_found`: no such case, or either case outside your scope (the same answer).",
                    409: "`same_as_refused`: the operator has already taken the report up, or the other case "
                         "is not open."}),
     ]  # fmt: skip
