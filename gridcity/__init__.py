@@ -39,6 +39,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    if settings.proxy_count:
+        # Behind nginx: the client's address (sign-in throttling counts it) and scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
 
     from gridcity.core.errors import register_error_handlers
     from gridcity.extensions import db, socketio

@@ -212,6 +212,16 @@ def set_password(username, password):
     return "password changed"
 
 
+@admin_command(org_group, "unlock-user")
+@click.argument("username")
+def unlock_user(username):
+    """End a user's sign-in lock (after too many wrong passwords) now."""
+    from gridcity.org.services import unlock_user
+
+    unlock_user(username)
+    return f"user {username} unlocked"
+
+
 # ------------------------------------------------------------------ taxonomy
 
 taxonomy_group = click.Group("taxonomy", help="Categories and responsibility rules.")

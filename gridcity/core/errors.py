@@ -44,7 +44,8 @@ class Conflict(GridCityError):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GridCityError)
     def handle_gridcity_error(error: GridCityError):
-        return jsonify(error.to_dict()), error.status
+        # A refusal may carry headers, e.g. Retry-After on a 429.
+        return jsonify(error.to_dict()), error.status, getattr(error, "headers", None)
 
     @app.errorhandler(StaleDataError)
     def handle_stale_write(error: StaleDataError):

@@ -249,7 +249,7 @@ def request_schemas() -> dict[str, dict]:
             "contact_phone": "str?",
         }, required=("code", "name", "kind")),
         "NewUser": shape({
-            "username": "str", "password": {"type": "string", "minLength": 8}, "role": one_of(ROLES),
+            "username": "str", "password": {"type": "string", "minLength": 10}, "role": one_of(ROLES),
             "display_name": "str?", "unit_code": ("str?", "Required for a unit handler."),
             "work_grid_codes": ("[str]", "Inspectors only."), "phone": "str?",
         }, required=("username", "password", "role")),
@@ -357,6 +357,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "case_id": ("int", "Case id."),
     "photo_id": ("int", "Photo id."),
     "patrol_id": ("int", "Patrol id."),
+    "user_id": ("int", "User id."),
     "month": ("str", "YYYY-MM in the city's time zone, e.g. 2026-09."),
     "code": ("str", "Category code, e.g. C0101."),
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
@@ -477,7 +478,10 @@ def operations() -> list[Op]:
         Op("post", "/login", "org.login", "Sign in; sets the session cookie", ok("#Me"), PUBLIC,
            body=json_body("#Login", "application/x-www-form-urlencoded"),
            errors={400: "`bad_request`: username and password are required.",
-                   401: "`bad_credentials`: wrong user name or password, or an inactive account."}),
+                   401: "`bad_credentials`: wrong user name or password, or an inactive account.",
+                   429: "`sign_in_locked`: too many wrong passwords for this user name, or "
+                        "`sign_in_address_locked`: too many refused sign-ins from this address; "
+                        "`Retry-After` says when to try again."}),
         Op("post", "/logout", "org.logout", "Sign out (clears the session)",
            ok(shape({"ok": {"const": True}})), PUBLIC),
         Op("get", "/me", "org.me", "Who I am: role and scope", ok("#Me")),
@@ -490,10 +494,13 @@ def operations() -> list[Op]:
         Op("get", "/users", "org.list_users", "List users", ok("[#Me]"), admin),
         Op("post", "/users", "org.create_user", "Create a user with a role and scope",
            ok("#Me", "Created", 201), admin, body=json_body("#NewUser"),
-           errors={400: "`bad_request`: unknown role, short password, a unit handler without a unit, "
-                        "work grids for a non-inspector.",
+           errors={400: "`bad_request`: unknown role, a unit handler without a unit, work grids for a "
+                        "non-inspector; `password_too_short`, `password_too_common`, `password_is_username`.",
                    404: "`unknown_unit` or `unknown_place`: the unit or a work grid does not exist.",
                    409: "`duplicate_code`: the user name is taken."}),
+        Op("post", "/users/{user_id}/unlock", "org.unlock_user",
+           "End a user's sign-in lock (too many wrong passwords) now", ok("#Me"), admin,
+           errors={404: "`not_found`: no such user."}),
         Op("get", "/geo/districts", "geo.districts", "District boundaries (区)",
            ok("#FeatureCollection", geo_layer.format("district"))),
         Op("get", "/geo/streets", "geo.streets", "Street boundaries (街道)",

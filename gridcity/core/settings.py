@@ -62,6 +62,18 @@ class Settings:
     db_max_overflow: int = 20
     max_upload_mb: int = 10
     log_level: str = "INFO"
+    # Sign-in throttling: this many wrong passwords in a row lock an account
+    # for login_lock_minutes (an admin may unlock it sooner) ...
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    # ... and this many refused sign-ins from one address within
+    # login_address_window_minutes refuse that address until the window moves on.
+    login_address_max_failures: int = 30
+    login_address_window_minutes: int = 15
+    # How many proxies in front of us set X-Forwarded-For (nginx: 1), so the
+    # address counted is the client's and not the proxy's.
+    proxy_count: int = 0
+    password_min_length: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -129,6 +141,18 @@ class Settings:
             raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")
+        for name in (
+            "login_max_failures",
+            "login_lock_minutes",
+            "login_address_max_failures",
+            "login_address_window_minutes",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"GRIDCITY_{name.upper()} must be positive")
+        if self.proxy_count < 0:
+            raise SettingsError("GRIDCITY_PROXY_COUNT must not be negative")
+        if self.password_min_length < 6:
+            raise SettingsError("GRIDCITY_PASSWORD_MIN_LENGTH must be at least 6")
 
 
 def normalize_database_url(url: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gridcity.cases.models import UTCDateTime
 from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
 
@@ -72,6 +74,10 @@ class User(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wrong passwords since the last sign-in (or lock); at the limit the
+    # account is locked until ``locked_until`` or an admin unlocks it.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
     work_grids = relationship(
@@ -81,3 +87,14 @@ class User(db.Model):
     __table_args__ = (
         db.CheckConstraint("role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role_known"),
     )
+
+
+class LoginFailure(db.Model):
+    """One refused sign-in: counted per address (and per unknown user name)
+    over a sliding window, in the database so every web process shares it."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    username: Mapped[str] = mapped_column(String(50), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
