@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
 
     from gridcity.core.errors import register_error_handlers
+    from gridcity.core.headers import register_security_headers
     from gridcity.extensions import db, socketio
 
     db.init_app(app)
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         cors_allowed_origins=[],
     )
     register_error_handlers(app)
+    register_security_headers(app)
     _register_blueprints(app)
 
     from gridcity.cases import events as case_events  # noqa: F401 - registers the socket handlers
