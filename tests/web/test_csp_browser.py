@@ -30,7 +30,7 @@ def csp_problems(problems: list[str]) -> list[str]:
 
 
 def open_signed_in(create_page, username: str, path: str):  # noqa: F811
-    page, problems = create_page()
+    page, problems = create_page(bypass_csp=False)
     page.add_init_script(RECORD_VIOLATIONS)
     page.goto(f"/login?next={path}")
     assert violations(page) == []
