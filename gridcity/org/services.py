@@ -187,7 +187,8 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     locked_until = user.locked_until if user is not None else _unknown_name_locked_until(username, now)
     if locked_until is not None and locked_until > now:
-        _record_failure(address, username, now)
+        _record_failure(address, username, now)  # still counts against the address
+        db.session.commit()
         raise SignInLocked("sign_in_locked", _seconds(locked_until - now))
 
     password_hash = user.password_hash if user is not None else _dummy_hash()
