@@ -42,10 +42,16 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    if settings.proxy_count:
+        # Behind nginx: the client's address (sign-in throttling counts it) and scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
 
     from gridcity.core.auth import SessionCookies
     from gridcity.core.csrf import init_csrf, socket_origin_allowed
     from gridcity.core.errors import register_error_handlers
+    from gridcity.core.headers import register_security_headers
     from gridcity.extensions import db, socketio
 
     app.session_interface = SessionCookies()
@@ -60,6 +66,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     register_error_handlers(app)
     init_csrf(app)
+    register_security_headers(app)
     _register_blueprints(app)
     from gridcity.ops import metrics, request_log
 

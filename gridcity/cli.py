@@ -223,6 +223,16 @@ def deactivate_user(username):
     return f"user {username} deactivated; their sessions ended"
 
 
+@admin_command(org_group, "unlock-user")
+@click.argument("username")
+def unlock_user(username):
+    """End a user's sign-in lock (after too many wrong passwords) now."""
+    from gridcity.org.services import unlock_user
+
+    unlock_user(username)
+    return f"user {username} unlocked"
+
+
 # ------------------------------------------------------------------ taxonomy
 
 taxonomy_group = click.Group("taxonomy", help="Categories and responsibility rules.")

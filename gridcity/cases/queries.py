@@ -53,6 +53,26 @@ def sees_photo_originals(user: User) -> bool:
     return user.role in current_app.config["SETTINGS"].photo_original_role_set
 
 
+def visible_only(user: User, cases: list[Case]) -> list[Case]:
+    """``cases`` without those outside the user's scope, in the same order."""
+    if not cases:
+        return []
+    ids = visible_cases(user).where(Case.id.in_([c.id for c in cases])).with_only_columns(Case.id)
+    seen = set(db.session.scalars(ids))
+    return [c for c in cases if c.id in seen]
+
+
+def readable_photo(user: User, photo_id: int) -> Photo:
+    """A case photo the user may see. A photo of a case outside their scope
+    answers exactly like a photo that does not exist: the refusal must not
+    tell them the case's number, nor that it exists."""
+    visible = visible_cases(user).with_only_columns(Case.id).scalar_subquery()
+    row = db.session.scalar(select(Photo).where(Photo.id == photo_id, Photo.case_id.in_(visible)))
+    if row is None:
+        raise GridCityError("not_found", status=404, what=f"photo {photo_id}")
+    return row
+
+
 def _int(args, name):
     try:
         return int(args[name])

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
 from gridcity.cases import queries, services
-from gridcity.cases.models import Case, CaseTask, Photo
+from gridcity.cases.models import Case, CaseTask
 from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
@@ -106,7 +106,8 @@ def submit_report():
     result = services.submit_report(report, user)
     # Serialised before the commit, which would expire and reload everything.
     body = queries.case_detail(result.case, user, result.known)
-    body["duplicates"] = [queries.case_summary(c) for c in result.duplicates]
+    # Only the duplicates the reporter may see: another grid's cases stay unnamed.
+    body["duplicates"] = [queries.case_summary(c) for c in queries.visible_only(user, result.duplicates)]
     db.session.commit()
     return jsonify(body), 201 if result.created else 200
 
@@ -256,10 +257,7 @@ def my_tasks():
 def photo(photo_id: int):
     from gridcity.media.storage import photo_file, served_photo
 
-    row = db.session.get(Photo, photo_id)
-    if row is None:
-        raise NotFound("not_found", what=f"photo {photo_id}")
-    queries.require_visible(current_user(), services.get_case(row.case_id))
+    row = queries.readable_photo(current_user(), photo_id)
     thumbnail = request.args.get("thumbnail") in ("1", "true")
     media_dir = current_app.config["SETTINGS"].resolved_media_dir
     if thumbnail:  # thumbnails are made without metadata
@@ -269,7 +267,9 @@ def photo(photo_id: int):
             media_dir, row.relative_path, original=queries.sees_photo_originals(current_user())
         )
     response = send_file(path, mimetype="image/jpeg" if thumbnail else row.content_type, max_age=86400)
-    response.cache_control.public = False  # one URL, different bytes per viewer: no shared caches
+    # One URL, different bytes per viewer, and only this user's browser may keep
+    # it: a shared proxy must not hand it to another.
+    response.cache_control.public = False
     response.cache_control.private = True
     return response
 

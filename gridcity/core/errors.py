@@ -52,7 +52,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(GridCityError)
     def handle_gridcity_error(error: GridCityError):
-        return jsonify({**error.to_dict(), "request_id": request_id()}), error.status
+        # A refusal may carry headers, e.g. Retry-After on a 429.
+        body = {**error.to_dict(), "request_id": request_id()}
+        return jsonify(body), error.status, getattr(error, "headers", None)
 
     @app.errorhandler(StaleDataError)
     def handle_stale_write(error: StaleDataError):

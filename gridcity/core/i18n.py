@@ -396,6 +396,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "来自其他网站的请求已被拒绝，未做任何更改。",
         "en": "A request from another site was refused; nothing was changed.",
     },
+    # signin
+    "sign_in_locked": {
+        "zh": "密码错误次数过多，此账号暂时不能登录。请在 {until}（约 {minutes} 分钟后）再试，或请系统管理员解锁。",
+        "en": "Too many wrong passwords: this account cannot sign in for now. Try again after {until} "
+        "(in about {minutes} min), or ask an administrator to unlock it.",
+    },
+    "sign_in_address_locked": {
+        "zh": "从您的网络登录失败次数过多，请在 {until}（约 {minutes} 分钟后）再试。",
+        "en": "Too many failed sign-ins from your network. Try again after {until} (in about {minutes} min).",
+    },
+    "password_too_short": {
+        "zh": "密码至少需要 {minimum} 个字符。",
+        "en": "A password needs at least {minimum} characters.",
+    },
+    "password_too_common": {
+        "zh": "这个密码太常见，很容易被猜到，请换一个。",
+        "en": "This password is too common and easy to guess; choose another.",
+    },
+    "password_is_username": {
+        "zh": "密码不能与用户名相同。",
+        "en": "The password must not be the user name.",
+    },
 }
 
 

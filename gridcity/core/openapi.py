@@ -251,7 +251,7 @@ def request_schemas() -> dict[str, dict]:
             "contact_phone": "str?",
         }, required=("code", "name", "kind")),
         "NewUser": shape({
-            "username": "str", "password": {"type": "string", "minLength": 8}, "role": one_of(ROLES),
+            "username": "str", "password": {"type": "string", "minLength": 10}, "role": one_of(ROLES),
             "display_name": "str?", "unit_code": ("str?", "Required for a unit handler."),
             "work_grid_codes": ("[str]", "Inspectors only."), "phone": "str?",
         }, required=("username", "password", "role")),
@@ -359,6 +359,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "case_id": ("int", "Case id."),
     "photo_id": ("int", "Photo id."),
     "patrol_id": ("int", "Patrol id."),
+    "user_id": ("int", "User id."),
     "month": ("str", "YYYY-MM in the city's time zone, e.g. 2026-09."),
     "code": ("str", "Category code, e.g. C0101."),
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
@@ -484,7 +485,10 @@ def operations() -> list[Op]:
            ok({"allOf": [schema("#Me"), shape({"csrf_token": "str"})]}), PUBLIC,
            body=json_body("#Login", "application/x-www-form-urlencoded"),
            errors={400: "`bad_request`: username and password are required.",
-                   401: "`bad_credentials`: wrong user name or password, or an inactive account."}),
+                   401: "`bad_credentials`: wrong user name or password, or an inactive account.",
+                   429: "`sign_in_locked`: too many wrong passwords for this user name, or "
+                        "`sign_in_address_locked`: too many refused sign-ins from this address; "
+                        "`Retry-After` says when to try again."}),
         Op("post", "/logout", "org.logout", "Sign out (clears the session)",
            ok(shape({"ok": {"const": True}})), PUBLIC),
         Op("get", "/me", "org.me", "Who I am: role and scope", ok("#Me")),
@@ -497,10 +501,13 @@ def operations() -> list[Op]:
         Op("get", "/users", "org.list_users", "List users", ok("[#Me]"), admin),
         Op("post", "/users", "org.create_user", "Create a user with a role and scope",
            ok("#Me", "Created", 201), admin, body=json_body("#NewUser"),
-           errors={400: "`bad_request`: unknown role, short password, a unit handler without a unit, "
-                        "work grids for a non-inspector.",
+           errors={400: "`bad_request`: unknown role, a unit handler without a unit, work grids for a "
+                        "non-inspector; `password_too_short`, `password_too_common`, `password_is_username`.",
                    404: "`unknown_unit` or `unknown_place`: the unit or a work grid does not exist.",
                    409: "`duplicate_code`: the user name is taken."}),
+        Op("post", "/users/{user_id}/unlock", "org.unlock_user",
+           "End a user's sign-in lock (too many wrong passwords) now", ok("#Me"), admin,
+           errors={404: "`not_found`: no such user."}),
         Op("get", "/geo/districts", "geo.districts", "District boundaries (区)",
            ok("#FeatureCollection", geo_layer.format("district"))),
         Op("get", "/geo/streets", "geo.streets", "Street boundaries (街道)",
@@ -592,7 +599,7 @@ def operations() -> list[Op]:
         Op("get", "/photos/{photo_id}", "cases.photo", "A case photo, or its thumbnail",
            ok(None, "The image."), media=PHOTO_TYPES,
            params=[q("thumbnail", one_of(("1", "true")), "The JPEG thumbnail instead of the original.")],
-           errors={403: "`not_your_case`.", 404: "`not_found`: no such photo."}),
+           errors={404: "`not_found`: no such photo, or one of a case outside your scope (the same answer)."}),
         Op("get", "/events", "cases.events", "History events after a sequence number (the live feed's resync)",
            ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
            description="At most 1,000, oldest first, on the cases I may see."),
@@ -652,14 +659,14 @@ def patrol_operations() -> list[Op]:
         Op("get", "/reports/{case_id}/receipt", "mobile_api.report_receipt",
            "The receipt of my report: number, where it went, the rules' unit, likely duplicates",
            ok("#ReportReceipt"), reporters,
-           errors={403: "`not_your_report`.", 404: "`not_found`: no such case."}),
+           errors={403: "`not_your_report`.", 404: "`not_found`: no such case, or one outside your scope."}),
         Op("post", "/reports/{case_id}/same-as", "mobile_api.same_as",
            "\"It's the same\": mark my new report as the same problem as an open case",
            ok("#ReportReceipt"), reporters, body=json_body("#SameAs"),
            description="Changes no state: a `same_as` event goes into the report's history for the operator, "
                        "who merges (合并) with the merge action.",
            errors={400: "`bad_request`: same_as is missing.", 403: "`not_your_report`.",
-                   404: "`not_found`: no such case.",
+                   404: "`not_found`: no such case, or either case outside your scope (the same answer).",
                    409: "`same_as_refused`: the operator has already taken the report up, or the other case "
                         "is not open."}),
     ]  # fmt: skip

@@ -105,6 +105,18 @@ class Settings:
     # Where the dedicated scheduler process serves its own /metrics (port 0: not served).
     scheduler_metrics_host: str = "127.0.0.1"
     scheduler_metrics_port: int = 0
+    # Sign-in throttling: this many wrong passwords in a row lock an account
+    # for login_lock_minutes (an admin may unlock it sooner) ...
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    # ... and this many refused sign-ins from one address within
+    # login_address_window_minutes refuse that address until the window moves on.
+    login_address_max_failures: int = 30
+    login_address_window_minutes: int = 15
+    # How many proxies in front of us set X-Forwarded-For (nginx: 1), so the
+    # address counted is the client's and not the proxy's.
+    proxy_count: int = 0
+    password_min_length: int = 10
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -223,6 +235,18 @@ class Settings:
             raise SettingsError(
                 f"GRIDCITY_SCHEDULER_METRICS_PORT={self.scheduler_metrics_port}: not a TCP port"
             )
+        for name in (
+            "login_max_failures",
+            "login_lock_minutes",
+            "login_address_max_failures",
+            "login_address_window_minutes",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"GRIDCITY_{name.upper()} must be positive")
+        if self.proxy_count < 0:
+            raise SettingsError("GRIDCITY_PROXY_COUNT must not be negative")
+        if self.password_min_length < 6:
+            raise SettingsError("GRIDCITY_PASSWORD_MIN_LENGTH must be at least 6")
 
 
 def normalize_database_url(url: str) -> str:

@@ -15,7 +15,7 @@ from gridcity.cases import live, states
 from gridcity.cases.history import record
 from gridcity.cases.models import Case, CaseEvent, CaseTask
 from gridcity.cases.routing import likely_duplicates
-from gridcity.core.errors import Conflict, Forbidden, GridCityError
+from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
 from gridcity.org.models import Unit, User
@@ -128,10 +128,12 @@ def task_counts(inspector_id: int, kind: str, start: dt.datetime, end: dt.dateti
 def report_receipt(case: Case, user: User) -> dict:
     """What the reporter sees after sending: the case number, where it was
     placed, the unit the responsibility rules point to, and likely duplicates."""
-    from gridcity.cases.queries import case_summary
+    from gridcity.cases.queries import can_see, case_summary, visible_only
     from gridcity.geo.locator import Location
     from gridcity.taxonomy.services import responsible_unit_id
 
+    if not can_see(user, case):
+        raise NotFound("not_found", what=f"case {case.id}")
     if case.reporter_id != user.id:
         raise Forbidden("not_your_report", number=case.number)
     grid = db.session.get(UnitGrid, case.unit_grid_id)
@@ -171,7 +173,9 @@ def report_receipt(case: Case, user: User) -> dict:
         "street": {"code": grid.community.street.full_code, "name": grid.community.street.name},
         "work_grid": None if work_grid is None else {"code": work_grid.code, "name": work_grid.name},
         "responsible_unit": None if unit is None else {"id": unit.id, "code": unit.code, "name": unit.name},
-        "duplicates": [case_summary(c) for c in likely_duplicates(case)] if open_case else [],
+        "duplicates": [case_summary(c) for c in visible_only(user, likely_duplicates(case))]
+        if open_case
+        else [],
         "same_as_ids": marked,
         "photo_count": len([p for p in case_photos(case) if p.stage == "report"]),
     }
@@ -192,6 +196,13 @@ def mark_same_as(case: Case, other: Case, inspector: User, note: str = "") -> Ca
     Merging is the operator's step (合并, role operator), so this changes no
     state: it appends a ``same_as`` event to the report's history, which the
     operator sees with the report and acts on with the merge action."""
+    from gridcity.cases.queries import can_see
+
+    # Either case outside the inspector's scope answers as if it did not
+    # exist: neither its number nor its state may reach another grid.
+    for seen in (case, other):
+        if not can_see(inspector, seen):
+            raise NotFound("not_found", what=f"case {seen.id}")
     if case.reporter_id != inspector.id:
         raise Forbidden("not_your_report", number=case.number)
     if case.state != states.REPORTED:

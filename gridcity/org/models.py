@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridcity.cases.models import UTCDateTime
@@ -74,6 +74,10 @@ class User(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wrong passwords since the last sign-in (or lock); at the limit the
+    # account is locked until ``locked_until`` or an admin unlocks it.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
     work_grids = relationship(
@@ -109,3 +113,14 @@ class LiveSocket(db.Model):
         ForeignKey("user_session.id", ondelete="CASCADE"), index=True
     )
     connected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(db.Model):
+    """One refused sign-in: counted per address (and per unknown user name)
+    over a sliding window, in the database so every web process shares it."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    username: Mapped[str] = mapped_column(String(50), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+import functools
+import math
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gridcity.core import clock
 from gridcity.core.errors import GridCityError, NotFound
+from gridcity.core.settings import Settings
 from gridcity.extensions import db
 from gridcity.geo.models import Area, WorkGrid, WorkGroup
-from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, Role, Unit, User
+from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, LoginFailure, Role, Unit, User
 from gridcity.org.sessions import end_user_sessions
+
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
 def create_unit(
@@ -60,10 +71,9 @@ def create_user(
         raise GridCityError(
             "bad_request", detail=f"role {role!r}; use one of {', '.join(r.value for r in Role)}"
         )
-    if not username or len(password) < 8:
-        raise GridCityError(
-            "bad_request", detail="a user name and a password of at least 8 characters are needed"
-        )
+    if not username:
+        raise GridCityError("bad_request", detail="a user name is needed")
+    check_password_rule(password, username)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise GridCityError("duplicate_code", status=409, code=username)
     unit = None
@@ -98,8 +108,7 @@ def create_user(
 
 def set_password(username: str, password: str) -> None:
     """A new password; every session of the user ends (their sockets after the commit)."""
-    if len(password) < 8:
-        raise GridCityError("bad_request", detail="a password has at least 8 characters")
+    check_password_rule(password, username)
     user = get_user(username)
     user.password_hash = generate_password_hash(password)
     end_user_sessions(user)
@@ -116,6 +125,33 @@ def deactivate_user(username: str) -> User:
     return user
 
 
+# ---------------------------------------------------------------- the password rule
+
+
+def check_password_rule(password: str, username: str = "") -> None:
+    """Refuse a password that is short, one of the common ones, or the user
+    name (GridCityError 400 ``password_*``). Call it wherever a password is set."""
+    minimum = _settings().password_min_length
+    if len(password) < minimum:
+        raise GridCityError("password_too_short", status=400, minimum=minimum)
+    folded = password.strip().casefold()
+    if username and folded == username.strip().casefold():
+        raise GridCityError("password_is_username", status=400)
+    if folded in common_passwords():
+        raise GridCityError("password_too_common", status=400)
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list (``common_passwords.txt``), lower case."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _settings() -> Settings:
+    return current_app.config["SETTINGS"] if has_app_context() else Settings()
+
+
 def get_user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -123,11 +159,118 @@ def get_user(username: str) -> User:
     return user
 
 
-def authenticate(username: str, password: str) -> User:
+# ---------------------------------------------------------------- signing in
+
+
+class SignInLocked(GridCityError):
+    """429 with ``Retry-After``: too many refused sign-ins for an account or an address."""
+
+    status = 429
+
+    def __init__(self, key: str, retry_after: int) -> None:
+        timezone = ZoneInfo(_settings().timezone)
+        until = (clock.utcnow() + dt.timedelta(seconds=retry_after)).astimezone(timezone)
+        super().__init__(key, until=until.strftime("%H:%M"), minutes=math.ceil(retry_after / 60))
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def authenticate(username: str, password: str, address: str = "") -> User:
+    """The user whose name and password these are, or a refusal.
+
+    Refused sign-ins are counted in the database, so every web process shares
+    the counts: ``login_max_failures`` wrong passwords in a row lock the
+    account for ``login_lock_minutes`` (``unlock_user`` ends it sooner), and
+    ``login_address_max_failures`` refusals from one address within the
+    window refuse that address. An unknown user name is counted and locked the
+    same way and its password checked against a dummy hash, so neither the
+    answer nor its time tells whether the name exists. A refusal commits its
+    count before it is raised, and a sign-in commits the reset of its count."""
+    settings = _settings()
+    now = clock.utcnow()
+    address = (address or "unknown")[:64]
+    username = username[:50]
+
+    window_start = now - dt.timedelta(minutes=settings.login_address_window_minutes)
+    from_address = select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
+        LoginFailure.address == address, LoginFailure.at > window_start
+    )
+    count, oldest = db.session.execute(from_address).one()
+    if count >= settings.login_address_max_failures:
+        retry = oldest + dt.timedelta(minutes=settings.login_address_window_minutes) - now
+        raise SignInLocked("sign_in_address_locked", _seconds(retry))
+
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        raise GridCityError("bad_credentials", status=401)
+    locked_until = user.locked_until if user is not None else _unknown_name_locked_until(username, now)
+    if locked_until is not None and locked_until > now:
+        _record_failure(address, username, now)  # still counts against the address
+        db.session.commit()
+        raise SignInLocked("sign_in_locked", _seconds(locked_until - now))
+
+    password_hash = user.password_hash if user is not None else _dummy_hash()
+    if check_password_hash(password_hash, password) and user is not None and user.active:
+        if user.failed_logins or user.locked_until is not None:
+            user.failed_logins, user.locked_until = 0, None
+            db.session.commit()
+        return user
+
+    _record_failure(address, username, now)
+    if user is not None:
+        failures = user.failed_logins + 1
+        lock = failures >= settings.login_max_failures
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(
+                failed_logins=0 if lock else User.failed_logins + 1,
+                locked_until=now + dt.timedelta(minutes=settings.login_lock_minutes) if lock else None,
+            )
+        )
+    db.session.commit()
+    raise GridCityError("bad_credentials", status=401)
+
+
+def unlock_user(username: str) -> User:
+    """An admin ends an account's sign-in lock (and forgets its wrong passwords)."""
+    user = get_user(username)
+    user.failed_logins, user.locked_until = 0, None
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
+    db.session.flush()
     return user
+
+
+def _record_failure(address: str, username: str, now: dt.datetime) -> None:
+    settings = _settings()
+    keep = max(settings.login_address_window_minutes, settings.login_lock_minutes)
+    # Rows older than any window are no longer read: drop them as we go.
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(minutes=keep)))
+    db.session.add(LoginFailure(address=address, username=username, at=now))
+    db.session.flush()
+
+
+def _unknown_name_locked_until(username: str, now: dt.datetime) -> dt.datetime | None:
+    """An unknown name locks like an account would (else the lock itself would
+    tell that a name exists): locked from its limit-th recent failure on."""
+    settings = _settings()
+    lock = dt.timedelta(minutes=settings.login_lock_minutes)
+    recent = db.session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.username == username, LoginFailure.at > now - lock)
+        .order_by(LoginFailure.at)
+        .limit(settings.login_max_failures)
+    ).all()
+    if len(recent) < settings.login_max_failures:
+        return None
+    return recent[-1] + lock
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash made like the users' ones, so checking against it takes as long."""
+    return generate_password_hash("no user has this password")
+
+
+def _seconds(delta: dt.timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
 
 
 def describe_user(user: User) -> dict:

@@ -20,7 +20,7 @@ def login():
     username, password = data.get("username"), data.get("password")
     if not username or not password:
         raise GridCityError("bad_request", detail="username and password are required")
-    user = services.authenticate(username, password)
+    user = services.authenticate(username, password, request.remote_addr or "")
     remember = data.get("remember", True)
     csrf_token = sign_in(user, remember=remember not in (False, "false", "0", "off", ""))
     db.session.commit()
@@ -100,3 +100,15 @@ def create_user():
     )
     db.session.commit()
     return jsonify(services.describe_user(user)), 201
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@roles_required(Role.ADMIN)
+def unlock_user(user_id: int):
+    """End a user's sign-in lock before its time is up."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise GridCityError("not_found", status=404, what=f"user {user_id}")
+    services.unlock_user(user.username)
+    db.session.commit()
+    return jsonify(services.describe_user(user))

@@ -97,6 +97,20 @@ def _version_line(table, language: str) -> str:
 # ---------------------------------------------------------------- XLSX
 
 
+# A text starting with one of these could be run as a formula by a spreadsheet
+# (CSV/formula injection: a unit or person named "=HYPERLINK(…)").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text_if_formula_like(cell) -> None:
+    """Keep a formula-like text a plain string: stored as text (openpyxl would
+    store "=…" as a formula) with Excel's quote prefix, so it is shown as
+    typed and never evaluated, not even after an edit. Numbers stay numbers."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
 def _sheet(ws, title: str, subtitle: str, header: list[str], rows: list[list], grade_col: int | None) -> None:
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
@@ -114,6 +128,9 @@ def _sheet(ws, title: str, subtitle: str, header: list[str], rows: list[list], g
             fill = GRADE_FILLS.get(str(cell.value))
             if fill:
                 cell.fill = PatternFill("solid", fgColor=fill)
+    for row in ws.iter_rows():
+        for cell in row:
+            _as_text_if_formula_like(cell)
     ws.freeze_panes = "C5"
     for i, name in enumerate(header, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(8, min(24, len(str(name)) * 2 + 2))

@@ -7,6 +7,8 @@ map and the admin tables load their data from ``/api/v1/...``.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select
 
@@ -60,8 +62,22 @@ def _error_page(error: GridCityError):
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another host."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Where to go after signing in: a path on this site, never another host.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a
+    slash, so ``/%09/evil.example`` or ``/\\evil.example`` would leave the
+    site: only a plain local path (one leading slash, no backslash, no
+    control character or space) is kept; anything else goes home."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in target)
+    ):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return "/"
     return target
 

@@ -72,6 +72,10 @@ def phone(browser, live_server):
             base_url=live_server, viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True,
             geolocation={"longitude": position[0], "latitude": position[1], "accuracy": 8},
             permissions=["geolocation"], service_workers=service_workers,
+            # page.wait_for_function evaluates with eval() inside the page, which the app's
+            # Content-Security-Policy refuses; the policy itself is checked, without this
+            # bypass, by tests/web/test_csp_browser.py.
+            bypass_csp=True,
         )  # fmt: skip
         contexts.append(context)
         if lang:

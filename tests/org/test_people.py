@@ -65,7 +65,7 @@ def test_scope_of_handlers_and_area_heads(create_mini_city, client, login):
 @pytest.mark.parametrize(
     "kwargs,detail",
     [
-        (dict(username="u1", password="short", role="operator"), "8 characters"),
+        (dict(username="u1", password="short", role="operator"), "10 characters"),
         (dict(username="u1", password="long-enough", role="wizard"), "role"),
         (dict(username="u1", password="long-enough", role="unit_handler"), "needs a unit"),
         (

@@ -85,3 +85,39 @@ def test_exports_refuse_inspectors_and_bad_months(app, client, city):  # noqa: F
     sign_in(client, "mgr")
     assert client.get("/scorecards/2026-1x/street.xlsx").status_code == 400
     assert client.get(f"/scorecards/{MONTH}/planets.pdf").status_code == 404
+
+
+def test_xlsx_never_turns_a_name_into_a_formula(app, client, history):  # noqa: F811
+    """A subject named like a formula stays text; numbers, negative ones too,
+    stay numbers (issue #14, item 5)."""
+    import zipfile
+
+    from sqlalchemy import select
+
+    from gridcity.extensions import db
+    from gridcity.scorecards.models import ScorecardRowRecord
+
+    names = ['=HYPERLINK("http://evil.example","看这里")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1"]
+    records = db.session.scalars(
+        select(ScorecardRowRecord).where(ScorecardRowRecord.tier == "unit_grid")
+    ).all()
+    assert len(records) >= len(names)
+    for record, name in zip(records, names, strict=False):
+        record.subject_name = name
+        record.change = -1.5  # a fall since last month
+    db.session.commit()
+
+    sign_in(client, "mgr")
+    data = client.get(f"/scorecards/{MONTH}/unit_grid.xlsx").data
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml  # no formula anywhere in the sheet
+    sheet = load_workbook(io.BytesIO(data)).active
+    shown = {}
+    for row in sheet.iter_rows(min_row=5):
+        name = row[1]
+        shown[name.value] = name
+        assert isinstance(row[0].value, int)  # the rank stays a number
+    for name in names:
+        cell = shown[name]  # exactly the name, not a computed value
+        assert cell.data_type == "s" and cell.quotePrefix
+        assert shown[name].offset(column=4).value == -1.5  # the change: a negative number, a number

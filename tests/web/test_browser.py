@@ -52,14 +52,26 @@ def browser():
 
 @pytest.fixture
 def create_page(browser, live_server):
-    """``create_page(lang=None, width=1280, height=800, server=live_server)`` →
+    """``create_page(lang=None, width=1280, height=800, server=live_server, bypass_csp=True)`` →
     (page, problems): a fresh browser context on a server; ``problems`` collects console
     errors, page errors and any request that leaves the server (no CDNs, no tiles)."""
     contexts = []
 
-    def create(lang: str | None = None, width: int = 1280, height: int = 800, server: str = live_server):
+    def create(
+        lang: str | None = None,
+        width: int = 1280,
+        height: int = 800,
+        server: str = live_server,
+        bypass_csp: bool = True,
+    ):
+        # page.wait_for_function evaluates with eval() inside the page, which the
+        # Content-Security-Policy refuses: functional tests bypass the policy, and
+        # tests/web/test_csp_browser.py checks it with bypass_csp=False.
         context = browser.new_context(
-            base_url=server, viewport={"width": width, "height": height}, locale="zh-CN"
+            base_url=server,
+            viewport={"width": width, "height": height},
+            locale="zh-CN",
+            bypass_csp=bypass_csp,
         )
         contexts.append(context)
         if lang:

@@ -7,6 +7,12 @@
   var errorBox = document.getElementById("login-error");
   var submit = document.getElementById("login-submit");
 
+  // The server already keeps only local paths; checked again here so this
+  // page can never send anyone to another host (//host, /\host, /%09/host).
+  function localPath(next) {
+    return typeof next === "string" && /^\/(?![\/\\])[^\\\s\x00-\x1f\x7f]*$/.test(next) ? next : "/";
+  }
+
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = false;
@@ -29,7 +35,7 @@
     window.GridCity.fetchJSON("/api/v1/login", { method: "POST", json: payload })
       .then(function (result) {
         if (result.ok) {
-          window.location.assign(data.next || "/");
+          window.location.assign(localPath(data.next));
           return;
         }
         setBusy(false);
