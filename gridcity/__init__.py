@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
 
+    from gridcity.cases.delivery import client_manager
     from gridcity.core.errors import register_error_handlers
     from gridcity.extensions import db, socketio
 
@@ -47,8 +48,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=_async_mode(),
-        message_queue=settings.redis_url or None,
-        channel=settings.socketio_channel,
+        # Our manager: coalesces for lagging sockets, bounded Redis timeouts.
+        client_manager=client_manager(settings),
+        ping_interval=settings.socketio_ping_interval,
+        ping_timeout=settings.socketio_ping_timeout,
         cors_allowed_origins=[],
     )
     register_error_handlers(app)
@@ -59,7 +62,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from gridcity.geo.services import register_session_events
 
     register_session_events()
-    live.register()
+    live.register(settings)
 
     from gridcity.cli import register_cli
 

@@ -329,6 +329,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # live
+    "intake_overloaded": {
+        "zh": "服务器繁忙，暂未受理这次上报，请在 {retry_after} 秒后重试。",
+        "en": "The server is busy; the report was not taken yet. Try again in {retry_after} s.",
+    },
 }
 
 

@@ -10,6 +10,7 @@ import re
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from gridcity.cases.admission import shed_when_busy
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from gridcity.extensions import db
@@ -35,14 +36,15 @@ def _fmt() -> str:
 
 
 def _status(code: int) -> int:
-    return code if code in (403, 404, 405, 429) else 400
+    return code if code in (403, 404, 405, 429, 503) else 400
 
 
 @bp.errorhandler(GridCityError)
 def refused(error: GridCityError):
     db.session.rollback()
     status = _status(error.status)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, keys.RateLimited) else None
+    retry_after = getattr(error, "retry_after", None)  # rate limited (429) or intake busy (503)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return render_errors(_fmt(), status, [(status, error.message(language()))], headers)
 
 
@@ -74,6 +76,7 @@ def service_definition(service_code: str, fmt: str):
 
 
 @bp.post(f"/requests.{FMT}")
+@shed_when_busy(respond=lambda refusal: refused(refusal))
 def post_request(fmt: str):
     """Create a service request (synchronously: the answer carries its id)."""
     form = request.form
