@@ -62,7 +62,7 @@
     return fetch(url, opts).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (body) {
         if (resp.status === 401 && !quiet) askToSignIn();
-        return { status: resp.status, ok: resp.ok, body: body };
+        return { status: resp.status, ok: resp.ok, body: body, retryAfter: Number(resp.headers.get("Retry-After")) || 0 };
       });
     });
   }

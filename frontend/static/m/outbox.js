@@ -14,6 +14,8 @@
   var flushing = null;
   var again = false;
   var hooks = { report: [] };
+  var notBefore = 0; // a 503's Retry-After: no automatic send before this time
+  var retryTimer = null;
 
   function openDb() {
     if (dbPromise) return dbPromise;
@@ -110,6 +112,12 @@
           });
         }
         if (result.status === 401 || result.status >= 500 || result.status === 0) {
+          // A busy server (503) says when to come back: not before then.
+          if (result.retryAfter) {
+            notBefore = Date.now() + result.retryAfter * 1000;
+            clearTimeout(retryTimer);
+            retryTimer = setTimeout(flush, result.retryAfter * 1000);
+          }
           batch.forEach(function (i) { i.state = "queued"; });
           return Promise.all(batch.map(put)).then(function () { return "stop"; });
         }
@@ -130,8 +138,14 @@
     return step().then(function (next) { return next === "more" ? loop() : null; });
   }
 
-  function flush() {
+  function flush(now) {
     if (!G.online()) { render(); return Promise.resolve(); }
+    var wait = notBefore - Date.now();
+    if (wait > 0 && now !== true) {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flush, wait);
+      return Promise.resolve();
+    }
     if (flushing) { again = true; return flushing; }
     var run = function () {
       return navigator.locks
@@ -229,7 +243,7 @@
   G.on("start", function () {
     document.getElementById("send-now").addEventListener("click", function () {
       if (!G.online()) G.toast(G.t("m_offline"));
-      flush();
+      flush(true); // the person asked: now, whatever Retry-After said
     });
     recover().then(flush);
     setInterval(function () { if (document.visibilityState === "visible") flush(); }, 30000);
