@@ -1,7 +1,8 @@
 """The Open311 GeoReport v2 endpoint under ``/open311/v2/``: every resource
 in ``.json`` and ``.xml``, errors in the spec's ``errors`` document with
 404 for what does not exist, 403 for a missing, unknown or revoked api_key,
-429 past a key's rate limit and 400 for everything else."""
+429 past a key's rate limit, 503 + Retry-After when the intake is busy
+and 400 for everything else."""
 
 from __future__ import annotations
 
