@@ -105,7 +105,8 @@ class _CoalescingDelivery:
         flushed = 0
         for eio_sid in list(self._pending):
             if eio_sid not in self.server.eio.sockets:
-                self._pending.pop(eio_sid, None)  # gone: it resyncs when it reconnects
+                with self._pending_lock:
+                    self._pending.pop(eio_sid, None)  # gone: it resyncs when it reconnects
                 continue
             if self._backlog(eio_sid) > self.lag_packets // 2:
                 continue
