@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count)
 
+    from gridcity.cases.delivery import client_manager
     from gridcity.core.auth import SessionCookies
     from gridcity.core.csrf import init_csrf, socket_origin_allowed
     from gridcity.core.errors import register_error_handlers
@@ -59,8 +60,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     socketio.init_app(
         app,
         async_mode=_async_mode(settings),
-        message_queue=settings.redis_url or None,
-        channel=settings.socketio_channel,
+        # Our manager: coalesces for lagging sockets, bounded Redis timeouts.
+        client_manager=client_manager(settings),
+        ping_interval=settings.socketio_ping_interval,
+        ping_timeout=settings.socketio_ping_timeout,
         # Our own origin(s) only: a page elsewhere must not read the live feed.
         cors_allowed_origins=socket_origin_allowed(settings),
     )
@@ -80,7 +83,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     register_session_events()
     case_events.register()
-    live.register()
+    live.register(settings)
     from gridcity.media.storage import register_session_events as register_media_events
 
     register_media_events()  # a rolled-back photo leaves no file behind

@@ -73,6 +73,9 @@ from gridcity.core.settings import REPO_ROOT, normalize_database_url
 from gridcity.extensions import db
 from gridcity.simulate.topology import free_port, gunicorn_argv
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import Burners, calibration_line, calibration_seconds  # noqa: E402 - beside this script
+
 SEED = 20260214
 PASSWORD = "gridcity-demo"  # gridcity.demo.city.DEMO_PASSWORD
 REQUEST_TIMEOUT = 10.0
@@ -685,6 +688,11 @@ def bench_http(
         say(describe(f"intake (POST /api/v1/reports, {args.clients} clients)", intake))
         ratio = intake["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0.0
         say(f"intake/ceiling: {ratio:.2f} (target >= {TARGETS['intake_ratio']})")
+        if args.overload:
+            overload_phase(out, args, servers, people, categories, meter, ceiling, intake)
+            for c in everyone:
+                c.http.close()
+            return
         fixed = measured(meter, open_loop, clients, args.rate, args.rate_seconds)
         say(
             describe(f"fixed rate ({args.rate:.0f}/s scheduled, {fixed['scheduled']:,} reports)", fixed)
@@ -747,6 +755,56 @@ def bench_http(
     )
 
 
+def overload_phase(out, args, servers, people, categories, meter, ceiling, intake) -> None:
+    """Twice the rate this machine sustains (the closed-loop intake just
+    measured), open loop, with enough phones that the server, not the
+    clients, sets the pace. Accepted answers must stay quick; the rest is 503."""
+    sustained = intake["per_s"]
+    rate = 2 * sustained
+    phones = [
+        Client(servers[n % len(servers)][1], people[n % len(people)], categories, args.seed + 1000 + n)
+        for n in range(args.overload_clients)
+    ]
+    for c in phones:
+        c.login()
+    r = measured(meter, open_loop, phones, rate, args.rate_seconds)
+    shed = r["errors"].get("503", 0)
+    others = {k: v for k, v in r["errors"].items() if k != "503"}
+    server_ms_per_accepted = r["server_cores"] * r["seconds"] * 1000 / max(r["ok"], 1)
+    say(
+        describe(
+            f"overload ({rate:.0f}/s = 2 x the sustained {sustained:.1f}/s, {r['scheduled']:,} reports)", r
+        )
+        + f"\n    accepted (201) service time p50 {r['service_p50_ms']:.1f} ms, p99 {r['service_p99_ms']:.1f} ms; "
+        f"shed with 503: {shed} ({100 * shed / max(r['requests'], 1):.1f} %); other errors: {others or 'none'}"
+        f"\n    server CPU {server_ms_per_accepted:.1f} ms per accepted report; "
+        f"accepted/s to the sustained rate {r['per_s'] / sustained if sustained else 0:.2f}; "
+        f"accepted/s to the ceiling (GET /me) {r['per_s'] / ceiling['per_s'] if ceiling['per_s'] else 0:.2f}"
+    )
+    for c in phones:
+        c.http.close()
+    out.update(
+        overload_sustained_per_s=sustained,
+        overload_rate=rate,
+        overload_accepted_per_s=r["per_s"],
+        overload_accepted=r["ok"],
+        overload_requests=r["requests"],
+        overload_shed_503=shed,
+        overload_shed_share=shed / max(r["requests"], 1),
+        overload_other_errors=others,
+        overload_accepted_p99_ms=r["p99_ms"],
+        overload_accepted_service_p99_ms=r["service_p99_ms"],
+        overload_server_cpu_ms_per_accepted=server_ms_per_accepted,
+        overload_server_cpu_ms_per_request=r["server_cpu_ms_per_request"],
+        overload_to_sustained=r["per_s"] / sustained if sustained else None,
+        ceiling_per_s=ceiling["per_s"],
+        intake_per_s=intake["per_s"],
+        intake_server_cpu_ms_per_request=intake["server_cpu_ms_per_request"],
+        intake_ceiling_ratio=intake["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0.0,
+        cores=ceiling["cores"],
+    )
+
+
 def run(args: argparse.Namespace) -> dict:
     url = args.postgres_url
     out: dict = {
@@ -783,6 +841,8 @@ def run(args: argparse.Namespace) -> dict:
             f"{len(categories)} event categories; crowd probe: {args.crowd}"
         )
         bench_http(out, args, url, people, categories, tmp_path)
+        if args.overload:
+            return out
         with app.app_context():
             bench_sweeper(
                 out, args.sweep_cases, args.due_fraction, args.warn_fraction, np.random.default_rng(args.seed)
@@ -852,11 +912,31 @@ def main(argv: list[str] | None = None) -> int:
         default=32,
         help="inspectors reporting at once after a quiet spell, last (0: skip)",
     )
+    parser.add_argument(
+        "--overload",
+        action="store_true",
+        help="after the ceiling and the intake run: twice the sustained rate, open loop (no fixed/crowd/sweeper)",
+    )
+    parser.add_argument("--overload-clients", type=int, default=64, help="phones of the overload run")
+    parser.add_argument(
+        "--burners", type=int, default=0, help="CPU burners spinning meanwhile (a busy machine)"
+    )
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")
 
-    out = run(args)
+    calibration = calibration_seconds()
+    say(
+        calibration_line(calibration)
+        + (f" (then {args.burners} CPU burner(s) start)" if args.burners else "")
+    )
+    burners = Burners(args.burners)
+    try:
+        out = run(args)
+    finally:
+        burners.stop()
+    out.update(calibration_seconds=calibration, burners=args.burners)
+    say(calibration_line(calibration_seconds()) + " (after the run)")
     print(json.dumps({k: _plain(v) for k, v in out.items()}, ensure_ascii=False))
     return 0
 

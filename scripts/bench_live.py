@@ -59,6 +59,8 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench_common import Burners, calibration_line, calibration_seconds  # noqa: E402 - beside this script
+
 from gridcity.simulate.client import ApiError, ApiSession, LiveClient, disconnect_all  # noqa: E402
 from gridcity.simulate.topology import Topology  # noqa: E402
 
@@ -237,6 +239,46 @@ class Poster:
                 self.lag_ms.append(max(0.0, start - at) * 1000)
 
 
+def probe_rate(sessions, grids, chosen, rng, seconds: float) -> float:
+    """Reports per second answered 2xx when every poster sends as fast as answered."""
+    codes = ["E0102", "E0201", "E0401"]
+    stop_at = time.monotonic() + seconds
+    counts = [0] * len(sessions)
+
+    def work(k: int) -> None:
+        who = chosen[k % len(chosen)]
+        while time.monotonic() < stop_at:
+            lon, lat = random_point(grids[rng.choice(who["scope"]["work_grids"])["id"]], rng)
+            try:
+                sessions[k].post(
+                    "/api/v1/reports",
+                    {"category": codes[k % len(codes)], "lon": lon, "lat": lat, "description": "probe"},
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
+                counts[k] += 1
+            except (ApiError, requests.RequestException):
+                time.sleep(0.05)
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.monotonic() - start)
+
+
+def event_feed(api: ApiSession, after: int) -> set[tuple[int, str]]:
+    """(case id, action) of every event the user's feed has after ``after``."""
+    seen: set[tuple[int, str]] = set()
+    while True:
+        page = api.get("/api/v1/events", after=after)
+        seen.update((e["case_id"], e["action"]) for e in page)
+        if len(page) < 1000:
+            return seen
+        after = page[-1]["seq"]
+
+
 def work_grid_geoms(api: ApiSession) -> dict[int, shapely.Geometry]:
     features = api.get("/api/v1/geo/work-grids")["features"]
     return {f["properties"]["id"]: shapely.geometry.shape(f["geometry"]).buffer(-0.0003) for f in features}
@@ -334,9 +376,36 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--posters", type=int, default=40, help="reporting threads (one inspector each)")
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument(
+        "--overload",
+        action="store_true",
+        help="first find the rate the posters get answered at (closed loop), then run at twice it",
+    )
+    parser.add_argument("--probe-seconds", type=float, default=6.0, help="length of that closed-loop probe")
+    parser.add_argument(
+        "--burners", type=int, default=0, help="CPU burners spinning meanwhile (a busy machine)"
+    )
     args = parser.parse_args(argv)
+    calibration = calibration_seconds()
+    say(
+        calibration_line(calibration)
+        + (f" (then {args.burners} CPU burner(s) start)" if args.burners else "")
+    )
+    burners = Burners(args.burners)
+    try:
+        return run(args, calibration)
+    finally:
+        burners.stop()
+        say(calibration_line(calibration_seconds()) + " (after the run)")
 
-    out: dict = {"benchmark": "live", "targets": TARGETS, "arguments": vars(args)}
+
+def run(args, calibration: float) -> int:
+    out: dict = {
+        "benchmark": "live",
+        "targets": TARGETS,
+        "arguments": vars(args),
+        "calibration_seconds": calibration,
+    }
     load_before = os.getloadavg()
     say(
         f"machine: {os.cpu_count()} cores, load average {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}"
@@ -410,6 +479,15 @@ def main(argv=None) -> int:
         reporter_sessions = [
             ApiSession(topology.urls[k % 2], u["username"]).login() for k, u in enumerate(chosen)
         ]
+        feed_start = ApiSession(topology.urls[0], "dispatcher1").login().get("/api/v1/dispatch/map")["seq"]
+        if args.overload:
+            sustained = probe_rate(reporter_sessions, grids, chosen, rng, args.probe_seconds)
+            args.rate = 2 * sustained
+            out["overload"] = {"sustained_per_s": round(sustained, 1), "rate": round(args.rate, 1)}
+            say(
+                f"sustained: {sustained:.1f} reports/s answered closed-loop by {len(reporter_sessions)} posters "
+                f"in {args.probe_seconds:g} s; overload run at {args.rate:.1f}/s"
+            )
         points = []
         for i in range(int(args.rate * args.seconds)):
             who = chosen[i % len(chosen)]
@@ -504,7 +582,25 @@ def main(argv=None) -> int:
             and (case_id, action) in posted
             and (action != "dispatch" or unit_of[plan[socket_index][1]] != dispatched_units.get(case_id))
         )
+        # A client that lost its socket or was told to resync asks the feed:
+        # what neither the socket nor the feed brought is missed for good.
+        feeds = {}
+        for url, username in set(plan):
+            if username not in feeds:
+                feeds[username] = event_feed(ApiSession(url, username).login(), feed_start)
+        missed_after_resync = 0
+        for poster in (reports, dispatches):
+            for case_id, action in poster.returned:
+                listeners = list(staff_sockets)
+                if action == "dispatch":
+                    listeners += unit_sockets.get(dispatched_units.get(case_id), [])
+                for socket_index in listeners:
+                    if (case_id, action, socket_index) not in arrivals and (case_id, action) not in feeds[
+                        plan[socket_index][1]
+                    ]:
+                        missed_after_resync += 1
         delivery = percentiles(latencies)
+        delivery["missed_after_resync"] = missed_after_resync
         delivery.update(
             missed=missed,
             sockets_dropped=len(set(dropped)),
@@ -555,6 +651,31 @@ def main(argv=None) -> int:
                 ][-3:]
                 if tail:
                     say(f"{log.name}: " + " | ".join(tail))
+        shed = sum("answered 503" in f for f in reports.failed + dispatches.failed)
+        operations = len(reports.returned) + len(dispatches.returned)
+        cpu_ms = 1000 * out["cpu"]["server"] * wall / max(operations, 1)
+        post_p99 = out["load"]["report_post"].get("p99_ms")
+        out["overload_figures"] = {
+            "sockets_dropped": len(set(dropped)),
+            "missed_live": missed,
+            "missed_after_resync": missed_after_resync,
+            "accepted_post_p99_ms": post_p99,
+            "shed_503": shed,
+            "shed_share": round(shed / max(shed + operations, 1), 3),
+            "server_cpu_ms_per_operation": round(cpu_ms, 1),
+        }
+        say(
+            f"degradation: {len(set(dropped))} sockets dropped (target 0), {missed} deliveries missed live, "
+            f"{missed_after_resync} still missing after a resync from the feed (target 0); accepted POST p99 "
+            f"{post_p99} ms; {shed} shed with 503 ({100 * out['overload_figures']['shed_share']:.1f} %); "
+            f"server CPU {cpu_ms:.1f} ms per accepted operation"
+            + (
+                f"; accepted reports/s to the sustained rate "
+                f"{out['load']['reports_per_second'] / out['overload']['sustained_per_s']:.2f}"
+                if args.overload and out["overload"]["sustained_per_s"]
+                else ""
+            )
+        )
         say(
             "delivery by path: "
             + "; ".join(

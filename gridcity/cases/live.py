@@ -2,7 +2,8 @@
 
 Each event names the case and what changed (small, JSON-safe) and carries the
 history event's id as ``seq``; a client that missed some asks
-``GET /api/v1/events?after=<seq>``. Rooms: ``staff`` (the centers), ``unit:<id>``
+``GET /api/v1/events?after=<seq>``; after commit they go to the background
+publisher (``publisher``), never out from inside the request. Rooms: ``staff`` (the centers), ``unit:<id>``
 (the responsible unit), ``work_grid:<id>`` (its inspectors), ``user:<id>``.
 """
 
@@ -13,7 +14,7 @@ import logging
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from gridcity.extensions import socketio
+from gridcity.cases.publisher import publisher
 from gridcity.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -59,19 +60,19 @@ def queue(session: Session, rooms: list[str], payload: dict) -> None:
 
 
 def _emit_after_commit(session: Session) -> None:
+    # Handed to the background publisher: a slow or absent message queue
+    # must neither hold this request nor undo a committed case.
     for rooms, payload in session.info.pop(QUEUE_KEY, []):
         metrics.LIVE_PUBLISHED.inc()
-        try:
-            socketio.emit("case", payload, to=rooms)
-        except Exception:  # a dead message queue must not undo a committed case
-            log.exception("live event %s not delivered", payload.get("seq"))
+        publisher.put(rooms, payload)
 
 
 def _drop_after_rollback(session: Session, *args) -> None:
     session.info.pop(QUEUE_KEY, None)
 
 
-def register() -> None:
+def register(settings) -> None:
+    publisher.configure(max_size=settings.live_queue_size)
     if not event.contains(Session, "after_commit", _emit_after_commit):
         event.listen(Session, "after_commit", _emit_after_commit)
         event.listen(Session, "after_soft_rollback", _drop_after_rollback)

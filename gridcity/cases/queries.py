@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from gridcity.cases import states
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, Photo
@@ -300,13 +300,30 @@ def require_visible(user: User, case: Case) -> None:
 
 
 def events_after(user: User, after: int, limit: int = 1000) -> list[dict]:
-    """History events newer than ``after`` on cases the user may see (the
-    live map's resync after a reconnect)."""
+    """History events newer than ``after`` that the user's live rooms carried
+    (the live map's resync after a reconnect or a "resync" notice): those of
+    the cases they may see, sweeper marks included."""
     visible = visible_cases(user).with_only_columns(Case.id).scalar_subquery()
+    scope = CaseEvent.case_id.in_(visible)
+    if user.role == Role.UNIT_HANDLER.value:
+        # A return approved takes the case out of the unit's scope with that
+        # very decision, which the unit's room heard live: replay it too.
+        colleagues = select(User.id).where(User.unit_id == user.unit_id).scalar_subquery()
+        asked_back = (
+            select(CaseEvent.case_id)
+            .where(CaseEvent.action == "request", CaseEvent.actor_id.in_(colleagues))
+            .scalar_subquery()
+        )
+        scope = or_(
+            scope,
+            and_(CaseEvent.action == "request", CaseEvent.actor_id.in_(colleagues)),
+            and_(
+                CaseEvent.action == "decide",
+                CaseEvent.to_state == states.FILED,
+                CaseEvent.case_id.in_(asked_back),
+            ),
+        )
     rows = db.session.scalars(
-        select(CaseEvent)
-        .where(CaseEvent.id > after, CaseEvent.case_id.in_(visible))
-        .order_by(CaseEvent.id)
-        .limit(limit)
+        select(CaseEvent).where(CaseEvent.id > after, scope).order_by(CaseEvent.id).limit(limit)
     ).all()
     return [event_json(e) for e in rows]

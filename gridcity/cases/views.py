@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
 from gridcity.cases import queries, services
+from gridcity.cases.admission import shed_when_busy
 from gridcity.cases.models import Case, CaseTask
 from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import GridCityError, NotFound
@@ -72,6 +73,7 @@ def _time(data: dict, name: str) -> dt.datetime | None:
 
 
 @bp.post("/reports")
+@shed_when_busy
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
 def submit_report():
     """上报. Replays of the same client UUID answer 200 with the first case."""

@@ -418,6 +418,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "密码不能与用户名相同。",
         "en": "The password must not be the user name.",
     },
+    # live
+    "intake_overloaded": {
+        "zh": "服务器繁忙，暂未受理这次上报，请在 {retry_after} 秒后重试。",
+        "en": "The server is busy; the report was not taken yet. Try again in {retry_after} s.",
+    },
 }
 
 

@@ -117,6 +117,25 @@ class Settings:
     # address counted is the client's and not the proxy's.
     proxy_count: int = 0
     password_min_length: int = 10
+    # Live events: a process hands them to a background publisher; at most
+    # this many wait for the message queue (the oldest are dropped past it,
+    # and clients get them back by resyncing).
+    live_queue_size: int = 10000
+    # Connect / read timeout of the publisher's Redis connection.
+    redis_timeout_seconds: float = 1.0
+    # Engine.IO heartbeats: a ping every interval; a socket silent for the
+    # timeout after it is closed. Generous, so a busy CPU delays rather than drops.
+    socketio_ping_interval: float = 25.0
+    socketio_ping_timeout: float = 60.0
+    # A socket with more packets than this waiting to be written is lagging:
+    # it gets the latest state per case once it has caught up, not every event.
+    live_lag_packets: int = 20
+    # Report intake (POST /api/v1/reports, Open311 POST requests) answers 503
+    # with Retry-After past this many at once per process, or when recent
+    # answers took longer than the budget.
+    intake_max_inflight: int = 12
+    intake_latency_budget_ms: int = 1000
+    intake_retry_after_seconds: int = 5
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -247,6 +266,22 @@ class Settings:
             raise SettingsError("GRIDCITY_PROXY_COUNT must not be negative")
         if self.password_min_length < 6:
             raise SettingsError("GRIDCITY_PASSWORD_MIN_LENGTH must be at least 6")
+        self._validate_live()
+
+    def _validate_live(self) -> None:
+        positive = (
+            "live_queue_size",
+            "redis_timeout_seconds",
+            "socketio_ping_interval",
+            "socketio_ping_timeout",
+            "live_lag_packets",
+            "intake_max_inflight",
+            "intake_latency_budget_ms",
+            "intake_retry_after_seconds",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,7 +1,8 @@
 """The Open311 GeoReport v2 endpoint under ``/open311/v2/``: every resource
 in ``.json`` and ``.xml``, errors in the spec's ``errors`` document with
 404 for what does not exist, 403 for a missing, unknown or revoked api_key,
-429 past a key's rate limit and 400 for everything else."""
+429 past a key's rate limit, 503 + Retry-After when the intake is busy
+and 400 for everything else."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from gridcity.cases.admission import shed_when_busy
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from gridcity.extensions import db
@@ -35,14 +37,15 @@ def _fmt() -> str:
 
 
 def _status(code: int) -> int:
-    return code if code in (403, 404, 405, 429) else 400
+    return code if code in (403, 404, 405, 429, 503) else 400
 
 
 @bp.errorhandler(GridCityError)
 def refused(error: GridCityError):
     db.session.rollback()
     status = _status(error.status)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, keys.RateLimited) else None
+    retry_after = getattr(error, "retry_after", None)  # rate limited (429) or intake busy (503)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return render_errors(_fmt(), status, [(status, error.message(language()))], headers)
 
 
@@ -74,6 +77,7 @@ def service_definition(service_code: str, fmt: str):
 
 
 @bp.post(f"/requests.{FMT}")
+@shed_when_busy(respond=lambda refusal: refused(refusal))
 def post_request(fmt: str):
     """Create a service request (synchronously: the answer carries its id)."""
     form = request.form

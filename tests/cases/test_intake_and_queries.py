@@ -216,3 +216,19 @@ def test_overlong_address_is_refused_not_truncated_by_the_database(city, api):
     assert response.status_code == 400 and "address" in response.get_json()["message"]
     assert ok(api("insp2").report("E0102", EAST, address="海山路 12 号"), 201)["address"] == "海山路 12 号"
     assert _count() == 1
+
+
+def test_event_feed_replays_a_return_to_the_unit_it_leaves(city, api):
+    """The unit's room heard the approved return live; a unit portal that
+    missed it must find it in the feed although the case is no longer theirs."""
+    case = ok(api("insp2").report("E0102", EAST), 201)
+    case = ok(api("op").act(case, "accept"))
+    case = ok(api("lead").act(case, "file"))
+    case = ok(api("disp").act(case, "dispatch"))
+    seq = ok(api("hw").get("/api/v1/events?after=0"))[-1]["seq"]
+    case = ok(api("hw").act(case, "request", kind="return", reason="不属于本单位"))
+    case = ok(api("disp").act(case, "decide", approve=True))
+    assert case["unit"] is None
+    feed = ok(api("hw").get(f"/api/v1/events?after={seq}"))
+    assert [e["action"] for e in feed] == ["request", "decide"]
+    assert ok(api("sz").get(f"/api/v1/events?after={seq}")) == []  # never theirs

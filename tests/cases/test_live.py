@@ -7,21 +7,31 @@ from __future__ import annotations
 import pytest
 from flask_socketio import ConnectionRefusedError
 
-from gridcity.cases import events, live
+from gridcity.cases import events
+from gridcity.cases.publisher import publisher
+from gridcity.extensions import socketio as live_socketio
 from gridcity.org.services import get_user
 from tests.cases.conftest import EAST
 from tests.cases.test_closed_loop import ok
 
 
+class Sent(list):
+    """What the background publisher emitted, read once it has caught up."""
+
+    def settled(self) -> Sent:
+        assert publisher.drain(timeout=5.0)
+        return self
+
+
 @pytest.fixture
 def emitted(monkeypatch):
-    sent: list[tuple[list[str], dict]] = []
-    monkeypatch.setattr(live.socketio, "emit", lambda name, payload, to: sent.append((to, payload)))
+    sent = Sent()
+    monkeypatch.setattr(live_socketio, "emit", lambda name, payload, to=None: sent.append((to, payload)))
     return sent
 
 
 def received(sent, room: str) -> list[str]:
-    return [payload["action"] for rooms, payload in sent if room in rooms]
+    return [payload["action"] for rooms, payload in sent.settled() if room in rooms]
 
 
 def test_events_reach_the_rooms_of_those_who_may_see_them(city, api, emitted):
@@ -30,7 +40,7 @@ def test_events_reach_the_rooms_of_those_who_may_see_them(city, api, emitted):
     case = ok(api("lead").act(case, "file"))
     case = ok(api("disp").act(case, "dispatch"))
     assert received(emitted, "staff") == ["report", "accept", "file", "dispatch"]
-    seqs = [payload["seq"] for _, payload in emitted]
+    seqs = [payload["seq"] for _, payload in emitted.settled()]
     assert seqs == sorted(seqs) and len(set(seqs)) == 4
     hw, sz = city["units"]["sanitation"].id, city["units"]["municipal"].id
     assert received(emitted, f"unit:{hw}") == ["dispatch"]  # once it is theirs
@@ -56,9 +66,9 @@ def test_the_unit_a_case_is_returned_from_hears_of_it(city, api, emitted):
 
 def test_refused_action_emits_nothing(city, api, emitted):
     case = ok(api("insp2").report("E0102", EAST), 201)
-    emitted.clear()
+    emitted.settled().clear()
     assert api("lead").act(case, "close").status_code == 409
-    assert emitted == []
+    assert emitted.settled() == []
 
 
 def test_sockets_join_the_rooms_of_their_role_and_scope(city):

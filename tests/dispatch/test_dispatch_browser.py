@@ -9,11 +9,13 @@ Screenshots go to ``test-artifacts/dispatch-*.png``.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 
 import pytest
 import requests
+import socketio
 from PIL import Image
 from sqlalchemy import select
 
@@ -506,4 +508,35 @@ def test_the_operator_merges_a_report_into_the_same_problem_picked_nearby(create
     operator.wait_for_selector(f"#drawer[data-case-id='{second['id']}'][data-state=merged]")
     merged = session_for(live_server, "operator1").get(f"{live_server}/api/v1/cases/{second['id']}").json()
     assert merged["history"][-1]["action"] == "merge" and merged["state"] == "merged"
+    assert problems == []
+
+
+def test_a_resync_notice_brings_back_what_the_server_could_not_send(
+    create_page, create_server, live_server, place
+):
+    """A process that had to drop events (a full publishing queue, its message
+    queue back after an outage) tells its sockets to resync; the map fetches
+    what it missed without a reconnect or a reload."""
+    redis_url = os.environ.get("GRIDCITY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    channel = f"test-resync-{uuid.uuid4().hex[:8]}"
+    server = create_server(redis_url=redis_url, socketio_channel=channel)
+    page, problems = open_page(create_page, "/dispatch/", "dispatcher2", server=server)
+    before = page.evaluate("window.GridCityDispatch.live.cases.size")
+    resyncs = int(page.get_attribute("body", "data-resyncs") or 0)
+    # Reports taken by a process whose events never reach this page's server.
+    inspector = session_for(live_server, "insp001")
+    made = [report(inspector, live_server, place)["id"] for _ in range(3)]
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.GridCityDispatch.live.cases.size") == before
+
+    socketio.RedisManager(redis_url, channel=channel, write_only=True).emit(
+        "resync", {"after": None}, namespace="/"
+    )
+    page.wait_for_function("n => Number(document.body.dataset.resyncs || 0) > n", arg=resyncs, timeout=5000)
+    page.wait_for_function(
+        "ids => ids.every(id => window.GridCityDispatch.markers.has(id))", arg=made, timeout=5000
+    )
+    assert page.evaluate("window.GridCityDispatch.live.cases.size") == before + 3
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    assert page.get_attribute("body", "data-live") == "connected"
     assert problems == []

@@ -556,3 +556,29 @@ def test_installed_app_starts_without_signal(phone, demo_app, create_client):
     page.wait_for_selector("#minimap .leaflet-marker-icon")  # Leaflet from the cache too
     page.screenshot(path=ARTIFACTS / "m-offline-start.png")
     assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == [], problems
+
+
+def test_a_busy_server_s_503_keeps_the_report_and_its_retry_after_is_kept(phone, demo_app, create_client):
+    position = grid_point(demo_app, "insp006", create_client)
+    context, page, problems = phone(position)
+    sign_in(page, "insp006")
+    wait_map(page)
+    attempts: list[float] = []
+
+    def busy_once(route):
+        attempts.append(time.monotonic())
+        if len(attempts) > 1:
+            route.continue_()
+            return
+        body = {"error": "intake_overloaded", "message": "服务器繁忙，暂未受理这次上报，请在 2 秒后重试。"}
+        route.fulfill(status=503, headers={"Retry-After": "2"}, json=body)
+
+    page.route("**/api/v1/reports", busy_once)
+    fill_report(page, "E0102", "E0102", "服务器繁忙时的上报")
+    page.click("#report-submit")
+    page.wait_for_function("document.body.dataset.outbox === '1'")
+    # Kept, waiting (not refused), and sent again by itself once Retry-After has passed.
+    page.wait_for_function("document.body.dataset.outbox === '0'", timeout=10000)
+    assert len(attempts) == 2 and attempts[1] - attempts[0] >= 1.9
+    assert len(cases_by_description(create_client("insp006"), "服务器繁忙时")) == 1
+    assert [p for p in problems if "status of 503" not in p] == []

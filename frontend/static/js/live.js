@@ -8,7 +8,8 @@
    `version`, so an event seen twice, or older than what was loaded, changes
    nothing. After a reconnect, GET /api/v1/events?after=<seq> says which cases
    changed meanwhile and only those are fetched again: no page reload, no
-   duplicates. New urgent cases and newly overdue ones raise an alert (a
+   duplicates; the same when the server sends a `resync` notice (it had to
+   drop events). New urgent cases and newly overdue ones raise an alert (a
    banner, and a WebAudio beep unless switched off; the switch is remembered). */
 (function () {
   "use strict";
@@ -381,6 +382,13 @@
     });
     socket.on("connect_error", function () { self._status("offline"); });
     socket.on("case", function (payload) { self._applyEvent(payload); });
+    // The server dropped events it could not pass on (a full publishing queue,
+    // its message queue back after an outage): fetch them from the feed.
+    socket.on("resync", function (notice) {
+      var after = notice && typeof notice.after === "number" ? notice.after : null;
+      if (after !== null) self.droppedAt = Math.min(after, self.droppedAt === null ? self.lastSeq : self.droppedAt);
+      self.resync();
+    });
     // Without a socket (a proxy that blocks it) the page still shows the cases.
     setTimeout(function () { if (!self.loaded && !self.loading) self.load(); }, 3000);
     if (this.options.refreshEvery) {

@@ -81,7 +81,7 @@
         }
         if (body && body.csrf_token) csrfToken = body.csrf_token; // a new session's
         if (resp.status === 401 && !quiet) askToSignIn();
-        return { status: resp.status, ok: resp.ok, body: body };
+        return { status: resp.status, ok: resp.ok, body: body, retryAfter: Number(resp.headers.get("Retry-After")) || 0 };
       });
     });
   }
