@@ -42,6 +42,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from gridcity.cases.sweeper import sweep
     from gridcity.media.storage import remove_stale_uploads
     from gridcity.ops.retention import retention_job
+    from gridcity.org.sessions import prune_expired_sessions
     from gridcity.scorecards.freeze import freeze_due
 
     settings = app.config["SETTINGS"]
@@ -50,6 +51,7 @@ def registered_jobs(app: Flask) -> list[Job]:
         # Month end: freeze last month's scorecards once (idempotent; hourly).
         Job("freeze_scorecards", freeze_due, seconds=3600),
         Job("anonymise_reporters", retention_job, seconds=86400),  # reporters' contacts past retention
+        Job("prune_sessions", prune_expired_sessions, seconds=86400),  # sign-ins past GRIDCITY_SESSION_DAYS
         # Temp files of uploads whose process was killed mid-write.
         Job("remove_stale_uploads", remove_stale_uploads, seconds=settings.media_temp_max_age_seconds),
     ]

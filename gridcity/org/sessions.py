@@ -10,10 +10,12 @@ the Socket.IO message queue when the socket lives on another web process.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
 
+from flask import current_app
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
@@ -37,8 +39,31 @@ def start_session(user: User) -> str:
     return token
 
 
+def _oldest_live_start() -> dt.datetime:
+    """Sessions started before this have outlived GRIDCITY_SESSION_DAYS."""
+    return clock.utcnow() - dt.timedelta(days=current_app.config["SETTINGS"].session_days)
+
+
 def session_for_token(token: str) -> UserSession | None:
-    return db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    return db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == _digest(token), UserSession.created_at >= _oldest_live_start()
+        )
+    )
+
+
+def prune_expired_sessions() -> int:
+    """Delete the sessions older than GRIDCITY_SESSION_DAYS (their cookies
+    expired with them; a never-signed-out session would otherwise stay for
+    ever). The scheduler runs it daily; commits; returns how many ended."""
+    ids = list(
+        db.session.scalars(select(UserSession.id).where(UserSession.created_at < _oldest_live_start()))
+    )
+    _end(ids)
+    db.session.commit()
+    if ids:
+        log.info("ended %d expired sign-in sessions", len(ids))
+    return len(ids)
 
 
 def end_session(token: str) -> None:
