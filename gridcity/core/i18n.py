@@ -329,6 +329,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "不能标记为与案卷 {number} 相同：{detail}",
         "en": "Cannot mark it as the same as case {number}: {detail}",
     },
+    # schemas
+    "idempotency_key_reused": {
+        "zh": "此幂等键（Idempotency-Key）已用于另一份上报（案卷 {number}），内容不同：请为新上报使用新的键。",
+        "en": "This Idempotency-Key was already used for a different report (case {number}): "
+        "send a new report with a new key.",
+    },
+    "extension_too_long": {
+        "zh": "延期时长（extra_amount）{amount} 超过上限 {max}。",
+        "en": "The extension (extra_amount) of {amount} exceeds the maximum of {max}.",
+    },
+    "photo_file_missing": {
+        "zh": "照片 {id} 的文件已不存在。",
+        "en": "The file of photo {id} is missing.",
+    },
 }
 
 

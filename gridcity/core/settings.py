@@ -61,6 +61,9 @@ class Settings:
     db_pool_size: int = 10
     db_max_overflow: int = 20
     max_upload_mb: int = 10
+    # The most one extension (延期) may add, in the units of the category's
+    # deadline clock (hours, working hours or working days).
+    max_extension_amount: float = 30.0
     log_level: str = "INFO"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -129,6 +132,8 @@ class Settings:
             raise SettingsError("GRIDCITY_SWEEP_SECONDS must be positive")
         if self.max_upload_mb <= 0:
             raise SettingsError("GRIDCITY_MAX_UPLOAD_MB must be positive")
+        if not (0 < self.max_extension_amount <= 1000):
+            raise SettingsError("GRIDCITY_MAX_EXTENSION_AMOUNT must be above 0 and at most 1000")
 
 
 def normalize_database_url(url: str) -> str:

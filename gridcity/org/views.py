@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, session
+from flask import Blueprint, jsonify, session
 from sqlalchemy import select
 
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, login_required, roles_required
-from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.org import services
 from gridcity.org.models import Role, Unit, User
+from gridcity.org.schemas import LoginIn, UnitIn, UserIn
 
 bp = Blueprint("org", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/login")
-def login():
-    data = request.get_json(silent=True) or request.form
-    username, password = data.get("username"), data.get("password")
-    if not username or not password:
-        raise GridCityError("bad_request", detail="username and password are required")
-    user = services.authenticate(username, password)
+@operation(body=LoginIn)
+def login(body: LoginIn):
+    user = services.authenticate(body.username, body.password)
     session.clear()
     session["user_id"] = user.id
-    remember = data.get("remember", True)
-    session.permanent = remember not in (False, "false", "0", "off", "")
+    session.permanent = body.remember is not False
     return jsonify(services.describe_user(user))
 
 
@@ -66,14 +63,9 @@ def list_units():
 
 @bp.post("/units")
 @roles_required(Role.ADMIN)
-def create_unit():
-    data = request.get_json(silent=True) or {}
-    missing = [f for f in ("code", "name", "kind") if not data.get(f)]
-    if missing:
-        raise GridCityError("bad_request", detail=f"missing {', '.join(missing)}")
-    unit = services.create_unit(
-        data["code"], data["name"], data["kind"], data.get("contact_name"), data.get("contact_phone")
-    )
+@operation(body=UnitIn)
+def create_unit(body: UnitIn):
+    unit = services.create_unit(body.code, body.name, body.kind, body.contact_name, body.contact_phone)
     db.session.commit()
     return jsonify(_unit_json(unit)), 201
 
@@ -87,16 +79,16 @@ def list_users():
 
 @bp.post("/users")
 @roles_required(Role.ADMIN)
-def create_user():
-    data = request.get_json(silent=True) or {}
+@operation(body=UserIn)
+def create_user(body: UserIn):
     user = services.create_user(
-        data.get("username", ""),
-        data.get("password", ""),
-        data.get("role", ""),
-        display_name=data.get("display_name"),
-        unit_code=data.get("unit_code"),
-        work_grid_codes=data.get("work_grid_codes"),
-        phone=data.get("phone"),
+        body.username,
+        body.password,
+        body.role,
+        display_name=body.display_name,
+        unit_code=body.unit_code,
+        work_grid_codes=body.work_grid_codes,
+        phone=body.phone,
     )
     db.session.commit()
     return jsonify(services.describe_user(user)), 201

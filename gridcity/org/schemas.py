@@ -1,0 +1,39 @@
+"""What the organisation API accepts: sign-in, new units and users."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from gridcity.core.api import Schema, Text
+
+Name = Annotated[Text, Field(min_length=1, max_length=100)]
+
+
+class LoginIn(Schema):
+    username: Name
+    password: Annotated[Text, Field(min_length=1, max_length=200)]
+    remember: bool | None = Field(None, description="Keep the session (default true).")
+
+
+class UnitIn(Schema):
+    code: Annotated[Text, Field(min_length=1, max_length=30)]
+    name: Name
+    kind: Annotated[Text, Field(min_length=1, max_length=20)]
+    contact_name: Annotated[Text, Field(max_length=50)] | None = None
+    contact_phone: Annotated[Text, Field(max_length=30)] | None = None
+
+
+class UserIn(Schema):
+    username: Annotated[Text, Field(min_length=1, max_length=50)]
+    password: Annotated[Text, Field(min_length=8, max_length=200)]
+    role: Annotated[Text, Field(min_length=1, max_length=20)]
+    display_name: Annotated[Text, Field(max_length=100)] | None = None
+    unit_code: Annotated[Text, Field(max_length=30)] | None = Field(
+        None, description="Required for a unit handler."
+    )
+    work_grid_codes: list[Annotated[Text, Field(max_length=20)]] | None = Field(
+        None, description="Inspectors only."
+    )
+    phone: Annotated[Text, Field(max_length=30)] | None = None
