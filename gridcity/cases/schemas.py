@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from gridcity.cases import states
+from gridcity.cases.queries import SORTS
+from gridcity.cases.services import REPORTER_SOURCES, REQUEST_KINDS
 from gridcity.core.api import DbInt, Id, Lat, Lon, Moment, Number, Schema, Text
+
+COMMA = "Comma-separated"
+
+
+def _sources_by_role() -> str:
+    return "; ".join(f"{role}: {', '.join(sources)}" for role, sources in REPORTER_SOURCES.items())
+
 
 Key = Annotated[str, Field(min_length=8, max_length=64)]
 
 
 class ReportIn(Schema):
+    model_config = ConfigDict(title="Report")
+
     category: Annotated[
         Text, Field(max_length=20, description="Category code, e.g. C0101 (部件) or E0102 (事件).")
     ]
@@ -37,6 +49,8 @@ class ReportIn(Schema):
 
 
 class CaseActionIn(Schema):
+    model_config = ConfigDict(title="CaseAction")
+
     version: Annotated[
         DbInt, Field(description="The case `version` you saw; a case changed since answers 409.")
     ]
@@ -47,7 +61,9 @@ class CaseActionIn(Schema):
     unit_id: Id | None = Field(
         None, description="dispatch: another unit than the rules give (with a reason)."
     )
-    kind: Text | None = Field(None, description="request: extension 延期, suspension 挂账, return 回退.")
+    kind: Literal[REQUEST_KINDS] | None = Field(
+        None, description="request: 延期 extension, 挂账 suspension, 回退 return."
+    )
     extra_amount: Annotated[Number, Field(gt=0)] | None = Field(
         None, description="request extension: more time, in the category's deadline clock units."
     )
@@ -58,24 +74,53 @@ class CaseActionIn(Schema):
 
 
 class CaseFilter(Schema):
-    state: Text | None = Field(None, description="Comma-separated states, or `open`.")
-    unit: DbInt | None = None
-    street: DbInt | None = None
-    work_grid: DbInt | None = None
-    unit_grid: Text | None = Field(None, description="A unit grid code.")
-    category: Text | None = Field(None, description="Comma-separated category codes.")
-    source: Text | None = Field(None, description="Comma-separated sources.")
-    overdue: Text | None = Field(
-        None, description="1, true or yes: only overdue cases; else only the others."
+    """The filters ``cases.queries.filtered`` reads."""
+
+    state: Text | None = Field(
+        None,
+        description=f"{COMMA} states ({', '.join(states.STATES)}), or `open` for all but voided, merged and closed.",
+        examples=["open"],
     )
-    warned: Text | None = None
-    from_: Moment | None = Field(None, alias="from", description="Reported at or after (ISO 8601).")
-    to: Moment | None = Field(None, description="Reported before (ISO 8601).")
-    bbox: Text | None = Field(None, description="west,south,east,north")
-    q: Text | None = Field(None, description="Text in the description, address or number.")
-    sort: Text | None = None
-    limit: DbInt | None = None
-    offset: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
+    unit: DbInt | None = Field(None, description="Responsible unit id.", examples=[1])
+    street: DbInt | None = Field(None, description="Street id.", examples=[1])
+    work_grid: DbInt | None = Field(None, description="Work grid id.", examples=[1])
+    unit_grid: Text | None = Field(None, description="Unit grid code.", examples=["440308001001001"])
+    category: Text | None = Field(None, description=f"{COMMA} category codes.", examples=["C0101,E0102"])
+    source: Text | None = Field(
+        None, description=f"{COMMA} sources ({', '.join(states.SOURCES)}).", examples=["inspector,hotline"]
+    )
+    overdue: Text | None = Field(
+        None,
+        description="1, true or yes: only overdue cases; anything else: only the others.",
+        examples=["true"],
+    )
+    warned: Text | None = Field(
+        None,
+        description="1, true or yes: only warned cases; anything else: only the others.",
+        examples=["false"],
+    )
+    from_: Moment | None = Field(
+        None,
+        alias="from",
+        description="Reported at or after (ISO date or date-time; UTC without an offset).",
+        examples=["2025-03-01"],
+    )
+    to: Moment | None = Field(
+        None, description="Reported before (ISO date or date-time).", examples=["2025-04-01T00:00:00+08:00"]
+    )
+    bbox: Text | None = Field(
+        None, description="west,south,east,north (WGS-84).", examples=["114.24,22.57,114.26,22.59"]
+    )
+    q: Text | None = Field(
+        None, description="Text in the description or address, or part of the case number.", examples=["井盖"]
+    )
+    sort: Literal[tuple(SORTS)] | None = Field(
+        None, description="Order (default -reported_at; ties by id).", examples=["deadline_at"]
+    )
+    limit: DbInt | None = Field(None, description="Page size (1 to 500; default 50).", examples=[20])
+    offset: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
+        None, description="Skip this many.", examples=[0]
+    )
 
 
 class TaskQuery(Schema):

@@ -20,7 +20,7 @@ import functools
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from flask import Flask, request
@@ -150,7 +150,8 @@ class Operation:
     query: type[BaseModel] | None = None
     # Multipart bodies carry the JSON in a ``data`` field beside ``photos`` files.
     photos: bool = False
-    extra: dict = field(default_factory=dict)
+    # Also accepts an HTML form's fields (sign-in).
+    form: bool = False
 
 
 def describe(error: ValidationError) -> str:
@@ -172,7 +173,7 @@ def validate(model: type[BaseModel], data: Any) -> BaseModel:
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def request_json(photos: bool = False) -> Any:
+def request_json(photos: bool = False, form: bool = False) -> Any:
     """The body: JSON, or (``photos``) multipart with a JSON ``data`` (or
     ``report``) field; an empty body is an empty object."""
     if photos and request.mimetype == "multipart/form-data":
@@ -181,7 +182,7 @@ def request_json(photos: bool = False) -> Any:
             return loads_bounded(raw)
         except ValueError:
             raise GridCityError("bad_request", detail="data: the data field must be JSON") from None
-    if request.mimetype in FORM_TYPES:
+    if form and request.mimetype in FORM_TYPES:
         return request.form.to_dict()
     if not request.get_data():
         return {}
@@ -204,17 +205,21 @@ def query_args(model: type[BaseModel]) -> dict:
 
 
 def operation(
-    *, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None, photos: bool = False
+    *,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    photos: bool = False,
+    form: bool = False,
 ) -> Callable:
     """Validate the request against the declared models, then call the view
     with ``body=`` / ``query=`` the parsed models."""
-    declared = Operation(body=body, query=query, photos=photos)
+    declared = Operation(body=body, query=query, photos=photos, form=form)
 
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
         def run(*args, **kwargs):
             if body is not None:
-                data = request_json(photos)
+                data = request_json(photos, form)
                 if not isinstance(data, dict):
                     raise GridCityError("bad_request", detail="body: expected a JSON object")
                 kwargs["body"] = validate(body, data)

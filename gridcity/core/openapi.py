@@ -15,12 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, has_app_context, jsonify
+from pydantic import BaseModel
 
 from gridcity import __version__
-from gridcity.cases import queries, states
+from gridcity.cases import states
 from gridcity.cases.services import REPORTER_SOURCES, REQUEST_KINDS
 from gridcity.cases.views import ACTIONS, MAX_PHOTOS
+from gridcity.core.api import Operation as Declared
+from gridcity.core.api import declared_operation
 from gridcity.geo.views import MAX_UNIT_GRIDS
 from gridcity.inventory.models import STATES as COMPONENT_STATES
 from gridcity.inventory.views import PAGE_MAX as COMPONENT_PAGE_MAX
@@ -241,18 +244,6 @@ def request_schemas() -> dict[str, dict]:
     """What the API accepts."""
     positive = {"type": "number", "exclusiveMinimum": 0}
     return {
-        "Login": shape({
-            "username": "str", "password": "str", "remember": ("bool", "Keep the session (default true)."),
-        }, required=("username", "password")),
-        "NewUnit": shape({
-            "code": "str", "name": "str", "kind": one_of(UNIT_KINDS), "contact_name": "str?",
-            "contact_phone": "str?",
-        }, required=("code", "name", "kind")),
-        "NewUser": shape({
-            "username": "str", "password": {"type": "string", "minLength": 8}, "role": one_of(ROLES),
-            "display_name": "str?", "unit_code": ("str?", "Required for a unit handler."),
-            "work_grid_codes": ("[str]", "Inspectors only."), "phone": "str?",
-        }, required=("username", "password", "role")),
         "CategoryChange": shape({
             "deadline": shape({"clock": one_of(CLOCKS), "amount": positive}), "urgency": one_of(URGENCIES),
             "name_zh": "str", "name_en": "str", "filing_standard": "str", "closing_standard": "str",
@@ -262,7 +253,6 @@ def request_schemas() -> dict[str, dict]:
             "place_id": ("int", "Id of the unit grid, work grid, street or district."),
             "unit": ("str", "Unit code."),
         }),
-        "Report": shape(report_fields(), required=("category", "lon", "lat")),
         "PatrolStart": shape({
             "kind": one_of(PATROL_KINDS),
             "interval_s": ({"type": "integer", "enum": list(INTERVALS_S)}, "Breadcrumb interval (default 30)."),
@@ -273,39 +263,11 @@ def request_schemas() -> dict[str, dict]:
         }, required=("at", "lon", "lat"))}}, required=()),
         "SameAs": shape({"same_as": ("int", "Id of the open case it is the same as."), "note": "str"},
                         required=("same_as",)),
-        "CaseAction": shape({
-            "version": ("int", "The case `version` you saw; a case changed since answers 409 `stale_case`."),
-            "note": "str",
-            "reason": ("str", "void (or note), request; dispatch when unit_id differs from the rules."),
-            "result": one_of(("pass", "fail"), "verify, check."),
-            "into": ("int", "merge: the id of the open case this one joins."),
-            "unit_id": ("int", "dispatch: another unit than the rules give (with a reason)."),
-            "kind": one_of(REQUEST_KINDS, "request: 延期 extension, 挂账 suspension, 回退 return."),
-            "extra_amount": (positive, "request extension: more time, in the category's deadline clock units."),
-            "review_on": ("date-time", "request suspension: a future review date."),
-            "approve": ("bool", "decide."),
-            "lon": ("number", "verify, handle, check: where the step was taken."), "lat": "number",
-        }, required=("version",)),
     }  # fmt: skip
 
 
 def sources_by_role() -> str:
     return "; ".join(f"{role}: {', '.join(sources)}" for role, sources in REPORTER_SOURCES.items())
-
-
-def report_fields() -> dict[str, Spec]:
-    return {
-        "category": ("str", "Category code, e.g. C0101 (部件) or E0102 (事件)."),
-        "lon": ("number", "WGS-84 longitude."), "lat": ("number", "WGS-84 latitude."),
-        "source": one_of(states.SOURCES, f"Allowed per role — {sources_by_role()}. Default: the role's first."),
-        "client_uuid": ({"type": "string", "minLength": 8, "maxLength": 64},
-                        "Idempotency key; the `Idempotency-Key` header wins."),
-        "description": ("str", "Cut at 4,000 characters."), "address": "str?", "accuracy_m": "number?",
-        "fix_time": ("date-time?", "When the position was fixed; without an offset it is UTC."),
-        "raw_lon": ("number?", "The position as the device first gave it."), "raw_lat": "number?",
-        "urgency": one_of(URGENCIES, "Default: the category's."), "reporter_contact": "str?",
-        "patrol_id": ("int", "A finding of my running patrol (巡查); the source then defaults to patrol."),
-    }  # fmt: skip
 
 
 # action: (Chinese term, what it does, its fields besides version; * required)
@@ -370,57 +332,9 @@ def path_params(path: str) -> list[dict]:
     ]
 
 
-def case_filters() -> list[dict]:
-    """The filters ``cases.queries.filtered`` reads."""
-    comma = "Comma-separated"
-    return [
-        q("state", "str", f"{comma} states ({', '.join(states.STATES)}), or `open` for all but voided, merged and closed.", example="open"),
-        q("unit", "int", "Responsible unit id.", example=1),
-        q("street", "int", "Street id.", example=1),
-        q("work_grid", "int", "Work grid id.", example=1),
-        q("unit_grid", "str", "Unit grid code.", example="440308001001001"),
-        q("category", "str", f"{comma} category codes.", example="C0101,E0102"),
-        q("source", "str", f"{comma} sources ({', '.join(states.SOURCES)}).", example="inspector,hotline"),
-        q("overdue", "str", "1, true or yes: only overdue cases; anything else: only the others.", example="true"),
-        q("warned", "str", "1, true or yes: only warned cases; anything else: only the others.", example="false"),
-        q("from", "str", "Reported at or after (ISO date or date-time; UTC without an offset).", example="2025-03-01"),
-        q("to", "str", "Reported before (ISO date or date-time).", example="2025-04-01T00:00:00+08:00"),
-        q("bbox", "str", "west,south,east,north (WGS-84).", example="114.24,22.57,114.26,22.59"),
-        q("q", "str", "Text in the description or address, or part of the case number.", example="井盖"),
-        q("sort", one_of(queries.SORTS), "Order (default -reported_at; ties by id).", example="deadline_at"),
-        q("limit", {"type": "integer", "default": 50, "maximum": queries.PAGE_MAX}, "Page size.", example=20),
-        q("offset", {"type": "integer", "default": 0, "minimum": 0}, "Skip this many.", example=0),
-    ]  # fmt: skip
-
-
 def json_body(spec: Spec, *also: str) -> dict:
     """A required body of one schema, as JSON (and the other media types named)."""
     return {"required": True, "content": {m: {"schema": schema(spec)} for m in ("application/json", *also)}}
-
-
-def upload_body(spec: str) -> dict:
-    """JSON, or multipart with the JSON in a ``data`` field and up to nine ``photos``."""
-    multipart = shape(
-        {
-            "data": ("str", f"The {spec[1:]} object as JSON text (`report` is accepted too)."),
-            "photos": {
-                "type": "array",
-                "maxItems": MAX_PHOTOS,
-                "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-            },
-        },
-        required=("data",),
-    )
-    return {
-        "required": True,
-        "content": {
-            "application/json": {"schema": schema(spec)},
-            "multipart/form-data": {
-                "schema": multipart,
-                "encoding": {"data": {"contentType": "application/json"}, "photos": {"contentType": ", ".join(PHOTO_TYPES)}},
-            },
-        },
-    }  # fmt: skip
 
 
 IMPORT_BODY = {
@@ -475,7 +389,6 @@ def operations() -> list[Op]:
     geo_layer = "A GeoJSON FeatureCollection (WGS-84) of every {}."
     return [
         Op("post", "/login", "org.login", "Sign in; sets the session cookie", ok("#Me"), PUBLIC,
-           body=json_body("#Login", "application/x-www-form-urlencoded"),
            errors={400: "`bad_request`: username and password are required.",
                    401: "`bad_credentials`: wrong user name or password, or an inactive account."}),
         Op("post", "/logout", "org.logout", "Sign out (clears the session)",
@@ -484,12 +397,12 @@ def operations() -> list[Op]:
         Op("get", "/units", "org.list_units", "List responsible units (责任单位)", ok("[#Unit]"),
            description="Staff see every unit; a unit handler only their own."),
         Op("post", "/units", "org.create_unit", "Create a responsible unit (责任单位)",
-           ok("#Unit", "Created", 201), admin, body=json_body("#NewUnit"),
+           ok("#Unit", "Created", 201), admin,
            errors={400: "`bad_request`: code, name or kind missing, or an unknown kind.",
                    409: "`duplicate_code`: a unit has this code."}),
         Op("get", "/users", "org.list_users", "List users", ok("[#Me]"), admin),
         Op("post", "/users", "org.create_user", "Create a user with a role and scope",
-           ok("#Me", "Created", 201), admin, body=json_body("#NewUser"),
+           ok("#Me", "Created", 201), admin,
            errors={400: "`bad_request`: unknown role, short password, a unit handler without a unit, "
                         "work grids for a non-inspector.",
                    404: "`unknown_unit` or `unknown_place`: the unit or a work grid does not exist.",
@@ -549,14 +462,13 @@ def operations() -> list[Op]:
         Op("post", "/reports", "cases.submit_report", "Report a problem (上报): make a case",
            {201: ("Created: the new case and likely duplicates.", "#ReportResult"),
             200: ("A replay of an Idempotency-Key: the case the first request made.", "#ReportResult")},
-           (Role.INSPECTOR, Role.OPERATOR), params=[IDEMPOTENCY_KEY], body=upload_body("#Report"),
+           (Role.INSPECTOR, Role.OPERATOR), params=[IDEMPOTENCY_KEY],
            errors={400: "`bad_request` (body or data not a JSON object, more than 9 photos, missing category, "
                         "lon or lat, a bad key, source or urgency), `photo_empty`.",
                    403: f"Also when the source is not the role's ({sources_by_role()}).",
                    **PHOTO_ERRORS,
                    422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`."}),
         Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok("#CasePage"),
-           params=case_filters(),
            description="Staff see every case, a unit handler their unit's, an inspector their work grids' "
                        "and their own reports.",
            errors={400: "`bad_request`: an unknown state or sort, a non-integer id, limit or offset, "
@@ -566,7 +478,7 @@ def operations() -> list[Op]:
            errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),
         Op("post", "/cases/{case_id}/{action}", "cases.act",
            "Take a step of the closed loop (受理, 核实, 立案, 派遣, 处置, 核查, 结案, 延期 / 挂账 / 回退 …)",
-           ok("#CaseDetail", "The case after the step."), body=upload_body("#CaseAction"),
+           ok("#CaseDetail", "The case after the step."),
            description="Roles are checked per action. Photos (multipart) go with verify, handle and check.\n\n"
                        + action_table(),
            errors={400: "`bad_request`: the body is not a JSON object, `version` is missing, or a field the "
@@ -732,7 +644,7 @@ def responses(op: Op) -> dict:
     return out
 
 
-def operation(op: Op) -> dict:
+def operation(op: Op, declared: Declared | None, components: dict) -> dict:
     result: dict[str, Any] = {
         "operationId": op.endpoint,
         "tags": [op.endpoint.split(".")[0]],
@@ -748,9 +660,100 @@ def operation(op: Op) -> dict:
         result["description"] = " ".join(filter(None, (result.get("description"), op.description)))
     if op.body:
         result["requestBody"] = op.body
+    if declared is not None:
+        # The view's own declarations (gridcity/core/api.py) are what it validates.
+        if declared.query is not None:
+            kept = [p for p in result["parameters"] if p["in"] != "query"]
+            result["parameters"] = kept + query_parameters(declared.query)
+        if declared.body is not None:
+            result["requestBody"] = declared_body(declared, components)
     if not result["parameters"]:
         del result["parameters"]
     return result
+
+
+# ---------------------------------------------------------------- from the declarations
+
+MODEL_REF = "#/components/schemas/{model}"
+
+
+def component_name(model: type[BaseModel]) -> str:
+    return model.model_config.get("title") or model.__name__
+
+
+def add_component(model: type[BaseModel], components: dict) -> dict:
+    """Put the model (and the models it uses) under components; a $ref to it."""
+    body = model.model_json_schema(ref_template=MODEL_REF)
+    components.update(body.pop("$defs", {}))
+    components[component_name(model)] = body
+    return {"$ref": MODEL_REF.format(model=component_name(model))}
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """One query parameter per field (optional ones are absent, never null)."""
+    properties = model.model_json_schema(ref_template=MODEL_REF)["properties"]
+    params = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        prop = dict(properties[key])
+        alternatives = [a for a in prop.pop("anyOf", []) if a != {"type": "null"}]
+        if len(alternatives) == 1:
+            prop.update(alternatives[0])
+        elif alternatives:
+            prop["anyOf"] = alternatives
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        prop.pop("title", None)
+        description = prop.pop("description", "")
+        examples = prop.pop("examples", None)
+        param = {"name": key, "in": "query", "required": info.is_required(), "schema": prop}
+        param |= {"description": description} if description else {}
+        params.append(param | ({"example": examples[0]} if examples else {}))
+    return params
+
+
+def declared_body(declared: Declared, components: dict) -> dict:
+    """JSON of the declared model; forms for sign-in; multipart with the JSON in
+    a ``data`` field and up to nine ``photos`` where photos go along."""
+    ref = add_component(declared.body, components)
+    content: dict[str, Any] = {"application/json": {"schema": ref}}
+    if declared.form:
+        content["application/x-www-form-urlencoded"] = {"schema": ref}
+    if declared.photos:
+        multipart = shape(
+            {
+                "data": (
+                    "str",
+                    f"The {component_name(declared.body)} object as JSON text (`report` is accepted too).",
+                ),
+                "photos": {
+                    "type": "array",
+                    "maxItems": MAX_PHOTOS,
+                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                },
+            },
+            required=("data",),
+        )
+        content["multipart/form-data"] = {
+            "schema": multipart,
+            "encoding": {
+                "data": {"contentType": "application/json"},
+                "photos": {"contentType": ", ".join(PHOTO_TYPES)},
+            },
+        }
+    return {"required": True, "content": content}
+
+
+def declarations() -> dict[str, Declared]:
+    """endpoint → what its view declares, for the app serving this request."""
+    if not has_app_context():
+        return {}
+    found = {}
+    for endpoint, view in current_app.view_functions.items():
+        declared = declared_operation(view)
+        if declared is not None:
+            found[endpoint] = declared
+    return found
 
 
 TAGS = {
@@ -771,8 +774,10 @@ TAGS = {
 def build_document(session_cookie: str = "session") -> dict:
     """The whole OpenAPI document as a dict (a new one each call)."""
     paths: dict[str, dict] = {}
+    components: dict[str, dict] = {}
+    declared = declarations()
     for op in operations():
-        paths.setdefault(API + op.path, {})[op.method] = operation(op)
+        paths.setdefault(API + op.path, {})[op.method] = operation(op, declared.get(op.endpoint), components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -797,6 +802,6 @@ def build_document(session_cookie: str = "session") -> dict:
                     "description": "The signed session cookie set by POST /api/v1/login.",
                 }
             },
-            "schemas": response_schemas() | request_schemas(),
+            "schemas": response_schemas() | request_schemas() | components,
         },
     }

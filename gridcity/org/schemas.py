@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from gridcity.core.api import Schema, Text
 
@@ -12,12 +12,16 @@ Name = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class LoginIn(Schema):
+    model_config = ConfigDict(title="Login")
+
     username: Name
     password: Annotated[Text, Field(min_length=1, max_length=200)]
     remember: bool | None = Field(None, description="Keep the session (default true).")
 
 
 class UnitIn(Schema):
+    model_config = ConfigDict(title="NewUnit")
+
     code: Annotated[Text, Field(min_length=1, max_length=30)]
     name: Name
     kind: Annotated[Text, Field(min_length=1, max_length=20)]
@@ -26,6 +30,8 @@ class UnitIn(Schema):
 
 
 class UserIn(Schema):
+    model_config = ConfigDict(title="NewUser")
+
     username: Annotated[Text, Field(min_length=1, max_length=50)]
     password: Annotated[Text, Field(min_length=8, max_length=200)]
     role: Annotated[Text, Field(min_length=1, max_length=20)]

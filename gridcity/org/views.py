@@ -16,7 +16,7 @@ bp = Blueprint("org", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/login")
-@operation(body=LoginIn)
+@operation(body=LoginIn, form=True)
 def login(body: LoginIn):
     user = services.authenticate(body.username, body.password)
     session.clear()

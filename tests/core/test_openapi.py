@@ -182,7 +182,7 @@ def test_documented_case_filters_are_accepted(app, client, document):
     assert client.get("/api/v1/cases?sort=nonsense").status_code == 400
 
 
-def test_build_document_is_a_fresh_dict_each_time():
+def test_build_document_is_a_fresh_dict_each_time(app):
     first = build_document()
     first["paths"].clear()
 
