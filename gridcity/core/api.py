@@ -56,10 +56,12 @@ def _sane_moment(value: dt.datetime) -> dt.datetime:
 # The field types the declarations are made of.
 Text = Annotated[str, AfterValidator(_no_nul)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
-Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+# The locator answers positions outside the city (422 bad_position / outside_city).
+Lon = Annotated[float, Field(allow_inf_nan=False, description="WGS-84 longitude.")]
+Lat = Annotated[float, Field(allow_inf_nan=False, description="WGS-84 latitude.")]
 DbInt = Annotated[int, Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
-Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+# An id in a JSON body is a JSON integer ("1" is refused, as a typing mistake).
+Id = Annotated[int, Field(ge=1, le=DB_INT_MAX, strict=True)]
 Moment = Annotated[dt.datetime, AfterValidator(_sane_moment)]
 
 

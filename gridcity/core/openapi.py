@@ -29,7 +29,7 @@ from gridcity.inventory.models import STATES as COMPONENT_STATES
 from gridcity.inventory.views import PAGE_MAX as COMPONENT_PAGE_MAX
 from gridcity.org.models import UNIT_KINDS, Role
 from gridcity.patrols.models import PATROL_KINDS
-from gridcity.patrols.services import INTERVALS_S, PATROL_READERS
+from gridcity.patrols.services import PATROL_READERS
 from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
 from gridcity.taxonomy.views import RULE_READERS
 
@@ -253,14 +253,6 @@ def request_schemas() -> dict[str, dict]:
             "place_id": ("int", "Id of the unit grid, work grid, street or district."),
             "unit": ("str", "Unit code."),
         }),
-        "PatrolStart": shape({
-            "kind": one_of(PATROL_KINDS),
-            "interval_s": ({"type": "integer", "enum": list(INTERVALS_S)}, "Breadcrumb interval (default 30)."),
-        }, required=("kind",)),
-        "Breadcrumbs": shape({"points": {"type": "array", "items": shape({
-            "at": ("date-time", "When the phone recorded it; a point resent with the same time is stored once."),
-            "lon": "number", "lat": "number", "accuracy_m": "number?",
-        }, required=("at", "lon", "lat"))}}, required=()),
         "SameAs": shape({"same_as": ("int", "Id of the open case it is the same as."), "note": "str"},
                         required=("same_as",)),
     }  # fmt: skip
@@ -522,7 +514,7 @@ def patrol_operations() -> list[Op]:
     mine = "`not_your_patrol`: another inspector's patrol."
     return [
         Op("post", "/patrols", "patrols.start", "Start a patrol (开始巡查)", ok("#PatrolDetail", "Started", 201),
-           inspector, body=json_body("#PatrolStart"),
+           inspector,
            errors={400: "`bad_request`: unknown kind or interval.",
                    409: "`patrol_running` (details: id): stop the running patrol first."}),
         Op("get", "/patrols", "patrols.list_patrols", "Patrols, newest first", ok("[#Patrol]"),
@@ -535,12 +527,10 @@ def patrol_operations() -> list[Op]:
            ok("#PatrolDetail"), errors={403: mine, 404: "`not_found`: no such patrol."}),
         Op("post", "/patrols/{patrol_id}/points", "patrols.add_points", "Add GPS breadcrumbs to my running patrol",
            ok(shape({"added": ("int", "New points (resent ones are skipped)."), "point_count": "int"})), inspector,
-           body=json_body("#Breadcrumbs"),
            errors={400: "`bad_request`: a point without at, lon or lat; more than 2,000 points.", 403: mine,
                    404: "`not_found`.", 409: "`patrol_ended`.", 422: "`bad_position`."}),
         Op("post", "/patrols/{patrol_id}/stop", "patrols.stop", "Stop my patrol (结束巡查): store its track and covered grids",
            ok("#PatrolDetail", "The ended patrol (stopping again changes nothing)."), inspector,
-           body=json_body("#Breadcrumbs"),
            errors={400: "`bad_request`: a bad point.", 403: mine, 404: "`not_found`.", 422: "`bad_position`."}),
         Op("get", "/me/month", "mobile_api.my_month", "My month (本月): reports, valid reports, on-time verify / check",
            ok("#InspectorMonth"), inspector,
