@@ -26,7 +26,6 @@ from gridcity.core.api import Operation as Declared
 from gridcity.core.api import declared_operation
 from gridcity.geo.views import MAX_UNIT_GRIDS
 from gridcity.inventory.models import STATES as COMPONENT_STATES
-from gridcity.inventory.views import PAGE_MAX as COMPONENT_PAGE_MAX
 from gridcity.org.models import UNIT_KINDS, Role
 from gridcity.patrols.models import PATROL_KINDS
 from gridcity.patrols.services import PATROL_READERS
@@ -242,19 +241,7 @@ def response_schemas() -> dict[str, dict]:
 
 def request_schemas() -> dict[str, dict]:
     """What the API accepts."""
-    positive = {"type": "number", "exclusiveMinimum": 0}
     return {
-        "CategoryChange": shape({
-            "deadline": shape({"clock": one_of(CLOCKS), "amount": positive}), "urgency": one_of(URGENCIES),
-            "name_zh": "str", "name_en": "str", "filing_standard": "str", "closing_standard": "str",
-        }, required=()),
-        "RuleChange": shape({
-            "category": ("str", "Category code."), "place_kind": one_of(PLACE_KINDS),
-            "place_id": ("int", "Id of the unit grid, work grid, street or district."),
-            "unit": ("str", "Unit code."),
-        }),
-        "SameAs": shape({"same_as": ("int", "Id of the open case it is the same as."), "note": "str"},
-                        required=("same_as",)),
     }  # fmt: skip
 
 
@@ -409,38 +396,30 @@ def operations() -> list[Op]:
            ok("#FeatureCollection", geo_layer.format("work grid with a shape"))),
         Op("get", "/geo/unit-grids", "geo.unit_grids", "Unit grids (单元网格) in a bounding box",
            ok("#FeatureCollection"),
-           params=[q("bbox", "str", "west,south,east,north (WGS-84).", True, "114.24,22.57,114.26,22.59")],
            errors={400: "`bad_request`: bbox is missing or not four numbers.",
                    413: f"`bad_request` with status 413: more than {MAX_UNIT_GRIDS} unit grids; zoom in."}),
         Op("get", "/geo/locate", "geo.locate", "Which unit grid, community, street and work grid a point is in",
            ok("#LocateResult"),
-           params=[q("lon", "number", "WGS-84 longitude.", True), q("lat", "number", "WGS-84 latitude.", True)],
            errors={400: "`bad_request`: lon or lat is not a number.", 422: BAD_LOCATION + "."}),
         Op("get", "/categories", "taxonomy.list_categories", "List active case categories (部件 / 事件)",
-           ok("[#Category]"), params=[q("kind", one_of(KINDS), "Only components or only events.")]),
+           ok("[#Category]")),
         Op("patch", "/categories/{code}", "taxonomy.edit_category",
            "Edit a category's names, standards (立案 / 结案标准), urgency or deadline", ok("#Category"), admin,
-           body=json_body("#CategoryChange"),
            errors={400: "`bad_request`: a bad deadline, urgency or text field.",
                    422: "`unknown_category`: no active category has this code."}),
         Op("get", "/responsibility-rules", "taxonomy.list_rules", "List responsibility rules",
-           ok("[#ResponsibilityRule]"), RULE_READERS, params=[q("category", "str", "Category code.")]),
+           ok("[#ResponsibilityRule]"), RULE_READERS),
         Op("put", "/responsibility-rules", "taxonomy.put_rule",
            "Make a unit responsible for a category at a place (replaces the rule there)",
-           ok(shape({"id": "int"})), admin, body=json_body("#RuleChange"),
+           ok(shape({"id": "int"})), admin,
            errors={400: "`bad_request`: place_id is not an integer, or an unknown place_kind.",
                    422: "`unknown_unit` or `unknown_category`."}),
         Op("get", "/route", "taxonomy.route_preview", "Preview which unit a report would be dispatched to",
            ok("#RoutePreview"), RULE_READERS,
-           params=[q("category", "str", "Category code.", True), q("lon", "number", "WGS-84.", True),
-                   q("lat", "number", "WGS-84.", True)],
            errors={400: "`bad_request`: lon and lat are required numbers.",
                    422: f"`unknown_category`, {BAD_LOCATION}, `no_responsible_unit`."}),
         Op("get", "/components", "inventory.list_components", "List components (部件)", ok("[#Component]"),
            description="A unit handler sees only what their unit owns or maintains.",
-           params=[q("unit_grid", "str", "Unit grid code."),
-                   q("limit", {"type": "integer", "default": 100, "maximum": COMPONENT_PAGE_MAX}, "Page size."),
-                   q("offset", {"type": "integer", "default": 0, "minimum": 0}, "Skip this many.")],
            errors={400: "`bad_request`: limit and offset must be integers."}),
         Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
            ok(shape({"imported": "int"}), "Created", 201), admin, body=IMPORT_BODY,
@@ -459,7 +438,8 @@ def operations() -> list[Op]:
                         "lon or lat, a bad key, source or urgency), `photo_empty`.",
                    403: f"Also when the source is not the role's ({sources_by_role()}).",
                    **PHOTO_ERRORS,
-                   422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`."}),
+                   422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`; "
+                        "`idempotency_key_reused`: this key came with another report (IETF Idempotency-Key)."}),
         Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok("#CasePage"),
            description="Staff see every case, a unit handler their unit's, an inspector their work grids' "
                        "and their own reports.",
@@ -481,17 +461,17 @@ def operations() -> list[Op]:
                         "write won), `illegal_transition` "
                         "(details: allowed), `bad_merge`, `request_pending`, `no_pending_request`.",
                    **PHOTO_ERRORS,
-                   422: "`unknown_unit`, `no_responsible_unit` (dispatch), `photo_too_many_pixels`."}),
+                   422: "`unknown_unit`, `no_responsible_unit` (dispatch), `photo_too_many_pixels`, "
+                        "`extension_too_long` (request, decide: more than GRIDCITY_MAX_EXTENSION_AMOUNT)."}),
         Op("get", "/tasks", "cases.my_tasks", "My open verify (核实) and check (核查) tasks", ok("[#Task]"),
            (Role.INSPECTOR,),
            description="Mine and the unassigned ones of my work grids; nearest first when lon/lat are given.",
-           params=[q("lon", "number", "Where I am (ignored unless a number)."), q("lat", "number", "WGS-84.")]),
+           ),
         Op("get", "/photos/{photo_id}", "cases.photo", "A case photo, or its thumbnail",
            ok(None, "The image."), media=PHOTO_TYPES,
-           params=[q("thumbnail", one_of(("1", "true")), "The JPEG thumbnail instead of the original.")],
            errors={403: "`not_your_case`.", 404: "`not_found`: no such photo."}),
         Op("get", "/events", "cases.events", "History events after a sequence number (the live feed's resync)",
-           ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
+           ok("[#HistoryEvent]"),
            description="At most 1,000, oldest first, on the cases I may see."),
         *patrol_operations(),
         *scorecard_operations(),
@@ -520,8 +500,6 @@ def patrol_operations() -> list[Op]:
         Op("get", "/patrols", "patrols.list_patrols", "Patrols, newest first", ok("[#Patrol]"),
            (Role.INSPECTOR, *PATROL_READERS),
            description="An inspector sees their own patrols; staff see all.",
-           params=[q("state", one_of(("running", "ended")), "Only running or only ended patrols."),
-                   q("limit", {"type": "integer", "default": 50, "maximum": 500}, "At most this many.")],
            errors={400: "`bad_request`: unknown state."}),
         Op("get", "/patrols/{patrol_id}", "patrols.get_patrol", "A patrol with its track, covered unit grids and findings",
            ok("#PatrolDetail"), errors={403: mine, 404: "`not_found`: no such patrol."}),
@@ -534,7 +512,6 @@ def patrol_operations() -> list[Op]:
            errors={400: "`bad_request`: a bad point.", 403: mine, 404: "`not_found`.", 422: "`bad_position`."}),
         Op("get", "/me/month", "mobile_api.my_month", "My month (本月): reports, valid reports, on-time verify / check",
            ok("#InspectorMonth"), inspector,
-           params=[q("month", "str", "YYYY-MM (default: this month).", example="2026-11")],
            errors={400: "`bad_request`: month is not YYYY-MM."}),
         Op("get", "/reports/{case_id}/receipt", "mobile_api.report_receipt",
            "The receipt of my report: number, where it went, the rules' unit, likely duplicates",
@@ -542,7 +519,7 @@ def patrol_operations() -> list[Op]:
            errors={403: "`not_your_report`.", 404: "`not_found`: no such case."}),
         Op("post", "/reports/{case_id}/same-as", "mobile_api.same_as",
            "\"It's the same\": mark my new report as the same problem as an open case",
-           ok("#ReportReceipt"), reporters, body=json_body("#SameAs"),
+           ok("#ReportReceipt"), reporters,
            description="Changes no state: a `same_as` event goes into the report's history for the operator, "
                        "who merges (合并) with the merge action.",
            errors={400: "`bad_request`: same_as is missing.", 403: "`not_your_report`.",
