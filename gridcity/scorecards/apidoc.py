@@ -5,10 +5,8 @@ from __future__ import annotations
 
 
 def scorecard_operations() -> list:
-    from gridcity.core.openapi import Op, json_body, ok, one_of, q, shape
-    from gridcity.scorecards.indicators import COUNT_NAMES
-    from gridcity.scorecards.services import TIERS
-    from gridcity.scorecards.views import EDITORS, FREEZERS, INSPECTORS, MAX_PHOTOS, READERS
+    from gridcity.core.openapi import Op, json_body, ok, shape
+    from gridcity.scorecards.views import EDITORS, FREEZERS, INSPECTORS, READERS
 
     row = shape(
         {
@@ -120,24 +118,16 @@ def scorecard_operations() -> list:
         400: "`bad_request`: month is not YYYY-MM, or an unknown tier.",
         404: "`not_found`: no such frozen version.",
     }
-    tier = q(
-        "tier", one_of(TIERS), "One tier's table (default: every tier, keyed by tier).", example="street"
-    )
-    version_q = q("version", "int", "A frozen version (default: the latest, or live when not frozen).")
     return [
         Op("get", "/scorecards/months", "scorecards.months", "Months to pick from, and the tiers",
            ok(shape({"months": "[str]", "tiers": "[str]"})), READERS,
-           params=[q("limit", {"type": "integer", "default": 12, "maximum": 120}, "How many recent months.")],
            errors={400: "`bad_request`: limit out of range."}),
         Op("get", "/scorecards/months/{month}", "scorecards.month_table",
            "A month's scorecard table (逐级考核) — frozen if frozen, else live", ok(table), READERS,
-           params=[tier, version_q], errors=month_errors),
+           errors=month_errors),
         Op("get", "/scorecards/months/{month}/cases", "scorecards.month_cases", "The cases behind one figure",
            ok(shape({"month": "str", "tier": "str", "subject_id": "int", "count": "str", "case_ids": "[int]",
                      "cases": "[object]"})), READERS,
-           params=[q("tier", one_of(TIERS), "The row's tier.", required=True),
-                   q("subject_id", "int", "The row's subject_id.", required=True),
-                   q("count", one_of(COUNT_NAMES), "A count name of the row.", required=True)],
            description="Computed from the case history by the same rule as the count (live).",
            errors={400: "`bad_request`: bad month, tier, subject or count."}),
         Op("get", "/scorecards/months/{month}/versions", "scorecards.month_versions", "A month's frozen versions",
@@ -145,21 +135,17 @@ def scorecard_operations() -> list:
         Op("post", "/scorecards/months/{month}/freeze", "scorecards.freeze",
            "Freeze the month (version 1), or recompute it as the next version",
            ok(version, "The version made", 201), FREEZERS,
-           body=json_body(shape({"reason": ("str", "Required for a recomputation.")}, required=())),
            description="Earlier versions stay readable with ?version=.",
            errors={400: "`bad_request`: the month has not ended; a recomputation without a reason."}),
         Op("get", "/scorecards/months/{month}/contest", "scorecards.month_contest",
            "The sanitation contest (市容环卫杯): streets ranked, deductions, cards", ok(contest_table), READERS,
-           params=[version_q], errors=month_errors),
+           errors=month_errors),
         Op("get", "/scorecards/trend", "scorecards.trend", "One subject's score over recent months",
            ok("[object]"), READERS,
-           params=[q("tier", one_of(TIERS), "Tier.", required=True), q("subject_id", "int", "Subject.", required=True),
-                   q("months", {"type": "integer", "default": 12, "maximum": 36}, "How many months."),
-                   q("to", "str", "The last month (default: this month).", example="2026-09")],
            errors={400: "`bad_request`: bad tier, subject, months or month."}),
         Op("get", "/scorecards/definitions", "scorecards.get_definitions",
            "The indicator definitions (formulas, weights, grades, tier rules)",
-           ok(definitions), READERS, params=[q("version", "int", "A stored version (default: the current one).")],
+           ok(definitions), READERS,
            errors={404: "`not_found`: no such version."}),
         Op("put", "/scorecards/definitions", "scorecards.put_definitions",
            "Store edited indicator definitions as a new version", ok(definitions, "The new version", 201), EDITORS,
@@ -173,26 +159,15 @@ def scorecard_operations() -> list:
            errors={400: "`bad_request`: bad items or card rules."}),
         Op("get", "/scorecards/contest/inspections", "scorecards.list_inspections",
            "Managers' inspection records", ok({"type": "array", "items": inspection}), READERS,
-           params=[q("month", "str", "YYYY-MM.", example="2026-09"), q("street_id", "int", "Street id.")],
            errors={400: "`bad_request`: bad month or street_id."}),
         Op("post", "/scorecards/contest/inspections", "scorecards.add_inspection",
            "Record an inspection deduction with photos (检查记录)", ok(inspection, "Recorded", 201), INSPECTORS,
-           body={"required": True, "content": {
-               "application/json": {"schema": shape({"month": "str", "street_id": "int", "item_code": "str",
-                                                     "deduction": "number", "note": "str"}, required=(
-                   "month", "street_id", "item_code", "deduction"))},
-               "multipart/form-data": {"schema": shape({
-                   "data": ("str", "The record as JSON text."),
-                   "photos": {"type": "array", "maxItems": MAX_PHOTOS,
-                              "items": {"type": "string", "contentMediaType": "application/octet-stream"}}},
-                   required=("data",))}}},
            errors={400: "`bad_request`: bad month, item or deduction; `photo_empty`.", 404: "`not_found`: no such street.",
                    413: "`photo_too_large`.", 415: "`photo_type`.", 422: "`photo_too_many_pixels`."}),
         Op("get", "/scorecards/contest/photos/{photo_id}", "scorecards.contest_photo", "An inspection photo",
            ok(None, "The image."), READERS, media=("image/jpeg", "image/png", "image/webp"),
-           params=[q("thumbnail", one_of(("1", "true")), "The JPEG thumbnail.")],
            errors={404: "`not_found`: no such photo."}),
         Op("get", "/scorecards/contest/cards", "scorecards.contest_cards", "Red / yellow cards (红黄牌) issued",
-           ok("[object]"), READERS, params=[q("month", "str", "One month (default: all).", example="2026-09")],
+           ok("[object]"), READERS,
            errors={400: "`bad_request`: bad month."}),
     ]  # fmt: skip
