@@ -531,10 +531,9 @@ def patrol_operations() -> list[Op]:
 
 def dispatch_operations() -> list[Op]:
     """The dispatch center's live map (/dispatch/) and the unit portal (/unit/)."""
-    from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS, STAFF_ROLES
+    from gridcity.dispatch.services import MAP_FIELDS, STAFF_ROLES
 
     readers = (*STAFF_ROLES, Role.UNIT_HANDLER)
-    comma = "Comma-separated"
     queue = shape({
         "key": ("str", "to_accept, to_verify, to_file, to_dispatch, requests, awaiting_check, to_close, suspended, "
                        "overdue (staff); unit_new, unit_in_progress, unit_requests, unit_awaiting_check, "
@@ -559,17 +558,6 @@ def dispatch_operations() -> list[Op]:
            })), readers,
            description="Staff see every open case, a unit handler their unit's. Built from plain columns for the "
                        "wall screen (10,000 open cases in well under a second); gzip-compressed when accepted.",
-           params=[
-               q("state", "str", f"{comma} open states.", example="dispatched,in_progress"),
-               q("category", "str", f"{comma} category codes.", example="C0101,E0102"),
-               q("street", "str", f"{comma} street ids.", example="1"),
-               q("unit", "str", f"{comma} unit ids.", example="1"),
-               q("work_grid", "str", f"{comma} work grid ids.", example="1"),
-               q("source", "str", f"{comma} sources ({', '.join(states.SOURCES)}).", example="inspector"),
-               q("overdue", "str", "1, true or yes: only overdue cases; anything else: only the others.", example="true"),
-               q("queue", "str", "Only the cases of one of my queues (see /dispatch/queues).", example="overdue"),
-               q("ids", "str", f"{comma} case ids (at most {MAX_IDS}): the resync after a reconnect.", example="1,2"),
-           ],
            errors={400: "`bad_request`: an unknown state, source or queue; ids that are not integers."}),
         Op("get", "/dispatch/queues", "dispatch_api.queues", "My role's work queues (工作队列) and their counts",
            ok(shape({"seq": "int", "queues": {"type": "array", "items": queue}})), readers),

@@ -10,10 +10,12 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from gridcity.cases import queries, states
 from gridcity.cases import services as case_services
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.dispatch import services
+from gridcity.dispatch.schemas import MapFilter
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.web import views as web_views
@@ -100,7 +102,8 @@ def _json(body: dict) -> Response:
 
 @api_bp.get("/map")
 @roles_required(*MAP_READERS)
-def map_state():
+@operation(query=MapFilter)
+def map_state(query: MapFilter):
     """Every open case I may see as compact arrays, and the live feed's seq."""
     return _json(services.map_state(current_user(), request.args))
 

@@ -52,7 +52,9 @@ def fuzz(operation, session: dict[str, dict], mode: GenerationMode) -> list[str]
             case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
         except (AssertionError, BaseExceptionGroup) as error:  # schemathesis' Failure / FailureGroup
             if len(failures) < 3:
-                failures.append(f"{operation.label} ({mode.value}): {response.status_code} {str(error)[:600]}")
+                failures.append(
+                    f"{operation.label} ({mode.value}): {response.status_code} {str(error)[:600]}"
+                )
 
     try:
         run()
