@@ -1,12 +1,14 @@
 """The OpenAPI 3.1 description of the JSON API, served at ``GET /api/v1/openapi.json``.
 
-The document is assembled from small tables — the response shapes, the query
-parameters, one row per operation — and from the code's own constants (case
-states, transitions, sources, sort keys, roles), so a new state or sort shows
-up here without an edit. ``tests/core/test_openapi.py`` checks that every
-``/api/`` rule of the app is described, by the endpoint serving it, that
-nothing else is, and that every case action has its row in ``ACTION_GUIDE``.
-"""
+Request bodies and query parameters come from the views' own declarations
+(pydantic models, ``gridcity/core/api.py``): what the document says a view
+accepts is what the view validates. The rest — the response shapes, one row
+per operation with its summary and errors — is assembled from small tables and
+from the code's own constants (case states, transitions, sources, roles), so a
+new state shows up here without an edit. ``tests/core/test_openapi.py`` checks
+that every ``/api/`` rule of the app is described, by the endpoint serving it,
+that nothing else is, and that every case action has its row in
+``ACTION_GUIDE``."""
 
 from __future__ import annotations
 
