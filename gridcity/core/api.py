@@ -137,8 +137,13 @@ def install(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntConverter
 
     @app.before_request
-    def _query_without_nul():
-        for name, value in request.args.items(multi=True):
+    def _fields_without_nul():
+        # PostgreSQL refuses NUL in text; query strings and plain forms (Open311,
+        # the sign-in page) reach the database without a declaration.
+        fields = request.args.items(multi=True)
+        if request.mimetype == "application/x-www-form-urlencoded":
+            fields = [*fields, *request.form.items(multi=True)]
+        for name, value in fields:
             if "\x00" in name or "\x00" in value:
                 raise GridCityError("bad_request", detail=f"{name}: must not contain NUL characters")
 
