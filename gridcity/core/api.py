@@ -19,8 +19,8 @@ import datetime as dt
 import functools
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from flask import Flask, request
@@ -78,6 +78,40 @@ class Schema(BaseModel):
             if isinstance(item, str):
                 _no_nul(item)
         return value
+
+
+class Answer(BaseModel):
+    """Base of every declared response: it describes the JSON a view already
+    writes (the views serialise with their own helpers; the fuzz test checks
+    the two agree). Every key is always written (null when empty) unless a
+    field has a default; keys beyond the declared ones may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Ref(Answer):
+    """A unit, grid or place by id, code and name."""
+
+    id: int
+    code: str
+    name: str
+
+
+class CodeName(Answer):
+    code: str
+    name: str
+
+
+class Error(Answer):
+    """Every error answer."""
+
+    error: str = Field(description="Message key, e.g. `stale_case`; for plain HTTP errors the status name.")
+    message: str = Field(
+        description="For a person, in Chinese or English (the `lang` cookie, Accept-Language)."
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="The message's parameters (absent on plain HTTP errors)."
+    )
 
 
 # ---------------------------------------------------------------- the JSON guard
@@ -159,6 +193,9 @@ class Operation:
     photos: bool = False
     # Also accepts an HTML form's fields (sign-in).
     form: bool = False
+    # status → what the JSON answer is: a model, or e.g. ``list[Model]``;
+    # ``None`` for an answer that is not JSON (an image).
+    responses: Mapping[int, Any] = field(default_factory=dict)
 
 
 def describe(error: ValidationError) -> str:
@@ -217,10 +254,12 @@ def operation(
     query: type[BaseModel] | None = None,
     photos: bool = False,
     form: bool = False,
+    responses: Mapping[int, Any] | None = None,
 ) -> Callable:
     """Validate the request against the declared models, then call the view
-    with ``body=`` / ``query=`` the parsed models."""
-    declared = Operation(body=body, query=query, photos=photos, form=form)
+    with ``body=`` / ``query=`` the parsed models. ``responses`` declares what
+    it answers (for the OpenAPI document)."""
+    declared = Operation(body=body, query=query, photos=photos, form=form, responses=dict(responses or {}))
 
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, current_app, has_app_context, jsonify
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from gridcity import __version__
 from gridcity.cases import states
@@ -586,10 +586,17 @@ def error_response(text: str) -> dict:
     return {"description": text, "content": {"application/json": {"schema": schema("#Error")}}}
 
 
-def responses(op: Op) -> dict:
+def responses(op: Op, declared: Declared | None, components: dict) -> dict:
     out = {}
+    answers = declared.responses if declared is not None else {}
     for status, (text, spec) in op.ok.items():
-        content = {m: ({"schema": schema(spec)} if spec else {}) for m in op.media}
+        if status in answers:
+            # The view's own declaration (gridcity/core/api.py).
+            answer = answers[status]
+            found = {} if answer is None else {"schema": answer_schema(answer, components)}
+            content = {m: found for m in op.media}
+        else:
+            content = {m: ({"schema": schema(spec)} if spec else {}) for m in op.media}
         out[str(status)] = {"description": text, "content": content}
     errors = dict(op.errors)
     if op.roles is not PUBLIC:
@@ -607,7 +614,7 @@ def operation(op: Op, declared: Declared | None, components: dict) -> dict:
         "tags": [op.endpoint.split(".")[0]],
         "summary": op.summary,
         "parameters": path_params(op.path) + op.params,
-        "responses": responses(op),
+        "responses": responses(op, declared, components),
     }
     if op.roles is PUBLIC:
         result["security"] = []
@@ -644,6 +651,16 @@ def add_component(model: type[BaseModel], components: dict) -> dict:
     components.update(body.pop("$defs", {}))
     components[component_name(model)] = body
     return {"$ref": MODEL_REF.format(model=component_name(model))}
+
+
+def answer_schema(answer: Any, components: dict) -> dict:
+    """A declared response (a model, ``list[Model]``, …): models go under
+    components, the answer refers to them."""
+    if isinstance(answer, type) and issubclass(answer, BaseModel):
+        return add_component(answer, components)
+    found = TypeAdapter(answer).json_schema(ref_template=MODEL_REF)
+    components.update(found.pop("$defs", {}))
+    return found
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from gridcity.core.api import Schema, Text
+from gridcity.core.api import Answer, Ref, Schema, Text
+from gridcity.org.models import UNIT_KINDS, Role
 
 Name = Annotated[Text, Field(min_length=1, max_length=100)]
 
@@ -43,3 +44,48 @@ class UserIn(Schema):
         None, description="Inspectors only."
     )
     phone: Annotated[Text, Field(max_length=30)] | None = None
+
+
+# ---------------------------------------------------------------- answers
+
+ROLES = tuple(r.value for r in Role)
+
+
+class RoleName(Answer):
+    zh: str
+    en: str
+
+
+class Scope(Answer):
+    work_grids: list[Ref]
+    work_groups: list[Ref]
+    areas: list[Ref]
+
+
+class Me(Answer):
+    """A user: who they are, their role and what they may see."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Literal[ROLES]
+    role_name: RoleName
+    unit: Ref | None = Field(description="A unit handler's unit.")
+    scope: Scope
+
+
+class Unit(Answer):
+    """A responsible unit (责任单位)."""
+
+    id: int
+    code: str
+    name: str
+    kind: Literal[UNIT_KINDS]
+    contact_name: str | None
+    contact_phone: str | None
+    street_id: int | None
+    active: bool
+
+
+class LoggedOut(Answer):
+    ok: Literal[True]

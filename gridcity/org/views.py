@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.extensions import db
-from gridcity.org import services
+from gridcity.org import schemas, services
 from gridcity.org.models import Role, Unit, User
 from gridcity.org.schemas import LoginIn, UnitIn, UserIn
 
@@ -16,7 +16,7 @@ bp = Blueprint("org", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/login")
-@operation(body=LoginIn, form=True)
+@operation(body=LoginIn, form=True, responses={200: schemas.Me})
 def login(body: LoginIn):
     user = services.authenticate(body.username, body.password)
     session.clear()
@@ -26,6 +26,7 @@ def login(body: LoginIn):
 
 
 @bp.post("/logout")
+@operation(responses={200: schemas.LoggedOut})
 def logout():
     session.clear()
     return jsonify({"ok": True})
@@ -33,6 +34,7 @@ def logout():
 
 @bp.get("/me")
 @login_required
+@operation(responses={200: schemas.Me})
 def me():
     return jsonify(services.describe_user(current_user()))
 
@@ -52,6 +54,7 @@ def _unit_json(unit: Unit) -> dict:
 
 @bp.get("/units")
 @login_required
+@operation(responses={200: list[schemas.Unit]})
 def list_units():
     """Every unit for staff; a unit handler sees only their own unit."""
     user = current_user()
@@ -63,7 +66,7 @@ def list_units():
 
 @bp.post("/units")
 @roles_required(Role.ADMIN)
-@operation(body=UnitIn)
+@operation(body=UnitIn, responses={201: schemas.Unit})
 def create_unit(body: UnitIn):
     unit = services.create_unit(body.code, body.name, body.kind, body.contact_name, body.contact_phone)
     db.session.commit()
@@ -72,6 +75,7 @@ def create_unit(body: UnitIn):
 
 @bp.get("/users")
 @roles_required(Role.ADMIN)
+@operation(responses={200: list[schemas.Me]})
 def list_users():
     users = db.session.scalars(select(User).order_by(User.role, User.username))
     return jsonify([services.describe_user(u) for u in users])
@@ -79,7 +83,7 @@ def list_users():
 
 @bp.post("/users")
 @roles_required(Role.ADMIN)
-@operation(body=UserIn)
+@operation(body=UserIn, responses={201: schemas.Me})
 def create_user(body: UserIn):
     user = services.create_user(
         body.username,
