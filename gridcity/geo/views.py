@@ -12,7 +12,7 @@ from gridcity.core.auth import login_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.geojson import feature, feature_collection
 from gridcity.extensions import db
-from gridcity.geo import services
+from gridcity.geo import schemas, services
 from gridcity.geo.models import Area, Community, District, Street, UnitGrid, WorkGrid
 from gridcity.geo.schemas import BBoxQuery, LocateQuery
 
@@ -23,6 +23,7 @@ MAX_UNIT_GRIDS = 5000
 
 @bp.get("/districts")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def districts():
     rows = db.session.scalars(select(District).order_by(District.code))
     return jsonify(
@@ -32,6 +33,7 @@ def districts():
 
 @bp.get("/streets")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def streets():
     rows = db.session.scalars(select(Street).order_by(Street.district_id, Street.code))
     return jsonify(
@@ -41,6 +43,7 @@ def streets():
 
 @bp.get("/communities")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def communities():
     rows = db.session.scalars(select(Community).order_by(Community.street_id, Community.code))
     return jsonify(
@@ -53,6 +56,7 @@ def communities():
 
 @bp.get("/work-grids")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def work_grids():
     rows = db.session.execute(
         select(WorkGrid, Area.name).join(Area, WorkGrid.area_id == Area.id).order_by(WorkGrid.code)
@@ -68,7 +72,7 @@ def work_grids():
 
 @bp.get("/unit-grids")
 @login_required
-@operation(query=BBoxQuery)
+@operation(query=BBoxQuery, responses={200: schemas.FeatureCollection})
 def unit_grids(query: BBoxQuery):
     """Unit grids inside ``bbox=west,south,east,north`` (at most 5,000: zoom in)."""
     try:
@@ -102,7 +106,7 @@ def unit_grids(query: BBoxQuery):
 
 @bp.get("/locate")
 @login_required
-@operation(query=LocateQuery)
+@operation(query=LocateQuery, responses={200: schemas.LocateResult})
 def locate(query: LocateQuery):
     location = services.locate(query.lon, query.lat)
     grid = db.session.get(UnitGrid, location.unit_grid_id)

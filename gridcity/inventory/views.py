@@ -10,7 +10,7 @@ from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
-from gridcity.inventory import services
+from gridcity.inventory import schemas, services
 from gridcity.inventory.models import Component
 from gridcity.inventory.schemas import ComponentFilter
 from gridcity.org.models import Role
@@ -22,7 +22,7 @@ PAGE_MAX = 500
 
 @bp.get("")
 @login_required
-@operation(query=ComponentFilter)
+@operation(query=ComponentFilter, responses={200: list[schemas.Component]})
 def list_components(query: ComponentFilter):
     """Components, filtered by ``unit_grid`` code; a unit handler sees only the
     components their unit owns or maintains."""
@@ -56,6 +56,7 @@ def list_components(query: ComponentFilter):
 
 @bp.post("/import")
 @roles_required(Role.ADMIN)
+@operation(responses={201: schemas.Imported})
 def import_components():
     """Body: the CSV or GeoJSON text; ``?format=csv|geojson&datum=wgs84|gcj02``."""
     fmt = request.args.get("format", "csv")

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from gridcity.core.api import Id, Lat, Lon, Number, Schema, Text
+from gridcity.core.api import Answer, Id, Lat, Lon, Number, Ref, Schema, Text
+from gridcity.geo.schemas import Location
 from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
 
 Code = Annotated[Text, Field(max_length=20)]
@@ -52,3 +53,52 @@ class RouteQuery(Schema):
     category: Code = Field(description="Category code.")
     lon: Lon
     lat: Lat
+
+
+# ---------------------------------------------------------------- answers
+
+
+class Major(Answer):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class HandlingTime(Answer):
+    clock: Literal[CLOCKS]
+    amount: float
+
+
+class Category(Answer):
+    """A case category (部件 / 事件)."""
+
+    id: int
+    code: str = Field(description="C… for components (部件), E… for events (事件).")
+    kind: Literal[KINDS]
+    major: Major
+    name_zh: str
+    name_en: str
+    keywords: str
+    filing_standard: str = Field(description="立案标准")
+    closing_standard: str = Field(description="结案标准")
+    urgency: Literal[URGENCIES]
+    deadline: HandlingTime
+    initials: str = Field(description="Pinyin initials of name_zh (井盖 → jg), for searching on a phone.")
+
+
+class ResponsibilityRule(Answer):
+    id: int
+    category: str = Field(description="Category code.")
+    place_kind: Literal[PLACE_KINDS]
+    place_id: int
+    unit: str = Field(description="Unit code.")
+
+
+class RuleStored(Answer):
+    id: int
+
+
+class RoutePreview(Answer):
+    location: Location
+    category: str
+    unit: Ref

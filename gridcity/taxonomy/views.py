@@ -11,7 +11,7 @@ from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.services import locate
 from gridcity.org.models import Role, Unit
-from gridcity.taxonomy import services
+from gridcity.taxonomy import schemas, services
 from gridcity.taxonomy.models import Category, CategoryMajor, ResponsibilityRule
 from gridcity.taxonomy.schemas import CategoryChange, CategoryFilter, RouteQuery, RuleChange, RuleFilter
 
@@ -22,7 +22,7 @@ RULE_READERS = (Role.ADMIN, Role.DISPATCHER, Role.SHIFT_LEADER, Role.OPERATOR, R
 
 @bp.get("/categories")
 @login_required
-@operation(query=CategoryFilter)
+@operation(query=CategoryFilter, responses={200: list[schemas.Category]})
 def list_categories(query: CategoryFilter):
     rows = (
         select(Category)
@@ -37,7 +37,7 @@ def list_categories(query: CategoryFilter):
 
 @bp.patch("/categories/<code>")
 @roles_required(Role.ADMIN)
-@operation(body=CategoryChange)
+@operation(body=CategoryChange, responses={200: schemas.Category})
 def edit_category(code: str, body: CategoryChange):
     """Edit a category's standards, urgency or deadline."""
     category = services.get_category(code)
@@ -53,7 +53,7 @@ def edit_category(code: str, body: CategoryChange):
 
 @bp.get("/responsibility-rules")
 @roles_required(*RULE_READERS)
-@operation(query=RuleFilter)
+@operation(query=RuleFilter, responses={200: list[schemas.ResponsibilityRule]})
 def list_rules(query: RuleFilter):
     rows = (
         select(ResponsibilityRule, Category.code, Unit.code)
@@ -73,7 +73,7 @@ def list_rules(query: RuleFilter):
 
 @bp.put("/responsibility-rules")
 @roles_required(Role.ADMIN)
-@operation(body=RuleChange)
+@operation(body=RuleChange, responses={200: schemas.RuleStored})
 def put_rule(body: RuleChange):
     unit = db.session.scalar(select(Unit).where(Unit.code == body.unit))
     if unit is None:
@@ -85,7 +85,7 @@ def put_rule(body: RuleChange):
 
 @bp.get("/route")
 @roles_required(*RULE_READERS)
-@operation(query=RouteQuery)
+@operation(query=RouteQuery, responses={200: schemas.RoutePreview})
 def route_preview(query: RouteQuery):
     """Where a report of ``category`` at ``lon``,``lat`` would go."""
     category = services.get_category(query.category)
