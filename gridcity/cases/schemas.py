@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from gridcity.cases import states
 from gridcity.cases.queries import SORTS
 from gridcity.cases.services import REPORTER_SOURCES, REQUEST_KINDS
-from gridcity.core.api import DbInt, Id, Lat, Lon, Moment, Number, Schema, Text
+from gridcity.core.api import Answer, DbInt, Id, Lat, Lon, Moment, Number, Ref, Schema, Text
+from gridcity.taxonomy.models import KINDS, URGENCIES
 
 COMMA = "Comma-separated"
 
@@ -134,3 +136,160 @@ class PhotoQuery(Schema):
 
 class EventsQuery(Schema):
     after: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(0, description="The last `seq` seen.")
+
+
+# ---------------------------------------------------------------- answers
+
+TASK_KINDS = ("verify", "check")
+Moments = dt.datetime | None
+
+
+class CaseCategory(Answer):
+    code: str
+    name_zh: str
+    name_en: str
+    kind: Literal[KINDS]
+
+
+class Counts(Answer):
+    rework: int
+    extension: int
+    suspension: int
+    # ``return`` is a Python keyword.
+    return_: int = Field(alias="return")
+
+
+class CaseSummary(Answer):
+    """A case (案卷) as lists show it."""
+
+    id: int
+    number: str = Field(description="案卷号")
+    state: Literal[states.STATES]
+    version: int = Field(description="Send it back with every action (optimistic locking).")
+    source: Literal[states.SOURCES]
+    category: CaseCategory
+    urgency: Literal[URGENCIES]
+    description: str
+    address: str | None
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    unit_grid_id: int
+    street_id: int
+    work_grid_id: int | None
+    unit: Ref | None = Field(description="The responsible unit once dispatched.")
+    reported_at: dt.datetime
+    deadline_at: Moments
+    warn_at: Moments
+    warned: bool
+    overdue: bool
+    merged_into_id: int | None
+    patrol_id: int | None = Field(description="The patrol (巡查) it was found on.")
+    counts: Counts
+
+
+class RawPosition(Answer):
+    lon: float
+    lat: float | None
+
+
+class Steps(Answer):
+    """When each step happened."""
+
+    reported: Moments
+    accepted: Moments
+    verified: Moments
+    filed: Moments
+    dispatched: Moments
+    unit_accepted: Moments
+    handled: Moments
+    checked: Moments
+    closed: Moments
+    voided: Moments
+
+
+class HistoryEvent(Answer):
+    seq: int = Field(description="Increases across all cases: resume the feed with `after`.")
+    case_id: int
+    action: str = Field(
+        description="report, an action, or warn / overdue / task_overdue (the deadline sweeper)."
+    )
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    actor_role: str = Field(description="A role, or `system`.")
+    at: dt.datetime
+    note: str
+    lon: float | None
+    lat: float | None
+    data: dict[str, Any]
+
+
+class CasePhoto(Answer):
+    id: int
+    stage: Literal[("report", *TASK_KINDS, "handle")]
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+    exif_distance_m: float | None = Field(
+        description="Metres between the photo's EXIF position and the case."
+    )
+
+
+class CaseTask(Answer):
+    id: int
+    kind: Literal[TASK_KINDS]
+    inspector_id: int | None
+    due_at: Moments
+    completed_at: Moments
+    result: str | None = Field(description="pass, fail, or voided (the case was voided or merged).")
+    overdue: bool
+
+
+class CaseRequest(Answer):
+    id: int
+    kind: Literal[REQUEST_KINDS]
+    state: Literal["pending", "approved", "refused"]
+    reason: str
+    extra_amount: float | None
+    review_on: Moments
+    requested_at: Moments
+    decided_at: Moments
+
+
+class CaseDetail(CaseSummary):
+    """A case with its history, photos, tasks and requests."""
+
+    unit_grid_code: str | None
+    raw_position: RawPosition | None
+    void_reason: str | None
+    review_on: Moments = Field(description="When a suspension (挂账) is to be reviewed.")
+    steps: Steps
+    allowed_actions: list[str] = Field(description="What the caller may do now (see the action table).")
+    history: list[HistoryEvent]
+    photos: list[CasePhoto]
+    tasks: list[CaseTask]
+    requests: list[CaseRequest]
+
+
+class ReportResult(CaseDetail):
+    duplicates: list[CaseSummary] = Field(description="Open cases likely the same.")
+
+
+class CasePage(Answer):
+    total: int
+    limit: int
+    offset: int
+    items: list[CaseSummary]
+
+
+class Task(Answer):
+    """An open verify (核实) or check (核查) task."""
+
+    id: int
+    kind: Literal[TASK_KINDS] = Field(description="核实 or 核查.")
+    due_at: dt.datetime
+    overdue: bool
+    case: CaseSummary
+    distance_m: float | None = Field(description="From lon/lat when given.")

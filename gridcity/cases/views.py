@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
-from gridcity.cases import queries, services
+from gridcity.cases import queries, schemas, services
 from gridcity.cases.models import Case, CaseTask, Photo
 from gridcity.cases.schemas import CaseActionIn, CaseFilter, EventsQuery, PhotoQuery, ReportIn, TaskQuery
 from gridcity.core.api import operation
@@ -31,7 +31,7 @@ def _photos() -> list[bytes]:
 
 @bp.post("/reports")
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
-@operation(body=ReportIn, photos=True)
+@operation(body=ReportIn, photos=True, responses={201: schemas.ReportResult, 200: schemas.ReportResult})
 def submit_report(body: ReportIn):
     """上报. Replays of the same client UUID answer 200 with the first case;
     the same UUID with another report is refused (422)."""
@@ -68,7 +68,7 @@ def submit_report(body: ReportIn):
 
 @bp.get("/cases")
 @login_required
-@operation(query=CaseFilter)
+@operation(query=CaseFilter, responses={200: schemas.CasePage})
 def list_cases(query: CaseFilter):
     select_, limit, offset = queries.filtered(current_user(), request.args)
     total = db.session.scalar(select_.with_only_columns(db.func.count(Case.id)).order_by(None))
@@ -80,6 +80,7 @@ def list_cases(query: CaseFilter):
 
 @bp.get("/cases/<int:case_id>")
 @login_required
+@operation(responses={200: schemas.CaseDetail})
 def get_case(case_id: int):
     case = services.get_case(case_id)
     queries.require_visible(current_user(), case)
@@ -106,7 +107,7 @@ ACTIONS = (
 
 @bp.post("/cases/<int:case_id>/<action>")
 @login_required
-@operation(body=CaseActionIn, photos=True)
+@operation(body=CaseActionIn, photos=True, responses={200: schemas.CaseDetail})
 def act(case_id: int, action: str, body: CaseActionIn):
     """Take one step of the closed loop. The body carries the ``version`` the
     client saw; a case changed since answers 409."""
@@ -167,7 +168,7 @@ def act(case_id: int, action: str, body: CaseActionIn):
 
 @bp.get("/tasks")
 @roles_required(Role.INSPECTOR)
-@operation(query=TaskQuery)
+@operation(query=TaskQuery, responses={200: list[schemas.Task]})
 def my_tasks(query: TaskQuery):
     """Open verify / check tasks: mine and unassigned ones of my work grids;
     nearest first when ``lon``/``lat`` are given, else soonest due."""
@@ -204,7 +205,7 @@ def my_tasks(query: TaskQuery):
 
 @bp.get("/photos/<int:photo_id>")
 @login_required
-@operation(query=PhotoQuery)
+@operation(query=PhotoQuery, responses={200: None})
 def photo(photo_id: int, query: PhotoQuery):
     from gridcity.media.storage import photo_file
 
@@ -224,7 +225,7 @@ def photo(photo_id: int, query: PhotoQuery):
 
 @bp.get("/events")
 @login_required
-@operation(query=EventsQuery)
+@operation(query=EventsQuery, responses={200: list[schemas.HistoryEvent]})
 def events(query: EventsQuery):
     """History events after ``after`` (a ``seq``) on the cases I may see."""
     return jsonify(queries.events_after(current_user(), query.after))
