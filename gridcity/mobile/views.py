@@ -23,7 +23,7 @@ from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
-from gridcity.mobile import services
+from gridcity.mobile import schemas, services
 from gridcity.mobile.schemas import MonthQuery, SameAs
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
@@ -176,7 +176,7 @@ def manifest():
 
 @api_bp.get("/me/month")
 @roles_required(Role.INSPECTOR)
-@operation(query=MonthQuery)
+@operation(query=MonthQuery, responses={200: schemas.InspectorMonth})
 def my_month(query: MonthQuery):
     """本月 — my reports, valid reports, on-time verify / check tasks."""
     tz = current_app.config["SETTINGS"].timezone
@@ -194,6 +194,7 @@ def my_month(query: MonthQuery):
 
 @api_bp.get("/reports/<int:case_id>/receipt")
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
+@operation(responses={200: schemas.ReportReceipt})
 def report_receipt(case_id: int):
     case = case_services.get_case(case_id)
     return jsonify(services.report_receipt(case, current_user()))
@@ -201,7 +202,7 @@ def report_receipt(case_id: int):
 
 @api_bp.post("/reports/<int:case_id>/same-as")
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
-@operation(body=SameAs)
+@operation(body=SameAs, responses={200: schemas.ReportReceipt})
 def same_as(case_id: int, body: SameAs):
     """Mark my report "the same" as the open case ``same_as``; the operator merges."""
     case = case_services.get_case(case_id)

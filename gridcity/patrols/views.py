@@ -9,7 +9,7 @@ from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import Forbidden
 from gridcity.extensions import db
 from gridcity.org.models import Role
-from gridcity.patrols import services
+from gridcity.patrols import schemas, services
 from gridcity.patrols.schemas import Breadcrumbs, PatrolFilter, PatrolStart
 
 bp = Blueprint("patrols", __name__, url_prefix="/api/v1/patrols")
@@ -21,7 +21,7 @@ def _points(body: Breadcrumbs) -> list[services.Breadcrumb]:
 
 @bp.post("")
 @roles_required(Role.INSPECTOR)
-@operation(body=PatrolStart)
+@operation(body=PatrolStart, responses={201: schemas.PatrolDetail})
 def start(body: PatrolStart):
     """开始巡查."""
     patrol = services.start_patrol(current_user(), body.kind, body.interval_s)
@@ -31,7 +31,7 @@ def start(body: PatrolStart):
 
 @bp.get("")
 @login_required
-@operation(query=PatrolFilter)
+@operation(query=PatrolFilter, responses={200: list[schemas.Patrol]})
 def list_patrols(query: PatrolFilter):
     rows = services.list_patrols(current_user(), query.state, max(1, min(query.limit, 500)))
     return jsonify([services.patrol_json(p) for p in rows])
@@ -39,6 +39,7 @@ def list_patrols(query: PatrolFilter):
 
 @bp.get("/<int:patrol_id>")
 @login_required
+@operation(responses={200: schemas.PatrolDetail})
 def get_patrol(patrol_id: int):
     patrol = services.get_patrol(patrol_id)
     if not services.can_read(current_user(), patrol):
@@ -48,7 +49,7 @@ def get_patrol(patrol_id: int):
 
 @bp.post("/<int:patrol_id>/points")
 @roles_required(Role.INSPECTOR)
-@operation(body=Breadcrumbs)
+@operation(body=Breadcrumbs, responses={200: schemas.PointsAdded})
 def add_points(patrol_id: int, body: Breadcrumbs):
     """GPS breadcrumbs; a resent point (same ``at``) is stored once."""
     patrol = services.get_patrol(patrol_id)
@@ -59,7 +60,7 @@ def add_points(patrol_id: int, body: Breadcrumbs):
 
 @bp.post("/<int:patrol_id>/stop")
 @roles_required(Role.INSPECTOR)
-@operation(body=Breadcrumbs)
+@operation(body=Breadcrumbs, responses={200: schemas.PatrolDetail})
 def stop(patrol_id: int, body: Breadcrumbs):
     """结束巡查, with the breadcrumbs not sent yet."""
     patrol = services.get_patrol(patrol_id)
