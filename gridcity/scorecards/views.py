@@ -5,6 +5,7 @@ sanitation contest (ranking, rules, inspection records, cards)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
-from gridcity.scorecards import contest, engine, services
+from gridcity.scorecards import contest, engine, schemas, services
 from gridcity.scorecards.freeze import freeze_reason_text
 from gridcity.scorecards.schemas import (
     CardsQuery,
@@ -63,14 +64,14 @@ def _month(month: str) -> str:
 
 @bp.get("/months")
 @roles_required(*READERS)
-@operation(query=MonthsQuery)
+@operation(query=MonthsQuery, responses={200: schemas.Months})
 def months(query: MonthsQuery):
     return jsonify({"months": services.months_available(query.limit), "tiers": list(services.TIERS)})
 
 
 @bp.get("/months/<month>")
 @roles_required(*READERS)
-@operation(query=TableQuery)
+@operation(query=TableQuery, responses={200: schemas.MonthTable})
 def month_table(month: str, query: TableQuery):
     _month(month)
     version, tier = query.version, query.tier
@@ -82,7 +83,7 @@ def month_table(month: str, query: TableQuery):
 
 @bp.get("/months/<month>/cases")
 @roles_required(*READERS)
-@operation(query=CasesQuery)
+@operation(query=CasesQuery, responses={200: schemas.FigureCases})
 def month_cases(month: str, query: CasesQuery):
     _month(month)
     tier, count, subject_id = query.tier, query.count, query.subject_id
@@ -108,13 +109,14 @@ def month_cases(month: str, query: CasesQuery):
 
 @bp.get("/months/<month>/versions")
 @roles_required(*READERS)
+@operation(responses={200: list[schemas.FrozenVersion]})
 def month_versions(month: str):
     return jsonify([_with_reason_text(v.to_dict()) for v in services.versions(_month(month))])
 
 
 @bp.post("/months/<month>/freeze")
 @roles_required(*FREEZERS)
-@operation(body=FreezeIn)
+@operation(body=FreezeIn, responses={201: schemas.FrozenVersion})
 def freeze(month: str, body: FreezeIn):
     """Freeze the month (version 1), or recompute it as the next version
     (a reason is then required)."""
@@ -130,7 +132,7 @@ def freeze(month: str, body: FreezeIn):
 
 @bp.get("/months/<month>/contest")
 @roles_required(*READERS)
-@operation(query=VersionQuery)
+@operation(query=VersionQuery, responses={200: schemas.ContestTable})
 def month_contest(month: str, query: VersionQuery):
     table = services.contest_ranking(_month(month), query.version).to_dict()
     language = current_language()
@@ -141,7 +143,7 @@ def month_contest(month: str, query: VersionQuery):
 
 @bp.get("/trend")
 @roles_required(*READERS)
-@operation(query=TrendQuery)
+@operation(query=TrendQuery, responses={200: list[dict[str, Any]]})
 def trend(query: TrendQuery):
     tier, subject_id, count = query.tier, query.subject_id, query.months
     last = query.to or engine.month_of(dt.datetime.now(dt.UTC))
@@ -152,7 +154,7 @@ def trend(query: TrendQuery):
 
 @bp.get("/definitions")
 @roles_required(*READERS)
-@operation(query=VersionQuery)
+@operation(query=VersionQuery, responses={200: schemas.Definitions})
 def get_definitions(query: VersionQuery):
     document = services.definitions(query.version)
     db.session.commit()  # the first read stores the defaults as version 1
@@ -161,6 +163,7 @@ def get_definitions(query: VersionQuery):
 
 @bp.put("/definitions")
 @roles_required(*EDITORS)
+@operation(responses={201: schemas.Definitions})
 def put_definitions():
     data = _body()
     note = data.get("note", "")
@@ -173,6 +176,7 @@ def put_definitions():
 
 @bp.get("/contest/rules")
 @roles_required(*READERS)
+@operation(responses={200: schemas.ContestRules})
 def get_contest_rules():
     document = contest.rules_document()
     db.session.commit()
@@ -181,6 +185,7 @@ def get_contest_rules():
 
 @bp.put("/contest/rules")
 @roles_required(*EDITORS)
+@operation(responses={200: schemas.ContestRules})
 def put_contest_rules():
     document = contest.save_rules(_body())
     db.session.commit()
@@ -189,7 +194,7 @@ def put_contest_rules():
 
 @bp.get("/contest/inspections")
 @roles_required(*READERS)
-@operation(query=InspectionFilter)
+@operation(query=InspectionFilter, responses={200: list[schemas.Inspection]})
 def list_inspections(query: InspectionFilter):
     if query.month:
         _month(query.month)
@@ -198,7 +203,7 @@ def list_inspections(query: InspectionFilter):
 
 @bp.post("/contest/inspections")
 @roles_required(*INSPECTORS)
-@operation(body=InspectionIn, photos=True)
+@operation(body=InspectionIn, photos=True, responses={201: schemas.Inspection})
 def add_inspection(body: InspectionIn):
     photos = []
     if request.mimetype == "multipart/form-data":
@@ -215,7 +220,7 @@ def add_inspection(body: InspectionIn):
 
 @bp.get("/contest/photos/<int:photo_id>")
 @roles_required(*READERS)
-@operation(query=PhotoQuery)
+@operation(query=PhotoQuery, responses={200: None})
 def contest_photo(photo_id: int, query: PhotoQuery):
     from gridcity.media.storage import photo_file
     from gridcity.scorecards.models import ContestPhoto
@@ -235,7 +240,7 @@ def contest_photo(photo_id: int, query: PhotoQuery):
 
 @bp.get("/contest/cards")
 @roles_required(*READERS)
-@operation(query=CardsQuery)
+@operation(query=CardsQuery, responses={200: list[dict[str, Any]]})
 def contest_cards(query: CardsQuery):
     if query.month:
         _month(query.month)
