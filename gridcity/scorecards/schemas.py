@@ -170,7 +170,7 @@ class ContestTable(Answer):
     rows: list[ContestRow]
 
 
-class Inspection(Answer):
+class InspectionRecord(Answer):
     """A manager's inspection record (检查记录)."""
 
     id: int

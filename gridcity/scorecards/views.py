@@ -194,7 +194,7 @@ def put_contest_rules():
 
 @bp.get("/contest/inspections")
 @roles_required(*READERS)
-@operation(query=InspectionFilter, responses={200: list[schemas.Inspection]})
+@operation(query=InspectionFilter, responses={200: list[schemas.InspectionRecord]})
 def list_inspections(query: InspectionFilter):
     if query.month:
         _month(query.month)
@@ -203,7 +203,7 @@ def list_inspections(query: InspectionFilter):
 
 @bp.post("/contest/inspections")
 @roles_required(*INSPECTORS)
-@operation(body=InspectionIn, photos=True, responses={201: schemas.Inspection})
+@operation(body=InspectionIn, photos=True, responses={201: schemas.InspectionRecord})
 def add_inspection(body: InspectionIn):
     photos = []
     if request.mimetype == "multipart/form-data":
