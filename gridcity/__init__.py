@@ -41,6 +41,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_AS_ASCII=False,
     )
+    from gridcity.core import api
+
+    api.install(app)  # the JSON guard and bounded ids, before any route exists
     app.json.ensure_ascii = False
     if settings.proxy_count:
         # Behind nginx: the client's address (sign-in throttling counts it) and scheme.

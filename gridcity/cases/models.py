@@ -38,6 +38,8 @@ class Case(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
     client_uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the report first sent with client_uuid (intake's request_digest).
+    request_digest: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(12))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
     reporter_contact: Mapped[str | None] = mapped_column(String(100))

@@ -4,7 +4,10 @@ caller commits once."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -71,10 +74,11 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     already made (idempotent replay)."""
     if report.source not in states.SOURCES:
         raise GridCityError("bad_request", detail=f"source must be one of {', '.join(states.SOURCES)}")
+    digest = request_digest(report)
     if report.client_uuid:
         existing = db.session.scalar(select(Case).where(Case.client_uuid == report.client_uuid))
         if existing is not None:
-            return _replay(existing, reporter)
+            return _replay(existing, reporter, digest)
     if not system_source:
         allowed = REPORTER_SOURCES.get(getattr(reporter, "role", None), ())
         if report.source not in allowed:
@@ -92,6 +96,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     client_uuid = report.client_uuid or str(uuid.uuid4())
     case = Case(
         client_uuid=client_uuid,
+        request_digest=digest,
         state=states.REPORTED,
         geom=_point(report.lon, report.lat),
         category_id=category.id,
@@ -117,7 +122,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         existing = db.session.scalar(select(Case).where(Case.client_uuid == client_uuid))
         if existing is None:
             raise
-        return _replay(existing, reporter)
+        return _replay(existing, reporter, digest)
     case.state = None  # the report event sets everything, state included
     event = record(
         case,
@@ -159,11 +164,23 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     return IntakeResult(case, True, likely_duplicates(case), known)
 
 
-def _replay(existing: Case, reporter: User | None) -> IntakeResult:
+def request_digest(report: Report) -> str:
+    """SHA-256 of what the report says (its fields as canonical JSON and its
+    photos' digests): a replay must say the same."""
+    fields = {k: v for k, v in dataclasses.asdict(report).items() if k not in ("client_uuid", "photos")}
+    fields["photos"] = [hashlib.sha256(p).hexdigest() for p in report.photos]
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(existing: Case, reporter: User | None, digest: str) -> IntakeResult:
     """A client UUID names one report of one reporter; someone else's UUID is
-    not a key to their case."""
+    not a key to their case, and the same UUID with another report is refused
+    (IETF Idempotency-Key draft: 422)."""
     if existing.reporter_id != getattr(reporter, "id", None):
         raise Conflict("idempotency_key_taken")
+    if existing.request_digest is not None and existing.request_digest != digest:
+        raise GridCityError("idempotency_key_reused", status=422, number=existing.number)
     return IntakeResult(existing, False, [])
 
 
@@ -453,6 +470,8 @@ def request_change(
     _need(reason, "reason")
     if kind == "extension" and not (isinstance(extra_amount, (int, float)) and extra_amount > 0):
         raise GridCityError("bad_request", detail="an extension needs a positive extra_amount")
+    if kind == "extension":
+        _check_extension(extra_amount)
     now = utcnow()
     if kind == "suspension" and (review_on is None or review_on <= now):
         raise GridCityError("bad_request", detail="a suspension needs a review date in the future")
@@ -501,6 +520,7 @@ def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
     if not approve:
         event = record(case, "decide", case.state, actor, note=note, at=now, extra=info)
     elif request.kind == "extension":
+        _check_extension(request.extra_amount)
         cal = deadlines.calendar()
         from gridcity.workcalendar.clock import budget_seconds
 
@@ -575,6 +595,14 @@ def decide(case: Case, actor: User, approve: bool, note: str = "") -> Case:
         )
     _announce(case, event, extra_rooms=leaving)
     return case
+
+
+def _check_extension(extra_amount: float) -> None:
+    """An extension adds at most the configured maximum, so no approval can
+    push a deadline out of reach (or out of the calendar)."""
+    limit = current_app.config["SETTINGS"].max_extension_amount
+    if not extra_amount <= limit:  # also NaN
+        raise GridCityError("extension_too_long", status=422, amount=extra_amount, max=limit)
 
 
 def resume(case: Case, actor: User, note: str = "") -> Case:

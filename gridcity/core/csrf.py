@@ -15,6 +15,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 
+from gridcity.core.api import Answer, operation
 from gridcity.core.auth import current_user, forget_cached_session
 from gridcity.core.errors import Forbidden, GridCityError
 from gridcity.core.settings import Settings
@@ -27,7 +28,14 @@ EXEMPT_BLUEPRINTS = frozenset({"open311"})
 bp = Blueprint("csrf", __name__, url_prefix="/api/v1")
 
 
+class CsrfToken(Answer):
+    """The session's CSRF token."""
+
+    csrf_token: str
+
+
 @bp.get("/csrf")
+@operation(responses={200: CsrfToken})
 def csrf_token():
     """The session's CSRF token, for clients that have no page to read it from
     (or whose page came from a cache). Another origin cannot read the answer."""

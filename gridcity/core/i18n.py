@@ -423,6 +423,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "服务器繁忙，暂未受理这次上报，请在 {retry_after} 秒后重试。",
         "en": "The server is busy; the report was not taken yet. Try again in {retry_after} s.",
     },
+    # schemas
+    "idempotency_key_reused": {
+        "zh": "此幂等键（Idempotency-Key）已用于另一份上报（案卷 {number}），内容不同：请为新上报使用新的键。",
+        "en": "This Idempotency-Key was already used for a different report (case {number}): "
+        "send a new report with a new key.",
+    },
+    "extension_too_long": {
+        "zh": "延期时长（extra_amount）{amount} 超过上限 {max}。",
+        "en": "The extension (extra_amount) of {amount} exceeds the maximum of {max}.",
+    },
+    "photo_file_missing": {
+        "zh": "照片 {id} 的文件已不存在。",
+        "en": "The file of photo {id} is missing.",
+    },
 }
 
 

@@ -1,12 +1,17 @@
 """The OpenAPI 3.1 description of the JSON API, served at ``GET /api/v1/openapi.json``.
 
-The document is assembled from small tables — the response shapes, the query
-parameters, one row per operation — and from the code's own constants (case
-states, transitions, sources, sort keys, roles), so a new state or sort shows
-up here without an edit. ``tests/core/test_openapi.py`` checks that every
-``/api/`` rule of the app is described, by the endpoint serving it, that
-nothing else is, and that every case action has its row in ``ACTION_GUIDE``.
-"""
+Request bodies, query parameters and the success answers come from the views'
+own declarations (pydantic models in each domain's ``schemas.py``, attached
+with ``@operation(body=…, query=…, responses=…)``, ``gridcity/core/api.py``):
+what the document says a view accepts is what the view validates, and what it
+says a view answers is one model, checked against the real answers by the fuzz
+test (``tests/core/test_api_fuzz.py``). The rest — one row per operation with
+its summary, roles and errors — is a small table using the code's own
+constants (transitions, sources, roles), so a new action shows up here without
+an edit. ``tests/core/test_openapi.py`` checks
+that every ``/api/`` rule of the app is described, by the endpoint serving it,
+that nothing else is, and that every case action has its row in
+``ACTION_GUIDE``."""
 
 from __future__ import annotations
 
@@ -16,19 +21,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, has_app_context, jsonify
+from pydantic import BaseModel, TypeAdapter
 
 from gridcity import __version__
-from gridcity.cases import queries, states
-from gridcity.cases.services import REPORTER_SOURCES, REQUEST_KINDS
+from gridcity.cases import states
+from gridcity.cases.services import REPORTER_SOURCES
 from gridcity.cases.views import ACTIONS, MAX_PHOTOS
+from gridcity.core.api import Error, declared_operation
+from gridcity.core.api import Operation as Declared
+from gridcity.core.api import operation as declare
 from gridcity.geo.views import MAX_UNIT_GRIDS
-from gridcity.inventory.models import STATES as COMPONENT_STATES
-from gridcity.inventory.views import PAGE_MAX as COMPONENT_PAGE_MAX
-from gridcity.org.models import UNIT_KINDS, Role
-from gridcity.patrols.models import PATROL_KINDS
-from gridcity.patrols.services import INTERVALS_S, PATROL_READERS
-from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
+from gridcity.org.models import Role
+from gridcity.patrols.services import PATROL_READERS
 from gridcity.taxonomy.views import RULE_READERS
 
 API = "/api/v1"
@@ -41,6 +46,7 @@ Spec = str | dict | tuple  # see schema()
 
 
 @bp.get("/openapi.json")
+@declare(responses={200: dict[str, Any]})
 def openapi_json():
     """The document itself; public, like the login it describes."""
     return jsonify(build_document(current_app.config["SESSION_COOKIE_NAME"]))
@@ -96,218 +102,11 @@ def shape(properties: dict[str, Spec], required: Iterable[str] | None = None) ->
     return {"type": "object", "properties": props} | ({"required": needed} if needed else {})
 
 
-def extends(base: str, properties: dict[str, Spec]) -> dict:
-    return {"allOf": [schema(f"#{base}"), shape(properties)]}
-
-
-# ---------------------------------------------------------------- shapes
-
-# The ``steps`` of a case detail: when each step happened.
-STEPS = ("reported", "accepted", "verified", "filed", "dispatched", "unit_accepted", "handled", "checked",
-         "closed", "voided")  # fmt: skip
-ROLES = tuple(r.value for r in Role)
-TASK_KINDS = ("verify", "check")
-
-
-def response_schemas() -> dict[str, dict]:
-    """What the API answers (the views' ``*_json`` helpers and ``cases.queries``)."""
-    iso = "date-time?"
-    return {
-        "Error": shape({
-            "error": ("str", "Message key, e.g. `stale_case`; for plain HTTP errors the status name."),
-            "message": ("str", "For a person, in Chinese or English (the `lang` cookie, Accept-Language)."),
-            "details": ("object", "The message's parameters (absent on plain HTTP errors)."),
-            "request_id": ("str", "This request's id, also in the `X-Request-ID` header: quote it to support."),
-        }, required=("error", "message")),
-        "Ref": shape({"id": "int", "code": "str", "name": "str"}),
-        "CodeName": shape({"code": "str", "name": "str"}),
-        "Me": shape({
-            "id": "int", "username": "str", "display_name": "str", "role": one_of(ROLES),
-            "role_name": shape({"zh": "str", "en": "str"}), "unit": ("#Ref?", "A unit handler's unit."),
-            "scope": shape({"work_grids": "[#Ref]", "work_groups": "[#Ref]", "areas": "[#Ref]"}),
-        }),
-        "Unit": shape({
-            "id": "int", "code": "str", "name": "str", "kind": one_of(UNIT_KINDS), "contact_name": "str?",
-            "contact_phone": "str?", "street_id": "int?", "active": "bool",
-        }),
-        "Category": shape({
-            "id": "int", "code": ("str", "C… for components (部件), E… for events (事件)."), "kind": one_of(KINDS),
-            "major": shape({"code": "str", "name_zh": "str", "name_en": "str"}),
-            "name_zh": "str", "name_en": "str", "keywords": "str", "filing_standard": ("str", "立案标准"),
-            "closing_standard": ("str", "结案标准"), "urgency": one_of(URGENCIES),
-            "deadline": shape({"clock": one_of(CLOCKS), "amount": "number"}),
-            "initials": ("str", "Pinyin initials of name_zh (井盖 → jg), for searching on a phone."),
-        }),
-        "ResponsibilityRule": shape({
-            "id": "int", "category": ("str", "Category code."), "place_kind": one_of(PLACE_KINDS),
-            "place_id": "int", "unit": ("str", "Unit code."),
-        }),
-        "Location": shape({
-            "unit_grid_id": "int", "unit_grid_code": "str", "community_id": "int", "street_id": "int",
-            "district_id": "int", "work_grid_id": "int?", "area_id": "int?",
-        }),
-        "LocateResult": extends("Location", {
-            "community": "#CodeName", "street": "#CodeName", "district": "#CodeName",
-            "work_grid": "#CodeName?", "area": "#CodeName?",
-        }),
-        "RoutePreview": shape({"location": "#Location", "category": "str", "unit": "#Ref"}),
-        "FeatureCollection": shape({
-            "type": {"const": "FeatureCollection"},
-            "features": {"type": "array", "items": shape(
-                {"type": {"const": "Feature"}, "geometry": "object", "properties": "object"})},
-        }),
-        "Component": shape({
-            "id": "int", "code": "str", "category": "str", "state": one_of(COMPONENT_STATES), "lon": "number",
-            "lat": "number", "unit_grid": ("str", "Unit grid code."), "owner": ("str?", "Unit code."),
-            "maintainer": ("str?", "Unit code."),
-        }),
-        "CaseSummary": shape({
-            "id": "int", "number": ("str", "案卷号"), "state": one_of(states.STATES),
-            "version": ("int", "Send it back with every action (optimistic locking)."),
-            "source": one_of(states.SOURCES),
-            "category": shape({"code": "str", "name_zh": "str", "name_en": "str", "kind": one_of(KINDS)}),
-            "urgency": one_of(URGENCIES), "description": "str", "address": "str?", "lon": "number",
-            "lat": "number", "accuracy_m": "number?", "unit_grid_id": "int", "street_id": "int",
-            "work_grid_id": "int?", "unit": ("#Ref?", "The responsible unit once dispatched."),
-            "reported_at": "date-time", "deadline_at": iso, "warn_at": iso, "warned": "bool", "overdue": "bool",
-            "merged_into_id": "int?", "patrol_id": ("int?", "The patrol (巡查) it was found on."),
-            "counts": shape({"rework": "int", "extension": "int", "suspension": "int", "return": "int"}),
-        }),
-        "CaseDetail": extends("CaseSummary", {
-            "unit_grid_code": "str?", "raw_position": nullable(shape({"lon": "number", "lat": "number?"})),
-            "void_reason": "str?", "review_on": (iso, "When a suspension (挂账) is to be reviewed."),
-            "steps": shape({step: iso for step in STEPS}),
-            "allowed_actions": ("[str]", "What the caller may do now (see the action table)."),
-            "history": "[#HistoryEvent]", "photos": "[#CasePhoto]", "tasks": "[#CaseTask]",
-            "requests": "[#CaseRequest]",
-        }),
-        "ReportResult": extends("CaseDetail", {"duplicates": ("[#CaseSummary]", "Open cases likely the same.")}),
-        "CasePage": shape({"total": "int", "limit": "int", "offset": "int", "items": "[#CaseSummary]"}),
-        "CasePhoto": shape({
-            "id": "int", "stage": one_of(("report", *TASK_KINDS, "handle")), "url": "str", "thumbnail_url": "str",
-            "width": "int", "height": "int",
-            "exif_distance_m": ("number?", "Metres between the photo's EXIF position and the case."),
-        }),
-        "CaseTask": shape({
-            "id": "int", "kind": one_of(TASK_KINDS), "inspector_id": "int?", "due_at": iso, "completed_at": iso,
-            "result": ("str?", "pass, fail, or voided (the case was voided or merged)."), "overdue": "bool",
-        }),
-        "CaseRequest": shape({
-            "id": "int", "kind": one_of(REQUEST_KINDS), "state": one_of(("pending", "approved", "refused")),
-            "reason": "str", "extra_amount": "number?", "review_on": iso, "requested_at": iso,
-            "decided_at": iso,
-        }),
-        "HistoryEvent": shape({
-            "seq": ("int", "Increases across all cases: resume the feed with `after`."), "case_id": "int",
-            "action": ("str", "report, an action, or warn / overdue / task_overdue (the deadline sweeper)."),
-            "from_state": "str?", "to_state": "str", "actor_id": "int?",
-            "actor_role": ("str", "A role, or `system`."), "at": "date-time", "note": "str", "lon": "number?",
-            "lat": "number?", "data": "object",
-        }),
-        "Patrol": shape({
-            "id": "int", "inspector_id": "int", "kind": one_of(PATROL_KINDS, "日常 / 夜间 / 节假日 / 月末集中巡查."),
-            "interval_s": ("int", "How often the app records a breadcrumb."), "running": "bool",
-            "started_at": "date-time", "ended_at": iso, "distance_m": ("number", "Length of the track."),
-            "point_count": "int",
-        }),
-        "PatrolDetail": extends("Patrol", {
-            "track": ("object?", "GeoJSON LineString (WGS-84) of the breadcrumbs; set when the patrol stops."),
-            "unit_grids": ("[str]", "Codes of the unit grids the track covered."),
-            "findings": ("[#CaseSummary]", "Cases reported during the patrol and tagged with it."),
-        }),
-        "InspectorMonth": shape({
-            "inspector_id": "int", "month": ("str", "YYYY-MM, in the city's time zone."),
-            "reports": ("int", "Cases I reported (上报)."),
-            "valid_reports": ("int", "Of those, the ones not voided (a merged report keeps its credit)."),
-            "verify_done": ("int", "Verify tasks (核实) I completed."), "verify_on_time": ("int", "By their due time."),
-            "check_done": ("int", "Check tasks (核查) I completed."), "check_on_time": ("int", "By their due time."),
-            "patrols": "int", "patrol_distance_m": "number",
-        }),
-        "ReportReceipt": shape({
-            "id": "int", "number": "str", "state": one_of(states.STATES), "version": "int",
-            "category": shape({"code": "str", "name_zh": "str", "name_en": "str"}), "patrol_id": "int?",
-            "unit_grid": shape({"code": "str"}), "community": "#CodeName", "street": "#CodeName",
-            "work_grid": "#CodeName?",
-            "responsible_unit": ("#Ref?", "The unit the responsibility rules point to (the dispatcher decides)."),
-            "duplicates": ("[#CaseSummary]", "Open cases likely the same."),
-            "same_as_ids": ("[int]", "Cases I marked as the same problem."), "photo_count": "int",
-        }),
-        "Task": shape({
-            "id": "int", "kind": one_of(TASK_KINDS, "核实 or 核查."), "due_at": "date-time", "overdue": "bool",
-            "case": "#CaseSummary", "distance_m": ("number?", "From lon/lat when given."),
-        }),
-    }  # fmt: skip
-
-
-def request_schemas() -> dict[str, dict]:
-    """What the API accepts."""
-    positive = {"type": "number", "exclusiveMinimum": 0}
-    return {
-        "Login": shape({
-            "username": "str", "password": "str", "remember": ("bool", "Keep the session (default true)."),
-        }, required=("username", "password")),
-        "NewUnit": shape({
-            "code": "str", "name": "str", "kind": one_of(UNIT_KINDS), "contact_name": "str?",
-            "contact_phone": "str?",
-        }, required=("code", "name", "kind")),
-        "NewUser": shape({
-            "username": "str", "password": {"type": "string", "minLength": 10}, "role": one_of(ROLES),
-            "display_name": "str?", "unit_code": ("str?", "Required for a unit handler."),
-            "work_grid_codes": ("[str]", "Inspectors only."), "phone": "str?",
-        }, required=("username", "password", "role")),
-        "CategoryChange": shape({
-            "deadline": shape({"clock": one_of(CLOCKS), "amount": positive}), "urgency": one_of(URGENCIES),
-            "name_zh": "str", "name_en": "str", "filing_standard": "str", "closing_standard": "str",
-        }, required=()),
-        "RuleChange": shape({
-            "category": ("str", "Category code."), "place_kind": one_of(PLACE_KINDS),
-            "place_id": ("int", "Id of the unit grid, work grid, street or district."),
-            "unit": ("str", "Unit code."),
-        }),
-        "Report": shape(report_fields(), required=("category", "lon", "lat")),
-        "PatrolStart": shape({
-            "kind": one_of(PATROL_KINDS),
-            "interval_s": ({"type": "integer", "enum": list(INTERVALS_S)}, "Breadcrumb interval (default 30)."),
-        }, required=("kind",)),
-        "Breadcrumbs": shape({"points": {"type": "array", "items": shape({
-            "at": ("date-time", "When the phone recorded it; a point resent with the same time is stored once."),
-            "lon": "number", "lat": "number", "accuracy_m": "number?",
-        }, required=("at", "lon", "lat"))}}, required=()),
-        "SameAs": shape({"same_as": ("int", "Id of the open case it is the same as."), "note": "str"},
-                        required=("same_as",)),
-        "CaseAction": shape({
-            "version": ("int", "The case `version` you saw; a case changed since answers 409 `stale_case`."),
-            "note": "str",
-            "reason": ("str", "void (or note), request; dispatch when unit_id differs from the rules."),
-            "result": one_of(("pass", "fail"), "verify, check."),
-            "into": ("int", "merge: the id of the open case this one joins."),
-            "unit_id": ("int", "dispatch: another unit than the rules give (with a reason)."),
-            "kind": one_of(REQUEST_KINDS, "request: 延期 extension, 挂账 suspension, 回退 return."),
-            "extra_amount": (positive, "request extension: more time, in the category's deadline clock units."),
-            "review_on": ("date-time", "request suspension: a future review date."),
-            "approve": ("bool", "decide."),
-            "lon": ("number", "verify, handle, check: where the step was taken."), "lat": "number",
-        }, required=("version",)),
-    }  # fmt: skip
+# ---------------------------------------------------------------- the action table
 
 
 def sources_by_role() -> str:
     return "; ".join(f"{role}: {', '.join(sources)}" for role, sources in REPORTER_SOURCES.items())
-
-
-def report_fields() -> dict[str, Spec]:
-    return {
-        "category": ("str", "Category code, e.g. C0101 (部件) or E0102 (事件)."),
-        "lon": ("number", "WGS-84 longitude."), "lat": ("number", "WGS-84 latitude."),
-        "source": one_of(states.SOURCES, f"Allowed per role — {sources_by_role()}. Default: the role's first."),
-        "client_uuid": ({"type": "string", "minLength": 8, "maxLength": 64},
-                        "Idempotency key; the `Idempotency-Key` header wins."),
-        "description": ("str", "Cut at 4,000 characters."), "address": "str?", "accuracy_m": "number?",
-        "fix_time": ("date-time?", "When the position was fixed; without an offset it is UTC."),
-        "raw_lon": ("number?", "The position as the device first gave it."), "raw_lat": "number?",
-        "urgency": one_of(URGENCIES, "Default: the category's."), "reporter_contact": "str?",
-        "patrol_id": ("int", "A finding of my running patrol (巡查); the source then defaults to patrol."),
-    }  # fmt: skip
 
 
 # action: (Chinese term, what it does, its fields besides version; * required)
@@ -373,57 +172,9 @@ def path_params(path: str) -> list[dict]:
     ]
 
 
-def case_filters() -> list[dict]:
-    """The filters ``cases.queries.filtered`` reads."""
-    comma = "Comma-separated"
-    return [
-        q("state", "str", f"{comma} states ({', '.join(states.STATES)}), or `open` for all but voided, merged and closed.", example="open"),
-        q("unit", "int", "Responsible unit id.", example=1),
-        q("street", "int", "Street id.", example=1),
-        q("work_grid", "int", "Work grid id.", example=1),
-        q("unit_grid", "str", "Unit grid code.", example="440308001001001"),
-        q("category", "str", f"{comma} category codes.", example="C0101,E0102"),
-        q("source", "str", f"{comma} sources ({', '.join(states.SOURCES)}).", example="inspector,hotline"),
-        q("overdue", "str", "1, true or yes: only overdue cases; anything else: only the others.", example="true"),
-        q("warned", "str", "1, true or yes: only warned cases; anything else: only the others.", example="false"),
-        q("from", "str", "Reported at or after (ISO date or date-time; UTC without an offset).", example="2025-03-01"),
-        q("to", "str", "Reported before (ISO date or date-time).", example="2025-04-01T00:00:00+08:00"),
-        q("bbox", "str", "west,south,east,north (WGS-84).", example="114.24,22.57,114.26,22.59"),
-        q("q", "str", "Text in the description or address, or part of the case number.", example="井盖"),
-        q("sort", one_of(queries.SORTS), "Order (default -reported_at; ties by id).", example="deadline_at"),
-        q("limit", {"type": "integer", "default": 50, "maximum": queries.PAGE_MAX}, "Page size.", example=20),
-        q("offset", {"type": "integer", "default": 0, "minimum": 0}, "Skip this many.", example=0),
-    ]  # fmt: skip
-
-
 def json_body(spec: Spec, *also: str) -> dict:
     """A required body of one schema, as JSON (and the other media types named)."""
     return {"required": True, "content": {m: {"schema": schema(spec)} for m in ("application/json", *also)}}
-
-
-def upload_body(spec: str) -> dict:
-    """JSON, or multipart with the JSON in a ``data`` field and up to nine ``photos``."""
-    multipart = shape(
-        {
-            "data": ("str", f"The {spec[1:]} object as JSON text (`report` is accepted too)."),
-            "photos": {
-                "type": "array",
-                "maxItems": MAX_PHOTOS,
-                "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-            },
-        },
-        required=("data",),
-    )
-    return {
-        "required": True,
-        "content": {
-            "application/json": {"schema": schema(spec)},
-            "multipart/form-data": {
-                "schema": multipart,
-                "encoding": {"data": {"contentType": "application/json"}, "photos": {"contentType": ", ".join(PHOTO_TYPES)}},
-            },
-        },
-    }  # fmt: skip
 
 
 IMPORT_BODY = {
@@ -460,7 +211,7 @@ class Op:
     path: str  # under /api/v1, OpenAPI-style
     endpoint: str  # the Flask endpoint serving it, used as operationId
     summary: str
-    ok: dict[int, tuple[str, Spec | None]]  # status: (description, schema)
+    ok: dict[int, str]  # status: description (the schema is the view's declaration)
     roles: tuple | None = ANY
     params: list = field(default_factory=list)
     body: dict | None = None
@@ -469,8 +220,10 @@ class Op:
     media: tuple[str, ...] = ("application/json",)
 
 
-def ok(spec: Spec, text: str = "OK", status: int = 200) -> dict[int, tuple[str, Spec]]:
-    return {status: (text, spec)}
+def ok(text: str = "OK", status: int = 200) -> dict[int, str]:
+    """A success answer's description; what it is comes from the view's
+    declaration (``@operation(responses=…)``)."""
+    return {status: text}
 
 
 def operations() -> list[Op]:
@@ -478,81 +231,71 @@ def operations() -> list[Op]:
     geo_layer = "A GeoJSON FeatureCollection (WGS-84) of every {}."
     return [
         Op("get", "/csrf", "csrf.csrf_token", "The session's CSRF token (sets the session cookie)",
-           ok(shape({"csrf_token": "str"})), PUBLIC,
+           ok(), PUBLIC,
            description="Send it as `X-CSRFToken` with every POST (sign-in included); it lasts as long "
                        "as the session. A sign-in answers the new session's token as `csrf_token`."),
-        Op("post", "/login", "org.login", "Sign in; sets the session cookie",
-           ok({"allOf": [schema("#Me"), shape({"csrf_token": "str"})]}), PUBLIC,
-           body=json_body("#Login", "application/x-www-form-urlencoded"),
+        Op("post", "/login", "org.login", "Sign in; sets the session cookie", ok(), PUBLIC,
            errors={400: "`bad_request`: username and password are required.",
                    401: "`bad_credentials`: wrong user name or password, or an inactive account.",
                    429: "`sign_in_locked`: too many wrong passwords for this user name, or "
                         "`sign_in_address_locked`: too many refused sign-ins from this address; "
                         "`Retry-After` says when to try again."}),
         Op("post", "/logout", "org.logout", "Sign out (clears the session)",
-           ok(shape({"ok": {"const": True}})), PUBLIC),
-        Op("get", "/me", "org.me", "Who I am: role and scope", ok("#Me")),
-        Op("get", "/units", "org.list_units", "List responsible units (责任单位)", ok("[#Unit]"),
+           ok(), PUBLIC),
+        Op("get", "/me", "org.me", "Who I am: role and scope", ok()),
+        Op("get", "/units", "org.list_units", "List responsible units (责任单位)", ok(),
            description="Staff see every unit; a unit handler only their own."),
         Op("post", "/units", "org.create_unit", "Create a responsible unit (责任单位)",
-           ok("#Unit", "Created", 201), admin, body=json_body("#NewUnit"),
+           ok("Created", 201), admin,
            errors={400: "`bad_request`: code, name or kind missing, or an unknown kind.",
                    409: "`duplicate_code`: a unit has this code."}),
-        Op("get", "/users", "org.list_users", "List users", ok("[#Me]"), admin),
+        Op("get", "/users", "org.list_users", "List users", ok(), admin),
         Op("post", "/users", "org.create_user", "Create a user with a role and scope",
-           ok("#Me", "Created", 201), admin, body=json_body("#NewUser"),
+           ok("Created", 201), admin,
            errors={400: "`bad_request`: unknown role, a unit handler without a unit, work grids for a "
                         "non-inspector; `password_too_short`, `password_too_common`, `password_is_username`.",
                    404: "`unknown_unit` or `unknown_place`: the unit or a work grid does not exist.",
                    409: "`duplicate_code`: the user name is taken."}),
         Op("post", "/users/{user_id}/unlock", "org.unlock_user",
-           "End a user's sign-in lock (too many wrong passwords) now", ok("#Me"), admin,
+           "End a user's sign-in lock (too many wrong passwords) now", ok(), admin,
            errors={404: "`not_found`: no such user."}),
         Op("get", "/geo/districts", "geo.districts", "District boundaries (区)",
-           ok("#FeatureCollection", geo_layer.format("district"))),
+           ok(geo_layer.format("district"))),
         Op("get", "/geo/streets", "geo.streets", "Street boundaries (街道)",
-           ok("#FeatureCollection", geo_layer.format("street"))),
+           ok(geo_layer.format("street"))),
         Op("get", "/geo/communities", "geo.communities", "Community boundaries (社区)",
-           ok("#FeatureCollection", geo_layer.format("community"))),
+           ok(geo_layer.format("community"))),
         Op("get", "/geo/work-grids", "geo.work_grids", "Work grids (工作网格)",
-           ok("#FeatureCollection", geo_layer.format("work grid with a shape"))),
+           ok(geo_layer.format("work grid with a shape"))),
         Op("get", "/geo/unit-grids", "geo.unit_grids", "Unit grids (单元网格) in a bounding box",
-           ok("#FeatureCollection"),
-           params=[q("bbox", "str", "west,south,east,north (WGS-84).", True, "114.24,22.57,114.26,22.59")],
+           ok(),
            errors={400: "`bad_request`: bbox is missing or not four numbers.",
                    413: f"`bad_request` with status 413: more than {MAX_UNIT_GRIDS} unit grids; zoom in."}),
         Op("get", "/geo/locate", "geo.locate", "Which unit grid, community, street and work grid a point is in",
-           ok("#LocateResult"),
-           params=[q("lon", "number", "WGS-84 longitude.", True), q("lat", "number", "WGS-84 latitude.", True)],
+           ok(),
            errors={400: "`bad_request`: lon or lat is not a number.", 422: BAD_LOCATION + "."}),
         Op("get", "/categories", "taxonomy.list_categories", "List active case categories (部件 / 事件)",
-           ok("[#Category]"), params=[q("kind", one_of(KINDS), "Only components or only events.")]),
+           ok()),
         Op("patch", "/categories/{code}", "taxonomy.edit_category",
-           "Edit a category's names, standards (立案 / 结案标准), urgency or deadline", ok("#Category"), admin,
-           body=json_body("#CategoryChange"),
+           "Edit a category's names, standards (立案 / 结案标准), urgency or deadline", ok(), admin,
            errors={400: "`bad_request`: a bad deadline, urgency or text field.",
                    422: "`unknown_category`: no active category has this code."}),
         Op("get", "/responsibility-rules", "taxonomy.list_rules", "List responsibility rules",
-           ok("[#ResponsibilityRule]"), RULE_READERS, params=[q("category", "str", "Category code.")]),
+           ok(), RULE_READERS),
         Op("put", "/responsibility-rules", "taxonomy.put_rule",
            "Make a unit responsible for a category at a place (replaces the rule there)",
-           ok(shape({"id": "int"})), admin, body=json_body("#RuleChange"),
+           ok(), admin,
            errors={400: "`bad_request`: place_id is not an integer, or an unknown place_kind.",
                    422: "`unknown_unit` or `unknown_category`."}),
         Op("get", "/route", "taxonomy.route_preview", "Preview which unit a report would be dispatched to",
-           ok("#RoutePreview"), RULE_READERS,
-           params=[q("category", "str", "Category code.", True), q("lon", "number", "WGS-84.", True),
-                   q("lat", "number", "WGS-84.", True)],
+           ok(), RULE_READERS,
            errors={400: "`bad_request`: lon and lat are required numbers.",
                    422: f"`unknown_category`, {BAD_LOCATION}, `no_responsible_unit`."}),
-        Op("get", "/components", "inventory.list_components", "List components (部件)", ok("[#Component]"),
+        Op("get", "/components", "inventory.list_components", "List components (部件)", ok(),
            description="A unit handler sees only what their unit owns or maintains.",
-           params=[q("unit_grid", "str", "Unit grid code."),
-                   q("limit", {"type": "integer", "default": 100, "maximum": COMPONENT_PAGE_MAX}, "Page size."),
-                   q("offset", {"type": "integer", "default": 0, "minimum": 0}, "Skip this many.")],
            errors={400: "`bad_request`: limit and offset must be integers."}),
         Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
-           ok(shape({"imported": "int"}), "Created", 201), admin, body=IMPORT_BODY,
+           ok("Created", 201), admin, body=IMPORT_BODY,
            description="All or nothing. CSV columns: category, lon, lat (required); code, owner, maintainer, "
                        "state, installed_on. The body is read as text whatever its Content-Type; `format` decides.",
            params=[q("format", one_of(("csv", "geojson")), "Default csv."),
@@ -561,26 +304,26 @@ def operations() -> list[Op]:
                         "`bad_datum`; here also `unknown_category`, `unknown_unit`, `duplicate_code`.",
                    413: TOO_LARGE + "."}),
         Op("post", "/reports", "cases.submit_report", "Report a problem (上报): make a case",
-           {201: ("Created: the new case and likely duplicates.", "#ReportResult"),
-            200: ("A replay of an Idempotency-Key: the case the first request made.", "#ReportResult")},
-           (Role.INSPECTOR, Role.OPERATOR), params=[IDEMPOTENCY_KEY], body=upload_body("#Report"),
+           {201: "Created: the new case and likely duplicates.",
+            200: "A replay of an Idempotency-Key: the case the first request made."},
+           (Role.INSPECTOR, Role.OPERATOR), params=[IDEMPOTENCY_KEY],
            errors={400: "`bad_request` (body or data not a JSON object, more than 9 photos, missing category, "
                         "lon or lat, a bad key, source or urgency), `photo_empty`.",
                    403: f"Also when the source is not the role's ({sources_by_role()}).",
                    **PHOTO_ERRORS,
-                   422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`."}),
-        Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok("#CasePage"),
-           params=case_filters(),
+                   422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`; "
+                        "`idempotency_key_reused`: this key came with another report (IETF Idempotency-Key)."}),
+        Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok(),
            description="Staff see every case, a unit handler their unit's, an inspector their work grids' "
                        "and their own reports.",
            errors={400: "`bad_request`: an unknown state or sort, a non-integer id, limit or offset, "
                         "a bad date or bbox."}),
         Op("get", "/cases/{case_id}", "cases.get_case", "A case with its history, photos, tasks and requests",
-           ok("#CaseDetail"),
+           ok(),
            errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),
         Op("post", "/cases/{case_id}/{action}", "cases.act",
            "Take a step of the closed loop (受理, 核实, 立案, 派遣, 处置, 核查, 结案, 延期 / 挂账 / 回退 …)",
-           ok("#CaseDetail", "The case after the step."), body=upload_body("#CaseAction"),
+           ok("The case after the step."),
            description="Roles are checked per action. Photos (multipart) go with verify, handle and check.\n\n"
                        + action_table(),
            errors={400: "`bad_request`: the body is not a JSON object, `version` is missing, or a field the "
@@ -591,36 +334,37 @@ def operations() -> list[Op]:
                         "write won), `illegal_transition` "
                         "(details: allowed), `bad_merge`, `request_pending`, `no_pending_request`.",
                    **PHOTO_ERRORS,
-                   422: "`unknown_unit`, `no_responsible_unit` (dispatch), `photo_too_many_pixels`."}),
-        Op("get", "/tasks", "cases.my_tasks", "My open verify (核实) and check (核查) tasks", ok("[#Task]"),
+                   422: "`unknown_unit`, `no_responsible_unit` (dispatch), `photo_too_many_pixels`, "
+                        "`extension_too_long` (request, decide: more than GRIDCITY_MAX_EXTENSION_AMOUNT)."}),
+        Op("get", "/tasks", "cases.my_tasks", "My open verify (核实) and check (核查) tasks", ok(),
            (Role.INSPECTOR,),
            description="Mine and the unassigned ones of my work grids; nearest first when lon/lat are given.",
-           params=[q("lon", "number", "Where I am (ignored unless a number)."), q("lat", "number", "WGS-84.")]),
+           ),
         Op("get", "/photos/{photo_id}", "cases.photo", "A case photo, or its thumbnail",
-           ok(None, "The image."), media=PHOTO_TYPES,
-           params=[q("thumbnail", one_of(("1", "true")), "The JPEG thumbnail instead of the original.")],
-           errors={404: "`not_found`: no such photo, or one of a case outside your scope (the same answer)."}),
+           ok("The image."), media=PHOTO_TYPES,
+           errors={404: "`not_found`: no such photo, or one of a case outside your scope (the same answer); "
+                        "`photo_file_missing`: its file is gone."}),
         Op("get", "/events", "cases.events", "History events after a sequence number (the live feed's resync)",
-           ok("[#HistoryEvent]"), params=[q("after", {"type": "integer", "default": 0}, "The last `seq` seen.")],
+           ok(),
            description="At most 1,000, oldest first, on the cases I may see."),
         *patrol_operations(),
         *scorecard_operations(),
         *dispatch_operations(),
         *privacy_operations(),
-        Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok("object"), PUBLIC),
+        Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
-
-
-def scorecard_operations() -> list[Op]:
-    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/apidoc.py."""
-    from gridcity.scorecards.apidoc import scorecard_operations as operations
-
-    return operations()
 
 
 def privacy_operations() -> list[Op]:
     """A citizen's data requests: see gridcity/ops/apidoc.py."""
     from gridcity.ops.apidoc import privacy_operations as operations
+
+    return operations()
+
+
+def scorecard_operations() -> list[Op]:
+    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/apidoc.py."""
+    from gridcity.scorecards.apidoc import scorecard_operations as operations
 
     return operations()
 
@@ -631,38 +375,33 @@ def patrol_operations() -> list[Op]:
     reporters = (Role.INSPECTOR, Role.OPERATOR)
     mine = "`not_your_patrol`: another inspector's patrol."
     return [
-        Op("post", "/patrols", "patrols.start", "Start a patrol (开始巡查)", ok("#PatrolDetail", "Started", 201),
-           inspector, body=json_body("#PatrolStart"),
+        Op("post", "/patrols", "patrols.start", "Start a patrol (开始巡查)", ok("Started", 201),
+           inspector,
            errors={400: "`bad_request`: unknown kind or interval.",
                    409: "`patrol_running` (details: id): stop the running patrol first."}),
-        Op("get", "/patrols", "patrols.list_patrols", "Patrols, newest first", ok("[#Patrol]"),
+        Op("get", "/patrols", "patrols.list_patrols", "Patrols, newest first", ok(),
            (Role.INSPECTOR, *PATROL_READERS),
            description="An inspector sees their own patrols; staff see all.",
-           params=[q("state", one_of(("running", "ended")), "Only running or only ended patrols."),
-                   q("limit", {"type": "integer", "default": 50, "maximum": 500}, "At most this many.")],
            errors={400: "`bad_request`: unknown state."}),
         Op("get", "/patrols/{patrol_id}", "patrols.get_patrol", "A patrol with its track, covered unit grids and findings",
-           ok("#PatrolDetail"), errors={403: mine, 404: "`not_found`: no such patrol."}),
+           ok(), errors={403: mine, 404: "`not_found`: no such patrol."}),
         Op("post", "/patrols/{patrol_id}/points", "patrols.add_points", "Add GPS breadcrumbs to my running patrol",
-           ok(shape({"added": ("int", "New points (resent ones are skipped)."), "point_count": "int"})), inspector,
-           body=json_body("#Breadcrumbs"),
+           ok(), inspector,
            errors={400: "`bad_request`: a point without at, lon or lat; more than 2,000 points.", 403: mine,
                    404: "`not_found`.", 409: "`patrol_ended`.", 422: "`bad_position`."}),
         Op("post", "/patrols/{patrol_id}/stop", "patrols.stop", "Stop my patrol (结束巡查): store its track and covered grids",
-           ok("#PatrolDetail", "The ended patrol (stopping again changes nothing)."), inspector,
-           body=json_body("#Breadcrumbs"),
+           ok("The ended patrol (stopping again changes nothing)."), inspector,
            errors={400: "`bad_request`: a bad point.", 403: mine, 404: "`not_found`.", 422: "`bad_position`."}),
         Op("get", "/me/month", "mobile_api.my_month", "My month (本月): reports, valid reports, on-time verify / check",
-           ok("#InspectorMonth"), inspector,
-           params=[q("month", "str", "YYYY-MM (default: this month).", example="2026-11")],
+           ok(), inspector,
            errors={400: "`bad_request`: month is not YYYY-MM."}),
         Op("get", "/reports/{case_id}/receipt", "mobile_api.report_receipt",
            "The receipt of my report: number, where it went, the rules' unit, likely duplicates",
-           ok("#ReportReceipt"), reporters,
+           ok(), reporters,
            errors={403: "`not_your_report`.", 404: "`not_found`: no such case, or one outside your scope."}),
         Op("post", "/reports/{case_id}/same-as", "mobile_api.same_as",
            "\"It's the same\": mark my new report as the same problem as an open case",
-           ok("#ReportReceipt"), reporters, body=json_body("#SameAs"),
+           ok(), reporters,
            description="Changes no state: a `same_as` event goes into the report's history for the operator, "
                        "who merges (合并) with the merge action.",
            errors={400: "`bad_request`: same_as is missing.", 403: "`not_your_report`.",
@@ -674,60 +413,19 @@ def patrol_operations() -> list[Op]:
 
 def dispatch_operations() -> list[Op]:
     """The dispatch center's live map (/dispatch/) and the unit portal (/unit/)."""
-    from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS, STAFF_ROLES
+    from gridcity.dispatch.services import STAFF_ROLES
 
     readers = (*STAFF_ROLES, Role.UNIT_HANDLER)
-    comma = "Comma-separated"
-    queue = shape({
-        "key": ("str", "to_accept, to_verify, to_file, to_dispatch, requests, awaiting_check, to_close, suspended, "
-                       "overdue (staff); unit_new, unit_in_progress, unit_requests, unit_awaiting_check, "
-                       "unit_overdue (unit handlers)."),
-        "states": ("[str]", "Open cases in one of these states…"),
-        "flag": ({"type": ["string", "null"], "enum": ["overdue", "request", None]},
-                 "…that are also overdue, or have a request waiting for a decision."),
-        "roles": ("[str]", "Whose work the queue is."), "count": "int", "mine": ("bool", "My role's work."),
-    })  # fmt: skip
-    ref = shape({"id": "int", "code": "str", "name": "str"})
     return [
         Op("get", "/dispatch/map", "dispatch_api.map_state", "The live map's state: every open case I may see, compact",
-           ok(shape({
-               "seq": ("int", "The newest history event id when the cases were read: apply live `case` events "
-                              "after it, and resync with GET /api/v1/events?after=<seq>."),
-               "now": ("number", "The server's clock (Unix seconds), for the time left to deadlines."),
-               "fields": ({"type": "array", "items": {"enum": list(MAP_FIELDS)}}, "The columns of each case."),
-               "cases": ({"type": "array", "items": {"type": "array"}},
-                         "One array per open case in the order of `fields`, by id; `category` is the code, "
-                         "`reported_at` / `deadline_at` are Unix seconds (UTC), `request` the kind of the request "
-                         "waiting for a decision (or null)."),
-           })), readers,
+           ok(), readers,
            description="Staff see every open case, a unit handler their unit's. Built from plain columns for the "
                        "wall screen (10,000 open cases in well under a second); gzip-compressed when accepted.",
-           params=[
-               q("state", "str", f"{comma} open states.", example="dispatched,in_progress"),
-               q("category", "str", f"{comma} category codes.", example="C0101,E0102"),
-               q("street", "str", f"{comma} street ids.", example="1"),
-               q("unit", "str", f"{comma} unit ids.", example="1"),
-               q("work_grid", "str", f"{comma} work grid ids.", example="1"),
-               q("source", "str", f"{comma} sources ({', '.join(states.SOURCES)}).", example="inspector"),
-               q("overdue", "str", "1, true or yes: only overdue cases; anything else: only the others.", example="true"),
-               q("queue", "str", "Only the cases of one of my queues (see /dispatch/queues).", example="overdue"),
-               q("ids", "str", f"{comma} case ids (at most {MAX_IDS}): the resync after a reconnect.", example="1,2"),
-           ],
            errors={400: "`bad_request`: an unknown state, source or queue; ids that are not integers."}),
         Op("get", "/dispatch/queues", "dispatch_api.queues", "My role's work queues (工作队列) and their counts",
-           ok(shape({"seq": "int", "queues": {"type": "array", "items": queue}})), readers),
+           ok(), readers),
         Op("get", "/dispatch/cases/{case_id}", "dispatch_api.drawer", "A case as the dispatch drawer shows it",
-           ok(extends("CaseDetail", {
-               "street": nullable(shape({"id": "int", "name": "str"})), "work_grid": nullable(ref),
-               "routed_unit": (nullable(ref), "The unit the responsibility rules name (the dispatch default)."),
-               "pending_request": nullable(shape({
-                   "id": "int", "kind": one_of(REQUEST_KINDS), "reason": "str", "extra_amount": "number?",
-                   "review_on": "date-time?", "requested_at": "date-time"})),
-               "handle_clock": ("str?", "The clock of the handling deadline (for an extension's unit)."),
-               "merge_candidates": ({"type": "array", "items": shape({
-                   "id": "int", "number": "str", "state": "str", "description": "str?", "distance_m": "int"})},
-                   "When merge is allowed: open cases of its category within the duplicate radius, nearest first."),
-           })), readers,
+           ok(), readers,
            errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),
     ]  # fmt: skip
 
@@ -739,11 +437,15 @@ def error_response(text: str) -> dict:
     return {"description": text, "content": {"application/json": {"schema": schema("#Error")}}}
 
 
-def responses(op: Op) -> dict:
+def responses(op: Op, declared: Declared | None, components: dict) -> dict:
     out = {}
-    for status, (text, spec) in op.ok.items():
-        content = {m: ({"schema": schema(spec)} if spec else {}) for m in op.media}
-        out[str(status)] = {"description": text, "content": content}
+    answers = declared.responses if declared is not None else {}
+    for status, text in op.ok.items():
+        # The view's own declaration (gridcity/core/api.py); an undeclared
+        # answer (or one that is not JSON, an image) has no schema.
+        answer = answers.get(status)
+        found = {} if answer is None else {"schema": answer_schema(answer, components)}
+        out[str(status)] = {"description": text, "content": {m: found for m in op.media}}
     errors = dict(op.errors)
     if op.roles is not PUBLIC:
         errors.setdefault(401, "`login_required`: not signed in.")
@@ -765,7 +467,7 @@ CSRF_PARAM = {
 CSRF_ERROR = "`csrf_failed` / `cross_origin_refused`: no valid CSRF token, or another site's page."
 
 
-def operation(op: Op) -> dict:
+def operation(op: Op, declared: Declared | None, components: dict) -> dict:
     changes_state = op.method not in ("get", "head")
     if changes_state:
         errors = dict(op.errors)
@@ -776,7 +478,7 @@ def operation(op: Op) -> dict:
         "tags": [op.endpoint.split(".")[0]],
         "summary": op.summary,
         "parameters": path_params(op.path) + op.params + ([CSRF_PARAM] if changes_state else []),
-        "responses": responses(op),
+        "responses": responses(op, declared, components),
     }
     if op.roles is PUBLIC:
         result["security"] = []
@@ -786,9 +488,116 @@ def operation(op: Op) -> dict:
         result["description"] = " ".join(filter(None, (result.get("description"), op.description)))
     if op.body:
         result["requestBody"] = op.body
+    if declared is not None:
+        # The view's own declarations (gridcity/core/api.py) are what it validates.
+        if declared.query is not None:
+            kept = [p for p in result["parameters"] if p["in"] != "query"]
+            result["parameters"] = kept + query_parameters(declared.query)
+        if declared.body is not None:
+            result["requestBody"] = declared_body(declared, components)
     if not result["parameters"]:
         del result["parameters"]
     return result
+
+
+# ---------------------------------------------------------------- from the declarations
+
+MODEL_REF = "#/components/schemas/{model}"
+
+
+def component_name(model: type[BaseModel]) -> str:
+    return model.model_config.get("title") or model.__name__
+
+
+def add_component(model: type[BaseModel], components: dict) -> dict:
+    """Put the model (and the models it uses) under components; a $ref to it."""
+    body = model.model_json_schema(ref_template=MODEL_REF)
+    put_components({**body.pop("$defs", {}), component_name(model): body}, components)
+    return {"$ref": MODEL_REF.format(model=component_name(model))}
+
+
+def put_components(found: dict, components: dict) -> None:
+    """Two different models may not share a name (one would hide the other)."""
+    for name, body in found.items():
+        if components.setdefault(name, body) != body:
+            raise ValueError(f"two different models are both called {name}")
+
+
+def answer_schema(answer: Any, components: dict) -> dict:
+    """A declared response (a model, ``list[Model]``, …): models go under
+    components, the answer refers to them."""
+    if isinstance(answer, type) and issubclass(answer, BaseModel):
+        return add_component(answer, components)
+    found = TypeAdapter(answer).json_schema(ref_template=MODEL_REF)
+    put_components(found.pop("$defs", {}), components)
+    return found
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """One query parameter per field (optional ones are absent, never null)."""
+    properties = model.model_json_schema(ref_template=MODEL_REF)["properties"]
+    params = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        prop = dict(properties[key])
+        alternatives = [a for a in prop.pop("anyOf", []) if a != {"type": "null"}]
+        if len(alternatives) == 1:
+            prop.update(alternatives[0])
+        elif alternatives:
+            prop["anyOf"] = alternatives
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        prop.pop("title", None)
+        description = prop.pop("description", "")
+        examples = prop.pop("examples", None)
+        param = {"name": key, "in": "query", "required": info.is_required(), "schema": prop}
+        param |= {"description": description} if description else {}
+        params.append(param | ({"example": examples[0]} if examples else {}))
+    return params
+
+
+def declared_body(declared: Declared, components: dict) -> dict:
+    """JSON of the declared model; forms for sign-in; multipart with the JSON in
+    a ``data`` field and up to nine ``photos`` where photos go along."""
+    ref = add_component(declared.body, components)
+    content: dict[str, Any] = {"application/json": {"schema": ref}}
+    if declared.form:
+        content["application/x-www-form-urlencoded"] = {"schema": ref}
+    if declared.photos:
+        multipart = shape(
+            {
+                "data": (
+                    "str",
+                    f"The {component_name(declared.body)} object as JSON text (`report` is accepted too).",
+                ),
+                "photos": {
+                    "type": "array",
+                    "maxItems": MAX_PHOTOS,
+                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                },
+            },
+            required=("data",),
+        )
+        content["multipart/form-data"] = {
+            "schema": multipart,
+            "encoding": {
+                "data": {"contentType": "application/json"},
+                "photos": {"contentType": ", ".join(PHOTO_TYPES)},
+            },
+        }
+    return {"required": True, "content": content}
+
+
+def declarations() -> dict[str, Declared]:
+    """endpoint → what its view declares, for the app serving this request."""
+    if not has_app_context():
+        return {}
+    found = {}
+    for endpoint, view in current_app.view_functions.items():
+        declared = declared_operation(view)
+        if declared is not None:
+            found[endpoint] = declared
+    return found
 
 
 TAGS = {
@@ -809,8 +618,11 @@ TAGS = {
 def build_document(session_cookie: str = "session") -> dict:
     """The whole OpenAPI document as a dict (a new one each call)."""
     paths: dict[str, dict] = {}
+    components: dict[str, dict] = {}
+    declared = declarations()
+    add_component(Error, components)
     for op in operations():
-        paths.setdefault(API + op.path, {})[op.method] = operation(op)
+        paths.setdefault(API + op.path, {})[op.method] = operation(op, declared.get(op.endpoint), components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -819,7 +631,8 @@ def build_document(session_cookie: str = "session") -> dict:
             "description": "Digital urban management (数字化城管): grids, categories, and cases through "
             "report (上报), accept (受理), verify (核实), file (立案), dispatch (派遣), handle (处置), "
             "check (核查) and close (结案). Sign in with POST /api/v1/login; the session cookie "
-            "authenticates the rest, and every POST carries the session's CSRF token in `X-CSRFToken`. Error messages are Chinese unless the `lang` cookie or "
+            "authenticates the rest, and every POST carries the session's CSRF token in `X-CSRFToken`. "
+            "Error messages are Chinese unless the `lang` cookie or "
             "Accept-Language asks for English.",
         },
         "servers": [{"url": "/"}],
@@ -835,6 +648,6 @@ def build_document(session_cookie: str = "session") -> dict:
                     "description": "The signed session cookie set by POST /api/v1/login.",
                 }
             },
-            "schemas": response_schemas() | request_schemas(),
+            "schemas": components,
         },
     }

@@ -88,6 +88,9 @@ class Settings:
     # start and by the scheduler.
     media_temp_max_age_seconds: int = 300
     max_upload_mb: int = 10
+    # The most one extension (延期) may add, in the units of the category's
+    # deadline clock (hours, working hours or working days).
+    max_extension_amount: float = 30.0
     log_level: str = "INFO"
     # Privacy: reporters' names and phones are anonymised this many days after
     # their case closed (or was voided / merged); the case and its history stay.
@@ -282,6 +285,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
+        if not (0 < self.max_extension_amount <= 1000):
+            raise SettingsError("GRIDCITY_MAX_EXTENSION_AMOUNT must be above 0 and at most 1000")
 
 
 def normalize_database_url(url: str) -> str:

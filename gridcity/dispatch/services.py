@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, func, select
 from gridcity.cases import states
 from gridcity.cases.models import Case, CaseEvent, CaseRequest
 from gridcity.cases.queries import visible_cases
+from gridcity.core.api import DB_INT_MAX
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
@@ -156,9 +157,12 @@ def _epoch(value) -> int | None:
 
 def _int_list(args, name: str) -> list[int]:
     try:
-        return [int(v) for v in args[name].split(",") if v != ""]
+        values = [int(v) for v in args[name].split(",") if v != ""]
     except ValueError:
         raise GridCityError("bad_request", detail=f"{name} must be comma-separated integers") from None
+    if any(abs(v) > DB_INT_MAX for v in values):
+        raise GridCityError("bad_request", detail=f"{name}: an id beyond the database's integers")
+    return values
 
 
 def map_state(user: User, args) -> dict:

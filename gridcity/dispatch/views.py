@@ -10,10 +10,12 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from gridcity.cases import queries, states
 from gridcity.cases import services as case_services
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
-from gridcity.dispatch import services
+from gridcity.dispatch import schemas, services
+from gridcity.dispatch.schemas import MapFilter
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.web import views as web_views
@@ -100,13 +102,15 @@ def _json(body: dict) -> Response:
 
 @api_bp.get("/map")
 @roles_required(*MAP_READERS)
-def map_state():
+@operation(query=MapFilter, responses={200: schemas.MapState})
+def map_state(query: MapFilter):
     """Every open case I may see as compact arrays, and the live feed's seq."""
     return _json(services.map_state(current_user(), request.args))
 
 
 @api_bp.get("/queues")
 @roles_required(*MAP_READERS)
+@operation(responses={200: schemas.Queues})
 def queues():
     """My role's work queues and how many open cases each holds."""
     return jsonify({"seq": services.latest_seq(), "queues": services.queue_counts(current_user())})
@@ -114,6 +118,7 @@ def queues():
 
 @api_bp.get("/cases/<int:case_id>")
 @roles_required(*MAP_READERS)
+@operation(responses={200: schemas.Drawer})
 def drawer(case_id: int):
     """A case as the drawer shows it: the case detail plus places, the rules'
     unit and the pending request."""

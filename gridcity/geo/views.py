@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy import select
 
+from gridcity.core.api import operation
 from gridcity.core.auth import login_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.geojson import feature, feature_collection
 from gridcity.extensions import db
-from gridcity.geo import services
+from gridcity.geo import schemas, services
 from gridcity.geo.models import Area, Community, District, Street, UnitGrid, WorkGrid
+from gridcity.geo.schemas import BBoxQuery, LocateQuery
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
 
 MAX_UNIT_GRIDS = 5000
 
 
-def _float_arg(name: str) -> float:
-    raw = request.args.get(name)
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise GridCityError("bad_request", detail=f"{name} must be a number (got {raw!r})") from None
-
-
 @bp.get("/districts")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def districts():
     rows = db.session.scalars(select(District).order_by(District.code))
     return jsonify(
@@ -38,6 +33,7 @@ def districts():
 
 @bp.get("/streets")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def streets():
     rows = db.session.scalars(select(Street).order_by(Street.district_id, Street.code))
     return jsonify(
@@ -47,6 +43,7 @@ def streets():
 
 @bp.get("/communities")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def communities():
     rows = db.session.scalars(select(Community).order_by(Community.street_id, Community.code))
     return jsonify(
@@ -59,6 +56,7 @@ def communities():
 
 @bp.get("/work-grids")
 @login_required
+@operation(responses={200: schemas.FeatureCollection})
 def work_grids():
     rows = db.session.execute(
         select(WorkGrid, Area.name).join(Area, WorkGrid.area_id == Area.id).order_by(WorkGrid.code)
@@ -74,12 +72,15 @@ def work_grids():
 
 @bp.get("/unit-grids")
 @login_required
-def unit_grids():
+@operation(query=BBoxQuery, responses={200: schemas.FeatureCollection})
+def unit_grids(query: BBoxQuery):
     """Unit grids inside ``bbox=west,south,east,north`` (at most 5,000: zoom in)."""
     try:
-        west, south, east, north = (float(v) for v in request.args["bbox"].split(","))
-    except (KeyError, ValueError):
+        west, south, east, north = (float(v) for v in query.bbox.split(","))
+    except ValueError:
         raise GridCityError("bad_request", detail="bbox=west,south,east,north is required") from None
+    if not all(np.isfinite((west, south, east, north))):
+        raise GridCityError("bad_request", detail="bbox: four finite numbers")
     index = services.get_locator().index()
     positions = np.sort(index.tree.query(shapely.box(west, south, east, north), predicate="intersects"))
     if len(positions) > MAX_UNIT_GRIDS:
@@ -105,9 +106,9 @@ def unit_grids():
 
 @bp.get("/locate")
 @login_required
-def locate():
-    lon, lat = _float_arg("lon"), _float_arg("lat")
-    location = services.locate(lon, lat)
+@operation(query=LocateQuery, responses={200: schemas.LocateResult})
+def locate(query: LocateQuery):
+    location = services.locate(query.lon, query.lat)
     grid = db.session.get(UnitGrid, location.unit_grid_id)
     community = grid.community
     street = community.street

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy import or_, select
 
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
-from gridcity.inventory import services
+from gridcity.inventory import schemas, services
 from gridcity.inventory.models import Component
+from gridcity.inventory.schemas import ComponentFilter
 from gridcity.org.models import Role
 
 bp = Blueprint("inventory", __name__, url_prefix="/api/v1/components")
@@ -20,23 +22,20 @@ PAGE_MAX = 500
 
 @bp.get("")
 @login_required
-def list_components():
+@operation(query=ComponentFilter, responses={200: list[schemas.Component]})
+def list_components(query: ComponentFilter):
     """Components, filtered by ``unit_grid`` code; a unit handler sees only the
     components their unit owns or maintains."""
     user = current_user()
-    query = select(Component).order_by(Component.code)
+    rows = select(Component).order_by(Component.code)
     if user.role == Role.UNIT_HANDLER.value:
-        query = query.where(
+        rows = rows.where(
             or_(Component.owner_unit_id == user.unit_id, Component.maintainer_unit_id == user.unit_id)
         )
-    if request.args.get("unit_grid"):
-        query = query.join(UnitGrid).where(UnitGrid.code == request.args["unit_grid"])
-    try:
-        limit = max(min(int(request.args.get("limit", 100)), PAGE_MAX), 1)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise GridCityError("bad_request", detail="limit and offset must be integers") from None
-    rows = db.session.scalars(query.limit(limit).offset(offset))
+    if query.unit_grid:
+        rows = rows.join(UnitGrid).where(UnitGrid.code == query.unit_grid)
+    limit = max(min(query.limit, PAGE_MAX), 1)
+    rows = db.session.scalars(rows.limit(limit).offset(query.offset))
     return jsonify(
         [
             {
@@ -57,6 +56,7 @@ def list_components():
 
 @bp.post("/import")
 @roles_required(Role.ADMIN)
+@operation(responses={201: schemas.Imported})
 def import_components():
     """Body: the CSV or GeoJSON text; ``?format=csv|geojson&datum=wgs84|gcj02``."""
     fmt = request.args.get("format", "csv")

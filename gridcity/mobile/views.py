@@ -18,11 +18,13 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup
 
 from gridcity.cases import services as case_services
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
-from gridcity.mobile import services
+from gridcity.mobile import schemas, services
+from gridcity.mobile.schemas import MonthQuery, SameAs
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.patrols.models import PATROL_KINDS
@@ -174,15 +176,12 @@ def manifest():
 
 @api_bp.get("/me/month")
 @roles_required(Role.INSPECTOR)
-def my_month():
+@operation(query=MonthQuery, responses={200: schemas.InspectorMonth})
+def my_month(query: MonthQuery):
     """本月 — my reports, valid reports, on-time verify / check tasks."""
     tz = current_app.config["SETTINGS"].timezone
-    raw = request.args.get("month")
-    if raw:
-        try:
-            year, month = (int(v) for v in raw.split("-"))
-        except ValueError:
-            raise GridCityError("bad_request", detail="month must be YYYY-MM") from None
+    if query.month:
+        year, month = (int(v) for v in query.month.split("-"))
     else:
         from zoneinfo import ZoneInfo
 
@@ -195,6 +194,7 @@ def my_month():
 
 @api_bp.get("/reports/<int:case_id>/receipt")
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
+@operation(responses={200: schemas.ReportReceipt})
 def report_receipt(case_id: int):
     case = case_services.get_case(case_id)
     return jsonify(services.report_receipt(case, current_user()))
@@ -202,15 +202,12 @@ def report_receipt(case_id: int):
 
 @api_bp.post("/reports/<int:case_id>/same-as")
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
-def same_as(case_id: int):
+@operation(body=SameAs, responses={200: schemas.ReportReceipt})
+def same_as(case_id: int, body: SameAs):
     """Mark my report "the same" as the open case ``same_as``; the operator merges."""
-    data = request.get_json(silent=True)
-    target = data.get("same_as") if isinstance(data, dict) else None
-    if isinstance(target, bool) or not isinstance(target, int):
-        raise GridCityError("bad_request", detail="same_as (the id of the open case) is required")
     case = case_services.get_case(case_id)
-    other = case_services.get_case(target)
-    services.mark_same_as(case, other, current_user(), str(data.get("note") or ""))
+    other = case_services.get_case(body.same_as)
+    services.mark_same_as(case, other, current_user(), body.note or "")
     db.session.commit()
     return jsonify(services.report_receipt(case, current_user()))
 

@@ -5,29 +5,28 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, login_required, roles_required, sign_in, sign_out
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
-from gridcity.org import services
+from gridcity.org import schemas, services
 from gridcity.org.models import Role, Unit, User
+from gridcity.org.schemas import LoginIn, UnitIn, UserIn
 
 bp = Blueprint("org", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/login")
-def login():
-    data = request.get_json(silent=True) or request.form
-    username, password = data.get("username"), data.get("password")
-    if not username or not password:
-        raise GridCityError("bad_request", detail="username and password are required")
-    user = services.authenticate(username, password, request.remote_addr or "")
-    remember = data.get("remember", True)
-    csrf_token = sign_in(user, remember=remember not in (False, "false", "0", "off", ""))
+@operation(body=LoginIn, form=True, responses={200: schemas.SignedIn})
+def login(body: LoginIn):
+    user = services.authenticate(body.username, body.password, request.remote_addr or "")
+    csrf_token = sign_in(user, remember=body.remember is not False)
     db.session.commit()
     return jsonify({**services.describe_user(user), "csrf_token": csrf_token})
 
 
 @bp.post("/logout")
+@operation(responses={200: schemas.LoggedOut})
 def logout():
     sign_out()
     db.session.commit()
@@ -36,6 +35,7 @@ def logout():
 
 @bp.get("/me")
 @login_required
+@operation(responses={200: schemas.Me})
 def me():
     return jsonify(services.describe_user(current_user()))
 
@@ -55,6 +55,7 @@ def _unit_json(unit: Unit) -> dict:
 
 @bp.get("/units")
 @login_required
+@operation(responses={200: list[schemas.Unit]})
 def list_units():
     """Every unit for staff; a unit handler sees only their own unit."""
     user = current_user()
@@ -66,20 +67,16 @@ def list_units():
 
 @bp.post("/units")
 @roles_required(Role.ADMIN)
-def create_unit():
-    data = request.get_json(silent=True) or {}
-    missing = [f for f in ("code", "name", "kind") if not data.get(f)]
-    if missing:
-        raise GridCityError("bad_request", detail=f"missing {', '.join(missing)}")
-    unit = services.create_unit(
-        data["code"], data["name"], data["kind"], data.get("contact_name"), data.get("contact_phone")
-    )
+@operation(body=UnitIn, responses={201: schemas.Unit})
+def create_unit(body: UnitIn):
+    unit = services.create_unit(body.code, body.name, body.kind, body.contact_name, body.contact_phone)
     db.session.commit()
     return jsonify(_unit_json(unit)), 201
 
 
 @bp.get("/users")
 @roles_required(Role.ADMIN)
+@operation(responses={200: list[schemas.Me]})
 def list_users():
     users = db.session.scalars(select(User).order_by(User.role, User.username))
     return jsonify([services.describe_user(u) for u in users])
@@ -87,16 +84,16 @@ def list_users():
 
 @bp.post("/users")
 @roles_required(Role.ADMIN)
-def create_user():
-    data = request.get_json(silent=True) or {}
+@operation(body=UserIn, responses={201: schemas.Me})
+def create_user(body: UserIn):
     user = services.create_user(
-        data.get("username", ""),
-        data.get("password", ""),
-        data.get("role", ""),
-        display_name=data.get("display_name"),
-        unit_code=data.get("unit_code"),
-        work_grid_codes=data.get("work_grid_codes"),
-        phone=data.get("phone"),
+        body.username,
+        body.password,
+        body.role,
+        display_name=body.display_name,
+        unit_code=body.unit_code,
+        work_grid_codes=body.work_grid_codes,
+        phone=body.phone,
     )
     db.session.commit()
     return jsonify(services.describe_user(user)), 201
@@ -104,6 +101,7 @@ def create_user():
 
 @bp.post("/users/<int:user_id>/unlock")
 @roles_required(Role.ADMIN)
+@operation(responses={200: schemas.Me})
 def unlock_user(user_id: int):
     """End a user's sign-in lock before its time is up."""
     user = db.session.get(User, user_id)

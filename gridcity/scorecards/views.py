@@ -5,19 +5,32 @@ sanitation contest (ranking, rules, inspection records, cards)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
 from gridcity.cases.models import Case
+from gridcity.cases.schemas import PhotoQuery
+from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
-from gridcity.scorecards import contest, engine, services
+from gridcity.scorecards import contest, engine, schemas, services
 from gridcity.scorecards.freeze import freeze_reason_text
+from gridcity.scorecards.schemas import (
+    CardsQuery,
+    CasesQuery,
+    FreezeIn,
+    InspectionFilter,
+    InspectionIn,
+    MonthsQuery,
+    TableQuery,
+    TrendQuery,
+    VersionQuery,
+)
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards")
 
@@ -26,18 +39,6 @@ FREEZERS = (Role.MANAGER, Role.ADMIN)
 EDITORS = (Role.ADMIN,)
 INSPECTORS = (Role.MANAGER, Role.ADMIN)
 MAX_PHOTOS = 9
-
-
-def _int_arg(name: str, required: bool = False) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        if required:
-            raise GridCityError("bad_request", detail=f"{name} is required")
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise GridCityError("bad_request", detail=f"{name} must be an integer") from None
 
 
 def _body() -> dict:
@@ -63,19 +64,17 @@ def _month(month: str) -> str:
 
 @bp.get("/months")
 @roles_required(*READERS)
-def months():
-    limit = _int_arg("limit") or 12
-    if not 1 <= limit <= 120:
-        raise GridCityError("bad_request", detail="limit must be 1..120")
-    return jsonify({"months": services.months_available(limit), "tiers": list(services.TIERS)})
+@operation(query=MonthsQuery, responses={200: schemas.Months})
+def months(query: MonthsQuery):
+    return jsonify({"months": services.months_available(query.limit), "tiers": list(services.TIERS)})
 
 
 @bp.get("/months/<month>")
 @roles_required(*READERS)
-def month_table(month: str):
+@operation(query=TableQuery, responses={200: schemas.MonthTable})
+def month_table(month: str, query: TableQuery):
     _month(month)
-    version = _int_arg("version")
-    tier = request.args.get("tier")
+    version, tier = query.version, query.tier
     if tier:
         return jsonify(_with_reason_text(services.month_scorecard(month, tier, version).to_dict()))
     tables = services.month_scorecards(month, version)
@@ -84,11 +83,10 @@ def month_table(month: str):
 
 @bp.get("/months/<month>/cases")
 @roles_required(*READERS)
-def month_cases(month: str):
+@operation(query=CasesQuery, responses={200: schemas.FigureCases})
+def month_cases(month: str, query: CasesQuery):
     _month(month)
-    tier = request.args.get("tier") or ""
-    count = request.args.get("count") or ""
-    subject_id = _int_arg("subject_id", required=True)
+    tier, count, subject_id = query.tier, query.count, query.subject_id
     ids = services.cases_behind(month, tier, subject_id, count)
     rows = (
         db.session.execute(
@@ -111,20 +109,19 @@ def month_cases(month: str):
 
 @bp.get("/months/<month>/versions")
 @roles_required(*READERS)
+@operation(responses={200: list[schemas.FrozenVersion]})
 def month_versions(month: str):
     return jsonify([_with_reason_text(v.to_dict()) for v in services.versions(_month(month))])
 
 
 @bp.post("/months/<month>/freeze")
 @roles_required(*FREEZERS)
-def freeze(month: str):
+@operation(body=FreezeIn, responses={201: schemas.FrozenVersion})
+def freeze(month: str, body: FreezeIn):
     """Freeze the month (version 1), or recompute it as the next version
     (a reason is then required)."""
     _month(month)
-    data = _body()
-    reason = data.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        raise GridCityError("bad_request", detail="reason must be text")
+    reason = body.reason
     if services.versions(month):
         info = services.recompute(month, reason or "", current_user())
     else:
@@ -135,8 +132,9 @@ def freeze(month: str):
 
 @bp.get("/months/<month>/contest")
 @roles_required(*READERS)
-def month_contest(month: str):
-    table = services.contest_ranking(_month(month), _int_arg("version")).to_dict()
+@operation(query=VersionQuery, responses={200: schemas.ContestTable})
+def month_contest(month: str, query: VersionQuery):
+    table = services.contest_ranking(_month(month), query.version).to_dict()
     language = current_language()
     for row in table["rows"]:
         row["card_reason_text"] = contest.card_reason_text(row["card_reason"], language)
@@ -145,15 +143,10 @@ def month_contest(month: str):
 
 @bp.get("/trend")
 @roles_required(*READERS)
-def trend():
-    tier = request.args.get("tier") or ""
-    if tier not in services.TIERS:
-        raise GridCityError("bad_request", detail=f"tier must be one of {', '.join(services.TIERS)}")
-    subject_id = _int_arg("subject_id", required=True)
-    count = _int_arg("months") or 12
-    if not 1 <= count <= 36:
-        raise GridCityError("bad_request", detail="months must be 1..36")
-    last = request.args.get("to") or engine.month_of(dt.datetime.now(dt.UTC))
+@operation(query=TrendQuery, responses={200: list[dict[str, Any]]})
+def trend(query: TrendQuery):
+    tier, subject_id, count = query.tier, query.subject_id, query.months
+    last = query.to or engine.month_of(dt.datetime.now(dt.UTC))
     _month(last)
     months = [engine.shift_month(last, -k) for k in reversed(range(count))]
     return jsonify(services.subject_trend(tier, subject_id, months))
@@ -161,14 +154,16 @@ def trend():
 
 @bp.get("/definitions")
 @roles_required(*READERS)
-def get_definitions():
-    document = services.definitions(_int_arg("version"))
+@operation(query=VersionQuery, responses={200: schemas.Definitions})
+def get_definitions(query: VersionQuery):
+    document = services.definitions(query.version)
     db.session.commit()  # the first read stores the defaults as version 1
     return jsonify(document)
 
 
 @bp.put("/definitions")
 @roles_required(*EDITORS)
+@operation(responses={201: schemas.Definitions})
 def put_definitions():
     data = _body()
     note = data.get("note", "")
@@ -181,6 +176,7 @@ def put_definitions():
 
 @bp.get("/contest/rules")
 @roles_required(*READERS)
+@operation(responses={200: schemas.ContestRules})
 def get_contest_rules():
     document = contest.rules_document()
     db.session.commit()
@@ -189,6 +185,7 @@ def get_contest_rules():
 
 @bp.put("/contest/rules")
 @roles_required(*EDITORS)
+@operation(responses={200: schemas.ContestRules})
 def put_contest_rules():
     document = contest.save_rules(_body())
     db.session.commit()
@@ -197,46 +194,25 @@ def put_contest_rules():
 
 @bp.get("/contest/inspections")
 @roles_required(*READERS)
-def list_inspections():
-    month = request.args.get("month")
-    if month:
-        _month(month)
-    return jsonify([contest.inspection_dict(r) for r in contest.inspections(month, _int_arg("street_id"))])
+@operation(query=InspectionFilter, responses={200: list[schemas.InspectionRecord]})
+def list_inspections(query: InspectionFilter):
+    if query.month:
+        _month(query.month)
+    return jsonify([contest.inspection_dict(r) for r in contest.inspections(query.month, query.street_id)])
 
 
 @bp.post("/contest/inspections")
 @roles_required(*INSPECTORS)
-def add_inspection():
+@operation(body=InspectionIn, photos=True, responses={201: schemas.InspectionRecord})
+def add_inspection(body: InspectionIn):
+    photos = []
     if request.mimetype == "multipart/form-data":
-        try:
-            data = json.loads(request.form.get("data") or "{}")
-        except ValueError:
-            raise GridCityError("bad_request", detail="the data field must be JSON") from None
         files = request.files.getlist("photos")
         if len(files) > MAX_PHOTOS:
-            raise GridCityError("bad_request", detail=f"at most {MAX_PHOTOS} photos")
+            raise GridCityError("bad_request", detail=f"photos: at most {MAX_PHOTOS} photos")
         photos = [f.read() for f in files]
-    else:
-        data, photos = _body(), []
-    if not isinstance(data, dict):
-        raise GridCityError("bad_request", detail="expected a JSON object")
-    street_id = data.get("street_id")
-    if isinstance(street_id, bool) or not isinstance(street_id, int):
-        raise GridCityError("bad_request", detail="street_id must be an integer")
-    month = data.get("month")
-    if not isinstance(month, str):
-        raise GridCityError("bad_request", detail="month (YYYY-MM) is required")
-    note = data.get("note", "")
-    if not isinstance(note, str):
-        raise GridCityError("bad_request", detail="note must be text")
     record = contest.add_inspection(
-        month,
-        street_id,
-        str(data.get("item_code") or ""),
-        data.get("deduction"),
-        note,
-        current_user(),
-        photos,
+        body.month, body.street_id, body.item_code, body.deduction, body.note, current_user(), photos
     )
     db.session.commit()
     return jsonify(contest.inspection_dict(record)), 201
@@ -244,25 +220,28 @@ def add_inspection():
 
 @bp.get("/contest/photos/<int:photo_id>")
 @roles_required(*READERS)
-def contest_photo(photo_id: int):
+@operation(query=PhotoQuery, responses={200: None})
+def contest_photo(photo_id: int, query: PhotoQuery):
     from gridcity.media.storage import photo_file
     from gridcity.scorecards.models import ContestPhoto
 
     row = db.session.get(ContestPhoto, photo_id)
     if row is None:
         raise NotFound("not_found", what=f"photo {photo_id}")
-    thumbnail = request.args.get("thumbnail") in ("1", "true")
+    thumbnail = query.thumbnail in ("1", "true")
     path = photo_file(
         current_app.config["SETTINGS"].resolved_media_dir,
         row.thumbnail_path if thumbnail else row.relative_path,
     )
+    if not path.is_file():
+        raise NotFound("photo_file_missing", id=photo_id)
     return send_file(path, mimetype="image/jpeg" if thumbnail else row.content_type, max_age=86400)
 
 
 @bp.get("/contest/cards")
 @roles_required(*READERS)
-def contest_cards():
-    month = request.args.get("month")
-    if month:
-        _month(month)
-    return jsonify(services.cards(month, current_language()))
+@operation(query=CardsQuery, responses={200: list[dict[str, Any]]})
+def contest_cards(query: CardsQuery):
+    if query.month:
+        _month(query.month)
+    return jsonify(services.cards(query.month, current_language()))

@@ -1,0 +1,121 @@
+"""What the live map's API accepts: its filters (the services parse the lists)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field
+
+from gridcity.cases import states
+from gridcity.cases.schemas import CaseDetail
+from gridcity.cases.services import REQUEST_KINDS
+from gridcity.core.api import Answer, Ref, Schema, Text
+from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS
+
+COMMA = "Comma-separated"
+
+
+class MapFilter(Schema):
+    state: Text | None = Field(None, description=f"{COMMA} open states.", examples=["dispatched,in_progress"])
+    category: Text | None = Field(None, description=f"{COMMA} category codes.", examples=["C0101,E0102"])
+    street: Text | None = Field(None, description=f"{COMMA} street ids.", examples=["1"])
+    unit: Text | None = Field(None, description=f"{COMMA} unit ids.", examples=["1"])
+    work_grid: Text | None = Field(None, description=f"{COMMA} work grid ids.", examples=["1"])
+    source: Text | None = Field(
+        None, description=f"{COMMA} sources ({', '.join(states.SOURCES)}).", examples=["inspector"]
+    )
+    overdue: Text | None = Field(
+        None,
+        description="1, true or yes: only overdue cases; anything else: only the others.",
+        examples=["true"],
+    )
+    queue: Text | None = Field(
+        None, description="Only the cases of one of my queues (see /dispatch/queues).", examples=["overdue"]
+    )
+    ids: Text | None = Field(
+        None,
+        description=f"{COMMA} case ids (at most {MAX_IDS}): the resync after a reconnect.",
+        examples=["1,2"],
+    )
+
+
+# ---------------------------------------------------------------- answers
+
+
+class MapState(Answer):
+    """The live map's state: every open case I may see, compact."""
+
+    seq: int = Field(
+        description="The newest history event id when the cases were read: apply live `case` events after "
+        "it, and resync with GET /api/v1/events?after=<seq>."
+    )
+    now: float = Field(description="The server's clock (Unix seconds), for the time left to deadlines.")
+    fields: list[Literal[MAP_FIELDS]] = Field(description="The columns of each case.")
+    cases: list[list[Any]] = Field(
+        description="One array per open case in the order of `fields`, by id; `category` is the code, "
+        "`reported_at` / `deadline_at` are Unix seconds (UTC), `request` the kind of the request waiting "
+        "for a decision (or null)."
+    )
+
+
+class Queue(Answer):
+    """A work queue (工作队列)."""
+
+    key: str = Field(
+        description="to_accept, to_verify, to_file, to_dispatch, requests, awaiting_check, to_close, "
+        "suspended, overdue (staff); unit_new, unit_in_progress, unit_requests, unit_awaiting_check, "
+        "unit_overdue (unit handlers)."
+    )
+    states: list[str] = Field(description="Open cases in one of these states…")
+    flag: Literal["overdue", "request"] | None = Field(
+        description="…that are also overdue, or have a request waiting for a decision."
+    )
+    roles: list[str] = Field(description="Whose work the queue is.")
+    count: int
+    mine: bool = Field(description="My role's work.")
+
+
+class Queues(Answer):
+    seq: int
+    queues: list[Queue]
+
+
+class StreetName(Answer):
+    id: int
+    name: str
+
+
+class PendingRequest(Answer):
+    id: int
+    kind: Literal[REQUEST_KINDS]
+    reason: str
+    extra_amount: float | None
+    review_on: dt.datetime | None
+    requested_at: dt.datetime
+
+
+class MergeCandidate(Answer):
+    id: int
+    number: str
+    state: str
+    description: str | None
+    distance_m: int
+
+
+class Drawer(CaseDetail):
+    """A case as the dispatch drawer shows it."""
+
+    street: StreetName | None
+    work_grid: Ref | None
+    routed_unit: Ref | None = Field(
+        description="The unit the responsibility rules name (the dispatch default)."
+    )
+    pending_request: PendingRequest | None
+    handle_clock: str | None = Field(
+        description="The clock of the handling deadline (for an extension's unit)."
+    )
+    merge_candidates: list[MergeCandidate] = Field(
+        description="When merge is allowed: open cases of its category within the duplicate radius, "
+        "nearest first."
+    )

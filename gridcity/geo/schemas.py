@@ -1,0 +1,56 @@
+"""What the map-layer API accepts: a bounding box, a point to locate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from gridcity.core.api import Answer, CodeName, Lat, Lon, Schema, Text
+
+
+class BBoxQuery(Schema):
+    bbox: Annotated[Text, Field(max_length=200)] = Field(
+        description="west,south,east,north (WGS-84).", examples=["114.24,22.57,114.26,22.59"]
+    )
+
+
+class LocateQuery(Schema):
+    lon: Lon
+    lat: Lat
+
+
+# ---------------------------------------------------------------- answers
+
+
+class Feature(Answer):
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+class FeatureCollection(Answer):
+    """A GeoJSON FeatureCollection (WGS-84)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+
+
+class Location(Answer):
+    """Where a point is: its unit grid and the places above it."""
+
+    unit_grid_id: int
+    unit_grid_code: str
+    community_id: int
+    street_id: int
+    district_id: int
+    work_grid_id: int | None
+    area_id: int | None
+
+
+class LocateResult(Location):
+    community: CodeName
+    street: CodeName
+    district: CodeName
+    work_grid: CodeName | None
+    area: CodeName | None
