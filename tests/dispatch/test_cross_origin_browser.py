@@ -96,7 +96,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def signed_in_context(browser, live_server: str, username: str):
-    context = browser.new_context(base_url=live_server, locale="zh-CN")
+    # bypass_csp: wait_for_function evaluates in the page, which our own CSP refuses;
+    # the attacker's pages come from another server and are not ours to police.
+    context = browser.new_context(base_url=live_server, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
     page.goto("/login")
     page.fill("#username", username)
