@@ -34,7 +34,9 @@ class UserIn(Schema):
     model_config = ConfigDict(title="NewUser")
 
     username: Annotated[Text, Field(min_length=1, max_length=50)]
-    password: Annotated[Text, Field(min_length=8, max_length=200)]
+    # The password rule (length from GRIDCITY_PASSWORD_MIN_LENGTH, common
+    # passwords, the user name) is the service's, with its own message.
+    password: Annotated[Text, Field(min_length=1, max_length=200)]
     role: Annotated[Text, Field(min_length=1, max_length=20)]
     display_name: Annotated[Text, Field(max_length=100)] | None = None
     unit_code: Annotated[Text, Field(max_length=30)] | None = Field(
