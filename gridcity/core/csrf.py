@@ -88,6 +88,10 @@ def _check_request() -> None:
     settings = current_app.config["SETTINGS"]
     if not origin_allowed(request.headers.get("Origin"), request.environ, settings):
         raise Forbidden("cross_origin_refused")
+    if any(not isinstance(name, str) for name in request.form):
+        # A malformed multipart part (e.g. a line break in its name) parses to
+        # a field without a name, which Flask-WTF's token search cannot read.
+        raise GridCityError("bad_request", detail="a form field has no name")
     try:
         csrf.protect()
     except CSRFError:

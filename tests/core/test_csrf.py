@@ -173,3 +173,17 @@ def test_after_the_session_expired_the_answer_is_sign_in_again(city, api, client
 
     assert response.status_code == 401
     assert response.get_json()["error"] == "login_required"
+
+
+def test_a_form_part_without_a_name_is_a_clear_400(app, client):
+    """Found by the fuzz test: a multipart part whose name is a line break
+    parsed to a nameless field, and the CSRF check answered 500."""
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="\n"\r\n\r\nnull\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="data"\r\n\r\n{}\r\n--b--\r\n'
+    )
+    response = client.post(
+        "/api/v1/reports", data=body, headers={"Content-Type": "multipart/form-data; boundary=b"}
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "bad_request"
