@@ -34,14 +34,20 @@ def _digest(token: str) -> str:
 def start_session(user: User) -> str:
     """A new session for ``user``; returns the token the cookie keeps."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), created_at=clock.utcnow()))
+    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), created_at=_wall_clock()))
     db.session.flush()
     return token
 
 
+def _wall_clock() -> dt.datetime:
+    # A session's age is real time, like its cookie's: not the application's
+    # clock, which tests and simulations move by months.
+    return dt.datetime.now(dt.UTC)
+
+
 def _oldest_live_start() -> dt.datetime:
     """Sessions started before this have outlived GRIDCITY_SESSION_DAYS."""
-    return clock.utcnow() - dt.timedelta(days=current_app.config["SETTINGS"].session_days)
+    return _wall_clock() - dt.timedelta(days=current_app.config["SETTINGS"].session_days)
 
 
 def session_for_token(token: str) -> UserSession | None:

@@ -135,24 +135,24 @@ def test_secure_cookies_can_be_forced_on(app, create_mini_city):
 def test_a_session_past_its_days_is_worthless_and_pruned(app, create_mini_city, client, login):
     import datetime as dt
 
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, update
 
-    from gridcity.core import clock
     from gridcity.org.models import UserSession
     from gridcity.org.sessions import prune_expired_sessions
 
     create_mini_city()
     days = app.config["SETTINGS"].session_days
-    clock.freeze(dt.datetime(2026, 9, 1, 2, 0, tzinfo=dt.UTC))
-    try:
-        login("disp")
-        copy = copy_of_cookie(app, client)  # a browser whose cookie never expires
-        clock.freeze(dt.datetime(2026, 9, 1, 2, 0, tzinfo=dt.UTC) + dt.timedelta(days=days - 1))
-        assert copy.get("/api/v1/me").status_code == 200
-        assert prune_expired_sessions() == 0
-        clock.freeze(dt.datetime(2026, 9, 1, 2, 0, tzinfo=dt.UTC) + dt.timedelta(days=days, minutes=1))
-        assert copy.get("/api/v1/me").status_code == 401
-        assert prune_expired_sessions() == 1
-        assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
-    finally:
-        clock.freeze(None)
+    login("disp")
+    copy = copy_of_cookie(app, client)  # a browser whose cookie never expires
+
+    def started(ago: dt.timedelta) -> None:
+        db.session.execute(update(UserSession).values(created_at=dt.datetime.now(dt.UTC) - ago))
+        db.session.commit()
+
+    started(dt.timedelta(days=days - 1))
+    assert copy.get("/api/v1/me").status_code == 200
+    assert prune_expired_sessions() == 0
+    started(dt.timedelta(days=days, minutes=1))
+    assert copy.get("/api/v1/me").status_code == 401
+    assert prune_expired_sessions() == 1
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
