@@ -132,10 +132,10 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     for bp in (patrols_bp, mobile_api_bp, mobile_bp):  # the inspectors' app (巡查, /m/)
         app.register_blueprint(bp)
-    from gridcity.scorecards.pages import bp as scorecard_pages_bp
+    from gridcity.scorecards.presentation.pages import bp as scorecard_pages_bp
 
     app.register_blueprint(scorecard_pages_bp)  # the managers' scorecard pages (/scorecards/)
-    from gridcity.scorecards.views import bp as scorecards_api_bp
+    from gridcity.scorecards.presentation.views import bp as scorecards_api_bp
 
     app.register_blueprint(scorecards_api_bp)  # the scorecard JSON API (/api/v1/scorecards/)
     from gridcity.dispatch.views import api_bp as dispatch_api_bp

@@ -512,7 +512,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
-    from gridcity.scorecards.cli import scorecards_group
+    from gridcity.scorecards.presentation.cli import scorecards_group
 
     app.cli.add_command(scorecards_group)
     from gridcity.ops.privacy_cli import privacy_group

@@ -363,8 +363,8 @@ def privacy_operations() -> list[Op]:
 
 
 def scorecard_operations() -> list[Op]:
-    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/apidoc.py."""
-    from gridcity.scorecards.apidoc import scorecard_operations as operations
+    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/presentation/apidoc.py."""
+    from gridcity.scorecards.presentation.apidoc import scorecard_operations as operations
 
     return operations()
 
