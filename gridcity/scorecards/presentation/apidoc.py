@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 def scorecard_operations() -> list:
-    from gridcity.core.openapi import Op, json_body, ok
+    from gridcity.core.apidoc import Op, json_body, ok
     from gridcity.scorecards.presentation.views import EDITORS, FREEZERS, INSPECTORS, READERS
 
     month_errors = {
