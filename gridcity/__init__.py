@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask
 
 from gridcity.core.settings import Settings
-
-__version__ = "0.1.0"
+from gridcity.version import __version__ as __version__
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
@@ -92,7 +91,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     register_media_events()  # a rolled-back photo leaves no file behind
     sessions.register()
 
-    from gridcity.cli import register_cli
+    from gridcity.cli.commands import register_cli
 
     register_cli(app)
     return app

@@ -8,7 +8,7 @@ import time
 
 import click
 
-from gridcity.cli import admin_command
+from gridcity.core.cli import admin_command
 from gridcity.core.errors import GridCityError
 
 scorecards_group = click.Group("scorecards", help="Monthly scorecards (绩效评价) and the sanitation contest.")
@@ -93,7 +93,7 @@ def export_definitions(version):
 @click.option("--note", default="", help="what changed")
 def import_definitions(path, note):
     """Store edited definitions (JSON file) as a new version."""
-    from gridcity.cli import _read
+    from gridcity.core.cli import read_text as _read
     from gridcity.scorecards.snapshots import services
 
     try:
