@@ -17,7 +17,8 @@ import shapely
 from gridcity.extensions import db
 from gridcity.geo.models import District, Street
 from gridcity.org.services import get_user
-from gridcity.scorecards import contest, engine, indicators, services
+from gridcity.scorecards.scoring import contest, indicators, scores
+from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, WEST, local
 
 MONTH = "2026-09"
@@ -113,7 +114,7 @@ def test_streets_tied_for_last_all_get_the_yellow_card_then_the_red(app, driver,
 
 
 def test_the_last_two_places_take_in_every_street_tied_at_them(app, driver):
-    """"The last n places" with a tie straddling the boundary: scores 100,
+    """The last n places, with a tie straddling their boundary: scores 100,
     99, 99, 97 rank 1, 2, 2, 4; the last two places are the 3rd and 4th, and
     the 3rd is shared — so three streets get the card."""
     driver.at(local(2, 9))
@@ -127,7 +128,7 @@ def test_the_last_two_places_take_in_every_street_tied_at_them(app, driver):
     inspect(codes, MONTH, WEST_CODE, 1)
     inspect(codes, MONTH, EAST_CODE, 1)
     inspect(codes, MONTH, SOUTH_CODE, 3)
-    table = rows(engine.compute_all(MONTH).contest)
+    table = rows(scores.compute_all(MONTH).contest)
     assert {c: (r.score, r.rank, r.card) for c, r in table.items()} == {
         NORTH_CODE: (100.0, 1, None),
         WEST_CODE: (99.0, 2, "yellow"),
