@@ -76,9 +76,10 @@ class ScorecardRowRecord(db.Model):
     parent_id: Mapped[int | None] = mapped_column(Integer)
     counts: Mapped[dict] = mapped_column(JSON)
     indicators: Mapped[dict] = mapped_column(JSON)
-    score: Mapped[float] = mapped_column(Float)
-    grade: Mapped[str] = mapped_column(String(2))
-    rank: Mapped[int] = mapped_column(Integer)
+    # None: no data in the month, hence no score, grade or rank (§7.1 rule 9).
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(2))
+    rank: Mapped[int | None] = mapped_column(Integer)
     previous_score: Mapped[float | None] = mapped_column(Float)
     change: Mapped[float | None] = mapped_column(Float)
     own_score: Mapped[float | None] = mapped_column(Float)

@@ -16,8 +16,10 @@ def clip(x: float) -> float:
     return max(0.0, min(100.0, x))
 
 
-def weighted(parts: list[tuple[float, float]]) -> float:
-    """Score from (0..1 value, weight) pairs, each part clamped to 0..100."""
+def weighted(parts: list[tuple[float | None, float]]) -> float:
+    """Score from (0..1 value, weight) pairs, each part clamped to 0..100; a
+    part without a value (0 / 0) is left out and the other weights rescaled."""
+    parts = [(v, w) for v, w in parts if v is not None]
     return round(sum(clip(v * 100) * w for v, w in parts) / sum(w for _, w in parts), 2)
 
 
@@ -169,7 +171,7 @@ def check_units(september):
 
     def unit_score(c):
         def rate(a, b):
-            return 1.0 if b == 0 else a / b  # nothing due: full marks (if_empty)
+            return None if b == 0 else a / b  # nothing due: no value, left out
 
         return weighted(
             [
@@ -180,13 +182,14 @@ def check_units(september):
             ]
         )
 
-    assert (unit_score(jd01), unit_score(hw), unit_score(sz)) == (80.0, 87.5, 90.0)
+    # SZ handled and closed nothing: only its return-free rate, 0 / 1, counts.
+    assert (unit_score(jd01), unit_score(hw), unit_score(sz)) == (80.0, 87.5, 0.0)
     units = rows_by_code(tables["unit"])
     assert units["JD01"].counts == jd01 and units["HW"].counts == hw and units["SZ"].counts == sz
     assert [(r.subject_code, r.score, r.grade, r.rank) for r in tables["unit"].rows] == [
-        ("SZ", 90.0, "A", 1),
-        ("HW", 87.5, "B", 2),
-        ("JD01", 80.0, "B", 3),
+        ("HW", 87.5, "B", 1),
+        ("JD01", 80.0, "B", 2),
+        ("SZ", 0.0, "E", 3),
     ]
 
 
@@ -222,11 +225,12 @@ def check_people_and_chain_of_command(september):
     insp_score = weighted([(5 / 6, 40), (1 - 0 / 4, 20), (1, 20), (2 / 2, 20)])
     insp2_score = weighted([(4 / 4, 40), (1 - 2 / 6, 20), (1, 20), (4 / 4, 20)])
     assert insp_score == insp2_score == 93.33
-    # gl (the group leader, an inspector with no grid) has nothing due: full marks.
+    # gl (the group leader, an inspector with no grid) did nothing: no score,
+    # no grade, no rank, listed after the ranked ones.
     assert [(r.subject_code, r.score, r.grade, r.rank) for r in tables["inspector"].rows] == [
-        ("gl", 100.0, "A", 1),
-        ("insp", insp_score, "A", 2),
-        ("insp2", insp2_score, "A", 2),  # equal scores share a rank
+        ("insp", insp_score, "A", 1),
+        ("insp2", insp2_score, "A", 1),  # equal scores share a rank
+        ("gl", None, None, None),
     ]
 
     op = {
@@ -258,13 +262,14 @@ def check_people_and_chain_of_command(september):
 
     # 逐级考核 (own 0.4, team 0.6): group leader gl, team = insp and insp2;
     # area head mgr, own = the area, team = the group leaders; center head,
-    # own = the district, team = the area heads.
+    # own = the district, team = the area heads. gl has no own score: the
+    # team's alone is theirs.
     (group,) = tables["group_leader"].rows
-    group_score = round(0.4 * 100.0 + 0.6 * (insp_score + insp2_score) / 2, 2)
+    group_score = round((insp_score + insp2_score) / 2, 2)
     assert (group.subject_code, group.score, group.own_score, group.team_score, group.grade, group.rank) == (
         "PQ01-G1",
         group_score,
-        100.0,
+        None,
         93.33,
         "A",
         1,
@@ -274,7 +279,7 @@ def check_people_and_chain_of_command(september):
     head_score = round(0.4 * area + 0.6 * group_score, 2)
     assert (head.score, head.own_score, head.team_score, head.grade) == (head_score, area, group_score, "B")
     (center,) = tables["center_head"].rows
-    assert center.score == round(0.4 * area + 0.6 * head_score, 2) == 85.76
+    assert center.score == round(0.4 * area + 0.6 * head_score, 2) == 84.8
     assert center.grade == "B"
 
 

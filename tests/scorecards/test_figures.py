@@ -34,15 +34,20 @@ def scored_dispatchers(previous: dict[int, float]) -> ScorecardTable:
 def test_rows_made_from_the_columns_carry_every_figure_best_first():
     table = scored_dispatchers({1: 99.5, 3: 85.0})
     # Mean dispatched 6.25. Dan: volume 5 / 6.25, on time 4 / 5, accurate
-    # (5 - 1) / 5, all 0.8 → 80; Cat: volume 0, the rates empty → 100 each:
-    # (0·20 + 100·40 + 100·40) / 100 = 80; Ann and Bob: 100 (volume capped).
+    # (5 - 1) / 5, all 0.8 → 80; Ann and Bob: 100 (volume capped). Cat did
+    # nothing: no score, grade or rank (not 80, as when its empty rates
+    # counted 100 each), listed last, with last month's score kept beside.
     assert [(r.subject_code, r.rank, r.score, r.grade, r.previous_score, r.change) for r in table.rows] == [
         ("ann", 1, 100.0, "A", 99.5, 0.5),
         ("bob", 1, 100.0, "A", None, None),
-        ("cat", 3, 80.0, "B", 85.0, -5.0),
         ("dan", 3, 80.0, "B", None, None),
+        ("cat", None, None, None, 85.0, None),
     ]
-    dan = table.rows[3]
+    cat = table.rows[3]
+    assert cat.indicators["volume"]["value"] == 0.0
+    assert cat.indicators["on_time_dispatch"]["value"] is None  # 0 / 0
+    assert cat.indicators["on_time_dispatch"]["score"] is None
+    dan = table.rows[2]
     assert (dan.subject_kind, dan.subject_id, dan.subject_name) == ("dispatcher", 4, "Dan")
     assert dan.counts == {
         "dispatched": 5,
@@ -75,7 +80,7 @@ def test_rows_are_made_once_and_share_no_dicts():
     assert "formula" not in rows[1].indicators["volume"]
     rows[0].counts["dispatched"] = 0
     assert rows[1].counts["dispatched"] == 10
-    assert table.figures.score_of() == {1: 100.0, 2: 100.0, 3: 80.0, 4: 80.0}
+    assert table.figures.score_of() == {1: 100.0, 2: 100.0, 4: 80.0}
 
 
 def test_a_tier_without_subjects_has_no_rows():

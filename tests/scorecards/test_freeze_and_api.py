@@ -63,11 +63,21 @@ def test_frozen_snapshot_stays_and_recomputation_makes_version_2(app, driver, cl
     assert [v.version for v in services.versions(MONTH)] == [1, 2]
     assert {v.definition_version for v in services.versions(MONTH)} == {1}
 
-    # Change from last month: October's rows compare with September's latest version.
+    # Change from last month: October's rows compare with September's latest
+    # version (an October report gives the east a score to compare).
+    driver.at(local(2, 10, month=10))
+    driver.report("insp2", EAST)
     october = services.compute_scorecards("2026-10")["street"]
     east_oct = street_row(october, "440308002")
     assert east_oct.previous_score == east_v2.score
     assert east_oct.change == round(east_oct.score - east_v2.score, 2)
+    # The west has no data in October: no score, so no change, last month's kept.
+    west_oct = street_row(october, "440308001")
+    assert (west_oct.score, west_oct.change, west_oct.previous_score) == (
+        None,
+        None,
+        street_row(services.month_scorecard(MONTH, "street"), "440308001").score,
+    )
 
     # The same through the API.
     login("mgr")
@@ -186,7 +196,10 @@ def test_cli_computes_freezes_and_recomputes(app, driver):
     assert result.exit_code == 0, result.output
     assert "street" in result.output and "contest" in result.output
     result = runner.invoke(args=["scorecards", "compute", "--month", MONTH, "--tier", "unit"])
-    assert result.output.split("\n")[0].split()[:2] == ["1", "SZ"]
+    assert result.output.split("\n")[0].split()[:2] == ["1", "HW"]
+    # gl did nothing in September: no rank, score or grade, listed last.
+    result = runner.invoke(args=["scorecards", "compute", "--month", MONTH, "--tier", "inspector"])
+    assert result.output.strip().split("\n")[-1].split() == ["—", "gl", "gl", "—", "—"]
     assert runner.invoke(args=["scorecards", "recompute", "--month", MONTH, "--reason", "x"]).exit_code == 1
     assert "version 1" in runner.invoke(args=["scorecards", "freeze", "--month", MONTH]).output
     result = runner.invoke(args=["scorecards", "recompute", "--month", MONTH, "--reason", "补录"])

@@ -15,6 +15,11 @@ scorecards_group = click.Group("scorecards", help="Monthly scorecards (绩效评
 MONTH = click.option("--month", required=True, help="YYYY-MM (city time)")
 
 
+def _or_dash(value, spec: str = "") -> str:
+    """A figure as text; "—" where there is none (no data: no score, grade or rank)."""
+    return "—" if value is None else format(value, spec)
+
+
 @admin_command(scorecards_group, "compute")
 @MONTH
 @click.option("--tier", help="print this tier's rows (default: a summary of every tier)")
@@ -29,14 +34,17 @@ def compute(month, tier):
         if tier not in result.tables:
             raise GridCityError("bad_request", detail=f"tier must be one of {', '.join(result.tables)}")
         lines = [
-            f"{r.rank:>4} {r.subject_code:<20} {r.subject_name:<16} {r.score:>6.2f} {r.grade}"
+            f"{_or_dash(r.rank):>4} {r.subject_code:<20} {r.subject_name:<16} "
+            f"{_or_dash(r.score, '.2f'):>6} {_or_dash(r.grade)}"
             for r in result.tables[tier].rows
         ]
         return "\n".join(lines) or "(no rows)"
     lines = [f"{month}: definitions v{result.definition_version}, computed in {took:.2f} s"]
     for name, table in result.tables.items():
         best = table.rows[0] if table.rows else None
-        top = f"best {best.subject_code} {best.score:.2f} {best.grade}" if best else "-"
+        top = (
+            f"best {best.subject_code} {_or_dash(best.score, '.2f')} {_or_dash(best.grade)}" if best else "-"
+        )
         lines.append(f"  {name:<13} {len(table.rows):>7} rows  {top}")
     cards = [f"{r.street_name} {r.card}" for r in result.contest.rows if r.card]
     lines.append(f"  contest       {len(result.contest.rows):>7} streets  cards: {', '.join(cards) or '-'}")

@@ -91,11 +91,15 @@ class ScorecardRow(Answer):
     subject_name: str
     counts: dict[str, Any] = Field(description="Count name → number; each is drillable with …/cases.")
     indicators: dict[str, Any] = Field(
-        description="Indicator code → {value, score (0..100), weight, name_zh, name_en}."
+        description="Indicator code → {value, score (0..100), weight, name_zh, name_en}; value and score "
+        "are null for a rate over an empty denominator (left out, the other weights rescaled)."
     )
-    score: float = Field(description="0..100.")
-    grade: str = Field(description="A–E by the grade bands.")
-    rank: int = Field(description="1 = best; equal scores share a rank.")
+    score: float | None = Field(description="0..100; null when the subject has no data in the month.")
+    grade: str | None = Field(description="A–E by the grade bands; null with no score.")
+    rank: int | None = Field(
+        description="1 = best; equal scores (2 decimals) share a rank (1, 2, 2, 4); null with no score "
+        "(such rows come after the ranked ones)."
+    )
     previous_score: float | None = Field(description="Last month's frozen score.")
     change: float | None = Field(description="score − previous_score.")
     own_score: float | None = Field(description="Leader tiers: their own part.")
@@ -187,8 +191,10 @@ class Definitions(Answer):
     """The indicator definitions: formulas, weights, grades, tier rules."""
 
     tiers: dict[str, Any] = Field(
-        description="Tier → [{code, name_zh, name_en, formula, weight, scale, if_empty}]. A formula uses "
-        "count names, avg_<count>, numbers, + - * / and parentheses."
+        description="Tier → [{code, name_zh, name_en, formula, weight, scale, when_empty, if_empty}]. A "
+        "formula uses count names, avg_<count>, numbers, + - * / and parentheses. Over an empty denominator "
+        "an indicator has no value: when_empty `rescale` (default) leaves it out and rescales the other "
+        "weights; `value` takes if_empty as its value."
     )
     grades: list[dict[str, Any]] = Field(description="[{grade, min}], highest first; the last starts at 0.")
     tier_rules: dict[str, Any] = Field(

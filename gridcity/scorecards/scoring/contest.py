@@ -7,11 +7,15 @@ items with deduction rules, ranked, and warned with yellow / red cards.
   its category (the longest matching code prefix in ``category_codes``; else
   the default item), for the case's street. A manager's inspection record
   deducts its points from its item. An item never goes below zero.
+- Streets are ranked by score (2 decimals, as shown); equal scores share a
+  rank, competition style (1, 2, 2, 4).
 - Cards (:class:`ContestCardRule`): a street among the ``last_places`` worst,
   or scoring ``below`` a threshold, gets a yellow card; if it also met a
   yellow rule in each of the ``consecutive_yellow`` − 1 months before, the
   card is red. Earlier months count as frozen (their latest version), or
-  computed live when not frozen.
+  computed live when not frozen. "The last n places" includes every street
+  tied at those places (DOMAIN.md §7.1 rule 10): two streets tied for last
+  both get the last-place card, and both go on to a red one.
 """
 
 from __future__ import annotations
@@ -371,8 +375,13 @@ def _yellow_reasons(rows: list[dict], rules: list[ContestCardRule]) -> dict[int,
     for rule in rules:
         if rule.kind == "last_places" and rule.value >= 1 and n > 1:
             places = int(rule.value)
+            # Ties share a place (DOMAIN.md §7.1 rule 10): every street scoring
+            # no more than the one in the n-th place from the bottom is among
+            # the last n, however many there are; streets tied with the best
+            # are not (when all tie, nobody is last).
+            threshold = rows[max(n - places, 0)]["score"]
             for r in rows:
-                if r["rank"] > n - places and r["score"] < rows[0]["score"]:
+                if r["score"] <= threshold and r["score"] < rows[0]["score"]:
                     reasons.setdefault(r["street_id"], f"last_places:{places}")
         elif rule.kind == "below":
             for r in rows:

@@ -37,7 +37,8 @@ def bulk_objects():
 @dataclass
 class IndicatorFigures:
     """One indicator of a tier: its definition's labels and weight, and per
-    subject its value (4 decimals) and its 0..100 score (2 decimals)."""
+    subject its value (4 decimals) and its 0..100 score (2 decimals); NaN
+    where it has none (a rate over an empty denominator: None in the rows)."""
 
     code: str
     name_zh: str
@@ -51,7 +52,13 @@ class IndicatorFigures:
         subject (a dict display: much quicker than ``dict(zip(…))``)."""
         weight, name_zh, name_en = self.weight, self.name_zh, self.name_en
         return [
-            {"value": v, "score": s, "weight": weight, "name_zh": name_zh, "name_en": name_en}
+            {
+                "value": None if v != v else v,  # NaN: no value
+                "score": None if s != s else s,
+                "weight": weight,
+                "name_zh": name_zh,
+                "name_en": name_en,
+            }
             for v, s in zip(self.values.tolist(), self.scores.tolist(), strict=True)
         ]
 
@@ -59,9 +66,11 @@ class IndicatorFigures:
 @dataclass
 class TierFigures:
     """Every figure of one scored tier, one entry per subject, best first
-    (ties by code). ``counts`` has a row per subject and a column per name of
-    ``count_names``; ``previous_scores`` / ``changes`` are None where last
-    month has no score for the subject."""
+    (ties by code), the subjects without a score (no data: DOMAIN.md §7.1
+    rule 9) last. ``counts`` has a row per subject and a column per name of
+    ``count_names``; ``scores`` is NaN and ``grades`` / ``ranks`` None where
+    a subject has no score; ``previous_scores`` / ``changes`` are None where
+    last month has no score for the subject."""
 
     tier: str
     subject_ids: np.ndarray
@@ -73,8 +82,8 @@ class TierFigures:
     counts: np.ndarray
     indicators: list[IndicatorFigures]
     scores: np.ndarray
-    grades: list[str]
-    ranks: np.ndarray
+    grades: list[str | None]
+    ranks: list[int | None]
     previous_scores: list[float | None]
     changes: list[float | None]
 
@@ -92,7 +101,7 @@ class TierFigures:
             [],
             np.zeros(0),
             [],
-            np.zeros(0, dtype=np.int64),
+            [],
             [],
             [],
         )
@@ -101,8 +110,8 @@ class TierFigures:
         return len(self.subject_ids)
 
     def score_of(self) -> dict[int, float]:
-        """``{subject_id: score}``."""
-        return dict(zip(self.subject_ids.tolist(), self.scores.tolist(), strict=True))
+        """``{subject_id: score}`` of the subjects that have one."""
+        return {i: s for i, s in zip(self.subject_ids.tolist(), self.scores.tolist(), strict=True) if s == s}
 
     def rows(self) -> list[ScorecardRow]:
         """The tier's rows, best first: a fresh row object, counts dict and
@@ -126,9 +135,9 @@ class TierFigures:
                 self.names,
                 counts,
                 indicators,
-                self.scores.tolist(),
+                [None if s != s else s for s in self.scores.tolist()],
                 self.grades,
-                self.ranks.tolist(),
+                self.ranks,
                 self.previous_scores,
                 self.changes,
                 repeat(None),  # own_score, team_score: leader tiers only

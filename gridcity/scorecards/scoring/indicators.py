@@ -5,7 +5,7 @@ formula language, and the versioned storage of edited sets.
 A definition set is one JSON document::
 
     {"tiers": {tier: [{"code", "name_zh", "name_en", "formula", "weight",
-                       "scale", "if_empty"}]},
+                       "scale", "when_empty", "if_empty"}]},
      "grades": [{"grade": "A", "min": 90}, …],          # highest first
      "tier_rules": {tier: {"own": 0.4, "team": 0.6}},  # leader tiers
      "limits_minutes": {"accept": 30, "file": 60, "dispatch": 60, "close": 60}}
@@ -13,9 +13,23 @@ A definition set is one JSON document::
 An indicator's value is its formula over the subject's counts (and ``avg_<count>``,
 the mean of that count over the tier's subjects — for volume indicators);
 its score is ``clamp(value × scale, 0, 100)``; the subject's score is the
-weighted sum of its indicator scores divided by the total weight. A formula
-that divides by zero takes ``if_empty`` as its value (nothing was due: by
-default full marks).
+weighted sum of its indicator scores divided by the total weight of the
+indicators that have a value.
+
+No data is not 100 % (DOMAIN.md §7.1 rule 9): a formula that divides by zero
+(a rate over an empty denominator) has no value, by the indicator's
+``when_empty``:
+
+- ``"rescale"`` (the default): the indicator is left out of the subject's
+  score and the other indicators' weights are rescaled to it (weights 40 / 30
+  / 30 with the last one empty count 40/70 and 30/70);
+- ``"value"``: the definition says otherwise — the indicator takes
+  ``if_empty`` as its value (e.g. ``1`` for "nothing was due: full marks").
+
+A subject with no data at all (every count of its tier zero), or whose every
+weighted indicator is empty, gets no score, no grade and no rank. Sets stored
+before this rule name no ``when_empty``: they rescale too (their ``if_empty``
+of 1 was the old blanket default, not a choice).
 """
 
 from __future__ import annotations
@@ -31,8 +45,11 @@ from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.scorecards.counting.counts import COUNT_DOCS, LEADER_TIERS, SCORED_TIERS, TIER_COUNTS
 
+# What an indicator does over an empty denominator (see the module docstring).
+WHEN_EMPTY = ("rescale", "value")
 
-def _ind(code, zh, en, formula, weight, scale=100.0, if_empty=1.0) -> dict:
+
+def _ind(code, zh, en, formula, weight, scale=100.0, when_empty="rescale", if_empty=None) -> dict:
     return {
         "code": code,
         "name_zh": zh,
@@ -40,6 +57,7 @@ def _ind(code, zh, en, formula, weight, scale=100.0, if_empty=1.0) -> dict:
         "formula": formula,
         "weight": weight,
         "scale": scale,
+        "when_empty": when_empty,
         "if_empty": if_empty,
     }
 
@@ -237,6 +255,18 @@ def validate(document: dict) -> dict:
             weight = _number(item.get("weight"), f"{tier}.{code}.weight")
             if weight < 0:
                 raise GridCityError("bad_request", detail=f"{tier}.{code}.weight must not be negative")
+            when_empty = item.get("when_empty", "rescale")
+            if when_empty not in WHEN_EMPTY:
+                raise GridCityError(
+                    "bad_request", detail=f"{tier}.{code}.when_empty must be one of {', '.join(WHEN_EMPTY)}"
+                )
+            if_empty = None
+            if when_empty == "value":
+                if item.get("if_empty") is None:
+                    raise GridCityError(
+                        "bad_request", detail=f'{tier}.{code}: when_empty "value" needs an if_empty number'
+                    )
+                if_empty = _number(item["if_empty"], f"{tier}.{code}.if_empty")
             out.append(
                 {
                     "code": code,
@@ -245,7 +275,8 @@ def validate(document: dict) -> dict:
                     "formula": item["formula"],
                     "weight": weight,
                     "scale": _number(item.get("scale", 100.0), f"{tier}.{code}.scale"),
-                    "if_empty": _number(item.get("if_empty", 1.0), f"{tier}.{code}.if_empty"),
+                    "when_empty": when_empty,
+                    "if_empty": if_empty,
                 }
             )
         if sum(i["weight"] for i in out) <= 0:
@@ -351,7 +382,16 @@ def save_definitions(document: dict, user=None, note: str = "") -> int:
     return row.version
 
 
-def grade_for(score: float, grades: list[dict]) -> str:
+def empty_value(item: dict) -> float | None:
+    """What a definition's indicator takes over an empty denominator: None
+    (left out, the other weights rescaled) unless it says ``"value"``."""
+    return item.get("if_empty") if item.get("when_empty", "rescale") == "value" else None
+
+
+def grade_for(score: float | None, grades: list[dict]) -> str | None:
+    """The grade of a score; no score, no grade."""
+    if score is None:
+        return None
     for band in grades:
         if score >= band["min"]:
             return band["grade"]
@@ -361,9 +401,10 @@ def grade_for(score: float, grades: list[dict]) -> str:
 # ---------------------------------------------------------------- vectorised evaluation
 
 
-def evaluate_many(formula: Formula, values: dict, size: int, if_empty: float):
+def evaluate_many(formula: Formula, values: dict, size: int, if_empty: float | None = None):
     """The formula over numpy arrays of counts (one entry per subject); where
-    any division in it has a zero divisor the result is ``if_empty``."""
+    any division in it has a zero divisor the result is ``if_empty``, or NaN
+    (no value) when that is None."""
     import numpy as np
 
     def walk(node):
@@ -385,4 +426,4 @@ def evaluate_many(formula: Formula, values: dict, size: int, if_empty: float):
         return np.full(size, float(node.value)), np.zeros(size, dtype=bool)
 
     value, bad = walk(formula._tree)
-    return np.where(bad, if_empty, value)
+    return np.where(bad, np.nan if if_empty is None else if_empty, value)

@@ -97,7 +97,14 @@ def score_tier(
     tier: str, subjects: dict, counts: TierCounts, definitions: dict, previous: dict[int, float]
 ) -> TierFigures:
     """A counted tier scored, graded and ranked, best first, as columns (no
-    row objects: see :mod:`gridcity.scorecards.scoring.figures`)."""
+    row objects: see :mod:`gridcity.scorecards.scoring.figures`).
+
+    DOMAIN.md §7.1 rule 9: an indicator over an empty denominator has no
+    value (NaN here, None in the rows) and is left out, the subject's score
+    being the weighted mean of the indicators that have one; a subject with
+    no count at all, or no weighted indicator with a value, has no score, no
+    grade and no rank, and comes after the ranked ones. Rule 10: ranks are
+    competition ranks (1, 2, 2, 4) of the score as shown (2 decimals)."""
     names = ind.TIER_COUNTS[tier]
     ids = list(subjects)
     n = len(ids)
@@ -109,34 +116,37 @@ def score_tier(
     means = matrix.mean(axis=0)
     for j, c in enumerate(names):
         values[f"avg_{c}"] = means[j]
-    items = definitions["tiers"][tier]
-    total_weight = sum(i["weight"] for i in items)
-    results, scores = [], np.zeros(n)
-    for item in items:
-        value = ind.evaluate_many(ind.Formula(item["formula"]), values, n, item["if_empty"])
-        part = np.clip(value * item["scale"], 0.0, 100.0)
-        scores += part * item["weight"]
+    results, weighted, weight_in = [], np.zeros(n), np.zeros(n)
+    for item in definitions["tiers"][tier]:
+        value = ind.evaluate_many(ind.Formula(item["formula"]), values, n, ind.empty_value(item))
+        part = np.clip(value * item["scale"], 0.0, 100.0)  # NaN stays NaN: no value
+        has = ~np.isnan(part)
+        weighted += np.where(has, part, 0.0) * item["weight"]
+        weight_in += np.where(has, item["weight"], 0.0)
         results.append((item, value, part))
-    scores = np.round(scores / total_weight, 2)
-    # Best first (ties by code), ranks shared by equal scores, grades by band.
+    scored = (weight_in > 0) & int_matrix.any(axis=1)
+    scores = np.where(scored, np.round(weighted / np.where(scored, weight_in, 1.0), 2), np.nan)
+    # Scored subjects best first, then the unscored; ties by code.
     subject = list(subjects.values())
-    order = np.lexsort((np.array([s[0] for s in subject]), -scores))
+    order = np.lexsort((np.array([s[0] for s in subject]), -np.where(scored, scores, 0.0), ~scored))
     ordered = scores[order]
-    first_of_score = np.r_[True, ordered[1:] != ordered[:-1]]
-    ranks = np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0))
+    ranked = int(scored.sum())
+    ranks = competition_ranks(ordered[:ranked]) + [None] * (n - ranked)
     bands = definitions["grades"]
-    band_of = np.full(n, len(bands) - 1)
+    band_of = np.full(ranked, len(bands) - 1)
     for k in range(len(bands) - 1, -1, -1):  # the first band reached wins
-        band_of[ordered >= bands[k]["min"]] = k
-    grades = [bands[k]["grade"] for k in band_of.tolist()]
+        band_of[ordered[:ranked] >= bands[k]["min"]] = k
+    grades = [bands[k]["grade"] for k in band_of.tolist()] + [None] * (n - ranked)
     ordered_ids = np.array(ids, dtype=np.int64)[order]
     codes, subject_names, parent_kinds, parent_ids = zip(
         *map(subject.__getitem__, order.tolist()), strict=True
     )
+    score_list = ordered[:ranked].tolist() + [None] * (n - ranked)
     if previous:
         before = list(map(previous.get, ordered_ids.tolist()))
         changes = [
-            None if b is None else round(s - b, 2) for s, b in zip(ordered.tolist(), before, strict=True)
+            None if s is None or b is None else round(s - b, 2)
+            for s, b in zip(score_list, before, strict=True)
         ]
     else:
         before, changes = [None] * n, [None] * n
@@ -168,26 +178,45 @@ def score_tier(
     )
 
 
+def competition_ranks(scores: np.ndarray) -> list[int]:
+    """Ranks of scores sorted best first, equal scores sharing the rank of
+    the first of them (1, 2, 2, 4)."""
+    n = len(scores)
+    if n == 0:
+        return []
+    first_of_score = np.r_[True, scores[1:] != scores[:-1]]
+    return np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0)).tolist()
+
+
 def finish(rows: list[ScorecardRow], definitions: dict, previous: dict[int, float]) -> list[ScorecardRow]:
-    """Grade, rank (equal scores share a rank) and compare with last month."""
-    rows.sort(key=lambda r: (-r.score, r.subject_code))
+    """Grade, rank and compare with last month: equal scores share a rank
+    (1, 2, 2, 4); rows without a score have no grade or rank and come last."""
+    rows.sort(key=lambda r: (r.score is None, -(r.score or 0.0), r.subject_code))
     rank, last = 0, None
     for position, row in enumerate(rows, start=1):
+        before = previous.get(row.subject_id)
+        if before is not None:
+            row.previous_score = before
+        if row.score is None:
+            row.rank = row.grade = None
+            continue
         if row.score != last:
             rank, last = position, row.score
         row.rank = rank
         row.grade = ind.grade_for(row.score, definitions["grades"])
-        before = previous.get(row.subject_id)
         if before is not None:
-            row.previous_score = before
             row.change = round(row.score - before, 2)
     return rows
 
 
-def _combine(own: float | None, team: list[float], rule: dict) -> tuple[float, float | None, float | None]:
+def _combine(
+    own: float | None, team: list[float], rule: dict
+) -> tuple[float | None, float | None, float | None]:
+    """A leader's score from their own and their team's (the mean of the team
+    members that have a score); no score when neither part has one."""
     team_score = round(sum(team) / len(team), 2) if team else None
     if own is None and team_score is None:
-        return 0.0, None, None
+        return None, None, None
     if own is None:
         return team_score, None, team_score
     if team_score is None:
@@ -246,7 +275,8 @@ def leader_tiers(
                 parent_id=g.area_id,
             )
         )
-        leader_of_area.setdefault(g.area_id, []).append(score)
+        if score is not None:
+            leader_of_area.setdefault(g.area_id, []).append(score)
     tables["group_leader"] = finish(group_rows, definitions, previous.get("group_leader", {}))
 
     head_rows = []
@@ -272,9 +302,11 @@ def leader_tiers(
         )
     tables["area_head"] = finish(head_rows, definitions, previous.get("area_head", {}))
 
-    district_scores = scored["district"].scores.tolist()  # best first, as the rows were summed
+    district_scores = list(scored["district"].score_of().values())  # best first, as the rows were summed
     own = round(sum(district_scores) / len(district_scores), 2) if district_scores else None
-    score, own, team_score = _combine(own, [r.score for r in head_rows], rules["center_head"])
+    score, own, team_score = _combine(
+        own, [r.score for r in head_rows if r.score is not None], rules["center_head"]
+    )
     center = ScorecardRow(
         "center_head", 0, "center", "指挥中心", score=score, own_score=own, team_score=team_score
     )

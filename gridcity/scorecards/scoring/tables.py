@@ -22,9 +22,13 @@ class ScorecardRow:
       drillable with :func:`gridcity.scorecards.snapshots.services.cases_behind`. Leader rows carry no counts.
     - ``indicators``: ``{code: {"value": float, "score": float, "weight":
       float, "name_zh", "name_en"}}`` — value is the formula's result (a rate
-      is 0..1), score its 0..100 mapping.
+      is 0..1), score its 0..100 mapping; both None for a rate over an empty
+      denominator (DOMAIN.md §7.1 rule 9: left out, the other weights
+      rescaled).
     - ``score`` (0..100, 2 decimals), ``grade`` (A–E by the bands),
-      ``rank`` (1 = best; equal scores share a rank),
+      ``rank`` (1 = best; equal scores — as shown, 2 decimals — share a
+      rank: 1, 2, 2, 4); all three None for a subject with no data in the
+      month, listed after the ranked ones;
       ``previous_score`` / ``change``: last month's score and the difference
       (None when last month has no row for this subject).
     - ``own_score`` / ``team_score``: for leader tiers, the two parts of the
@@ -37,9 +41,9 @@ class ScorecardRow:
     subject_name: str
     counts: dict[str, int] = field(default_factory=dict)
     indicators: dict[str, dict] = field(default_factory=dict)
-    score: float = 0.0
-    grade: str = "E"
-    rank: int = 0
+    score: float | None = None
+    grade: str | None = None
+    rank: int | None = None
     previous_score: float | None = None
     change: float | None = None
     own_score: float | None = None

@@ -175,7 +175,10 @@ def _table_from(version: ScorecardVersion, tier: str) -> ScorecardTable:
         for r in db.session.scalars(
             select(ScorecardRowRecord)
             .where(ScorecardRowRecord.version_id == version.id, ScorecardRowRecord.tier == tier)
-            .order_by(ScorecardRowRecord.rank, ScorecardRowRecord.subject_code)
+            # Unranked rows (no data) after the ranked ones, on either database.
+            .order_by(
+                ScorecardRowRecord.rank.is_(None), ScorecardRowRecord.rank, ScorecardRowRecord.subject_code
+            )
         )
     ]
     return ScorecardTable(

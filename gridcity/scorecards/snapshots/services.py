@@ -119,7 +119,8 @@ def versions(month: str) -> list[VersionInfo]:
 def definitions(version: int | None = None) -> dict:
     """The indicator definition set (current, or a given version) as data:
     ``{"version", "tiers": {tier: [{"code", "name_zh", "name_en", "formula",
-    "weight", "kind", "if_empty"}]}, "grades", "tier_rules", "limits_minutes"}``."""
+    "weight", "scale", "when_empty", "if_empty"}]}, "grades", "tier_rules",
+    "limits_minutes"}`` (``when_empty``: see :mod:`gridcity.scorecards.scoring.indicators`)."""
     return indicators.definition_document(version)
 
 
