@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
-from gridcity.scorecards import engine
+from gridcity.scorecards import appeal_exclusions, engine
 from gridcity.scorecards.models import ContestResult, ScorecardRowRecord, ScorecardVersion
 from gridcity.scorecards.services import (
     TIERS,
@@ -81,7 +81,8 @@ def versions(month: str) -> list[VersionInfo]:
 
 
 def _store(month: str, reason: str, user) -> VersionInfo:
-    result = engine.compute_all(month)
+    # Every version after an appeal's acceptance applies it (appeal_exclusions).
+    result = engine.compute_all(month, appeal_exclusions.step(month))
     latest = db.session.scalar(
         select(func.max(ScorecardVersion.version)).where(ScorecardVersion.month == month)
     )
@@ -159,10 +160,11 @@ def freeze_due(now: dt.datetime | None = None) -> str | None:
 
 def freeze_reason_text(reason: str | None, language: str) -> str:
     """A version's reason for people: the month-end code in ``language``'s
-    words; a reason someone typed (a recomputation's) as they typed it."""
+    words; accepted appeals by case number, subject and figure; a reason
+    someone typed (a recomputation's) as they typed it."""
     if reason in (MONTH_END, _MONTH_END_WORDS):
         return ui_text("sc_reason_month_end", language)
-    return reason or ""
+    return appeal_exclusions.reason_text(reason, language) or reason or ""
 
 
 # ---------------------------------------------------------------- reading
