@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 
@@ -242,3 +243,73 @@ def test_the_window_counts_working_days_on_the_calendar(app, september, driver, 
     assert appeals.window_closes(MONTH) == local(10, 0, month=10)
     document["appeals"] = {"window_working_days": -1}
     assert client.put("/api/v1/scorecards/definitions", json=document).status_code == 400
+
+
+INTERNAL = re.compile(
+    r"\b(pending|accepted|rejected|filed|applied|overdue|overdue_open|unit_handler|manager|subject_id|case_id)\b|#\d"
+)
+
+
+def visible_text(html: str) -> str:
+    """The page's words (no tags, attributes, scripts or styles)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_pages_from_the_drill_down_to_the_decision(app, september, client, login):
+    ids, hw = september, unit_id("HW")
+    login("hw")
+    mine = client.get("/scorecards/appeals/")
+    assert mine.status_code == 200
+    html = mine.get_data(as_text=True)
+    drill = f"/scorecards/{MONTH}/unit/{hw}/overdue"
+    assert drill in html and "2026-10-14 00:00" in html  # the figure's link and the window's end
+    # The unit's drill-down, with an appeal link per case; another unit's is refused.
+    page = client.get(drill).get_data(as_text=True)
+    assert 'data-testid="appeal-case"' in page
+    assert client.get(f"/scorecards/{MONTH}/unit/{unit_id('SZ')}/returned").status_code == 403
+    assert client.get(f"/scorecards/{MONTH}/unit").status_code == 403  # the managers' tables stay theirs
+    form = client.get(
+        f"/scorecards/appeals/new?month={MONTH}&tier=unit&subject_id={hw}&count=overdue&case_id={ids['I']}"
+    )
+    assert form.status_code == 200
+    response = client.post(
+        "/scorecards/appeals/new",
+        data={
+            "month": MONTH,
+            "tier": "unit",
+            "subject_id": str(hw),
+            "count": "overdue",
+            "case_id": str(ids["I"]),
+            "reason": "道路施工封闭",
+            "photos": [(io.BytesIO(jpeg_bytes()), "site.jpg")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    detail_url = response.headers["Location"]
+    detail = client.get(detail_url).get_data(as_text=True)
+    assert "待审核" in detail and "道路施工封闭" in detail
+    again = client.post(
+        "/scorecards/appeals/new",
+        data={"month": MONTH, "tier": "unit", "subject_id": str(hw), "count": "overdue", "case_id": str(ids["I"]), "reason": "x"},
+    )
+    assert again.status_code == 409 and "不能重复申诉" in again.get_data(as_text=True)
+    for text in (html, page, detail):
+        assert not INTERNAL.search(visible_text(text)), INTERNAL.search(visible_text(text))
+
+    login("mgr")
+    queue = client.get("/scorecards/appeals/").get_data(as_text=True)
+    assert "申诉审核" in queue and detail_url in queue
+    rejected = client.post(f"{detail_url}/decide", data={"decision": "reject", "note": ""})
+    assert rejected.status_code == 400 and "驳回申诉时请填写处理意见" in rejected.get_data(as_text=True)
+    assert client.post(f"{detail_url}/decide", data={"decision": "accept", "note": "属实"}).status_code == 302
+    decided = client.get(detail_url).get_data(as_text=True)
+    assert "已受理" in decided and "第 2 版" in decided
+    assert not INTERNAL.search(visible_text(decided)), INTERNAL.search(visible_text(decided))
+    table = client.get(f"/scorecards/{MONTH}/unit?version=2").get_data(as_text=True)
+    assert "考核申诉受理：案卷" in table
+    # The drill-down of version 2 no longer lists the case; the unit sees that.
+    login("hw")
+    page = client.get(drill).get_data(as_text=True)
+    assert 'data-testid="figure">0<' in page
