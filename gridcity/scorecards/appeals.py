@@ -33,7 +33,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gridcity.cases.models import Case
 from gridcity.core.clock import utcnow
@@ -204,8 +205,13 @@ def file_appeal(
             )
         )
     appeal.events.append(AppealEvent(action="filed", actor_id=user.id, actor_role=user.role, at=now, note=reason))
-    db.session.add(appeal)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same appeal sent twice at once: one wins
+            db.session.add(appeal)
+    except IntegrityError:
+        raise Conflict(
+            "appeal_duplicate", number=case.number or "", figure=_figure(count), state=_state("pending")
+        ) from None
     return appeal
 
 
@@ -228,8 +234,19 @@ def decide(user: User, appeal_id: int, accept: bool, note: str = ""):
     if not accept and not note:
         raise GridCityError("appeal_note_required")
     now = utcnow()
-    appeal.state = "accepted" if accept else "rejected"
-    appeal.decided_by_id, appeal.decided_at, appeal.decision_note = user.id, now, note
+    state = "accepted" if accept else "rejected"
+    # Only a pending appeal is decided: of two managers deciding at once, the
+    # second finds it decided (and no second version is made).
+    decided = db.session.execute(
+        update(Appeal)
+        .where(Appeal.id == appeal.id, Appeal.state == "pending")
+        .values(state=state, decided_by_id=user.id, decided_at=now, decision_note=note)
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:
+        db.session.refresh(appeal)
+        raise Conflict("appeal_decided", state=_state(appeal.state))
+    db.session.refresh(appeal)
     appeal.events.append(
         AppealEvent(action=appeal.state, actor_id=user.id, actor_role=user.role, at=now, note=note)
     )

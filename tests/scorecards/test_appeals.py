@@ -313,3 +313,27 @@ def test_pages_from_the_drill_down_to_the_decision(app, september, client, login
     login("hw")
     page = client.get(drill).get_data(as_text=True)
     assert 'data-testid="figure">0<' in page
+
+
+def test_two_managers_deciding_at_once_make_one_decision(app, september):
+    """The second decision finds the appeal decided (the UPDATE … WHERE
+    state = pending guard), so no second version is made."""
+    from sqlalchemy import update
+
+    from gridcity.core.errors import Conflict
+    from gridcity.scorecards.models import Appeal
+
+    ids, hw = september, unit_id("HW")
+    appeal = appeals.file_appeal(get_user("hw"), MONTH, "unit", hw, "overdue", ids["I"], "施工封路")
+    db.session.commit()
+    # Another manager rejects it meanwhile; this session still holds it as pending.
+    db.session.execute(
+        update(Appeal)
+        .where(Appeal.id == appeal.id)
+        .values(state="rejected", decision_note="不予支持")
+        .execution_options(synchronize_session=False)
+    )
+    assert appeal.state == "pending"
+    with pytest.raises(Conflict):
+        appeals.decide(get_user("mgr"), appeal.id, True, "")
+    assert [v.version for v in services.versions(MONTH)] == [1]
