@@ -14,7 +14,7 @@ import pytest
 from gridcity.extensions import db
 from gridcity.org.models import Unit
 from gridcity.org.services import get_user
-from gridcity.scorecards import appeals, services
+from gridcity.scorecards.snapshots import appeals, services
 from tests.cases.conftest import jpeg_bytes
 from tests.scorecards.conftest import build_september, local
 

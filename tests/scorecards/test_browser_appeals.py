@@ -34,7 +34,7 @@ def history_city(tmp_path_factory) -> dict:
     from gridcity.core.migrate import upgrade
     from gridcity.demo.city import build_demo_city
     from gridcity.demo.history import load_history
-    from gridcity.scorecards import indicators
+    from gridcity.scorecards.scoring import indicators
 
     folder = tmp_path_factory.mktemp("appeal-city")
     url = f"sqlite:///{folder / 'gc.db'}"
@@ -56,7 +56,7 @@ def contested(history_city) -> dict:
     """A unit with cases behind one of its figures, one of its handlers, the figure."""
     from gridcity.cases.models import Case
     from gridcity.org.models import User
-    from gridcity.scorecards import services as sc
+    from gridcity.scorecards.snapshots import services as sc
 
     app, month = history_city["app"], history_city["month"]
     with app.app_context():

@@ -41,10 +41,11 @@ from gridcity.core.clock import utcnow
 from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.org.models import Role, User
-from gridcity.scorecards import appeal_exclusions as exclusions
-from gridcity.scorecards import engine, freeze
-from gridcity.scorecards.indicators import current_set
+from gridcity.scorecards.counting import engine
 from gridcity.scorecards.models import Appeal, AppealEvent, AppealPhoto
+from gridcity.scorecards.scoring.indicators import current_set
+from gridcity.scorecards.snapshots import appeal_exclusions as exclusions
+from gridcity.scorecards.snapshots import freeze
 from gridcity.web.ui_text import ui_text
 
 APPELLANTS = (Role.UNIT_HANDLER, Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER)
@@ -108,7 +109,7 @@ def is_frozen(month: str) -> bool:
 def counted_cases(month: str, tier: str, subject_id: int, count: str, version: int | None = None) -> list[int]:
     """The cases behind one figure of the given (default: latest) frozen
     version: the drill-down without what that version's appeals took out."""
-    from gridcity.scorecards.services import cases_behind
+    from gridcity.scorecards.snapshots.services import cases_behind
 
     versions = freeze.versions(month)
     if not versions:
@@ -344,7 +345,7 @@ def open_months(user: User) -> list[dict]:
     """The frozen months whose window is open, with ``user``'s own row in
     their latest version: ``[{"month", "closes_at", "tier", "row",
     "counts"}]`` (counts: the contestable ones, in the tier's order)."""
-    from gridcity.scorecards.services import month_scorecard
+    from gridcity.scorecards.snapshots.services import month_scorecard
 
     subject = own_subject(user)
     if subject is None:

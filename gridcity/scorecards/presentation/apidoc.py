@@ -6,9 +6,9 @@ from __future__ import annotations
 
 
 def scorecard_operations() -> list:
-    from gridcity.core.openapi import Op, json_body, ok
-    from gridcity.scorecards.appeals import APPELLANTS, DECIDERS
-    from gridcity.scorecards.views import EDITORS, FREEZERS, INSPECTORS, READERS
+    from gridcity.core.apidoc import Op, json_body, ok
+    from gridcity.scorecards.presentation.views import EDITORS, FREEZERS, INSPECTORS, READERS
+    from gridcity.scorecards.snapshots.appeals import APPELLANTS, DECIDERS
 
     month_errors = {
         400: "`bad_request`: month is not YYYY-MM, or an unknown tier.",

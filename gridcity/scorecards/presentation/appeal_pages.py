@@ -16,8 +16,9 @@ from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
-from gridcity.scorecards import appeals, pages
-from gridcity.scorecards.appeal_exclusions import contestable_counts
+from gridcity.scorecards.presentation import pages
+from gridcity.scorecards.snapshots import appeals
+from gridcity.scorecards.snapshots.appeal_exclusions import contestable_counts
 
 bp = Blueprint("appeal_pages", __name__, url_prefix="/scorecards/appeals")
 bp.context_processor(pages._page_helpers)

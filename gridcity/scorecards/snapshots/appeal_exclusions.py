@@ -35,9 +35,10 @@ import numpy as np
 from sqlalchemy import select
 
 from gridcity.extensions import db
-from gridcity.scorecards import engine
-from gridcity.scorecards.indicators import TIER_COUNTS
+from gridcity.scorecards.counting import engine
+from gridcity.scorecards.counting.counts import TIER_COUNTS
 from gridcity.scorecards.models import Appeal
+from gridcity.scorecards.scoring import indicators
 from gridcity.web.ui_text import ui_text
 
 # Counts that hold only cases of another count ("of those"): excluding a case
@@ -105,6 +106,7 @@ def affected_counts(tier: str, count: str) -> tuple[str, ...]:
 def amounts(month: str, exclusions: list[Exclusion]) -> dict[tuple[str, int], dict[str, int]]:
     """How much each affected figure goes down: ``{(tier, subject_id):
     {count: n}}``, ``n`` the times the case is in that count's drill-down."""
+    limits = indicators.current_set().document["limits_minutes"]
     out: dict[tuple[str, int], dict[str, int]] = {}
     seen: set[tuple] = set()
     for x in exclusions:
@@ -113,7 +115,7 @@ def amounts(month: str, exclusions: list[Exclusion]) -> dict[tuple[str, int], di
             if key in seen:  # two appeals reaching one list (outer and inner count)
                 continue
             seen.add(key)
-            n = list(engine.cases_behind(month, x.tier, x.subject_id, count)).count(x.case_id)
+            n = list(engine.cases_behind(month, x.tier, x.subject_id, count, limits)).count(x.case_id)
             if n:
                 by_count = out.setdefault((x.tier, x.subject_id), {})
                 by_count[count] = by_count.get(count, 0) + n
