@@ -134,6 +134,9 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.scorecards.presentation.pages import bp as scorecard_pages_bp
 
     app.register_blueprint(scorecard_pages_bp)  # the managers' scorecard pages (/scorecards/)
+    from gridcity.scorecards.presentation.appeal_pages import bp as appeal_pages_bp
+
+    app.register_blueprint(appeal_pages_bp)  # appeals (考核申诉, /scorecards/appeals/)
     from gridcity.scorecards.presentation.views import bp as scorecards_api_bp
 
     app.register_blueprint(scorecards_api_bp)  # the scorecard JSON API (/api/v1/scorecards/)

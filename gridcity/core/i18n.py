@@ -437,6 +437,46 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "照片 {id} 的文件已不存在。",
         "en": "The file of photo {id} is missing.",
     },
+    # scorecard appeals (考核申诉)
+    "appeal_not_yours": {
+        "zh": "只能对本人（或本单位）的考核数据申诉。",
+        "en": "You can only appeal figures of your own (or of your unit).",
+    },
+    "appeal_not_decider": {
+        "zh": "申诉由考核办（管理者）受理或驳回。",
+        "en": "Appeals are accepted or rejected by the assessment office (managers).",
+    },
+    "appeal_bad_figure": {
+        "zh": "“{figure}”是由其他数据合计得出的，不能单独申诉；请对其组成数据申诉。",
+        "en": "“{figure}” cannot be appealed on its own (it adds up other figures); appeal one of its parts.",
+    },
+    "appeal_month_not_frozen": {
+        "zh": "{month} 的考核结果尚未冻结，冻结后才能申诉。",
+        "en": "The scorecards of {month} are not frozen yet; appeals open once they are.",
+    },
+    "appeal_window_closed": {
+        "zh": "{month} 的申诉期（月结后 {days} 个工作日）已于 {closed} 截止。",
+        "en": "Appeals on {month} closed at {closed} ({days} working days after the month).",
+    },
+    "appeal_case_not_found": {"zh": "未找到该案卷。", "en": "No such case."},
+    "appeal_not_found": {"zh": "未找到该申诉。", "en": "No such appeal."},
+    "appeal_not_counted": {
+        "zh": "案卷 {number} 不在{subject}的“{figure}”中，不能对此申诉。",
+        "en": "Case {number} is not counted in “{figure}” of {subject}; there is nothing to appeal.",
+    },
+    "appeal_duplicate": {
+        "zh": "案卷 {number} 的“{figure}”已提出过申诉（{state}），不能重复申诉。",
+        "en": "Case {number} has already been appealed in “{figure}” ({state}); it cannot be appealed twice.",
+    },
+    "appeal_decided": {
+        "zh": "此申诉已处理（{state}），不能再次处理。",
+        "en": "This appeal has already been decided ({state}).",
+    },
+    "appeal_reason_required": {"zh": "请填写申诉理由。", "en": "Please give the reason for the appeal."},
+    "appeal_note_required": {
+        "zh": "驳回申诉时请填写处理意见。",
+        "en": "Please write a note saying why the appeal is rejected.",
+    },
 }
 
 

@@ -126,6 +126,8 @@ PATH_PARAMS: dict[str, Spec] = {
     "month": ("str", "YYYY-MM in the city's time zone, e.g. 2026-09."),
     "code": ("str", "Category code, e.g. C0101."),
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
+    # scorecard appeals
+    "appeal_id": ("int", "Appeal id."),
 }
 
 

@@ -172,3 +172,81 @@ class ContestResult(db.Model):
     rank: Mapped[int] = mapped_column(Integer)
     card: Mapped[str | None] = mapped_column(String(10))
     card_reason: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- appeals (考核申诉)
+
+
+class Appeal(db.Model):
+    """考核申诉 — a unit or a person contests one case counted in one figure
+    of a frozen month (DOMAIN.md §7.1 rule 11). ``state``: ``pending`` →
+    ``accepted`` | ``rejected``; an accepted appeal is applied by the month's
+    next version (``applied_version``) and by every version after it."""
+
+    __tablename__ = "scorecard_appeal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    tier: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    subject_name: Mapped[str] = mapped_column(String(100))
+    count: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    # The version of the month that first applied it (accepted appeals only).
+    applied_version: Mapped[int | None] = mapped_column(Integer)
+
+    case = relationship("Case")
+    filed_by = relationship("User", foreign_keys=[filed_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    photos: Mapped[list[AppealPhoto]] = relationship(
+        back_populates="appeal", order_by="AppealPhoto.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[AppealEvent]] = relationship(
+        back_populates="appeal", order_by="AppealEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # One appeal per case per figure: a second one is a duplicate (409).
+        db.UniqueConstraint("month", "tier", "subject_id", "count", "case_id"),
+        db.CheckConstraint("state IN ('pending', 'accepted', 'rejected')", name="state_known"),
+    )
+
+
+class AppealPhoto(db.Model):
+    """Evidence attached to an appeal (stored like every photo: gridcity/media)."""
+
+    __tablename__ = "scorecard_appeal_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("scorecard_appeal.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    relative_path: Mapped[str] = mapped_column(String(200))
+    thumbnail_path: Mapped[str] = mapped_column(String(200))
+    appeal: Mapped[Appeal] = relationship(back_populates="photos")
+
+
+class AppealEvent(db.Model):
+    """One step in an appeal's history (who did what when): ``filed``,
+    ``accepted``, ``rejected``, ``applied`` (a version of the month applied
+    it). Rows are only ever added."""
+
+    __tablename__ = "scorecard_appeal_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("scorecard_appeal.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int | None] = mapped_column(Integer)
+    actor = relationship("User")
+    appeal: Mapped[Appeal] = relationship(back_populates="events")

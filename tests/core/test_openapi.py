@@ -23,6 +23,7 @@ SAMPLE_PATH_VALUES = {
     "action": "accept",
     "patrol_id": "1",
     "month": "2026-09",
+    "appeal_id": "1",
 }
 
 

@@ -49,6 +49,8 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("unit-yt-hw", "/unit/", "body[data-loaded]"),
         ("insp001", "/m/", "html[data-ready=report]"),
         ("manager", "/scorecards/", "main"),
+        ("manager", "/scorecards/appeals/", "main"),  # the appeals queue
+        ("unit-yt-hw", "/scorecards/appeals/", "main"),  # 我的申诉
     ],
 )
 def test_pages_meet_their_content_security_policy(create_page, username, path, ready):  # noqa: F811

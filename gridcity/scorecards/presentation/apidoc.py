@@ -8,6 +8,7 @@ from __future__ import annotations
 def scorecard_operations() -> list:
     from gridcity.core.apidoc import Op, json_body, ok
     from gridcity.scorecards.presentation.views import EDITORS, FREEZERS, INSPECTORS, READERS
+    from gridcity.scorecards.snapshots.appeals import APPELLANTS, DECIDERS
 
     month_errors = {
         400: "`bad_request`: month is not YYYY-MM, or an unknown tier.",
@@ -21,9 +22,12 @@ def scorecard_operations() -> list:
            "A month's scorecard table (逐级考核) — frozen if frozen, else live", ok(), READERS,
            errors=month_errors),
         Op("get", "/scorecards/months/{month}/cases", "scorecards.month_cases", "The cases behind one figure",
-           ok(), READERS,
-           description="Computed from the case history by the same rule as the count (live).",
-           errors={400: "`bad_request`: bad month, tier, subject or count."}),
+           ok(), (*READERS, *APPELLANTS),
+           description="Computed from the case history by the same rule as the count, without the cases "
+                       "the latest frozen version's accepted appeals took out. Unit handlers and people "
+                       "may read their own rows' figures only.",
+           errors={400: "`bad_request`: bad month, tier, subject or count.",
+                   403: "`appeal_not_yours`: another unit's or person's figure."}),
         Op("get", "/scorecards/months/{month}/versions", "scorecards.month_versions", "A month's frozen versions",
            ok(), READERS, errors={400: month_errors[400]}),
         Op("post", "/scorecards/months/{month}/freeze", "scorecards.freeze",
@@ -64,4 +68,32 @@ def scorecard_operations() -> list:
         Op("get", "/scorecards/contest/cards", "scorecards.contest_cards", "Red / yellow cards (红黄牌) issued",
            ok(), READERS,
            errors={400: "`bad_request`: bad month."}),
+        Op("post", "/scorecards/appeals", "scorecards.file_appeal",
+           "Appeal (考核申诉) a case counted in one's own figure of a frozen month",
+           ok("The appeal", 201), APPELLANTS,
+           description="JSON, or multipart with the JSON in `data` and evidence `photos`. A unit handler "
+                       "appeals their unit's figures (tier `unit`), a person their own (tier = their role); "
+                       "within `appeals.window_working_days` working days after the month (definitions).",
+           errors={400: "`appeal_reason_required`, `appeal_bad_figure`, `bad_request`, `photo_empty`.",
+                   403: "`appeal_not_yours`: not your (unit's) figure.",
+                   404: "`appeal_case_not_found`.",
+                   409: "`appeal_month_not_frozen`, `appeal_window_closed`, `appeal_duplicate`.",
+                   413: "`photo_too_large`.", 415: "`photo_type`.",
+                   422: "`appeal_not_counted`: the case is not in that figure; `photo_too_many_pixels`."}),
+        Op("get", "/scorecards/appeals", "scorecards.list_appeals",
+           "Appeals: one's own (a unit's for its handlers); every appeal for managers",
+           ok(), (*APPELLANTS, *DECIDERS),
+           errors={400: "`bad_request`: bad state or month."}),
+        Op("get", "/scorecards/appeals/{appeal_id}", "scorecards.get_appeal", "One appeal with its history",
+           ok(), (*APPELLANTS, *DECIDERS),
+           errors={404: "`appeal_not_found`: no such appeal, or not yours."}),
+        Op("post", "/scorecards/appeals/{appeal_id}/decide", "scorecards.decide_appeal",
+           "Accept or reject an appeal (the assessment office)", ok(), DECIDERS,
+           description="Accepting makes the month's next frozen version, which excludes the case from "
+                       "that figure; its reason names the appeals. Earlier versions stay unchanged.",
+           errors={400: "`appeal_note_required`: a rejection needs a note.",
+                   404: "`appeal_not_found`.", 409: "`appeal_decided`: already decided."}),
+        Op("get", "/scorecards/appeals/photos/{photo_id}", "scorecards.appeal_photo", "An appeal's evidence photo",
+           ok("The image."), (*APPELLANTS, *DECIDERS), media=("image/jpeg", "image/png", "image/webp"),
+           errors={404: "`not_found`: no such photo, or not yours to see."}),
     ]  # fmt: skip

@@ -28,6 +28,7 @@ from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.scorecards.presentation.formats import count_columns, indicator_columns, local_time
 from gridcity.scorecards.scoring.contest import card_reason_text
+from gridcity.scorecards.snapshots import appeals
 from gridcity.scorecards.snapshots import services as sc
 from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 from gridcity.web.ui_text import ui_text, ui_texts
@@ -395,28 +396,42 @@ def subject_page(month, tier, subject_id):
 
 
 @bp.get("/<month>/<tier>/<int:subject_id>/<count>")
-@roles_required(*READERS)
+@roles_required(*READERS, *appeals.APPELLANTS)  # units and people: their own figures, to appeal
 def cases_page(month, tier, subject_id, count):
     month, tier = parse_month(month), parse_tier(tier)
     from gridcity.scorecards.counting.counts import COUNT_NAMES
 
     if count not in COUNT_NAMES:
         raise NotFound("not_found", what=f"count {count!r}")
+    user = current_user()
+    reader = user.role in READERS
+    if not reader and not appeals.may_contest(user, tier, subject_id):
+        raise GridCityError("appeal_not_yours", status=403)  # a unit / person: their own figures only
     table = sc.month_scorecard(month, tier)
     row = next((r for r in table.rows if r.subject_id == subject_id), None)
     if row is None:
         raise NotFound("not_found", what=f"{tier} {subject_id} in {month}")
-    ids = sc.cases_behind(month, tier, subject_id, count)
+    ids = appeals.counted_cases(month, tier, subject_id, count, table.version)
     found = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    can_appeal = (
+        appeals.may_contest(user, tier, subject_id)
+        and table.version is not None
+        and count in appeals.exclusions.contestable_counts(tier)
+        and utcnow() < appeals.window_closes(month)
+    )
     return _render(
         "scorecards_cases.html",
-        nav=_month_nav(month),
+        nav=_month_nav(month) if reader else None,
         tier=tier,
         row=row,
         count=count,
         figure=row.counts.get(count),
         cases=[found[i] for i in ids if i in found],
         frozen=table.version is not None,
+        reader=reader,
+        can_appeal=can_appeal,
+        appeals_by_case=appeals.appeal_of_case(month, tier, subject_id, count),
+        month=month,
     )
 
 

@@ -204,6 +204,11 @@ class Definitions(Answer):
         default_factory=dict,
         description="accept / file / dispatch / close: on-time limits of the center's steps.",
     )
+    appeals: dict[str, Any] = Field(
+        default_factory=dict,
+        description="{window_working_days}: appeals (考核申诉) close after this many working days "
+        "after the month ends.",
+    )
     note: str = ""
 
 
@@ -217,3 +222,74 @@ class ContestRules(Answer):
     card_rules: list[dict[str, Any]] = Field(
         description="[{kind: last_places | below | consecutive_yellow, value}]"
     )
+
+
+# ---------------------------------------------------------------- appeals (考核申诉)
+
+AppealTier = Literal["unit", "inspector", "operator", "shift_leader", "dispatcher"]
+AppealState = Literal["pending", "accepted", "rejected"]
+
+
+class AppealIn(Schema):
+    model_config = ConfigDict(title="AppealIn")
+
+    month: Month
+    tier: AppealTier = Field(description="`unit` (a unit handler's unit) or the person's own role.")
+    subject_id: Id = Field(description="The row's subject_id: the unit's id, or the person's user id.")
+    count: Literal[COUNT_NAMES] = Field(description="The figure contested (a count name of the row).")
+    case_id: Id = Field(description="A case in that figure's drill-down.")
+    reason: Annotated[Text, Field(max_length=4000)] = Field("", description="Why the case should not count.")
+
+
+class AppealFilter(Schema):
+    state: AppealState | None = Field(None, description="Only appeals in this state.")
+    month: Month | None = Field(None, description="Only appeals on this month.")
+
+
+class AppealDecisionIn(Schema):
+    model_config = ConfigDict(title="AppealDecisionIn")
+
+    accept: Annotated[bool, Field(strict=True)] = Field(description="true accepts, false rejects.")
+    note: Annotated[Text, Field(max_length=4000)] = Field("", description="Required to reject.")
+
+
+class AppealStep(Answer):
+    action: str = Field(description="`filed`, `accepted`, `rejected` or `applied`.")
+    action_text: str = Field(description="The same in the reader's language.")
+    actor: str | None
+    actor_role: str | None = Field(description="The actor's role, in the reader's language.")
+    at: str
+    note: str
+    version: int | None = Field(description="`applied`: the month's version that applied it.")
+
+
+class AppealRecord(Answer):
+    """An appeal (考核申诉) against one counted case of one figure."""
+
+    id: int
+    month: str
+    tier: str
+    subject_id: int
+    subject_name: str
+    count: str
+    figure: str = Field(description="The figure's name in the reader's language.")
+    case_id: int
+    case_number: str | None
+    reason: str
+    state: AppealState
+    state_text: str = Field(description="The state in the reader's language.")
+    filed_by: str | None
+    filed_at: str
+    decided_by: str | None
+    decided_at: str | None
+    decision_note: str
+    applied_version: int | None = Field(description="The month's version that first applied it.")
+    photo_ids: list[int]
+    history: list[AppealStep]
+
+
+class AppealDecision(Answer):
+    """A decision, and the month's new version when the appeal was accepted."""
+
+    appeal: AppealRecord
+    version: FrozenVersion | None

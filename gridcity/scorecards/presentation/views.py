@@ -14,13 +14,16 @@ from gridcity.cases.models import Case
 from gridcity.cases.schemas import PhotoQuery
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
-from gridcity.core.errors import GridCityError, NotFound
+from gridcity.core.errors import Forbidden, GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
 from gridcity.scorecards.counting import engine
 from gridcity.scorecards.presentation import schemas
 from gridcity.scorecards.presentation.schemas import (
+    AppealDecisionIn,
+    AppealFilter,
+    AppealIn,
     CardsQuery,
     CasesQuery,
     FreezeIn,
@@ -32,7 +35,7 @@ from gridcity.scorecards.presentation.schemas import (
     VersionQuery,
 )
 from gridcity.scorecards.scoring import contest
-from gridcity.scorecards.snapshots import services
+from gridcity.scorecards.snapshots import appeals, services
 from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards")
@@ -85,12 +88,15 @@ def month_table(month: str, query: TableQuery):
 
 
 @bp.get("/months/<month>/cases")
-@roles_required(*READERS)
+@roles_required(*READERS, *appeals.APPELLANTS)
 @operation(query=CasesQuery, responses={200: schemas.FigureCases})
 def month_cases(month: str, query: CasesQuery):
     _month(month)
     tier, count, subject_id = query.tier, query.count, query.subject_id
-    ids = services.cases_behind(month, tier, subject_id, count)
+    user = current_user()
+    if user.role not in READERS and not appeals.may_contest(user, tier, subject_id):
+        raise Forbidden("appeal_not_yours")  # people and units see their own figures' cases
+    ids = appeals.counted_cases(month, tier, subject_id, count)
     rows = (
         db.session.execute(
             select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)).order_by(Case.id)
@@ -248,3 +254,81 @@ def contest_cards(query: CardsQuery):
     if query.month:
         _month(query.month)
     return jsonify(services.cards(query.month, current_language()))
+
+
+# ---------------------------------------------------------------- appeals (考核申诉)
+
+
+@bp.post("/appeals")
+@roles_required(*appeals.APPELLANTS)
+@operation(body=AppealIn, photos=True, responses={201: schemas.AppealRecord})
+def file_appeal(body: AppealIn):
+    """Contest one counted case of one's own (or one's unit's) figure."""
+    photos = []
+    if request.mimetype == "multipart/form-data":
+        photos = [f.read() for f in request.files.getlist("photos")]
+    appeal = appeals.file_appeal(
+        current_user(),
+        body.month,
+        body.tier,
+        body.subject_id,
+        body.count,
+        body.case_id,
+        body.reason,
+        photos,
+    )
+    db.session.commit()
+    return jsonify(appeals.appeal_dict(appeal, current_language())), 201
+
+
+@bp.get("/appeals")
+@roles_required(*appeals.APPELLANTS, *appeals.DECIDERS)
+@operation(query=AppealFilter, responses={200: list[schemas.AppealRecord]})
+def list_appeals(query: AppealFilter):
+    language = current_language()
+    return jsonify(
+        [appeals.appeal_dict(a, language) for a in appeals.appeals_for(current_user(), query.state, query.month)]
+    )
+
+
+@bp.get("/appeals/<int:appeal_id>")
+@roles_required(*appeals.APPELLANTS, *appeals.DECIDERS)
+@operation(responses={200: schemas.AppealRecord})
+def get_appeal(appeal_id: int):
+    return jsonify(appeals.appeal_dict(appeals.get_appeal(current_user(), appeal_id), current_language()))
+
+
+@bp.post("/appeals/<int:appeal_id>/decide")
+@roles_required(*appeals.DECIDERS)
+@operation(body=AppealDecisionIn, responses={200: schemas.AppealDecision})
+def decide_appeal(appeal_id: int, body: AppealDecisionIn):
+    """Accept (the month gets a new version) or reject (with a note)."""
+    appeal, version = appeals.decide(current_user(), appeal_id, body.accept, body.note)
+    db.session.commit()
+    return jsonify(
+        {
+            "appeal": appeals.appeal_dict(appeal, current_language()),
+            "version": None if version is None else _with_reason_text(version.to_dict()),
+        }
+    )
+
+
+@bp.get("/appeals/photos/<int:photo_id>")
+@roles_required(*appeals.APPELLANTS, *appeals.DECIDERS)
+@operation(query=PhotoQuery, responses={200: None})
+def appeal_photo(photo_id: int, query: PhotoQuery):
+    from gridcity.media.storage import photo_file
+    from gridcity.scorecards.models import AppealPhoto
+
+    row = db.session.get(AppealPhoto, photo_id)
+    if row is None:
+        raise NotFound("not_found", what=f"photo {photo_id}")
+    appeals.get_appeal(current_user(), row.appeal_id)  # only who may see the appeal
+    thumbnail = query.thumbnail in ("1", "true")
+    path = photo_file(
+        current_app.config["SETTINGS"].resolved_media_dir,
+        row.thumbnail_path if thumbnail else row.relative_path,
+    )
+    if not path.is_file():
+        raise NotFound("photo_file_missing", id=photo_id)
+    return send_file(path, mimetype="image/jpeg" if thumbnail else row.content_type, max_age=86400)

@@ -8,7 +8,8 @@ A definition set is one JSON document::
                        "scale", "when_empty", "if_empty"}]},
      "grades": [{"grade": "A", "min": 90}, …],          # highest first
      "tier_rules": {tier: {"own": 0.4, "team": 0.6}},  # leader tiers
-     "limits_minutes": {"accept": 30, "file": 60, "dispatch": 60, "close": 60}}
+     "limits_minutes": {"accept": 30, "file": 60, "dispatch": 60, "close": 60},
+     "appeals": {"window_working_days": 5}}              # 考核申诉 window
 
 An indicator's value is its formula over the subject's counts (and ``avg_<count>``,
 the mean of that count over the tier's subjects — for volume indicators);
@@ -152,6 +153,9 @@ DEFAULT_DOCUMENT: dict = {
         "center_head": {"own": 0.4, "team": 0.6},
     },
     "limits_minutes": {"accept": 30, "file": 60, "dispatch": 60, "close": 60},
+    # 考核申诉: a counted case may be contested until the end of the n-th
+    # working day (work calendar) after the month closes.
+    "appeals": {"window_working_days": 5},
 }
 
 # ---------------------------------------------------------------- formulas
@@ -318,6 +322,15 @@ def validate(document: dict) -> dict:
         if value <= 0:
             raise GridCityError("bad_request", detail=f"limits_minutes.{step} must be positive")
         clean["limits_minutes"][step] = value
+    appeals = document.get("appeals", DEFAULT_DOCUMENT["appeals"])
+    if not isinstance(appeals, dict):
+        raise GridCityError("bad_request", detail="appeals must be an object")
+    window = appeals.get("window_working_days", DEFAULT_DOCUMENT["appeals"]["window_working_days"])
+    if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 60:
+        raise GridCityError(
+            "bad_request", detail="appeals.window_working_days must be a whole number of days from 0 to 60"
+        )
+    clean["appeals"] = {"window_working_days": window}
     return clean
 
 

@@ -10,6 +10,7 @@ scores of the people and places below it (:func:`leader_tiers`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -349,7 +350,7 @@ def previous_scores(month: str) -> dict[str, dict[int, float]]:
     return out
 
 
-def compute_all(month: str) -> MonthResult:
+def compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> MonthResult:
     """Every tier's table and the contest of ``month``, live.
 
     The counted tiers come out as columns: each table holds its tier's
@@ -357,16 +358,22 @@ def compute_all(month: str) -> MonthResult:
     ids, codes, counts, indicator values and scores, scores, grades, ranks,
     last month's score) and makes its :class:`ScorecardRow` objects only when
     ``table.rows`` is first read. The leader tiers (a few thousand rows at
-    most) are made as rows directly."""
+    most) are made as rows directly.
+
+    ``adjust``, when given, changes the counts in place before they are
+    scored (a frozen month's accepted appeals:
+    ``snapshots.appeal_exclusions.step``)."""
     with bulk_objects():
-        return _compute_all(month)
+        return _compute_all(month, adjust)
 
 
-def _compute_all(month: str) -> MonthResult:
+def _compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> MonthResult:
     start, end = month_bounds(month)
     definition_set = ind.current_set()
     definitions = definition_set.document
     counts = count_month(start, end, definitions["limits_minutes"])
+    if adjust is not None:
+        adjust(counts)
     subjects = _subjects()
     subjects["unit_grid"] = _unit_grid_subjects(counts.arrays["unit_grid"].ids.tolist())
     for role in PERSON_TIERS:  # someone who acted in a role they no longer have

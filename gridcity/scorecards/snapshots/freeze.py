@@ -23,6 +23,7 @@ from gridcity.scorecards.scoring.tables import (
     ScorecardTable,
     VersionInfo,
 )
+from gridcity.scorecards.snapshots import appeal_exclusions
 from gridcity.web.ui_text import ui_text
 
 # The reason a month-end freeze records when none is given: a code, worded in
@@ -82,7 +83,8 @@ def versions(month: str) -> list[VersionInfo]:
 
 
 def _store(month: str, reason: str, user) -> VersionInfo:
-    result = scores.compute_all(month)
+    # Every version after an appeal's acceptance applies it (appeal_exclusions).
+    result = scores.compute_all(month, appeal_exclusions.step(month))
     latest = db.session.scalar(
         select(func.max(ScorecardVersion.version)).where(ScorecardVersion.month == month)
     )
@@ -160,10 +162,11 @@ def freeze_due(now: dt.datetime | None = None) -> str | None:
 
 def freeze_reason_text(reason: str | None, language: str) -> str:
     """A version's reason for people: the month-end code in ``language``'s
-    words; a reason someone typed (a recomputation's) as they typed it."""
+    words; accepted appeals by case number, subject and figure; a reason
+    someone typed (a recomputation's) as they typed it."""
     if reason in (MONTH_END, _MONTH_END_WORDS):
         return ui_text("sc_reason_month_end", language)
-    return reason or ""
+    return appeal_exclusions.reason_text(reason, language) or reason or ""
 
 
 # ---------------------------------------------------------------- reading
