@@ -317,10 +317,10 @@ def rules_notes(document: dict, tiers, language: str) -> list[str]:
     bands = document.get("grades", [])
     notes = []
     if bands:
-        notes.append(
-            _t("sc_bulletin_grades", language)
-            + "；".join(f"{b['grade']} ≥ {b['min']:g}" for b in bands if b.get("min", 0) > 0)
-        )
+        words = [f"{b['grade']} ≥ {b['min']:g}" for b in bands if b.get("min", 0) > 0]
+        if len(bands) > 1 and bands[-1].get("min", 0) <= 0:
+            words.append(f"{bands[-1]['grade']} < {bands[-2]['min']:g}")
+        notes.append(_t("sc_bulletin_grades", language) + ("；" if language == "zh" else "; ").join(words))
     for tier in tiers:
         rule = document.get("tier_rules", {}).get(tier)
         if rule and tier in LEADER_TIERS:

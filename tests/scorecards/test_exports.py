@@ -234,6 +234,7 @@ def test_xlsx_month_workbook_has_a_sheet_per_tier_and_definitions(app, client, h
         assert ui_text(f"sc_tier_{tier}", "zh") in definitions
     notes = " ".join(str(r) for r in definitions if r)
     assert "小组长得分 = 本人得分 × 0.4 + 团队平均得分 × 0.6" in notes
+    assert "等级划分：A ≥ 90；B ≥ 75；C ≥ 60；D ≥ 40；E < 40" in notes
 
 
 def test_no_data_is_a_dash_never_a_percentage(app, client, history):  # noqa: F811
@@ -517,8 +518,10 @@ def test_tier_pdf_report(app, client, history, tmp_path):  # noqa: F811
     assert response.status_code == 200
     with app.test_request_context():
         record: list = []
-        data = bulletin.table_pdf(table, [MONTH], {}, "zh", record)
+        trends = {r.subject_id: [None, r.score] for r in table.rows}  # the trend chart too
+        data = bulletin.table_pdf(table, ["2026-09", MONTH], trends, "zh", record)
     assert_tables_shown(data, record)
+    assert_fonts_embedded(data)
     names = {line[1] for t in record if t["label"].startswith("rank:") for line in t["rows"][1:]}
     assert names == {r.subject_name for r in table.rows}
     assert overflowing_text(data, record) == []
