@@ -359,6 +359,11 @@ def test_bulletin_reads_like_a_monthly_bulletin(app, client, history, tmp_path):
             assert [row.subject_name, f"{row.score:.2f}"] in [[line[1], line[2]] for line in rows]
     assert overflowing_text(again, record) == []
     assert_fonts_embedded(again)
+    # ... and the embedded font has a glyph for every character shown (no tofu boxes).
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    face = TTFont("check", str(app.config["SETTINGS"].pdf_font_path), subfontIndex=0).face
+    assert {c for c in whole if ord(c) not in face.charToGlyph} == set()
     assert rendered_margins_blank(again, tmp_path) == len(PdfReader(io.BytesIO(again)).pages)
 
 
@@ -565,3 +570,28 @@ def test_exports_refuse_inspectors_and_bad_months(app, client, city):  # noqa: F
     assert client.get("/scorecards/2026-1x/street.xlsx").status_code == 400
     assert client.get("/scorecards/2026-1x/bulletin.pdf").status_code == 400
     assert client.get(f"/scorecards/{MONTH}/planets.pdf").status_code == 404
+
+
+def test_bulletin_names_the_changes_since_last_month(app, history):  # noqa: F811
+    from sqlalchemy import select
+
+    from gridcity.extensions import db
+    from gridcity.scorecards.models import ScorecardRowRecord
+
+    streets = db.session.scalars(
+        select(ScorecardRowRecord)
+        .where(ScorecardRowRecord.tier == "street")
+        .order_by(ScorecardRowRecord.rank)
+    ).all()
+    assert len(streets) == 2
+    streets[0].change, streets[1].change = 2.5, -1.25
+    db.session.commit()
+    record: list = []
+    with app.test_request_context():
+        data = bulletin.month_bulletin(MONTH, None, "zh", record)
+    whole = "".join(page_texts(data))
+    up, down = streets[0].subject_name, streets[1].subject_name
+    assert f"街道：得分上升1个，下降1个，持平0个；上升最多：{up}↑2.50；下降最多：{down}↓1.25。" in whole
+    ranking = next(t for t in record if t["label"] == "rank:street")
+    change = ranking["rows"][0].index("环比")
+    assert [line[change] for line in ranking["rows"][1:]] == ["↑2.50", "↓1.25"]
