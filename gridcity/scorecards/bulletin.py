@@ -353,7 +353,9 @@ def month_bulletin(
     tables = {tier: sc.month_scorecard(month, tier, version) for tier in BULLETIN_TIERS}
     previous = sc.month_scorecard(_shift(month, -1), "district")
     contest = sc.contest_ranking(month, version)
-    unit_grids = len(sc.month_scorecard(month, "unit_grid", version).rows)
+    grids = sc.month_scorecard(month, "unit_grid", version)
+    # A live table counts its unit grids without making a row object each.
+    unit_grids = len(grids.figures) if grids.figures is not None else len(grids.rows)
     district = tables["district"]
     place = (
         "、".join(r.subject_name for r in district.rows)
