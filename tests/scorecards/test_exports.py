@@ -595,3 +595,16 @@ def test_bulletin_names_the_changes_since_last_month(app, history):  # noqa: F81
     ranking = next(t for t in record if t["label"] == "rank:street")
     change = ranking["rows"][0].index("环比")
     assert [line[change] for line in ranking["rows"][1:]] == ["↑2.50", "↓1.25"]
+
+
+def test_bulletin_of_a_live_month_without_cases(app, client, history):  # noqa: F811
+    """November is computed live and has no cases: no rate reads 0 % or
+    100 %, and October (frozen) is the month it is compared with."""
+    sign_in(client, "mgr")
+    response = client.get("/scorecards/2026-11/bulletin.pdf")
+    assert response.status_code == 200
+    whole = "".join(page_texts(response.data))
+    assert "本月共上报问题0件，立案0件，结案0件，按期结案率—。" in whole
+    october = sum(r.counts.get("reported", 0) for r in sc.month_scorecard(MONTH, "district").rows)
+    assert f"上报数0{october}↓{october}" in whole  # this month, last month, the change
+    assert "实时计算（未冻结）" in whole
