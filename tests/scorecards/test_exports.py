@@ -20,9 +20,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from gridcity.scorecards import bulletin
-from gridcity.scorecards import services as sc
-from gridcity.scorecards.exports import RATE, score_fields
+from gridcity.scorecards.presentation import bulletin
+from gridcity.scorecards.presentation.exports import RATE, score_fields
+from gridcity.scorecards.snapshots import services as sc
 from gridcity.web.ui_text import ui_text
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.scorecards.test_scorecard_pages import MONTH, history, sign_in  # noqa: F401
@@ -441,7 +441,7 @@ def test_a_long_table_continues_under_its_repeated_header(app, history):  # noqa
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.platypus import SimpleDocTemplate
 
-    from gridcity.scorecards.pdf_layout import Column, cjk_font, tables
+    from gridcity.scorecards.presentation.pdf_layout import Column, cjk_font, tables
 
     with app.test_request_context():
         font = cjk_font(app.config["SETTINGS"].pdf_font_path)
@@ -470,7 +470,7 @@ def test_a_table_too_wide_for_the_page_is_split_and_checked(app, history):  # no
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
 
-    from gridcity.scorecards.pdf_layout import Column, _recording_table_class, cjk_font, tables
+    from gridcity.scorecards.presentation.pdf_layout import Column, _recording_table_class, cjk_font, tables
 
     with app.test_request_context():
         font = cjk_font(app.config["SETTINGS"].pdf_font_path)

@@ -17,8 +17,7 @@ import calendar
 import io
 from xml.sax.saxutils import escape
 
-from gridcity.scorecards import services as sc
-from gridcity.scorecards.exports import (
+from gridcity.scorecards.presentation.exports import (
     CHANGE,
     COUNT,
     DECIMAL,
@@ -38,7 +37,9 @@ from gridcity.scorecards.exports import (
     title,
     version_line,
 )
-from gridcity.scorecards.pdf_layout import Column, cjk_font, tables
+from gridcity.scorecards.presentation.formats import indicator_columns
+from gridcity.scorecards.presentation.pdf_layout import Column, cjk_font, tables
+from gridcity.scorecards.snapshots import services as sc
 from gridcity.web.ui_text import ui_text
 
 BULLETIN_TIERS = (
@@ -210,7 +211,7 @@ def period_text(month: str, language: str) -> str:
 def summary_figures(table) -> dict:
     """The month's totals over the districts, and the district tier's rates
     by its own formulas over those totals (None: no data)."""
-    from gridcity.scorecards.indicators import DivisionByZero, Formula
+    from gridcity.scorecards.scoring.indicators import DivisionByZero, Formula
 
     if table is None or not table.rows:
         return {}
@@ -235,7 +236,7 @@ def _summary(report: Report, tables: dict, previous, language: str) -> None:
         before = {}  # an unfrozen month without a single report: before the system ran, not zero
     names = {c: _t(f"sc_count_{c}", language) for c in SUMMARY_COUNTS}
     district = tables.get("district")
-    for code, ind in _indicators(district) if district else []:
+    for code, ind in indicator_columns(district) if district else []:
         names[code] = indicator_name(ind, language)
     rate = now.get("on_time_closure_rate")
     report.para(
@@ -274,20 +275,12 @@ def _summary(report: Report, tables: dict, previous, language: str) -> None:
     )
 
 
-def _indicators(table) -> list[tuple[str, dict]]:
-    out: dict[str, dict] = {}
-    for row in table.rows:
-        for code, ind in row.indicators.items():
-            out.setdefault(code, ind)
-    return list(out.items())
-
-
 def _contest(report: Report, contest, language: str) -> None:
     contest_name = _t("sc_contest", language)
     carded = [r for r in contest.rows if r.card]
     if carded:
         report.para(_t("sc_bulletin_cards_intro", language).format(contest=contest_name))
-        from gridcity.scorecards.contest import card_reason_text
+        from gridcity.scorecards.scoring.contest import card_reason_text
 
         report.table(
             [

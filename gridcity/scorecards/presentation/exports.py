@@ -1,6 +1,6 @@
 """Scorecard exports fit to publish: the figures of a table as typed columns,
 and the XLSX workbooks (openpyxl). The PDF reports are in
-:mod:`gridcity.scorecards.bulletin`.
+:mod:`gridcity.scorecards.presentation.bulletin`.
 
 In a workbook numbers stay numbers: a rate is stored as its fraction (0.963)
 with the percentage format ``0.0%``, scores and ratios with ``0.00``, counts
@@ -24,9 +24,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gridcity.core.errors import GridCityError
-from gridcity.scorecards import services as sc
-from gridcity.scorecards.contest import card_reason_text
-from gridcity.scorecards.freeze import freeze_reason_text
+from gridcity.scorecards.presentation.formats import count_columns, indicator_columns, local_time
+from gridcity.scorecards.scoring.contest import card_reason_text
+from gridcity.scorecards.snapshots import services as sc
+from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 from gridcity.web.ui_text import ui_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,28 +108,6 @@ def definition_document(version: int) -> dict:
         return sc.definitions(version)
     except GridCityError:
         return {"tiers": {}}
-
-
-def indicator_columns(table) -> list[tuple[str, dict]]:
-    out: dict[str, dict] = {}
-    for row in table.rows:
-        for code, ind in row.indicators.items():
-            out.setdefault(code, ind)
-    return list(out.items())
-
-
-def count_columns(table) -> list[str]:
-    """The counts shown as columns: the engine's order for the tier."""
-    from gridcity.scorecards.indicators import TIER_COUNTS
-
-    names = list(TIER_COUNTS.get(table.tier, ()))
-    seen = set(names)
-    for row in table.rows:
-        for name in row.counts:
-            if name not in seen:
-                seen.add(name)
-                names.append(name)
-    return names
 
 
 def indicator_name(ind: dict, language: str) -> str:
@@ -237,23 +216,6 @@ def version_line(table, language: str) -> str:
     else:
         parts.append(_t("sc_live", language))
     return " · ".join(parts)
-
-
-def local_time(iso: str | None) -> str:
-    """An ISO timestamp as the city's wall-clock time (``YYYY-MM-DD HH:MM``)."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    if not iso:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return f"{moment.astimezone(ZoneInfo(current_app.config['SETTINGS'].timezone)):%Y-%m-%d %H:%M}"
 
 
 def formula_in_words(formula: str, language: str) -> str:
