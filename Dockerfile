@@ -1,7 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /srv/gridcity/app
 # pg_dump / pg_restore for `gridcity backup` and `restore` (Debian 12: version 15, as the server).
-RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+# fonts-wqy-microhei: the CJK font the scorecard PDFs embed (GRIDCITY_PDF_FONT_PATH).
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY gridcity ./gridcity

@@ -477,6 +477,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "驳回申诉时请填写处理意见。",
         "en": "Please write a note saying why the appeal is rejected.",
     },
+    # scorecards: exports
+    "pdf_font_missing": {
+        "zh": "无法生成 PDF：找不到中文字体文件 {path}。请安装 fonts-wqy-microhei 字体包，"
+        "或用 GRIDCITY_PDF_FONT_PATH 指定一个 TrueType 字体文件。",
+        "en": "Cannot make the PDF: the Chinese font file {path} is missing. Install the "
+        "fonts-wqy-microhei package or point GRIDCITY_PDF_FONT_PATH at a TrueType font.",
+    },
 }
 
 

@@ -139,6 +139,9 @@ class Settings:
     intake_max_inflight: int = 12
     intake_latency_budget_ms: int = 1000
     intake_retry_after_seconds: int = 5
+    # The TrueType font (.ttf, or the first face of a .ttc) the PDF reports
+    # embed, so Chinese shows in any viewer (Debian: fonts-wqy-microhei).
+    pdf_font_path: Path = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -590,6 +590,91 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "ap_decided_list": {"zh": "已处理", "en": "Decided"},
     "ap_back": {"zh": "返回申诉列表", "en": "Back to the appeals"},
     "ap_figures_of": {"zh": "{month} · {subject}", "en": "{month} · {subject}"},
+    # scorecards: exports (XLSX workbook, PDF bulletin)
+    "sc_bulletin_title": {
+        "zh": "{place}数字化城市管理考核通报",
+        "en": "{place} digital urban management: monthly bulletin",
+    },
+    "sc_bulletin_export_pdf": {"zh": "本月考核通报（PDF）", "en": "Monthly bulletin (PDF)"},
+    "sc_bulletin_export_xlsx": {"zh": "全月考核表（Excel）", "en": "Whole month (XLSX)"},
+    "sc_bulletin_month": {"zh": "{year}年{month}月", "en": "{year}-{month:02d}"},
+    "sc_bulletin_period": {"zh": "考核周期：{start} 至 {end}", "en": "Period: {start} to {end}"},
+    "sc_bulletin_overview": {"zh": "总体情况", "en": "Overview"},
+    "sc_bulletin_summary": {
+        "zh": "本月共上报问题{reported}件，立案{filed}件，结案{closed}件，按期结案率{rate}。",
+        "en": "This month {reported} problems were reported, {filed} cases filed and {closed} closed; "
+        "on-time closure rate {rate}.",
+    },
+    "sc_bulletin_this_month": {"zh": "本月", "en": "This month"},
+    "sc_bulletin_last_month": {"zh": "上月", "en": "Last month"},
+    "sc_bulletin_change": {"zh": "变化", "en": "Change"},
+    "sc_bulletin_points": {"zh": "个百分点", "en": " pts"},
+    "sc_bulletin_rankings": {"zh": "考核排名", "en": "Rankings"},
+    "sc_bulletin_unit_grids": {
+        "zh": "单元网格共{n}个，考核明细见 Excel 导出。",
+        "en": "The {n} unit grids are listed in the XLSX export.",
+    },
+    "sc_bulletin_contest": {"zh": "{contest}考核结果与红黄牌", "en": "{contest}: results and cards"},
+    "sc_bulletin_cards_intro": {
+        "zh": "本月{contest}考核发出以下红黄牌：",
+        "en": "Cards of the {contest} this month:",
+    },
+    "sc_bulletin_no_cards": {
+        "zh": "本月{contest}考核未发出红黄牌。",
+        "en": "The {contest} issued no cards this month.",
+    },
+    "sc_bulletin_changes": {"zh": "与上月比较", "en": "Changes since last month"},
+    "sc_bulletin_moves": {
+        "zh": "{tier}：得分上升{up}个，下降{down}个，持平{same}个",
+        "en": "{tier}: {up} up, {down} down, {same} unchanged",
+    },
+    "sc_bulletin_risers": {"zh": "上升最多：{names}", "en": "most improved: {names}"},
+    "sc_bulletin_fallers": {"zh": "下降最多：{names}", "en": "largest falls: {names}"},
+    "sc_bulletin_no_previous": {"zh": "上月无可比数据。", "en": "No figures of last month to compare with."},
+    "sc_bulletin_appendix": {"zh": "附表：各层级统计数", "en": "Appendix: counts by tier"},
+    "sc_bulletin_page": {"zh": "第{n}页", "en": "page {n}"},
+    "sc_bulletin_definitions": {"zh": "指标定义", "en": "Definitions"},
+    "sc_bulletin_weight_share": {"zh": "权重占比", "en": "Share of weight"},
+    "sc_bulletin_rules": {"zh": "依据的计分规则", "en": "Counting rules followed"},
+    "sc_bulletin_rule": {"zh": "第{n}条：{text}", "en": "rule {n}: {text}"},
+    "sc_bulletin_rule_1": {
+        "zh": "是否超期按时钟和时限认定，与系统是否已标记无关",
+        "en": "lateness is a fact of time, whether or not the sweeper had marked it",
+    },
+    "sc_bulletin_rule_2": {
+        "zh": "各环节从使其可办理的事件起计时（回退后重新派遣从批准回退起算）",
+        "en": "each step is timed from the event that made it possible (a re-dispatch from the approved return)",
+    },
+    "sc_bulletin_rule_3": {
+        "zh": "责任随事发时的承办单位",
+        "en": "blame follows the unit responsible at the time",
+    },
+    "sc_bulletin_rule_4": {
+        "zh": "任务按其本身匹配，任何比率不超过100%",
+        "en": "tasks are matched by identity; no rate exceeds 100 %",
+    },
+    "sc_bulletin_rule_5": {
+        "zh": "时限到期前申请的延期才顺延时限",
+        "en": "an extension moves a deadline only if requested before it passed",
+    },
+    "sc_bulletin_rule_6": {
+        "zh": "漏报按最早的上报人认定，并入监督员本人案卷的重复上报不算漏报",
+        "en": "a miss is judged by the first report; a duplicate merged into the inspector's own case is no miss",
+    },
+    "sc_bulletin_rule_9": {
+        "zh": "无数据不计为100%：分母为零时显示“—”，该指标不参与计分",
+        "en": "no data is not 100 %: an empty denominator shows “—” and the indicator is left out",
+    },
+    "sc_bulletin_tier_mean": {"zh": "同级平均{name}", "en": "tier mean of {name}"},
+    "sc_bulletin_grades": {"zh": "等级划分：", "en": "Grades: "},
+    "sc_bulletin_leader_rule": {
+        "zh": "{tier}得分 = 本人得分 × {own:g} + 团队平均得分 × {team:g}",
+        "en": "{tier} score = own score × {own:g} + team mean × {team:g}",
+    },
+    "sc_bulletin_no_data_note": {
+        "zh": "分母为零（本月无此类事项）的比率显示为“—”，不计为0%或100%。",
+        "en": "A rate with an empty denominator (nothing of the kind this month) is shown “—”, never 0 % or 100 %.",
+    },
 }
 
 

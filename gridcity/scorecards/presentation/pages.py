@@ -517,6 +517,8 @@ def export_xlsx(month, tier):
     language = current_language()
     if tier == "contest":
         data = exports.contest_xlsx(sc.contest_ranking(month, version), language)
+    elif tier == "bulletin":  # the whole month: every tier, the contest, the definitions
+        data = exports.month_xlsx(month, version, language)
     else:
         data = exports.table_xlsx(sc.month_scorecard(month, parse_tier(tier), version), language)
     return _download(data, f"scorecard-{month}-{tier}.xlsx", exports.XLSX_TYPE)
@@ -525,11 +527,14 @@ def export_xlsx(month, tier):
 @bp.get("/<month>/<tier>.pdf")
 @roles_required(*READERS)
 def export_pdf(month, tier):
-    from gridcity.scorecards.presentation import exports
+    from gridcity.scorecards.presentation import bulletin
 
     month = parse_month(month)
     version = parse_version(request.args.get("version"))
     language = current_language()
+    if tier == "bulletin":  # the month's bulletin (考核通报)
+        data = bulletin.month_bulletin(month, version, language)
+        return _download(data, f"scorecard-{month}-{tier}.pdf", "application/pdf")
     months = trend_months(month)
     if tier == "contest":
         contest = sc.contest_ranking(month, version)
@@ -538,12 +543,12 @@ def export_pdf(month, tier):
             by_id = {r.street_id: r.score for r in sc.contest_ranking(m).rows}
             for sid in trends:
                 trends[sid].append(by_id.get(sid))
-        data = exports.contest_pdf(contest, sc.cards(month, language), months, trends, language)
+        data = bulletin.contest_pdf(contest, months, trends, language)
     else:
         table = sc.month_scorecard(month, parse_tier(tier), version)
         top = [r.subject_id for r in table.rows[:TREND_MAX_LINES]]
         months, trends = tier_trend(table.tier, month, top)
-        data = exports.table_pdf(table, months, trends, language)
+        data = bulletin.table_pdf(table, months, trends, language)
     return _download(data, f"scorecard-{month}-{tier}.pdf", "application/pdf")
 
 
