@@ -3,10 +3,10 @@
 When the CPU is short, every report admitted makes every other one slower.
 So each process counts the intake requests it is working on and how long
 recent ones took; past its limit at once (at most ``intake_max_inflight``,
-fewer while recent answers take over half of ``intake_latency_budget_ms``:
-see :class:`IntakeGate`) a new one waits for a place for at most a quarter of
-the budget, then is answered 503 with ``Retry-After``. The phone's outbox keeps a refused report and sends
-it again later (same Idempotency-Key).
+fewer while recent answers take over a third of ``intake_latency_budget_ms``:
+see :class:`IntakeGate`) a new one waits for a place for at most a fifth of
+the budget, then is answered 503 with ``Retry-After``. The phone's outbox
+keeps a refused report and sends it again later (same Idempotency-Key).
 
 The decision is taken by :class:`IntakeAdmission`, a small WSGI middleware in
 front of Flask, for the views marked :func:`shed_when_busy`: a refused request
@@ -75,22 +75,24 @@ class IntakeGate:
 
     The limit moves as TCP's window does (additive increase, multiplicative
     decrease), steering the recent (smoothed) time from admission to answer
-    to half the latency budget: while it is over, each answer takes a tenth
-    off the limit (down to ``MIN_LIMIT``, so that one report computes while
-    another waits for the database); while it is under, the limit grows by
+    to a third of the latency budget (the slow tail is about twice the mean,
+    and the wait for a place and the trip to the process come on top, so the
+    accepted answers' p99 stays within the budget): while it is over, each answer takes a tenth
+    off the limit (down to ``MIN_LIMIT``, so that reports still compute while
+    others wait for the database); while it is under, the limit grows by
     one per limit's worth of answers, up to ``intake_max_inflight``. When the
     CPU is short, fewer at once means each finishes sooner, for the same
     reports per second.
 
     A request that finds no place waits for one, in turn, for at most a
-    quarter of the budget, and is refused after that. Waiting costs no CPU,
+    fifth of the budget, and is refused after that. Waiting costs no CPU,
     and a client that retries at once (ignoring Retry-After) can then not
     turn the refusals into a busy loop that starves the admitted reports."""
 
     DECREASE = 0.9  # the limit after an answer while the recent time is over the target
-    SERVICE_SHARE = 0.5  # the target of the recent time: this share of the budget
-    WAIT_SHARE = 0.25  # the longest wait for a place: this share of the budget
-    MIN_LIMIT = 2
+    SERVICE_SHARE = 1 / 3  # the target of the recent time: this share of the budget
+    WAIT_SHARE = 0.2  # the longest wait for a place: this share of the budget
+    MIN_LIMIT = 3
 
     def __init__(self) -> None:
         self.inflight = 0
@@ -105,7 +107,7 @@ class IntakeGate:
         return max(1, int(limit))
 
     def enter(self, max_inflight: int, budget_ms: int) -> bool:
-        """Take a place, waiting for one at most a quarter of the budget;
+        """Take a place, waiting for one at most a fifth of the budget;
         False: refused (else :meth:`leave` must follow)."""
         with self._turn:
             if self.inflight >= self.allowed(max_inflight):

@@ -78,7 +78,7 @@ def test_intake_past_its_limit_answers_503_with_retry_after(app, city, monkeypat
 
 
 def test_a_report_that_finds_no_place_waits_its_turn(app, city, monkeypatch):
-    # A long budget: the wait for a place (a quarter of it) outlasts the held report.
+    # A long budget: the wait for a place (a fifth of it) outlasts the held report.
     app.config["SETTINGS"] = dataclasses.replace(
         app.config["SETTINGS"], intake_max_inflight=1, intake_latency_budget_ms=240_000
     )
@@ -203,20 +203,20 @@ def test_the_access_line_names_the_user_without_a_query_after_the_commit(app, ci
     assert line and line[-1].access["user_id"] is not None
 
 
-def test_the_gate_admits_fewer_while_recent_answers_run_over_half_the_budget():
+def test_the_gate_admits_fewer_while_recent_answers_run_over_a_third_of_the_budget():
     gate = IntakeGate()
     assert gate.allowed(12) == 12  # nothing measured yet
     for _ in range(10):
         assert gate.enter(12, 1000)
-        gate.leave(900.0, 12, 1000)  # over half the budget
+        gate.leave(600.0, 12, 1000)  # over a third of the budget
     shrunk = gate.allowed(12)
-    assert 2 <= shrunk < 6
+    assert 3 <= shrunk < 6
     for _ in range(40):
-        gate.leave(1e6, 12, 1000)  # however slow: two at a time still run
-    assert gate.allowed(12) == IntakeGate.MIN_LIMIT == 2
-    gate.inflight = 2
-    assert not gate.enter(12, 0) and gate.inflight == 2  # full, no time to wait: refused, nothing taken
-    gate.inflight = 202
+        gate.leave(1e6, 12, 1000)  # however slow: three at a time still run
+    assert gate.allowed(12) == IntakeGate.MIN_LIMIT == 3
+    gate.inflight = 3
+    assert not gate.enter(12, 0) and gate.inflight == 3  # full, no time to wait: refused, nothing taken
+    gate.inflight = 203
     for _ in range(200):
         gate.leave(50.0, 12, 1000)  # quick again: the limit grows back
     assert gate.allowed(12) == 12
