@@ -94,6 +94,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from gridcity.cli.commands import register_cli
 
     register_cli(app)
+    from gridcity.cases import admission
+
+    admission.install(app)  # in front of everything: a refused report costs next to nothing
     return app
 
 

@@ -286,6 +286,7 @@ class Client:
         self.http = requests.Session()
         self.geoms = reporter["geoms"]
         self.bounds = shapely.bounds(self.geoms)
+        self.sent: list[tuple[str, object]] = []  # (client UUID, status) of each report
 
     def login(self) -> None:
         # Signing in and every later POST carry the session's CSRF token.
@@ -329,10 +330,13 @@ class Client:
             if kind == "me":
                 r = self.http.get(f"{self.base}/api/v1/me", timeout=REQUEST_TIMEOUT)
             else:
-                r = self.http.post(f"{self.base}/api/v1/reports", json=self.report(), timeout=REQUEST_TIMEOUT)
+                body = self.report()
+                r = self.http.post(f"{self.base}/api/v1/reports", json=body, timeout=REQUEST_TIMEOUT)
             status: object = r.status_code
         except requests.RequestException as exc:
             status = type(exc).__name__
+        if kind != "me":
+            self.sent.append((body["client_uuid"], status))
         return status, time.perf_counter() - t
 
 
@@ -768,6 +772,8 @@ def overload_phase(out, args, servers, people, categories, meter, ceiling, intak
     for c in phones:
         c.login()
     r = measured(meter, open_loop, phones, rate, args.rate_seconds)
+    sent = [entry for c in phones for entry in c.sent]
+    books = account(args.postgres_url, sent)
     shed = r["errors"].get("503", 0)
     others = {k: v for k, v in r["errors"].items() if k != "503"}
     server_ms_per_accepted = r["server_cores"] * r["seconds"] * 1000 / max(r["ok"], 1)
@@ -780,6 +786,8 @@ def overload_phase(out, args, servers, people, categories, meter, ceiling, intak
         f"\n    server CPU {server_ms_per_accepted:.1f} ms per accepted report; "
         f"accepted/s to the sustained rate {r['per_s'] / sustained if sustained else 0:.2f}; "
         f"accepted/s to the ceiling (GET /me) {r['per_s'] / ceiling['per_s'] if ceiling['per_s'] else 0:.2f}"
+        f"\n    acknowledged (201) {books['acknowledged']}: lost {books['lost']}, duplicated "
+        f"{books['duplicated']}; refused (503) that made a case anyway: {books['refused_but_made']}"
     )
     for c in phones:
         c.http.close()
@@ -797,12 +805,39 @@ def overload_phase(out, args, servers, people, categories, meter, ceiling, intak
         overload_server_cpu_ms_per_accepted=server_ms_per_accepted,
         overload_server_cpu_ms_per_request=r["server_cpu_ms_per_request"],
         overload_to_sustained=r["per_s"] / sustained if sustained else None,
+        overload_lost=books["lost"],
+        overload_duplicated=books["duplicated"],
+        overload_refused_but_made=books["refused_but_made"],
         ceiling_per_s=ceiling["per_s"],
         intake_per_s=intake["per_s"],
         intake_server_cpu_ms_per_request=intake["server_cpu_ms_per_request"],
         intake_ceiling_ratio=intake["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0.0,
         cores=ceiling["cores"],
     )
+
+
+def account(url: str, sent: list[tuple[str, object]]) -> dict:
+    """Every acknowledged (201) report exists exactly once; a refused (503) one made nothing."""
+    engine = create_engine(normalize_database_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            counts = dict(
+                conn.execute(
+                    text(
+                        "SELECT client_uuid, count(*) FROM case_file WHERE client_uuid = ANY(:ids) GROUP BY 1"
+                    ),
+                    {"ids": [u for u, _ in sent]},
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    acknowledged = [u for u, status in sent if status == 201]
+    return {
+        "acknowledged": len(acknowledged),
+        "lost": sum(1 for u in acknowledged if counts.get(u, 0) == 0),
+        "duplicated": sum(1 for u in acknowledged if counts.get(u, 0) > 1),
+        "refused_but_made": sum(1 for u, status in sent if status == 503 and counts.get(u, 0) > 0),
+    }
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -18,7 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from gridcity.core.errors import Forbidden, GridCityError
 
 SESSION_TOKEN_KEY = "auth"  # where the cookie keeps the session token
-_CACHE = "gridcity_auth"  # (token, user_session row) for this request
+_CACHE = "gridcity_auth"  # (token, user_session row, its user id) for this request
 
 
 def current_session():
@@ -32,7 +32,9 @@ def current_session():
     if cached is not None and cached[0] == token:
         return cached[1]
     row = session_for_token(token)
-    setattr(g, _CACHE, (token, row))
+    # The user id is kept as a plain value: after a commit the row is expired,
+    # and reading it again would cost a connection and a query.
+    setattr(g, _CACHE, (token, row, row.user_id if row is not None else None))
     return row
 
 
@@ -45,9 +47,9 @@ def current_user():
 
 def known_user_id() -> int | None:
     """The signed-in user's id if this request has already looked its session
-    up (no query: for the access line written after the answer)."""
+    up (no query, also after a commit: for the access line written after the answer)."""
     cached = g.get(_CACHE)
-    return cached[1].user_id if cached is not None and cached[1] is not None else None
+    return cached[2] if cached is not None else None
 
 
 def forget_cached_session() -> None:

@@ -44,8 +44,9 @@ def tile_source(tile_url: str) -> str | None:
     return f"{parts.scheme}://{'.'.join(labels)}"
 
 
-def content_security_policy(nonce: str | None) -> str:
-    tiles = tile_source(current_app.config["SETTINGS"].tile_url)
+def content_security_policy(nonce: str | None, tile_url: str | None = None) -> str:
+    """The policy (``tile_url``: the application's setting unless given)."""
+    tiles = tile_source(current_app.config["SETTINGS"].tile_url if tile_url is None else tile_url)
     inline = f" 'nonce-{nonce}'" if nonce else ""
     directives = [
         "default-src 'self'",
@@ -59,6 +60,11 @@ def content_security_policy(nonce: str | None) -> str:
         "form-action 'self'",
     ]
     return "; ".join(directives)
+
+
+def security_headers(tile_url: str) -> dict[str, str]:
+    """The headers of an answer made without Flask (no page, so no nonce)."""
+    return {"Content-Security-Policy": content_security_policy(None, tile_url), **HEADERS}
 
 
 def register_security_headers(app: Flask) -> None:

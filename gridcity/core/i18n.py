@@ -490,13 +490,19 @@ MESSAGES: dict[str, dict[str, str]] = {
 def current_language() -> str:
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    cookie = request.cookies.get("lang")
+    return language_of(request)
+
+
+def language_of(req) -> str:
+    """The language of a request (a werkzeug ``Request``; also one answered
+    before Flask, e.g. an intake request refused as busy)."""
+    cookie = req.cookies.get("lang")
     if cookie in LANGUAGES:
         return cookie
-    if not request.path.startswith("/api/"):
+    if not req.path.startswith("/api/"):
         return DEFAULT_LANGUAGE  # pages: Chinese unless the user switched
     # API clients may ask (our own pages send their language with each call).
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return req.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
 def translate(key: str, language: str | None = None, **params) -> str:

@@ -17,10 +17,15 @@ REQUEST_ID_KEY = "gridcity.request_id"
 
 def request_id() -> str:
     """The current request's id (the proxy's, if well formed; else a new one)."""
+    return request_id_of(request.environ)
+
+
+def request_id_of(environ: dict) -> str:
+    """The request id of a WSGI request (also one answered before Flask)."""
     # Kept on the request (its WSGI environ), not on ``g``: an app context may
     # outlive one request (the tests hold one around many).
-    rid = request.environ.get(REQUEST_ID_KEY)
+    rid = environ.get(REQUEST_ID_KEY)
     if rid is None:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
-        rid = request.environ[REQUEST_ID_KEY] = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
+        offered = environ.get("HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_"), "")
+        rid = environ[REQUEST_ID_KEY] = offered if REQUEST_ID_RE.match(offered) else uuid.uuid4().hex
     return rid

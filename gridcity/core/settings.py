@@ -133,9 +133,10 @@ class Settings:
     # A socket with more packets than this waiting to be written is lagging:
     # it gets the latest state per case once it has caught up, not every event.
     live_lag_packets: int = 20
-    # Report intake (POST /api/v1/reports, Open311 POST requests) answers 503
-    # with Retry-After past this many at once per process, or when recent
-    # answers took longer than the budget.
+    # Report intake (POST /api/v1/reports, Open311 POST requests): at most this
+    # many at once per process, fewer while recent ones take over a third of
+    # the budget; a report that finds no place waits a fifth of the budget at
+    # most, then is answered 503 with Retry-After (gridcity.cases.admission).
     intake_max_inflight: int = 12
     intake_latency_budget_ms: int = 1000
     intake_retry_after_seconds: int = 5

@@ -10,6 +10,7 @@ import re
 
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.wrappers import Response
 
 from gridcity.cases.admission import shed_when_busy
 from gridcity.core.errors import GridCityError
@@ -24,9 +25,9 @@ FMT = "<any(json, xml):fmt>"
 _ATTRIBUTE = re.compile(r"^attribute\[(\w+)\](\[\])?$")
 
 
-def language() -> str:
+def language(req=None) -> str:
     """Chinese unless the client's Accept-Language prefers English."""
-    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+    return (req or request).accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
 def _fmt() -> str:
@@ -44,9 +45,17 @@ def _status(code: int) -> int:
 def refused(error: GridCityError):
     db.session.rollback()
     status = _status(error.status)
-    retry_after = getattr(error, "retry_after", None)  # rate limited (429) or intake busy (503)
+    retry_after = getattr(error, "retry_after", None)  # rate limited (429)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return render_errors(_fmt(), status, [(status, error.message(language()))], headers)
+
+
+def refused_busy(refusal: GridCityError, req) -> Response:
+    """The intake is busy (503 + Retry-After), in the spec's errors document.
+    Answered before Flask runs (see gridcity.cases.admission): no database."""
+    fmt = "json" if req.path.endswith(".json") else "xml"
+    headers = {"Retry-After": str(refusal.retry_after)}
+    return render_errors(fmt, 503, [(503, refusal.message(language(req)))], headers)
 
 
 @bp.errorhandler(HTTPException)
@@ -77,7 +86,7 @@ def service_definition(service_code: str, fmt: str):
 
 
 @bp.post(f"/requests.{FMT}")
-@shed_when_busy(respond=lambda refusal: refused(refusal))
+@shed_when_busy(respond=refused_busy)
 def post_request(fmt: str):
     """Create a service request (synchronously: the answer carries its id)."""
     form = request.form
