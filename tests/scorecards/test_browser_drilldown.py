@@ -115,10 +115,22 @@ def test_manager_drills_down_and_back_and_sees_no_internal_identifier(manager_pa
     summary.click()
     assert popover.is_visible() and expected in popover.inner_text()
     assert "期限" in popover.inner_text()  # and the rule it follows
+    box = popover.bounding_box()  # readable whole, not cut off by the scrolling table
+    assert (
+        box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= 1400
+        and box["y"] + box["height"] <= 900
+    )
+    for x, y in ((box["x"] + 4, box["y"] + 4), (box["x"] + box["width"] - 4, box["y"] + box["height"] - 4)):
+        assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.explain-pop')", [x, y])
     page.screenshot(path=ARTIFACTS / "scorecards-explained.png")
     score = first.locator("td[data-field=score] summary")
-    score.click()
+    score.click()  # one explanation open at a time
     assert f"= {grid.score:.2f}" in first.locator("td[data-field=score] .explain-pop").inner_text()
+    assert not popover.is_visible()
+    page.keyboard.press("Escape")
+    assert page.locator(".explain-pop:visible").count() == 0
     check(page.url)
 
     # → the work grid's unit grids → one unit grid → the cases behind a figure.
