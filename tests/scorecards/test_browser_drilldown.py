@@ -34,8 +34,8 @@ def internal_identifiers() -> set[str]:
     """The code's own names a reader must never meet, read from the code."""
     from gridcity.cases import states
     from gridcity.org.models import Role
-    from gridcity.scorecards import services as sc
-    from gridcity.scorecards.indicators import COUNT_NAMES, DEFAULT_DOCUMENT
+    from gridcity.scorecards.counting.counts import COUNT_NAMES, TIERS
+    from gridcity.scorecards.scoring.indicators import DEFAULT_DOCUMENT
     from gridcity.web.ui_text import UI_TEXT
 
     names = {r.value for r in Role} | {"system"}
@@ -43,7 +43,7 @@ def internal_identifiers() -> set[str]:
     names |= {
         key.removeprefix("d_action_") for key in UI_TEXT if key.startswith("d_action_")
     }  # swept marks too
-    names |= set(COUNT_NAMES) | set(sc.TIERS)
+    names |= set(COUNT_NAMES) | set(TIERS)
     names |= {i["code"] for items in DEFAULT_DOCUMENT["tiers"].values() for i in items}
     names |= {i["formula"] for items in DEFAULT_DOCUMENT["tiers"].values() for i in items}
     names |= set(db.metadata.tables)
@@ -64,7 +64,7 @@ def test_manager_drills_down_and_back_and_sees_no_internal_identifier(manager_pa
     month = history_city["month"]
     with history_city["app"].app_context():
         names = internal_identifiers()
-        from gridcity.scorecards import services as sc
+        from gridcity.scorecards.snapshots import services as sc
 
         work_grids = {r.subject_id: r for r in sc.month_scorecard(month, "work_grid").rows}
         district = sc.month_scorecard(month, "district").rows[0]

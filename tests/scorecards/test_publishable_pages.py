@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from gridcity.cases.models import Case
 from gridcity.geo.models import District, Street, UnitGrid, WorkGrid
-from gridcity.scorecards import services as sc
-from gridcity.scorecards.charts import svg_line_chart
-from gridcity.scorecards.display import (
+from gridcity.scorecards.presentation.charts import svg_line_chart
+from gridcity.scorecards.presentation.display import (
     card_text,
     fmt_change,
     fmt_deduction,
@@ -23,8 +22,9 @@ from gridcity.scorecards.display import (
     sibling_ranks,
     tick_values,
 )
-from gridcity.scorecards.explain import Explainer, explain_indicator, explain_score
-from gridcity.scorecards.services import ScorecardRow
+from gridcity.scorecards.presentation.explain import Explainer, explain_indicator, explain_score
+from gridcity.scorecards.scoring.tables import ScorecardRow
+from gridcity.scorecards.snapshots import services as sc
 from gridcity.web.formats import city_datetime
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.scorecards.test_scorecard_pages import MONTH, history, sign_in  # noqa: F401

@@ -18,8 +18,8 @@ from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
 from gridcity.org.models import Unit, User
 from gridcity.org.services import get_user
-from gridcity.scorecards import engine
-from gridcity.scorecards.indicators import DEFAULT_DOCUMENT
+from gridcity.scorecards.counting import engine
+from gridcity.scorecards.scoring.indicators import DEFAULT_DOCUMENT
 from tests.scorecards.conftest import EAST, WEST, jpeg_bytes, local
 
 MONTH = "2026-09"
@@ -257,7 +257,7 @@ SETTINGS = settings(
 @SETTINGS
 @given(data=st.data())
 def test_engine_counts_equal_a_plain_count_of_the_event_log(app, city, data):
-    from gridcity.scorecards import indicators as ind
+    from gridcity.scorecards.counting import counts as ind
 
     clear_cases()
     first = local(27, 9, month=8)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from gridcity.scorecards.display import fmt_score, fmt_tick, nice_scale, tick_values
+from gridcity.scorecards.presentation.display import fmt_score, fmt_tick, nice_scale, tick_values
 
 PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#be185d", "#4b5563"]
 
