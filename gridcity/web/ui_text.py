@@ -675,6 +675,153 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "zh": "分母为零（本月无此类事项）的比率显示为“—”，不计为0%或100%。",
         "en": "A rate with an empty denominator (nothing of the kind this month) is shown “—”, never 0 % or 100 %.",
     },
+    # scorecards: figures that explain themselves, pages fit to publish (pages)
+    "sc_change_none": {"zh": "持平", "en": "unchanged"},
+    "sc_explain_heading": {"zh": "计算方法", "en": "How it is computed"},
+    "sc_explain_average": {"zh": "同级平均{count}", "en": "tier mean of {count}"},
+    "sc_explain_unknown_term": {"zh": "（未定义的统计数）", "en": "(an undefined count)"},
+    "sc_explain_no_data": {"zh": "无数据（不计入）", "en": "no data (left out)"},
+    "sc_explain_if_empty": {
+        "zh": "分母为 0，按指标定义计为 {value}",
+        "en": "nothing to count; the definition sets it to {value}",
+    },
+    "sc_explain_score_words": {
+        "zh": "得分 = Σ（指标得分 × 权重）/ Σ 权重",
+        "en": "Score = Σ (indicator score × weight) / Σ weights",
+    },
+    "sc_explain_leader_words": {
+        "zh": "得分 = （本人得分 × 本人权重 + 团队得分 × 团队权重）/ 权重之和",
+        "en": "Score = (own score × own weight + team score × team weight) / sum of the weights",
+    },
+    "sc_explain_no_grade": {
+        "zh": "本月无数据：不计分、不评等级、不参加排名。",
+        "en": "No data this month: no score, no grade, not ranked.",
+    },
+    "sc_explain_left_out": {
+        "zh": "无数据不计入：{names}（其余指标的权重按比例放大）",
+        "en": "Left out for lack of data: {names} (the other weights rescaled)",
+    },
+    "sc_rule_score": {
+        "zh": "指标得分 = 指标值 × 100（限 0–100）；分母为 0 的指标不计入，其余权重按比例放大。",
+        "en": "Indicator score = value × 100 (0–100); an indicator with nothing to count is left out "
+        "and the other weights rescaled.",
+    },
+    "sc_rule_default": {"zh": "按指标定义的公式计算。", "en": "Computed by the indicator's defined formula."},
+    "sc_rule_report_rate": {
+        "zh": "本月上报中由监督员（含巡查）上报的比例。",
+        "en": "Share of the month's reports made by inspectors (on foot or on patrol).",
+    },
+    "sc_rule_filed_volume": {
+        "zh": "本月立案数与同级各对象平均立案数之比，达到平均即满分。",
+        "en": "The month's filed cases against the tier's mean; the mean or more scores full marks.",
+    },
+    "sc_rule_closure_rate": {
+        "zh": "应结案 = 本月结案 + 本月超期且月末仍未结案；分母为 0 时不计入。",
+        "en": "Should close = closed this month + overdue this month and still open at its end; "
+        "left out when zero.",
+    },
+    "sc_rule_on_time_closure_rate": {
+        "zh": "按期以时间为准：在按类别时限、批准的延期（须在到期前申请）和挂账暂停计算的期限内结案，"
+        "与系统是否已标记超期无关。",
+        "en": "On time is a fact of time: closed by the deadline from the category's clock, approved "
+        "extensions (asked before it passed) and suspensions, whatever the overdue mark says.",
+    },
+    "sc_rule_on_time_handling_rate": {
+        "zh": "按单位自己收到派遣时起算的期限计时；超期记在当时持有案卷的单位，回退后不转给下一个单位。",
+        "en": "Timed from the dispatch the unit received; an overdue stays with the unit that held "
+        "the case then, not the next one after a return.",
+    },
+    "sc_rule_first_time_fix_rate": {
+        "zh": "处置后因核查不通过或值班长不予结案而返工的，不算一次合格。",
+        "en": "A handling sent back for rework (failed check, or the shift leader refused to close) "
+        "is not a first-time fix.",
+    },
+    "sc_rule_return_free_rate": {
+        "zh": "派遣给本单位后经批准回退的，不算无回退。",
+        "en": "A dispatch to the unit that was returned with approval does not count as kept.",
+    },
+    "sc_rule_valid_report_rate": {
+        "zh": "本月上报未被作废即为有效；被合并的重复上报仍算上报人的有效上报。",
+        "en": "A report not voided is valid; a duplicate merged into another case still counts for "
+        "its reporter.",
+    },
+    "sc_rule_not_missed_rate": {
+        "zh": "漏报：所辖网格内案卷的首次上报（合并的各上报中最早的一条）不是本网格监督员上报的。",
+        "en": "Missed: a case in the inspector's grids whose first report (the earliest merged into "
+        "it) came from someone else.",
+    },
+    "sc_rule_on_time_verify_rate": {
+        "zh": "核实任务自任务创建时起算，在时限内完成为按时；按任务本身对应，不按时间匹配。",
+        "en": "A verify task is on time when done by its due time, counted from the task's creation; "
+        "matched by the task itself, never by timestamps.",
+    },
+    "sc_rule_on_time_check_rate": {
+        "zh": "核查任务自任务创建时起算，在时限内完成为按时；按任务本身对应，不按时间匹配。",
+        "en": "A check task is on time when done by its due time, counted from the task's creation; "
+        "matched by the task itself, never by timestamps.",
+    },
+    "sc_rule_volume": {
+        "zh": "本月数量与同级各对象平均数之比，达到平均即满分。",
+        "en": "The month's number against the tier's mean; the mean or more scores full marks.",
+    },
+    "sc_rule_on_time_verify_dispatch": {
+        "zh": "受理公众上报并派发核实，自上报时起在规定分钟数内完成为按时。",
+        "en": "Accepting a public report and sending it to verify, on time within the set minutes "
+        "of the report.",
+    },
+    "sc_rule_on_time_direct_accept": {
+        "zh": "受理监督员上报，自上报时起在规定分钟数内完成为按时。",
+        "en": "Accepting an inspector's report, on time within the set minutes of the report.",
+    },
+    "sc_rule_on_time_filing": {
+        "zh": "立案自受理（或核实通过）时起算，在规定分钟数内完成为按时。",
+        "en": "Filing is timed from the accept (or the passed verify), on time within the set minutes.",
+    },
+    "sc_rule_accurate_filing": {
+        "zh": "立案后又被作废的，不算准确立案。",
+        "en": "A filing later voided is not accurate.",
+    },
+    "sc_rule_on_time_closing": {
+        "zh": "结案自核查通过时起算，在规定分钟数内完成为按时。",
+        "en": "Closing is timed from the passed check, on time within the set minutes.",
+    },
+    "sc_rule_on_time_dispatch": {
+        "zh": "派遣自立案时起算，回退后的再派遣自批准回退时起算，在规定分钟数内完成为按时。",
+        "en": "Dispatch is timed from filing, a re-dispatch from the approved return; on time within "
+        "the set minutes.",
+    },
+    "sc_rule_accurate_dispatch": {
+        "zh": "派遣后本月发生返工的，不算准确派遣。",
+        "en": "A dispatch followed by rework in the month is not accurate.",
+    },
+    "sc_contest_cards": {"zh": "市容环卫杯红黄牌", "en": "Sanitation contest cards"},
+    "sc_contest_open": {"zh": "查看市容环卫杯排名", "en": "Open the contest ranking"},
+    "sc_card_yellow_last": {"zh": "末位黄牌", "en": "Last-place yellow card"},
+    "sc_card_yellow_below": {"zh": "低分黄牌", "en": "Low-score yellow card"},
+    "sc_card_red_streak": {
+        "zh": "连续{n}个月黄牌升红牌",
+        "en": "Red card: a yellow card {n} months in a row",
+    },
+    "sc_card_why_last": {"zh": "本月排名末位", "en": "ranked last this month"},
+    "sc_card_why_last_n": {"zh": "本月排名后{n}位", "en": "among the last {n} this month"},
+    "sc_card_why_below": {"zh": "本月得分低于{n}分", "en": "scored below {n} this month"},
+    "sc_rank_all": {"zh": "总排名", "en": "Overall rank"},
+    "sc_rank_within": {"zh": "在{place}内排名", "en": "Rank within {place}"},
+    "sc_ranks_among_shown": {
+        "zh": "排名为本页所列对象之间的排名，得分相同者名次相同。",
+        "en": "Ranks are among the rows shown here; equal scores share a rank.",
+    },
+    "sc_trend_caption_fitted": {
+        "zh": "月度得分（纵轴按数据范围显示）",
+        "en": "Monthly score (the axis fitted to the data)",
+    },
+    "sc_unit_grid_named": {"zh": "单元网格 {code}", "en": "Unit grid {code}"},
+    "sc_actor_system": {"zh": "系统", "en": "System"},
+    "sc_no_grade": {"zh": "无等级", "en": "no grade"},
+    "sc_explain_contest_words": {
+        "zh": "得分 = 满分 − 各检查项扣分之和（每项扣完为止）",
+        "en": "Score = full score − the deductions of every item (an item goes no lower than zero)",
+    },
 }
 
 

@@ -19,9 +19,12 @@ from gridcity.extensions import db
 from gridcity.geo.models import District, Street, UnitGrid, WorkGrid
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
+from gridcity.web.formats import city_datetime
 from gridcity.web.ui_text import ui_keys, ui_text, ui_texts
 
 bp = Blueprint("web", __name__)
+# One date format on every page (templates of every blueprint): ``{{ moment|datetime }}``.
+bp.add_app_template_filter(city_datetime, "datetime")
 
 # Texts each page's script needs (the rest are rendered into the HTML).
 MAP_TEXTS = (

@@ -188,7 +188,7 @@ def test_manager_drills_from_a_street_to_its_overdue_cases_and_exports(manager_p
     # …and on to one case's history, where the sweeper's overdue mark is.
     listed.first.locator("th a").click()
     page.wait_for_url("**/scorecards/cases/*")
-    assert "overdue" in page.get_by_test_id("case-history").inner_text()
+    assert "\t超期\t" in page.get_by_test_id("case-history").inner_text()  # in words, not "overdue"
 
     # Street → work grids inside it.
     page.goto(f"/scorecards/{month}/street")

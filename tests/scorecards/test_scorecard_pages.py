@@ -14,6 +14,7 @@ from gridcity.demo.history import load_history
 from gridcity.extensions import db
 from gridcity.geo.models import Community, UnitGrid
 from gridcity.org.services import create_user
+from gridcity.scorecards.presentation.display import card_text
 from gridcity.scorecards.snapshots import services as sc
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.conftest import DEMO_PASSWORD
@@ -137,7 +138,8 @@ def test_every_figure_links_to_the_cases_behind_it(app, client, history):
     case_url = links(listed, "/scorecards/cases/")[0]
     case = db.session.get(Case, int(case_url.rsplit("/", 1)[1]))
     shown = client.get(case_url).get_data(as_text=True)
-    assert case.number in shown and "overdue" in shown and case.overdue
+    assert case.number in shown and case.overdue
+    assert "<td>超期</td>" in shown and "overdue" not in shown  # the sweeper's mark, in words
 
     # street → its work grids → their unit grids: only the subjects inside.
     street = street_table.rows[0]
@@ -163,21 +165,27 @@ def test_subject_page_trend_contest_map_and_english(app, client, history):
     sign_in(client, "mgr")
     row = sc.month_scorecard(MONTH, "street").rows[0]
     page = client.get(f"/scorecards/{MONTH}/street/{row.subject_id}").get_data(as_text=True)
-    assert f'data-field="score">{row.score:.2f}<' in page
+    assert re.search(
+        r'data-field="score">\s*<details[^>]*>\s*<summary title="[^"]*">' + f"{row.score:.2f}<", page
+    )
     assert '<svg class="trend-chart"' in page and 'role="img"' in page
     table = sc.month_scorecard(MONTH, "street")
     formulas = {i["code"]: i["formula"] for i in sc.definitions(table.definition_version)["tiers"]["street"]}
     assert set(row.indicators) <= set(formulas)
-    for code in row.indicators:
-        assert f"<code>{formulas[code]}</code>" in page
+    for code in row.indicators:  # each formula in words and numbers, never in field names
+        assert formulas[code] not in page
+    closed, should = row.counts["closed"], row.counts["should_close"]
+    assert "结案率 = 结案数 / 应结案数" in page
+    assert f"结案率 = {closed} / {should} = {closed / should * 100:.1f} %" in page
 
     contest = sc.contest_ranking(MONTH)
     page = client.get(f"/scorecards/{MONTH}/contest").get_data(as_text=True)
     for r in contest.rows:
         assert f'data-street-id="{r.street_id}"' in page
         assert r.street_name in page
-    for card in sc.cards(MONTH):
-        assert card["reason_text"] and card["reason_text"] in page
+    for card in sc.cards(MONTH):  # the contest's cards in a bulletin's words
+        assert card_text(card["color"], card["reason"], "zh") in page
+        assert "黄牌" in card_text(card["color"], card["reason"], "zh")
 
     page = client.get(f"/scorecards/{MONTH}/map").get_data(as_text=True)
     data = json.loads(re.search(r'id="page-data">(.*?)</script>', page, re.S).group(1))

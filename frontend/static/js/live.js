@@ -435,12 +435,14 @@
     return CLOCK_RUNNING.indexOf(state) >= 0 ? timeLeft(deadlineMs, nowMs, texts) : texts.d_clock_stopped;
   }
 
-  function formatTime(ms, lang) {
+  // One date format on every page, as the server writes it (gridcity/web/formats.py):
+  // 2026-09-30 14:05, in either language.
+  function formatTime(ms) {
     if (!ms) return "";
     var d = new Date(ms);
-    return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", {
-      month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
-    });
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
+      pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
   window.GridCityLive = {

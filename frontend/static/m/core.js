@@ -150,7 +150,8 @@
     if (!iso) return "";
     var d = new Date(iso);
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    return (d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    // 2026-09-30 14:05: the one date format of every page (gridcity/web/formats.py)
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
   // ---- network state

@@ -4,13 +4,9 @@ on the city's wall clock."""
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
-from flask import current_app
-
 from gridcity.scorecards.counting.counts import TIER_COUNTS
 from gridcity.scorecards.scoring.tables import ScorecardTable
+from gridcity.web.formats import city_datetime
 
 
 def count_columns(table: ScorecardTable) -> list[str]:
@@ -34,13 +30,6 @@ def indicator_columns(table: ScorecardTable) -> list[tuple[str, dict]]:
 
 
 def local_time(iso: str | None) -> str:
-    """An ISO timestamp as the city's wall-clock time (``YYYY-MM-DD HH:MM``)."""
-    if not iso:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    city = ZoneInfo(current_app.config["SETTINGS"].timezone)
-    return f"{moment.astimezone(city):%Y-%m-%d %H:%M}"
+    """An ISO timestamp as the city's wall-clock time, in the one date format
+    of every page (``YYYY-MM-DD HH:MM``, :mod:`gridcity.web.formats`)."""
+    return city_datetime(iso) if iso else ""

@@ -14,7 +14,6 @@ import re
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from gridcity.cases.models import Case, CaseEvent
@@ -26,12 +25,16 @@ from gridcity.extensions import db
 from gridcity.geo.models import Community, UnitGrid, WorkGrid
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
+from gridcity.scorecards.presentation import display
+from gridcity.scorecards.presentation.charts import svg_line_chart
+from gridcity.scorecards.presentation.explain import Explainer, explain_contest_score, fmt_number
 from gridcity.scorecards.presentation.formats import count_columns, indicator_columns, local_time
+from gridcity.scorecards.presentation.places import PLACE_TIERS, Place, place_chain
 from gridcity.scorecards.scoring.contest import card_reason_text
 from gridcity.scorecards.snapshots import appeals
 from gridcity.scorecards.snapshots import services as sc
 from gridcity.scorecards.snapshots.freeze import freeze_reason_text
-from gridcity.web.ui_text import ui_text, ui_texts
+from gridcity.web.ui_text import UI_TEXT, ui_text, ui_texts
 
 bp = Blueprint("scorecards_pages", __name__, url_prefix="/scorecards")
 
@@ -171,77 +174,7 @@ def within_ids(tier: str, within: str | None) -> tuple[set[int] | None, tuple[st
     return None, (kind, parent)  # every street is in the (one) district
 
 
-def fmt_score(value) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def fmt_change(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:+.2f}"
-
-
-def fmt_value(indicator: dict) -> str:
-    value = indicator.get("value")
-    if value is None:
-        return "—"
-    formula = indicator.get("formula", "")
-    if "avg_" in formula or indicator.get("kind") == "volume":
-        return f"{value:.2f}"
-    return f"{value * 100:.1f}%" if 0 <= value <= 1.0000001 and "/" in formula else f"{value:.2f}"
-
-
 # ---------------------------------------------------------------- charts
-
-
-def svg_line_chart(
-    months: list[str], series: list[tuple[str, list]], title: str, width=640, height=220
-) -> Markup:
-    """An accessible inline SVG line chart of scores (0–100) by month."""
-    left, right, top, bottom = 40, 150, 16, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    n = max(len(months), 1)
-
-    def x(i):
-        return left + (plot_w * (i + 0.5) / n)
-
-    def y(v):
-        return top + plot_h * (1 - max(0.0, min(100.0, v)) / 100.0)
-
-    palette = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#be185d", "#4b5563"]
-    parts = [
-        f'<svg class="trend-chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for v in (0, 25, 50, 75, 100):
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid-line"/>'
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" class="axis">{v}</text>'
-        )
-    for i, m in enumerate(months):
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{height - 10}" text-anchor="middle" class="axis">{m[2:]}</text>'
-        )
-    for k, (label, values) in enumerate(series):
-        colour = palette[k % len(palette)]
-        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for i, v in enumerate(values):
-            if v is not None:
-                parts.append(
-                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}">'
-                    f"<title>{escape(label)} {months[i]}: {v:.2f}</title></circle>"
-                )
-        ly = top + 14 * k + 6
-        parts.append(
-            f'<rect x="{left + plot_w + 10}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{left + plot_w + 24}" y="{ly + 1}" class="legend">{escape(label[:14])}</text>'
-        )
-    parts.append("</svg>")
-    return Markup("".join(parts))
 
 
 def tier_trend(tier: str, month: str, subject_ids: list[int]) -> tuple[list[str], dict[int, list]]:
@@ -271,12 +204,73 @@ def _page_helpers() -> dict:
         "tier_name": tier_name,
         "count_name": count_name,
         "indicator_name": indicator_name,
-        "fmt_score": fmt_score,
-        "fmt_change": fmt_change,
-        "fmt_value": fmt_value,
+        "fmt_score": display.fmt_score,
+        "fmt_change": lambda value: display.fmt_change(value, language),
+        "change_direction": display.change_direction,
+        "fmt_deduction": display.fmt_deduction,
+        "fmt_number": fmt_number,
+        "explain_contest": lambda full, score: explain_contest_score(full, score, language),
+        "card_text": lambda card: display.card_text(card["color"], card["reason"], language),
+        "action_name": lambda action: action_name(action, language),
+        "actor_name": lambda role: actor_name(role, language),
         "grade_colours": GRADE_COLOURS,
         "tier_groups": TIER_GROUPS,
     }
+
+
+def action_name(action: str, language: str) -> str:
+    """A history step in words (the dispatch desk's names for them)."""
+    key = f"d_action_{action}"
+    return ui_text(key, language) if key in UI_TEXT else "—"
+
+
+def actor_name(role: str, language: str) -> str:
+    """The role that acted, by its name (the sweeper and jobs act as 系统)."""
+    try:
+        return ROLE_NAMES[Role(role)][0 if language == "zh" else 1]
+    except ValueError:
+        return ui_text("sc_actor_system", language)
+
+
+def place_label(place: Place, language: str) -> str:
+    """A place as the crumbs and titles name it (a unit grid by its code)."""
+    if place.tier == "unit_grid":
+        return ui_text("sc_unit_grid_named", language).format(code=place.name)
+    return place.name
+
+
+def crumbs_for(month: str, tier: str, subject: tuple[int, str] | None, last: str | None) -> list[dict]:
+    """The breadcrumb after 绩效考核 › month: for a place, the chain up to the
+    district, each place opening the list of the places inside it (the way
+    one came down); for other subjects, their tier's table. ``subject`` is
+    (id, name) of the page's subject, linked when ``last`` follows it."""
+    language = current_language()
+    crumbs = [{"label": month, "url": url_for(".month_page", month=month)}]
+    chain = place_chain(tier, subject[0]) if subject and tier in PLACE_TIERS else []
+    if subject and chain:
+        for place in chain[:-1]:
+            crumbs.append(
+                {
+                    "label": place_label(place, language),
+                    "url": url_for(
+                        ".tier_page",
+                        month=month,
+                        tier=CHILD_TIER[place.tier],
+                        within=f"{place.tier}:{place.id}",
+                    ),
+                }
+            )
+        here = chain[-1]
+        crumbs.append({"label": place_label(here, language), "url": None})
+    elif subject:
+        crumbs.append({"label": tier_name(tier), "url": url_for(".tier_page", month=month, tier=tier)})
+        crumbs.append({"label": subject[1], "url": None})
+    else:
+        crumbs.append({"label": tier_name(tier), "url": None})
+    if last is not None and subject:
+        crumbs[-1]["url"] = url_for(".subject_page", month=month, tier=tier, subject_id=subject[0])
+        crumbs.append({"label": last, "url": None})
+    return crumbs
 
 
 @bp.errorhandler(GridCityError)
@@ -303,6 +297,14 @@ def _month_nav(month: str) -> dict:
         "available": sc.months_available(24),
         "versions": [{**v.to_dict(), "frozen_at": local_time(v.frozen_at)} for v in sc.versions(month)],
     }
+
+
+def explainer(table: sc.ScorecardTable) -> Explainer:
+    try:
+        document = sc.definitions(table.definition_version)
+    except GridCityError:
+        document = None
+    return Explainer(table, document, current_language())
 
 
 # ---------------------------------------------------------------- pages
@@ -340,30 +342,67 @@ def tier_page(month, tier):
     truncated = False
     if tier == "unit_grid" and ids is None and len(rows) > UNIT_GRID_PAGE:
         rows, truncated = rows[:UNIT_GRID_PAGE], True
+    language = current_language()
+    # Inside a place the ranks are among the places listed (ties share a rank).
+    ranks = display.sibling_ranks([r.score for r in rows]) if within else [r.rank for r in rows]
+    parent = place_chain(*within)[-1:] if within else []
+    place = place_label(parent[0], language) if parent else None
+    if within and not parent:
+        raise NotFound("not_found", what=f"{within[0]} {within[1]}")
+    crumbs = (
+        crumbs_for(month, within[0], (within[1], place), last=tier_name(tier))
+        if within
+        else crumbs_for(month, tier, None, None)
+    )
     chart = None
     if len(rows) <= TREND_MAX_LINES and rows:
         months, scores = tier_trend(tier, month, [r.subject_id for r in rows])
         chart = svg_line_chart(
             months,
             [(r.subject_name, scores[r.subject_id]) for r in rows],
-            f"{tier_name(tier)} · {ui_text('sc_trend', current_language())}",
+            f"{place + ' · ' if place else ''}{tier_name(tier)} · {ui_text('sc_trend', language)}",
         )
-    month_cards = sc.cards(month, current_language()) if tier in ("street", "district", "area") else []
+    month_cards = sc.cards(month, language) if tier in ("street", "district", "area") else []
     return _render(
         "scorecards.html",
         nav=_month_nav(month),
         table=table,
         tier=tier,
         rows=rows,
+        ranks=ranks,
         counts=count_columns(table),
         indicators=indicator_columns(table),
+        explain=explainer(table),
         child_tier=CHILD_TIER.get(tier),
         within=within,
+        place=place,
+        crumbs=crumbs,
         truncated=truncated,
         chart=chart,
         month_cards=month_cards,
         version=version,
     )
+
+
+def sibling_rank(month: str, table: sc.ScorecardTable, tier: str, row) -> dict | None:
+    """A work grid's rank among the work grids of its street, a unit grid's
+    among those of its work grid: as the drill-down list shows them."""
+    parent_tier = {"work_grid": "street", "unit_grid": "work_grid"}.get(tier)
+    chain = place_chain(tier, row.subject_id) if parent_tier else []
+    parent = next((p for p in reversed(chain[:-1]) if p.tier == parent_tier), None)
+    if parent is None:
+        return None
+    ids, _ = within_ids(tier, f"{parent.tier}:{parent.id}")
+    siblings = [r for r in table.rows if ids is None or r.subject_id in ids]
+    ranks = display.sibling_ranks([r.score for r in siblings])
+    position = next((i for i, r in enumerate(siblings) if r.subject_id == row.subject_id), None)
+    if position is None:
+        return None
+    return {
+        "place": place_label(parent, current_language()),
+        "rank": ranks[position],
+        "of": sum(1 for r in ranks if r is not None),
+    }
 
 
 @bp.get("/<month>/<tier>/<int:subject_id>")
@@ -375,11 +414,13 @@ def subject_page(month, tier, subject_id):
     row = next((r for r in table.rows if r.subject_id == subject_id), None)
     if row is None:
         raise NotFound("not_found", what=f"{tier} {subject_id} in {month}")
+    language = current_language()
+    crumbs = crumbs_for(month, tier, (subject_id, row.subject_name), None)
     trend = sc.subject_trend(tier, subject_id, trend_months(month))
     chart = svg_line_chart(
         [p["month"] for p in trend],
         [(row.subject_name, [p["score"] for p in trend])],
-        f"{row.subject_name} · {ui_text('sc_trend', current_language())}",
+        f"{crumbs[-1]['label']} · {ui_text('sc_trend', language)}",
     )
     return _render(
         "scorecards_subject.html",
@@ -387,6 +428,11 @@ def subject_page(month, tier, subject_id):
         table=table,
         tier=tier,
         row=row,
+        title=crumbs[-1]["label"],
+        crumbs=crumbs,
+        ranked=sum(1 for r in table.rows if r.rank is not None and r.score is not None),
+        among=sibling_rank(month, table, tier, row),
+        explain=explainer(table),
         counts=[c for c in count_columns(table) if c in row.counts],
         trend=trend,
         chart=chart,
@@ -419,11 +465,14 @@ def cases_page(month, tier, subject_id, count):
         and count in appeals.exclusions.contestable_counts(tier)
         and utcnow() < appeals.window_closes(month)
     )
+    crumbs = crumbs_for(month, tier, (subject_id, row.subject_name), count_name(count))
     return _render(
         "scorecards_cases.html",
         nav=_month_nav(month) if reader else None,
         tier=tier,
         row=row,
+        title=crumbs[-2]["label"],
+        crumbs=crumbs,
         count=count,
         figure=row.counts.get(count),
         cases=[found[i] for i in ids if i in found],
@@ -501,7 +550,7 @@ def case_page(case_id):
     events = list(
         db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
     )
-    return _render("scorecards_case.html", case=case, events=events, nav=None, tz=_tz())
+    return _render("scorecards_case.html", case=case, events=events, nav=None)
 
 
 # ---------------------------------------------------------------- exports
