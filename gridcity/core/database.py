@@ -132,6 +132,10 @@ def is_unavailable(error: BaseException) -> bool:
             # server (gone, cancelled, timed out, lock not available, out of
             # space), never about the statement's text or data.
             return True
+        if isinstance(error, exc.InterfaceError):
+            # psycopg2's InterfaceError: the connection (or its cursor) was
+            # closed under us, as when the server went away mid-request.
+            return True
         return type(original).__name__ in ("QueryCanceled", "AdminShutdown", "CannotConnectNow")
     return False
 

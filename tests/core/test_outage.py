@@ -68,3 +68,9 @@ def test_an_ordinary_database_error_is_still_a_500(app):
     assert not is_unavailable(missing_table)
     locked = exc.OperationalError("SELECT …", {}, sqlite3.OperationalError("database is locked"))
     assert is_unavailable(locked)
+    import psycopg2
+
+    closed = exc.InterfaceError("SELECT …", {}, psycopg2.InterfaceError("connection already closed"))
+    assert is_unavailable(closed)  # the server went away under the request: 503, retry is safe
+    binding = exc.InterfaceError("SELECT …", {}, sqlite3.InterfaceError("bad parameter"))
+    assert not is_unavailable(binding)
