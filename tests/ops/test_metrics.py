@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 
+from gridcity.cases.publisher import publisher
 from gridcity.core import clock
 from gridcity.core.scheduler import add_jobs
 from gridcity.extensions import db, socketio
@@ -130,6 +131,7 @@ def test_open_sockets_and_deliveries_move_with_a_socket(app, city, api, client, 
     assert moved(before, connected, "gridcity_sockets_open") == 1
 
     ok(api("insp2").report("E0102", EAST), 201)  # an event to the staff room
+    assert publisher.drain(timeout=5.0)  # events go out after the commit, from the publisher's task
     assert any(m["name"] == "case" for m in sock.get_received())
     assert moved(connected, scrape(), "gridcity_live_events_delivered_total") >= 1
 
