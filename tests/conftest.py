@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import shapely
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from gridcity import create_app
 from gridcity.core.migrate import upgrade
@@ -36,9 +37,26 @@ def sqlite_url(tmp_path_factory) -> str:
     return url
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostGIS database of its own,
+    ``<name>_<worker>`` next to the configured one (created here if missing),
+    since each session empties its database's schema and tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgis_url() -> str:
-    url = normalize_database_url(POSTGRES_URL)
+    url = _worker_database(normalize_database_url(POSTGRES_URL))
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -73,6 +73,8 @@ def lock_holder(connection: Connection) -> int | None:
         text(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0"
             " AND objid = :k AND objsubid = 1 AND granted"
+            # Advisory locks are per database; pg_locks lists every database's.
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ),
         {"k": ADVISORY_LOCK_KEY},
     ).scalar()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from gridcity.core.scheduler import try_leadership
+from gridcity.core.scheduler import lock_holder, try_leadership
 from tests.conftest import requires_postgis
+from tests.ops.support import emptied, scratch_postgres  # noqa: F401 - fixture
 
 
 @requires_postgis
@@ -23,6 +24,21 @@ def test_second_scheduler_stands_by_until_the_first_lets_go(postgis_url):
     finally:
         second.close()
         engine.dispose()
+
+
+@requires_postgis
+def test_a_scheduler_of_another_database_on_the_server_is_not_ours(postgis_url, scratch_postgres):
+    """Two cities (or a test and a benchmark) on one PostgreSQL server: the
+    health check of one must not report the other's scheduler as its own."""
+    ours = create_engine(postgis_url, poolclass=NullPool)
+    other = create_engine(emptied(scratch_postgres), poolclass=NullPool)
+    with ours.connect() as mine, other.connect() as theirs:
+        assert try_leadership(theirs)
+        theirs.commit()
+        assert lock_holder(mine) is None
+        assert lock_holder(theirs) is not None
+    ours.dispose()
+    other.dispose()
 
 
 def test_sqlite_has_a_single_scheduler(sqlite_url):
