@@ -1,39 +1,66 @@
 """The indicator engine: a month's counts for every subject from the case
 history, in a handful of GROUP BY queries, then scores, grades and ranks.
 
-Where a count comes from (every event is a ``case_event`` row whose ``at``
-falls in the month, joined to its case):
+The counts follow the counting rules of DOMAIN.md §7.1 (binding). Every
+event is a ``case_event`` row whose ``at`` falls in the month, joined to its
+case; what each count counts is in ``indicators.COUNT_DOCS``.
+
+Who a count goes to (rule 3):
 
 - areas (unit grid, work grid, area, street, district): the case's place;
-- units: a dispatch counts for the unit it named; the unit handlers' own
-  events (accept, handle, request) for the handler's unit; an approved return
-  for the unit that asked for it (the actor of the case's latest ``request``
-  before it); every other event (overdue marks, checks, closes, approvals)
-  for the case's current unit;
-- people: the actor of the event, by the role they acted in — the inspector
-  who completed a verify or check task is the actor of that event; a
+- units: the unit that held the case when the event happened — the unit of
+  the case's latest dispatch before it (a dispatch counts for the unit it
+  names), none after an approved return; so a return, extension,
+  suspension, rework, handling or close counts for the unit of the time, and
+  an overdue for the unit whose clock ran out, even after the case moved on;
+- people: the actor of the event, by the role they acted in (the inspector
+  who completed a verify or check task is the actor of that event); a
   dispatcher's ``dispatched_reworked`` / ``dispatched_returned`` count the
   reworks / returns of the month whose latest earlier dispatch was theirs.
 
-Definitions that need one:
+Lateness (rules 1, 2, 5) is a fact of time, read from the deadlines the
+history records (each dispatch, approved extension, resumption and rework
+records the running handling deadline, on the category's clock with the
+suspension pauses); the sweeper's marks are notifications and count for
+nothing:
 
-- on time (``handled_on_time``, ``closed_on_time``): the case has no overdue
-  mark (the sweeper's ``overdue`` event) before the step — an overdue mark
-  sticks, even if an extension is granted after the deadline;
-- ``verified_on_time`` / ``checked_on_time``: the task was completed by its
-  ``due_at`` (the same rule as ``mobile.services.task_counts``);
-- ``overdue_open``: overdue marks of the month on cases not closed by the
+- a handling is on time (``handled_on_time``) iff it was done by the
+  deadline in force at that moment; a close is on time (``closed_on_time``)
+  iff the handling it closed was;
+- a running deadline *passes* at its instant if the clock ran up to it from
+  the event that set it with no handling, approved suspension or return in
+  between, and no extension asked for by then (approved even after it).
+  ``overdue`` counts, for a place, the cases a deadline of which passed in the
+  month (and before now); for a unit, the cases whose deadline passed while
+  it held them. ``overdue_open``: of those, the cases not closed by the
   month's end; ``should_close`` = ``closed`` + ``overdue_open``;
-- ``valid``: the case was not voided (its ``voided_at`` is empty; a merged
-  report keeps its credit, as in ``mobile.services.inspector_month``);
-- missed reports (漏报): a valid case reported in the month in a work grid
-  by anyone who is not one of that work grid's inspectors (the public, the
-  hotline, Open311, or another grid's inspector or patrol) is a missed report
-  of each inspector of that work grid; ``grid_valid`` is the number of valid
-  cases reported in their work grids, so missed rate = missed / grid_valid;
-- the center's timed steps (accept, file, dispatch, close) are on time within
-  ``limits_minutes`` of the step before (report; acceptance or verification;
-  filing; the passed check), measured on the continuous clock.
+- an extension moves a deadline only if it was asked for before the
+  deadline passed; one asked for later leaves the step late — its dispatch's
+  clock had run out, so every later step under that dispatch is late too,
+  whatever deadline the services recorded;
+- each step is timed from the event that made it possible: accept from the
+  report, file from acceptance (or verification), dispatch from filing and a
+  re-dispatch from the approval of the return, close (``closed_promptly``)
+  from the passed check, each within ``limits_minutes`` on the continuous
+  clock; the handling from the dispatch the unit received (above);
+- ``verified_on_time`` / ``checked_on_time``: the task the event completed
+  (its ``task_id``: rule 4, never matched by time) was completed by its
+  ``due_at``.
+
+Reports (rule 6):
+
+- ``valid``: a report whose case was not voided; a report merged into
+  another case keeps its credit for its reporter;
+- missed reports (漏报): ``grid_valid`` counts the valid cases (reports not
+  merged into another) reported in the month in an inspector's work grids,
+  ``missed`` those whose first report — the earliest of the case's own and
+  the reports merged into it — came from someone who is not an inspector of
+  that work grid. Every inspector of the work grid gets its figures.
+
+Figures and drill-downs (rule 8): :func:`month_facts` lists the rows every
+count counted — a case per counted case, an event per counted event — with
+the same conditions as the counting pass; a subject's drill-down is its rows,
+as long as its figure. A frozen month stores them with its figures.
 
 Unit grids get a row only when they have a count in the month (a city has
 hundreds of thousands); every other tier lists all its subjects.
@@ -1318,6 +1345,7 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
                 keep = mine & flag[c] & (actor_ids != -1)
                 put(role, c, np.column_stack([actor_ids[keep], matrix[keep, 0]]))
 
+    group = fact_group(tier) if subject else None
     # 2. missed reports: the grid's cases, for every inspector of the grid.
     members: dict[int, list[int]] = {}
     for user_id, wg in db.session.execute(
@@ -1325,7 +1353,7 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     ):
         members.setdefault(wg, []).append(user_id)
     wg_column = 1 + AREA_TIERS.index("work_grid")
-    for c in ("grid_valid", "missed"):
+    for c in ("grid_valid", "missed") if group in (None, "inspector") else ():
         picked = matrix[flag[c]]
         put(
             "inspector",
@@ -1338,7 +1366,8 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         )
 
     # 3. tasks done on time, each event by its own task (rule 4).
-    for role_action, c in (("verify", "verified_on_time"), ("check", "checked_on_time")):
+    tasks = (("verify", "verified_on_time"), ("check", "checked_on_time"))
+    for role_action, c in tasks if group in (None, "inspector") else ():
         task_rows = db.session.execute(
             select(E.c.actor_id, E.c.case_id)
             .select_from(E.join(T, ctx.task))
@@ -1355,9 +1384,14 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     # 4. reworks and returns, for the dispatcher of the dispatch before them.
     rework, returned = ctx.cond["rework"], ctx.cond["returned"]
     dispatcher = ctx.prior_actor("dispatch")
-    for dispatcher_id, case_id, is_rework in db.session.execute(
-        select(dispatcher, E.c.case_id, case((rework, 1), else_=0)).where(
-            ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned)
+    attributed = group in (None, "dispatcher")
+    for dispatcher_id, case_id, is_rework in (
+        ()
+        if not attributed
+        else db.session.execute(
+            select(dispatcher, E.c.case_id, case((rework, 1), else_=0)).where(
+                ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned)
+            )
         )
     ):
         if dispatcher_id is not None:
@@ -1368,7 +1402,11 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
             )
 
     # 5. the deadlines that passed (rule 1), and should_close.
-    crossings = overdue_crossings(start, end, low, high)
+    crossings = (
+        overdue_crossings(start, end, low, high)
+        if group in (None, "area", "unit")
+        else np.zeros((0, len(CROSSING_COLUMNS) + 3), dtype=np.int64)
+    )
     first_case, first_unit, still_open = (crossings[:, j].astype(bool) for j in (7, 8, 9))
     crossing_area = crossings[:, : 1 + len(AREA_TIERS)]
     crossing_unit = crossings[:, [1 + len(AREA_TIERS), 0]]
@@ -1381,7 +1419,6 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
             [groups[(group, "closed")], groups[(group, "overdue_open")]]
         )
     if subject:
-        group = fact_group(tier)
         for key in [k for k in groups if k[0] != group]:
             del groups[key]
     return groups

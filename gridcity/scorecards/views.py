@@ -87,14 +87,13 @@ def month_table(month: str, query: TableQuery):
 def month_cases(month: str, query: CasesQuery):
     _month(month)
     tier, count, subject_id = query.tier, query.count, query.subject_id
-    ids = services.cases_behind(month, tier, subject_id, count)
-    rows = (
-        db.session.execute(
-            select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)).order_by(Case.id)
-        ).all()
+    ids = services.cases_behind(month, tier, subject_id, count, query.version)
+    found = (
+        {r.id: r for r in db.session.execute(select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)))}
         if ids
-        else []
+        else {}
     )
+    rows = [found[i] for i in ids if i in found]  # a row per counted row, as the figure
     return jsonify(
         {
             "month": month,
