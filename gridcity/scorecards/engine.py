@@ -28,8 +28,10 @@ nothing:
   deadline in force at that moment; a close is on time (``closed_on_time``)
   iff the handling it closed was;
 - a running deadline *passes* at its instant if the clock ran up to it from
-  the event that set it with no handling, approved suspension or return in
-  between, and no extension asked for by then (approved even after it).
+  the event that set it with no handling, nor approved suspension, return or
+  extension in between (the extensions in force at that moment: one asked
+  for in time but approved after the deadline makes a new deadline, which
+  judges the handling, but the one in force had passed).
   ``overdue`` counts, for a place, the cases a deadline of which passed in the
   month (and before now); for a unit, the cases whose deadline passed while
   it held them. ``overdue_open``: of those, the cases not closed by the
@@ -463,8 +465,10 @@ CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "di
 def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
     """A deadline set by event ``s`` passed in [start, bound): the clock had
     run from ``s`` up to it with nothing in between that stopped it or moved it
-    — a handling, an approved suspension or return, or an extension asked for
-    by then and approved (even after it: rule 5)."""
+    — a handling, or an approved suspension, return or extension (rule 1: the
+    extensions in force at that moment; one approved later moves the deadline
+    from its approval on — a new deadline that may pass in its turn — but the
+    one in force had passed)."""
     deadline = _recorded_deadline(s)
     n = EVENTS.alias()
     stopped = (
@@ -473,18 +477,7 @@ def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
             n.c.case_id == s.c.case_id,
             n.c.id > s.c.id,
             _moment(n.c.at) <= deadline,
-            or_(n.c.action == "handle", and_(_approved(n), n.c.data["kind"].as_string() != "extension")),
-        )
-        .exists()
-    )
-    extended = (
-        select(REQUESTS.c.id)
-        .where(
-            REQUESTS.c.case_id == s.c.case_id,
-            REQUESTS.c.kind == "extension",
-            REQUESTS.c.state == "approved",
-            _moment(REQUESTS.c.requested_at) <= deadline,
-            _moment(REQUESTS.c.decided_at) > _moment(s.c.at),
+            or_(n.c.action == "handle", _approved(n)),
         )
         .exists()
     )
@@ -500,7 +493,6 @@ def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
         _moment(s.c.at) < deadline,
         or_(c.c.extension_count == 0, ~_tainted(s)),
         ~stopped,
-        ~extended,
     )
 
 

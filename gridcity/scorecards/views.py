@@ -89,7 +89,10 @@ def month_cases(month: str, query: CasesQuery):
     tier, count, subject_id = query.tier, query.count, query.subject_id
     ids = services.cases_behind(month, tier, subject_id, count, query.version)
     found = (
-        {r.id: r for r in db.session.execute(select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)))}
+        {
+            r.id: r
+            for r in db.session.execute(select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)))
+        }
         if ids
         else {}
     )
