@@ -644,7 +644,14 @@ def run(args) -> dict:
             f"schema: fresh database {make_url(args.postgres_url).database} in {time.perf_counter() - t:.1f} s"
         )
     with tempfile.TemporaryDirectory(prefix="gc_bench_sc_") as instance_dir:
-        app = create_app({"database_url": args.postgres_url, "instance_dir": Path(instance_dir)})
+        # Bulk generation runs longer than the server-side statement timeout of a request.
+        app = create_app(
+            {
+                "database_url": args.postgres_url,
+                "instance_dir": Path(instance_dir),
+                "db_statement_timeout_seconds": 0,
+            }
+        )
         with app.app_context():
             from gridcity.scorecards import engine
 

@@ -1406,9 +1406,9 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     put("area", "overdue_open", crossing_area[first_case & still_open])
     put("unit", "overdue", crossing_unit[first_unit])
     put("unit", "overdue_open", crossing_unit[first_unit & still_open])
-    for group in ("area", "unit"):
-        groups[(group, "should_close")] = np.vstack(
-            [groups[(group, "closed")], groups[(group, "overdue_open")]]
+    for place_group in ("area", "unit"):
+        groups[(place_group, "should_close")] = np.vstack(
+            [groups[(place_group, "closed")], groups[(place_group, "overdue_open")]]
         )
     if subject:
         for key in [k for k in groups if k[0] != group]:
