@@ -9,8 +9,7 @@ from typing import Any
 from flask import Flask
 
 from gridcity.core.settings import Settings
-
-__version__ = "0.1.0"
+from gridcity.version import __version__ as __version__
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
@@ -92,7 +91,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     register_media_events()  # a rolled-back photo leaves no file behind
     sessions.register()
 
-    from gridcity.cli import register_cli
+    from gridcity.cli.commands import register_cli
 
     register_cli(app)
     return app
@@ -132,10 +131,10 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     for bp in (patrols_bp, mobile_api_bp, mobile_bp):  # the inspectors' app (巡查, /m/)
         app.register_blueprint(bp)
-    from gridcity.scorecards.pages import bp as scorecard_pages_bp
+    from gridcity.scorecards.presentation.pages import bp as scorecard_pages_bp
 
     app.register_blueprint(scorecard_pages_bp)  # the managers' scorecard pages (/scorecards/)
-    from gridcity.scorecards.views import bp as scorecards_api_bp
+    from gridcity.scorecards.presentation.views import bp as scorecards_api_bp
 
     app.register_blueprint(scorecards_api_bp)  # the scorecard JSON API (/api/v1/scorecards/)
     from gridcity.dispatch.views import api_bp as dispatch_api_bp

@@ -29,7 +29,7 @@ rows agree with the events; version and event counters are not maintained.
 Measured (median of ``--runs`` after one warm-up run each):
 - ``generate_seconds``: the dataset (grid import excluded, reported apart),
   analysed and written to disk (CHECKPOINT and sync) before the timing;
-- ``month_seconds``: ``engine.compute_all(month)`` — every tier (unit grids
+- ``month_seconds``: ``scores.compute_all(month)`` — every tier (unit grids
   … district, units, the four positions, group leaders, area heads, the
   center), with scores, grades, ranks, and the contest;
 - ``month_runs_seconds``: each timed run (the spread is the machine's noise);
@@ -559,7 +559,7 @@ def generate_patrols() -> None:
 def floor_query(month: str, tuned: bool = False) -> int:
     """The floor; ``tuned``: with the session settings the engine's own query
     uses (no JIT, more work memory), so the comparison is like for like."""
-    from gridcity.scorecards.engine import month_bounds
+    from gridcity.scorecards.counting.engine import month_bounds
 
     start, end = month_bounds(month)
     if tuned:
@@ -653,7 +653,7 @@ def run(args) -> dict:
             }
         )
         with app.app_context():
-            from gridcity.scorecards import engine
+            from gridcity.scorecards.scoring import scores
 
             if args.reuse:
                 out.update(
@@ -675,7 +675,7 @@ def run(args) -> dict:
                 db.session.remove()
                 db.engine.dispose()
                 gc.collect()
-            first, month_s, result, month_runs = timed(lambda: engine.compute_all(args.month), args.runs)
+            first, month_s, result, month_runs = timed(lambda: scores.compute_all(args.month), args.runs)
             out["month_first_seconds"], out["month_seconds"] = first, month_s
             out["month_runs_seconds"] = [round(t, 3) for t in month_runs]
             rows = {tier: len(table.rows) for tier, table in result.tables.items()}

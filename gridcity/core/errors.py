@@ -48,7 +48,7 @@ class Conflict(GridCityError):
 
 
 def register_error_handlers(app: Flask) -> None:
-    from gridcity.ops.request_log import request_id  # quoted in every error body
+    from gridcity.core.request_id import request_id  # quoted in every error body
 
     @app.errorhandler(GridCityError)
     def handle_gridcity_error(error: GridCityError):

@@ -18,31 +18,29 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, current_app, has_app_context, jsonify
 from pydantic import BaseModel, TypeAdapter
 
-from gridcity import __version__
 from gridcity.cases import states
 from gridcity.cases.services import REPORTER_SOURCES
 from gridcity.cases.views import ACTIONS, MAX_PHOTOS
 from gridcity.core.api import Error, declared_operation
 from gridcity.core.api import Operation as Declared
 from gridcity.core.api import operation as declare
+from gridcity.core.apidoc import PUBLIC, Op, Spec, ok, schema
 from gridcity.geo.views import MAX_UNIT_GRIDS
 from gridcity.org.models import Role
 from gridcity.patrols.services import PATROL_READERS
 from gridcity.taxonomy.views import RULE_READERS
+from gridcity.version import __version__
 
 API = "/api/v1"
 bp = Blueprint("openapi", __name__, url_prefix=API)
 
 SECURITY_SCHEME = "session"
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-
-Spec = str | dict | tuple  # see schema()
 
 
 @bp.get("/openapi.json")
@@ -53,40 +51,6 @@ def openapi_json():
 
 
 # ---------------------------------------------------------------- schema shorthand
-
-SCALARS = {
-    "int": {"type": "integer"},
-    "number": {"type": "number"},
-    "str": {"type": "string"},
-    "bool": {"type": "boolean"},
-    "date-time": {"type": "string", "format": "date-time"},
-    "object": {"type": "object"},
-}
-
-
-def schema(spec: Spec) -> dict:
-    """A JSON Schema from a short spec: ``"int"``, ``"str?"`` (nullable),
-    ``"#Unit"`` (a component), ``"[#Unit]"`` (an array of); a dict is taken as
-    it is; a ``(spec, description)`` pair adds a description."""
-    if isinstance(spec, tuple):
-        inner, description = spec
-        return {**schema(inner), "description": description}
-    if isinstance(spec, dict):
-        return spec
-    if spec.endswith("?"):
-        inner = schema(spec[:-1])
-        if set(inner) <= {"type", "format"}:
-            return {**inner, "type": [inner["type"], "null"]}
-        return nullable(inner)
-    if spec.startswith("["):
-        return {"type": "array", "items": schema(spec[1:-1])}
-    if spec.startswith("#"):
-        return {"$ref": f"#/components/schemas/{spec[1:]}"}
-    return dict(SCALARS[spec])
-
-
-def nullable(spec: Spec) -> dict:
-    return {"anyOf": [schema(spec), {"type": "null"}]}
 
 
 def one_of(values: Iterable[str], description: str | None = None) -> dict:
@@ -172,11 +136,6 @@ def path_params(path: str) -> list[dict]:
     ]
 
 
-def json_body(spec: Spec, *also: str) -> dict:
-    """A required body of one schema, as JSON (and the other media types named)."""
-    return {"required": True, "content": {m: {"schema": schema(spec)} for m in ("application/json", *also)}}
-
-
 IMPORT_BODY = {
     "required": True,
     "content": {
@@ -201,29 +160,6 @@ PHOTO_ERRORS = {
     413: f"{TOO_LARGE}, or `photo_too_large`.",
     415: "`photo_type`: a photo is not a JPEG, PNG or WebP.",
 }
-ANY = ()  # any signed-in user
-PUBLIC = None  # no session needed
-
-
-@dataclass(frozen=True)
-class Op:
-    method: str
-    path: str  # under /api/v1, OpenAPI-style
-    endpoint: str  # the Flask endpoint serving it, used as operationId
-    summary: str
-    ok: dict[int, str]  # status: description (the schema is the view's declaration)
-    roles: tuple | None = ANY
-    params: list = field(default_factory=list)
-    body: dict | None = None
-    errors: dict[int, str] = field(default_factory=dict)
-    description: str = ""
-    media: tuple[str, ...] = ("application/json",)
-
-
-def ok(text: str = "OK", status: int = 200) -> dict[int, str]:
-    """A success answer's description; what it is comes from the view's
-    declaration (``@operation(responses=…)``)."""
-    return {status: text}
 
 
 def operations() -> list[Op]:
@@ -363,8 +299,8 @@ def privacy_operations() -> list[Op]:
 
 
 def scorecard_operations() -> list[Op]:
-    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/apidoc.py."""
-    from gridcity.scorecards.apidoc import scorecard_operations as operations
+    """Scorecards (绩效评价) and the sanitation contest: see gridcity/scorecards/presentation/apidoc.py."""
+    from gridcity.scorecards.presentation.apidoc import scorecard_operations as operations
 
     return operations()
 

@@ -43,7 +43,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from gridcity.media.storage import remove_stale_uploads
     from gridcity.ops.retention import retention_job
     from gridcity.org.sessions import prune_expired_sessions
-    from gridcity.scorecards.freeze import freeze_due
+    from gridcity.scorecards.snapshots.freeze import freeze_due
 
     settings = app.config["SETTINGS"]
     return [

@@ -526,7 +526,7 @@ class _Simulation:
     # ------------------------------------------------------------ contest
 
     def inspect(self, street_id: int, month: str) -> None:
-        from gridcity.scorecards.contest import add_inspection, items
+        from gridcity.scorecards.scoring.contest import add_inspection, items
 
         item = self.rng.choice(items())
         add_inspection(
@@ -612,7 +612,7 @@ def load_history(months: int = 3, seed: int = 2026, reports_per_grid: int = REPO
 
 def freeze_months(months: list[str]) -> list[str]:
     """Freeze the scorecards of these months (``YYYY-MM``) with the engine."""
-    from gridcity.scorecards.services import freeze_month
+    from gridcity.scorecards.snapshots.services import freeze_month
 
     frozen = []
     for month in months:

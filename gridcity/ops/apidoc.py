@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 def privacy_operations() -> list:
-    from gridcity.core.openapi import Op, ok
+    from gridcity.core.apidoc import Op, ok
     from gridcity.org.models import Role
 
     admin = (Role.ADMIN,)

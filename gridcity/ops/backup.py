@@ -35,11 +35,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from gridcity import __version__
 from gridcity.cases.models import CaseEvent, Photo
 from gridcity.core.errors import GridCityError
 from gridcity.core.settings import normalize_database_url
 from gridcity.scorecards.models import ContestPhoto
+from gridcity.version import __version__
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

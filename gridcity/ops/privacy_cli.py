@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import click
 
-from gridcity.cli import admin_command
+from gridcity.core.cli import admin_command
 
 privacy_group = click.Group("privacy", help="Reporter data retention and citizen data requests.")
 

@@ -239,7 +239,7 @@ def test_every_success_answer_is_generated_from_a_declared_model(app, document):
     (an image declares that it is not JSON)."""
     from gridcity.core import openapi
     from gridcity.core.api import declared_operation
-    from gridcity.scorecards import apidoc
+    from gridcity.scorecards.presentation import apidoc
 
     checked = 0
     for (path, method), endpoint in served_operations(app).items():

@@ -19,8 +19,8 @@ from gridcity.core import clock
 from gridcity.demo.history import generate_history, load_history, past_months
 from gridcity.extensions import db
 from gridcity.patrols.models import Patrol
-from gridcity.scorecards import services as sc
 from gridcity.scorecards.models import ContestInspection
+from gridcity.scorecards.snapshots import services as sc
 from tests.cases.conftest import MONDAY_10AM, city, frozen_clock  # noqa: F401
 from tests.conftest import _empty_all_tables
 

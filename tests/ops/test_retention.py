@@ -22,8 +22,8 @@ from gridcity.open311 import keys
 from gridcity.open311.services import Submission, file_request
 from gridcity.ops.retention import anonymise_reporters
 from gridcity.org.services import get_user
-from gridcity.scorecards import services as scorecards
-from gridcity.scorecards.freeze import freeze_due
+from gridcity.scorecards.snapshots import services as scorecards
+from gridcity.scorecards.snapshots.freeze import freeze_due
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.conftest import DEMO_PASSWORD
 from tests.scorecards.conftest import EAST, WEST, build_september, driver, local  # noqa: F401

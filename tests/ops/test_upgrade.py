@@ -29,7 +29,7 @@ from gridcity.core import clock
 from gridcity.core.migrate import upgrade
 from gridcity.extensions import db
 from gridcity.org.services import get_user
-from gridcity.scorecards import services as scorecards
+from gridcity.scorecards.snapshots import services as scorecards
 from tests.cases.conftest import jpeg_bytes
 from tests.ops.migration_chain import chain, counts, revisions_in, schema, tables_of, undo
 from tests.ops.old_deployment import build_old_deployment, local

@@ -117,7 +117,7 @@ def axe_violations(page) -> list[str]:
 
 def engine(history_city):
     """The engine's own answers, read from the server's database."""
-    from gridcity.scorecards import services as sc
+    from gridcity.scorecards.snapshots import services as sc
 
     app = history_city["app"]
     with app.app_context():

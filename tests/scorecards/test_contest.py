@@ -11,7 +11,8 @@ from gridcity.extensions import db
 from gridcity.org.services import get_user
 from gridcity.patrols import services as patrols
 from gridcity.patrols.models import Patrol
-from gridcity.scorecards import engine, services
+from gridcity.scorecards.scoring import scores
+from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, build_september, jpeg_bytes, local
 
 WEST_CODE, EAST_CODE = "440308001", "440308002"
@@ -147,6 +148,6 @@ def test_deductions_ranking_and_cards_over_two_months(app, driver, client, login
         ).status_code
         == 400
     )
-    live = by_code(engine.compute_all("2026-10").contest)
+    live = by_code(scores.compute_all("2026-10").contest)
     assert (live[EAST_CODE].card, live[WEST_CODE].card) == ("yellow", None)
     assert by_code(services.contest_ranking("2026-10"))[EAST_CODE].card == "red"  # the frozen one stays

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from gridcity.cases.models import Case
 from gridcity.extensions import db
 from gridcity.org.models import Unit, User
-from gridcity.scorecards import services
+from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, local
 
 MONTH = "2026-09"
@@ -23,7 +23,7 @@ CLOSING = [("check", "insp2"), ("close", "lead")]
 
 def counts(tier: str, subject_id: int, month: str = MONTH) -> dict:
     """A subject's counts in the live month (zeros if it has no row)."""
-    from gridcity.scorecards.indicators import TIER_COUNTS
+    from gridcity.scorecards.counting.counts import TIER_COUNTS
 
     table = services.compute_scorecards(month)[tier]
     row = next((r for r in table.rows if r.subject_id == subject_id), None)

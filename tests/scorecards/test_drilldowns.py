@@ -11,11 +11,14 @@ from gridcity.cases import services as cases
 from gridcity.cases.models import Case, CaseEvent
 from gridcity.extensions import db
 from gridcity.org.models import Unit
-from gridcity.scorecards import engine, services
-from gridcity.scorecards.indicators import TIER_COUNTS
+from gridcity.scorecards.counting import engine
+from gridcity.scorecards.counting.counts import TIER_COUNTS
+from gridcity.scorecards.scoring.indicators import DEFAULT_DOCUMENT
+from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, WEST, build_september, local
 
 MONTH = "2026-09"
+LIMITS = DEFAULT_DOCUMENT["limits_minutes"]
 
 
 def hard_cases(d) -> None:
@@ -112,6 +115,6 @@ def test_every_drill_down_lists_its_figure_live_and_frozen(app, driver):
     assert drill_all(1) == frozen
     # The live month did move: the case is no longer closed in September.
     assert moved in frozen["street", street, "closed"][1]
-    assert moved not in engine.cases_behind(MONTH, "street", street, "closed")
+    assert moved not in engine.cases_behind(MONTH, "street", street, "closed", LIMITS)
     live_street = next(r for r in services.compute_scorecards(MONTH)["street"].rows if r.subject_id == street)
     assert live_street.counts["closed"] == frozen["street", street, "closed"][0] - 1

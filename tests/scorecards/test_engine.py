@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridcity.scorecards import services
+from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import build_september
 
 MONTH = "2026-09"

@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from gridcity.scorecards import services as sc
+from gridcity.scorecards.snapshots import services as sc
 from gridcity.web.ui_text import ui_text
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.scorecards.test_scorecard_pages import MONTH, history, sign_in  # noqa: F401

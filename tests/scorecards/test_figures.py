@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from gridcity.scorecards.engine import TierCounts, score_tier
-from gridcity.scorecards.indicators import DEFAULT_DOCUMENT, TIER_COUNTS
-from gridcity.scorecards.services import ScorecardTable
+from gridcity.scorecards.counting.counts import TIER_COUNTS
+from gridcity.scorecards.counting.engine import TierCounts
+from gridcity.scorecards.scoring.indicators import DEFAULT_DOCUMENT
+from gridcity.scorecards.scoring.scores import score_tier
+from gridcity.scorecards.scoring.tables import ScorecardTable
 
 MONTH = "2026-09"
 DISPATCHERS = {

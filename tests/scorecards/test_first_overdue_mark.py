@@ -11,7 +11,7 @@ from gridcity.cases.history import differences
 from gridcity.cases.models import Case, CaseEvent
 from gridcity.extensions import db
 from gridcity.org.models import Unit
-from gridcity.scorecards import services as scorecards
+from gridcity.scorecards.snapshots import services as scorecards
 from tests.scorecards.conftest import EAST, local
 
 FORWARD = [("accept", "op"), ("file", "lead"), ("dispatch", "disp")]

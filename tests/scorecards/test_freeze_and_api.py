@@ -9,7 +9,7 @@ import pytest
 from gridcity.core import clock
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
-from gridcity.scorecards import services
+from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, build_september, local
 
 MONTH = "2026-09"
@@ -25,7 +25,7 @@ def test_frozen_snapshot_stays_and_recomputation_makes_version_2(app, driver, cl
         services.freeze_month(MONTH)
     driver.at(local(1, 0, 30, month=10))
     # The month-end job freezes last month once.
-    from gridcity.scorecards.freeze import freeze_due
+    from gridcity.scorecards.snapshots.freeze import freeze_due
 
     assert freeze_due() == f"{MONTH} v1"
     assert freeze_due() is None
@@ -168,7 +168,7 @@ def test_definitions_are_versioned_data_and_formulas_are_safe(app, driver, clien
         == "report_rate"
     )
     # Division by zero gives the indicator's if_empty: a street with nothing due.
-    from gridcity.scorecards.indicators import Formula, evaluate_many
+    from gridcity.scorecards.scoring.indicators import Formula, evaluate_many
 
     assert list(
         evaluate_many(Formula("closed / should_close"), {"closed": [0, 1], "should_close": [0, 2]}, 2, 0.7)

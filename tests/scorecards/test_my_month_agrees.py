@@ -8,7 +8,7 @@ from sqlalchemy import select
 from gridcity.extensions import db
 from gridcity.mobile.services import inspector_month
 from gridcity.org.models import Role, User
-from gridcity.scorecards import services as scorecards
+from gridcity.scorecards.snapshots import services as scorecards
 from tests.scorecards.test_scorecard_pages import MONTH, history  # noqa: F401
 
 PAIRS = {  # my month's field → the scorecard count

@@ -14,7 +14,7 @@ from gridcity.demo.history import load_history
 from gridcity.extensions import db
 from gridcity.geo.models import Community, UnitGrid
 from gridcity.org.services import create_user
-from gridcity.scorecards import services as sc
+from gridcity.scorecards.snapshots import services as sc
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
 from tests.conftest import DEMO_PASSWORD
 

@@ -18,7 +18,7 @@ from itertools import repeat
 
 import numpy as np
 
-from gridcity.scorecards.services import ScorecardRow
+from gridcity.scorecards.scoring.tables import ScorecardRow
 
 
 @contextmanager

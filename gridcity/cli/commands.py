@@ -1,48 +1,23 @@
-"""The ``gridcity`` command: every admin operation, calling the same services
-as the web API. Each command commits once, or changes nothing on error."""
+"""The commands of ``gridcity`` (gridcity/cli/__init__.py): every admin
+operation, calling the same services as the web API. Each command commits
+once, or changes nothing on error. The app factory adds them to ``app.cli``
+(:func:`register_cli`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import os
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
+from gridcity.core.cli import admin_command
+from gridcity.core.cli import read_text as _read
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
-
-
-def admin_command(group: click.Group, name: str):
-    """A command run in the app context that commits on success and turns a
-    refusal into a clear message (exit 1) with a rollback."""
-
-    def decorator(fn):
-        @group.command(name)
-        @with_appcontext
-        @functools.wraps(fn)
-        def wrapped(*args, **kwargs):
-            try:
-                result = fn(*args, **kwargs)
-                db.session.commit()
-            except GridCityError as error:
-                db.session.rollback()
-                raise click.ClickException(error.message("en")) from None
-            if result is not None:
-                click.echo(result)
-
-        return wrapped
-
-    return decorator
-
-
-def _read(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8")
-
 
 DATUM = click.option(
     "--datum",
@@ -512,7 +487,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
-    from gridcity.scorecards.cli import scorecards_group
+    from gridcity.scorecards.presentation.cli import scorecards_group
 
     app.cli.add_command(scorecards_group)
     from gridcity.ops.privacy_cli import privacy_group
@@ -521,12 +496,3 @@ def register_cli(app: Flask) -> None:
     from gridcity.simulate.cli import simulate
 
     app.cli.add_command(simulate)
-
-
-def _create_app():
-    from gridcity import create_app
-
-    return create_app()
-
-
-main = FlaskGroup(create_app=_create_app, add_default_commands=False, help="GridCity administration.")

@@ -9,8 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field
 
 from gridcity.core.api import Answer, DbInt, Id, Number, Schema, Text
-from gridcity.scorecards.indicators import COUNT_NAMES
-from gridcity.scorecards.services import TIERS
+from gridcity.scorecards.counting.counts import COUNT_NAMES, TIERS
 
 Month = Annotated[Text, Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-09"])]
 Version = DbInt | None

@@ -12,8 +12,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from gridcity.scorecards.contest import card_reason_text
-from gridcity.scorecards.freeze import freeze_reason_text
+from gridcity.scorecards.scoring.contest import card_reason_text
+from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 from gridcity.web.ui_text import ui_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,13 +26,13 @@ def _t(key: str, language: str) -> str:
 
 
 def _count_columns(table) -> list[str]:
-    from gridcity.scorecards.pages import count_columns
+    from gridcity.scorecards.presentation.formats import count_columns
 
     return count_columns(table)
 
 
 def _indicator_columns(table) -> list[tuple[str, dict]]:
-    from gridcity.scorecards.pages import indicator_columns
+    from gridcity.scorecards.presentation.formats import indicator_columns
 
     return indicator_columns(table)
 
@@ -84,7 +84,7 @@ def _version_line(table, language: str) -> str:
     if table.version:
         parts.append(f"{_t('sc_version', language)} {table.version}")
         if table.frozen_at:
-            from gridcity.scorecards.pages import local_time
+            from gridcity.scorecards.presentation.formats import local_time
 
             parts.append(f"{_t('sc_frozen', language)} {local_time(table.frozen_at)}")
         if table.reason:

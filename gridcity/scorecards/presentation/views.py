@@ -18,9 +18,9 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
-from gridcity.scorecards import contest, engine, schemas, services
-from gridcity.scorecards.freeze import freeze_reason_text
-from gridcity.scorecards.schemas import (
+from gridcity.scorecards.counting import engine
+from gridcity.scorecards.presentation import schemas
+from gridcity.scorecards.presentation.schemas import (
     CardsQuery,
     CasesQuery,
     FreezeIn,
@@ -31,6 +31,9 @@ from gridcity.scorecards.schemas import (
     TrendQuery,
     VersionQuery,
 )
+from gridcity.scorecards.scoring import contest
+from gridcity.scorecards.snapshots import services
+from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards")
 

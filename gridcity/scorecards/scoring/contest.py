@@ -33,7 +33,7 @@ from gridcity.scorecards.models import (
     ContestResult,
     ScorecardVersion,
 )
-from gridcity.scorecards.services import ContestRow, ContestTable
+from gridcity.scorecards.scoring.tables import ContestRow, ContestTable
 
 DEFAULT_ITEMS = (
     # code, zh, en, points, category code prefixes, default item
@@ -215,7 +215,7 @@ def add_inspection(
 ) -> ContestInspection:
     """A manager's inspection record with photos (the caller commits)."""
     from gridcity.media.storage import store_photo
-    from gridcity.scorecards.engine import parse_month
+    from gridcity.scorecards.counting.engine import parse_month
 
     parse_month(month)
     if db.session.get(Street, street_id) is None:
@@ -397,7 +397,7 @@ def _had_card(month: str) -> set[int]:
                 )
             )
         )
-    from gridcity.scorecards.engine import month_bounds, patrol_findings
+    from gridcity.scorecards.counting.engine import month_bounds, patrol_findings
 
     rows, _ = _scores(month, patrol_findings(*month_bounds(month)))
     return set(_yellow_reasons(rows, card_rules()))
@@ -406,7 +406,7 @@ def _had_card(month: str) -> set[int]:
 def compute(month: str, findings) -> ContestTable:
     """The contest table of ``month`` from its patrol findings
     (street, category code, patrol kind, count) and its inspection records."""
-    from gridcity.scorecards.engine import shift_month
+    from gridcity.scorecards.counting.engine import shift_month
 
     rows, full = _scores(month, findings)
     rules = card_rules()

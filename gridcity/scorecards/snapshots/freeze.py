@@ -15,11 +15,12 @@ from sqlalchemy import func, insert, select
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
-from gridcity.scorecards import engine
-from gridcity.scorecards import indicators as ind
+from gridcity.scorecards.counting import engine
+from gridcity.scorecards.counting.counts import TIERS
 from gridcity.scorecards.models import ContestResult, ScorecardFacts, ScorecardRowRecord, ScorecardVersion
-from gridcity.scorecards.services import (
-    TIERS,
+from gridcity.scorecards.scoring import indicators as ind
+from gridcity.scorecards.scoring import scores
+from gridcity.scorecards.scoring.tables import (
     ContestRow,
     ContestTable,
     ScorecardRow,
@@ -85,7 +86,7 @@ def versions(month: str) -> list[VersionInfo]:
 
 
 def _store(month: str, reason: str, user) -> VersionInfo:
-    result = engine.compute_all(month)
+    result = scores.compute_all(month)
     latest = db.session.scalar(
         select(func.max(ScorecardVersion.version)).where(ScorecardVersion.month == month)
     )
@@ -250,20 +251,20 @@ def read_table(month: str, tier: str, version: int | None = None) -> ScorecardTa
     frozen = _version(month, version)
     if frozen is not None:
         return _table_from(frozen, tier)
-    return engine.compute_all(month).tables[tier]
+    return scores.compute_all(month).tables[tier]
 
 
 def read_tables(month: str, version: int | None = None) -> dict[str, ScorecardTable]:
     frozen = _version(month, version)
     if frozen is not None:
         return {tier: _table_from(frozen, tier) for tier in TIERS}
-    return engine.compute_all(month).tables
+    return scores.compute_all(month).tables
 
 
 def read_contest(month: str, version: int | None = None) -> ContestTable:
     frozen = _version(month, version)
     if frozen is None:
-        return engine.compute_all(month).contest
+        return scores.compute_all(month).contest
     rows = [
         ContestRow(
             street_id=r.street_id,

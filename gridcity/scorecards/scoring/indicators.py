@@ -1,6 +1,6 @@
-"""Indicator definitions as data: the counts the engine produces, the default
-definition set (DOMAIN.md §7), a small safe formula language, and the
-versioned storage of edited sets.
+"""Indicator definitions as data: the default definition set (DOMAIN.md §7)
+over the counts the engine produces (``counting/counts.py``), a small safe
+formula language, and the versioned storage of edited sets.
 
 A definition set is one JSON document::
 
@@ -29,116 +29,7 @@ from sqlalchemy import func, select
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
-
-# The counts, by family, with what each one counts in the month (see engine.py
-# for the exact rule of each; docs/… the API returns these descriptions).
-COUNT_DOCS: dict[str, str] = {
-    # every area (unit grid … district) and, where marked, units and people
-    "reported": "reports made in the month (上报数)",
-    "inspector_reported": "of those, reported by inspectors (on foot or on patrol) (监督员上报数)",
-    "valid": "reports of the month not voided (有效上报数); a merged report keeps its credit",
-    "filed": "cases filed in the month (立案数)",
-    "voided": "reports voided in the month (作废数), by the shift leader/operator or a failed verify",
-    "dispatched": "dispatches in the month (派遣数)",
-    "handled": "handlings reported by the unit in the month (处置数)",
-    "handled_on_time": "handlings done by the deadline in force at that moment (按期处置数)",
-    "closed": "cases closed in the month (结案数)",
-    "closed_on_time": "closures of a handling done on time (按期结案数)",
-    "overdue": "cases whose running deadline passed in the month (超期数); a unit's: while it held them",
-    "overdue_open": "of the overdue cases, those not closed by the month's end",
-    "should_close": "closed + overdue_open (应结案数)",
-    "rework": "times a case was sent back to the unit: failed checks and shift leaders' 不予结案 (返工次数)",
-    "extension": "approved extensions (延期数)",
-    "suspension": "approved suspensions (挂账数)",
-    "returned": "approved returns (回退数)",
-    "patrol_findings": "valid reports found on night / holiday / month-end patrols",
-    # inspectors
-    "verified": "verify tasks (核实) completed",
-    "verified_on_time": "verify tasks completed by their due time (按时核实数)",
-    "checked": "check tasks (核查) completed",
-    "checked_on_time": "check tasks completed by their due time (按时核查数)",
-    "grid_valid": "valid cases (not merged into another) reported in the month in the inspector's work grids",
-    "missed": "of those, first reported (merged reports included) by anyone not an inspector of that work grid (漏报数)",
-    # operators
-    "accepted": "reports accepted (受理数)",
-    "accepted_verify": "accepts that sent a verify task (public reports)",
-    "accepted_verify_on_time": "of those, within limits_minutes.accept of the report",
-    "accepted_direct": "accepts of inspectors' reports (no verify needed)",
-    "accepted_direct_on_time": "of those, within limits_minutes.accept of the report",
-    # shift leaders
-    "filed_on_time": "filings within limits_minutes.file of acceptance (or verification)",
-    "closed_promptly": "closures within limits_minutes.close of the passed check",
-    # dispatchers
-    "dispatched_on_time": "dispatches within limits_minutes.dispatch of filing (a re-dispatch: of the approved return)",
-    "dispatched_reworked": "reworks in the month of cases this dispatcher dispatched last",
-    "dispatched_returned": "returns in the month of cases this dispatcher dispatched last",
-}
-COUNT_NAMES = tuple(COUNT_DOCS)
-
-AREA_COUNTS = (
-    "reported",
-    "inspector_reported",
-    "valid",
-    "filed",
-    "voided",
-    "dispatched",
-    "handled",
-    "handled_on_time",
-    "closed",
-    "closed_on_time",
-    "overdue",
-    "overdue_open",
-    "should_close",
-    "rework",
-    "extension",
-    "suspension",
-    "returned",
-    "patrol_findings",
-)
-UNIT_COUNTS = (
-    "dispatched",
-    "handled",
-    "handled_on_time",
-    "closed",
-    "closed_on_time",
-    "overdue",
-    "overdue_open",
-    "should_close",
-    "rework",
-    "extension",
-    "suspension",
-    "returned",
-)
-ROLE_COUNTS = {
-    "inspector": (
-        "reported",
-        "valid",
-        "patrol_findings",
-        "verified",
-        "verified_on_time",
-        "checked",
-        "checked_on_time",
-        "grid_valid",
-        "missed",
-    ),
-    "operator": (
-        "accepted",
-        "accepted_verify",
-        "accepted_verify_on_time",
-        "accepted_direct",
-        "accepted_direct_on_time",
-        "voided",
-    ),
-    "shift_leader": ("filed", "filed_on_time", "voided", "closed", "closed_promptly"),
-    "dispatcher": ("dispatched", "dispatched_on_time", "dispatched_reworked", "dispatched_returned"),
-}
-TIER_COUNTS = {
-    **{t: AREA_COUNTS for t in ("unit_grid", "work_grid", "area", "street", "district")},
-    "unit": UNIT_COUNTS,
-    **ROLE_COUNTS,
-}
-SCORED_TIERS = tuple(TIER_COUNTS)
-LEADER_TIERS = ("group_leader", "area_head", "center_head")
+from gridcity.scorecards.counting.counts import COUNT_DOCS, LEADER_TIERS, SCORED_TIERS, TIER_COUNTS
 
 
 def _ind(code, zh, en, formula, weight, scale=100.0, if_empty=1.0) -> dict:

@@ -4,7 +4,7 @@ Server-rendered tables, so every figure is a plain link: a count opens the list
 of the cases behind it (the engine's :func:`cases_behind`), a case opens its
 history. Trend charts are inline SVG drawn here; the map page colours the
 streets and work grids by score with our own Leaflet layers. Exports (XLSX,
-PDF) are in :mod:`gridcity.scorecards.exports`.
+PDF) are in :mod:`gridcity.scorecards.presentation.exports`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from gridcity.extensions import db
 from gridcity.geo.models import Community, UnitGrid, WorkGrid
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
-from gridcity.scorecards import services as sc
-from gridcity.scorecards.contest import card_reason_text
-from gridcity.scorecards.freeze import freeze_reason_text
+from gridcity.scorecards.presentation.formats import count_columns, indicator_columns, local_time
+from gridcity.scorecards.scoring.contest import card_reason_text
+from gridcity.scorecards.snapshots import services as sc
+from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 from gridcity.web.ui_text import ui_text, ui_texts
 
 bp = Blueprint("scorecards_pages", __name__, url_prefix="/scorecards")
@@ -125,20 +126,6 @@ def indicator_name(indicator: dict, language: str | None = None) -> str:
     return indicator.get("name_zh" if (language or current_language()) == "zh" else "name_en") or ""
 
 
-def count_columns(table: sc.ScorecardTable) -> list[str]:
-    """The counts shown as columns: the engine's order for the tier."""
-    from gridcity.scorecards.indicators import TIER_COUNTS
-
-    names = list(TIER_COUNTS.get(table.tier, ()))
-    seen = set(names)
-    for row in table.rows:
-        for name in row.counts:
-            if name not in seen:
-                seen.add(name)
-                names.append(name)
-    return names
-
-
 def with_formulas(table: sc.ScorecardTable) -> sc.ScorecardTable:
     """Add each indicator's formula (from the definition set the table used)."""
     try:
@@ -150,14 +137,6 @@ def with_formulas(table: sc.ScorecardTable) -> sc.ScorecardTable:
         for code, ind in row.indicators.items():
             ind.setdefault("formula", formulas.get(code, ""))
     return table
-
-
-def indicator_columns(table: sc.ScorecardTable) -> list[tuple[str, dict]]:
-    out: dict[str, dict] = {}
-    for row in table.rows:
-        for code, ind in row.indicators.items():
-            out.setdefault(code, ind)
-    return list(out.items())
 
 
 def within_ids(tier: str, within: str | None) -> tuple[set[int] | None, tuple[str, int] | None]:
@@ -325,18 +304,6 @@ def _month_nav(month: str) -> dict:
     }
 
 
-def local_time(iso: str | None) -> str:
-    """An ISO timestamp as the city's wall-clock time (``YYYY-MM-DD HH:MM``)."""
-    if not iso:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return f"{moment.astimezone(_tz()):%Y-%m-%d %H:%M}"
-
-
 # ---------------------------------------------------------------- pages
 
 
@@ -431,7 +398,7 @@ def subject_page(month, tier, subject_id):
 @roles_required(*READERS)
 def cases_page(month, tier, subject_id, count):
     month, tier = parse_month(month), parse_tier(tier)
-    from gridcity.scorecards.indicators import COUNT_NAMES
+    from gridcity.scorecards.counting.counts import COUNT_NAMES
 
     if count not in COUNT_NAMES:
         raise NotFound("not_found", what=f"count {count!r}")
@@ -528,7 +495,7 @@ def case_page(case_id):
 @bp.get("/<month>/<tier>.xlsx")
 @roles_required(*READERS)
 def export_xlsx(month, tier):
-    from gridcity.scorecards import exports
+    from gridcity.scorecards.presentation import exports
 
     month = parse_month(month)
     version = parse_version(request.args.get("version"))
@@ -543,7 +510,7 @@ def export_xlsx(month, tier):
 @bp.get("/<month>/<tier>.pdf")
 @roles_required(*READERS)
 def export_pdf(month, tier):
-    from gridcity.scorecards import exports
+    from gridcity.scorecards.presentation import exports
 
     month = parse_month(month)
     version = parse_version(request.args.get("version"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 
 def scorecard_operations() -> list:
-    from gridcity.core.openapi import Op, json_body, ok
-    from gridcity.scorecards.views import EDITORS, FREEZERS, INSPECTORS, READERS
+    from gridcity.core.apidoc import Op, json_body, ok
+    from gridcity.scorecards.presentation.views import EDITORS, FREEZERS, INSPECTORS, READERS
 
     month_errors = {
         400: "`bad_request`: month is not YYYY-MM, or an unknown tier.",

@@ -8,7 +8,7 @@ import time
 
 import click
 
-from gridcity.cli import admin_command
+from gridcity.core.cli import admin_command
 from gridcity.core.errors import GridCityError
 
 scorecards_group = click.Group("scorecards", help="Monthly scorecards (绩效评价) and the sanitation contest.")
@@ -20,10 +20,10 @@ MONTH = click.option("--month", required=True, help="YYYY-MM (city time)")
 @click.option("--tier", help="print this tier's rows (default: a summary of every tier)")
 def compute(month, tier):
     """Compute a month live (nothing is stored) and print it."""
-    from gridcity.scorecards import engine
+    from gridcity.scorecards.scoring import scores
 
     started = time.perf_counter()
-    result = engine.compute_all(month)
+    result = scores.compute_all(month)
     took = time.perf_counter() - started
     if tier:
         if tier not in result.tables:
@@ -48,7 +48,7 @@ def compute(month, tier):
 @click.option("--reason", default=None, help="kept with the version (default: the month-end freeze)")
 def freeze(month, reason):
     """Freeze a month that has ended (version 1, or the next version)."""
-    from gridcity.scorecards import services
+    from gridcity.scorecards.snapshots import services
 
     info = services.freeze_month(month, reason)
     return f"{month} frozen as version {info.version} (definitions v{info.definition_version})"
@@ -59,7 +59,7 @@ def freeze(month, reason):
 @click.option("--reason", required=True, help="why (late corrections…); kept with the version")
 def recompute(month, reason):
     """Recompute a frozen month as a new version; the old one stays readable."""
-    from gridcity.scorecards import services
+    from gridcity.scorecards.snapshots import services
 
     info = services.recompute(month, reason)
     return f"{month} recomputed as version {info.version}: {info.reason}"
@@ -69,7 +69,7 @@ def recompute(month, reason):
 @MONTH
 def versions(month):
     """The frozen versions of a month."""
-    from gridcity.scorecards import services
+    from gridcity.scorecards.snapshots import services
 
     rows = services.versions(month)
     return "\n".join(
@@ -81,7 +81,7 @@ def versions(month):
 @click.option("--version", type=int, help="a stored version (default: the current one)")
 def export_definitions(version):
     """Print the indicator definitions as JSON (edit, then import)."""
-    from gridcity.scorecards import services
+    from gridcity.scorecards.snapshots import services
 
     document = services.definitions(version)
     document.pop("counts", None)
@@ -93,8 +93,8 @@ def export_definitions(version):
 @click.option("--note", default="", help="what changed")
 def import_definitions(path, note):
     """Store edited definitions (JSON file) as a new version."""
-    from gridcity.cli import _read
-    from gridcity.scorecards import services
+    from gridcity.core.cli import read_text as _read
+    from gridcity.scorecards.snapshots import services
 
     try:
         document = json.loads(_read(path))

@@ -1,0 +1,356 @@
+"""Scores, grades and ranks from the month's counts, and the whole month
+live (:func:`compute_all`): every tier's table and the contest.
+
+Each counted tier is scored with numpy over all its subjects at once (see
+:mod:`.figures`): an indicator's value is its formula over the subject's
+counts, the score the weighted sum of the indicator scores (:mod:`.indicators`);
+equal scores share a rank. The chain of command (逐级考核) is scored from the
+scores of the people and places below it (:func:`leader_tiers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import select
+
+from gridcity.extensions import db
+from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, WorkGroup, inspector_work_grid
+from gridcity.org.models import Unit, User
+from gridcity.scorecards.counting.counts import AREA_TIERS, PERSON_TIERS
+from gridcity.scorecards.counting.engine import Counts, TierCounts, count_month, month_bounds, shift_month
+from gridcity.scorecards.scoring import contest
+from gridcity.scorecards.scoring import indicators as ind
+from gridcity.scorecards.scoring.figures import IndicatorFigures, TierFigures, bulk_objects
+from gridcity.scorecards.scoring.tables import ContestTable, ScorecardRow, ScorecardTable
+
+# ---------------------------------------------------------------- subjects
+
+
+def _subjects() -> dict[str, dict[int, tuple[str, str, str | None, int | None]]]:
+    """{tier: {id: (code, name, parent_kind, parent_id)}} for the listed tiers."""
+    s: dict = {}
+    s["work_grid"] = {
+        r.id: (r.code, r.name, "area", r.area_id)
+        for r in db.session.execute(select(WorkGrid.id, WorkGrid.code, WorkGrid.name, WorkGrid.area_id))
+    }
+    s["area"] = {
+        r.id: (r.code, r.name, "street", r.street_id)
+        for r in db.session.execute(select(Area.id, Area.code, Area.name, Area.street_id))
+    }
+    districts = {r.id: r for r in db.session.execute(select(District.id, District.code, District.name))}
+    s["district"] = {i: (r.code, r.name, None, None) for i, r in districts.items()}
+    s["street"] = {
+        r.id: (districts[r.district_id].code + r.code, r.name, "district", r.district_id)
+        for r in db.session.execute(select(Street.id, Street.code, Street.name, Street.district_id))
+    }
+    s["unit"] = {
+        r.id: (r.code, r.name, None, None)
+        for r in db.session.execute(select(Unit.id, Unit.code, Unit.name).where(Unit.active))
+    }
+    for role in PERSON_TIERS:
+        s[role] = {
+            r.id: (r.username, r.display_name, None, None)
+            for r in db.session.execute(
+                select(User.id, User.username, User.display_name).where(User.role == role, User.active)
+            )
+        }
+    return s
+
+
+def _unit_grid_subjects(ids) -> dict:
+    """Code and work grid of the given unit grids, from a per-app copy of all
+    unit grids that is reloaded when the grids' revision moves (every change
+    to unit grids or their work grids moves it: ``geo.services``)."""
+    from gridcity.geo.models import GeoRevision
+
+    revision = db.session.scalar(select(GeoRevision.revision).where(GeoRevision.id == 1))
+    cache = current_app.extensions.setdefault("scorecard_unit_grids", {})
+    if cache.get("revision") != revision or revision is None:
+        cache["grids"] = {
+            grid_id: (code, code, "work_grid" if wg else None, wg)
+            for grid_id, code, wg in db.session.execute(
+                select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id)
+            )
+        }
+        cache["revision"] = revision
+    grids = cache["grids"]
+    return {i: grids[i] for i in ids if i in grids}
+
+
+def _user_names(ids) -> dict[int, tuple[str, str]]:
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    return {
+        r.id: (r.username, r.display_name)
+        for r in db.session.execute(select(User.id, User.username, User.display_name).where(User.id.in_(ids)))
+    }
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def score_tier(
+    tier: str, subjects: dict, counts: TierCounts, definitions: dict, previous: dict[int, float]
+) -> TierFigures:
+    """A counted tier scored, graded and ranked, best first, as columns (no
+    row objects: see :mod:`gridcity.scorecards.scoring.figures`)."""
+    names = ind.TIER_COUNTS[tier]
+    ids = list(subjects)
+    n = len(ids)
+    if n == 0:
+        return TierFigures.empty(tier, names)
+    int_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
+    matrix = int_matrix.astype(float)
+    values = {c: matrix[:, j] for j, c in enumerate(names)}
+    means = matrix.mean(axis=0)
+    for j, c in enumerate(names):
+        values[f"avg_{c}"] = means[j]
+    items = definitions["tiers"][tier]
+    total_weight = sum(i["weight"] for i in items)
+    results, scores = [], np.zeros(n)
+    for item in items:
+        value = ind.evaluate_many(ind.Formula(item["formula"]), values, n, item["if_empty"])
+        part = np.clip(value * item["scale"], 0.0, 100.0)
+        scores += part * item["weight"]
+        results.append((item, value, part))
+    scores = np.round(scores / total_weight, 2)
+    # Best first (ties by code), ranks shared by equal scores, grades by band.
+    subject = list(subjects.values())
+    order = np.lexsort((np.array([s[0] for s in subject]), -scores))
+    ordered = scores[order]
+    first_of_score = np.r_[True, ordered[1:] != ordered[:-1]]
+    ranks = np.maximum.accumulate(np.where(first_of_score, np.arange(1, n + 1), 0))
+    bands = definitions["grades"]
+    band_of = np.full(n, len(bands) - 1)
+    for k in range(len(bands) - 1, -1, -1):  # the first band reached wins
+        band_of[ordered >= bands[k]["min"]] = k
+    grades = [bands[k]["grade"] for k in band_of.tolist()]
+    ordered_ids = np.array(ids, dtype=np.int64)[order]
+    codes, subject_names, parent_kinds, parent_ids = zip(
+        *map(subject.__getitem__, order.tolist()), strict=True
+    )
+    if previous:
+        before = list(map(previous.get, ordered_ids.tolist()))
+        changes = [
+            None if b is None else round(s - b, 2) for s, b in zip(ordered.tolist(), before, strict=True)
+        ]
+    else:
+        before, changes = [None] * n, [None] * n
+    return TierFigures(
+        tier,
+        ordered_ids,
+        codes,
+        subject_names,
+        parent_kinds,
+        parent_ids,
+        tuple(names),
+        int_matrix[order],
+        [
+            IndicatorFigures(
+                item["code"],
+                item["name_zh"],
+                item["name_en"],
+                item["weight"],
+                np.round(value, 4)[order],
+                np.round(part, 2)[order],
+            )
+            for item, value, part in results
+        ],
+        ordered,
+        grades,
+        ranks,
+        before,
+        changes,
+    )
+
+
+def finish(rows: list[ScorecardRow], definitions: dict, previous: dict[int, float]) -> list[ScorecardRow]:
+    """Grade, rank (equal scores share a rank) and compare with last month."""
+    rows.sort(key=lambda r: (-r.score, r.subject_code))
+    rank, last = 0, None
+    for position, row in enumerate(rows, start=1):
+        if row.score != last:
+            rank, last = position, row.score
+        row.rank = rank
+        row.grade = ind.grade_for(row.score, definitions["grades"])
+        before = previous.get(row.subject_id)
+        if before is not None:
+            row.previous_score = before
+            row.change = round(row.score - before, 2)
+    return rows
+
+
+def _combine(own: float | None, team: list[float], rule: dict) -> tuple[float, float | None, float | None]:
+    team_score = round(sum(team) / len(team), 2) if team else None
+    if own is None and team_score is None:
+        return 0.0, None, None
+    if own is None:
+        return team_score, None, team_score
+    if team_score is None:
+        return own, own, None
+    total = rule["own"] + rule["team"]
+    return round((own * rule["own"] + team_score * rule["team"]) / total, 2), own, team_score
+
+
+def leader_tiers(
+    scored: dict[str, TierFigures], definitions: dict, previous: dict
+) -> dict[str, list[ScorecardRow]]:
+    """逐级考核: group leader → area head → center head, each combining their
+    own score and their team's by the tier rule. Returns their rows by tier."""
+    rules = definitions["tier_rules"]
+    inspector_score = scored["inspector"].score_of()
+    area_score = scored["area"].score_of()
+    tables: dict[str, list[ScorecardRow]] = {}
+    grid_inspectors: dict[int, list[int]] = {}
+    for user_id, wg_id in db.session.execute(
+        select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
+    ):
+        grid_inspectors.setdefault(wg_id, []).append(user_id)
+    groups = db.session.execute(
+        select(WorkGroup.id, WorkGroup.code, WorkGroup.area_id, WorkGroup.leader_user_id)
+    ).all()
+    group_grids: dict[int, list[int]] = {}
+    for wg_id, group_id in db.session.execute(select(WorkGrid.id, WorkGrid.work_group_id)):
+        if group_id is not None:
+            group_grids.setdefault(group_id, []).append(wg_id)
+    areas = db.session.execute(select(Area.id, Area.code, Area.name, Area.head_user_id)).all()
+    names = _user_names([g.leader_user_id for g in groups] + [a.head_user_id for a in areas])
+
+    group_rows, leader_of_area = [], {}
+    for g in groups:
+        if g.leader_user_id is None:
+            continue
+        team = sorted(
+            {u for wg in group_grids.get(g.id, []) for u in grid_inspectors.get(wg, [])} - {g.leader_user_id}
+        )
+        score, own, team_score = _combine(
+            inspector_score.get(g.leader_user_id),
+            [inspector_score[u] for u in team if u in inspector_score],
+            rules["group_leader"],
+        )
+        username, display = names.get(g.leader_user_id, (str(g.leader_user_id), ""))
+        group_rows.append(
+            ScorecardRow(
+                "group_leader",
+                g.leader_user_id,
+                g.code,
+                display or username,
+                score=score,
+                own_score=own,
+                team_score=team_score,
+                parent_kind="area",
+                parent_id=g.area_id,
+            )
+        )
+        leader_of_area.setdefault(g.area_id, []).append(score)
+    tables["group_leader"] = finish(group_rows, definitions, previous.get("group_leader", {}))
+
+    head_rows = []
+    for a in areas:
+        if a.head_user_id is None:
+            continue
+        score, own, team_score = _combine(
+            area_score.get(a.id), leader_of_area.get(a.id, []), rules["area_head"]
+        )
+        username, display = names.get(a.head_user_id, (str(a.head_user_id), ""))
+        head_rows.append(
+            ScorecardRow(
+                "area_head",
+                a.head_user_id,
+                a.code,
+                display or username,
+                score=score,
+                own_score=own,
+                team_score=team_score,
+                parent_kind="area",
+                parent_id=a.id,
+            )
+        )
+    tables["area_head"] = finish(head_rows, definitions, previous.get("area_head", {}))
+
+    district_scores = scored["district"].scores.tolist()  # best first, as the rows were summed
+    own = round(sum(district_scores) / len(district_scores), 2) if district_scores else None
+    score, own, team_score = _combine(own, [r.score for r in head_rows], rules["center_head"])
+    center = ScorecardRow(
+        "center_head", 0, "center", "指挥中心", score=score, own_score=own, team_score=team_score
+    )
+    tables["center_head"] = finish([center], definitions, previous.get("center_head", {}))
+    return tables
+
+
+# ---------------------------------------------------------------- the whole month
+
+
+@dataclass
+class MonthResult:
+    month: str
+    definition_version: int
+    tables: dict[str, ScorecardTable]
+    contest: ContestTable
+    counts: Counts
+
+
+def previous_scores(month: str) -> dict[str, dict[int, float]]:
+    """Last month's scores per tier from its latest frozen version."""
+    from gridcity.scorecards.models import ScorecardRowRecord, ScorecardVersion
+
+    prev = shift_month(month, -1)
+    version_id = db.session.scalar(
+        select(ScorecardVersion.id)
+        .where(ScorecardVersion.month == prev)
+        .order_by(ScorecardVersion.version.desc())
+        .limit(1)
+    )
+    out: dict[str, dict[int, float]] = {}
+    if version_id is None:
+        return out
+    for tier, subject_id, score in db.session.execute(
+        select(ScorecardRowRecord.tier, ScorecardRowRecord.subject_id, ScorecardRowRecord.score).where(
+            ScorecardRowRecord.version_id == version_id
+        )
+    ):
+        out.setdefault(tier, {})[subject_id] = score
+    return out
+
+
+def compute_all(month: str) -> MonthResult:
+    """Every tier's table and the contest of ``month``, live.
+
+    The counted tiers come out as columns: each table holds its tier's
+    figures as arrays (:class:`~gridcity.scorecards.scoring.figures.TierFigures`:
+    ids, codes, counts, indicator values and scores, scores, grades, ranks,
+    last month's score) and makes its :class:`ScorecardRow` objects only when
+    ``table.rows`` is first read. The leader tiers (a few thousand rows at
+    most) are made as rows directly."""
+    with bulk_objects():
+        return _compute_all(month)
+
+
+def _compute_all(month: str) -> MonthResult:
+    start, end = month_bounds(month)
+    definition_set = ind.current_set()
+    definitions = definition_set.document
+    counts = count_month(start, end, definitions["limits_minutes"])
+    subjects = _subjects()
+    subjects["unit_grid"] = _unit_grid_subjects(counts.arrays["unit_grid"].ids.tolist())
+    for role in PERSON_TIERS:  # someone who acted in a role they no longer have
+        missing = set(counts.people[role]) - set(subjects[role])
+        for user_id, (username, display) in _user_names(missing).items():
+            subjects[role][user_id] = (username, display, None, None)
+    previous = previous_scores(month)
+    scored = {
+        tier: score_tier(tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, {}))
+        for tier in (*AREA_TIERS, "unit", *PERSON_TIERS)
+    }
+    tables = {
+        tier: ScorecardTable(month, tier, None, definition_set.version, None, figures=figures)
+        for tier, figures in scored.items()
+    }
+    for tier, rows in leader_tiers(scored, definitions, previous).items():
+        tables[tier] = ScorecardTable(month, tier, rows, definition_set.version, None)
+    contest_table = contest.compute(month, counts.patrol_findings)
+    return MonthResult(month, definition_set.version, tables, contest_table, counts)
