@@ -80,7 +80,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import TIMESTAMP, Interval, and_, case, cast, func, literal, or_, select, text, tuple_
+from sqlalchemy import TIMESTAMP, Interval, String, and_, case, cast, func, literal, or_, select, text, tuple_
 
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, UTCDateTime
 from gridcity.core.clock import utcnow
@@ -965,27 +965,30 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     elif tier == "dispatcher":
         narrow.append(or_(E.c.actor_id == subject_id, E.c.action.in_(("check", "rework", "decide"))))
 
-    # 1. the pass's events, a row each, with a flag per count.
+    # 1. the pass's events, a row each, with a bit per count; all rows come
+    # back as one comma-separated text that numpy parses at once (a city
+    # month is a million events: as many Python tuples would not do).
     sql_counts = tuple(dict.fromkeys((*PLACE_SQL_COUNTS, *PERSON_SQL_COUNTS)))
-    places = [ctx.area_keys[t] for t in AREA_TIERS]
-    rows = db.session.execute(
-        select(
-            C.c.id,
-            *places,
-            ctx.unit_key,
-            E.c.actor_id,
-            E.c.actor_role,
-            *(case((ctx.cond[c], 1), else_=0) for c in sql_counts),
-        )
+    mask = sum((case((ctx.cond[c], 1 << j), else_=0) for j, c in enumerate(sql_counts)), literal(0))
+    role_code = case(*((E.c.actor_role == r, k) for k, r in enumerate(PERSON_TIERS)), else_=-1)
+    columns = [C.c.id, *(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key, E.c.actor_id, role_code, mask]
+    line = cast(func.coalesce(columns[0], -1), String)
+    for column in columns[1:]:
+        line = line.concat(",").concat(cast(func.coalesce(column, -1), String))
+    joined = func.string_agg(line, ",") if _postgres() else func.group_concat(line, ",")
+    text_rows = db.session.scalar(
+        select(joined)
         .select_from(ctx.from_pass)
         .where(ctx.in_month, ctx.counted, C.c.id.between(low, high), *narrow)
-    ).all()
+    )
+    width = len(columns)
+    matrix = (
+        np.fromstring(text_rows, dtype=np.int64, sep=",").reshape(-1, width)
+        if text_rows
+        else np.zeros((0, width), dtype=np.int64)
+    )
     n_keys = 1 + len(AREA_TIERS) + 1
-    matrix = np.array(
-        [[-1 if v is None else v for v in r[:n_keys]] + list(r[n_keys + 2 :]) for r in rows], dtype=np.int64
-    ).reshape(-1, n_keys + len(sql_counts))
-    actors = [(r[n_keys], r[n_keys + 1]) for r in rows]
-    flag = {c: matrix[:, n_keys + j].astype(bool) for j, c in enumerate(sql_counts)}
+    flag = {c: ((matrix[:, -1] >> j) & 1).astype(bool) for j, c in enumerate(sql_counts)}
     area_keys = matrix[:, : 1 + len(AREA_TIERS)]
     unit_pairs = matrix[:, [n_keys - 1, 0]]
     for c in PLACE_SQL_COUNTS:
@@ -993,13 +996,12 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
             put("area", c, area_keys[flag[c]])
         if c in ind.UNIT_COUNTS:
             put("unit", c, unit_pairs[flag[c]])
-    actor_ids = np.array([-1 if a is None else a for a, _ in actors], dtype=np.int64)
-    roles = np.array([r for _, r in actors], dtype=object)
-    for role in PERSON_TIERS:
-        mine = roles == role
+    actor_ids, roles = matrix[:, n_keys], matrix[:, n_keys + 1]
+    for k, role in enumerate(PERSON_TIERS):
+        mine = (roles == k) & (actor_ids != -1)
         for c in ind.ROLE_COUNTS[role]:
             if c in PERSON_SQL_COUNTS:
-                keep = mine & flag[c] & (actor_ids != -1)
+                keep = mine & flag[c]
                 put(role, c, np.column_stack([actor_ids[keep], matrix[keep, 0]]))
 
     group = fact_group(tier) if subject else None
