@@ -275,7 +275,10 @@ def _on_time_slow(h, c):
 
 
 def _handled_on_time(ev, c):
+    # A CASE, so that the sub-queries run for handlings of cases with a
+    # history only (AND gives PostgreSQL no order of evaluation).
     return case(
+        (ev.c.action != "handle", False),
         (_simple(c), _moment(ev.c.at) <= _moment(c.c.deadline_at)),
         else_=_on_time_slow(ev, c),
     )
@@ -292,6 +295,7 @@ def _closed_on_time(ev, c):
         .scalar_subquery()
     )
     return case(
+        (ev.c.action != "close", False),
         (_simple(c), _moment(c.c.handled_at) <= _moment(c.c.deadline_at)),
         else_=last_handling,
     )
@@ -482,14 +486,18 @@ def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
         s.c.action != "decide",
         _requested_at(s) <= _deadline_before(s),  # an extension asked for in time
     )
-    return and_(
-        _sets_deadline(s),
-        valid_start,
-        deadline >= _param(start),
-        deadline < _param(bound),
-        _moment(s.c.at) < deadline,
-        or_(c.c.extension_count == 0, ~_tainted(s)),
-        ~stopped,
+    # A CASE: the sub-queries only for deadlines that fall in the month.
+    return case(
+        (
+            and_(
+                _sets_deadline(s),
+                deadline >= _param(start),
+                deadline < _param(bound),
+                _moment(s.c.at) < deadline,
+            ),
+            and_(valid_start, or_(c.c.extension_count == 0, ~_tainted(s)), ~stopped),
+        ),
+        else_=False,
     )
 
 
