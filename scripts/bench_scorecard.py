@@ -308,6 +308,12 @@ JOIN unit u2 ON u2.code = 'JD' || p.street_id
 """
 
 
+def iso(moment: str) -> str:
+    """SQL for a naive UTC timestamp as the ISO text the services keep in an
+    event's JSON (``data.set.deadline_at``)."""
+    return f"""to_char({moment}, 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')"""
+
+
 def generate_cases(n: int) -> dict:
     ncat = scalar("SELECT count(*) FROM category")
     ngrid = scalar("SELECT count(*) FROM unit_grid")
@@ -424,13 +430,15 @@ def generate_cases(n: int) -> dict:
          "'{}'"),
         ("file", "'accepted'", "'filed'", "lead", "'shift_leader'", "t_file", "filed", "'{}'"),
         ("dispatch", "'filed'", "'dispatched'", "disp", "'dispatcher'", "t_dispatch", "filed",
-         "json_build_object('set', json_build_object('unit_id', unit1))::text"),
+         "json_build_object('set', json_build_object('unit_id', unit1, 'deadline_at', "
+         + iso("t_dispatch + interval '240 minutes'") + "))::text"),
         ("request", "'dispatched'", "'dispatched'", "h1", "'unit_handler'", "t_return - interval '10 minutes'",
          "filed AND returned", """'{"kind": "return"}'"""),
         ("decide", "'dispatched'", "'filed'", "lead", "'shift_leader'", "t_return", "filed AND returned",
          """'{"kind": "return", "approved": true}'"""),
         ("dispatch", "'filed'", "'dispatched'", "disp", "'dispatcher'", "t_dispatch2", "filed AND returned",
-         "json_build_object('set', json_build_object('unit_id', unit2))::text"),
+         "json_build_object('set', json_build_object('unit_id', unit2, 'deadline_at', "
+         + iso("t_dispatch2 + interval '240 minutes'") + "))::text"),
         ("unit_accept", "'dispatched'", "'in_progress'", "h", "'unit_handler'", "t_unit_accept",
          "filed AND NOT suspended", "'{}'"),
         ("request", "CASE WHEN extended THEN 'in_progress' ELSE 'dispatched' END",
@@ -439,7 +447,8 @@ def generate_cases(n: int) -> dict:
          "filed AND (extended OR suspended)",
          """CASE WHEN extended THEN '{"kind": "extension"}' ELSE '{"kind": "suspension"}' END"""),
         ("decide", "'in_progress'", "'in_progress'", "lead", "'shift_leader'", "t_ext", "filed AND extended",
-         """'{"kind": "extension", "approved": true}'"""),
+         "json_build_object('kind', 'extension', 'approved', true, 'request_id', id, 'set', "
+         "json_build_object('deadline_at', " + iso("t_d + interval '480 minutes'") + "))::text"),
         ("decide", "'dispatched'", "'suspended'", "lead", "'shift_leader'", "t_susp", "filed AND suspended",
          """'{"kind": "suspension", "approved": true}'"""),
         ("overdue", "'in_progress'", "'in_progress'", "NULL", "'system'", "t_overdue",
@@ -447,7 +456,9 @@ def generate_cases(n: int) -> dict:
         ("handle", "'in_progress'", "'handled'", "h", "'unit_handler'", "t_handle1",
          "filed AND NOT suspended AND NOT (open_end AND overdue)", "'{}'"),
         ("check", "'handled'", "'in_progress'", "insp", "'inspector'", "t_check1",
-         "filed AND rework AND NOT suspended AND NOT open_end", "'{}'"),
+         "filed AND rework AND NOT suspended AND NOT open_end",
+         "json_build_object('set', json_build_object('deadline_at', "
+         + iso("t_check1 + interval '120 minutes'") + "))::text"),
         ("handle", "'in_progress'", "'handled'", "h", "'unit_handler'", "t_handle2",
          "filed AND rework AND NOT suspended AND NOT open_end", "'{}'"),
         ("check", "'handled'", "'checked'", "insp", "'inspector'", "t_pass", "state = 'closed'", "'{}'"),
@@ -470,16 +481,36 @@ def generate_cases(n: int) -> dict:
         """
     )
     # Tasks: a verify task per public report, a check task per check.
+    # Extensions: the request each approval decided (request id = case id).
     sql(
         """
-        INSERT INTO case_task (case_id, kind, inspector_id, created_at, due_at, warn_at, completed_at, result,
+        INSERT INTO case_request (id, case_id, kind, state, requested_by, requested_at, reason, extra_amount,
+                                  decided_by, decided_at, decision_note)
+        SELECT id, id, 'extension', 'approved', h, t_ext - interval '5 minutes', '', 4, lead, t_ext, ''
+        FROM c WHERE filed AND extended
+        """
+    )
+    sql(
+        """
+        INSERT INTO case_task (id, case_id, kind, inspector_id, created_at, due_at, warn_at, completed_at, result,
                                warned, overdue)
-        SELECT case_id, action, actor_id, at - (30 + (case_id % 11) * 15) * interval '1 minute',
+        SELECT id, case_id, action, actor_id, at - (30 + (case_id % 11) * 15) * interval '1 minute',
                at - (30 + (case_id % 11) * 15) * interval '1 minute' + interval '120 minutes',
                at - (30 + (case_id % 11) * 15) * interval '1 minute' + interval '90 minutes', at,
                CASE WHEN to_state IN ('voided', 'in_progress') THEN 'fail' ELSE 'pass' END, false, false
         FROM case_event WHERE action IN ('verify', 'check') ORDER BY id
         """
+    )
+    # A verify or check event names the task it completed (task id = event id).
+    sql(
+        """
+        UPDATE case_event SET data = (data::jsonb || jsonb_build_object('task_id', id))::json
+        WHERE action IN ('verify', 'check')
+        """
+    )
+    sql("SELECT setval(pg_get_serial_sequence('case_task', 'id'), (SELECT max(id) FROM case_task))")
+    sql(
+        "SELECT setval(pg_get_serial_sequence('case_request', 'id'), (SELECT coalesce(max(id), 1) FROM case_request))"
     )
     sql("SET session_replication_role = DEFAULT")
     for name, column in (
@@ -613,7 +644,14 @@ def run(args) -> dict:
             f"schema: fresh database {make_url(args.postgres_url).database} in {time.perf_counter() - t:.1f} s"
         )
     with tempfile.TemporaryDirectory(prefix="gc_bench_sc_") as instance_dir:
-        app = create_app({"database_url": args.postgres_url, "instance_dir": Path(instance_dir)})
+        # Bulk generation runs longer than the server-side statement timeout of a request.
+        app = create_app(
+            {
+                "database_url": args.postgres_url,
+                "instance_dir": Path(instance_dir),
+                "db_statement_timeout_seconds": 0,
+            }
+        )
         with app.app_context():
             from gridcity.scorecards.scoring import scores
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridcity.cases.models import Case, CaseEvent, CaseTask, UTCDateTime
@@ -86,6 +86,23 @@ class ScorecardRowRecord(db.Model):
     team_score: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (db.Index("ix_scorecard_row_version_tier", "version_id", "tier"),)
+
+
+class ScorecardFacts(db.Model):
+    """A frozen version's drill-down of one count for one subject group (rule
+    8 of DOMAIN §7.1): the rows the count counted, as a compressed int64
+    matrix (``engine.month_facts``). Written with the version's rows, never
+    recomputed."""
+
+    __tablename__ = "scorecard_facts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("scorecard_version.id", ondelete="CASCADE"))
+    subject_group: Mapped[str] = mapped_column(String(20))  # area | unit | a person tier
+    count: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (db.UniqueConstraint("version_id", "subject_group", "count"),)
 
 
 class ContestItem(db.Model):

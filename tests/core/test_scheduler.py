@@ -27,7 +27,7 @@ def test_second_scheduler_stands_by_until_the_first_lets_go(postgis_url):
 
 
 @requires_postgis
-def test_a_scheduler_of_another_database_on_the_server_is_not_ours(postgis_url, scratch_postgres):
+def test_a_scheduler_of_another_database_on_the_server_is_not_ours(postgis_url, scratch_postgres):  # noqa: F811
     """Two cities (or a test and a benchmark) on one PostgreSQL server: the
     health check of one must not report the other's scheduler as its own."""
     ours = create_engine(postgis_url, poolclass=NullPool)

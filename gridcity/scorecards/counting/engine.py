@@ -3,39 +3,68 @@ history, in a handful of GROUP BY queries, and the cases behind each count
 (the drill-down). Scores, grades and ranks are made from these counts one
 layer up (:mod:`gridcity.scorecards.scoring.scores`).
 
-Where a count comes from (every event is a ``case_event`` row whose ``at``
-falls in the month, joined to its case):
+The counts follow the counting rules of DOMAIN.md §7.1 (binding). Every
+event is a ``case_event`` row whose ``at`` falls in the month, joined to its
+case; what each count counts is in ``counts.COUNT_DOCS``.
+
+Who a count goes to (rule 3):
 
 - areas (unit grid, work grid, area, street, district): the case's place;
-- units: a dispatch counts for the unit it named; the unit handlers' own
-  events (accept, handle, request) for the handler's unit; an approved return
-  for the unit that asked for it (the actor of the case's latest ``request``
-  before it); every other event (overdue marks, checks, closes, approvals)
-  for the case's current unit;
-- people: the actor of the event, by the role they acted in — the inspector
-  who completed a verify or check task is the actor of that event; a
+- units: the unit that held the case when the event happened — the unit of
+  the case's latest dispatch before it (a dispatch counts for the unit it
+  names), none after an approved return; so a return, extension,
+  suspension, rework, handling or close counts for the unit of the time, and
+  an overdue for the unit whose clock ran out, even after the case moved on;
+- people: the actor of the event, by the role they acted in (the inspector
+  who completed a verify or check task is the actor of that event); a
   dispatcher's ``dispatched_reworked`` / ``dispatched_returned`` count the
   reworks / returns of the month whose latest earlier dispatch was theirs.
 
-Definitions that need one:
+Lateness (rules 1, 2, 5) is a fact of time, read from the deadlines the
+history records (each dispatch, approved extension, resumption and rework
+records the running handling deadline, on the category's clock with the
+suspension pauses); the sweeper's marks are notifications and count for
+nothing:
 
-- on time (``handled_on_time``, ``closed_on_time``): the case has no overdue
-  mark (the sweeper's ``overdue`` event) before the step — an overdue mark
-  sticks, even if an extension is granted after the deadline;
-- ``verified_on_time`` / ``checked_on_time``: the task was completed by its
-  ``due_at`` (the same rule as ``mobile.services.task_counts``);
-- ``overdue_open``: overdue marks of the month on cases not closed by the
+- a handling is on time (``handled_on_time``) iff it was done by the
+  deadline in force at that moment; a close is on time (``closed_on_time``)
+  iff the handling it closed was;
+- a running deadline *passes* at its instant if the clock ran up to it from
+  the event that set it with no handling, nor approved suspension, return or
+  extension in between (the extensions in force at that moment: one asked
+  for in time but approved after the deadline makes a new deadline, which
+  judges the handling, but the one in force had passed).
+  ``overdue`` counts, for a place, the cases a deadline of which passed in the
+  month (and before now); for a unit, the cases whose deadline passed while
+  it held them. ``overdue_open``: of those, the cases not closed by the
   month's end; ``should_close`` = ``closed`` + ``overdue_open``;
-- ``valid``: the case was not voided (its ``voided_at`` is empty; a merged
-  report keeps its credit, as in ``mobile.services.inspector_month``);
-- missed reports (漏报): a valid case reported in the month in a work grid
-  by anyone who is not one of that work grid's inspectors (the public, the
-  hotline, Open311, or another grid's inspector or patrol) is a missed report
-  of each inspector of that work grid; ``grid_valid`` is the number of valid
-  cases reported in their work grids, so missed rate = missed / grid_valid;
-- the center's timed steps (accept, file, dispatch, close) are on time within
-  ``limits_minutes`` of the step before (report; acceptance or verification;
-  filing; the passed check), measured on the continuous clock.
+- an extension moves a deadline only if it was asked for before the
+  deadline passed; one asked for later leaves the step late — its dispatch's
+  clock had run out, so every later step under that dispatch is late too,
+  whatever deadline the services recorded;
+- each step is timed from the event that made it possible: accept from the
+  report, file from acceptance (or verification), dispatch from filing and a
+  re-dispatch from the approval of the return, close (``closed_promptly``)
+  from the passed check, each within ``limits_minutes`` on the continuous
+  clock; the handling from the dispatch the unit received (above);
+- ``verified_on_time`` / ``checked_on_time``: the task the event completed
+  (its ``task_id``: rule 4, never matched by time) was completed by its
+  ``due_at``.
+
+Reports (rule 6):
+
+- ``valid``: a report whose case was not voided; a report merged into
+  another case keeps its credit for its reporter;
+- missed reports (漏报): ``grid_valid`` counts the valid cases (reports not
+  merged into another) reported in the month in an inspector's work grids,
+  ``missed`` those whose first report — the earliest of the case's own and
+  the reports merged into it — came from someone who is not an inspector of
+  that work grid. Every inspector of the work grid gets its figures.
+
+Figures and drill-downs (rule 8): :func:`month_facts` lists the rows every
+count counted — a case per counted case, an event per counted event — with
+the same conditions as the counting pass; a subject's drill-down is its rows,
+as long as its figure. A frozen month stores them with its figures.
 
 Unit grids get a row only when they have a count in the month (a city has
 hundreds of thousands); every other tier lists all its subjects.
@@ -51,10 +80,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import Interval, and_, case, func, literal, or_, select, text, tuple_
-from sqlalchemy.orm import aliased
+from sqlalchemy import TIMESTAMP, Interval, String, and_, case, cast, func, literal, or_, select, text, tuple_
 
-from gridcity.cases.models import Case, CaseEvent, CaseTask
+from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, UTCDateTime
+from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
@@ -75,11 +104,12 @@ COUNTED_ACTIONS = (
     "check",
     "close",
     "rework",
-    "overdue",
     "decide",
 )
 
-E = CaseEvent.__table__.alias("e")
+EVENTS = CaseEvent.__table__
+REQUESTS = CaseRequest.__table__
+E = EVENTS.alias("e")
 C = Case.__table__.alias("c")
 T = CaseTask.__table__.alias("t")
 U = User.__table__.alias("u")
@@ -128,37 +158,228 @@ def _within(earlier, later, seconds: float):
     """``later`` is at most ``seconds`` after ``earlier``. PostgreSQL compares
     the interval itself (the same order as its length in seconds, without
     making a numeric of every event's interval); SQLite has Julian days."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _postgres():
         return later - earlier <= literal(dt.timedelta(seconds=seconds), Interval)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= seconds
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _moment(column):
+    """A time column as a value that orders like the time (SQLite stores
+    text, compared as Julian days so that it compares with :func:`_json_moment`)."""
+    return column if _postgres() else func.julianday(column)
+
+
+def _json_moment(text_value):
+    """An ISO time kept in an event's JSON (``data.set.deadline_at``) as a
+    value comparable with :func:`_moment` of a column (naive UTC)."""
+    if _postgres():
+        return func.timezone("UTC", cast(text_value, TIMESTAMP(timezone=True)))
+    return func.julianday(text_value)
+
+
+def _param(moment: dt.datetime):
+    return _moment(literal(moment, UTCDateTime))
+
+
+# ---------------------------------------------------------------- §7.1 on SQL
+#
+# Every rule below reads the event log. A case whose counters are all zero
+# (no return, extension, suspension or rework, ever: ``_simple``) had one
+# dispatch and one running deadline, which its row still holds; only the
+# other cases (a few in a hundred) are read event by event, in correlated
+# sub-queries that a CASE keeps away from the simple ones.
+
+
+def _simple(c):
+    return and_(
+        c.c.return_count == 0, c.c.extension_count == 0, c.c.suspension_count == 0, c.c.rework_count == 0
+    )
+
+
+def _approved(x, kind: str | None = None):
+    cond = and_(x.c.action == "decide", x.c.data["approved"].as_boolean())
+    return and_(cond, x.c.data["kind"].as_string() == kind) if kind else cond
+
+
+def _sets_deadline(x):
+    """Events that set the running handling deadline: a dispatch, an approved
+    extension, a resumption, a rework (failed check, 不予结案)."""
+    return or_(
+        x.c.action.in_(("dispatch", "resume", "rework")),
+        and_(x.c.action == "check", x.c.to_state == "in_progress"),
+        _approved(x, "extension"),
+    )
+
+
+def _recorded_deadline(x):
+    return _json_moment(x.c.data[("set", "deadline_at")].as_string())
+
+
+def _deadline_before(ev):
+    """The deadline recorded by the case's latest deadline-setting event
+    before ``ev`` (the one in force at ``ev``)."""
+    x = EVENTS.alias()
+    return (
+        select(_recorded_deadline(x))
+        .where(x.c.case_id == ev.c.case_id, x.c.id < ev.c.id, _sets_deadline(x))
+        .order_by(x.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _requested_at(x):
+    """When the request an approved decision ``x`` decided was made."""
+    return (
+        select(_moment(REQUESTS.c.requested_at))
+        .where(REQUESTS.c.id == x.c.data["request_id"].as_integer())
+        .scalar_subquery()
+    )
+
+
+def _tainted(ev):
+    """Rule 5: within the dispatch ``ev`` belongs to, an extension was approved
+    that had been asked for after the deadline passed. It moved no deadline;
+    the clock had run out, and (its used time only grows) every later step of
+    that dispatch is late, whatever deadline the services recorded."""
+    x, d = EVENTS.alias(), EVENTS.alias()
+    tenure = (
+        select(func.max(d.c.id))
+        .where(d.c.case_id == ev.c.case_id, d.c.action == "dispatch", d.c.id <= ev.c.id)
+        .scalar_subquery()
+    )
+    return (
+        select(x.c.id)
+        .where(
+            x.c.case_id == ev.c.case_id,
+            x.c.id < ev.c.id,
+            x.c.id > tenure,
+            _approved(x, "extension"),
+            _requested_at(x) > _deadline_before(x),
+        )
+        .exists()
+    )
+
+
+def _on_time_slow(h, c):
+    """A handling ``h`` of a case with a history (see :func:`_simple`) was on
+    time: by the deadline in force, and no extension asked for too late."""
+    return and_(
+        _moment(h.c.at) <= _deadline_before(h),
+        or_(c.c.extension_count == 0, ~_tainted(h)),
+    )
+
+
+def _handled_on_time(ev, c):
+    # A CASE, so that the sub-queries run for handlings of cases with a
+    # history only (AND gives PostgreSQL no order of evaluation).
+    return case(
+        (ev.c.action != "handle", False),
+        (_simple(c), _moment(ev.c.at) <= _moment(c.c.deadline_at)),
+        else_=_on_time_slow(ev, c),
+    )
+
+
+def _closed_on_time(ev, c):
+    """The handling this close closed (the latest before it) was on time."""
+    h = EVENTS.alias()
+    last_handling = (
+        select(_on_time_slow(h, c))
+        .where(h.c.case_id == ev.c.case_id, h.c.action == "handle", h.c.id < ev.c.id)
+        .order_by(h.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return case(
+        (ev.c.action != "close", False),
+        (_simple(c), _moment(c.c.handled_at) <= _moment(c.c.deadline_at)),
+        else_=last_handling,
+    )
+
+
+def _unit_at(ev, c):
+    """Rule 3: the unit that held the case when ``ev`` happened — the unit of
+    the latest dispatch before it, none after an approved return."""
+    x = EVENTS.alias()
+    held = (
+        select(case((x.c.action == "dispatch", x.c.data[("set", "unit_id")].as_integer())))
+        .where(
+            x.c.case_id == ev.c.case_id,
+            x.c.id < ev.c.id,
+            or_(x.c.action == "dispatch", and_(x.c.action == "decide", x.c.to_state == "filed")),
+        )
+        .order_by(x.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return case(
+        (ev.c.action == "dispatch", ev.c.data[("set", "unit_id")].as_integer()),
+        (c.c.return_count == 0, c.c.unit_id),
+        else_=held,
+    )
+
+
+def _dispatch_from(ev, c):
+    """Rule 2: a dispatch is timed from the filing, a re-dispatch from the
+    approval of the return before it."""
+    x = EVENTS.alias()
+    returned = (
+        select(func.max(x.c.at))
+        .where(x.c.case_id == ev.c.case_id, x.c.id < ev.c.id, x.c.action == "decide", x.c.to_state == "filed")
+        .scalar_subquery()
+    )
+    return case((c.c.return_count == 0, c.c.filed_at), else_=func.coalesce(returned, c.c.filed_at))
+
+
+def _first_reports(low: int | None = None, high: int | None = None):
+    """Rule 6: per case, the earliest report merged into it (its reporter and
+    time); the case's own report is its first unless one of these is earlier."""
+    m = Case.__table__.alias("merged")
+    query = select(
+        m.c.merged_into_id.label("target"),
+        m.c.reporter_id,
+        m.c.reported_at,
+        m.c.id,
+        func.row_number()
+        .over(partition_by=m.c.merged_into_id, order_by=(m.c.reported_at, m.c.id))
+        .label("n"),
+    ).where(m.c.state == "merged", m.c.merged_into_id.is_not(None))
+    if low is not None:
+        query = query.where(m.c.merged_into_id.between(low, high))
+    return query.subquery("first_merged")
 
 
 class Ctx:
     """The month's FROM clause and the rule of every count over it."""
 
-    def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict):
+    def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict, low=None, high=None):
         self.start, self.end = start, end
+        self.low, self.high = low, high  # the month's case id range, once known
         cases = E.join(C, C.c.id == E.c.case_id)
-        self.task = and_(
-            T.c.case_id == E.c.case_id,
-            T.c.kind == E.c.action,
-            T.c.completed_at == E.c.at,
-            T.c.completed_at >= start,
-            T.c.completed_at < end,
+        # Rule 4: a verify or check event names the task it completed.
+        self.task = T.c.id == E.c.data["task_id"].as_integer()
+        fm = _first_reports(low, high)
+        earlier = or_(
+            fm.c.reported_at < C.c.reported_at, and_(fm.c.reported_at == C.c.reported_at, fm.c.id < C.c.id)
         )
-        self.from_ = self._with_people_and_places(cases.outerjoin(T, self.task))
-        # The month's pass reads no task (see _tasks_on_time).
-        self.from_pass = self._with_people_and_places(cases)
+        self.first_reporter = case((earlier, fm.c.reporter_id), else_=C.c.reporter_id)
+        self.from_pass = self._with_people_and_places(
+            cases.outerjoin(fm, and_(fm.c.target == C.c.id, fm.c.n == 1)), self.first_reporter
+        )
+        self.from_ = self.from_pass
         self.in_month = and_(E.c.at >= start, E.c.at < end)
         # Events no count looks at (unit_accept, request, warn, task_overdue,
-        # same_as, resume, …) are left out of the pass.
+        # same_as, resume, overdue marks, …) are left out of the pass.
         self.counted = E.c.action.in_(COUNTED_ACTIONS)
         a, to = E.c.action, E.c.to_state
-        # Before the case's first overdue mark (a column the sweeper writes).
-        first_overdue = C.c.first_overdue_event_id
-        not_late = or_(first_overdue.is_(None), first_overdue > E.c.id)
         valid_case = C.c.voided_at.is_(None)
         report = a == "report"
+        # Reports that are cases (not merged into another): the grid's figures.
+        grid_case = and_(report, valid_case, C.c.merged_into_id.is_(None))
         within = {k: v * 60.0 for k, v in limits.items()}
         accept = a == "accept"
         self.cond = {
@@ -167,30 +388,22 @@ class Ctx:
             "valid": and_(report, valid_case),
             "patrol_findings": and_(report, valid_case, P.c.kind.in_(CONTEST_PATROL_KINDS)),
             # per work grid; every inspector of the grid gets the grid's figures
-            "grid_valid": and_(report, valid_case),
-            "missed": and_(report, valid_case, OWN.c.user_id.is_(None)),
+            "grid_valid": grid_case,
+            "missed": and_(grid_case, OWN.c.user_id.is_(None)),
             "filed": a == "file",
             "voided": and_(a.in_(("void", "verify")), to == "voided"),
             "dispatched": a == "dispatch",
             "handled": a == "handle",
-            "handled_on_time": and_(a == "handle", not_late),
+            "handled_on_time": and_(a == "handle", _handled_on_time(E, C)),
             "closed": a == "close",
-            "closed_on_time": and_(a == "close", not_late),
-            "overdue": a == "overdue",
-            "overdue_open": and_(a == "overdue", or_(C.c.closed_at.is_(None), C.c.closed_at >= end)),
+            "closed_on_time": and_(a == "close", _closed_on_time(E, C)),
             # a failed check, or a shift leader's 不予结案
             "rework": or_(and_(a == "check", to == "in_progress"), a == "rework"),
-            "extension": and_(
-                a == "decide",
-                E.c.data["kind"].as_string() == "extension",
-                E.c.data["approved"].as_boolean(),
-            ),
+            "extension": _approved(E, "extension"),
             "suspension": and_(a == "decide", to == "suspended"),
             "returned": and_(a == "decide", to == "filed"),
             "verified": a == "verify",
-            "verified_on_time": and_(a == "verify", T.c.completed_at <= T.c.due_at),
             "checked": a == "check",
-            "checked_on_time": and_(a == "check", T.c.completed_at <= T.c.due_at),
             "accepted": accept,
             "accepted_verify": and_(accept, to == "verifying"),
             "accepted_verify_on_time": and_(
@@ -205,13 +418,15 @@ class Ctx:
                 _within(func.coalesce(C.c.verified_at, C.c.accepted_at), E.c.at, within["file"]),
             ),
             "closed_promptly": and_(a == "close", _within(C.c.checked_at, E.c.at, within["close"])),
-            "dispatched_on_time": and_(a == "dispatch", _within(C.c.filed_at, E.c.at, within["dispatch"])),
+            "dispatched_on_time": and_(
+                a == "dispatch", _within(_dispatch_from(E, C), E.c.at, within["dispatch"])
+            ),
         }
-        self.unit_key = case(
-            (a == "dispatch", E.c.data[("set", "unit_id")].as_integer()),
-            (E.c.actor_role == "unit_handler", U.c.unit_id),
-            else_=C.c.unit_id,
-        )
+        self.task_cond = {
+            "verified_on_time": and_(a == "verify", T.c.completed_at <= T.c.due_at),
+            "checked_on_time": and_(a == "check", T.c.completed_at <= T.c.due_at),
+        }
+        self.unit_key = _unit_at(E, C)
         self.area_keys = {
             "unit_grid": C.c.unit_grid_id,
             "work_grid": C.c.work_grid_id,
@@ -221,11 +436,11 @@ class Ctx:
         }
 
     @staticmethod
-    def _with_people_and_places(joined):
+    def _with_people_and_places(joined, first_reporter):
         return (
             joined.outerjoin(U, U.c.id == E.c.actor_id)
             .outerjoin(P, P.c.id == C.c.patrol_id)
-            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == C.c.reporter_id))
+            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == first_reporter))
         )
 
     def prior_actor(self, action: str):
@@ -240,14 +455,125 @@ class Ctx:
         )
 
 
+# ---------------------------------------------------------------- overdue (rule 1)
+
+RUNNING = ("dispatched", "in_progress")
+# Columns of the crossing rows: the case, its place keys and unit (as
+# PLACE_KEYS), then flags.
+CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "district", "unit"))
+
+
+def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
+    """A deadline set by event ``s`` passed in [start, bound): the clock had
+    run from ``s`` up to it with nothing in between that stopped it or moved it
+    — a handling, or an approved suspension, return or extension (rule 1: the
+    extensions in force at that moment; one approved later moves the deadline
+    from its approval on — a new deadline that may pass in its turn — but the
+    one in force had passed)."""
+    deadline = _recorded_deadline(s)
+    n = EVENTS.alias()
+    stopped = (
+        select(n.c.id)
+        .where(
+            n.c.case_id == s.c.case_id,
+            n.c.id > s.c.id,
+            _moment(n.c.at) <= deadline,
+            or_(n.c.action == "handle", _approved(n)),
+        )
+        .exists()
+    )
+    valid_start = or_(
+        s.c.action != "decide",
+        _requested_at(s) <= _deadline_before(s),  # an extension asked for in time
+    )
+    # A CASE: the sub-queries only for deadlines that fall in the month.
+    return case(
+        (
+            and_(
+                _sets_deadline(s),
+                deadline >= _param(start),
+                deadline < _param(bound),
+                _moment(s.c.at) < deadline,
+            ),
+            and_(valid_start, or_(c.c.extension_count == 0, ~_tainted(s)), ~stopped),
+        ),
+        else_=False,
+    )
+
+
+def _seconds(moment) -> float:
+    """A :func:`_moment` value as a number that orders like it."""
+    if isinstance(moment, dt.datetime):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+    return float(moment)
+
+
+def overdue_crossings(start: dt.datetime, end: dt.datetime, low=None, high=None) -> np.ndarray:
+    """Rule 1: every running deadline that passed in [start, end) — and
+    before now — as rows of :data:`CROSSING_COLUMNS` plus three flags: the
+    case's first in the month (a place's ``overdue`` counts cases), the first
+    of that case at that unit (a unit's), the case not closed by the month's
+    end (``overdue_open``).
+
+    A case with no history (:func:`_simple`) passes its deadline when its row's
+    ``deadline_at`` comes before its handling; the others are read from their
+    deadline-setting events, among the cases with an event in the month, a
+    deadline in it, or a clock running now (a case whose deadline passed in
+    the month had one of these, unless nothing at all happened to it in the
+    month — not even the sweeper's mark — and it has left the running states
+    since)."""
+    bound = min(end, utcnow())
+    width = len(CROSSING_COLUMNS) + 3
+    if bound <= start:
+        return np.zeros((0, width), dtype=np.int64)
+    places = (C.c.unit_grid_id, C.c.work_grid_id, C.c.area_id, C.c.street_id, C.c.district_id)
+    simple_rows = db.session.execute(
+        select(C.c.id, *places, C.c.unit_id, _moment(C.c.deadline_at), C.c.closed_at).where(
+            _simple(C),
+            C.c.deadline_at >= start,
+            C.c.deadline_at < bound,
+            C.c.dispatched_at < C.c.deadline_at,
+            or_(C.c.handled_at.is_(None), C.c.handled_at > C.c.deadline_at),
+        )
+    ).all()
+    s = EVENTS.alias("s")
+    candidates = [C.c.deadline_at.between(start, end), C.c.state.in_(RUNNING)]
+    if low is not None:
+        candidates.append(C.c.id.between(low, high))
+    other_rows = db.session.execute(
+        select(C.c.id, *places, _unit_at(s, C), _recorded_deadline(s), C.c.closed_at)
+        .select_from(s.join(C, C.c.id == s.c.case_id))
+        .where(~_simple(C), or_(*candidates), _period_crossed(s, C, start, bound))
+    ).all()
+    rows = [(*r[:7], _seconds(r[7]), r[8]) for r in [*simple_rows, *other_rows]]
+    if not rows:
+        return np.zeros((0, width), dtype=np.int64)
+    rows.sort(key=lambda r: (r[0], r[7]))
+    out = np.full((len(rows), width), -1, dtype=np.int64)
+    seen_case, seen_unit = set(), set()
+    for j, r in enumerate(rows):
+        out[j, :7] = [-1 if v is None else v for v in r[:7]]
+        out[j, 7] = r[0] not in seen_case
+        out[j, 8] = (r[0], r[6]) not in seen_unit
+        closed = r[8]
+        out[j, 9] = closed is None or closed >= end
+        seen_case.add(r[0])
+        seen_unit.add((r[0], r[6]))
+    return out
+
+
 def _count(cond):
     return func.count().filter(cond)
 
 
 FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) if c != "should_close")
 # What the pass counts per place × unit (missed reports per work grid too)
-# and per actor × role.
-PLACE_COUNTS = (*FINE_COUNTS, "grid_valid", "missed")
+# and per actor × role. The overdue counts come from the deadlines that
+# passed (:func:`overdue_crossings`): a place's count cases, a unit's the
+# cases it held (``unit_overdue``: a case can pass two units' deadlines).
+OVERDUE_COUNTS = ("overdue", "overdue_open", "unit_overdue", "unit_overdue_open")
+PLACE_SQL_COUNTS = (*(c for c in FINE_COUNTS if c not in OVERDUE_COUNTS), "grid_valid", "missed")
+PLACE_COUNTS = (*PLACE_SQL_COUNTS, *OVERDUE_COUNTS)
 # Verify and check tasks done on time: counted apart, from the month's tasks.
 TASK_COUNTS = ("verified_on_time", "checked_on_time")
 PERSON_SQL_COUNTS = tuple(
@@ -324,19 +650,22 @@ def _case_id_range(ctx: Ctx) -> tuple[int | None, int | None]:
     )
 
 
-def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
+def _one_pass(start, end, limits) -> tuple[Ctx, np.ndarray, np.ndarray, list[tuple]]:
     """The month's events counted once, grouped two ways: by place × unit and
     by actor × role (GROUPING SETS on PostgreSQL, two queries on SQLite).
 
-    Returns the place keys (a row of :data:`PLACE_KEYS` ids per group, -1 for
-    none), their counts (columns :data:`PLACE_COUNTS`) and ``[(actor_id, role,
-    counts)]`` (counts in the order of :data:`PERSON_SQL_COUNTS`)."""
+    Returns the month's :class:`Ctx`, the place keys (a row of
+    :data:`PLACE_KEYS` ids per group, -1 for none), their counts (columns
+    :data:`PLACE_SQL_COUNTS`) and ``[(actor_id, role, counts)]`` (counts in the
+    order of :data:`PERSON_SQL_COUNTS`)."""
+    ctx = Ctx(start, end, limits)
     empty = (
+        ctx,
         np.zeros((0, len(PLACE_KEYS)), dtype=np.int64),
-        np.zeros((0, len(PLACE_COUNTS)), dtype=np.int64),
+        np.zeros((0, len(PLACE_SQL_COUNTS)), dtype=np.int64),
         [],
     )
-    postgres = db.session.get_bind().dialect.name == "postgresql"
+    postgres = _postgres()
     if postgres:
         # Big aggregates (settings for this transaction only, set before the
         # case id range so that it may use a worker too): JIT compilation costs
@@ -354,8 +683,9 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
     low, high = _case_id_range(ctx)
     if low is None:
         return empty
+    ctx = Ctx(start, end, limits, low, high)
     place = [*(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key]
-    place_sums = [_count(ctx.cond[c]) for c in PLACE_COUNTS]
+    place_sums = [_count(ctx.cond[c]) for c in PLACE_SQL_COUNTS]
     people_sums = [_count(ctx.cond[c]) for c in PERSON_SQL_COUNTS]
     month = (ctx.in_month, ctx.counted, C.c.id.between(low, high))
     if not postgres:
@@ -372,8 +702,9 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
         keys = np.array([[-1 if k is None else k for k in r[:n]] for r in by_place], dtype=np.int64)
         sums = np.array([r[n:] for r in by_place], dtype=np.int64)
         return (
+            ctx,
             keys.reshape(-1, n),
-            sums.reshape(-1, len(PLACE_COUNTS)),
+            sums.reshape(-1, len(PLACE_SQL_COUNTS)),
             [(r[0], r[1], tuple(r[2:])) for r in by_people],
         )
     # A group's figures come back as one comma-separated text that numpy
@@ -391,22 +722,22 @@ def _one_pass(ctx: Ctx) -> tuple[np.ndarray, np.ndarray, list[tuple]]:
         .group_by(func.grouping_sets(tuple_(*place), tuple_(E.c.actor_id, E.c.actor_role)))
     ).all()
     places = ",".join(r[3] for r in rows if not r[0])
-    width = len(PLACE_KEYS) + len(PLACE_COUNTS)
+    width = len(PLACE_KEYS) + len(PLACE_SQL_COUNTS)
     matrix = (
         np.fromstring(places, dtype=np.int64, sep=",").reshape(-1, width)
         if places
         else np.zeros((0, width), dtype=np.int64)
     )
     people = [(r[1], r[2], tuple(int(x) for x in r[3].split(","))) for r in rows if r[0]]
-    return matrix[:, : len(PLACE_KEYS)], matrix[:, len(PLACE_KEYS) :], people
+    return ctx, matrix[:, : len(PLACE_KEYS)], matrix[:, len(PLACE_KEYS) :], people
 
 
 def _tasks_on_time(ctx: Ctx) -> list[tuple]:
     """``[(actor_id, role, verified_on_time, checked_on_time)]``: the month's
-    verify and check events whose task was done by its due time. Apart from
-    the pass, which would otherwise look up a task for every event."""
+    verify and check events whose own task (rule 4) was done by its due time.
+    Apart from the pass, which would otherwise look up a task for every event."""
     return db.session.execute(
-        select(E.c.actor_id, E.c.actor_role, *(_count(ctx.cond[c]) for c in TASK_COUNTS))
+        select(E.c.actor_id, E.c.actor_role, *(_count(ctx.task_cond[c]) for c in TASK_COUNTS))
         .select_from(E.join(T, ctx.task))
         .where(ctx.in_month, E.c.action.in_(("verify", "check")), T.c.completed_at <= T.c.due_at)
         .group_by(E.c.actor_id, E.c.actor_role)
@@ -414,22 +745,39 @@ def _tasks_on_time(ctx: Ctx) -> list[tuple]:
 
 
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
-    ctx = Ctx(start, end, limits)
     out = Counts(people={t: {} for t in PERSON_TIERS})
-    keys, sums, by_people = _one_pass(ctx)
+    ctx, keys, sums, by_people = _one_pass(start, end, limits)
+    low, high = ctx.low, ctx.high
 
-    # 1. areas and units, rolled up from place × unit; should_close =
-    # closed + overdue_open, as one more column.
+    # 1. areas and units, rolled up from place × unit, with the deadlines that
+    # passed in the month as more rows; should_close = closed + overdue_open.
+    crossings = overdue_crossings(start, end, low, high)
+    n_sql = len(PLACE_SQL_COUNTS)
+    keys = np.vstack([keys, crossings[:, 1 : 1 + len(PLACE_KEYS)]])
     column = {c: j for j, c in enumerate(PLACE_COUNTS)}
     # One row per count (floats: np.bincount adds them up exactly, far below
     # 2**53), shared by every tier's roll-up.
-    figures = np.empty((len(PLACE_COUNTS) + 1, len(sums)))
-    figures[: len(PLACE_COUNTS)] = sums.T
-    figures[len(PLACE_COUNTS)] = sums[:, column["closed"]] + sums[:, column["overdue_open"]]
+    figures = np.zeros((len(PLACE_COUNTS) + 2, len(keys)))
+    figures[:n_sql, : len(sums)] = sums.T
+    first_case, first_unit, still_open = crossings[:, 7], crossings[:, 8], crossings[:, 9]
+    tail = slice(len(sums), len(keys))
+    figures[column["overdue"], tail] = first_case
+    figures[column["overdue_open"], tail] = first_case * still_open
+    figures[column["unit_overdue"], tail] = first_unit
+    figures[column["unit_overdue_open"], tail] = first_unit * still_open
+    figures[len(PLACE_COUNTS)] = figures[column["closed"]] + figures[column["overdue_open"]]
+    figures[len(PLACE_COUNTS) + 1] = figures[column["closed"]] + figures[column["unit_overdue_open"]]
     column["should_close"] = len(PLACE_COUNTS)
+    unit_column = {
+        **column,
+        "overdue": column["unit_overdue"],
+        "overdue_open": column["unit_overdue_open"],
+        "should_close": len(PLACE_COUNTS) + 1,
+    }
     for j, tier in enumerate(PLACE_KEYS):
         names = ind.TIER_COUNTS[tier]
-        out.arrays[tier] = _rollup(keys[:, j], figures[[column[c] for c in names]], names)
+        columns = unit_column if tier == "unit" else column
+        out.arrays[tier] = _rollup(keys[:, j], figures[[columns[c] for c in names]], names)
     grids = _rollup(keys[:, 1], figures[[column["grid_valid"], column["missed"]]], ("grid_valid", "missed"))
     grid_figures = dict(zip(grids.ids.tolist(), grids.matrix.tolist(), strict=True))
 
@@ -459,55 +807,25 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
         row["missed"] += int(missed)
 
     # 4. reworks and returns of the month: the dispatcher of the case's latest
-    # dispatch before them, and (returns) the unit that asked.
+    # dispatch before them.
     rework = ctx.cond["rework"]
-    returned = and_(E.c.action == "decide", E.c.to_state == "filed")
+    returned = ctx.cond["returned"]
     dispatcher = ctx.prior_actor("dispatch").label("dispatcher")
-    requester = case((returned, ctx.prior_actor("request"))).label("requester")
-    attributed = db.session.execute(
-        select(dispatcher, requester, _count(rework), _count(returned))
+    for dispatcher_id, n_rework, n_returned in db.session.execute(
+        select(dispatcher, _count(rework), _count(returned))
         .where(ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned))
-        .group_by(dispatcher, requester)
-    ).all()
-    unit_of = dict(
-        db.session.execute(
-            select(User.id, User.unit_id).where(User.id.in_({r[1] for r in attributed if r[1] is not None}))
-        ).all()
-    )
-    returns_of_unit: dict[int, int] = {}
-    for dispatcher_id, requester_id, n_rework, n_returned in attributed:
+        .group_by(dispatcher)
+    ):
         if dispatcher_id is not None:
             row = out.people["dispatcher"].setdefault(
                 dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
             )
             row["dispatched_reworked"] += int(n_rework)
             row["dispatched_returned"] += int(n_returned)
-        unit_id = unit_of.get(requester_id)
-        if unit_id is not None and n_returned:
-            returns_of_unit[unit_id] = returns_of_unit.get(unit_id, 0) + int(n_returned)
-    out.arrays["unit"] = _with_returns(out.arrays["unit"], returns_of_unit)
 
     # 5. the contest's patrol findings: street × category × patrol kind.
     out.patrol_findings = patrol_findings(start, end)
     return out
-
-
-def _with_returns(units: TierCounts, returns_of_unit: dict[int, int]) -> TierCounts:
-    """A unit's ``returned`` counts the approved returns it asked for (not the
-    events on cases it holds): replace the column, adding units it names."""
-    ids, matrix = units.ids, units.matrix.copy()
-    missing = sorted(set(returns_of_unit) - set(ids.tolist()))
-    if missing:
-        ids = np.concatenate([ids, np.array(missing, dtype=np.int64)])
-        matrix = np.vstack([matrix, np.zeros((len(missing), matrix.shape[1]), dtype=np.int64)])
-        order = np.argsort(ids)
-        ids, matrix = ids[order], matrix[order]
-    column = units.names.index("returned")
-    matrix[:, column] = 0
-    position = {k: j for j, k in enumerate(ids.tolist())}
-    for unit_id, n in returns_of_unit.items():
-        matrix[position[unit_id], column] = n
-    return TierCounts(ids, matrix, units.names)
 
 
 def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
@@ -562,12 +880,31 @@ def _rollup(keys: np.ndarray, figures: np.ndarray, names) -> TierCounts:
 # ---------------------------------------------------------------- drill-down
 
 
-SPECIAL_DRILLS = {"should_close", "grid_valid", "missed", "dispatched_reworked", "dispatched_returned"}
+# What each count counts (rule 8): cases, or events — then its drill-down
+# lists a row per event, a case as often as it was counted.
+EVENT_COUNTS = frozenset(
+    {
+        "dispatched",
+        "dispatched_on_time",
+        "handled",
+        "handled_on_time",
+        "rework",
+        "extension",
+        "suspension",
+        "returned",
+        "verified",
+        "verified_on_time",
+        "checked",
+        "checked_on_time",
+        "dispatched_reworked",
+        "dispatched_returned",
+    }
+)
+AREA_FACT_COLUMNS = ("case_id", *AREA_TIERS)  # a fact of the "area" group
+PAIR_FACT_COLUMNS = ("subject_id", "case_id")  # of the "unit" group and each person tier
 
 
-def cases_behind(month: str, subject_kind: str, subject_id: int, count: str, limits: dict) -> list[int]:
-    """The cases behind one count of one subject (see the module docstring);
-    ``limits`` are the definitions' ``limits_minutes``."""
+def check_count(subject_kind: str, count: str) -> None:
     if subject_kind in LEADER_TIERS:
         raise GridCityError(
             "bad_request", detail=f"{subject_kind} rows combine scores; drill into their team"
@@ -579,44 +916,187 @@ def cases_behind(month: str, subject_kind: str, subject_id: int, count: str, lim
             "bad_request",
             detail=f"{subject_kind} has no count {count!r}; it has {', '.join(ind.TIER_COUNTS[subject_kind])}",
         )
-    start, end = month_bounds(month)
-    ctx = Ctx(start, end, limits)
+
+
+def fact_group(subject_kind: str) -> str:
+    return "area" if subject_kind in AREA_TIERS else subject_kind
+
+
+def facts_of(facts: np.ndarray, subject_kind: str, subject_id: int) -> list[int]:
+    """The case ids (one per counted row, ascending) of one subject among a
+    group's facts."""
     if subject_kind in AREA_TIERS:
-        who = ctx.area_keys[subject_kind] == subject_id
-    elif subject_kind == "unit":
-        who = ctx.unit_key == subject_id
-    else:
-        who = and_(E.c.actor_id == subject_id, E.c.actor_role == subject_kind)
-    if count == "should_close":
-        cond = or_(ctx.cond["closed"], ctx.cond["overdue_open"])
-    elif count in ("grid_valid", "missed"):
-        own = aliased(inspector_work_grid)
-        iw = inspector_work_grid
-        query = (
-            select(C.c.id)
-            .select_from(
-                E.join(C, C.c.id == E.c.case_id)
-                .join(iw, iw.c.work_grid_id == C.c.work_grid_id)
-                .outerjoin(
-                    own, and_(own.c.work_grid_id == C.c.work_grid_id, own.c.user_id == C.c.reporter_id)
-                )
-            )
-            .where(ctx.in_month, E.c.action == "report", C.c.voided_at.is_(None), iw.c.user_id == subject_id)
+        column = AREA_FACT_COLUMNS.index(subject_kind)
+        return sorted(facts[facts[:, column] == subject_id, 0].tolist())
+    return sorted(facts[facts[:, 0] == subject_id, 1].tolist())
+
+
+def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None) -> dict:
+    """Rule 8: the rows every count of the month counted, ``{(group, count):
+    int matrix}`` — group ``area`` (columns :data:`AREA_FACT_COLUMNS`, one row
+    for all five area tiers), ``unit`` and each person tier (columns
+    :data:`PAIR_FACT_COLUMNS`). A subject's figure is the number of its rows;
+    its drill-down lists their cases. The same conditions as the pass
+    (:class:`Ctx`), the same overdue crossings; frozen with a month's figures.
+
+    ``subject`` (tier, id) only narrows the reading to what that subject's
+    rows can come from (its drill-down, live)."""
+    ctx = Ctx(start, end, limits)
+    low, high = _case_id_range(ctx)
+    groups: dict[tuple[str, str], list] = {}
+
+    def put(group: str, count: str, rows) -> None:
+        width = len(AREA_FACT_COLUMNS) if group == "area" else 2
+        array = np.asarray(rows, dtype=np.int64).reshape(-1, width)
+        groups[(group, count)] = (
+            np.vstack([groups[(group, count)], array]) if (group, count) in groups else array
         )
-        if count == "missed":
-            query = query.where(own.c.user_id.is_(None))
-        return sorted(set(db.session.scalars(query)))
-    elif count in ("dispatched_reworked", "dispatched_returned"):
-        cond = and_(
-            ctx.cond["rework" if count == "dispatched_reworked" else "returned"],
-            ctx.prior_actor("dispatch") == subject_id,
-        )
-        who = literal(True)
-    elif subject_kind == "unit" and count == "returned":
-        requester_unit = select(User.unit_id).where(User.id == ctx.prior_actor("request")).scalar_subquery()
-        cond, who = and_(ctx.cond["returned"], requester_unit == subject_id), literal(True)
-    else:
-        cond = ctx.cond[count]
-    return sorted(
-        set(db.session.scalars(select(C.c.id).select_from(ctx.from_).where(ctx.in_month, who, cond)))
+
+    for tier in ("area", "unit", *PERSON_TIERS):
+        names = ind.AREA_COUNTS if tier == "area" else ind.TIER_COUNTS[tier]
+        for c in names:
+            put(tier, c, [])
+    if low is None:
+        return groups
+    ctx = Ctx(start, end, limits, low, high)
+    tier, subject_id = subject if subject else (None, None)
+    narrow = []
+    if tier in AREA_TIERS:
+        narrow.append(ctx.area_keys[tier] == subject_id)
+    elif tier == "unit":
+        narrow.append(ctx.unit_key == subject_id)
+    elif tier == "inspector":
+        grids = select(inspector_work_grid.c.work_grid_id).where(inspector_work_grid.c.user_id == subject_id)
+        narrow.append(or_(E.c.actor_id == subject_id, C.c.work_grid_id.in_(grids)))
+    elif tier in PERSON_TIERS and tier != "dispatcher":
+        narrow.append(E.c.actor_id == subject_id)
+    elif tier == "dispatcher":
+        narrow.append(or_(E.c.actor_id == subject_id, E.c.action.in_(("check", "rework", "decide"))))
+
+    # 1. the pass's events, a row each, with a bit per count; all rows come
+    # back as one comma-separated text that numpy parses at once (a city
+    # month is a million events: as many Python tuples would not do).
+    sql_counts = tuple(dict.fromkeys((*PLACE_SQL_COUNTS, *PERSON_SQL_COUNTS)))
+    mask = sum((case((ctx.cond[c], 1 << j), else_=0) for j, c in enumerate(sql_counts)), literal(0))
+    role_code = case(*((E.c.actor_role == r, k) for k, r in enumerate(PERSON_TIERS)), else_=-1)
+    columns = [C.c.id, *(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key, E.c.actor_id, role_code, mask]
+    line = cast(func.coalesce(columns[0], -1), String)
+    for column in columns[1:]:
+        line = line.concat(",").concat(cast(func.coalesce(column, -1), String))
+    joined = func.string_agg(line, ",") if _postgres() else func.group_concat(line, ",")
+    text_rows = db.session.scalar(
+        select(joined)
+        .select_from(ctx.from_pass)
+        .where(ctx.in_month, ctx.counted, C.c.id.between(low, high), *narrow)
     )
+    width = len(columns)
+    matrix = (
+        np.fromstring(text_rows, dtype=np.int64, sep=",").reshape(-1, width)
+        if text_rows
+        else np.zeros((0, width), dtype=np.int64)
+    )
+    n_keys = 1 + len(AREA_TIERS) + 1
+    flag = {c: ((matrix[:, -1] >> j) & 1).astype(bool) for j, c in enumerate(sql_counts)}
+    area_keys = matrix[:, : 1 + len(AREA_TIERS)]
+    unit_pairs = matrix[:, [n_keys - 1, 0]]
+    for c in PLACE_SQL_COUNTS:
+        if c in ind.AREA_COUNTS:
+            put("area", c, area_keys[flag[c]])
+        if c in ind.UNIT_COUNTS:
+            put("unit", c, unit_pairs[flag[c]])
+    actor_ids, roles = matrix[:, n_keys], matrix[:, n_keys + 1]
+    for k, role in enumerate(PERSON_TIERS):
+        mine = (roles == k) & (actor_ids != -1)
+        for c in ind.ROLE_COUNTS[role]:
+            if c in PERSON_SQL_COUNTS:
+                keep = mine & flag[c]
+                put(role, c, np.column_stack([actor_ids[keep], matrix[keep, 0]]))
+
+    group = fact_group(tier) if subject else None
+    # 2. missed reports: the grid's cases, for every inspector of the grid.
+    members: dict[int, list[int]] = {}
+    for user_id, wg in db.session.execute(
+        select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
+    ):
+        members.setdefault(wg, []).append(user_id)
+    wg_column = 1 + AREA_TIERS.index("work_grid")
+    for c in ("grid_valid", "missed") if group in (None, "inspector") else ():
+        picked = matrix[flag[c]]
+        put(
+            "inspector",
+            c,
+            [
+                (user_id, case_id)
+                for case_id, wg in picked[:, [0, wg_column]].tolist()
+                for user_id in members.get(wg, ())
+            ],
+        )
+
+    # 3. tasks done on time, each event by its own task (rule 4).
+    tasks = (("verify", "verified_on_time"), ("check", "checked_on_time"))
+    for role_action, c in tasks if group in (None, "inspector") else ():
+        task_rows = db.session.execute(
+            select(E.c.actor_id, E.c.case_id)
+            .select_from(E.join(T, ctx.task))
+            .where(
+                ctx.in_month,
+                E.c.action == role_action,
+                E.c.actor_role == "inspector",
+                E.c.actor_id.is_not(None),
+                T.c.completed_at <= T.c.due_at,
+            )
+        ).all()
+        put("inspector", c, [tuple(r) for r in task_rows])
+
+    # 4. reworks and returns, for the dispatcher of the dispatch before them.
+    rework, returned = ctx.cond["rework"], ctx.cond["returned"]
+    dispatcher = ctx.prior_actor("dispatch")
+    attributed = group in (None, "dispatcher")
+    for dispatcher_id, case_id, is_rework in (
+        ()
+        if not attributed
+        else db.session.execute(
+            select(dispatcher, E.c.case_id, case((rework, 1), else_=0)).where(
+                ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned)
+            )
+        )
+    ):
+        if dispatcher_id is not None:
+            put(
+                "dispatcher",
+                "dispatched_reworked" if is_rework else "dispatched_returned",
+                [(dispatcher_id, case_id)],
+            )
+
+    # 5. the deadlines that passed (rule 1), and should_close.
+    crossings = (
+        overdue_crossings(start, end, low, high)
+        if group in (None, "area", "unit")
+        else np.zeros((0, len(CROSSING_COLUMNS) + 3), dtype=np.int64)
+    )
+    first_case, first_unit, still_open = (crossings[:, j].astype(bool) for j in (7, 8, 9))
+    crossing_area = crossings[:, : 1 + len(AREA_TIERS)]
+    crossing_unit = crossings[:, [1 + len(AREA_TIERS), 0]]
+    put("area", "overdue", crossing_area[first_case])
+    put("area", "overdue_open", crossing_area[first_case & still_open])
+    put("unit", "overdue", crossing_unit[first_unit])
+    put("unit", "overdue_open", crossing_unit[first_unit & still_open])
+    for place_group in ("area", "unit"):
+        groups[(place_group, "should_close")] = np.vstack(
+            [groups[(place_group, "closed")], groups[(place_group, "overdue_open")]]
+        )
+    if subject:
+        for key in [k for k in groups if k[0] != group]:
+            del groups[key]
+    return groups
+
+
+def cases_behind(month: str, subject_kind: str, subject_id: int, count: str, limits: dict) -> list[int]:
+    """The cases behind one count of one subject, live: one id per counted row
+    (a case counted twice — two dispatches, two reworks — is listed twice), so
+    that the list is as long as the figure (rule 8); ``limits`` are the
+    definitions' ``limits_minutes``."""
+    check_count(subject_kind, count)
+    start, end = month_bounds(month)
+    facts = month_facts(start, end, limits, (subject_kind, subject_id))
+    return facts_of(facts[(fact_group(subject_kind), count)], subject_kind, subject_id)

@@ -32,6 +32,7 @@ class CasesQuery(Schema):
     tier: Literal[TIERS] = Field(description="The row's tier.")
     subject_id: DbInt = Field(description="The row's subject_id.")
     count: Literal[COUNT_NAMES] = Field(description="A count name of the row.")
+    version: Version = Field(None, description="A frozen version (default: the latest, else live).")
 
 
 class VersionQuery(Schema):
@@ -128,7 +129,8 @@ MonthTable = ScorecardTable | dict[str, ScorecardTable]
 
 
 class FigureCases(Answer):
-    """The cases behind one figure."""
+    """The rows behind one figure: a case per counted case, or per counted
+    event (a case dispatched twice is listed twice) — as many as the figure."""
 
     month: str
     tier: str

@@ -96,14 +96,16 @@ def month_cases(month: str, query: CasesQuery):
     user = current_user()
     if user.role not in READERS and not appeals.may_contest(user, tier, subject_id):
         raise Forbidden("appeal_not_yours")  # people and units see their own figures' cases
-    ids = appeals.counted_cases(month, tier, subject_id, count)
-    rows = (
-        db.session.execute(
-            select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)).order_by(Case.id)
-        ).all()
+    ids = appeals.counted_cases(month, tier, subject_id, count, query.version)
+    found = (
+        {
+            r.id: r
+            for r in db.session.execute(select(Case.id, Case.number, Case.state).where(Case.id.in_(ids)))
+        }
         if ids
-        else []
+        else {}
     )
+    rows = [found[i] for i in ids if i in found]  # a row per counted row, as the figure
     return jsonify(
         {
             "month": month,

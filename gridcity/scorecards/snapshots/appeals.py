@@ -115,8 +115,9 @@ def counted_cases(month: str, tier: str, subject_id: int, count: str, version: i
     if not versions:
         return list(cases_behind(month, tier, subject_id, count))
     number = version or versions[-1].version
+    # The version's frozen list, without the cases its accepted appeals took out.
     return exclusions.drop(
-        list(cases_behind(month, tier, subject_id, count)),
+        list(cases_behind(month, tier, subject_id, count, number)),
         tier,
         subject_id,
         count,

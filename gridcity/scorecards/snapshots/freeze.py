@@ -6,7 +6,10 @@ that was never frozen is computed live."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zlib
 
+import numpy as np
 from sqlalchemy import func, insert, select
 
 from gridcity.core.clock import utcnow
@@ -14,7 +17,8 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.scorecards.counting import engine
 from gridcity.scorecards.counting.counts import TIERS
-from gridcity.scorecards.models import ContestResult, ScorecardRowRecord, ScorecardVersion
+from gridcity.scorecards.models import ContestResult, ScorecardFacts, ScorecardRowRecord, ScorecardVersion
+from gridcity.scorecards.scoring import indicators as ind
 from gridcity.scorecards.scoring import scores
 from gridcity.scorecards.scoring.tables import (
     ContestRow,
@@ -124,8 +128,56 @@ def _store(month: str, reason: str, user) -> VersionInfo:
     ]
     if contest_rows:
         db.session.execute(insert(ContestResult), contest_rows)
+    # The drill-downs, frozen with the figures (rule 8).
+    start, end = engine.month_bounds(month)
+    facts = engine.month_facts(start, end, ind.get_set(result.definition_version).document["limits_minutes"])
+    db.session.execute(
+        insert(ScorecardFacts),
+        [
+            {
+                "version_id": version.id,
+                "subject_group": group,
+                "count": count,
+                "rows": len(matrix),
+                "data": _pack(matrix),
+            }
+            for (group, count), matrix in facts.items()
+        ],
+    )
     db.session.flush()
     return _info(version)
+
+
+def _pack(matrix: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(matrix, dtype=np.int64), allow_pickle=False)
+    return zlib.compress(buffer.getvalue(), 6)
+
+
+def _unpack(data: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(zlib.decompress(data)), allow_pickle=False)
+
+
+def frozen_cases_behind(
+    month: str, subject_kind: str, subject_id: int, count: str, version: int | None = None
+) -> list[int] | None:
+    """The drill-down of a count as frozen with the month's given (else
+    latest) version; None if the month was never frozen, or frozen before
+    drill-downs were kept with the figures."""
+    engine.check_count(subject_kind, count)
+    frozen = _version(month, version)
+    if frozen is None:
+        return None
+    data = db.session.scalar(
+        select(ScorecardFacts.data).where(
+            ScorecardFacts.version_id == frozen.id,
+            ScorecardFacts.subject_group == engine.fact_group(subject_kind),
+            ScorecardFacts.count == count,
+        )
+    )
+    if data is None:
+        return None
+    return engine.facts_of(_unpack(data), subject_kind, subject_id)
 
 
 def freeze_month(month: str, reason: str | None = None, user=None) -> VersionInfo:

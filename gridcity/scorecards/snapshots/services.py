@@ -71,10 +71,18 @@ def subject_trend(tier: str, subject_id: int, months: list[str]) -> list[dict]:
     return out
 
 
-def cases_behind(month: str, subject_kind: str, subject_id: int, indicator: str) -> list[int]:
-    """The ids of the cases behind one count (``indicator`` is a count name,
-    e.g. ``overdue``) of one subject in ``month`` — the drill-down. Counts of
-    events list each case once."""
+def cases_behind(
+    month: str, subject_kind: str, subject_id: int, indicator: str, version: int | None = None
+) -> list[int]:
+    """The drill-down of one count (``indicator`` is a count name, e.g.
+    ``overdue``) of one subject in ``month``: one case id per row the count
+    counted — a count of events lists a case once per event — so the list is
+    exactly as long as the figure (DOMAIN §7.1 rule 8). Like the figures: the
+    given frozen version, else the latest, as frozen with it (never recomputed);
+    a month never frozen is read live."""
+    frozen = freeze.frozen_cases_behind(month, subject_kind, subject_id, indicator, version)
+    if frozen is not None:
+        return frozen
     limits = indicators.current_set().document["limits_minutes"]
     return engine.cases_behind(month, subject_kind, subject_id, indicator, limits)
 
