@@ -250,6 +250,10 @@ def _tainted(ev):
     tenure = (
         select(func.max(d.c.id))
         .where(d.c.case_id == ev.c.case_id, d.c.action == "dispatch", d.c.id <= ev.c.id)
+        # ``ev`` belongs to the query two levels up (outside the EXISTS below),
+        # which SQLAlchemy does not correlate by itself: without this the
+        # sub-query read every event of the table as ``ev``.
+        .correlate(ev)
         .scalar_subquery()
     )
     return (
