@@ -525,6 +525,10 @@ def test_tier_pdf_report(app, client, history, tmp_path):  # noqa: F811
         record: list = []
         trends = {r.subject_id: [None, r.score] for r in table.rows}  # the trend chart too
         data = bulletin.table_pdf(table, ["2026-09", MONTH], trends, "zh", record)
+        # A subject without data in any trend month draws no line, and a trend
+        # with no data at all no chart: the report is still built, not a 500.
+        for blank in ({**trends, table.rows[0].subject_id: [None, None]}, {i: [None, None] for i in trends}):
+            assert bulletin.table_pdf(table, ["2026-09", MONTH], blank, "zh").startswith(b"%PDF")
     assert_tables_shown(data, record)
     assert_fonts_embedded(data)
     names = {line[1] for t in record if t["label"].startswith("rank:") for line in t["rows"][1:]}

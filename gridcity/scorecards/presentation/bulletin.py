@@ -153,6 +153,11 @@ class Report:
 
         self.story.append(Spacer(1, points))
 
+    def add_chart(self, drawing) -> None:
+        """A chart, when there is something to draw."""
+        if drawing is not None:
+            self.story.append(drawing)
+
     def table(self, fields: list[Field], label: str, keys: int = 2) -> None:
         if not fields or not fields[0].values:
             self.para(_t("sc_no_rows", self.language), "small")
@@ -423,6 +428,12 @@ def bar_chart(labels: list[str], values: list[float], font: str, caption: str):
 
 
 def line_chart(months: list[str], series: list[tuple[str, list]], font: str, caption: str):
+    """The trend of each series over the months; a month without data is a gap.
+    A subject with no data in any of the months has no line (None when no
+    subject has any)."""
+    series = [(label, values) for label, values in series if any(v is not None for v in values)]
+    if not series:
+        return None
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.linecharts import HorizontalLineChart
     from reportlab.graphics.shapes import Drawing, String
@@ -433,7 +444,7 @@ def line_chart(months: list[str], series: list[tuple[str, list]], font: str, cap
     drawing.initialFontName = font
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, 560, 140
-    chart.data = [list(values) for _, values in series] or [[0]]
+    chart.data = [list(values) for _, values in series]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     chart.categoryAxis.categoryNames = [m[2:] for m in months]
     _axis_fonts(chart, font)
@@ -472,7 +483,7 @@ def table_pdf(table, months: list[str], trends: dict[int, list], language: str =
     names = {r.subject_id: r.subject_name for r in table.rows}
     if trends and len(months) > 1:
         series = [(names.get(i, ""), values) for i, values in trends.items()]
-        report.story.append(line_chart(months, series, report.font, _t("sc_trend", language)))
+        report.add_chart(line_chart(months, series, report.font, _t("sc_trend", language)))
     report.section(_t("sc_bulletin_rankings", language))
     report.table(score_fields(table, language, with_code=False, value_suffix=False), f"rank:{table.tier}")
     fields = count_fields(table, language)
@@ -508,6 +519,6 @@ def contest_pdf(
             (names.get(i, ""), [None if v is None else v * 100.0 / scale for v in values])
             for i, values in trends.items()
         ]
-        report.story.append(line_chart(months, series, report.font, _t("sc_contest_trend", language)))
+        report.add_chart(line_chart(months, series, report.font, _t("sc_contest_trend", language)))
     _contest(report, contest, language)
     return report.build()
