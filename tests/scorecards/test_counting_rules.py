@@ -191,6 +191,30 @@ def test_checks_are_matched_to_their_own_task(driver):
     assert (c["checked"], c["checked_on_time"]) == (2, 2)
 
 
+def test_reworked_dispatches_are_some_of_the_months_dispatches(driver):
+    """Rule 4 for the dispatcher: a September dispatch reworked twice in
+    October is no October dispatch reworked (the old count gave October one
+    dispatch and two reworks: an accurate-dispatch rate of −100 %), and a
+    dispatch reworked twice in its month is one reworked dispatch."""
+    d = driver
+    handled = [("unit_accept", "sz"), ("handle", "sz")]
+    failed = [("check", "insp2", {"passed": False}), ("handle", "sz", {"minutes": 0})]
+    d.at(local(29, 9))
+    september = d.flow(d.report("insp2", EAST, "C0101"), [*FORWARD, *handled])
+    d.at(local(2, 9, month=10))
+    d.flow(september, [*failed, *failed])
+    d.at(local(5, 9, month=10))
+    october = d.flow(d.report("insp2", EAST, "C0101"), [*FORWARD, *handled, *failed, *failed])
+    disp = user_id("disp")
+    names = ("dispatched", "dispatched_reworked")
+    assert pick(counts("dispatcher", disp), *names) == (1, 0)
+    assert pick(counts("dispatcher", disp, "2026-10"), *names) == (1, 1)
+    (row,) = [r for r in services.compute_scorecards("2026-10")["dispatcher"].rows if r.subject_id == disp]
+    assert row.indicators["accurate_dispatch"]["value"] == 0.0
+    db.session.rollback()
+    assert services.cases_behind("2026-10", "dispatcher", disp, "dispatched_reworked") == [october]
+
+
 # ---------------------------------------------------------------- rule 5
 
 

@@ -58,8 +58,8 @@ COUNT_DOCS: dict[str, str] = {
     "closed_promptly": "closures within limits_minutes.close of the passed check",
     # dispatchers
     "dispatched_on_time": "dispatches within limits_minutes.dispatch of filing (a re-dispatch: of the approved return)",
-    "dispatched_reworked": "reworks in the month of cases this dispatcher dispatched last",
-    "dispatched_returned": "returns in the month of cases this dispatcher dispatched last",
+    "dispatched_reworked": "this dispatcher's dispatches of the month reworked within the month (each once)",
+    "dispatched_returned": "this dispatcher's dispatches of the month returned within the month (each once)",
 }
 COUNT_NAMES = tuple(COUNT_DOCS)
 

@@ -17,8 +17,9 @@ Who a count goes to (rule 3):
   an overdue for the unit whose clock ran out, even after the case moved on;
 - people: the actor of the event, by the role they acted in (the inspector
   who completed a verify or check task is the actor of that event); a
-  dispatcher's ``dispatched_reworked`` / ``dispatched_returned`` count the
-  reworks / returns of the month whose latest earlier dispatch was theirs.
+  dispatcher's ``dispatched_reworked`` / ``dispatched_returned`` count their
+  dispatches of the month that were reworked / returned within the month
+  (before the case's next dispatch), each dispatch once.
 
 Lateness (rules 1, 2, 5) is a fact of time, read from the deadlines the
 history records (each dispatch, approved extension, resumption and rework
@@ -447,6 +448,34 @@ class Ctx:
             .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == first_reporter))
         )
 
+    def dispatches_undone(self):
+        """Rows (dispatcher, case, is_rework) of the month's dispatches that
+        were reworked or returned later in the month, before the case's next
+        dispatch: one row per dispatch and outcome (a dispatch reworked twice is
+        one reworked dispatch), so a dispatcher's reworked dispatches are some
+        of their dispatches (rule 4: no rate leaves 0–100 %)."""
+        d = CaseEvent.__table__.alias("e_dispatch")
+        prior = (
+            select(d.c.id)
+            .where(d.c.case_id == E.c.case_id, d.c.action == "dispatch", d.c.id < E.c.id)
+            .order_by(d.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        rework, returned = self.cond["rework"], self.cond["returned"]
+        undone = (
+            select(prior.label("dispatch_id"), case((rework, 1), else_=0).label("is_rework"))
+            .select_from(E)
+            .where(self.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned))
+            .subquery("undone")
+        )
+        return db.session.execute(
+            select(d.c.actor_id, d.c.case_id, undone.c.is_rework)
+            .select_from(undone.join(d, d.c.id == undone.c.dispatch_id))
+            .where(d.c.at >= self.start, d.c.at < self.end, d.c.actor_id.is_not(None))
+            .group_by(d.c.id, d.c.actor_id, d.c.case_id, undone.c.is_rework)
+        ).all()
+
     def prior_actor(self, action: str):
         """The actor of the case's latest ``action`` event before this one."""
         e3 = CaseEvent.__table__.alias("e_prior")
@@ -810,22 +839,12 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
         row["grid_valid"] += int(grid_valid)
         row["missed"] += int(missed)
 
-    # 4. reworks and returns of the month: the dispatcher of the case's latest
-    # dispatch before them.
-    rework = ctx.cond["rework"]
-    returned = ctx.cond["returned"]
-    dispatcher = ctx.prior_actor("dispatch").label("dispatcher")
-    for dispatcher_id, n_rework, n_returned in db.session.execute(
-        select(dispatcher, _count(rework), _count(returned))
-        .where(ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned))
-        .group_by(dispatcher)
-    ):
-        if dispatcher_id is not None:
-            row = out.people["dispatcher"].setdefault(
-                dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
-            )
-            row["dispatched_reworked"] += int(n_rework)
-            row["dispatched_returned"] += int(n_returned)
+    # 4. the month's dispatches reworked or returned within the month.
+    for dispatcher_id, _case_id, is_rework in ctx.dispatches_undone():
+        row = out.people["dispatcher"].setdefault(
+            dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
+        )
+        row["dispatched_reworked" if is_rework else "dispatched_returned"] += 1
 
     # 5. the contest's patrol findings: street × category × patrol kind.
     out.patrol_findings = patrol_findings(start, end)
@@ -1052,20 +1071,9 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         ).all()
         put("inspector", c, [tuple(r) for r in task_rows])
 
-    # 4. reworks and returns, for the dispatcher of the dispatch before them.
-    rework, returned = ctx.cond["rework"], ctx.cond["returned"]
-    dispatcher = ctx.prior_actor("dispatch")
-    attributed = group in (None, "dispatcher")
-    for dispatcher_id, case_id, is_rework in (
-        ()
-        if not attributed
-        else db.session.execute(
-            select(dispatcher, E.c.case_id, case((rework, 1), else_=0)).where(
-                ctx.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned)
-            )
-        )
-    ):
-        if dispatcher_id is not None:
+    # 4. the month's dispatches reworked or returned within the month.
+    if group in (None, "dispatcher"):
+        for dispatcher_id, case_id, is_rework in ctx.dispatches_undone():
             put(
                 "dispatcher",
                 "dispatched_reworked" if is_rework else "dispatched_returned",
