@@ -149,6 +149,26 @@ def big_server(demo_city, tmp_path_factory):
         _stop(process)
 
 
+def assert_clusters_sit_on_their_positions(page) -> None:
+    """Every cluster icon on screen is centred on its position (issue 15: a
+    CSS rule once made the icons flow down the page, many into the sea)."""
+    offsets = page.evaluate(
+        """() => {
+        const d = window.GridCityDispatch, box = d.map.getContainer().getBoundingClientRect(), out = [];
+        d.clusters._featureGroup.eachLayer(layer => {
+          if (!layer.getChildCount || !layer._icon) return;
+          const icon = layer._icon.getBoundingClientRect(), at = d.map.latLngToContainerPoint(layer.getLatLng());
+          if (at.x < 0 || at.y < 0 || at.x > box.width || at.y > box.height) return;
+          out.push([icon.left + icon.width / 2 - box.left - at.x, icon.top + icon.height / 2 - box.top - at.y]);
+        });
+        return out;
+      }"""
+    )
+    assert len(offsets) >= 40, len(offsets)
+    off = [(round(dx, 1), round(dy, 1)) for dx, dy in offsets if abs(dx) > 3 or abs(dy) > 3]
+    assert off == [], f"{len(off)} of {len(offsets)} cluster icons away from their position: {off[:10]}"
+
+
 def test_ten_thousand_open_cases_stay_usable_on_the_map(create_page, big_server):
     http = session_for(big_server, "dispatcher1")
     http.get(f"{big_server}/api/v1/dispatch/map")  # warm up (imports, caches)
@@ -182,6 +202,7 @@ def test_ten_thousand_open_cases_stay_usable_on_the_map(create_page, big_server)
     )
     singles = page.locator(".leaflet-marker-icon.gc-case").count()
     assert counted + singles == total  # every case is in exactly one cluster or marker
+    assert_clusters_sit_on_their_positions(page)
     cases = [dict(zip(body["fields"], row)) for row in body["cases"]]
     overdue = [c for c in cases if c["overdue"] and c["state"] in ("dispatched", "in_progress")]
     assert int(page.get_attribute("[data-testid=queue-overdue]", "data-count")) == len(overdue) > 0
