@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -294,3 +296,88 @@ def login(client):
 
 def read_fixture(name: str) -> str:
     return (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- database snapshots
+#
+# A fixture whose data takes long to build (a month lived through the services)
+# builds it once per database and worker, keeps a copy, and later tests get
+# the copy back in a fraction of the time: on PostgreSQL the tables are copied
+# into a schema of their own and back, on SQLite the file is copied with the
+# backup API. The media folder (photos) is copied with them.
+
+
+@dataclass
+class DatabaseSnapshot:
+    url: str
+    name: str  # the schema (PostgreSQL) or file (SQLite) holding the copy
+    media: Path
+
+
+def _release_connections() -> None:
+    db.session.remove()
+    db.engine.dispose()
+
+
+def snapshot_database(app, name: str, folder: Path) -> DatabaseSnapshot:
+    """Keep a copy of every table of the app's database (and its photos)."""
+    url = app.config["SETTINGS"].resolved_database_url
+    _release_connections()
+    media = folder / "media"
+    source_media = app.config["SETTINGS"].resolved_media_dir
+    if source_media.exists():
+        shutil.copytree(source_media, media)
+    engine = create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "postgresql":
+        schema = f"snapshot_{name}"
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            for table in metadata.sorted_tables:
+                conn.execute(text(f'CREATE TABLE {schema}."{table.name}" AS TABLE public."{table.name}"'))
+        engine.dispose()
+        return DatabaseSnapshot(url, schema, media)
+    engine.dispose()
+    copy = folder / f"{name}.db"
+    _sqlite_copy(make_url(url).database, copy)
+    return DatabaseSnapshot(url, str(copy), media)
+
+
+def restore_database(app, snapshot: DatabaseSnapshot) -> None:
+    """Put the app's database (and photos) back as they were at the snapshot."""
+    _release_connections()
+    engine = create_engine(snapshot.url, poolclass=NullPool)
+    if engine.dialect.name == "postgresql":
+        tables = [t.name for t in metadata.sorted_tables]
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            for name in tables:
+                conn.execute(text(f'INSERT INTO public."{name}" SELECT * FROM {snapshot.name}."{name}"'))
+            serials = conn.execute(
+                text(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
+                )
+            ).all()
+            for table, column in serials:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', '{column}'), "
+                        f'COALESCE(MAX("{column}"), 0) + 1, false) FROM public."{table}"'
+                    )
+                )
+    else:
+        _sqlite_copy(snapshot.name, make_url(snapshot.url).database)
+    engine.dispose()
+    media = app.config["SETTINGS"].resolved_media_dir
+    if snapshot.media.exists():
+        shutil.copytree(snapshot.media, media, dirs_exist_ok=True)
+
+
+def _sqlite_copy(source: str | Path, target: str | Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()

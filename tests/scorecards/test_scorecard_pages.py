@@ -3,6 +3,7 @@ validation, and the drill-down from a figure to the cases behind it."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from gridcity.cases.models import Case
+from gridcity.core import clock
 from gridcity.demo.history import load_history
 from gridcity.extensions import db
 from gridcity.geo.models import Community, UnitGrid
@@ -17,7 +19,7 @@ from gridcity.org.services import create_user
 from gridcity.scorecards.presentation.display import card_text
 from gridcity.scorecards.snapshots import services as sc
 from tests.cases.conftest import city, frozen_clock  # noqa: F401
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, DatabaseSnapshot, restore_database, snapshot_database
 
 MONTH = "2026-10"
 # Counts of cases (each case once); the others count events.
@@ -32,11 +34,26 @@ PER_CASE = (
 )  # the clock of the `city` fixture stands at 30 November 2026
 
 
+# The history, built once per database (and worker), then restored from a copy.
+_HISTORIES: dict[str, tuple[dict, DatabaseSnapshot]] = {}
+
+
 @pytest.fixture
-def history(city):  # noqa: F811
-    """October 2026 lived through the services on the mini city, then frozen."""
+def history(app, city, tmp_path_factory):  # noqa: F811
+    """October 2026 lived through the services on the mini city, then frozen
+    (the clock released, as the history leaves it)."""
+    url = app.config["SETTINGS"].resolved_database_url
+    if url in _HISTORIES:
+        summary, snapshot = _HISTORIES[url]
+        restore_database(app, snapshot)
+        clock.freeze(None)
+        return copy.deepcopy(summary)
     summary = load_history(1, seed=3, reports_per_grid=14)
     assert summary["months"] == [MONTH]
+    _HISTORIES[url] = (
+        copy.deepcopy(summary),
+        snapshot_database(app, "history", tmp_path_factory.mktemp("history")),
+    )
     return summary
 
 
