@@ -482,11 +482,11 @@ def build(driver, seed: int, on_freeze) -> History:
     # One seed in five is all twins: every story happens in both streets.
     mirror = seed % 5 == 0
     kinds = [
-        (sc.plain, anywhere, 5),
+        (sc.plain, anywhere, 4),
         (sc.returned, anywhere, 2),
         (sc.extended, anywhere, 3),
         (sc.duplicate, anywhere, 2),
-        (sc.voided_later, anywhere, 1),
+        (sc.voided_later, anywhere, 2),
         (sc.patrol, anywhere, 1),
     ]
     for make, when, n in kinds:

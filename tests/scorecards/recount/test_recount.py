@@ -34,7 +34,7 @@ from tests.scorecards.recount.counter import TIMEZONE, recount
 from tests.scorecards.recount.generator import add_people, build
 
 SEPTEMBER, OCTOBER = "2026-09", "2026-10"
-LIVE_DRILLS_PER_SEED = 6
+LIVE_DRILLS_PER_SEED = 4
 # Rows of these tables are one history; the city, people and rules stay.
 HISTORY_TABLES = {
     "scorecard_appeal_photo",
