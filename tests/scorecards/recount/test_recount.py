@@ -151,6 +151,8 @@ class Checker:
                                 )
                             )
             scores = [round(r.score, 2) for r in rows if r.score is not None]
+            if len(scores) > 1 and scores.count(min(scores)) > 1:
+                TIES[what] = TIES.get(what, 0) + 1
             for row in rows:
                 expected = None if row.score is None else 1 + sum(s > round(row.score, 2) for s in scores)
                 if row.rank != expected:
@@ -196,6 +198,7 @@ def describe(case_ids, limit: int = 4) -> str:
 
 
 PHASES = {"history": 0.0}
+TIES: dict[str, int] = {}  # tables whose last place is shared, by kind of month
 
 
 def check_seed(driver, seed: int) -> tuple[list[Problem], str]:
@@ -250,6 +253,8 @@ def check_seed(driver, seed: int) -> tuple[list[Problem], str]:
 
 def test_the_engine_agrees_with_an_independent_recount(driver, backend):
     add_people()
+    PHASES["history"] = 0.0
+    TIES.clear()
     problems: list[Problem] = []
     sizes = []
     started, cpu = time.perf_counter(), time.process_time()
@@ -262,6 +267,7 @@ def test_the_engine_agrees_with_an_independent_recount(driver, backend):
         + "; ".join(sizes)
     )
     print(f"cpu {time.process_time() - cpu:.1f} s, of which building histories {PHASES['history']:.1f} s")
+    print(f"tables with a tie for last place: {TIES}")
     if os.environ.get("GRIDCITY_RECOUNT_REPORT"):
         with open(os.environ["GRIDCITY_RECOUNT_REPORT"], "w", encoding="utf-8") as out:
             out.write("\n".join(f"{p}\n{p.log}" for p in problems) + "\n")
