@@ -515,7 +515,7 @@ def build(driver, seed: int, on_freeze) -> History:
     def sweeper():
         moment = local(1, 0)
         while True:
-            moment += rng.randint(6 * 60, 60 * 60) * MINUTE
+            moment += rng.randint(12 * 60, 72 * 60) * MINUTE
             yield Step(moment, "sweep")
 
     def freezer():
