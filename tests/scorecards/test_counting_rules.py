@@ -87,6 +87,56 @@ def test_lateness_is_read_from_the_clock_not_from_the_sweepers_mark(driver):
     assert (october["overdue"], october["overdue_open"]) == (1, 1)
 
 
+def test_a_desk_step_done_exactly_at_its_limit_is_on_time(driver):
+    """Rule 1 on both databases: accepted 30 minutes after the report, filed
+    60 after, dispatched 60 after (the limits) — all on time. (SQLite once
+    compared floating-point Julian days and found some of them late.)"""
+    d = driver
+    d.at(local(14, 9))
+    d.flow(
+        d.report("insp2", EAST, "C0101"),
+        [
+            ("accept", "op", {"minutes": 30}),
+            ("file", "lead", {"minutes": 60}),
+            ("dispatch", "disp", {"minutes": 60}),
+        ],
+    )
+    assert pick(counts("operator", user_id("op")), "accepted_direct", "accepted_direct_on_time") == (1, 1)
+    assert pick(counts("shift_leader", user_id("lead")), "filed", "filed_on_time") == (1, 1)
+    assert pick(counts("dispatcher", user_id("disp")), "dispatched", "dispatched_on_time") == (1, 1)
+
+
+def test_a_rework_with_no_time_left_is_overdue_in_its_month(driver):
+    """Rule 1: handled late in September, the check fails on 2 October: no
+    handling time is left, so the running deadline passes at once — the case
+    is overdue in October, for the street and the unit, and the handling half
+    an hour later is late. The same when the September deadline had been
+    'extended' by an extension asked for after it passed (rule 5: it moved
+    nothing)."""
+    d = driver
+    d.at(local(28, 9))
+    plain = d.flow(d.report("insp2", EAST, "C0101"), [*FORWARD, ("unit_accept", "sz")])
+    d.at(local(28, 15))  # due 11:30
+    d.flow(plain, [("handle", "sz", {"minutes": 0})])
+    d.at(local(28, 9, 5))
+    late_extension = d.flow(d.report("insp2", EAST, "C0101"), [*FORWARD, ("unit_accept", "sz")])
+    d.at(local(28, 12))  # due 11:35: asked for 25 minutes too late
+    d.flow(late_extension, [("request", "sz", {"kind": "extension", "extra_amount": 3}), ("decide", "disp")])
+    d.at(local(28, 16))
+    d.flow(late_extension, [("handle", "sz", {"minutes": 0})])
+    d.at(local(2, 9, month=10))
+    for case_id in (plain, late_extension):
+        d.flow(case_id, [("check", "insp2", {"passed": False}), ("handle", "sz", {"minutes": 30})])
+    d.at(local(3, 9, month=10))
+    names = ("handled", "handled_on_time", "overdue", "overdue_open")
+    assert pick(counts("street", street_of(plain), "2026-10"), *names) == (2, 0, 2, 2)
+    assert pick(counts("unit", unit_id("SZ"), "2026-10"), *names) == (2, 0, 2, 2)
+    assert sorted(services.cases_behind("2026-10", "street", street_of(plain), "overdue")) == [
+        plain,
+        late_extension,
+    ]
+
+
 def test_a_deadline_still_ahead_is_not_overdue(driver):
     """In the live month, a case whose deadline is still to come is not overdue."""
     d = driver

@@ -158,10 +158,12 @@ def month_of(moment: dt.datetime) -> str:
 def _within(earlier, later, seconds: float):
     """``later`` is at most ``seconds`` after ``earlier``. PostgreSQL compares
     the interval itself (the same order as its length in seconds, without
-    making a numeric of every event's interval); SQLite has Julian days."""
+    making a numeric of every event's interval); SQLite has Julian days, as
+    floating-point numbers: their difference is rounded to the millisecond,
+    so that a step done exactly at its limit is on time there too (rule 1)."""
     if _postgres():
         return later - earlier <= literal(dt.timedelta(seconds=seconds), Interval)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0 <= seconds
+    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3) <= seconds
 
 
 def _postgres() -> bool:
@@ -266,6 +268,7 @@ def _tainted(ev):
             _approved(x, "extension"),
             _requested_at(x) > _deadline_before(x),
         )
+        .correlate(ev)  # also when nested deeper (a deadline inside a sub-query)
         .exists()
     )
 
@@ -496,6 +499,29 @@ RUNNING = ("dispatched", "in_progress")
 CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "district", "unit"))
 
 
+def _restarts_clock(x):
+    """Events that start the clock again: a rework (failed check, 不予结案), a
+    resumption."""
+    return or_(
+        x.c.action.in_(("resume", "rework")), and_(x.c.action == "check", x.c.to_state == "in_progress")
+    )
+
+
+def _running_deadline(s, c):
+    """The deadline event ``s`` set: the one the services recorded, except
+    after a late extension (rule 5) — the dispatch's clock had run out, so a
+    rework or resumption under it leaves no time: its deadline is its own
+    instant (passed at once)."""
+    recorded = _recorded_deadline(s)
+    return case(
+        (
+            and_(_restarts_clock(s), c.c.extension_count > 0),
+            case((_tainted(s), _moment(s.c.at)), else_=recorded),
+        ),
+        else_=recorded,
+    )
+
+
 def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
     """A deadline set by event ``s`` passed in [start, bound): the clock had
     run from ``s`` up to it with nothing in between that stopped it or moved it
@@ -503,7 +529,7 @@ def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
     extensions in force at that moment; one approved later moves the deadline
     from its approval on — a new deadline that may pass in its turn — but the
     one in force had passed)."""
-    deadline = _recorded_deadline(s)
+    deadline = _running_deadline(s, c)
     n = EVENTS.alias()
     stopped = (
         select(n.c.id)
@@ -526,9 +552,11 @@ def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
                 _sets_deadline(s),
                 deadline >= _param(start),
                 deadline < _param(bound),
-                _moment(s.c.at) < deadline,
+                # A rework with no handling time left sets its deadline at its
+                # own instant: passed at once.
+                _moment(s.c.at) <= deadline,
             ),
-            and_(valid_start, or_(c.c.extension_count == 0, ~_tainted(s)), ~stopped),
+            and_(valid_start, or_(c.c.extension_count == 0, _restarts_clock(s), ~_tainted(s)), ~stopped),
         ),
         else_=False,
     )
@@ -574,7 +602,7 @@ def overdue_crossings(start: dt.datetime, end: dt.datetime, low=None, high=None)
     if low is not None:
         candidates.append(C.c.id.between(low, high))
     other_rows = db.session.execute(
-        select(C.c.id, *places, _unit_at(s, C), _recorded_deadline(s), C.c.closed_at)
+        select(C.c.id, *places, _unit_at(s, C), _running_deadline(s, C), C.c.closed_at)
         .select_from(s.join(C, C.c.id == s.c.case_id))
         .where(~_simple(C), or_(*candidates), _period_crossed(s, C, start, bound))
     ).all()
