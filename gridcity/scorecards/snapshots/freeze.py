@@ -187,7 +187,7 @@ def freeze_month(month: str, reason: str | None = None, user=None) -> VersionInf
     start, end = engine.month_bounds(month)
     if end > utcnow():
         raise GridCityError(
-            "bad_request", detail=f"{month} has not ended yet; it can be frozen from its last day on"
+            "bad_request", detail=f"{month} has not ended yet; it can be frozen once it has ended"
         )
     return _store(month, (reason or "").strip() or MONTH_END, user)
 
