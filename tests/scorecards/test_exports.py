@@ -529,6 +529,10 @@ def test_tier_pdf_report(app, client, history, tmp_path):  # noqa: F811
         # with no data at all no chart: the report is still built, not a 500.
         for blank in ({**trends, table.rows[0].subject_id: [None, None]}, {i: [None, None] for i in trends}):
             assert bulletin.table_pdf(table, ["2026-09", MONTH], blank, "zh").startswith(b"%PDF")
+    # The trend's axis fits the data, as on the pages: 82 and 88 are not
+    # squeezed into a tenth of a 0–100 axis.
+    axis = bulletin.line_chart(["2026-09", MONTH], [("甲", [82.0, 88.0])], "Helvetica", "").contents[0].valueAxis
+    assert 75 <= axis.valueMin <= 82 and 88 <= axis.valueMax <= 95, (axis.valueMin, axis.valueMax)
     assert_tables_shown(data, record)
     assert_fonts_embedded(data)
     names = {line[1] for t in record if t["label"].startswith("rank:") for line in t["rows"][1:]}

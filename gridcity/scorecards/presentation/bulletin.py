@@ -17,6 +17,7 @@ import calendar
 import io
 from xml.sax.saxutils import escape
 
+from gridcity.scorecards.presentation.display import nice_scale
 from gridcity.scorecards.presentation.exports import (
     CHANGE,
     COUNT,
@@ -445,7 +446,9 @@ def line_chart(months: list[str], series: list[tuple[str, list]], font: str, cap
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 30, 560, 140
     chart.data = [list(values) for _, values in series]
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    # The axis fits the data, as on the pages (78–92 gives 75–95, not 0–100).
+    low, high, step = nice_scale(v for _, values in series for v in values)
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = low, high, step
     chart.categoryAxis.categoryNames = [m[2:] for m in months]
     _axis_fonts(chart, font)
     for i in range(len(series)):
