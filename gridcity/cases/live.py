@@ -41,6 +41,7 @@ def case_payload(case, action: str, seq: int) -> dict:
             "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
             "warned": case.warned,
             "overdue": case.overdue,
+            "rework": case.rework_count or 0,
         },
     }
 

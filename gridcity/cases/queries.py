@@ -241,6 +241,7 @@ def case_detail(case: Case, user: User, known: KnownParts | None = None) -> dict
             {
                 "id": p.id,
                 "stage": p.stage,
+                "event_id": p.event_id,
                 "url": f"/api/v1/photos/{p.id}",
                 "thumbnail_url": f"/api/v1/photos/{p.id}?thumbnail=1",
                 "width": p.width,

@@ -228,6 +228,7 @@ class HistoryEvent(Answer):
 class CasePhoto(Answer):
     id: int
     stage: Literal[("report", *TASK_KINDS, "handle")]
+    event_id: int | None = Field(description="The history event (seq) the photo came with.")
     url: str
     thumbnail_url: str
     width: int

@@ -380,8 +380,12 @@ def handle(case: Case, actor: User, note: str, photos=(), lon=None, lat=None) ->
 
 
 def check(case: Case, actor: User, passed: bool, note: str = "", photos=(), lon=None, lat=None) -> Case:
-    """核查 — the inspector re-photographs on site: passed, or rework (返工)."""
+    """核查 — the inspector re-photographs on site: passed, or rework (返工),
+    which needs the reason the unit is to act on."""
     _guard(case, "check", actor)
+    note = (note or "").strip()
+    if not passed and not note:
+        raise GridCityError("check_reason_required")
     stored = _store_photos(list(photos))
     if not stored:
         raise GridCityError("bad_request", detail="a check needs a new on-site photo")

@@ -472,6 +472,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "此申诉已处理（{state}），不能再次处理。",
         "en": "This appeal has already been decided ({state}).",
     },
+    "check_reason_required": {
+        "zh": "核查不通过须填写原因，处置单位将据此返工。",
+        "en": "A failed check needs a reason: the unit reworks the case by it.",
+    },
     "appeal_reason_required": {"zh": "请填写申诉理由。", "en": "Please give the reason for the appeal."},
     "appeal_note_required": {
         "zh": "驳回申诉时请填写处理意见。",

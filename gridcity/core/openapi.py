@@ -265,7 +265,8 @@ def operations() -> list[Op]:
            description="Roles are checked per action. Photos (multipart) go with verify, handle and check.\n\n"
                        + action_table(),
            errors={400: "`bad_request`: the body is not a JSON object, `version` is missing, or a field the "
-                        "action needs is missing or bad (see the table); `photo_empty`.",
+                        "action needs is missing or bad (see the table); `photo_empty`; "
+                        "`check_reason_required` (a failed check without a note).",
                    403: "`forbidden_role` (not a role of this action) or `not_your_case`.",
                    404: "`not_found`: no such case, action or `into` case.",
                    409: "`stale_case` (details: version, state: reload and retry) or `stale_write` (a concurrent "

@@ -90,6 +90,7 @@ MAP_FIELDS = (
     "warned",
     "overdue",
     "request",
+    "rework",
 )
 MAX_IDS = 500
 
@@ -197,6 +198,7 @@ def map_state(user: User, args) -> dict:
             Case.warned,
             Case.overdue,
             pending.c.kind,
+            Case.rework_count,
         )
         .order_by(Case.id)
     )
@@ -221,6 +223,7 @@ def map_state(user: User, args) -> dict:
             bool(r[15]),
             bool(r[16]),
             r[17],
+            r[18] or 0,
         ]  # fmt: skip
         for r in db.session.execute(query)
     ]

@@ -40,8 +40,19 @@ def test_inspector_report_goes_round_the_loop_to_closed(city, api):
     inspector2 = ok(api("insp2").get("/api/v1/me"))
     assert check_task["inspector_id"] == inspector2["id"]
 
+    # A failed check needs the reason the unit is to rework by: without one
+    # (or only blanks) it is refused, in words, and nothing changes.
+    for blank in ("", "   "):
+        refused = api("insp2").act(case, "check", result="fail", photos=[jpeg_bytes()], note=blank)
+        assert refused.status_code == 400, refused.get_json()
+        assert refused.get_json()["message"] == "核查不通过须填写原因，处置单位将据此返工。"
+    same = ok(api("insp2").get(f"/api/v1/cases/{case['id']}"))
+    assert (same["state"], same["version"], len(same["history"])) == ("handled", case["version"], 6)
     case = ok(api("insp2").act(case, "check", result="fail", photos=[jpeg_bytes()], note="仍有垃圾"))
     assert case["state"] == "in_progress" and case["counts"]["rework"] == 1
+    failed = case["history"][-1]
+    assert (failed["action"], failed["note"], failed["data"]["result"]) == ("check", "仍有垃圾", "fail")
+    assert [p["stage"] for p in case["photos"] if p["event_id"] == failed["seq"]] == ["check"]
     case = ok(api("hw").act(case, "handle", photos=[jpeg_bytes()], note="再次清理"))
     case = ok(api("insp2").act(case, "check", result="pass", photos=[jpeg_bytes()]))
     assert case["state"] == "checked"

@@ -130,7 +130,7 @@ def _handle(m, case_id, data, sound):
 def _check(m, case_id, data, sound):
     passed = chance(data, 7, "passed")
     photos = [jpeg_bytes()] if one_of(data, sound, [True], [False], "check photo") else []
-    return lambda c, u: services.check(c, u, passed, "", photos)
+    return lambda c, u: services.check(c, u, passed, "" if passed else "仍有垃圾", photos)
 
 
 def _rework(m, case_id, data, sound):

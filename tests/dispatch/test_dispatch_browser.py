@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/dispatch-*.png``.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -388,6 +389,50 @@ def test_the_unit_asks_for_more_time_and_reports_it_handled_with_photos(
         "id => window.GridCityDispatch.live.cases.get(id)?.state === 'handled'", arg=case["id"], timeout=2000
     )
     assert problems == [] and unit_problems == []
+
+
+def act_with_photo(live_server, username: str, case: dict, action: str, **fields) -> dict:
+    """A step with a proof photo, as the phone and the portal send it."""
+    response = session_for(live_server, username).post(
+        f"{live_server}/api/v1/cases/{case['id']}/{action}",
+        data={"data": json.dumps({"version": case["version"], **fields})},
+        files=[("photos", ("p.jpg", jpeg_bytes(), "image/jpeg"))],
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_failed_check_reaches_the_unit_as_rework_with_its_reason_and_photo(create_page, live_server, place):
+    """Issue 15, defect 3: the unit sees the case come back as 返工 — on its
+    card at once, and in the drawer with the inspector's reason and photo —
+    distinct from a first handling."""
+    case = dispatched_case(live_server, place)
+    handler = session_for(live_server, place["handler"])
+    case = handler.post(
+        f"{live_server}/api/v1/cases/{case['id']}/unit_accept", json={"version": case["version"]}
+    ).json()
+    case = act_with_photo(live_server, place["handler"], case, "handle", note="已清理")
+    unit, problems = open_page(create_page, "/unit/", place["handler"])
+    card = unit.locator(f"#unit-cases [data-case-id='{case['id']}']")
+    assert card.count() == 0 or card.get_by_test_id("rework-badge").count() == 0
+
+    inspector = next(t for t in case["tasks"] if t["kind"] == "check")["inspector_id"]
+    username = next(
+        u["username"]
+        for u in session_for(live_server, "admin").get(f"{live_server}/api/v1/users").json()
+        if u["id"] == inspector
+    )
+    act_with_photo(live_server, username, case, "check", result="fail", note="路口仍有垃圾未清运")
+    card.get_by_test_id("rework-badge").wait_for(timeout=3000)
+    assert card.get_by_test_id("rework-badge").inner_text() == "返工"
+    card.get_by_role("button").click()
+    unit.wait_for_selector(f"#drawer[data-case-id='{case['id']}'] [data-testid=rework]")
+    block = unit.get_by_test_id("rework")
+    assert "返工（第 1 次）" in block.inner_text()
+    assert unit.get_by_test_id("rework-reason").inner_text() == "返工原因：路口仍有垃圾未清运"
+    assert block.locator("[data-photos=rework] img").count() == 1
+    unit.screenshot(path=ARTIFACTS / "unit-rework.png")
+    assert problems == []
 
 
 def test_overdue_alert_and_the_sound_switch_is_remembered(create_page, live_server, place):

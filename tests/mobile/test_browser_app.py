@@ -424,6 +424,15 @@ def test_inspector_completes_a_verify_and_a_check_task(phone, demo_app, create_c
     assert page.locator("#task-error").inner_text() == "核查需要一张新的现场照片。"
     page.set_input_files("#task-photo", str(photo_file(tmp_path, "check.jpg", (1200, 900))))
     page.wait_for_selector("#task-photo-list img")
+    # Failing a check needs the reason for rework: asked for at the field,
+    # nothing sent; typing clears the message.
+    page.click("#task-fail")
+    assert page.locator("#task-note-error").inner_text() == "核查不通过，请填写返工原因。"
+    assert page.evaluate("document.activeElement.id") == "task-note"
+    page.screenshot(path=ARTIFACTS / "m-tasks-check-reason.png", full_page=True)
+    page.type("#task-note", "好")
+    assert page.locator("#task-note-error").is_hidden()
+    page.fill("#task-note", "")
     page.screenshot(path=ARTIFACTS / "m-tasks-check.png", full_page=True)
     assert axe_violations(page) == []
     page.click("#task-pass")

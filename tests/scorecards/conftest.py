@@ -80,7 +80,8 @@ class Driver:
         elif action == "handle":
             services.handle(case, actor, "已处理", photos=[jpeg_bytes()])
         elif action == "check":
-            services.check(case, actor, kw.get("passed", True), photos=[jpeg_bytes()])
+            passed = kw.get("passed", True)
+            services.check(case, actor, passed, kw.get("note", "" if passed else "未整改到位"), photos=[jpeg_bytes()])
         elif action == "request":
             services.request_change(
                 case,

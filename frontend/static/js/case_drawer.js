@@ -148,6 +148,8 @@
       ]));
     }
 
+    var rework = this.renderRework(c);
+    if (rework) body.appendChild(rework);
     body.appendChild(this.renderActions(c));
     body.appendChild(this.renderPhotos(c));
 
@@ -166,6 +168,36 @@
       timeline.appendChild(el("li", { "data-action": e.action, text: line }));
     });
     body.appendChild(timeline);
+  };
+
+  // 返工: a case sent back by a failed check (or the shift leader's 不予结案)
+  // shows why, by whom and the inspector's photos, above the actions.
+  Drawer.prototype.renderRework = function (c) {
+    var T = this.T;
+    if (!c.counts || !c.counts.rework || ["dispatched", "in_progress"].indexOf(c.state) < 0) return null;
+    var last = null;
+    c.history.forEach(function (e) {
+      if ((e.action === "check" && e.data && e.data.result === "fail") || e.action === "rework") last = e;
+    });
+    if (!last) return null;
+    var roles = this.data.role_names || {};
+    var box = el("div", { className: "drawer-rework", "data-testid": "rework" }, [
+      el("h3", { text: Live.format(T.d_rework_title, { n: c.counts.rework }) }),
+      el("p", { "data-testid": "rework-reason", text: T.d_rework_reason + "：" + (last.note || "—") }),
+      el("p", { className: "muted", text: Live.formatTime(Live.parseTime(last.at), this.data.lang)
+        + (roles[last.actor_role] ? " · " + roles[last.actor_role] : "") }),
+    ]);
+    var photos = c.photos.filter(function (p) { return p.event_id === last.seq; });
+    if (photos.length) {
+      var row = el("div", { className: "photo-row", "data-photos": "rework" });
+      photos.forEach(function (p, i) {
+        var img = el("img", { src: p.thumbnail_url, loading: "lazy", width: "96", height: "72",
+          alt: Live.format(T.d_photo_alt, { stage: T.d_rework_photos, n: i + 1 }) });
+        row.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]));
+      });
+      box.appendChild(row);
+    }
+    return box;
   };
 
   Drawer.prototype.renderPhotos = function (c) {

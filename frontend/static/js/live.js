@@ -209,6 +209,7 @@
       warned: p.warned,
       overdue: p.overdue,
       request: request,
+      rework: p.rework !== undefined ? p.rework : before.rework || 0,
     };
   };
 

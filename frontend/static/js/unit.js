@@ -54,6 +54,13 @@
       urgent.textContent = T.urgency_urgent;
       head.appendChild(urgent);
     }
+    if (c.rework && (c.state === "dispatched" || c.state === "in_progress")) {
+      var rework = document.createElement("span");
+      rework.className = "badge badge-rework";
+      rework.setAttribute("data-testid", "rework-badge");
+      rework.textContent = T.d_rework + (c.rework > 1 ? " ×" + c.rework : "");
+      head.appendChild(rework);
+    }
     if (c.request) {
       var req = document.createElement("span");
       req.className = "badge";

@@ -74,8 +74,10 @@
           onchange: function (e) { addPhoto(e.target.files); } }),
         G.el("label", { for: "task-photo", class: "button button-secondary file-button", text: G.t("m_add_photo") }),
         thumbs,
-        G.el("label", { for: "task-note", text: G.t("m_note") }),
-        G.el("textarea", { id: "task-note", rows: "2" }),
+        G.el("label", { for: "task-note", text: task.kind === "check" ? G.t("m_check_note") : G.t("m_note") }),
+        G.el("textarea", { id: "task-note", rows: "2", "aria-describedby": "task-note-error",
+          oninput: function () { var e = document.getElementById("task-note-error"); if (e) e.hidden = true; } }),
+        G.el("p", { class: "form-error", id: "task-note-error", role: "alert", hidden: true, text: G.t("m_check_needs_reason") }),
         G.el("p", { class: "form-error", id: "task-error", role: "alert", hidden: true }),
         G.el("div", { class: "actions" }, [
           G.el("button", { type: "button", class: "button button-ok", id: "task-pass", text: passText, onclick: function () { act("pass"); } }),
@@ -103,6 +105,14 @@
     if (task.kind === "check" && !photos.length) {
       error.textContent = G.t("m_check_needs_photo");
       error.hidden = false;
+      return;
+    }
+    var noteField = document.getElementById("task-note");
+    if (task.kind === "check" && result === "fail" && !noteField.value.trim()) {
+      // The unit reworks the case by this reason: asked for at the field.
+      document.getElementById("task-note-error").hidden = false;
+      noteField.scrollIntoView({ block: "center" });
+      noteField.focus();
       return;
     }
     var fix = G.geo.fix;

@@ -177,7 +177,7 @@ class Runner:
         elif k == "handle":
             services.handle(case, actor, "已处理", photos=[PHOTO])
         elif k == "check":
-            services.check(case, actor, a["passed"], photos=[PHOTO])
+            services.check(case, actor, a["passed"], "" if a["passed"] else "未整改到位", photos=[PHOTO])
         elif k == "close":
             services.close(case, actor)
         elif k == "request":
