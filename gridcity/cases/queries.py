@@ -9,8 +9,10 @@ from flask import current_app
 from sqlalchemy import Select, and_, or_, select
 
 from gridcity.cases import states
+from gridcity.cases.history_lines import history_lines
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, Photo
 from gridcity.core.errors import Forbidden, GridCityError
+from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
 from gridcity.org.models import Role, User
@@ -236,7 +238,10 @@ def case_detail(case: Case, user: User, known: KnownParts | None = None) -> dict
             )
         },
         "allowed_actions": states.allowed_actions(case.state, user.role),
-        "history": [event_json(e) for e in case.events],
+        "history": [
+            {**event_json(e), "line": {k: v for k, v in line.items() if k != "at"}}
+            for e, line in zip(case.events, history_lines(case.events, current_language()), strict=True)
+        ],
         "photos": [
             {
                 "id": p.id,

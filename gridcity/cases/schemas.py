@@ -208,6 +208,17 @@ class Steps(Answer):
     voided: Moments
 
 
+class HistoryLine(Answer):
+    who: str = Field(description="The person's name and role, in the reader's language (or 'the system').")
+    what: str = Field(
+        description="The step in words, with its outcome (approved / refused, passed / failed)."
+    )
+    unit: str | None = Field(
+        description="The unit the step went to or concerned (the unit holding the case)."
+    )
+    why: str = Field(description="The note or reason given.")
+
+
 class HistoryEvent(Answer):
     seq: int = Field(description="Increases across all cases: resume the feed with `after`.")
     case_id: int
@@ -223,6 +234,9 @@ class HistoryEvent(Answer):
     lon: float | None
     lat: float | None
     data: dict[str, Any]
+    line: HistoryLine | None = Field(
+        None, description="The step in words (in a case's detail; not in the event feed)."
+    )
 
 
 class CasePhoto(Answer):

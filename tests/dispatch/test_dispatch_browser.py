@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import uuid
 
@@ -431,6 +432,20 @@ def test_a_failed_check_reaches_the_unit_as_rework_with_its_reason_and_photo(cre
     assert "返工（第 1 次）" in block.inner_text()
     assert unit.get_by_test_id("rework-reason").inner_text() == "返工原因：路口仍有垃圾未清运"
     assert block.locator("[data-photos=rework] img").count() == 1
+    # The history traces responsibility: who (name and role), what with its
+    # outcome, to whom, why — with the step's photo — and no internal code.
+    lines = unit.get_by_test_id("history-line").all_inner_texts()
+    dispatched = next(line for line in lines if "派遣 → " in line)
+    assert dispatched.endswith("派遣 → " + place["unit"]["name"]) and "（派遣员）" in dispatched
+    failed = lines[-1]
+    assert f"（监督员） · 核查不通过，返工 → {place['unit']['name']} — 路口仍有垃圾未清运" in failed
+    assert failed.endswith("照片1")
+    assert "（责任单位） · 处置完成 → " in lines[-2] and lines[-2].count("照片") == 1
+    codes = re.findall(
+        r"\b(?:dispatch|check|handle|unit_accept|inspector|dispatcher|unit_handler|in_progress)\b",
+        " ".join(lines),
+    )
+    assert codes == []
     unit.screenshot(path=ARTIFACTS / "unit-rework.png")
     assert problems == []
 

@@ -160,12 +160,18 @@
 
     body.appendChild(el("h3", { text: T.d_history }));
     var timeline = el("ol", { className: "timeline", "data-testid": "history" });
-    var roles = this.data.role_names || {};
+    // Who did what, to whom and why (责任倒查), with the step's photos.
     c.history.forEach(function (e) {
-      var who = roles[e.actor_role] || "";
-      var line = Live.formatTime(Live.parseTime(e.at), lang) + " " + (T["d_action_" + e.action] || e.action)
-        + (who ? " · " + who : "") + (e.note ? " — " + e.note : "");
-      timeline.appendChild(el("li", { "data-action": e.action, text: line }));
+      var l = e.line || { who: "", what: T["d_action_" + e.action] || "", unit: null, why: e.note };
+      var text = Live.formatTime(Live.parseTime(e.at), lang) + " · " + l.who + " · " + l.what
+        + (l.unit ? " → " + l.unit : "") + (l.why ? " — " + l.why : "");
+      var item = el("li", { "data-action": e.action, "data-testid": "history-line" }, [el("span", { text: text })]);
+      c.photos.filter(function (p) { return p.event_id === e.seq; }).forEach(function (p, i) {
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener", className: "history-photo",
+          text: Live.format(T.d_history_photo, { n: i + 1 }) }));
+      });
+      timeline.appendChild(item);
     });
     body.appendChild(timeline);
   };
@@ -185,7 +191,7 @@
       el("h3", { text: Live.format(T.d_rework_title, { n: c.counts.rework }) }),
       el("p", { "data-testid": "rework-reason", text: T.d_rework_reason + "：" + (last.note || "—") }),
       el("p", { className: "muted", text: Live.formatTime(Live.parseTime(last.at), this.data.lang)
-        + (roles[last.actor_role] ? " · " + roles[last.actor_role] : "") }),
+        + (last.line ? " · " + last.line.who : roles[last.actor_role] ? " · " + roles[last.actor_role] : "") }),
     ]);
     var photos = c.photos.filter(function (p) { return p.event_id === last.seq; });
     if (photos.length) {

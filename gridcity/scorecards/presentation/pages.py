@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from gridcity.cases.history_lines import history_lines
 from gridcity.cases.models import Case, CaseEvent
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.clock import utcnow
@@ -34,7 +35,7 @@ from gridcity.scorecards.scoring.contest import card_reason_text
 from gridcity.scorecards.snapshots import appeals
 from gridcity.scorecards.snapshots import services as sc
 from gridcity.scorecards.snapshots.freeze import freeze_reason_text
-from gridcity.web.ui_text import UI_TEXT, ui_text, ui_texts
+from gridcity.web.ui_text import ui_text, ui_texts
 
 bp = Blueprint("scorecards_pages", __name__, url_prefix="/scorecards")
 
@@ -211,25 +212,9 @@ def _page_helpers() -> dict:
         "fmt_number": fmt_number,
         "explain_contest": lambda full, score: explain_contest_score(full, score, language),
         "card_text": lambda card: display.card_text(card["color"], card["reason"], language),
-        "action_name": lambda action: action_name(action, language),
-        "actor_name": lambda role: actor_name(role, language),
         "grade_colours": GRADE_COLOURS,
         "tier_groups": TIER_GROUPS,
     }
-
-
-def action_name(action: str, language: str) -> str:
-    """A history step in words (the dispatch desk's names for them)."""
-    key = f"d_action_{action}"
-    return ui_text(key, language) if key in UI_TEXT else "—"
-
-
-def actor_name(role: str, language: str) -> str:
-    """The role that acted, by its name (the sweeper and jobs act as 系统)."""
-    try:
-        return ROLE_NAMES[Role(role)][0 if language == "zh" else 1]
-    except ValueError:
-        return ui_text("sc_actor_system", language)
 
 
 def place_label(place: Place, language: str) -> str:
@@ -550,7 +535,8 @@ def case_page(case_id):
     events = list(
         db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
     )
-    return _render("scorecards_case.html", case=case, events=events, nav=None)
+    lines = list(zip(events, history_lines(events, current_language()), strict=True))
+    return _render("scorecards_case.html", case=case, lines=lines, nav=None)
 
 
 # ---------------------------------------------------------------- exports
