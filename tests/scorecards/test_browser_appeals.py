@@ -10,11 +10,9 @@ import re
 
 import pytest
 
-from gridcity import create_app
 from gridcity.extensions import db
 from tests.cases.conftest import jpeg_bytes
-from tests.scorecards.test_browser_scorecards import axe_violations, server  # noqa: F401
-from tests.web.conftest import SECRET_KEY
+from tests.scorecards.test_browser_scorecards import axe_violations, demo_city_with_history, server  # noqa: F401
 from tests.web.test_browser import ARTIFACTS, PASSWORD, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -31,25 +29,16 @@ WINDOW_DAYS = 40  # longer than any month, so the test does not depend on today'
 def history_city(tmp_path_factory) -> dict:
     """The demo city (seed 1) with last month lived and frozen, and an appeal
     window an admin set to more than a month of working days."""
-    from gridcity.core.migrate import upgrade
-    from gridcity.demo.city import build_demo_city
-    from gridcity.demo.history import load_history
     from gridcity.scorecards.scoring import indicators
 
-    folder = tmp_path_factory.mktemp("appeal-city")
-    url = f"sqlite:///{folder / 'gc.db'}"
-    app = create_app({"instance_dir": folder, "database_url": url, "secret_key": SECRET_KEY})
+    folder, url, app, month = demo_city_with_history(tmp_path_factory, "appeal-city")
     with app.app_context():
-        upgrade(url)
-        build_demo_city(seed=1)
-        db.session.commit()
-        summary = load_history(1, seed=1, reports_per_grid=4)
         document = indicators.definition_document()
         document["appeals"] = {"window_working_days": WINDOW_DAYS}
         indicators.save_definitions(document, None, "申诉期延长")
         db.session.commit()
         db.session.remove()
-    return {"url": url, "folder": folder, "app": app, "month": summary["months"][0]}
+    return {"url": url, "folder": folder, "app": app, "month": month}
 
 
 def contested(history_city) -> dict:
@@ -62,10 +51,15 @@ def contested(history_city) -> dict:
     with app.app_context():
         rows = sc.month_scorecard(month, "unit").rows
         count, unit = next(
-            (c, r) for c in COUNT_PREFERENCE for r in rows if r.counts.get(c) and sc.cases_behind(month, "unit", r.subject_id, c)
+            (c, r)
+            for c in COUNT_PREFERENCE
+            for r in rows
+            if r.counts.get(c) and sc.cases_behind(month, "unit", r.subject_id, c)
         )
         handler = db.session.scalar(
-            db.select(User.username).where(User.role == "unit_handler", User.unit_id == unit.subject_id).limit(1)
+            db.select(User.username)
+            .where(User.role == "unit_handler", User.unit_id == unit.subject_id)
+            .limit(1)
         )
         first = sc.cases_behind(month, "unit", unit.subject_id, count)[0]
         number = db.session.get(Case, first).number
@@ -94,10 +88,21 @@ def shows_no_internal_identifier(page) -> None:
 
 
 def unit_figure(page, subject_id: int, count: str) -> str:
-    return page.locator(f"table[data-testid=scorecard] tr[data-subject-id='{subject_id}'] td[data-count={count}]").inner_text().strip()
+    return (
+        page.locator(
+            f"table[data-testid=scorecard] tr[data-subject-id='{subject_id}'] td[data-count={count}]"
+        )
+        .inner_text()
+        .strip()
+    )
 
 
-def test_unit_contests_a_case_the_manager_accepts_and_version_2_shows_it(browser, server, history_city, tmp_path):  # noqa: F811
+def test_unit_contests_a_case_the_manager_accepts_and_version_2_shows_it(
+    browser,  # noqa: F811 - the fixture imported above
+    server,  # noqa: F811
+    history_city,
+    tmp_path,
+):
     month = history_city["month"]
     x = contested(history_city)
     unit, count = x["unit"], x["count"]
@@ -151,8 +156,17 @@ def test_unit_contests_a_case_the_manager_accepts_and_version_2_shows_it(browser
     mpage.get_by_test_id("applied-version-link").click()
     mpage.wait_for_url(f"**/scorecards/{month}/unit?version=2")
     assert unit_figure(mpage, unit.subject_id, count) == str(x["figure"] - 1)
-    figure_name = {"overdue": "超期数", "rework": "返工数", "returned": "回退数", "handled": "处置数", "dispatched": "派遣数"}
-    assert f"考核申诉受理：案卷 {x['number']}（{unit.subject_name} · {figure_name[count]}）" in mpage.locator("main").inner_text()
+    figure_name = {
+        "overdue": "超期数",
+        "rework": "返工数",
+        "returned": "回退数",
+        "handled": "处置数",
+        "dispatched": "派遣数",
+    }
+    assert (
+        f"考核申诉受理：案卷 {x['number']}（{unit.subject_name} · {figure_name[count]}）"
+        in mpage.locator("main").inner_text()
+    )
     mpage.screenshot(path=ARTIFACTS / "appeal-version-2.png", full_page=True)
     # … and version 1 is unchanged.
     mpage.goto(f"/scorecards/{month}/unit?version=1")
@@ -162,7 +176,9 @@ def test_unit_contests_a_case_the_manager_accepts_and_version_2_shows_it(browser
 
     # The unit sees the outcome in 我的申诉, and its drill-down no longer lists the case.
     page.goto("/scorecards/appeals/")
-    assert page.locator("[data-testid=decided-appeals] [data-testid=appeal-state]").all_inner_texts() == ["已受理"]
+    assert page.locator("[data-testid=decided-appeals] [data-testid=appeal-state]").all_inner_texts() == [
+        "已受理"
+    ]
     page.goto(f"/scorecards/{month}/unit/{unit.subject_id}/{count}")
     assert page.get_by_test_id("figure").inner_text() == str(x["figure"] - 1)
     assert page.locator("[data-testid=case-list] tbody tr", has_text=x["number"]).count() == 0

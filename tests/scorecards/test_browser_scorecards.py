@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -27,23 +28,43 @@ pytestmark = pytest.mark.browser
 AXE = "/static/vendor/axe-core-4.14.1/axe.min.js"
 
 
-@pytest.fixture(scope="module")
-def history_city(tmp_path_factory) -> dict:
-    """The demo city (seed 1) with last month lived and frozen."""
+# The demo city with its history, built once per worker and copied for each
+# module that serves it (building it takes half a minute).
+_PRISTINE: dict[str, tuple] = {}
+
+
+def demo_city_with_history(tmp_path_factory, name: str) -> tuple:
+    """A fresh copy of the demo city (seed 1) with last month lived and
+    frozen: its instance folder, database URL, app and that month."""
     from gridcity.core.migrate import upgrade
     from gridcity.demo.city import build_demo_city
     from gridcity.demo.history import load_history
 
-    folder = tmp_path_factory.mktemp("history-city")
+    if "city" not in _PRISTINE:
+        pristine = tmp_path_factory.mktemp("history-city-pristine")
+        url = f"sqlite:///{pristine / 'gc.db'}"
+        app = create_app({"instance_dir": pristine, "database_url": url, "secret_key": SECRET_KEY})
+        with app.app_context():
+            upgrade(url)
+            build_demo_city(seed=1)
+            db.session.commit()
+            summary = load_history(1, seed=1, reports_per_grid=4)
+            db.session.remove()
+            db.engine.dispose()
+        _PRISTINE["city"] = (pristine, summary["months"][0])
+    pristine, month = _PRISTINE["city"]
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copytree(pristine, folder, dirs_exist_ok=True)
     url = f"sqlite:///{folder / 'gc.db'}"
     app = create_app({"instance_dir": folder, "database_url": url, "secret_key": SECRET_KEY})
-    with app.app_context():
-        upgrade(url)
-        build_demo_city(seed=1)
-        db.session.commit()
-        summary = load_history(1, seed=1, reports_per_grid=4)
-        db.session.remove()
-    return {"url": url, "folder": folder, "app": app, "month": summary["months"][0]}
+    return folder, url, app, month
+
+
+@pytest.fixture(scope="module")
+def history_city(tmp_path_factory) -> dict:
+    """The demo city (seed 1) with last month lived and frozen."""
+    folder, url, app, month = demo_city_with_history(tmp_path_factory, "history-city")
+    return {"url": url, "folder": folder, "app": app, "month": month}
 
 
 @pytest.fixture(scope="module")
