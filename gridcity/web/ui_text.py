@@ -461,15 +461,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "sc_weight": {"zh": "权重", "en": "Weight"},
     "sc_counts": {"zh": "统计数（点击查看案卷）", "en": "Counts (open the cases behind each)"},
     "sc_cases_behind": {"zh": "对应案卷数：", "en": "Cases behind this figure:"},
-    "sc_frozen_differs": {
-        "zh": "此数字来自冻结快照；案卷在冻结后有变更，当前清单按现有记录列出。",
-        "en": "This figure is from the frozen snapshot; cases changed since, the list shows them as they are now.",
-    },
     "sc_no_cases": {"zh": "没有案卷。", "en": "No cases."},
-    "sc_events_note": {
-        "zh": "此数字按事件计（同一案卷多次派遣、返工等会多次计入），下表每个案卷列出一次。",
-        "en": "This figure counts events (a case dispatched or reworked twice counts twice); each case is listed once.",
-    },
     "sc_case": {"zh": "案卷", "en": "Case"},
     "sc_case_number": {"zh": "案卷号", "en": "Case number"},
     "sc_category": {"zh": "类别", "en": "Category"},
