@@ -61,6 +61,9 @@ from gridcity.core.migrate import upgrade
 from gridcity.core.settings import REPO_ROOT
 from gridcity.extensions import db
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import calibration_line, calibration_seconds  # noqa: E402 - beside this script
+
 SEED = 0.20260101
 YEAR_START = "2024-12-31 16:00:00"  # 2025-01-01 00:00 in Shenzhen, as UTC
 
@@ -722,8 +725,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")
+    calibration = calibration_seconds()
+    say(calibration_line(calibration))
     out = run(args)
     out["load_average_1m"] = round(os.getloadavg()[0], 2)
+    out["calibration_seconds"] = calibration
+    out["calibration_after_seconds"] = calibration_seconds()
+    say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")
+    say(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     out["note"] = args.note
     keys = [
         "cases",
@@ -747,6 +756,8 @@ def main(argv: list[str] | None = None) -> int:
         "rows",
         "floor_closed",
         "load_average_1m",
+        "calibration_seconds",
+        "calibration_after_seconds",
         "note",
     ]
     print(json.dumps({k: round(out[k], 3) if isinstance(out[k], float) else out[k] for k in keys}))
