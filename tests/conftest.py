@@ -62,6 +62,11 @@ def postgis_url() -> str:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        # and any schema an earlier run of the suite left behind
+        for (schema,) in conn.execute(
+            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'snapshot\\_%'")
+        ).all():
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         conn.execute(text("CREATE SCHEMA public"))
         conn.execute(text("CREATE EXTENSION postgis"))
     engine.dispose()
@@ -302,15 +307,17 @@ def read_fixture(name: str) -> str:
 #
 # A fixture whose data takes long to build (a month lived through the services)
 # builds it once per database and worker, keeps a copy, and later tests get
-# the copy back in a fraction of the time: on PostgreSQL the tables are copied
-# into a schema of their own and back, on SQLite the file is copied with the
+# the copy back in a fraction of the time: on PostgreSQL every table is copied
+# out with COPY into memory and back (nothing is left in the database, whose
+# dumps the backup tests compare), on SQLite the file is copied with the
 # backup API. The media folder (photos) is copied with them.
 
 
 @dataclass
 class DatabaseSnapshot:
     url: str
-    name: str  # the schema (PostgreSQL) or file (SQLite) holding the copy
+    tables: dict[str, bytes]  # PostgreSQL: each table's rows in COPY format
+    copy: Path | None  # SQLite: the copy of the file
     media: Path
 
 
@@ -321,6 +328,8 @@ def _release_connections() -> None:
 
 def snapshot_database(app, name: str, folder: Path) -> DatabaseSnapshot:
     """Keep a copy of every table of the app's database (and its photos)."""
+    import io
+
     url = app.config["SETTINGS"].resolved_database_url
     _release_connections()
     media = folder / "media"
@@ -329,45 +338,53 @@ def snapshot_database(app, name: str, folder: Path) -> DatabaseSnapshot:
         shutil.copytree(source_media, media)
     engine = create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "postgresql":
-        schema = f"snapshot_{name}"
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-            for table in metadata.sorted_tables:
-                conn.execute(text(f'CREATE TABLE {schema}."{table.name}" AS TABLE public."{table.name}"'))
+        tables = {}
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cursor:
+                for table in metadata.sorted_tables:
+                    buffer = io.BytesIO()
+                    cursor.copy_expert(f'COPY public."{table.name}" TO STDOUT', buffer)
+                    tables[table.name] = buffer.getvalue()
+            raw.commit()
+        finally:
+            raw.close()
         engine.dispose()
-        return DatabaseSnapshot(url, schema, media)
+        return DatabaseSnapshot(url, tables, None, media)
     engine.dispose()
     copy = folder / f"{name}.db"
     _sqlite_copy(make_url(url).database, copy)
-    return DatabaseSnapshot(url, str(copy), media)
+    return DatabaseSnapshot(url, {}, copy, media)
 
 
 def restore_database(app, snapshot: DatabaseSnapshot) -> None:
     """Put the app's database (and photos) back as they were at the snapshot."""
+    import io
+
     _release_connections()
     engine = create_engine(snapshot.url, poolclass=NullPool)
     if engine.dialect.name == "postgresql":
-        tables = [t.name for t in metadata.sorted_tables]
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            for name in tables:
-                conn.execute(text(f'INSERT INTO public."{name}" SELECT * FROM {snapshot.name}."{name}"'))
-            serials = conn.execute(
-                text(
+        names = [t.name for t in metadata.sorted_tables]
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+                for name in names:
+                    cursor.copy_expert(f'COPY public."{name}" FROM STDIN', io.BytesIO(snapshot.tables[name]))
+                cursor.execute(
                     "SELECT table_name, column_name FROM information_schema.columns "
                     "WHERE table_schema = 'public' AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
                 )
-            ).all()
-            for table, column in serials:
-                conn.execute(
-                    text(
+                for table, column in cursor.fetchall():
+                    cursor.execute(
                         f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', '{column}'), "
                         f'COALESCE(MAX("{column}"), 0) + 1, false) FROM public."{table}"'
                     )
-                )
+            raw.commit()
+        finally:
+            raw.close()
     else:
-        _sqlite_copy(snapshot.name, make_url(snapshot.url).database)
+        _sqlite_copy(snapshot.copy, make_url(snapshot.url).database)
     engine.dispose()
     media = app.config["SETTINGS"].resolved_media_dir
     if snapshot.media.exists():
