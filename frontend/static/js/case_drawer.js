@@ -194,15 +194,7 @@
         + (last.line ? " · " + last.line.who : roles[last.actor_role] ? " · " + roles[last.actor_role] : "") }),
     ]);
     var photos = c.photos.filter(function (p) { return p.event_id === last.seq; });
-    if (photos.length) {
-      var row = el("div", { className: "photo-row", "data-photos": "rework" });
-      photos.forEach(function (p, i) {
-        var img = el("img", { src: p.thumbnail_url, loading: "lazy", width: "96", height: "72",
-          alt: Live.format(T.d_photo_alt, { stage: T.d_rework_photos, n: i + 1 }) });
-        row.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]));
-      });
-      box.appendChild(row);
-    }
+    if (photos.length) box.appendChild(this.photoRow(photos, "rework", T.d_rework_photos));
     return box;
   };
 
@@ -216,17 +208,23 @@
         box.appendChild(el("p", { className: "muted", text: T.d_no_photos }));
         return;
       }
-      var row = el("div", { className: "photo-row", "data-photos": group[0] });
-      photos.forEach(function (p, i) {
-        var img = el("img", {
-          src: p.thumbnail_url, loading: "lazy", width: "96", height: "72",
-          alt: Live.format(T.d_photo_alt, { stage: group[1], n: i + 1 }),
-        });
-        row.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]));
-      });
-      box.appendChild(row);
-    });
+      box.appendChild(this.photoRow(photos, group[0], group[1]));
+    }, this);
     return box;
+  };
+
+  // Thumbnails linking to the full photos, labelled by what they show.
+  Drawer.prototype.photoRow = function (photos, key, stage) {
+    var T = this.T;
+    var row = el("div", { className: "photo-row", "data-photos": key });
+    photos.forEach(function (p, i) {
+      var img = el("img", {
+        src: p.thumbnail_url, loading: "lazy", width: "96", height: "72",
+        alt: Live.format(T.d_photo_alt, { stage: stage, n: i + 1 }),
+      });
+      row.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]));
+    });
+    return row;
   };
 
   Drawer.prototype.renderMap = function (box, c) {

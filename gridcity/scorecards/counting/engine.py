@@ -211,10 +211,14 @@ def _approved(x, kind: str | None = None):
 def _sets_deadline(x):
     """Events that set the running handling deadline: a dispatch, an approved
     extension, a resumption, a rework (failed check, 不予结案)."""
+    return or_(x.c.action == "dispatch", _restarts_clock(x), _approved(x, "extension"))
+
+
+def _restarts_clock(x):
+    """Events that start the clock again: a rework (failed check, 不予结案), a
+    resumption."""
     return or_(
-        x.c.action.in_(("dispatch", "resume", "rework")),
-        and_(x.c.action == "check", x.c.to_state == "in_progress"),
-        _approved(x, "extension"),
+        x.c.action.in_(("resume", "rework")), and_(x.c.action == "check", x.c.to_state == "in_progress")
     )
 
 
@@ -479,17 +483,6 @@ class Ctx:
             .group_by(d.c.id, d.c.actor_id, d.c.case_id, undone.c.is_rework)
         ).all()
 
-    def prior_actor(self, action: str):
-        """The actor of the case's latest ``action`` event before this one."""
-        e3 = CaseEvent.__table__.alias("e_prior")
-        return (
-            select(e3.c.actor_id)
-            .where(e3.c.case_id == E.c.case_id, e3.c.action == action, e3.c.id < E.c.id)
-            .order_by(e3.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
 
 # ---------------------------------------------------------------- overdue (rule 1)
 
@@ -497,14 +490,6 @@ RUNNING = ("dispatched", "in_progress")
 # Columns of the crossing rows: the case, its place keys and unit (as
 # PLACE_KEYS), then flags.
 CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "district", "unit"))
-
-
-def _restarts_clock(x):
-    """Events that start the clock again: a rework (failed check, 不予结案), a
-    resumption."""
-    return or_(
-        x.c.action.in_(("resume", "rework")), and_(x.c.action == "check", x.c.to_state == "in_progress")
-    )
 
 
 def _running_deadline(s, c):
