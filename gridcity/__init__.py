@@ -148,6 +148,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (dispatch_api_bp, dispatch_bp):  # the live map (/dispatch/) and the unit portal (/unit/)
         app.register_blueprint(bp)
+    from gridcity.hotline.views import api_bp as hotline_api_bp
+    from gridcity.hotline.views import bp as hotline_bp
+
+    for bp in (hotline_api_bp, hotline_bp):  # the hotline intake (热线受理, /hotline/)
+        app.register_blueprint(bp)
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)

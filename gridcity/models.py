@@ -4,6 +4,7 @@ from gridcity.audit import models as audit_models  # noqa: F401
 from gridcity.cases import models as case_models  # noqa: F401
 from gridcity.extensions import db
 from gridcity.geo import models as geo_models  # noqa: F401
+from gridcity.hotline import models as hotline_models  # noqa: F401
 from gridcity.inventory import models as inventory_models  # noqa: F401
 from gridcity.open311 import models as open311_models  # noqa: F401
 from gridcity.org import models as org_models  # noqa: F401

@@ -28,6 +28,8 @@ def what_text(event: CaseEvent, language: str) -> str:
     if action == "decide" and data.get("kind") in REQUEST_KINDS:
         outcome = "approved" if data.get("approved") else "refused"
         return ui_text(f"h_decide_{data['kind']}_{outcome}", language)
+    if action == "follow_up" and data.get("satisfaction"):  # 回访, with the caller's satisfaction
+        return ui_text(f"h_follow_up_{data['satisfaction']}", language)
     return ui_text(f"d_action_{action}", language)
 
 

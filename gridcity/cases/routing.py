@@ -45,25 +45,40 @@ def assign_inspector(case: Case) -> int | None:
 def likely_duplicates(case: Case, limit: int = 5) -> list[Case]:
     """Open cases of the same category within the category's duplicate radius,
     nearest first."""
-    radius = case.category.duplicate_radius_m or 50.0
+    return [c for _, c in duplicates_near(case.category, case.lon, case.lat, case.id, limit)]
+
+
+def duplicates_near(
+    category, lon: float, lat: float, exclude_id: int | None = None, limit: int = 5
+) -> list[tuple[float, Case]]:
+    """(distance in metres, case) of the open cases of ``category`` within its
+    duplicate radius of a position, nearest first: what a report there would
+    likely duplicate (the hotline asks before the case exists)."""
+    radius = category.duplicate_radius_m or 50.0
     dlat = radius / METRES_PER_DEGREE
-    dlon = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(case.lat)), 0.01))
+    dlon = radius / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
     candidates = db.session.scalars(
         select(Case).where(
             and_(
-                Case.category_id == case.category_id,
-                Case.id != case.id,
+                Case.category_id == category.id,
+                Case.id != (exclude_id or 0),
                 Case.state.in_(states.OPEN_STATES),
-                Case.lon.between(case.lon - dlon, case.lon + dlon),
-                Case.lat.between(case.lat - dlat, case.lat + dlat),
+                Case.lon.between(lon - dlon, lon + dlon),
+                Case.lat.between(lat - dlat, lat + dlat),
             )
         )
     ).all()
-    scored = sorted(((distance_m(case, c), c) for c in candidates), key=lambda x: (x[0], x[1].id))
-    return [c for d, c in scored if d <= radius][:limit]
+    here = _Position(lon, lat)
+    scored = sorted(((distance_m(here, c), c) for c in candidates), key=lambda x: (x[0], x[1].id))
+    return [(d, c) for d, c in scored if d <= radius][:limit]
 
 
-def distance_m(a: Case, b: Case) -> float:
+class _Position:
+    def __init__(self, lon: float, lat: float) -> None:
+        self.lon, self.lat = lon, lat
+
+
+def distance_m(a, b) -> float:
     """Equirectangular distance: exact enough within a duplicate radius."""
     x = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
     y = math.radians(b.lat - a.lat)

@@ -488,6 +488,52 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot make the PDF: the Chinese font file {path} is missing. Install the "
         "fonts-wqy-microhei package or point GRIDCITY_PDF_FONT_PATH at a TrueType font.",
     },
+    # hotline intake (热线受理)
+    "hotline_unknown_channel": {
+        "zh": "未知的受理渠道：{code}（可选：{known}）。",
+        "en": "Unknown intake channel: {code} (known: {known}).",
+    },
+    "hotline_phone_required": {
+        "zh": "来电人要求回复，请填写联系电话。",
+        "en": "The caller wants a callback: please give their phone number.",
+    },
+    "hotline_description_required": {
+        "zh": "请填写来电反映的问题。",
+        "en": "Please describe the problem the caller reports.",
+    },
+    "hotline_join_finished": {
+        "zh": "案卷 {number} 已办结或已作废，不能并入；请登记为新案卷。",
+        "en": "Case {number} is finished (closed or voided); file the call as a new case instead.",
+    },
+    "hotline_no_call": {
+        "zh": "案卷 {number} 没有热线来电记录，无需回复或回访。",
+        "en": "Case {number} has no hotline call to reply to or follow up.",
+    },
+    "hotline_reply_required": {
+        "zh": "请填写答复来电人的内容。",
+        "en": "Please write what the caller was told.",
+    },
+    "hotline_bad_satisfaction": {
+        "zh": "请选择来电人的满意度：满意、基本满意或不满意。",
+        "en": "Choose the caller's satisfaction: satisfied, basically satisfied or dissatisfied.",
+    },
+    "hotline_follow_up_too_early": {
+        "zh": "案卷 {number} 尚未办结（结案或作废），办结后才能回访。",
+        "en": "Case {number} is not finished yet (closed or voided); follow up once it is.",
+    },
+    "hotline_no_callback": {
+        "zh": "案卷 {number} 的来电人不要求回复，无需回访。",
+        "en": "The callers of case {number} did not want a callback; there is no follow-up call to make.",
+    },
+    "geocode_too_short": {
+        "zh": "请至少输入 {min} 个字再查找地址。",
+        "en": "Type at least {min} characters to look up an address.",
+    },
+    "geocode_not_found": {
+        "zh": "找不到“{text}”：请输入街道、社区或工作网格的名称，单元网格编码或部件编码，或直接在地图上点选位置。",
+        "en": "Nothing found for “{text}”: type a street, community or work grid name, a unit grid or "
+        "component code, or click the place on the map.",
+    },
 }
 
 

@@ -98,6 +98,9 @@ class Settings:
     # Roles that get a photo's original bytes (EXIF position, device) when they
     # may see its case; everyone else gets the copy without that metadata.
     photo_original_roles: str = "operator,shift_leader,dispatcher,manager,admin"
+    # Roles that see a hotline caller's phone number whole (they call back);
+    # every other role sees it masked (138****5678).
+    caller_phone_roles: str = "operator,shift_leader"
     # Operations (issue #19): "text" or "json" log lines (one JSON object per line).
     log_format: str = "text"
     # Bearer token a scraper must send to read /metrics; empty: only clients on
@@ -165,6 +168,10 @@ class Settings:
     @property
     def photo_original_role_set(self) -> frozenset[str]:
         return frozenset(r.strip() for r in self.photo_original_roles.split(",") if r.strip())
+
+    @property
+    def caller_phone_role_set(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.caller_phone_roles.split(",") if r.strip())
 
     @property
     def resolved_media_dir(self) -> Path:
@@ -251,6 +258,12 @@ class Settings:
         if unknown:
             raise SettingsError(
                 f"GRIDCITY_PHOTO_ORIGINAL_ROLES: unknown role(s) {', '.join(sorted(unknown))}; "
+                f"use a comma list of {', '.join(r.value for r in Role)}"
+            )
+        unknown = self.caller_phone_role_set - {r.value for r in Role}
+        if unknown:
+            raise SettingsError(
+                f"GRIDCITY_CALLER_PHONE_ROLES: unknown role(s) {', '.join(sorted(unknown))}; "
                 f"use a comma list of {', '.join(r.value for r in Role)}"
             )
         if self.log_format not in ("text", "json"):

@@ -28,7 +28,7 @@ bp.context_processor(web_views._page_helpers)
 
 MAP_READERS = (*services.STAFF_ROLES, Role.UNIT_HANDLER)
 # The pages' words: every d_ key of gridcity.web.ui_text (states, actions, queues…).
-TEXTS = ui_keys("d_") + ("loading", "load_error", "network_error", "urgency_normal", "urgency_urgent")
+TEXTS = ui_keys("d_", "hl_") + ("loading", "load_error", "network_error", "urgency_normal", "urgency_urgent")
 # Bigger answers than this are sent gzip-compressed when the client accepts it.
 COMPRESS_FROM = 32 * 1024
 

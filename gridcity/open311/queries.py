@@ -37,8 +37,9 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = (states.CLOSED, states.VOIDED, states.MERGED)
 MAX_RESULTS = 1000  # "first 1000 requests returned"
 WINDOW = dt.timedelta(days=90)  # "a span of 90 days"
-# Clock bookkeeping of the sweeper: not news to the reporter.
-INTERNAL_ACTIONS = ("warn", "task_overdue")
+# Clock bookkeeping of the sweeper, and the hotline desk's talk with its
+# callers (calls added, replies, follow-ups): not news to the reporter.
+INTERNAL_ACTIONS = ("warn", "task_overdue", "add_call", "reply", "follow_up")
 # When the gateway's service definitions first existed (the discovery changeset
 # before any attribute is loaded).
 GATEWAY_SINCE = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)

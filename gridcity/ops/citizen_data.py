@@ -14,6 +14,7 @@ from gridcity.audit import services as audit
 from gridcity.cases.models import Case
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
+from gridcity.hotline.models import HotlineCall
 from gridcity.open311.models import Open311Request
 from gridcity.ops.retention import OPEN311_CONTACT_FIELDS, PHONE_PATTERN, phone_key, scrub_cases
 
@@ -45,16 +46,35 @@ def cases_of(key: str) -> list[Case]:
     narrows by the last four digits; the phone is then compared whole."""
     tail = f"%{key[-4:]}%"
     open311 = select(Open311Request.case_id).where(Open311Request.phone.like(tail))
+    calls = select(HotlineCall.case_id).where(HotlineCall.caller_phone.like(tail))
     candidates = db.session.scalars(
-        select(Case).where(or_(Case.reporter_contact.like(tail), Case.id.in_(open311))).order_by(Case.id)
+        select(Case)
+        .where(or_(Case.reporter_contact.like(tail), Case.id.in_(open311), Case.id.in_(calls)))
+        .order_by(Case.id)
     ).all()
     requests = _open311_rows([c.id for c in candidates])
+    callers = _callers_of([c.id for c in candidates])
     return [
         c
         for c in candidates
         if key in _phones_in(c.reporter_contact)
         or (c.id in requests and phone_key(requests[c.id].phone) == key)
+        or key in callers.get(c.id, set())
     ]
+
+
+def _callers_of(case_ids: list[int]) -> dict[int, set[str]]:
+    """The phones (by key) of the hotline callers of each case."""
+    found: dict[int, set[str]] = {}
+    if case_ids:
+        rows = db.session.execute(
+            select(HotlineCall.case_id, HotlineCall.caller_phone).where(
+                HotlineCall.case_id.in_(case_ids), HotlineCall.caller_phone.is_not(None)
+            )
+        )
+        for case_id, phone in rows:
+            found.setdefault(case_id, set()).add(phone_key(phone))
+    return found
 
 
 def _open311_rows(case_ids: list[int]) -> dict[int, Open311Request]:
@@ -74,6 +94,7 @@ def export_citizen_data(phone: str, actor=None) -> dict:
     document = {
         "phone": key,
         "cases": [_case_document(c, requests.get(c.id)) for c in cases],
+        "calls": _calls_document(key, [c.id for c in cases]),
     }
     audit.record(
         "privacy.export",
@@ -104,6 +125,28 @@ def _case_document(case: Case, request: Open311Request | None) -> dict:
     }
 
 
+def _calls_document(key: str, case_ids: list[int]) -> list[dict]:
+    """The hotline calls (来电) this phone made, on the cases found."""
+    if not case_ids:
+        return []
+    rows = db.session.scalars(
+        select(HotlineCall).where(HotlineCall.case_id.in_(case_ids)).order_by(HotlineCall.id)
+    )
+    return [
+        {
+            "case_number": db.session.get(Case, r.case_id).number,
+            "channel": r.channel.name_zh,
+            "ticket_number": r.ticket_number,
+            "caller_name": r.caller_name,
+            "caller_phone": r.caller_phone,
+            "callback_wanted": r.callback_wanted,
+            "received_at": _iso(r.received_at),
+        }
+        for r in rows
+        if phone_key(r.caller_phone) == key
+    ]
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
@@ -124,7 +167,12 @@ def erase_citizen_data(phone: str, actor, reason: str) -> dict:
         object_kind="citizen",
         object_label=masked(key),
         before={"cases": numbers},
-        after={"cases": counts.cases, "events": counts.events, "open311_requests": counts.open311_requests},
+        after={
+            "cases": counts.cases,
+            "events": counts.events,
+            "open311_requests": counts.open311_requests,
+            "calls": counts.calls,
+        },
         # The reason may quote the number: the log keeps it masked.
         note=PHONE_PATTERN.sub(lambda m: masked(phone_key(m.group())), reason),
     )

@@ -45,6 +45,9 @@ class CitizenData(Answer):
 
     phone: str = Field(description="The number's digits.")
     cases: list[CitizenCase]
+    calls: list[dict[str, Any]] = Field(
+        default_factory=list, description="The hotline calls (来电) this phone made, as stored."
+    )
 
 
 class Erased(Answer):

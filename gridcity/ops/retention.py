@@ -7,7 +7,8 @@ A reporter's contact lives on the case (``reporter_contact``), in the report
 event that set it (the case row is the replay of its history, so both change
 together), in the Open311 request's contact fields, and wherever staff copied
 it into free text (the description, event notes and payloads, a unit's
-request reasons). ``scrub_cases`` clears the fields and replaces every copy of
+request reasons), and on the hotline calls (来电) taken on the case (the
+caller's name and phone; a call added to an open case is only there). ``scrub_cases`` clears the fields and replaces every copy of
 the contact's parts in those texts with :data:`MARKER`.
 
 Changes go in as plain UPDATEs: the case's ``version`` (what clients act on)
@@ -31,6 +32,7 @@ from gridcity.cases import states
 from gridcity.cases.models import Case, CaseEvent, CaseRequest
 from gridcity.core.clock import utcnow
 from gridcity.extensions import db
+from gridcity.hotline.models import HotlineCall
 from gridcity.open311.models import Open311Request
 
 # What replaces a copy of a reporter's contact inside a text.
@@ -54,6 +56,7 @@ class Anonymised:
     events: int = 0
     open311_requests: int = 0
     requests: int = 0
+    calls: int = 0
 
     @property
     def changed(self) -> bool:
@@ -76,7 +79,10 @@ def _carries_contact():
     open311 = select(Open311Request.case_id).where(
         or_(*(getattr(Open311Request, f).is_not(None) for f in OPEN311_CONTACT_FIELDS))
     )
-    return or_(Case.reporter_contact.is_not(None), Case.id.in_(open311))
+    calls = select(HotlineCall.case_id).where(
+        or_(HotlineCall.caller_name.is_not(None), HotlineCall.caller_phone.is_not(None))
+    )
+    return or_(Case.reporter_contact.is_not(None), Case.id.in_(open311), Case.id.in_(calls))
 
 
 def due_case_ids(older_than: dt.datetime) -> list[int]:
@@ -221,6 +227,11 @@ def _scrub_chunk(ids: list[int], dry_run: bool) -> Anonymised:
         for r in db.session.scalars(select(Open311Request).where(Open311Request.case_id.in_(ids)))
     }
     parts = {cid: _case_contact(case, open311.get(cid)) for cid, case in cases.items()}
+    calls = list(db.session.scalars(select(HotlineCall).where(HotlineCall.case_id.in_(ids))))
+    for call in calls:  # every caller of the case, also those whose call joined it
+        caller = contact_of(call.caller_name, call.caller_phone)
+        parts[call.case_id].words |= caller.words
+        parts[call.case_id].phones |= caller.phones
     contact_only = []  # cases whose texts hold no copy: one UPDATE for them all
     for cid, case in cases.items():
         values = {
@@ -266,6 +277,12 @@ def _scrub_chunk(ids: list[int], dry_run: bool) -> Anonymised:
             for f in OPEN311_CONTACT_FIELDS:
                 setattr(row, f, None)
             row.attributes = attributes
+    for call in calls:
+        if call.caller_name is None and call.caller_phone is None:
+            continue
+        counts.calls += 1
+        if not dry_run:
+            call.caller_name = call.caller_phone = None
     if not dry_run:
         db.session.flush()
     return counts
