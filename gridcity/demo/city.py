@@ -67,6 +67,9 @@ def build_demo_city(seed: int = 2026, boundary: Path = BOUNDARY) -> dict:
     areas = _areas_and_work_grids(streets, street_cells, code_of)
     load_taxonomy()
     load_calendar()
+    from gridcity.hotline.services import load_default_channels
+
+    load_default_channels()  # 12345, 12319, 来访, 来信 (a migrated database has them already)
     units = _units(streets)
     users = _people(rng, areas, units)
     _responsibility_rules(district, streets, units)

@@ -151,6 +151,8 @@
     var rework = this.renderRework(c);
     if (rework) body.appendChild(rework);
     body.appendChild(this.renderActions(c));
+    // The hotline's calls, reply and follow-up (js/hotline_drawer.js, on the centers' map).
+    if (window.GridCityHotlineDrawer) window.GridCityHotlineDrawer.render(body, c, this);
     body.appendChild(this.renderPhotos(c));
 
     var mapBox = el("div", { className: "drawer-map", id: "drawer-map", role: "img", "aria-label": T.d_position + " " + place });

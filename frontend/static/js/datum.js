@@ -43,5 +43,20 @@
     return [lon - d[0], lat - d[1]];
   }
 
-  window.GridCityDatum = { wgs84ToGcj02: wgs84ToGcj02, gcj02ToWgs84Approx: gcj02ToWgs84Approx };
+  // Iterative inverse, to well under a centimetre: for a position someone
+  // clicks on the map and the server stores (a hotline call's place).
+  function gcj02ToWgs84(lon, lat) {
+    var p = gcj02ToWgs84Approx(lon, lat);
+    for (var i = 0; i < 10; i++) {
+      var back = wgs84ToGcj02(p[0], p[1]);
+      var dx = lon - back[0], dy = lat - back[1];
+      p = [p[0] + dx, p[1] + dy];
+      if (Math.abs(dx) < 1e-9 && Math.abs(dy) < 1e-9) break;
+    }
+    return p;
+  }
+
+  window.GridCityDatum = {
+    wgs84ToGcj02: wgs84ToGcj02, gcj02ToWgs84Approx: gcj02ToWgs84Approx, gcj02ToWgs84: gcj02ToWgs84,
+  };
 })();
