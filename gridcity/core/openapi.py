@@ -290,8 +290,16 @@ def operations() -> list[Op]:
         *scorecard_operations(),
         *dispatch_operations(),
         *privacy_operations(),
+        *hotline_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
+
+
+def hotline_operations() -> list[Op]:
+    """The hotline intake (热线受理): see gridcity/hotline/apidoc.py."""
+    from gridcity.hotline.apidoc import hotline_operations as operations
+
+    return operations()
 
 
 def privacy_operations() -> list[Op]:
@@ -548,6 +556,7 @@ TAGS = {
     "patrols": "Patrols (巡查): start, GPS breadcrumbs, stop; track and covered unit grids.",
     "mobile_api": "What the inspectors' app adds: my month, a report's receipt, \"it's the same\".",
     "dispatch_api": "The dispatch center's live map, work queues and case drawer; the unit portal.",
+    "hotline_api": "The hotline intake (热线受理): channels, geocoder, duplicates, calls, reply and follow-up.",
     "scorecards": "Monthly scorecards (绩效评价) per tier, the cases behind each figure, frozen versions, "
     "indicator definitions, and the sanitation contest (市容环卫杯).",
     "openapi": "This description.",

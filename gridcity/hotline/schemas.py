@@ -62,21 +62,21 @@ class FollowUpIn(Schema):
     note: Annotated[Text, Field(max_length=2000)] | None = None
 
 
-class Channel(Answer):
+class HotlineChannel(Answer):
     code: str
     name_zh: str
     name_en: str
     has_ticket: bool
 
 
-class Call(Answer):
+class HotlineCallRecord(Answer):
     """A call; name and phone masked (138****5678) except for the roles that
     call back, on the case."""
 
     id: int
     case_id: int
     case_number: str | None
-    channel: Channel
+    channel: HotlineChannel
     ticket_number: str | None
     caller_name: str | None
     caller_phone: str | None
@@ -85,18 +85,18 @@ class Call(Answer):
     received_at: str
 
 
-class Duplicate(CaseSummary):
+class HotlineDuplicate(CaseSummary):
     distance_m: float
 
 
-class CallResult(Answer):
+class HotlineCallResult(Answer):
     created: bool = Field(description="True: a new case; false: the call joined an open case (or a replay).")
     case: CaseDetail
-    call: Call
-    duplicates: list[Duplicate]
+    call: HotlineCallRecord
+    duplicates: list[HotlineDuplicate]
 
 
-class Candidate(Answer):
+class PlaceCandidate(Answer):
     kind: Literal["unit_grid", "component", "street", "community", "work_grid", "address"]
     label: str
     code: str | None
@@ -104,10 +104,10 @@ class Candidate(Answer):
     lat: float
 
 
-class CaseCalls(Answer):
+class HotlineCaseCalls(Answer):
     case_id: int
     number: str | None
-    calls: list[Call]
+    calls: list[HotlineCallRecord]
     can_reply: bool
     can_follow_up: bool
     satisfaction_levels: list[str]

@@ -42,6 +42,7 @@ from gridcity.taxonomy.services import get_category
 SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意 / 基本满意 / 不满意
 TAKERS = (Role.OPERATOR,)  # who takes a call (the intake's reporter role)
 ANSWERERS = (Role.OPERATOR, Role.SHIFT_LEADER)  # who replies and follows up
+PAGE_ROLES = (Role.OPERATOR, Role.SHIFT_LEADER)  # the intake page, its geocoder and duplicates
 READERS = (Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.MANAGER, Role.ADMIN)
 FOLLOW_UP_STATES = (states.CLOSED, states.VOIDED)
 ACTIONS = ("add_call", "reply", "follow_up")  # the history events of this desk
@@ -178,6 +179,8 @@ def take_call(call: Call, operator: User) -> CallResult:
         photos=call.photos,
     )
     result = case_services.submit_report(report, operator)
+    if not result.created:  # the key already made a report that was no call
+        raise Conflict("idempotency_key_taken")
     case = result.case
     report_event = case.events[0]
     case_services.accept(case, operator, note=_channel_note(channel, ticket))

@@ -15,7 +15,6 @@ from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.hotline import geocoder, schemas, services
-from gridcity.org.models import Role
 from gridcity.org.services import describe_user
 from gridcity.taxonomy.models import Category, CategoryMajor
 from gridcity.web import views as web_views
@@ -26,7 +25,7 @@ api_bp = Blueprint("hotline_api", __name__, url_prefix="/api/v1/hotline")
 bp.register_error_handler(GridCityError, web_views._error_page)
 bp.context_processor(web_views._page_helpers)
 
-PAGE_ROLES = (Role.OPERATOR, Role.SHIFT_LEADER)
+PAGE_ROLES = services.PAGE_ROLES
 TEXTS = (
     ui_keys("hl_", "d_state_")
     + web_views.MAP_TEXTS
@@ -83,7 +82,7 @@ def hotline_page():
 
 @api_bp.get("/channels")
 @roles_required(*services.READERS)
-@operation(responses={200: list[schemas.Channel]})
+@operation(responses={200: list[schemas.HotlineChannel]})
 def channels():
     """The intake channels (受理渠道): 12345, 12319, 来访, 来信…"""
     return jsonify([services.channel_json(c) for c in services.channels()])
@@ -91,7 +90,7 @@ def channels():
 
 @api_bp.get("/geocode")
 @roles_required(*PAGE_ROLES)
-@operation(query=schemas.GeocodeQuery, responses={200: list[schemas.Candidate]})
+@operation(query=schemas.GeocodeQuery, responses={200: list[schemas.PlaceCandidate]})
 def geocode(query: schemas.GeocodeQuery):
     """Places for what the caller says: unit grid or component code, street,
     community or work grid name or code, earlier case addresses. Nothing
@@ -106,7 +105,7 @@ def _duplicates(user, pairs) -> list[dict]:
 
 @api_bp.get("/duplicates")
 @roles_required(*PAGE_ROLES)
-@operation(query=schemas.NearbyQuery, responses={200: list[schemas.Duplicate]})
+@operation(query=schemas.NearbyQuery, responses={200: list[schemas.HotlineDuplicate]})
 def duplicates(query: schemas.NearbyQuery):
     """Before saving: open cases of the category within its duplicate radius,
     nearest first."""
@@ -117,7 +116,11 @@ def duplicates(query: schemas.NearbyQuery):
 @api_bp.post("/calls")
 @shed_when_busy
 @roles_required(*services.TAKERS)
-@operation(body=schemas.CallIn, photos=True, responses={201: schemas.CallResult, 200: schemas.CallResult})
+@operation(
+    body=schemas.CallIn,
+    photos=True,
+    responses={201: schemas.HotlineCallResult, 200: schemas.HotlineCallResult},
+)
 def take_call(body: schemas.CallIn):
     """受理来电: a new case with its verify task (201), or, with ``join_case``,
     the call added to that open case (200, no new case)."""
@@ -155,7 +158,7 @@ def take_call(body: schemas.CallIn):
 
 @api_bp.get("/calls")
 @roles_required(*services.READERS)
-@operation(responses={200: list[schemas.Call]})
+@operation(responses={200: list[schemas.HotlineCallRecord]})
 def recent_calls():
     """The latest calls, newest first; name and phone masked."""
     return jsonify(services.recent_calls(current_user()))
@@ -163,7 +166,7 @@ def recent_calls():
 
 @api_bp.get("/cases/<int:case_id>/calls")
 @roles_required(*services.READERS)
-@operation(responses={200: schemas.CaseCalls})
+@operation(responses={200: schemas.HotlineCaseCalls})
 def case_calls(case_id: int):
     """The calls on a case: whole for the roles that call back
     (``GRIDCITY_CALLER_PHONE_ROLES``), masked for the others."""
@@ -173,7 +176,7 @@ def case_calls(case_id: int):
 
 @api_bp.post("/cases/<int:case_id>/reply")
 @roles_required(*services.ANSWERERS)
-@operation(body=schemas.ReplyIn, responses={200: schemas.CaseCalls})
+@operation(body=schemas.ReplyIn, responses={200: schemas.HotlineCaseCalls})
 def reply(case_id: int, body: schemas.ReplyIn):
     """回复 — record what the caller was told."""
     user = current_user()
@@ -187,7 +190,7 @@ def reply(case_id: int, body: schemas.ReplyIn):
 
 @api_bp.post("/cases/<int:case_id>/follow-up")
 @roles_required(*services.ANSWERERS)
-@operation(body=schemas.FollowUpIn, responses={200: schemas.CaseCalls})
+@operation(body=schemas.FollowUpIn, responses={200: schemas.HotlineCaseCalls})
 def follow_up(case_id: int, body: schemas.FollowUpIn):
     """回访 — record the follow-up call and the caller's satisfaction."""
     user = current_user()

@@ -106,6 +106,22 @@ def test_an_operator_takes_a_call_sees_the_nearby_duplicate_and_files_a_new_case
     page.screenshot(path=ARTIFACTS / "hotline-call.png")
     assert INTERNAL.findall(page.locator("body").inner_text()) == []
 
+    # The operator answers the caller from the case's drawer on the centers' map (回复).
+    page.goto("/")
+    page.get_by_test_id("dispatch-link").click()
+    page.wait_for_selector("body[data-loaded][data-live=connected]", state="attached", timeout=15000)
+    page.get_by_test_id("queue-to_verify").click()
+    page.locator(f"#case-list [data-case-id]:has-text('{number}')").click()
+    section = page.get_by_test_id("hotline-section")
+    expect(section.get_by_test_id("hotline-calls")).to_contain_text("陈女士 13912345678 · 要求回复")
+    section.get_by_label("答复内容").fill("已派监督员到现场核实，处理后回复您")
+    section.get_by_role("button", name="记录答复").click()
+    expect(page.get_by_test_id("history-line").last).to_contain_text(
+        "（受理员） · 答复来电人 — 已派监督员到现场核实，处理后回复您"
+    )
+    assert "回访" in section.inner_text()  # the follow-up waits for the case to be finished
+    assert INTERNAL.findall(page.get_by_test_id("drawer").inner_text()) == []
+
     # What the operator filed, as the center sees it.
     operator = signed_in_http(live_server, "operator1", PASSWORD)
     found = operator.get(f"{live_server}/api/v1/cases", params={"q": number}).json()["items"]
