@@ -242,3 +242,24 @@ def test_a_callers_phone_is_erased_with_the_reporters(hotline_city, api, client)
     db.session.commit()
     call = db.session.scalar(select(HotlineCall))
     assert (call.caller_name, call.caller_phone, call.ticket_number) == (None, None, "GD20261130001")
+
+
+def test_the_page_is_the_operators_and_shift_leaders(hotline_city, api, client):
+    api("op")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/hotline/"' in home
+    page = client.get("/hotline/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "12345 政务服务热线" in html and "并入此案卷" in html and "登记为新案卷" in html
+    assert "来访" in html and "来信" in html
+    client.set_cookie("lang", "en")
+    assert "File as a new case" in client.get("/hotline/").get_data(as_text=True)
+    client.delete_cookie("lang")
+    api("lead")
+    leader = client.get("/hotline/").get_data(as_text=True)
+    assert 'data-testid="leader-note"' in leader and 'id="hl-save" disabled' in leader
+    for username in ("disp", "hw", "insp"):
+        api(username)
+        assert client.get("/hotline/").status_code == 403
+        assert 'href="/hotline/"' not in client.get("/").get_data(as_text=True)

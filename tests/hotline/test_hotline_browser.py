@@ -92,6 +92,7 @@ def test_an_operator_takes_a_call_sees_the_nearby_duplicate_and_files_a_new_case
     assert re.search(r"· (\d+) 米", duplicate.inner_text())
     assert 5 <= int(re.search(r"· (\d+) 米", duplicate.inner_text()).group(1)) <= 15
     assert duplicate.get_by_role("button", name="并入此案卷").is_visible()
+    page.screenshot(path=ARTIFACTS / "hotline-duplicate.png")
     # The caller describes another problem: a new case.
     page.fill("#hl-description", "垃圾桶旁边还有一堆建筑垃圾，和之前的不是一回事")
     page.click("#hl-save")

@@ -36,10 +36,12 @@
     box.hidden = !text;
   }
 
+  // As the case drawer writes times (js/live.js formatTime).
   function timeText(iso) {
     var d = new Date(iso);
     var pad = function (n) { return String(n).padStart(2, "0"); };
-    return (d.getMonth() + 1) + "-" + d.getDate() + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " "
+      + pad(d.getHours()) + ":" + pad(d.getMinutes());
   }
 
   /* ---- the map: WGS-84 data, shifted only for a GCJ-02 basemap */
