@@ -46,6 +46,7 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("manager", "/", "#map[data-streets][data-work-grids]"),
         ("admin", "/admin/", "table[data-table=users][data-loaded]"),
         ("dispatcher1", "/dispatch/", "body[data-loaded][data-live=connected]"),
+        ("operator1", "/hotline/", "body[data-loaded]"),  # 热线受理
         ("unit-yt-hw", "/unit/", "body[data-loaded]"),
         ("insp001", "/m/", "html[data-ready=report]"),
         ("manager", "/scorecards/", "main"),
