@@ -488,6 +488,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Cannot make the PDF: the Chinese font file {path} is missing. Install the "
         "fonts-wqy-microhei package or point GRIDCITY_PDF_FONT_PATH at a TrueType font.",
     },
+    # urge and escalate (催办 / 督办)
+    "urge_reason_required": {
+        "zh": "催办须填写催办事由，处置单位将看到这条留言。",
+        "en": "An urging needs a short message: the unit sees it.",
+    },
+    "urge_reason_too_long": {
+        "zh": "催办事由最多 {max} 个字。",
+        "en": "The urging message may have at most {max} characters.",
+    },
 }
 
 
