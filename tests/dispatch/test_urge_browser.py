@@ -138,7 +138,12 @@ def test_a_leader_urges_an_overdue_unit_and_its_open_portal_shows_it_within_a_se
     )
     print(f"\nthe unit's portal showed the urging {seen * 1000:.0f} ms after the click")
     alert = unit.locator(f"#alerts [data-alert=urge][data-case-id='{case['id']}']").inner_text()
-    assert case["number"] in alert and "催办" in alert and "第 1 次" in alert and "已超期，请今天内处置并回复" in alert
+    assert (
+        case["number"] in alert
+        and "催办" in alert
+        and "第 1 次" in alert
+        and "已超期，请今天内处置并回复" in alert
+    )
     assert card.get_by_test_id("urge-badge").inner_text() == "催办 ×1"
     assert card.get_by_test_id("urge-note").inner_text() == "催办事由：已超期，请今天内处置并回复"
     unit.screenshot(path=ARTIFACTS / "urge-unit.png")
