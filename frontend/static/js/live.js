@@ -174,7 +174,7 @@
       this.alerts.raise("overdue", c, format(this.texts.d_alert_overdue, { number: c.number }));
     }
     if (before && (c.urge || 0) > (before.urge || 0)) {
-      this.alerts.raise("urge", c, format(this.texts.d_alert_urge, { number: c.number, n: c.urge, note: c.urge_note }));
+      this.alerts.raise("urge", c, format(this.texts.d_alert_urge, { number: c.number, n: c.urge, note: c.urge_note || "—" }));
     } else if (before && !before.escalated && c.escalated) {
       this.alerts.raise("escalate", c, format(this.texts.d_alert_escalate, { number: c.number }));
     }
