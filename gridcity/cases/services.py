@@ -453,6 +453,9 @@ def rework(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
+URGE_MAX_CHARS = 200  # a short message (催办留言), as the drawer's field allows
+
+
 def urge(case: Case, actor: User, reason: str) -> Case:
     """催办 — a dispatcher or shift leader presses the unit holding the case,
     with a short message; the case's state and clock stay as they are. The
@@ -480,9 +483,6 @@ def urge(case: Case, actor: User, reason: str) -> Case:
     payload["note"] = reason
     live.queue(db.session, live.rooms_for(case), payload)
     return case
-
-
-URGE_MAX_CHARS = 200
 
 
 # ---------------------------------------------------------------- requests

@@ -1,8 +1,8 @@
 """The deadline sweeper: marks warnings (预警) and overdue (超期) cases and
 tasks, and escalates (督办) cases overdue longer than the configured delay to
-the unit's leadership. Each mark is claimed by a conditional UPDATE … RETURNING, so however many
-copies run at once, each case is marked once; the marks go into the history
-and out as live events after commit."""
+the unit's leadership. Each mark is claimed by a conditional UPDATE …
+RETURNING, so however many copies run at once, each case is marked once; the
+marks go into the history and out as live events after commit."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from collections import Counter
 from sqlalchemy import bindparam, func, insert, select, update
 
 from gridcity.cases import deadlines, live, states
-from gridcity.cases.history import _json_value
 from gridcity.cases.models import Case, CaseEvent, CaseTask
 from gridcity.core.clock import utcnow
 from gridcity.extensions import db
@@ -79,7 +78,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         )
         .values(escalated_at=now, escalation_count=CASE.c.escalation_count + 1, **EVENT_BUMPS),
         "escalate",
-        {"escalated_at": _json_value(now)},
+        {"escalated_at": now.astimezone(dt.UTC).isoformat()},  # as history.record writes it
         now,
         inc=("escalation_count",),
     )
@@ -109,7 +108,7 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime, inc: t
                 "actor_role": "system",
                 "at": now,
                 "note": "",
-                "data": {"set": changes, **({"inc": list(inc), "unit_id": r.unit_id} if inc else {})},
+                "data": {"set": changes, **({"inc": list(inc)} if inc else {})},
             }
             for r in rows
         ],

@@ -70,7 +70,8 @@ class Queue(Answer):
     )
     states: list[str] = Field(description="Open cases in one of these states…")
     flag: Literal["overdue", "warned", "request", "urged"] | None = Field(
-        description="…that are also overdue, or have a request waiting for a decision."
+        description="…that are also overdue, warned (about to be due, not yet overdue), have a request "
+        "waiting for a decision, or were urged (催办) or escalated (督办)."
     )
     roles: list[str] = Field(description="Whose work the queue is.")
     count: int
