@@ -497,6 +497,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "催办事由最多 {max} 个字。",
         "en": "The urging message may have at most {max} characters.",
     },
+    # the reporter hears of them through Open311 (the center's message stays inside)
+    "open311_event_urge": {"zh": "已催办责任单位。", "en": "The unit has been urged."},
+    "open311_event_escalate": {
+        "zh": "超期未处置，已督办至责任单位负责人。",
+        "en": "Overdue and not handled: escalated to the unit's head.",
+    },
 }
 
 

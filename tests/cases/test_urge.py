@@ -154,3 +154,19 @@ def test_an_overdue_case_is_escalated_after_the_configured_delay_once_per_episod
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert case.escalation_count == 2 and differences(case) == {}
+
+
+def test_every_step_a_reporter_hears_of_through_open311_has_words():
+    """Urging and escalation reach the reporter's Open311 updates in words,
+    like every other step (a missing text would show its catalogue key)."""
+    from gridcity.cases.states import TRANSITIONS
+    from gridcity.core.i18n import MESSAGES
+    from gridcity.open311.queries import INTERNAL_ACTIONS
+
+    heard = [a for a in (*TRANSITIONS, "overdue", "escalate") if a not in INTERNAL_ACTIONS]
+    missing = [
+        a
+        for a in heard
+        if not any(k == f"open311_event_{a}" or k.startswith(f"open311_event_{a}_") for k in MESSAGES)
+    ]
+    assert "urge" in heard and missing == []
