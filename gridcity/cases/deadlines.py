@@ -24,6 +24,10 @@ DEFAULT_POLICIES = {
     "verify": ("working_hours", 2.0, 0.75),
     "check": ("working_hours", 4.0, 0.75),
     "handle": (None, None, 0.75),
+    # 督办: an overdue case still not handled this many hours after its
+    # deadline goes to the unit's leadership (continuous hours; the sweeper
+    # compares it with the deadline in SQL, so no other clock is offered).
+    "escalate": ("emergency_hours", 24.0, 1.0),
 }
 
 
@@ -100,3 +104,9 @@ def deadline_fields(d: Deadline) -> dict:
         "deadline_at": d.deadline_at,
         "warn_at": d.warn_at,
     }
+
+
+def escalation_delay() -> dt.timedelta:
+    """How long after its deadline an overdue case is escalated (督办)."""
+    amount = policy("escalate")[1]
+    return dt.timedelta(hours=amount if amount is not None else DEFAULT_POLICIES["escalate"][1])

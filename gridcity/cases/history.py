@@ -32,8 +32,18 @@ DATETIME_FIELDS = {
     "handle_started_at",
     "deadline_at",
     "warn_at",
+    "last_urged_at",
+    "escalated_at",
 }
-COUNTERS = ("rework_count", "extension_count", "suspension_count", "return_count", "event_count")
+COUNTERS = (
+    "rework_count",
+    "extension_count",
+    "suspension_count",
+    "return_count",
+    "event_count",
+    "urge_count",
+    "escalation_count",
+)
 DERIVED_FIELDS = (
     "state",
     "number",

@@ -54,11 +54,14 @@ def history_lines(events: list[CaseEvent], language: str) -> list[dict]:
     )
     unit_ids = {(e.data or {}).get("set", {}).get("unit_id") for e in events if e.action == "dispatch"}
     unit_ids.discard(None)
-    units = (
-        dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
+    unit_rows = (
+        db.session.execute(select(Unit.id, Unit.name, Unit.contact_name).where(Unit.id.in_(unit_ids))).all()
         if unit_ids
-        else {}
+        else []
     )
+    units = {r.id: r.name for r in unit_rows}
+    # 督办 goes to the unit's leadership: the head named on the unit's record.
+    heads = {r.name: r.contact_name for r in unit_rows if r.contact_name}
     lines, holder = [], None
     for e in events:
         data = e.data or {}
@@ -74,8 +77,19 @@ def history_lines(events: list[CaseEvent], language: str) -> list[dict]:
             "rework",
             "resume",
             "overdue",
+            "urge",
         ):
             unit = holder
+        elif holder and e.action == "escalate":
+            head = heads.get(holder)
+            label = ui_text("h_unit_head", language)
+            unit = (
+                holder
+                if not head
+                else f"{holder}（{label}：{head}）"
+                if language == "zh"
+                else f"{holder} ({label}: {head})"
+            )
         elif holder and e.action == "check" and data.get("result") != "pass":
             unit = holder
         if e.action == "decide" and data.get("kind") == "return" and data.get("approved"):

@@ -14,6 +14,7 @@ import logging
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from gridcity.cases import states
 from gridcity.cases.publisher import publisher
 from gridcity.ops import metrics
 
@@ -42,6 +43,8 @@ def case_payload(case, action: str, seq: int) -> dict:
             "warned": case.warned,
             "overdue": case.overdue,
             "rework": case.rework_count or 0,
+            "urge": case.urge_count or 0,
+            "escalated": states.is_escalated(case.escalated_at, case.deadline_at, case.overdue),
         },
     }
 

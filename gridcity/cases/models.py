@@ -106,6 +106,14 @@ class Case(db.Model):
     # before it was on time, one after it late, even once a return or an
     # extension has cleared ``overdue`` (the scorecards' on-time rule).
     first_overdue_event_id: Mapped[int | None] = mapped_column(Integer)
+    # 催办: how often a dispatcher or shift leader urged the unit, and when last.
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_urged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # 督办: the sweeper escalated the overdue case to the unit's leadership.
+    # An escalation at or after the running deadline covers this overdue
+    # episode; a new deadline (extension, rework, resumption) starts another.
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     category = relationship("Category")
     unit = relationship("Unit")
@@ -205,7 +213,8 @@ class DeadlinePolicy(db.Model):
     handling deadline's clock and amount come from the category."""
 
     __tablename__ = "deadline_policy"
-    step: Mapped[str] = mapped_column(String(10), primary_key=True)  # verify | check | handle
+    # verify | check | handle | escalate (督办: ``amount`` hours overdue)
+    step: Mapped[str] = mapped_column(String(10), primary_key=True)
     clock: Mapped[str | None] = mapped_column(String(20))
     amount: Mapped[float | None] = mapped_column(Float)
     warning_fraction: Mapped[float] = mapped_column(Float, default=0.75)

@@ -185,7 +185,11 @@ def case_summary(case: Case) -> dict:
             "extension": case.extension_count,
             "suspension": case.suspension_count,
             "return": case.return_count,
+            "urge": case.urge_count or 0,
+            "escalation": case.escalation_count or 0,
         },
+        "last_urged_at": _iso(case.last_urged_at),
+        "escalated": states.is_escalated(case.escalated_at, case.deadline_at, case.overdue),
     }
 
 

@@ -57,7 +57,9 @@ class CaseActionIn(Schema):
         DbInt, Field(description="The case `version` you saw; a case changed since answers 409.")
     ]
     note: Text | None = None
-    reason: Text | None = Field(None, description="void (or note), request; dispatch when unit_id differs.")
+    reason: Text | None = Field(
+        None, description="void (or note), request, urge; dispatch when unit_id differs."
+    )
     result: Literal["pass", "fail"] | None = Field(None, description="verify, check.")
     into: Id | None = Field(None, description="merge: the id of the open case this one joins.")
     unit_id: Id | None = Field(
@@ -157,6 +159,8 @@ class Counts(Answer):
     suspension: int
     # ``return`` is a Python keyword.
     return_: int = Field(alias="return")
+    urge: int = Field(description="催办: how often the center urged the unit.")
+    escalation: int = Field(description="督办: how often the case was escalated to the unit's leadership.")
 
 
 class CaseSummary(Answer):
@@ -186,6 +190,8 @@ class CaseSummary(Answer):
     merged_into_id: int | None
     patrol_id: int | None = Field(description="The patrol (巡查) it was found on.")
     counts: Counts
+    last_urged_at: Moments = Field(description="When the unit was last urged (催办).")
+    escalated: bool = Field(description="督办 in force: escalated in this overdue episode.")
 
 
 class RawPosition(Answer):

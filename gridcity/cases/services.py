@@ -453,6 +453,38 @@ def rework(case: Case, actor: User, reason: str) -> Case:
     return case
 
 
+URGE_MAX_CHARS = 200  # a short message (催办留言), as the drawer's field allows
+
+
+def urge(case: Case, actor: User, reason: str) -> Case:
+    """催办 — a dispatcher or shift leader presses the unit holding the case,
+    with a short message; the case's state and clock stay as they are. The
+    unit's portal shows it at once (the live event carries the message)."""
+    _guard(case, "urge", actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise GridCityError("urge_reason_required")
+    if len(reason) > URGE_MAX_CHARS:
+        raise GridCityError("urge_reason_too_long", max=URGE_MAX_CHARS)
+    now = utcnow()
+    event = record(
+        case,
+        "urge",
+        case.state,
+        actor,
+        note=reason,
+        at=now,
+        set={"last_urged_at": now},
+        inc=("urge_count",),
+        extra={"unit_id": case.unit_id},
+    )
+    db.session.flush()
+    payload = live.case_payload(case, "urge", event.id)
+    payload["note"] = reason
+    live.queue(db.session, live.rooms_for(case), payload)
+    return case
+
+
 # ---------------------------------------------------------------- requests
 
 

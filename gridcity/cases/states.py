@@ -76,6 +76,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("request", (DISPATCHED, IN_PROGRESS), (R.UNIT_HANDLER,), None),  # state unchanged
         Transition("decide", (DISPATCHED, IN_PROGRESS), (R.SHIFT_LEADER, R.DISPATCHER), None),
         Transition("resume", (SUSPENDED,), (R.SHIFT_LEADER, R.DISPATCHER), None),  # → state before
+        # 催办: the center presses the unit holding the case; the state stays.
+        Transition("urge", CLOCK_RUNNING, (R.SHIFT_LEADER, R.DISPATCHER), None),
     )
 }
 
@@ -83,3 +85,9 @@ TRANSITIONS: dict[str, Transition] = {
 def allowed_actions(state: str, role: str) -> list[str]:
     """What a user of ``role`` may do to a case in ``state``."""
     return [t.action for t in TRANSITIONS.values() if state in t.from_states and role in t.roles]
+
+
+def is_escalated(escalated_at, deadline_at, overdue) -> bool:
+    """督办 in force: escalated in this overdue episode (at or after the
+    running deadline) and still overdue."""
+    return bool(overdue and escalated_at and deadline_at and escalated_at >= deadline_at)

@@ -1,7 +1,8 @@
 """The deadline sweeper: marks warnings (预警) and overdue (超期) cases and
-tasks. Each mark is claimed by a conditional UPDATE … RETURNING, so however many
-copies run at once, each case is marked once; the marks go into the history
-and out as live events after commit."""
+tasks, and escalates (督办) cases overdue longer than the configured delay to
+the unit's leadership. Each mark is claimed by a conditional UPDATE …
+RETURNING, so however many copies run at once, each case is marked once; the
+marks go into the history and out as live events after commit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import Counter
 
 from sqlalchemy import bindparam, func, insert, select, update
 
-from gridcity.cases import live, states
+from gridcity.cases import deadlines, live, states
 from gridcity.cases.models import Case, CaseEvent, CaseTask
 from gridcity.core.clock import utcnow
 from gridcity.extensions import db
@@ -37,6 +38,8 @@ RETURNED = (
     CASE.c.deadline_at,
     CASE.c.warned,
     CASE.c.overdue,
+    CASE.c.urge_count,
+    CASE.c.escalated_at,
 )
 
 
@@ -63,12 +66,28 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         {"warned": True},
         now,
     )
+    escalated = _claim_cases(
+        update(CASE)
+        .where(
+            running,
+            CASE.c.overdue.is_(True),
+            CASE.c.deadline_at <= now - deadlines.escalation_delay(),
+            # Once per overdue episode: an escalation since the running
+            # deadline passed covers it (see Case.escalated_at).
+            (CASE.c.escalated_at.is_(None)) | (CASE.c.escalated_at < CASE.c.deadline_at),
+        )
+        .values(escalated_at=now, escalation_count=CASE.c.escalation_count + 1, **EVENT_BUMPS),
+        "escalate",
+        {"escalated_at": now.astimezone(dt.UTC).isoformat()},  # as history.record writes it
+        now,
+        inc=("escalation_count",),
+    )
     tasks_overdue = _claim_tasks(now)
     db.session.commit()
-    return {"warned": warned, "overdue": overdue, "tasks_overdue": tasks_overdue}
+    return {"warned": warned, "overdue": overdue, "escalated": escalated, "tasks_overdue": tasks_overdue}
 
 
-def _claim_cases(statement, action: str, changes: dict, now: dt.datetime) -> int:
+def _claim_cases(statement, action: str, changes: dict, now: dt.datetime, inc: tuple[str, ...] = ()) -> int:
     rows = db.session.execute(statement.returning(*RETURNED)).all()
     if not rows:
         return 0
@@ -89,7 +108,7 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime) -> int
                 "actor_role": "system",
                 "at": now,
                 "note": "",
-                "data": {"set": changes},
+                "data": {"set": changes, **({"inc": list(inc)} if inc else {})},
             }
             for r in rows
         ],
@@ -179,5 +198,7 @@ def _payload(row, action: str, seq: int | None, codes: dict, changes: dict) -> d
             "deadline_at": row.deadline_at.isoformat() if row.deadline_at else None,
             "warned": changes.get("warned", row.warned),
             "overdue": changes.get("overdue", row.overdue),
+            "urge": row.urge_count or 0,
+            "escalated": states.is_escalated(row.escalated_at, row.deadline_at, row.overdue),
         },
     }

@@ -105,6 +105,7 @@ ACTIONS = (
     "request",
     "decide",
     "resume",
+    "urge",
 )
 
 
@@ -163,6 +164,8 @@ def act(case_id: int, action: str, body: CaseActionIn):
             services.decide(case, user, body.approve, note)
         case "resume":
             services.resume(case, user, note)
+        case "urge":
+            services.urge(case, user, body.reason or note)
     db.session.flush()
     answer = queries.case_detail(case, user)  # before the commit expires it all
     db.session.commit()  # a concurrent writer's change surfaces as 409 (core.errors)

@@ -534,6 +534,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Nothing found for “{text}”: type a street, community or work grid name, a unit grid or "
         "component code, or click the place on the map.",
     },
+    # urge and escalate (催办 / 督办)
+    "urge_reason_required": {
+        "zh": "催办须填写催办事由，处置单位将看到这条留言。",
+        "en": "An urging needs a short message: the unit sees it.",
+    },
+    "urge_reason_too_long": {
+        "zh": "催办事由最多 {max} 个字。",
+        "en": "The urging message may have at most {max} characters.",
+    },
+    # the reporter hears of them through Open311 (the center's message stays inside)
+    "open311_event_urge": {"zh": "已催办责任单位。", "en": "The unit has been urged."},
+    "open311_event_escalate": {
+        "zh": "超期未处置，已督办至责任单位负责人。",
+        "en": "Overdue and not handled: escalated to the unit's head.",
+    },
 }
 
 

@@ -89,6 +89,7 @@ ACTION_GUIDE = {
     "request": ("延期 / 挂账 / 回退", "ask for an extension, suspension or return", "kind\\*, reason\\*, extra_amount, review_on"),
     "decide": ("审批", "approve or refuse the pending request", "approve\\*, note"),
     "resume": ("恢复", "end a suspension; the clock runs again", "note"),
+    "urge": ("催办", "press the unit holding the case; the state stays, the unit's portal shows it live", "reason\\* (or note)"),
 }  # fmt: skip
 
 

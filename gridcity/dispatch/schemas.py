@@ -55,7 +55,8 @@ class MapState(Answer):
     cases: list[list[Any]] = Field(
         description="One array per open case in the order of `fields`, by id; `category` is the code, "
         "`reported_at` / `deadline_at` are Unix seconds (UTC), `request` the kind of the request waiting "
-        "for a decision (or null)."
+        "for a decision (or null), `urge` how often the unit was urged (催办), `escalated` whether 督办 is in "
+        "force, `last_urged_at` Unix seconds (or null)."
     )
 
 
@@ -64,12 +65,13 @@ class Queue(Answer):
 
     key: str = Field(
         description="to_accept, to_verify, to_file, to_dispatch, requests, awaiting_check, to_close, "
-        "suspended, overdue (staff); unit_new, unit_in_progress, unit_requests, unit_awaiting_check, "
-        "unit_overdue (unit handlers)."
+        "suspended, overdue, warned, urged (staff); unit_new, unit_in_progress, unit_requests, "
+        "unit_awaiting_check, unit_overdue, unit_warned, unit_urged (unit handlers)."
     )
     states: list[str] = Field(description="Open cases in one of these states…")
-    flag: Literal["overdue", "request"] | None = Field(
-        description="…that are also overdue, or have a request waiting for a decision."
+    flag: Literal["overdue", "warned", "request", "urged"] | None = Field(
+        description="…that are also overdue, warned (about to be due, not yet overdue), have a request "
+        "waiting for a decision, or were urged (催办) or escalated (督办)."
     )
     roles: list[str] = Field(description="Whose work the queue is.")
     count: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from gridcity.cases import states
 from gridcity.cases.models import Case, CaseEvent, CaseRequest
@@ -33,8 +33,9 @@ R = Role
 @dataclass(frozen=True)
 class Queue:
     """A work queue: open cases in one of ``states`` (all open states when
-    empty) that also carry ``flag`` (``overdue``, or ``request`` = a request
-    waiting for a decision). ``roles`` are those whose work it is."""
+    empty) that also carry ``flag`` (``overdue``; ``warned`` = warned, not
+    yet overdue; ``request`` = a request waiting for a decision; ``urged`` =
+    urged (催办) or escalated (督办)). ``roles`` are those whose work it is."""
 
     key: str
     states: tuple[str, ...]
@@ -61,6 +62,8 @@ STAFF_QUEUES = (
     Queue("to_close", (states.CHECKED,), (R.SHIFT_LEADER,)),  # 待结案
     Queue("suspended", (states.SUSPENDED,), (R.SHIFT_LEADER, R.DISPATCHER)),  # 挂账中
     Queue("overdue", RUNNING, STAFF_ROLES, "overdue"),  # 超期
+    Queue("warned", RUNNING, STAFF_ROLES, "warned"),  # 预警: about to be due
+    Queue("urged", RUNNING, (R.SHIFT_LEADER, R.DISPATCHER), "urged"),  # 催办 / 督办
 )
 UNIT_QUEUES = (
     Queue("unit_new", (states.DISPATCHED,), (R.UNIT_HANDLER,)),  # 待签收
@@ -68,6 +71,8 @@ UNIT_QUEUES = (
     Queue("unit_requests", RUNNING, (R.UNIT_HANDLER,), "request"),  # 申请待审批
     Queue("unit_awaiting_check", (states.HANDLED,), (R.UNIT_HANDLER,)),  # 待核查
     Queue("unit_overdue", RUNNING, (R.UNIT_HANDLER,), "overdue"),  # 超期
+    Queue("unit_warned", RUNNING, (R.UNIT_HANDLER,), "warned"),  # 预警
+    Queue("unit_urged", RUNNING, (R.UNIT_HANDLER,), "urged"),  # 被催办 / 督办
 )
 
 # The columns of one case in the map state, in order.
@@ -91,6 +96,9 @@ MAP_FIELDS = (
     "overdue",
     "request",
     "rework",
+    "urge",
+    "escalated",
+    "last_urged_at",
 )
 MAX_IDS = 500
 
@@ -134,9 +142,18 @@ def _queue_condition(queue: Queue, pending):
         conditions.append(Case.state.in_(queue.states))
     if queue.flag == "overdue":
         conditions.append(Case.overdue.is_(True))
+    elif queue.flag == "warned":
+        conditions.append(and_(Case.warned.is_(True), Case.overdue.is_(False)))
     elif queue.flag == "request":
         conditions.append(pending.c.kind.is_not(None))
+    elif queue.flag == "urged":
+        conditions.append(or_(Case.urge_count > 0, _escalated()))
     return and_(*conditions) if conditions else True
+
+
+def _escalated():
+    """SQL of ``states.is_escalated``: 督办 in this overdue episode."""
+    return and_(Case.overdue.is_(True), Case.escalated_at.is_not(None), Case.escalated_at >= Case.deadline_at)
 
 
 def queue_counts(user: User) -> list[dict]:
@@ -199,6 +216,9 @@ def map_state(user: User, args) -> dict:
             Case.overdue,
             pending.c.kind,
             Case.rework_count,
+            Case.urge_count,
+            Case.escalated_at,
+            Case.last_urged_at,
         )
         .order_by(Case.id)
     )
@@ -224,6 +244,9 @@ def map_state(user: User, args) -> dict:
             bool(r[16]),
             r[17],
             r[18] or 0,
+            r[19] or 0,
+            states.is_escalated(r[20], r[14], r[16]),
+            _epoch(r[21]),
         ]  # fmt: skip
         for r in db.session.execute(query)
     ]

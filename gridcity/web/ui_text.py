@@ -904,6 +904,44 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "hl_choose": {"zh": "请选择", "en": "Choose"},
     "hl_anonymous": {"zh": "匿名", "en": "anonymous"},
     "hl_case": {"zh": "案卷", "en": "Case"},
+    # urge and escalate (催办 / 督办), the desks' landing pages
+    "d_action_urge": {"zh": "催办", "en": "Urge"},
+    "d_action_escalate": {
+        "zh": "督办：超期未处置，报单位负责人",
+        "en": "Escalated: overdue and not handled, referred to the unit's head",
+    },
+    "h_unit_head": {"zh": "负责人", "en": "head"},
+    "d_queue_warned": {"zh": "预警", "en": "About to be due"},
+    "d_queue_urged": {"zh": "催办/督办", "en": "Urged / escalated"},
+    "d_queue_unit_warned": {"zh": "预警", "en": "About to be due"},
+    "d_queue_unit_urged": {"zh": "催办/督办", "en": "Urged / escalated"},
+    "d_urge": {"zh": "催办", "en": "Urged"},
+    "d_escalated": {"zh": "督办", "en": "Escalated"},
+    "d_urge_reason": {"zh": "催办事由", "en": "Message to the unit"},
+    "d_urge_box": {"zh": "已催办 {n} 次", "en": "Urged {n} times"},
+    "d_urge_last": {"zh": "最近一次", "en": "Last"},
+    "d_escalated_box": {
+        "zh": "超期未处置，已督办至单位负责人",
+        "en": "Overdue and not handled: escalated to the unit's head",
+    },
+    "d_alert_urge": {
+        "zh": "案卷 {number} 被催办（第 {n} 次）：{note}",
+        "en": "Case {number} urged (time {n}): {note}",
+    },
+    "d_alert_escalate": {
+        "zh": "案卷 {number} 超期未处置，已督办",
+        "en": "Case {number} is overdue and not handled: escalated",
+    },
+    "d_unit_of": {"zh": "责任单位", "en": "Unit"},
+    "home_today": {"zh": "今日工作", "en": "Today"},
+    "home_closed_today": {"zh": "今日结案", "en": "Closed today"},
+    "home_on_time_rate": {"zh": "本月按期结案率", "en": "On time this month"},
+    "home_on_time_detail": {
+        "zh": "本月结案 {closed} 件，其中按期 {on_time} 件",
+        "en": "{on_time} of {closed} cases closed this month on time",
+    },
+    "home_no_rate": {"zh": "本月尚无结案", "en": "No case closed this month yet"},
+    "home_open_scorecards": {"zh": "查看考核", "en": "See the scorecards"},
 }
 
 

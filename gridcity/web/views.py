@@ -111,11 +111,14 @@ def home():
         "texts": ui_texts(language, MAP_TEXTS),
     }
     show_counts = user.role not in (Role.INSPECTOR.value, Role.UNIT_HANDLER.value)
+    from gridcity.dispatch.landing import desk_numbers
+
     return render_template(
         "home.html",
         me=me,
         role_name=me["role_name"][language],
         unit=user.unit,
+        numbers=desk_numbers(user, language),
         counts=_city_counts() if show_counts else None,
         is_admin=user.role == Role.ADMIN.value,
         page_data=page_data,

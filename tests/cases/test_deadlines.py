@@ -82,7 +82,7 @@ def test_suspension_stops_the_clock_and_resume_restarts_it(city):
     assert case.handle_used_s == 3600  # 10:00–11:00
     # Nothing falls due while suspended.
     at(local(2026, 12, 1, 17))
-    assert sweep() == {"warned": 0, "overdue": 0, "tasks_overdue": 0}
+    assert sweep() == {"warned": 0, "overdue": 0, "escalated": 0, "tasks_overdue": 0}
     # Wednesday 10:00 resume: 3 h left → 10:00–12:00 + 14:00–15:00.
     at(local(2026, 12, 2, 10))
     services.resume(case, get_user("disp"))
@@ -127,10 +127,10 @@ def test_sweeper_warns_then_marks_overdue_once(city):
     at(local(2026, 11, 30, 14, 59))
     assert sweep()["warned"] == 0
     at(local(2026, 11, 30, 15))
-    assert sweep() == {"warned": 1, "overdue": 0, "tasks_overdue": 0}
+    assert sweep() == {"warned": 1, "overdue": 0, "escalated": 0, "tasks_overdue": 0}
     assert sweep()["warned"] == 0
     at(local(2026, 11, 30, 16))
-    assert sweep() == {"warned": 0, "overdue": 1, "tasks_overdue": 0}
+    assert sweep() == {"warned": 0, "overdue": 1, "escalated": 0, "tasks_overdue": 0}
     assert sweep()["overdue"] == 0
     db.session.expire_all()
     case = db.session.get(Case, case.id)

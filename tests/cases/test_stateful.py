@@ -25,6 +25,7 @@ from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import selectinload
 
 from gridcity.cases import services
+from gridcity.cases.deadlines import escalation_delay
 from gridcity.cases.history import DERIVED_FIELDS, differences
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, Photo
 from gridcity.cases.states import CLOCK_RUNNING, OPEN_STATES, TRANSITIONS
@@ -138,6 +139,11 @@ def _rework(m, case_id, data, sound):
     return lambda c, u: services.rework(c, u, reason)
 
 
+def _urge(m, case_id, data, sound):
+    reason = one_of(data, sound, ["市民再次来电，请尽快处置"], ["", "  ", "催" * 201], "reason")
+    return lambda c, u: services.urge(c, u, reason)
+
+
 def _request(m, case_id, data, sound):
     now = clock.utcnow()
     kind = one_of(data, sound, ["extension", "suspension", "return"], ["holiday"], "kind")
@@ -169,6 +175,7 @@ CALLS = {
     "request": _request,
     "decide": _decide,
     "resume": lambda m, case_id, data, sound: services.resume,
+    "urge": _urge,
 }
 
 
@@ -370,6 +377,7 @@ class CaseLoop(RuleBasedStateMachine):
     request = action_rule("request")
     decide = action_rule("decide")
     resume = action_rule("resume")
+    urge = action_rule("urge")
 
     @rule(minutes=st.one_of(st.integers(1, 240), st.integers(1, 3000)))
     def advance_clock(self, minutes: int) -> None:
@@ -382,12 +390,15 @@ class CaseLoop(RuleBasedStateMachine):
         for case in db.session.scalars(select(Case).where(Case.state.in_(CLOCK_RUNNING))):
             assert case.warned or case.warn_at > now, case.number
             assert case.overdue or case.deadline_at > now, case.number
+            # 督办 once the configured delay past the running deadline is over.
+            if case.deadline_at <= now - escalation_delay():
+                assert case.escalated_at is not None and case.escalated_at >= case.deadline_at, case.number
         unmarked = select(func.count(CaseTask.id)).where(
             CaseTask.completed_at.is_(None), CaseTask.due_at <= now, CaseTask.overdue.is_(False)
         )
         assert db.session.scalar(unmarked) == 0
         if again:  # another sweeper at the same moment marks nothing twice
-            assert sweep() == {"warned": 0, "overdue": 0, "tasks_overdue": 0}
+            assert sweep() == {"warned": 0, "overdue": 0, "escalated": 0, "tasks_overdue": 0}
 
     # ------------------------------------------------------------ invariants
 

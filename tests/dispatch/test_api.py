@@ -114,9 +114,18 @@ def test_queue_counts_follow_each_role(cases, api):
             "to_close": 0,
             "suspended": 0,
             "overdue": 3,
+            "warned": 0,  # the overdue ones are past warning
+            "urged": 0,
         }, staff
     queues = ok(api("disp").get("/api/v1/dispatch/queues"))["queues"]
-    assert {q["key"] for q in queues if q["mine"]} == {"to_dispatch", "requests", "suspended", "overdue"}
+    assert {q["key"] for q in queues if q["mine"]} == {
+        "to_dispatch",
+        "requests",
+        "suspended",
+        "overdue",
+        "warned",
+        "urged",
+    }
     leader = ok(api("lead").get("/api/v1/dispatch/queues"))["queues"]
     assert {q["key"] for q in leader if q["mine"]} == {
         "to_file",
@@ -125,6 +134,8 @@ def test_queue_counts_follow_each_role(cases, api):
         "to_close",
         "suspended",
         "overdue",
+        "warned",
+        "urged",
     }
 
     assert counts(api, "hw") == {
@@ -133,6 +144,8 @@ def test_queue_counts_follow_each_role(cases, api):
         "unit_requests": 1,
         "unit_awaiting_check": 1,
         "unit_overdue": 2,
+        "unit_warned": 0,
+        "unit_urged": 0,
     }
     assert counts(api, "jd") == {
         "unit_new": 1,
@@ -140,6 +153,8 @@ def test_queue_counts_follow_each_role(cases, api):
         "unit_requests": 0,
         "unit_awaiting_check": 0,
         "unit_overdue": 1,
+        "unit_warned": 0,
+        "unit_urged": 0,
     }
     assert counts(api, "sz") == dict.fromkeys(counts(api, "sz"), 0)
     assert api("insp").get("/api/v1/dispatch/queues").status_code == 403
@@ -223,7 +238,7 @@ def test_the_drawer_names_the_rules_unit_and_the_pending_request(cases, api, cit
     assert filed["pending_request"] is None
 
     asking = ok(api("lead").get(f"/api/v1/dispatch/cases/{cases['requesting']['id']}"))
-    assert asking["allowed_actions"] == ["decide"]
+    assert asking["allowed_actions"] == ["decide", "urge"]
     request = asking["pending_request"]
     assert (request["kind"], request["reason"], request["extra_amount"]) == ("extension", "需要吊车", 4)
     assert [e["action"] for e in asking["history"]][-1] == "request"
@@ -299,5 +314,7 @@ def test_map_state_and_queues_for_ten_thousand_open_cases_in_well_under_a_second
             if (not q["states"] or r["state"] in q["states"])
             and (q["flag"] != "overdue" or r["overdue"])
             and (q["flag"] != "request" or r["request"])
+            and (q["flag"] != "warned" or (r["warned"] and not r["overdue"]))
+            and (q["flag"] != "urged" or r["urge"] > 0 or r["escalated"])
         ]
         assert q["count"] == len(members), q["key"]

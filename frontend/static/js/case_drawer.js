@@ -150,6 +150,8 @@
 
     var rework = this.renderRework(c);
     if (rework) body.appendChild(rework);
+    var urged = this.renderUrge(c);
+    if (urged) body.appendChild(urged);
     body.appendChild(this.renderActions(c));
     // The hotline's calls, reply and follow-up (js/hotline_drawer.js, on the centers' map).
     if (window.GridCityHotlineDrawer) window.GridCityHotlineDrawer.render(body, c, this);
@@ -197,6 +199,27 @@
     ]);
     var photos = c.photos.filter(function (p) { return p.event_id === last.seq; });
     if (photos.length) box.appendChild(this.photoRow(photos, "rework", T.d_rework_photos));
+    return box;
+  };
+
+  // 催办 / 督办: how often the unit was urged, the last message, by whom and
+  // when; and whether the overdue case went to the unit's head.
+  Drawer.prototype.renderUrge = function (c) {
+    var T = this.T;
+    var n = c.counts ? c.counts.urge || 0 : 0;
+    if (!n && !c.escalated) return null;
+    var box = el("div", { className: "drawer-urge", "data-testid": "urge" });
+    if (n) {
+      var last = null;
+      c.history.forEach(function (e) { if (e.action === "urge") last = e; });
+      box.appendChild(el("h3", { "data-testid": "urge-count", text: Live.format(T.d_urge_box, { n: n }) }));
+      if (last) {
+        box.appendChild(el("p", { "data-testid": "urge-reason", text: T.d_urge_reason + "：" + (last.note || "—") }));
+        box.appendChild(el("p", { className: "muted", text: T.d_urge_last + " " + Live.formatTime(Live.parseTime(last.at), this.data.lang)
+          + (last.line ? " · " + last.line.who : "") }));
+      }
+    }
+    if (c.escalated) box.appendChild(el("p", { "data-testid": "escalated", text: T.d_escalated_box }));
     return box;
   };
 
@@ -324,6 +347,12 @@
       noteField(form, this.T);
       button(form, this.T.d_action_resume);
       this.submitWith(form, c, "resume", function (f) { return { note: f.note.value }; });
+    },
+    urge: function (form, c) {
+      var reason = el("input", { type: "text", name: "reason", autocomplete: "off", maxlength: "200", required: "required" });
+      field(form, this.T.d_urge_reason, reason);
+      button(form, this.T.d_action_urge);
+      this.submitWith(form, c, "urge", function (f) { return { reason: f.reason.value }; });
     },
     unit_accept: function (form, c) {
       noteField(form, this.T);

@@ -233,7 +233,11 @@
     b.className = "link-button case-item dl-" + Live.deadlineLevel(c);
     b.setAttribute("data-case-id", String(c.id));
     var left = c.deadline_at ? " · " + Live.clockText(c.state, c.deadline_at, now, T) : "";
-    b.textContent = c.number + " " + (categoryNames[c.category] || c.category) + " · " + (T["d_state_" + c.state] || c.state) + left;
+    // 催办 / 督办: which unit, how often urged and when last.
+    var urged = (c.urge ? " · " + T.d_urge + " ×" + c.urge + (c.last_urged_at ? " " + Live.formatTime(c.last_urged_at) : "") : "")
+      + (c.escalated ? " · " + T.d_escalated : "");
+    var unit = urged && c.unit_id && unitNames[c.unit_id] ? " · " + unitNames[c.unit_id] : "";
+    b.textContent = c.number + " " + (categoryNames[c.category] || c.category) + " · " + (T["d_state_" + c.state] || c.state) + left + unit + urged;
     b.addEventListener("click", function () { drawer.open(c.id); });
     return b;
   }
@@ -305,9 +309,14 @@
   form.addEventListener("reset", function () { setTimeout(function () { readFilter(); redrawAll(); }, 0); });
   readFilter();
 
+  // The landing page's numbers open a queue: /dispatch/?queue=<key>.
+  var askedQueue = new URLSearchParams(window.location.search).get("queue");
   live.onChange(function (changes, reason) {
-    if (reason === "load") redrawAll();
-    else applyChanges(changes);
+    if (reason === "load") {
+      redrawAll();
+      if (askedQueue && queueButtons[askedQueue]) showQueue(askedQueue, true);
+      askedQueue = null;
+    } else applyChanges(changes);
   });
   // Time left in an open list moves on.
   setInterval(function () { if (listSource && listSource.kind === "queue") showQueue(listSource.key, false); }, 60000);

@@ -173,6 +173,11 @@
     } else if (before && !before.overdue && c.overdue) {
       this.alerts.raise("overdue", c, format(this.texts.d_alert_overdue, { number: c.number }));
     }
+    if (before && (c.urge || 0) > (before.urge || 0)) {
+      this.alerts.raise("urge", c, format(this.texts.d_alert_urge, { number: c.number, n: c.urge, note: c.urge_note || "—" }));
+    } else if (before && !before.escalated && c.escalated) {
+      this.alerts.raise("escalate", c, format(this.texts.d_alert_escalate, { number: c.number }));
+    }
   };
 
   Live.prototype._fromRow = function (fields, row) {
@@ -180,6 +185,7 @@
     for (var i = 0; i < fields.length; i++) c[fields[i]] = row[i];
     c.reported_at = parseTime(c.reported_at);
     c.deadline_at = parseTime(c.deadline_at);
+    if (c.last_urged_at !== undefined) c.last_urged_at = parseTime(c.last_urged_at);
     return c;
   };
 
@@ -210,6 +216,11 @@
       overdue: p.overdue,
       request: request,
       rework: p.rework !== undefined ? p.rework : before.rework || 0,
+      urge: p.urge !== undefined ? p.urge : before.urge || 0,
+      escalated: p.escalated !== undefined ? p.escalated : Boolean(before.escalated),
+      last_urged_at: payload.action === "urge" ? this.now() : before.last_urged_at || null,
+      // 催办's message travels with its event only (the drawer's history keeps it).
+      urge_note: payload.action === "urge" ? payload.note || "" : before.urge_note || "",
     };
   };
 
@@ -403,6 +414,8 @@
     if (queue.states.length && queue.states.indexOf(c.state) < 0) return false;
     if (queue.flag === "overdue") return Boolean(c.overdue);
     if (queue.flag === "request") return Boolean(c.request);
+    if (queue.flag === "warned") return Boolean(c.warned) && !c.overdue;
+    if (queue.flag === "urged") return (c.urge || 0) > 0 || Boolean(c.escalated);
     return true;
   }
 

@@ -21,10 +21,13 @@
   var list = document.getElementById("unit-cases");
   var empty = document.getElementById("unit-empty");
   var queueButtons = {};
-  var selected = null;
+  // The landing page's numbers open a queue: /unit/?queue=<key>.
+  var asked = new URLSearchParams(window.location.search).get("queue");
+  var selected = data.queues.some(function (q) { return q.key === asked; }) ? asked : null;
   document.querySelectorAll("[data-queue]").forEach(function (b) {
     var key = b.getAttribute("data-queue");
     queueButtons[key] = b;
+    b.setAttribute("aria-pressed", String(key === selected));
     b.addEventListener("click", function () {
       selected = selected === key ? null : key;
       Object.keys(queueButtons).forEach(function (k) { queueButtons[k].setAttribute("aria-pressed", String(k === selected)); });
@@ -61,6 +64,20 @@
       rework.textContent = T.d_rework + (c.rework > 1 ? " ×" + c.rework : "");
       head.appendChild(rework);
     }
+    if (c.urge) {
+      var urge = document.createElement("span");
+      urge.className = "badge badge-urge";
+      urge.setAttribute("data-testid", "urge-badge");
+      urge.textContent = T.d_urge + " ×" + c.urge;
+      head.appendChild(urge);
+    }
+    if (c.escalated) {
+      var escalated = document.createElement("span");
+      escalated.className = "badge badge-escalated";
+      escalated.setAttribute("data-testid", "escalated-badge");
+      escalated.textContent = T.d_escalated;
+      head.appendChild(escalated);
+    }
     if (c.request) {
       var req = document.createElement("span");
       req.className = "badge";
@@ -85,6 +102,13 @@
     li.appendChild(head);
     li.appendChild(what);
     li.appendChild(when);
+    if (c.urge_note) {
+      var message = document.createElement("p");
+      message.className = "unit-case-urge";
+      message.setAttribute("data-testid", "urge-note");
+      message.textContent = T.d_urge_reason + "：" + c.urge_note;
+      li.appendChild(message);
+    }
     li.appendChild(open);
     return li;
   }
