@@ -81,7 +81,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import TIMESTAMP, Interval, String, and_, case, cast, func, literal, or_, select, text, tuple_
+from sqlalchemy import (
+    TIMESTAMP,
+    Integer,
+    Interval,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, UTCDateTime
 from gridcity.core.clock import utcnow
@@ -92,6 +106,7 @@ from gridcity.org.models import User
 from gridcity.patrols.models import Patrol
 from gridcity.scorecards.counting import counts as ind
 from gridcity.scorecards.counting.counts import AREA_TIERS, LEADER_TIERS, PERSON_TIERS
+from gridcity.scorecards.counting.rows import bigint, int_matrix
 
 CONTEST_PATROL_KINDS = ("night", "holiday", "month_end")
 COUNTED_ACTIONS = (
@@ -487,6 +502,8 @@ class Ctx:
 # ---------------------------------------------------------------- overdue (rule 1)
 
 RUNNING = ("dispatched", "in_progress")
+# The actions of the events that may set a running deadline (:func:`_sets_deadline`).
+DEADLINE_ACTIONS = ("dispatch", "resume", "rework", "check", "decide")
 # Columns of the crossing rows: the case, its place keys and unit (as
 # PLACE_KEYS), then flags.
 CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "district", "unit"))
@@ -547,6 +564,14 @@ def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
     )
 
 
+def _among(column, ids: list[int]) -> list:
+    """Conditions ``column`` is one of ``ids``: one array on PostgreSQL, lists
+    short enough for SQLite's limit on parameters there."""
+    if _postgres():
+        return [column == any_(literal(ids, ARRAY(Integer)))] if ids else []
+    return [column.in_(ids[k : k + 500]) for k in range(0, len(ids), 500)]
+
+
 def _seconds(moment) -> float:
     """A :func:`_moment` value as a number that orders like it."""
     if isinstance(moment, dt.datetime):
@@ -586,11 +611,24 @@ def overdue_crossings(start: dt.datetime, end: dt.datetime, low=None, high=None)
     candidates = [C.c.deadline_at.between(start, end), C.c.state.in_(RUNNING)]
     if low is not None:
         candidates.append(C.c.id.between(low, high))
-    other_rows = db.session.execute(
-        select(C.c.id, *places, _unit_at(s, C), _running_deadline(s, C), C.c.closed_at)
-        .select_from(s.join(C, C.c.id == s.c.case_id))
-        .where(~_simple(C), or_(*candidates), _period_crossed(s, C, start, bound))
-    ).all()
+    # The cases first, then their events through the case_id index: a join
+    # lets the planner read the whole event log to find them (a city year is
+    # millions of events for some ten thousand such cases).
+    case_ids = db.session.scalars(select(C.c.id).where(~_simple(C), or_(*candidates))).all()
+    other_rows = []
+    for among_events, among_cases in zip(
+        _among(s.c.case_id, case_ids), _among(C.c.id, case_ids), strict=True
+    ):
+        other_rows += db.session.execute(
+            select(C.c.id, *places, _unit_at(s, C), _running_deadline(s, C), C.c.closed_at)
+            .select_from(s.join(C, C.c.id == s.c.case_id))
+            .where(
+                among_events,
+                among_cases,
+                s.c.action.in_(DEADLINE_ACTIONS),
+                _period_crossed(s, C, start, bound),
+            )
+        ).all()
     rows = [(*r[:7], _seconds(r[7]), r[8]) for r in [*simple_rows, *other_rows]]
     if not rows:
         return np.zeros((0, width), dtype=np.int64)
@@ -608,10 +646,6 @@ def overdue_crossings(start: dt.datetime, end: dt.datetime, low=None, high=None)
     return out
 
 
-def _count(cond):
-    return func.count().filter(cond)
-
-
 FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) if c != "should_close")
 # What the pass counts per place × unit (missed reports per work grid too)
 # and per actor × role. The overdue counts come from the deadlines that
@@ -619,7 +653,6 @@ FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) 
 # cases it held (``unit_overdue``: a case can pass two units' deadlines).
 OVERDUE_COUNTS = ("overdue", "overdue_open", "unit_overdue", "unit_overdue_open")
 PLACE_SQL_COUNTS = (*(c for c in FINE_COUNTS if c not in OVERDUE_COUNTS), "grid_valid", "missed")
-PLACE_COUNTS = (*PLACE_SQL_COUNTS, *OVERDUE_COUNTS)
 # Verify and check tasks done on time: counted apart, from the month's tasks.
 TASK_COUNTS = ("verified_on_time", "checked_on_time")
 PERSON_SQL_COUNTS = tuple(
@@ -672,6 +705,8 @@ class Counts:
     arrays: dict[str, TierCounts] = field(default_factory=dict)
     people: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
     patrol_findings: list[tuple] = field(default_factory=list)  # (street_id, category code, kind, n)
+    # The rows behind every count (:func:`month_facts`), frozen with the figures.
+    facts: dict = field(default_factory=dict)
 
     @property
     def by_tier(self) -> dict[str, dict[int, dict[str, int]]]:
@@ -696,172 +731,34 @@ def _case_id_range(ctx: Ctx) -> tuple[int | None, int | None]:
     )
 
 
-def _one_pass(start, end, limits) -> tuple[Ctx, np.ndarray, np.ndarray, list[tuple]]:
-    """The month's events counted once, grouped two ways: by place × unit and
-    by actor × role (GROUPING SETS on PostgreSQL, two queries on SQLite).
-
-    Returns the month's :class:`Ctx`, the place keys (a row of
-    :data:`PLACE_KEYS` ids per group, -1 for none), their counts (columns
-    :data:`PLACE_SQL_COUNTS`) and ``[(actor_id, role, counts)]`` (counts in the
-    order of :data:`PERSON_SQL_COUNTS`)."""
-    ctx = Ctx(start, end, limits)
-    empty = (
-        ctx,
-        np.zeros((0, len(PLACE_KEYS)), dtype=np.int64),
-        np.zeros((0, len(PLACE_SQL_COUNTS)), dtype=np.int64),
-        [],
-    )
-    postgres = _postgres()
-    if postgres:
-        # Big aggregates (settings for this transaction only, set before the
-        # case id range so that it may use a worker too): JIT compilation costs
-        # more than it saves here, and the groups fit in memory.
-        db.session.execute(text("SET LOCAL jit = off"))
-        db.session.execute(text("SET LOCAL work_mem = '256MB'"))
-        # The join is worth splitting across workers even at the default
-        # worker count (the planner's defaults price that too high here).
-        db.session.execute(text("SET LOCAL parallel_setup_cost = 10"))
-        db.session.execute(text("SET LOCAL parallel_tuple_cost = 0.001"))
-        # One worker: the aggregate above the join runs in the leading process
-        # alone, and a second worker only competes with it for the cores
-        # (measured on the two-core bench machine: 1.35 s against 1.7 s).
-        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 1"))
-    low, high = _case_id_range(ctx)
-    if low is None:
-        return empty
-    ctx = Ctx(start, end, limits, low, high)
-    place = [*(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key]
-    place_sums = [_count(ctx.cond[c]) for c in PLACE_SQL_COUNTS]
-    people_sums = [_count(ctx.cond[c]) for c in PERSON_SQL_COUNTS]
-    month = (ctx.in_month, ctx.counted, C.c.id.between(low, high))
-    if not postgres:
-        by_place = db.session.execute(
-            select(*place, *place_sums).select_from(ctx.from_pass).where(*month).group_by(*place)
-        ).all()
-        by_people = db.session.execute(
-            select(E.c.actor_id, E.c.actor_role, *people_sums)
-            .select_from(ctx.from_pass)
-            .where(*month)
-            .group_by(E.c.actor_id, E.c.actor_role)
-        ).all()
-        n = len(PLACE_KEYS)
-        keys = np.array([[-1 if k is None else k for k in r[:n]] for r in by_place], dtype=np.int64)
-        sums = np.array([r[n:] for r in by_place], dtype=np.int64)
-        return (
-            ctx,
-            keys.reshape(-1, n),
-            sums.reshape(-1, len(PLACE_SQL_COUNTS)),
-            [(r[0], r[1], tuple(r[2:])) for r in by_people],
-        )
-    # A group's figures come back as one comma-separated text that numpy
-    # parses at once: tens of thousands of groups × dozens of counts would
-    # otherwise be as many Python ints made one by one.
-    per_actor = func.grouping(E.c.actor_id, E.c.actor_role) == 0
-    figures = case(
-        (per_actor, func.concat_ws(",", *people_sums)),
-        else_=func.concat_ws(",", *(func.coalesce(k, -1) for k in place), *place_sums),
-    )
-    rows = db.session.execute(
-        select(per_actor, E.c.actor_id, E.c.actor_role, figures)
-        .select_from(ctx.from_pass)
-        .where(*month)
-        .group_by(func.grouping_sets(tuple_(*place), tuple_(E.c.actor_id, E.c.actor_role)))
-    ).all()
-    places = ",".join(r[3] for r in rows if not r[0])
-    width = len(PLACE_KEYS) + len(PLACE_SQL_COUNTS)
-    matrix = (
-        np.fromstring(places, dtype=np.int64, sep=",").reshape(-1, width)
-        if places
-        else np.zeros((0, width), dtype=np.int64)
-    )
-    people = [(r[1], r[2], tuple(int(x) for x in r[3].split(","))) for r in rows if r[0]]
-    return ctx, matrix[:, : len(PLACE_KEYS)], matrix[:, len(PLACE_KEYS) :], people
-
-
-def _tasks_on_time(ctx: Ctx) -> list[tuple]:
-    """``[(actor_id, role, verified_on_time, checked_on_time)]``: the month's
-    verify and check events whose own task (rule 4) was done by its due time.
-    Apart from the pass, which would otherwise look up a task for every event."""
-    return db.session.execute(
-        select(E.c.actor_id, E.c.actor_role, *(_count(ctx.task_cond[c]) for c in TASK_COUNTS))
-        .select_from(E.join(T, ctx.task))
-        .where(ctx.in_month, E.c.action.in_(("verify", "check")), T.c.completed_at <= T.c.due_at)
-        .group_by(E.c.actor_id, E.c.actor_role)
-    ).all()
-
-
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
-    out = Counts(people={t: {} for t in PERSON_TIERS})
-    ctx, keys, sums, by_people = _one_pass(start, end, limits)
-    low, high = ctx.low, ctx.high
-
-    # 1. areas and units, rolled up from place × unit, with the deadlines that
-    # passed in the month as more rows; should_close = closed + overdue_open.
-    crossings = overdue_crossings(start, end, low, high)
-    n_sql = len(PLACE_SQL_COUNTS)
-    keys = np.vstack([keys, crossings[:, 1 : 1 + len(PLACE_KEYS)]])
-    column = {c: j for j, c in enumerate(PLACE_COUNTS)}
-    # One row per count (floats: np.bincount adds them up exactly, far below
-    # 2**53), shared by every tier's roll-up.
-    figures = np.zeros((len(PLACE_COUNTS) + 2, len(keys)))
-    figures[:n_sql, : len(sums)] = sums.T
-    first_case, first_unit, still_open = crossings[:, 7], crossings[:, 8], crossings[:, 9]
-    tail = slice(len(sums), len(keys))
-    figures[column["overdue"], tail] = first_case
-    figures[column["overdue_open"], tail] = first_case * still_open
-    figures[column["unit_overdue"], tail] = first_unit
-    figures[column["unit_overdue_open"], tail] = first_unit * still_open
-    figures[len(PLACE_COUNTS)] = figures[column["closed"]] + figures[column["overdue_open"]]
-    figures[len(PLACE_COUNTS) + 1] = figures[column["closed"]] + figures[column["unit_overdue_open"]]
-    column["should_close"] = len(PLACE_COUNTS)
-    unit_column = {
-        **column,
-        "overdue": column["unit_overdue"],
-        "overdue_open": column["unit_overdue_open"],
-        "should_close": len(PLACE_COUNTS) + 1,
-    }
-    for j, tier in enumerate(PLACE_KEYS):
+    """The month's counts: each subject's figure is the number of its rows
+    in :func:`month_facts` (rule 8: a figure and its drill-down are one
+    computation), which the counts keep (``facts``) for the freeze."""
+    facts = month_facts(start, end, limits)
+    out = Counts(facts=facts)
+    for tier in PLACE_KEYS:
+        group = fact_group(tier)
+        column = AREA_FACT_COLUMNS.index(tier) if group == "area" else 0
         names = ind.TIER_COUNTS[tier]
-        columns = unit_column if tier == "unit" else column
-        out.arrays[tier] = _rollup(keys[:, j], figures[[columns[c] for c in names]], names)
-    grids = _rollup(keys[:, 1], figures[[column["grid_valid"], column["missed"]]], ("grid_valid", "missed"))
-    grid_figures = dict(zip(grids.ids.tolist(), grids.matrix.tolist(), strict=True))
-
-    # 2. people, by the role they acted in.
-    for user_id, role, values in by_people:
-        if user_id is None or role not in PERSON_TIERS:
-            continue
-        named = dict(zip(PERSON_SQL_COUNTS, values, strict=True))  # grid_valid, missed: below
-        out.people[role][user_id] = {c: int(named.get(c, 0)) for c in ind.ROLE_COUNTS[role]}
-    for user_id, role, *on_time in _tasks_on_time(ctx):
-        if user_id is None or role not in PERSON_TIERS:
-            continue
-        row = out.people[role].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS[role], 0))
-        for name, n in zip(TASK_COUNTS, on_time, strict=True):
-            if name in row:
-                row[name] += int(n)
-
-    # 3. missed reports (漏报): every inspector of a work grid gets its figures.
-    for user_id, wg in db.session.execute(
-        select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
-    ):
-        grid_valid, missed = grid_figures.get(wg, (0, 0))
-        if not grid_valid:
-            continue
-        row = out.people["inspector"].setdefault(user_id, dict.fromkeys(ind.ROLE_COUNTS["inspector"], 0))
-        row["grid_valid"] += int(grid_valid)
-        row["missed"] += int(missed)
-
-    # 4. the month's dispatches reworked or returned within the month.
-    for dispatcher_id, _case_id, is_rework in ctx.dispatches_undone():
-        row = out.people["dispatcher"].setdefault(
-            dispatcher_id, dict.fromkeys(ind.ROLE_COUNTS["dispatcher"], 0)
-        )
-        row["dispatched_reworked" if is_rework else "dispatched_returned"] += 1
-
-    # 5. the contest's patrol findings: street × category × patrol kind.
+        out.arrays[tier] = _tally([facts[(group, c)][:, column] for c in names], names)
+    for role in PERSON_TIERS:
+        names = ind.TIER_COUNTS[role]
+        out.people[role] = _tally([facts[(role, c)][:, 0] for c in names], names).as_dict()
     out.patrol_findings = patrol_findings(start, end)
     return out
+
+
+def _tally(subjects: list[np.ndarray], names) -> TierCounts:
+    """Counts per subject: ``subjects[j]`` holds a subject id per row counted
+    by ``names[j]`` (-1: no subject). A subject is listed when it has a row."""
+    column = np.concatenate([np.full(len(ids), j, dtype=np.int64) for j, ids in enumerate(subjects)])
+    subject = np.concatenate(subjects) if subjects else np.zeros(0, dtype=np.int64)
+    keep = subject != -1
+    ids, slot = np.unique(subject[keep], return_inverse=True)
+    width = len(names)
+    matrix = np.bincount(slot * width + column[keep], minlength=len(ids) * width).reshape(len(ids), width)
+    return TierCounts(ids.astype(np.int64), matrix.astype(np.int64), tuple(names))
 
 
 def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
@@ -890,27 +787,6 @@ def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
             .group_by(C.c.street_id, Category.code, P.c.kind)
         ).all()
     ]
-
-
-def _rollup(keys: np.ndarray, figures: np.ndarray, names) -> TierCounts:
-    """Add up the place figures by key (rows keyed -1 belong to no subject).
-    ``figures`` has one row per count of ``names`` and one column per place
-    row; each count is summed by key with one ``np.bincount``."""
-    keep = keys != -1
-    if not keep.all():
-        keys, figures = keys[keep], figures[:, keep]
-    if len(keys) == 0:
-        return TierCounts(keys.astype(np.int64), np.zeros((0, len(names)), dtype=np.int64), tuple(names))
-    dense = int(keys.max()) < 4 * len(keys) + 65536
-    if dense:  # ids few and small enough to be the bins themselves: no sorting
-        slot, present = keys, np.flatnonzero(np.bincount(keys))
-    else:
-        present, slot = np.unique(keys, return_inverse=True)
-    matrix = np.empty((len(present), len(names)), dtype=np.int64)
-    for j, row in enumerate(figures):
-        summed = np.bincount(slot, weights=row)
-        matrix[:, j] = summed[present] if dense else summed
-    return TierCounts(present.astype(np.int64), matrix, tuple(names))
 
 
 # ---------------------------------------------------------------- drill-down
@@ -992,8 +868,8 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         names = ind.AREA_COUNTS if tier == "area" else ind.TIER_COUNTS[tier]
         for c in names:
             put(tier, c, [])
-    if low is None:
-        return groups
+    if low is None:  # no event in the month; a deadline may still pass in it
+        low, high = 0, -1
     ctx = Ctx(start, end, limits, low, high)
     tier, subject_id = subject if subject else (None, None)
     narrow = []
@@ -1009,27 +885,20 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     elif tier == "dispatcher":
         narrow.append(or_(E.c.actor_id == subject_id, E.c.action.in_(("check", "rework", "decide"))))
 
-    # 1. the pass's events, a row each, with a bit per count; all rows come
-    # back as one comma-separated text that numpy parses at once (a city
-    # month is a million events: as many Python tuples would not do).
+    # 1. the pass's events, a row each, with a bit per count (a city month
+    # is a million events: they come as one matrix, see rows.int_matrix).
+    if _postgres():
+        # JIT compilation costs more than it saves here (this transaction only).
+        db.session.execute(text("SET LOCAL jit = off"))
     sql_counts = tuple(dict.fromkeys((*PLACE_SQL_COUNTS, *PERSON_SQL_COUNTS)))
     mask = sum((case((ctx.cond[c], 1 << j), else_=0) for j, c in enumerate(sql_counts)), literal(0))
     role_code = case(*((E.c.actor_role == r, k) for k, r in enumerate(PERSON_TIERS)), else_=-1)
     columns = [C.c.id, *(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key, E.c.actor_id, role_code, mask]
-    line = cast(func.coalesce(columns[0], -1), String)
-    for column in columns[1:]:
-        line = line.concat(",").concat(cast(func.coalesce(column, -1), String))
-    joined = func.string_agg(line, ",") if _postgres() else func.group_concat(line, ",")
-    text_rows = db.session.scalar(
-        select(joined)
+    matrix = int_matrix(
+        select(*(bigint(c) for c in columns))
         .select_from(ctx.from_pass)
-        .where(ctx.in_month, ctx.counted, C.c.id.between(low, high), *narrow)
-    )
-    width = len(columns)
-    matrix = (
-        np.fromstring(text_rows, dtype=np.int64, sep=",").reshape(-1, width)
-        if text_rows
-        else np.zeros((0, width), dtype=np.int64)
+        .where(ctx.in_month, ctx.counted, C.c.id.between(low, high), *narrow),
+        len(columns),
     )
     n_keys = 1 + len(AREA_TIERS) + 1
     flag = {c: ((matrix[:, -1] >> j) & 1).astype(bool) for j, c in enumerate(sql_counts)}

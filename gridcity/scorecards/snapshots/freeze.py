@@ -18,7 +18,6 @@ from gridcity.extensions import db
 from gridcity.scorecards.counting import engine
 from gridcity.scorecards.counting.counts import TIERS
 from gridcity.scorecards.models import ContestResult, ScorecardFacts, ScorecardRowRecord, ScorecardVersion
-from gridcity.scorecards.scoring import indicators as ind
 from gridcity.scorecards.scoring import scores
 from gridcity.scorecards.scoring.tables import (
     ContestRow,
@@ -129,8 +128,7 @@ def _store(month: str, reason: str, user) -> VersionInfo:
     if contest_rows:
         db.session.execute(insert(ContestResult), contest_rows)
     # The drill-downs, frozen with the figures (rule 8).
-    start, end = engine.month_bounds(month)
-    facts = engine.month_facts(start, end, ind.get_set(result.definition_version).document["limits_minutes"])
+    facts = result.counts.facts
     db.session.execute(
         insert(ScorecardFacts),
         [
