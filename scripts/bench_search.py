@@ -133,24 +133,25 @@ def fill_texts() -> float:
     for name in SEARCH_INDEXES:
         sql(f"DROP INDEX IF EXISTS {name}")
     sql("SET session_replication_role = replica")
-    road, house = _pick(ROADS, "c.id * 7919"), "(1 + (c.id * 104729) % 300)::text"
+    road, house = _pick(ROADS, "c.id::bigint * 7919"), "(1 + (c.id::bigint * 104729) % 300)::text"
     sql(
         f"""
         UPDATE case_file c SET
           number = to_char((c.reported_at AT TIME ZONE 'UTC') AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD')
                    || lpad(c.id::text, 6, '0'),
           address = s.name || {road} || {house} || '号',
-          description = {road} || {house} || '号' || {_pick(PLACES, "c.id * 31")} || k.name_zh || '，'
-                        || {_pick(DETAILS, "c.id * 17")} || '，' || {_pick(DETAILS, "c.id * 13 + 5")},
+          description = {road} || {house} || '号' || {_pick(PLACES, "c.id::bigint * 31")} || k.name_zh || '，'
+                        || {_pick(DETAILS, "c.id::bigint * 17")} || '，' || {_pick(DETAILS, "c.id::bigint * 13 + 5")},
           reporter_contact = CASE WHEN c.source IN ('hotline', 'public') THEN
             CASE c.id % 3
               WHEN 0 THEN {_pick(SURNAMES, "c.id")} || '先生 ' || '1' || (3 + c.id % 7)::text
-                          || lpad(((c.id * 2654435761) % 1000000000)::text, 9, '0')
+                          || lpad(((c.id::bigint * 2654435761) % 1000000000)::text, 9, '0')
               WHEN 1 THEN '1' || (3 + c.id % 7)::text
-                          || lpad(((c.id * 2654435761) % 1000000000)::text, 9, '0')
-              ELSE {_pick(SURNAMES, "c.id")} || '女士 1' || (3 + c.id % 7)::text || '-'
-                   || substr(lpad(((c.id * 2654435761) % 1000000000)::text, 9, '0'), 1, 4) || '-'
-                   || substr(lpad(((c.id * 2654435761) % 1000000000)::text, 9, '0'), 5, 5)
+                          || lpad(((c.id::bigint * 2654435761) % 1000000000)::text, 9, '0')
+              ELSE {_pick(SURNAMES, "c.id")} || '女士 1' || (3 + c.id % 7)::text
+                   || substr(lpad(((c.id::bigint * 2654435761) % 1000000000)::text, 9, '0'), 1, 1) || '-'
+                   || substr(lpad(((c.id::bigint * 2654435761) % 1000000000)::text, 9, '0'), 2, 4) || '-'
+                   || substr(lpad(((c.id::bigint * 2654435761) % 1000000000)::text, 9, '0'), 6, 4)
             END END
         FROM street s, category k
         WHERE s.id = c.street_id AND k.id = c.category_id
@@ -159,7 +160,7 @@ def fill_texts() -> float:
     sql(
         f"""
         UPDATE case_event e SET note = CASE
-            WHEN e.action = 'handle' THEN {_pick(HANDLING, "e.id * 7")}
+            WHEN e.action = 'handle' THEN {_pick(HANDLING, "e.id::bigint * 7")}
             WHEN e.action = 'check' THEN {_pick(FAILED, "e.id")}
             ELSE {_pick(VOIDS, "e.id")} END
         WHERE e.action = 'handle' OR (e.action = 'check' AND e.to_state = 'in_progress')
