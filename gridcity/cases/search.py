@@ -51,7 +51,7 @@ MIN_PHONE_DIGITS = 7
 MIN_TEXT_CHARS = 2
 MAX_QUERY_CHARS = 100
 # Words common to many cases are first looked for among the newest (days back).
-WINDOW_DAYS = 7
+WINDOW_DAYS = (7, 91)
 _NUMBERISH = re.compile(r"^[0-9A-Za-z-]+$")
 _PHONEISH = re.compile(r"^[\d\s+\-()]+$")
 
@@ -253,9 +253,9 @@ def search(user: User, query: SearchQuery) -> SearchResult:
 
     Words common to many cases (a phrase in every tenth description) would
     make the database read every match to find the newest few: such a
-    search first looks among the cases of the last week and goes to
-    everything only when it found too few there to fill the page and pass
-    the count's cap (PostgreSQL; SQLite's few cases are read at once)."""
+    search first looks among the cases of the last week, then quarter, and
+    goes to everything only when it found too few there to fill the page and
+    pass the count's cap (PostgreSQL; SQLite's few cases are read at once)."""
     statement, kinds = search_query(user, query)
     limit = max(1, min(query.limit, PAGE_MAX))
     offset = max(0, query.offset)
@@ -263,12 +263,12 @@ def search(user: User, query: SearchQuery) -> SearchResult:
         # Short queries: compiling them to machine code costs more than it saves.
         db.session.execute(text("SET LOCAL jit = off"))
     # For words, the last week first (its cases and the words' index meet),
-    # then everything.
+    # then the last quarter, then everything.
     windows: list[dt.datetime | None] = [None]
     if "text" in kinds and _is_postgres():
         newest = db.session.scalar(select(func.max(Case.reported_at)))
         if newest is not None:
-            windows = [newest - dt.timedelta(days=WINDOW_DAYS), None]
+            windows = [newest - dt.timedelta(days=d) for d in WINDOW_DAYS] + [None]
     # One query gives the page and the count: the newest ids, up to one past
     # the count's cap (or the page's end, if further).
     need = offset + limit
