@@ -273,7 +273,10 @@ def search(user: User, query: SearchQuery) -> SearchResult:
     # the count's cap (or the page's end, if further).
     need = offset + limit
     fetch = max(need, COUNT_CAP + 1)
-    for since in windows:
+    ids: list[int] = []
+    for n, since in enumerate(windows):
+        if since is not None and n and len(ids) * WINDOW_DAYS[n] / WINDOW_DAYS[n - 1] <= COUNT_CAP:
+            continue  # at the last window's rate this one would not do either
         windowed = statement if since is None else search_query(user, query, since)[0]
         ids = db.session.scalars(_newest_first(windowed).limit(fetch)).all()
         if len(ids) > COUNT_CAP and len(ids) >= min(need, fetch):
