@@ -70,6 +70,7 @@ SEARCH_INDEXES = (
     "ix_case_file_description_trgm",
     "ix_case_file_address_trgm",
     "ix_case_event_note_trgm",
+    "ix_case_event_noted_at",
 )
 
 ROADS = (

@@ -29,6 +29,8 @@ INDEXES = (
     ("ix_case_file_description_trgm", "case_file", "USING gin (description gin_trgm_ops)"),
     ("ix_case_file_address_trgm", "case_file", "USING gin (address gin_trgm_ops)"),
     ("ix_case_event_note_trgm", "case_event", "USING gin (note gin_trgm_ops) WHERE note <> ''"),
+    # The notes written since a moment (a search among the newest cases first).
+    ("ix_case_event_noted_at", "case_event", "(at) WHERE note <> ''"),
 )
 
 
