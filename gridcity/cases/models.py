@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -123,7 +123,32 @@ class Case(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (spatial_index("case_file"),)
+    __table_args__ = (
+        spatial_index("case_file"),
+        # Finding any case (cases/search.py, migration 0015) on PostgreSQL.
+        Index(
+            "ix_case_file_number_reversed",
+            text("reverse(number) text_pattern_ops"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_case_file_contact_digits",
+            text("regexp_replace(reporter_contact, '[^0-9]', '', 'g') gin_trgm_ops"),
+            postgresql_using="gin",
+            postgresql_where=text("reporter_contact IS NOT NULL"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_case_file_description_trgm",
+            description,
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_case_file_address_trgm",
+            address,
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
 
 class CaseEvent(db.Model):
@@ -144,6 +169,19 @@ class CaseEvent(db.Model):
     # What the step decided: unit, deadlines, amounts, task, request… (JSON).
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     case: Mapped[Case] = relationship(back_populates="events")
+
+    __table_args__ = (
+        # The history notes a search reads (cases/search.py, migration 0015).
+        Index(
+            "ix_case_event_note_trgm",
+            note,
+            postgresql_using="gin",
+            postgresql_ops={"note": "gin_trgm_ops"},
+            postgresql_where=text("note <> ''"),
+        ).ddl_if(dialect="postgresql"),
+        # The notes written since a moment: a search looks among the newest first.
+        Index("ix_case_event_noted_at", at, postgresql_where=text("note <> ''")).ddl_if(dialect="postgresql"),
+    )
 
 
 class CaseTask(db.Model):

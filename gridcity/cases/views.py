@@ -5,15 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, send_file
 from sqlalchemy import select
 
-from gridcity.cases import queries, schemas, services
+from gridcity.cases import queries, schemas, search, services
 from gridcity.cases.admission import shed_when_busy
 from gridcity.cases.models import Case, CaseTask
 from gridcity.cases.schemas import CaseActionIn, CaseFilter, EventsQuery, PhotoQuery, ReportIn, TaskQuery
+from gridcity.cases.search_schemas import CaseSearch, SearchPage
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import GridCityError, NotFound
+from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
+from gridcity.web.formats import city_zone
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
 
@@ -78,6 +81,41 @@ def list_cases(query: CaseFilter):
     rows = db.session.scalars(select_.limit(limit).offset(offset)).all()
     return jsonify(
         {"total": total, "limit": limit, "offset": offset, "items": [queries.case_summary(c) for c in rows]}
+    )
+
+
+@bp.get("/cases/search")
+@roles_required(*search.SEARCH_ROLES)
+@operation(query=CaseSearch, responses={200: SearchPage})
+def search_cases(query: CaseSearch):
+    """Find any case (案卷查询), closed and voided ones included: by number or
+    its last digits, the reporter's phone, words, place, unit, category,
+    state and report time. Newest report first; phones masked."""
+    zone = city_zone()
+    wanted = search.SearchQuery(
+        q=query.q,
+        state=[s for s in (query.state or "").split(",") if s],
+        street=query.street,
+        community=query.community,
+        work_grid=query.work_grid,
+        unit_grid=query.unit_grid,
+        unit=query.unit,
+        category=[c.strip() for c in (query.category or "").split(",") if c.strip()],
+        reported_from=search.parse_moment(query.from_, zone),
+        reported_to=search.parse_moment(query.to, zone, end=True),
+        limit=query.limit if query.limit is not None else search.PAGE_DEFAULT,
+        offset=query.offset or 0,
+    )
+    found = search.search(current_user(), wanted)
+    return jsonify(
+        {
+            "total": found.total,
+            "more": found.more,
+            "limit": max(1, min(wanted.limit, search.PAGE_MAX)),
+            "offset": max(0, wanted.offset),
+            "kinds": found.kinds,
+            "items": search.result_items(found.cases, current_language()),
+        }
     )
 
 

@@ -549,6 +549,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "超期未处置，已督办至责任单位负责人。",
         "en": "Overdue and not handled: escalated to the unit's head.",
     },
+    # find any case (案卷查询)
+    "search_query_too_short": {
+        "zh": "查询内容太短：案卷号至少输入末 {least} 位数字，文字至少 {least} 个字。",
+        "en": "Too short to search: type at least the last {least} digits of a number, or {least} characters of text.",
+    },
+    "search_query_too_long": {
+        "zh": "查询内容太长：最多 {most} 个字符。",
+        "en": "Too long to search: at most {most} characters.",
+    },
+    "search_bad_state": {
+        "zh": "没有这种案卷状态：{value}。",
+        "en": "There is no such case state: {value}.",
+    },
+    "search_unknown_unit_grid": {
+        "zh": "没有编码为 {code} 的单元网格。",
+        "en": "There is no unit grid with the code {code}.",
+    },
+    "search_unknown_category": {
+        "zh": "没有编码为 {code} 的案件类别。",
+        "en": "There is no category with the code {code}.",
+    },
+    "search_bad_date": {
+        "zh": "上报时间“{value}”不是有效日期：请写成 2025-06-01 或 2025-06-01T08:00。",
+        "en": "The report time “{value}” is not a date: write it as 2025-06-01 or 2025-06-01T08:00.",
+    },
+    "search_bad_period": {
+        "zh": "上报时间的起点必须早于终点。",
+        "en": "The start of the report period must come before its end.",
+    },
 }
 
 

@@ -24,6 +24,7 @@ from flask import Blueprint, current_app, has_app_context, jsonify
 from pydantic import BaseModel, TypeAdapter
 
 from gridcity.cases import states
+from gridcity.cases.search import SEARCH_ROLES
 from gridcity.cases.services import REPORTER_SOURCES
 from gridcity.cases.views import ACTIONS, MAX_PHOTOS
 from gridcity.core.api import Error, declared_operation
@@ -257,6 +258,15 @@ def operations() -> list[Op]:
                        "and their own reports.",
            errors={400: "`bad_request`: an unknown state or sort, a non-integer id, limit or offset, "
                         "a bad date or bbox."}),
+        Op("get", "/cases/search", "cases.search_cases", "Find any case (案卷查询), closed and voided ones too",
+           ok(), SEARCH_ROLES,
+           description="By its number or its last digits, the reporter's phone (digits, however written), "
+                       "words of the description, address or history notes; with place, unit, category, "
+                       "state and report dates. Staff search every case, a unit handler their unit's. "
+                       "Newest report first; the count stops at a thousand (`more`); phones masked.",
+           errors={400: "`bad_request` (a non-integer id, limit or offset); `search_query_too_short`, "
+                        "`search_query_too_long`, `search_bad_state`, `search_bad_date`, `search_bad_period`, "
+                        "`search_unknown_unit_grid`, `search_unknown_category`."}),
         Op("get", "/cases/{case_id}", "cases.get_case", "A case with its history, photos, tasks and requests",
            ok(),
            errors={403: "`not_your_case`: outside your scope.", 404: "`not_found`: no such case."}),

@@ -21,7 +21,7 @@ from gridcity.core.api import DB_INT_MAX
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
-from gridcity.geo.models import Street, UnitGrid, WorkGrid
+from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import Role, Unit, User
 from gridcity.taxonomy.models import Category
 
@@ -349,6 +349,21 @@ def drawer_extras(case: Case, user: User) -> dict:
             }
             for other in (likely_duplicates(case) if "merge" in actions else [])
         ],
+    }
+
+
+def search_lookups() -> dict:
+    """The places the search page filters by beyond streets: communities and
+    work grids, each with its street (names, not codes)."""
+    communities = db.session.execute(
+        select(Community.id, Community.name, Community.street_id).order_by(
+            Community.street_id, Community.code
+        )
+    ).all()
+    work_grids = db.session.execute(select(WorkGrid.id, WorkGrid.name).order_by(WorkGrid.code)).all()
+    return {
+        "communities": [{"id": i, "name": n, "street_id": s} for i, n, s in communities],
+        "work_grids": [{"id": i, "name": n} for i, n in work_grids],
     }
 
 

@@ -8,7 +8,7 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from gridcity.cases import queries, states
+from gridcity.cases import queries, search, states
 from gridcity.cases import services as case_services
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
@@ -25,6 +25,13 @@ bp = Blueprint("dispatch", __name__)
 api_bp = Blueprint("dispatch_api", __name__, url_prefix="/api/v1/dispatch")
 bp.register_error_handler(GridCityError, web_views._error_page)
 bp.context_processor(web_views._page_helpers)
+
+
+@bp.app_template_global("can_search")
+def _can_search(role: str) -> bool:
+    """Whether the header shows the search box (案卷查询) to this role."""
+    return role in {r.value for r in search.SEARCH_ROLES}
+
 
 MAP_READERS = (*services.STAFF_ROLES, Role.UNIT_HANDLER)
 # The pages' words: every d_ key of gridcity.web.ui_text (states, actions, queues…).
@@ -87,6 +94,38 @@ def unit_page():
         role_name=me["role_name"][current_language()],
         unit=user.unit,
         page_data=page_data,
+    )
+
+
+# The search page's words: its own (search_), and the drawer's and states' (d_).
+SEARCH_TEXTS = TEXTS + ui_keys("search_") + web_views.MAP_TEXTS
+
+
+@bp.get("/search/")
+@roles_required(*search.SEARCH_ROLES)
+def search_page():
+    """Find any case (案卷查询): the search box and filters, the results as a
+    list and on the map, a case opened in the drawer. Reads
+    ``GET /api/v1/cases/search``."""
+    user = current_user()
+    settings = current_app.config["SETTINGS"]
+    me = describe_user(user)
+    page_data = {
+        **_live_page_data(user, SEARCH_TEXTS),
+        **services.search_lookups(),
+        "all_states": list(states.STATES),
+        "my_work_grid_ids": [],
+        "bounds": web_views._city_bounds(),
+        "tile_url": settings.tile_url,
+        "tile_datum": settings.tile_datum,
+        "unit_grid_min_zoom": web_views.UNIT_GRID_MIN_ZOOM,
+    }
+    return render_template(
+        "dispatch/search.html",
+        me=me,
+        role_name=me["role_name"][current_language()],
+        page_data=page_data,
+        q=request.args.get("q", "")[:100],
     )
 
 

@@ -179,7 +179,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "m_refresh": {"zh": "刷新", "en": "Refresh"},
     "m_back": {"zh": "返回", "en": "Back"},
     "m_note": {"zh": "说明", "en": "Note"},
-    "m_check_note": {"zh": "说明（不通过时必填：返工原因）", "en": "Note (required when failing: the reason for rework)"},
+    "m_check_note": {
+        "zh": "说明（不通过时必填：返工原因）",
+        "en": "Note (required when failing: the reason for rework)",
+    },
     "m_check_needs_reason": {
         "zh": "核查不通过，请填写返工原因。",
         "en": "The check failed: please give the reason for rework.",
@@ -562,7 +565,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "ap_action_rejected": {"zh": "驳回", "en": "Rejected"},
     "ap_action_applied": {"zh": "生成新版本", "en": "New version made"},
     "ap_reason": {"zh": "考核申诉受理：{items}", "en": "Accepted appeals: {items}"},
-    "ap_reason_item": {"zh": "案卷 {case}（{subject} · {figure}）", "en": "case {case} ({subject} · {figure})"},
+    "ap_reason_item": {
+        "zh": "案卷 {case}（{subject} · {figure}）",
+        "en": "case {case} ({subject} · {figure})",
+    },
     "ap_reason_join": {"zh": "；", "en": "; "},
     "ap_contest": {"zh": "申诉", "en": "Appeal"},
     "ap_column": {"zh": "考核申诉", "en": "Appeal"},
@@ -600,7 +606,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "ap_who": {"zh": "人员", "en": "Who"},
     "ap_what": {"zh": "操作", "en": "What"},
     "ap_note": {"zh": "说明", "en": "Note"},
-    "ap_applied_in": {"zh": "已计入本月考核结果第 {version} 版", "en": "Applied in version {version} of the month"},
+    "ap_applied_in": {
+        "zh": "已计入本月考核结果第 {version} 版",
+        "en": "Applied in version {version} of the month",
+    },
     "ap_see_version": {"zh": "查看该版本", "en": "Open that version"},
     "ap_pending_count": {"zh": "待审核 {n} 件", "en": "{n} waiting"},
     "ap_decided_list": {"zh": "已处理", "en": "Decided"},
@@ -942,6 +951,34 @@ UI_TEXT: dict[str, dict[str, str]] = {
     },
     "home_no_rate": {"zh": "本月尚无结案", "en": "No case closed this month yet"},
     "home_open_scorecards": {"zh": "查看考核", "en": "See the scorecards"},
+    # find any case (案卷查询, /search/)
+    "search_title": {"zh": "案卷查询", "en": "Find a case"},
+    "search_label": {"zh": "查询案卷", "en": "Find a case"},
+    "search_placeholder": {
+        "zh": "案卷号或末几位、来电号码、描述/地址/处理意见中的文字",
+        "en": "Case number or its last digits, caller's phone, words of description / address / notes",
+    },
+    "search_button": {"zh": "查询", "en": "Search"},
+    "search_filters": {"zh": "筛选条件", "en": "Filters"},
+    "search_community": {"zh": "社区", "en": "Community"},
+    "search_work_grid": {"zh": "工作网格", "en": "Work grid"},
+    "search_unit_grid": {"zh": "单元网格编码", "en": "Unit grid code"},
+    "search_from": {"zh": "上报日期（起）", "en": "Reported from"},
+    "search_to": {"zh": "上报日期（止）", "en": "Reported until"},
+    "search_clear": {"zh": "清除条件", "en": "Clear"},
+    "search_results": {"zh": "查询结果", "en": "Results"},
+    "search_total": {"zh": "共 {n} 件", "en": "{n} cases"},
+    "search_more_than": {"zh": "超过 {n} 件，显示最新上报的", "en": "More than {n}; the newest shown"},
+    "search_shown": {"zh": "已显示 {n} 件", "en": "{n} shown"},
+    "search_none": {"zh": "没有符合条件的案卷。", "en": "No case matches."},
+    "search_hint": {
+        "zh": "输入案卷号、来电号码或文字，或选择筛选条件后查询。",
+        "en": "Type a case number, a phone or words, or choose filters, then search.",
+    },
+    "search_load_more": {"zh": "加载更多", "en": "Show more"},
+    "search_phone": {"zh": "来电", "en": "Caller"},
+    "search_open": {"zh": "打开案卷 {number}", "en": "Open case {number}"},
+    "search_map_label": {"zh": "查询结果地图", "en": "Map of the results"},
 }
 
 
