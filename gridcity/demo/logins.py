@@ -99,11 +99,12 @@ def _unit_lines(people: list[User]) -> list[str]:
         .join(Category, Category.id == ResponsibilityRule.category_id)
         .order_by(Category.code)
     ):
-        place = (
-            f"{streets.get(place_id, place_id)} street" if kind == "street" else f"a {kind.replace('_', ' ')}"
-        )
         if kind == "district":
             place = "district-wide"
+        elif kind == "street":
+            place = f"in {streets.get(place_id, place_id)}"
+        else:
+            place = f"in {kind.replace('_', ' ')} {place_id}"
         handles[unit_id][place].add(name)
     lines = []
     by_unit: dict[int, list[User]] = defaultdict(list)

@@ -45,8 +45,21 @@ def test_run_command_serves_the_demo_city_map(browser, tmp_path):  # noqa: F811
         output = log.read_text()
         assert process.poll() is None, output
         assert url in output
-        assert re.search(r"Dispatcher\s+派遣员\s+dispatcher1", output)
         assert "gridcity-demo" in output
+        # Progress while the city loads, then every login grouped by role with
+        # what to try: the inspectors by their work grid, the units by what they handle.
+        assert re.search(r"\[1/5\].*8,960 unit grids", output) and "[4/5]" in output, output
+        assert re.search(r"^Dispatcher 派遣员 — /dispatch/: dispatch", output, re.M)
+        assert re.search(r"^    dispatcher1 \(\w+\), dispatcher2 \(\w+\)$", output, re.M)
+        grids = re.findall(r"^    WG\d\d .+\): insp\d{3} \(", output, re.M)
+        assert len(grids) == 17, output
+        assert re.search(r"^    unit-yt-hw \(\w+\) — 盐田区环境卫生管理处: district-wide: \d+ categories", output, re.M)
+        inspectors = set(re.findall(r"\binsp\d{3}\b", output))
+        assert len(inspectors) >= 34  # 2-4 per work grid, every one listed
+        # No development-server warning and no raw JSON on the console.
+        assert "development server" not in output and "production deployment" not in output
+        assert not re.search(r"^\s*[{\[]\"", output, re.M)
+        assert "GridCity is serving on " + url in output
 
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
