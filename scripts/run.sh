@@ -7,6 +7,8 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 export GRIDCITY_INSTANCE_DIR=${GRIDCITY_INSTANCE_DIR:-$PWD/instance}
+# A quiet console: warnings and errors only (GRIDCITY_LOG_LEVEL=INFO shows every request).
+export GRIDCITY_LOG_LEVEL=${GRIDCITY_LOG_LEVEL:-WARNING}
 .venv/bin/gridcity db upgrade
 .venv/bin/gridcity demo load --if-empty
 .venv/bin/gridcity demo logins

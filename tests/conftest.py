@@ -26,6 +26,10 @@ from gridcity.core.settings import normalize_database_url
 from gridcity.extensions import db
 from gridcity.models import metadata
 
+# Tests run with basemap tiles off (the default is OpenStreetMap's): no test
+# reaches the internet, and every app and server started here inherits this.
+os.environ["GRIDCITY_TILE_URL"] = ""
+
 POSTGRES_URL = os.environ.get("GRIDCITY_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgis"] if POSTGRES_URL else ["sqlite"]
 DEMO_PASSWORD = "gridcity-demo"

@@ -62,6 +62,9 @@ class CaseActionIn(Schema):
     )
     result: Literal["pass", "fail"] | None = Field(None, description="verify, check.")
     into: Id | None = Field(None, description="merge: the id of the open case this one joins.")
+    into_number: Annotated[Text, Field(max_length=20)] | None = Field(
+        None, description="merge: the number of the open case this one joins, as printed (instead of into)."
+    )
     unit_id: Id | None = Field(
         None, description="dispatch: another unit than the rules give (with a reason)."
     )

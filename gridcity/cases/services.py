@@ -27,6 +27,7 @@ from gridcity.geo.services import locate
 from gridcity.ops import metrics
 from gridcity.org.models import Role, User
 from gridcity.taxonomy.services import get_category, responsible_unit_id
+from gridcity.web.ui_text import ui_text
 
 # ---------------------------------------------------------------- intake
 
@@ -194,6 +195,15 @@ def get_case(case_id: int) -> Case:
     return case
 
 
+def case_by_number(number: str) -> Case:
+    """The case with this number as printed (案卷编号), for forms that take one."""
+    number = number.strip()
+    case = db.session.scalar(select(Case).where(Case.number == number)) if number else None
+    if case is None:
+        raise NotFound("case_number_unknown", number=number)
+    return case
+
+
 def check_version(case: Case, seen_version: int) -> None:
     """The client acted on what it saw; if the case moved on since, say so."""
     if case.version != seen_version:
@@ -291,8 +301,16 @@ def merge(case: Case, actor: User, into: Case, note: str = "") -> Case:
     """The same problem as an open case: this report joins it (its reporter
     keeps the credit for a valid report)."""
     _guard(case, "merge", actor)
-    if into.id == case.id or into.state not in states.OPEN_STATES:
-        raise Conflict("bad_merge", number=into.number, state=into.state)
+    if into.id == case.id:
+        raise Conflict("merge_into_itself", number=into.number)
+    if into.state not in states.OPEN_STATES:
+        raise Conflict(
+            "bad_merge",
+            number=into.number,
+            state=into.state,
+            state_zh=ui_text(f"d_state_{into.state}", "zh"),
+            state_en=ui_text(f"d_state_{into.state}", "en").lower(),
+        )
     now = utcnow()
     _close_open_tasks(case, now)
     event = record(case, "merge", states.MERGED, actor, note=note, at=now, set={"merged_into_id": into.id})

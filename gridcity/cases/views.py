@@ -175,11 +175,13 @@ def act(case_id: int, action: str, body: CaseActionIn):
         case "void":
             services.void(case, user, body.reason or note)
         case "merge":
-            if body.into is None:
-                raise GridCityError(
-                    "bad_request", detail="into: the id of the case to merge into is required"
-                )
-            services.merge(case, user, services.get_case(body.into), note)
+            if body.into_number:
+                into = services.case_by_number(body.into_number)
+            elif body.into is not None:
+                into = services.get_case(body.into)
+            else:
+                raise GridCityError("merge_number_required", status=400)
+            services.merge(case, user, into, note)
         case "dispatch":
             services.dispatch(case, user, body.unit_id, body.reason or "")
         case "unit_accept":

@@ -335,51 +335,70 @@ demo_group = click.Group("demo", help="The demo city.")
     show_default=True,
     help="past months of cases and patrols lived through the services (0: a bare city)",
 )
+@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON line (for scripts)")
 @with_appcontext
-def demo_load(seed, if_empty, history_months):
-    """Build the Yantian demo city (reproducible from the seed)."""
+def demo_load(seed, if_empty, history_months, as_json):
+    """Build the Yantian demo city (reproducible from the seed), saying how far it has got."""
+    import time
+
     from gridcity.demo.city import build_demo_city, city_is_loaded
 
     if city_is_loaded():
         if if_empty:
-            click.echo("a city is already loaded; leaving it as it is")
+            click.echo("The demo city is already loaded; leaving it as it is.")
             return
         raise click.ClickException("a city is already loaded; use a fresh database")
-    summary = build_demo_city(seed)
+    started = time.monotonic()
+    say = (lambda line: None) if as_json else (lambda line: click.echo(f"  {line}"))
+    if not as_json:
+        click.echo(f"Loading the Yantian demo city (seed {seed}); the first run takes a few minutes:")
+    summary = build_demo_city(seed, progress=say)
     db.session.commit()
     if history_months > 0:
         from gridcity.demo.history import load_history
 
-        summary["history"] = load_history(history_months, seed)
-    click.echo(json.dumps(summary, ensure_ascii=False))
+        summary["history"] = load_history(history_months, seed, progress=say)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    history = summary.get("history") or {}
+    cases = history.get("cases", 0)
+    click.echo(
+        f"Demo city ready in {time.monotonic() - started:.0f} s: {summary['unit_grids']:,} unit grids, "
+        f"{summary['work_grids']} work grids, {summary['units']} units, "
+        f"{sum(len(v) for v in summary['users'].values())} people"
+        + (
+            f"; {cases:,} past cases ({history.get('closed', 0):,} closed, "
+            f"{history.get('voided', 0):,} voided, {history.get('merged', 0):,} merged) in "
+            f"{', '.join(history.get('months', []))}, scorecards frozen."
+            if history
+            else "."
+        )
+    )
 
 
 @demo_group.command("logins")
 @with_appcontext
 def demo_logins():
-    """Print the URL and a few demo logins of each role."""
-    from sqlalchemy import select
-
+    """Print the URL and every demo login, grouped by role, with what each can try."""
     from gridcity.demo.city import DEMO_PASSWORD
-    from gridcity.org.models import ROLE_NAMES, Role, User
+    from gridcity.demo.logins import logins_by_role
 
     settings = current_app.config["SETTINGS"]
     click.echo(f"\nGridCity: http://{settings.host}:{settings.port}/")
-    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for role in Role:
-        names = db.session.scalars(
-            select(User.username).where(User.role == role.value).order_by(User.username).limit(5)
-        ).all()
-        zh, en = ROLE_NAMES[role]
-        if names:
-            click.echo(f"  {en:<13} {zh:<6} {', '.join(names)}")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}), in the order a case goes round:")
+    for group in logins_by_role():
+        zh, en = group["role"]
+        click.echo(f"\n{en} {zh} — {group['try']}")
+        for line in group["lines"]:
+            click.echo(f"    {line}")
+    click.echo("\nFollow one case around the loop: README, 'Five minutes: one case around the loop'.")
 
 
 @click.command("serve")
 @with_appcontext
 def serve():
     """Run the web server (Flask-SocketIO, threading) on the configured host/port."""
-    from gridcity.extensions import socketio
     from gridcity.ops.request_log import configure_logging
 
     settings = current_app.config["SETTINGS"]
@@ -395,7 +414,25 @@ def serve():
         from gridcity.core.scheduler import start_embedded
 
         start_embedded(app)
-    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
+    _serve_embedded(app, settings)
+
+
+def _serve_embedded(app, settings) -> None:
+    """The one-machine server (ARCHITECTURE: one process, threading +
+    simple-websocket): Werkzeug's threaded server, made directly rather than
+    through ``socketio.run``/``app.run``, whose banner warns against a
+    development server that this documented embedded mode is not used as (the
+    scaled-out topology runs gunicorn, README "Production topology"). Its
+    per-request lines would repeat our own access log."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The app as socketio.run serves it: Flask-SocketIO's middleware in front.
+    server = make_server(settings.host, settings.port, app, threaded=True)
+    click.echo(f"GridCity is serving on http://{settings.host}:{settings.port}/ (Ctrl+C stops it)")
+    server.serve_forever()
 
 
 @click.command("scheduler")

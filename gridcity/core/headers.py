@@ -46,7 +46,12 @@ def tile_source(tile_url: str) -> str | None:
 
 def content_security_policy(nonce: str | None, tile_url: str | None = None) -> str:
     """The policy (``tile_url``: the application's setting unless given)."""
-    tiles = tile_source(current_app.config["SETTINGS"].tile_url if tile_url is None else tile_url)
+    if tile_url is None:
+        settings = current_app.config["SETTINGS"]
+        sources = {tile_source(settings.tile_url), tile_source(settings.tile_label_url)} - {None}
+    else:
+        sources = {tile_source(tile_url)} - {None}
+    tiles = " ".join(sorted(sources))
     inline = f" 'nonce-{nonce}'" if nonce else ""
     directives = [
         "default-src 'self'",

@@ -73,8 +73,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Case {number} is not within your responsibility.",
     },
     "bad_merge": {
-        "zh": "不能合并到案卷 {number}（状态 {state}）。",
-        "en": "Cannot merge into case {number} (state {state}).",
+        "zh": "不能合并到案卷 {number}：该案卷{state_zh}，只能合并到在办的案卷。",
+        "en": "Cannot merge into case {number}: it is {state_en}; only an open case can take it.",
     },
     "request_pending": {
         "zh": "案卷 {number} 已有待审批的申请。",
@@ -577,6 +577,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "search_bad_period": {
         "zh": "上报时间的起点必须早于终点。",
         "en": "The start of the report period must come before its end.",
+    },
+    # the case drawer: evidence first, merge by number
+    "case_number_unknown": {
+        "zh": "没有编号为 {number} 的案卷，请核对案卷编号。",
+        "en": "There is no case numbered {number}; check the case number.",
+    },
+    "merge_into_itself": {
+        "zh": "案卷 {number} 不能合并到它自己，请填写另一件案卷的编号。",
+        "en": "Case {number} cannot be merged into itself; give another case's number.",
+    },
+    "merge_number_required": {
+        "zh": "请填写要合并到的案卷编号。",
+        "en": "Give the number of the case to merge into.",
+    },
+    # the basemap (issue 15 item 6)
+    "basemap_unavailable": {
+        "zh": "底图不可用：仅显示本系统的网格与部件。",
+        "en": "No basemap available: only our own grids and components are shown.",
     },
 }
 

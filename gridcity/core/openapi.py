@@ -277,12 +277,15 @@ def operations() -> list[Op]:
                        + action_table(),
            errors={400: "`bad_request`: the body is not a JSON object, `version` is missing, or a field the "
                         "action needs is missing or bad (see the table); `photo_empty`; "
-                        "`check_reason_required` (a failed check without a note).",
+                        "`check_reason_required` (a failed check without a note); `merge_number_required` (merge without "
+                        "`into_number` or `into`).",
                    403: "`forbidden_role` (not a role of this action) or `not_your_case`.",
-                   404: "`not_found`: no such case, action or `into` case.",
+                   404: "`not_found`: no such case, action or `into` case; `case_number_unknown`: no case "
+                        "has the `into_number` given.",
                    409: "`stale_case` (details: version, state: reload and retry) or `stale_write` (a concurrent "
                         "write won), `illegal_transition` "
-                        "(details: allowed), `bad_merge`, `request_pending`, `no_pending_request`.",
+                        "(details: allowed), `bad_merge` (the target is not open), `merge_into_itself`, "
+                        "`request_pending`, `no_pending_request`.",
                    **PHOTO_ERRORS,
                    422: "`unknown_unit`, `no_responsible_unit` (dispatch), `photo_too_many_pixels`, "
                         "`extension_too_long` (request, decide: more than GRIDCITY_MAX_EXTENSION_AMOUNT)."}),

@@ -42,10 +42,21 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     timezone: str = "Asia/Shanghai"
-    # Optional basemap tiles; empty means our own boundaries are the only base layer.
-    tile_url: str = ""
-    # Datum the tile provider draws in: "gcj02" for AMap/Tencent, "wgs84" for OSM.
+    # The basemap (README "Basemap"): OpenStreetMap's standard tiles unless set;
+    # empty switches tiles off (the maps then say no basemap is available and
+    # draw our own boundaries only; the tests run so).
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # Datum the tile provider draws in: "gcj02" for AMap/Tencent (our WGS-84
+    # data is shifted to it for drawing), "wgs84" for OSM and 天地图 (CGCS2000).
     tile_datum: str = "wgs84"
+    # Shown in the map's corner, as the provider's terms require (plain text).
+    tile_attribution: str = "© OpenStreetMap contributors"
+    # What {s} in the URLs stands for, one character each (天地图 "01234567", AMap "1234").
+    tile_subdomains: str = "abc"
+    # A second tile layer drawn over the first: the labels of a provider that
+    # serves them apart (天地图 cva_w); empty: none.
+    tile_label_url: str = ""
+    tile_max_zoom: int = 19
     # Digits of district-street-community-sequence in a unit grid code.
     grid_code_layout: str = "6-3-3-3"
     # How often (seconds) a process checks whether the grids changed elsewhere.
@@ -209,6 +220,15 @@ class Settings:
                 f"GRIDCITY_GRID_CODE_LAYOUT={self.grid_code_layout!r}: expected four digit "
                 "counts like 6-3-3-3 (district-street-community-sequence)"
             )
+        for name in ("tile_url", "tile_label_url"):
+            url = getattr(self, name)
+            if url and not (url.startswith(("https://", "http://", "/")) and "{z}" in url):
+                raise SettingsError(
+                    f"GRIDCITY_{name.upper()}={url!r}: expected an http(s) URL template with "
+                    "{z}, {x} and {y} (or empty for none)"
+                )
+        if not (1 <= self.tile_max_zoom <= 22):
+            raise SettingsError(f"GRIDCITY_TILE_MAX_ZOOM={self.tile_max_zoom}: use 1-22")
         if self.tile_datum not in ("wgs84", "gcj02"):
             raise SettingsError(f"GRIDCITY_TILE_DATUM={self.tile_datum!r}: use wgs84 or gcj02")
         if self.scheduler_mode not in ("embedded", "off"):

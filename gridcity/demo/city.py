@@ -10,6 +10,7 @@ calendar and a component inventory complete it.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import shapely
@@ -55,16 +56,25 @@ def city_is_loaded() -> bool:
     return bool(db.session.scalar(select(func.count(District.id))))
 
 
-def build_demo_city(seed: int = 2026, boundary: Path = BOUNDARY) -> dict:
+def build_demo_city(
+    seed: int = 2026, boundary: Path = BOUNDARY, progress: Callable[[str], None] | None = None
+) -> dict:
     """Load the whole demo city into an empty database. Commits after the
-    geography (the component import locates against committed grids)."""
+    geography (the component import locates against committed grids).
+    ``progress`` hears a line after each step."""
+    say = progress or (lambda line: None)
     rng = random.Random(seed)
     (district,) = geo.import_districts(boundary.read_text(encoding="utf-8"), "gcj02")
     cells = fishnet(district.geom, 100.0)
+    say(f"[1/5] {district.name}: the district outline and a 100 m fishnet of {len(cells):,} unit grids")
     streets, street_cells = _streets(district, cells)
     code_of = _communities_and_grids(streets, street_cells)
     db.session.flush()
     areas = _areas_and_work_grids(streets, street_cells, code_of)
+    say(
+        f"[2/5] {len(streets)} streets, {db.session.scalar(select(func.count(Community.id)))} communities, "
+        f"{sum(len(a.work_grids) for a in areas)} work grids in {len(areas)} areas"
+    )
     load_taxonomy()
     load_calendar()
     from gridcity.hotline.services import load_default_channels
@@ -74,7 +84,12 @@ def build_demo_city(seed: int = 2026, boundary: Path = BOUNDARY) -> dict:
     users = _people(rng, areas, units)
     _responsibility_rules(district, streets, units)
     db.session.commit()
+    say(
+        f"[3/5] {db.session.scalar(select(func.count(Category.id)))} categories and their rules, "
+        f"the working calendar, {len(units)} units, {sum(len(v) for v in users.values())} people"
+    )
     components = _components(rng, units, streets)
+    say(f"[4/5] {components:,} components (部件) placed")
     return {
         "district": district.name,
         "unit_grids": db.session.scalar(select(func.count(UnitGrid.id))),
@@ -170,7 +185,7 @@ def _units(streets) -> dict[str, Unit]:
             name=name,
             kind=kind,
             contact_name="值班室",
-            contact_phone="0755-2522" + code[-2:].encode().hex()[:4],
+            contact_phone=f"07552522{1000 + len(units) * 11:04d}",
             active=True,
         )
     for n, street in enumerate(streets, start=1):
@@ -180,6 +195,7 @@ def _units(streets) -> dict[str, Unit]:
             kind="street_office",
             street_id=street.id,
             contact_name="城管科",
+            contact_phone=f"07552523{1000 + n * 17:04d}",
             active=True,
         )
     db.session.add_all(units.values())

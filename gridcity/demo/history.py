@@ -10,7 +10,12 @@ sweeper runs as time passes, so warnings and overdue marks are the sweeper's
 own. Every case is finished (closed, voided or merged) before the current
 month starts, so the present-day queues stay as they were.
 
-Deterministic: the same seed on the same city gives the same history.
+Deterministic: the same seed on the same city gives the same history. The
+details that only make it read true (reporters' phone numbers, the
+inspectors' words) come from a second generator seeded alike, so they do not
+move the timeline. Verifies (核实) and voids (作废) happen in office hours of
+the working calendar, as at a real center; steps that would fall after the
+last month spread over its last hours instead of piling up at its end.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import heapq
 import io
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -38,7 +44,7 @@ from gridcity.org.models import Role, Unit, User
 from gridcity.patrols import services as patrols
 from gridcity.patrols.services import Breadcrumb
 from gridcity.taxonomy.models import Category, CategoryMajor, ResponsibilityRule
-from gridcity.workcalendar.services import is_working_day
+from gridcity.workcalendar.services import is_working_day, working_calendar
 
 # Reports per work grid and month (inspectors' own; public ones come on top).
 REPORTS_PER_GRID = 15
@@ -87,6 +93,45 @@ INSPECTION_NOTES = {
     "garbage": ["垃圾桶满溢", "转运站周边有渗滤液"],
     "toilets": ["公厕地面湿滑有异味", "洗手液缺失"],
 }
+# How an inspector (or a caller) puts it: where, what, how much, why it matters.
+LANDMARKS = [
+    "公交站旁",
+    "小区东门口",
+    "人行道上",
+    "十字路口西北角",
+    "农贸市场门口",
+    "学校南门外",
+    "沿河步道边",
+    "停车场入口",
+    "沿街商铺门前",
+    "绿化带内",
+    "人行天桥下",
+    "巷口",
+    "社区公园入口",
+    "地铁站出口旁",
+]
+SCALES = ["面积约2平方米", "共3处", "长约5米", "约半车", "范围约10米", "零星几处", "已持续两天"]
+IMPACTS = {
+    "event": ["影响市容", "影响行人通行", "周边居民意见较大", "影响车辆通行", "有明显异味", "存在安全隐患"],
+    "component": ["存在安全隐患", "影响正常使用", "影响行人通行", "夜间易发生意外"],
+}
+STATES_OF_PARTS = ["破损", "缺失", "松动移位", "锈蚀严重", "被撞歪", "倾斜"]
+INSPECTOR_WORDS = [
+    "{place}发现{name}，{scale}，{impact}。",
+    "巡查至{place}，{name}，{scale}，{impact}，请尽快处置。",
+    "{place}有{name}问题，{impact}，已拍照取证。",
+    "{place}{name}，{scale}，{impact}。",
+]
+COMPONENT_WORDS = [
+    "{place}{name}{part}，{impact}。",
+    "巡查发现{place}的{name}{part}，{impact}，请尽快维修。",
+    "{place}{name}{part}，已拍照，{impact}。",
+]
+CALLER_WORDS = [
+    "市民来电反映：{place}{name}，{impact}，希望尽快处理。",
+    "群众通过公众平台反映{place}存在{name}，{impact}。",
+    "来电人称{place}{name}已有几天，{impact}，要求处理并回复。",
+]
 _PHOTO_COLOURS = [(120, 130, 120), (90, 110, 140), (150, 140, 110), (100, 120, 90)]
 
 
@@ -109,10 +154,15 @@ def past_months(today: dt.date, months: int) -> list[tuple[int, int]]:
     return out[::-1]
 
 
-def generate_history(months: int = 3, seed: int = 2026, reports_per_grid: int = REPORTS_PER_GRID) -> dict:
+def generate_history(
+    months: int = 3,
+    seed: int = 2026,
+    reports_per_grid: int = REPORTS_PER_GRID,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Live ``months`` past months in the loaded demo city; returns counts.
-    Leaves the clock released."""
-    sim = _Simulation(random.Random(seed), reports_per_grid)
+    Leaves the clock released. ``progress`` hears a line every tenth of the way."""
+    sim = _Simulation(random.Random(seed), reports_per_grid, random.Random(f"details-{seed}"), progress)
     try:
         return sim.run(months)
     finally:
@@ -120,10 +170,19 @@ def generate_history(months: int = 3, seed: int = 2026, reports_per_grid: int = 
 
 
 class _Simulation:
-    def __init__(self, rng: random.Random, reports_per_grid: int):
+    def __init__(
+        self,
+        rng: random.Random,
+        reports_per_grid: int,
+        details: random.Random | None = None,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.rng = rng
+        self.details = details or random.Random(0)
+        self.say = progress or (lambda line: None)
         self.reports_per_grid = reports_per_grid
         self.tz = ZoneInfo(current_app.config["SETTINGS"].timezone)
+        self.calendar = working_calendar(current_app.config["SETTINGS"].timezone)
         self.queue: list = []
         self.seq = 0
         self.plans: dict[int, Plan] = {}
@@ -186,6 +245,13 @@ class _Simulation:
         self.units = sorted(db.session.scalars(select(Unit.id).where(Unit.active)))
         self.streets = sorted(set(self.street_of_grid.values()))
         self.managers = by_role[Role.MANAGER.value]
+        self.street_names = dict(db.session.execute(select(Street.id, Street.name)).all())
+        self.category_words = {
+            code: (name, kind)
+            for code, name, kind in db.session.execute(
+                select(Category.code, Category.name_zh, CategoryMajor.kind).join(CategoryMajor)
+            )
+        }
 
     def user(self, user_id: int) -> User:
         return db.session.get(User, user_id)
@@ -193,7 +259,11 @@ class _Simulation:
     # ------------------------------------------------------------ timeline
 
     def at(self, when: dt.datetime, step, *args) -> None:
-        when = min(when, self.end)
+        if when > self.end:
+            # Past the last month: the step still happens before it ends, some
+            # way into the time left (never all at its last minute).
+            now = max(clock.utcnow(), self.first)
+            when = now + (self.end - now) * self.details.uniform(0.15, 0.6) if now < self.end else self.end
         self.seq += 1
         heapq.heappush(self.queue, (when, self.seq, step, args))
 
@@ -201,13 +271,25 @@ class _Simulation:
         today = clock.utcnow().astimezone(self.tz).date()
         span = past_months(today, months)
         first = dt.datetime(span[0][0], span[0][1], 1, tzinfo=self.tz)
+        self.first = first
         self.end = dt.datetime(today.year, today.month, 1, tzinfo=self.tz) - dt.timedelta(hours=2)
         for year, month in span:
             self._plan_month(year, month)
         next_sweep = first.astimezone(dt.UTC)
         steps = 0
+        told = 0
+        label = f"{span[0][0]}-{span[0][1]:02d}" + (
+            f" … {span[-1][0]}-{span[-1][1]:02d}" if len(span) > 1 else ""
+        )
         while self.queue:
             when, _, step, args = heapq.heappop(self.queue)
+            done = int(10 * (when - first) / (self.end - first))
+            if done > told:
+                told = done
+                self.say(
+                    f"[5/5] living {label} through the services: {10 * done:3d}% "
+                    f"({when.astimezone(self.tz):%Y-%m-%d}, {self.counts['cases']:,} cases so far)"
+                )
             while next_sweep <= when:
                 # The sweeper runs every hour; most hours nothing falls due, so
                 # jump to the first hour in which something does.
@@ -248,7 +330,11 @@ class _Simulation:
             for _ in range(max(1, round(self.reports_per_grid * PUBLIC_SHARE))):
                 day = self.rng.choice(days)
                 source = self.rng.choice(("hotline", "public"))
-                self.at(self._local(day, self.rng.randint(7 * 60, 22 * 60)), self.new_report, wg, source)
+                when = self._local(day, self.rng.randint(7 * 60, 22 * 60))
+                # A call whose on-site verify could not come in office hours
+                # before the history ends is not taken (the current month has it).
+                if self._office(when + dt.timedelta(hours=4)) < self.end:
+                    self.at(when, self.new_report, wg, source)
         # Patrols: night, month-end and daily ones, and one per area on each holiday.
         for kind, n in PATROLS_PER_MONTH.items():
             for _ in range(n):
@@ -277,6 +363,21 @@ class _Simulation:
 
     def _daytime(self, day: dt.date) -> dt.datetime:
         return self._local(day, self.rng.randint(8 * 60 + 30, 17 * 60 + 30))
+
+    def _office(self, when: dt.datetime) -> dt.datetime:
+        """``when`` if it falls in office hours of the working calendar, else a
+        few minutes into the next office period."""
+        local_day = when.astimezone(self.tz).date()
+        for n in range(20):
+            for start, end in self.calendar.office_intervals(local_day + dt.timedelta(days=n)):
+                if start <= when < end:
+                    return when
+                if when < start:
+                    return min(
+                        start + dt.timedelta(minutes=self.details.uniform(3, 40)),
+                        end - dt.timedelta(minutes=1),
+                    )
+        return when
 
     def later(self, minutes_low: float, minutes_high: float) -> dt.datetime:
         return clock.utcnow() + dt.timedelta(minutes=self.rng.uniform(minutes_low, minutes_high))
@@ -322,8 +423,8 @@ class _Simulation:
             lon=lon,
             lat=lat,
             source="patrol" if patrol_id else source,
-            description=f"{db.session.scalar(select(Category.name_zh).where(Category.code == category))}",
-            reporter_contact="138****" + f"{self.rng.randint(0, 9999):04d}"
+            description=self._words(category, wg, source),
+            reporter_contact=self._phone(self.rng.randint(0, 9999))
             if source in ("hotline", "public")
             else None,
             photos=[self.rng.choice(self.photos)]
@@ -349,6 +450,28 @@ class _Simulation:
         if case.work_grid_id is not None:
             self.recent[case.work_grid_id] = (self.recent[case.work_grid_id] + [case.id])[-20:]
         self.at(self.later(5, 90), self.accept, case.id)
+
+    def _words(self, category: str, wg: int, source: str) -> str:
+        """The report as a person writes it: the place, the problem, how much, why it matters."""
+        name, kind = self.category_words[category]
+        street = self.street_names.get(self.street_of_grid.get(wg), "")
+        place = street + self.details.choice(LANDMARKS)
+        words = {
+            "place": place,
+            "name": name,
+            "scale": self.details.choice(SCALES),
+            "impact": self.details.choice(IMPACTS[kind]),
+            "part": self.details.choice(STATES_OF_PARTS),
+        }
+        if source in ("hotline", "public"):
+            templates = CALLER_WORDS
+        else:
+            templates = COMPONENT_WORDS if kind == "component" else INSPECTOR_WORDS
+        return self.details.choice(templates).format(**words)
+
+    def _phone(self, last4: int) -> str:
+        """A mainland mobile number: 11 digits, 13x-19x."""
+        return f"1{self.details.choice('3456789')}{self.details.randint(0, 99999):05d}{last4:04d}"
 
     def _open_recent(self, wg: int) -> Case | None:
         for case_id in reversed(self.recent[wg]):
@@ -383,9 +506,19 @@ class _Simulation:
         case = self.case(case_id)
         cases.accept(case, self.user(self.rng.choice(self.operators)))
         if case.state == states.VERIFYING:
-            self.at(self.later(20, 150), self.verify, case_id)
-        else:
-            self.at(self.later(5, 60), self.file, case_id)
+            self.at(self._office(self.later(20, 150)), self.verify, case_id)
+            return
+        plan = self.plans[case_id]
+        when = self.later(5, 60)
+        if plan.path == "void":
+            # The shift leader voids at the desk in office hours; a report
+            # coming too late for that is filed as usual.
+            office = self._office(when)
+            if office < self.end:
+                when = office
+            else:
+                plan.path = "plain"
+        self.at(when, self.file, case_id)
 
     def verify(self, case_id: int) -> None:
         case = self.case(case_id)
@@ -474,7 +607,7 @@ class _Simulation:
         if kind == "extension":
             self._schedule_handle(case, plan)
         elif kind == "suspension":
-            self.at(min(review_on, self.end), self.resume, case_id)
+            self.at(review_on, self.resume, case_id)
         else:  # returned: the dispatcher sends it to another unit
             other = self.rng.choice(
                 [u for u in self.units if u != case.unit_id and u in self.handler_of_unit]
@@ -602,10 +735,17 @@ def _jpeg(colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def load_history(months: int = 3, seed: int = 2026, reports_per_grid: int = REPORTS_PER_GRID) -> dict:
+def load_history(
+    months: int = 3,
+    seed: int = 2026,
+    reports_per_grid: int = REPORTS_PER_GRID,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """The demo's past: ``months`` lived months, then their scorecards frozen
     as the month-end job would have done."""
-    summary = generate_history(months, seed, reports_per_grid)
+    summary = generate_history(months, seed, reports_per_grid, progress)
+    if progress:
+        progress(f"[5/5] freezing the scorecards of {', '.join(summary['months'])}")
     summary["frozen"] = freeze_months(summary["months"])
     return summary
 

@@ -105,6 +105,11 @@ class MergeCandidate(Answer):
     distance_m: int
 
 
+class CategoryStandards(Answer):
+    filing: str = Field(description="立案标准: when a report becomes a case.")
+    closing: str = Field(description="结案标准: when the case may be closed.")
+
+
 class Drawer(CaseDetail):
     """A case as the dispatch drawer shows it."""
 
@@ -116,6 +121,11 @@ class Drawer(CaseDetail):
     pending_request: PendingRequest | None
     handle_clock: str | None = Field(
         description="The clock of the handling deadline (for an extension's unit)."
+    )
+    standards: CategoryStandards = Field(description="The category's 立案标准 and 结案标准.")
+    extension_clock: str = Field(
+        description="The clock an extension's amount is counted in: emergency_hours, working_hours "
+        "or working_days."
     )
     merge_candidates: list[MergeCandidate] = Field(
         description="When merge is allowed: open cases of its category within the duplicate radius, "

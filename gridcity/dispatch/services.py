@@ -339,6 +339,13 @@ def drawer_extras(case: Case, user: User) -> dict:
             "requested_at": request.requested_at.isoformat(),
         },
         "handle_clock": case.handle_clock,
+        # Beside the decision: what makes it a case and what makes it done, and
+        # the clock an extension is counted in (the handling one once dispatched).
+        "standards": {
+            "filing": case.category.filing_standard or "",
+            "closing": case.category.closing_standard or "",
+        },
+        "extension_clock": case.handle_clock or case.category.deadline_clock,
         "merge_candidates": [
             {
                 "id": other.id,

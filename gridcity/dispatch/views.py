@@ -12,6 +12,7 @@ from gridcity.cases import queries, search, states
 from gridcity.cases import services as case_services
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
+from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.dispatch import schemas, services
@@ -67,8 +68,7 @@ def dispatch_page():
         # What the shared home map (js/map.js) reads.
         "my_work_grid_ids": [],
         "bounds": web_views._city_bounds(),
-        "tile_url": settings.tile_url,
-        "tile_datum": settings.tile_datum,
+        **basemap_page_data(settings, current_language()),
         "unit_grid_min_zoom": web_views.UNIT_GRID_MIN_ZOOM,
     }
     return render_template(
@@ -85,8 +85,7 @@ def unit_page():
     me = describe_user(user)
     page_data = {
         **_live_page_data(user, TEXTS),
-        "tile_url": settings.tile_url,
-        "tile_datum": settings.tile_datum,
+        **basemap_page_data(settings, current_language()),
     }
     return render_template(
         "dispatch/unit.html",

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from gridcity.cases import services as case_services
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
+from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
@@ -112,8 +113,7 @@ def app_page():
         "patrol_kinds": list(PATROL_KINDS),
         "intervals": list(INTERVALS_S),
         "default_interval": DEFAULT_INTERVAL_S,
-        "tile_url": settings.tile_url,
-        "tile_datum": settings.tile_datum,
+        **basemap_page_data(settings, language),
         "later": list(LATER),
         "build": _build_id(),
         "texts": ui_texts(language, m_text_keys()),

@@ -369,11 +369,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "zh": "派往规则以外的单位需填写理由。",
         "en": "A reason is needed to send it to another unit than the rules name.",
     },
-    "d_merge_into": {"zh": "合并到案卷（编号 id）", "en": "Merge into case (id)"},
+    "d_merge_into": {"zh": "合并到案卷（案卷编号）", "en": "Merge into case (case number)"},
     "d_merge_nearby": {"zh": "合并到附近同类案卷", "en": "Merge into a case of its kind nearby"},
     "d_merge_none_nearby": {
-        "zh": "附近没有同类的在办案卷；可输入要合并到的案卷 id。",
-        "en": "No open case of its kind nearby; enter the id of the case to merge into.",
+        "zh": "附近没有同类的在办案卷；可输入要合并到的案卷编号。",
+        "en": "No open case of its kind nearby; enter the number of the case to merge into.",
     },
     "d_approve": {"zh": "批准", "en": "Approve"},
     "d_refuse": {"zh": "不批准", "en": "Refuse"},
@@ -979,6 +979,21 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "search_phone": {"zh": "来电", "en": "Caller"},
     "search_open": {"zh": "打开案卷 {number}", "en": "Open case {number}"},
     "search_map_label": {"zh": "查询结果地图", "en": "Map of the results"},
+    # the case drawer: evidence first (issue 15 item 4)
+    "d_photo_stage_report": {"zh": "上报", "en": "Reported"},
+    "d_photo_stage_verify": {"zh": "核实", "en": "Verified"},
+    "d_photo_stage_handle": {"zh": "处置", "en": "Handled"},
+    "d_photo_stage_check": {"zh": "核查", "en": "Checked"},
+    "d_photo_stage_check_fail": {"zh": "核查（未通过）", "en": "Check (failed)"},
+    "d_photo_stage_rework": {"zh": "返工", "en": "Rework"},
+    "d_photo_stage_rework_handle": {"zh": "返工处置", "en": "Handled after rework"},
+    "d_filing_standard": {"zh": "立案标准", "en": "Filing standard"},
+    "d_closing_standard": {"zh": "结案标准", "en": "Closing standard"},
+    "d_clock_unit_emergency_hours": {"zh": "小时", "en": "hours"},
+    "d_clock_unit_working_hours": {"zh": "工作小时", "en": "working hours"},
+    "d_clock_unit_working_days": {"zh": "工作日", "en": "working days"},
+    "d_merge_or_number": {"zh": "或输入其他案卷编号", "en": "or type another case's number"},
+    "d_merge_number_example": {"zh": "如 202611050012", "en": "e.g. 202611050012"},
 }
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import func, select
 
 from gridcity.core.auth import current_user, login_required, roles_required
+from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
@@ -105,8 +106,7 @@ def home():
         "role": user.role,
         "my_work_grid_ids": [w["id"] for w in me["scope"]["work_grids"]],
         "bounds": _city_bounds(),
-        "tile_url": settings.tile_url,
-        "tile_datum": settings.tile_datum,
+        **basemap_page_data(settings, language),
         "unit_grid_min_zoom": UNIT_GRID_MIN_ZOOM,
         "texts": ui_texts(language, MAP_TEXTS),
     }

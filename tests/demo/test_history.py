@@ -8,6 +8,7 @@ holidays, so holiday patrols happen).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -18,9 +19,11 @@ from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask
 from gridcity.core import clock
 from gridcity.demo.history import generate_history, load_history, past_months
 from gridcity.extensions import db
+from gridcity.geo.models import Street
 from gridcity.patrols.models import Patrol
 from gridcity.scorecards.models import ContestInspection
 from gridcity.scorecards.snapshots import services as sc
+from gridcity.workcalendar.services import working_calendar
 from tests.cases.conftest import MONDAY_10AM, city, frozen_clock  # noqa: F401
 from tests.conftest import _empty_all_tables
 
@@ -92,12 +95,44 @@ def test_history_walks_every_path_and_every_case_replays_to_its_row(app, city): 
     months = set(db.session.scalars(select(ContestInspection.month)))
     assert months == set(MONTHS)
 
+    _reads_like_a_real_center(all_cases, events)
+
     # The months are frozen: version 1 each, with rows that count these cases.
     for month in MONTHS:
         assert [v.version for v in sc.versions(month)] == [1]
         street = sc.month_scorecard(month, "street")
         assert street.version == 1
         assert sum(r.counts.get("reported", 0) for r in street.rows) > 0
+
+
+def _reads_like_a_real_center(all_cases: list[Case], events: list[CaseEvent]) -> None:
+    """Issue 15 item 7: callers' phones are numbers, verifies and voids happen
+    in office hours of the working calendar, descriptions are an inspector's
+    words with the place, and no crowd of steps waits for the month's last minute."""
+    calls = [c for c in all_cases if c.source in ("hotline", "public")]
+    assert calls and all(re.fullmatch(r"1[3-9]\d{9}", c.reporter_contact or "") for c in calls), [
+        c.reporter_contact for c in calls[:5]
+    ]
+    calendar = working_calendar("Asia/Shanghai")
+
+    def in_office(at: dt.datetime) -> bool:
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        day = at.astimezone(calendar.zone).date()
+        return any(start <= at < end for start, end in calendar.office_intervals(day))
+
+    desk = [e for e in events if e.action in ("verify", "void")]
+    assert len(desk) > 10
+    assert [(e.action, e.at) for e in desk if not in_office(e.at)] == []
+    assert any(not in_office(e.at) for e in events if e.action == "report")  # calls come in any time
+
+    words = {c.description for c in all_cases}
+    names = {c.category.name_zh for c in all_cases}
+    assert len(words) > len(all_cases) * 0.8 and not words & names
+    streets = set(db.session.scalars(select(Street.name)))
+    assert all(any(s in c.description for s in streets) for c in all_cases)
+
+    by_minute = Counter(e.at.replace(second=0, microsecond=0) for e in events if e.actor_role != "system")
+    assert max(by_minute.values()) <= 3, by_minute.most_common(3)
 
 
 def _fingerprint() -> list:

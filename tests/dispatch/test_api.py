@@ -318,3 +318,33 @@ def test_map_state_and_queues_for_ten_thousand_open_cases_in_well_under_a_second
             and (q["flag"] != "urged" or r["urge"] > 0 or r["escalated"])
         ]
         assert q["count"] == len(members), q["key"]
+
+
+def test_the_drawer_carries_the_standards_and_the_extension_unit_and_merges_by_case_number(cases, api):
+    """Beside the decision the drawer shows the category's 立案标准 and 结案标准
+    and counts an extension in its clock's unit; the merge form takes a case
+    number as printed, and a number that does not exist or cannot take the case
+    is refused in words (no internal state name)."""
+    asking = ok(api("lead").get(f"/api/v1/dispatch/cases/{cases['requesting']['id']}"))
+    assert asking["standards"] == {
+        "filing": "道路及公共区域散落垃圾面积超过0.5平方米或袋装垃圾超过2袋",
+        "closing": "垃圾已清除，地面无残留",
+    }
+    assert asking["extension_clock"] == "working_hours"  # E0102: 4 working hours
+
+    reported = cases["reported"]
+    unknown = api("op").act(reported, "merge", into_number="209901019999")
+    assert unknown.status_code == 404
+    assert unknown.get_json()["message"] == "没有编号为 209901019999 的案卷，请核对案卷编号。"
+    itself = api("op").act(reported, "merge", into_number=reported["number"])
+    assert itself.status_code == 409 and "不能合并到它自己" in itself.get_json()["message"]
+    voided = api("op").act(reported, "merge", into_number=cases["voided"]["number"])
+    assert voided.status_code == 409
+    assert voided.get_json()["message"] == (
+        f"不能合并到案卷 {cases['voided']['number']}：该案卷已作废，只能合并到在办的案卷。"
+    )
+    assert api("op").act(reported, "merge").status_code == 400
+    assert ok(api("op").get(f"/api/v1/cases/{reported['id']}"))["state"] == "reported"  # nothing done
+
+    merged = ok(api("op").act(reported, "merge", into_number=f" {cases['filed']['number']} "))
+    assert merged["state"] == "merged" and merged["merged_into_id"] == cases["filed"]["id"]

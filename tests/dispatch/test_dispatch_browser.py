@@ -344,6 +344,8 @@ def test_the_unit_asks_for_more_time_and_reports_it_handled_with_photos(
     form = unit.locator("[data-action-form=request]")
     form.locator("select[name=kind]").select_option("extension")
     assert form.locator("input[name=review_on]").is_hidden()
+    # E0102's clock counts working hours: the amount says so.
+    assert "延长时长（工作小时）" in form.inner_text()
     form.locator("input[name=reason]").fill("需要吊车配合，明日处理")
     form.locator("input[name=extra_amount]").fill("4")
     form.locator("button[type=submit]").click()
@@ -403,6 +405,10 @@ def act_with_photo(live_server, username: str, case: dict, action: str, **fields
     return response.json()
 
 
+def lines_of(page) -> list[str]:
+    return page.get_by_test_id("history-line").all_inner_texts()
+
+
 def test_a_failed_check_reaches_the_unit_as_rework_with_its_reason_and_photo(create_page, live_server, place):
     """Issue 15, defect 3: the unit sees the case come back as 返工 — on its
     card at once, and in the drawer with the inspector's reason and photo —
@@ -432,6 +438,14 @@ def test_a_failed_check_reaches_the_unit_as_rework_with_its_reason_and_photo(cre
     assert "返工（第 1 次）" in block.inner_text()
     assert unit.get_by_test_id("rework-reason").inner_text() == "返工原因：路口仍有垃圾未清运"
     assert block.locator("[data-photos=rework] img").count() == 1
+    # Evidence first: each photo says its stage and who took it (name and role).
+    after = unit.locator(".drawer-photos [data-photos=after] [data-testid=photo]")
+    assert after.count() == 2
+    stages = after.get_by_test_id("photo-stage").all_inner_texts()
+    takers = after.get_by_test_id("photo-who").all_inner_texts()
+    assert stages == ["处置", "核查（未通过）"]
+    assert takers[0].endswith("（责任单位）") and takers[1].endswith("（监督员）")
+    assert takers[1].split("（")[0] in lines_of(unit)[-1]
     # The history traces responsibility: who (name and role), what with its
     # outcome, to whom, why — with the step's photo — and no internal code.
     lines = unit.get_by_test_id("history-line").all_inner_texts()
@@ -443,9 +457,9 @@ def test_a_failed_check_reaches_the_unit_as_rework_with_its_reason_and_photo(cre
     assert "（责任单位） · 处置完成 → " in lines[-2] and lines[-2].count("照片") == 1
     codes = re.findall(
         r"\b(?:dispatch|check|handle|unit_accept|inspector|dispatcher|unit_handler|in_progress)\b",
-        " ".join(lines),
+        " ".join(lines) + " " + unit.locator("#drawer").inner_text(),
     )
-    assert codes == []
+    assert codes == []  # nor anywhere in the drawer (photo captions, standards, forms)
     unit.screenshot(path=ARTIFACTS / "unit-rework.png")
     assert problems == []
 
@@ -557,18 +571,56 @@ def test_the_operator_merges_a_report_into_the_same_problem_picked_nearby(create
     second = report(session_for(live_server, "insp001"), live_server, spot, description="同一处垃圾")
     operator, problems = open_page(create_page, "/dispatch/", "operator1")
     operator.click("[data-testid=queue-to_accept]")
-    operator.click(f"#case-list [data-case-id='{second['id']}']")
+    # The queue's list opens right under the queue clicked ...
+    assert operator.evaluate(
+        "() => document.querySelector('[data-testid=queue-to_accept]').closest('li')"
+        ".nextElementSibling.contains(document.getElementById('case-list'))"
+    )
+    # ... and stays where it was scrolled when a case is opened and when live changes redraw it.
+    operator.add_style_tag(content=".case-list .item-list { max-height: 3.5em; }")
+    item = f"#case-list [data-case-id='{second['id']}']"
+    top = operator.evaluate(
+        "sel => { const b = document.querySelector(sel); b.scrollIntoView({block: 'end'});"
+        " return document.querySelector('#case-list ul').scrollTop; }",
+        item,
+    )
+    count = int(operator.get_attribute("#case-list", "data-count"))
+    assert count >= 2
+    operator.click(item)
+    operator.wait_for_selector(f"#drawer[data-case-id='{second['id']}']")
+    report(session_for(live_server, "insp001"), live_server, place, description="又一处")
+    operator.wait_for_function("n => Number(document.getElementById('case-list').dataset.count) > n", arg=count)
+    assert operator.evaluate("() => document.querySelector('#case-list ul').scrollTop") == top
+    assert operator.get_attribute(item, "aria-current") == "true"
+    # The main map has come to the case.
+    operator.wait_for_function(
+        """([lon, lat]) => { const m = window.GridCityDispatch.map, c = m.getCenter();
+                             return m.getZoom() >= 16 && Math.abs(c.lng - lon) < 1e-4 && Math.abs(c.lat - lat) < 1e-4; }""",
+        arg=[second["lon"], second["lat"]],
+        timeout=3000,
+    )
+    # The category's standards stand beside the decision.
+    standards = operator.locator("#drawer .drawer-actions [data-testid=standards]").inner_text()
+    assert "立案标准" in standards and "结案标准" in standards and "垃圾" in standards
+
+    # The merge takes a case number: a wrong one is refused in words, the nearby one is picked.
     picker = operator.locator(
         f"#drawer[data-case-id='{second['id']}'] [data-action-form=merge] select[name=into]"
     )
     nearest = picker.locator("option").first
-    assert nearest.get_attribute("value") == str(first["id"]) and first["number"] in nearest.inner_text()
-    picker.select_option(str(first["id"]))
+    assert nearest.get_attribute("value") == first["number"] and first["number"] in nearest.inner_text()
+    operator.fill("[data-action-form=merge] input[name=into_number]", "209901019999")
+    operator.click("[data-action-form=merge] button[type=submit]")
+    operator.wait_for_selector("[data-drawer-message].drawer-message-error")
+    assert "没有编号为 209901019999 的案卷" in operator.locator("[data-drawer-message]").inner_text()
+    operator.fill("[data-action-form=merge] input[name=into_number]", "")
+    picker.select_option(first["number"])
     operator.click("[data-action-form=merge] button[type=submit]")
     operator.wait_for_selector(f"#drawer[data-case-id='{second['id']}'][data-state=merged]")
     merged = session_for(live_server, "operator1").get(f"{live_server}/api/v1/cases/{second['id']}").json()
     assert merged["history"][-1]["action"] == "merge" and merged["state"] == "merged"
-    assert problems == []
+    assert merged["merged_into_id"] == first["id"]
+    assert [p for p in problems if "status of 404" not in p] == []
 
 
 def test_a_resync_notice_brings_back_what_the_server_could_not_send(

@@ -136,7 +136,10 @@ def test_inspector_signs_in_and_sees_the_map(create_page, create_client, demo_ap
     assert page.locator(".leaflet-overlay-pane path.gc-work-grid").count() == 17
     assert page.locator("path.gc-mine").count() == len(own_ids)
     assert page.locator(".street-label").count() >= 4
-    assert page.locator(".leaflet-tile-pane img").count() == 0  # no basemap configured
+    assert page.locator(".leaflet-tile-pane img").count() == 0  # tiles off (the tests' setting)
+    # ... which the map says plainly instead of showing a blank grey sheet.
+    assert page.get_attribute("#map", "data-basemap") == "off"
+    assert page.get_by_test_id("basemap-note").inner_text() == "底图不可用：仅显示本系统的网格与部件。"
     hint = page.locator(".map-hint")
     assert hint.is_visible() and "15" in hint.inner_text()
     page.wait_for_timeout(300)  # let the fit animation settle before the picture
@@ -269,7 +272,9 @@ def test_too_many_unit_grids_show_nothing_but_a_hint(create_page, demo_app):
 def test_gcj02_basemap_shifts_our_wgs84_data(create_server, create_page, demo_app):
     # A "basemap" served by our own server, so no request leaves the machine.
     server = create_server(
-        tile_url="/static/vendor/leaflet-1.9.4/images/layers.png?z={z}&x={x}&y={y}", tile_datum="gcj02"
+        tile_url="/static/vendor/leaflet-1.9.4/images/layers.png?z={z}&x={x}&y={y}",
+        tile_datum="gcj02",
+        tile_attribution="© 测试底图 <b>",
     )
     with demo_app.app_context():
         point = db.session.scalar(select(WorkGrid.geom).where(WorkGrid.code == "WG09")).representative_point()
@@ -302,4 +307,20 @@ def test_gcj02_basemap_shifts_our_wgs84_data(create_server, create_page, demo_ap
     assert (bbox[1] + bbox[3]) / 2 == pytest.approx(point.y, abs=1e-4)
     page.wait_for_function("document.querySelectorAll('path.gc-unit-grid').length > 20")
     page.screenshot(path=ARTIFACTS / "home-gcj02-basemap.png")
+    # The provider's attribution in the corner, as text; no note while tiles load.
+    assert "© 测试底图 <b>" in page.locator(".leaflet-control-attribution").inner_text()
+    assert page.get_attribute("#map", "data-basemap") == "ok"
+    assert page.get_by_test_id("basemap-note").count() == 0
     assert problems == []
+
+    # The same basemap out of reach (no internet): the map says so and still draws our grids.
+    offline, offline_problems = create_page(server=server)
+    offline.route("**/layers.png?**", lambda route: route.abort("internetdisconnected"))
+    offline.goto("/login")
+    sign_in(offline, "manager")
+    wait_for_map(offline)
+    offline.get_by_test_id("basemap-note").wait_for()
+    assert "底图不可用" in offline.get_by_test_id("basemap-note").inner_text()
+    assert offline.get_attribute("#map", "data-basemap") == "failed"
+    assert street_paths(offline) >= 4
+    assert [p for p in offline_problems if "ERR_INTERNET_DISCONNECTED" not in p] == []

@@ -188,6 +188,7 @@ def test_tile_settings_reach_the_map(demo_city):
     data = page_data(client.get("/"))
     assert data["tile_url"] == "https://tiles.example/{z}/{x}/{y}.png"
     assert data["tile_datum"] == "gcj02"
+    assert data["basemap"]["unavailable"] == "底图不可用：仅显示本系统的网格与部件。"
     with app.app_context():
         from gridcity.extensions import db
 
@@ -249,3 +250,35 @@ def test_units_api_shows_a_unit_handler_only_their_unit(create_client, demo_city
     assert [u["code"] for u in units] == ["YT-HW"]
     all_units = create_client("dispatcher1").get("/api/v1/units").get_json()
     assert len(all_units) == demo_city["summary"]["units"]
+
+
+def test_out_of_the_box_the_basemap_is_openstreetmap_with_its_attribution():
+    """No setting: OpenStreetMap's standard tiles (WGS-84), credited; the page's
+    policy lets the browser fetch them. An empty URL switches tiles off, as
+    the tests run; a URL that is no tile template is refused at start."""
+    from gridcity.core.headers import tile_source
+    from gridcity.core.settings import Settings, SettingsError
+
+    default = Settings.from_env({})
+    assert default.tile_url == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    assert default.tile_attribution == "© OpenStreetMap contributors"
+    assert default.tile_datum == "wgs84" and default.tile_label_url == ""
+    assert tile_source(default.tile_url) == "https://tile.openstreetmap.org"
+    assert Settings.from_env({"GRIDCITY_TILE_URL": ""}).tile_url == ""
+    assert Settings().tile_url == default.tile_url
+    # 天地图: vector tiles and their labels, eight subdomains, a key.
+    tianditu = Settings.from_env(
+        {
+            "GRIDCITY_TILE_URL": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            "&VERSION=1.0.0&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY",
+            "GRIDCITY_TILE_LABEL_URL": "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY",
+            "GRIDCITY_TILE_SUBDOMAINS": "01234567",
+            "GRIDCITY_TILE_ATTRIBUTION": "© 天地图",
+        }
+    )
+    assert tile_source(tianditu.tile_label_url) == "https://*.tianditu.gov.cn"
+    with pytest.raises(SettingsError, match="GRIDCITY_TILE_URL"):
+        Settings.from_env({"GRIDCITY_TILE_URL": "tile.openstreetmap.org"})

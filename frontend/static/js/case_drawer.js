@@ -26,6 +26,8 @@
     this.T = options.data.texts;
     this.live = options.live;
     this.onClose = options.onClose;
+    // Called with the case each time a different case is shown (the main map pans to it).
+    this.onShow = options.onShow;
     this.caseId = null;
     this.current = null;
     this.miniMap = null;
@@ -67,6 +69,7 @@
     this.node.hidden = true;
     this.caseId = null;
     this.current = null;
+    this.shownId = null;
     document.body.classList.remove("drawer-open");
     if (this.onClose) this.onClose();
   };
@@ -136,12 +139,19 @@
       dl.appendChild(el("dt", { text: pair[0] }));
       dl.appendChild(el("dd", { text: pair[1] }));
     });
+
+    // Evidence first: the photos by stage and by who took them, and where it is.
+    body.appendChild(this.renderPhotos(c));
+    var mapBox = el("div", { className: "drawer-map", id: "drawer-map", role: "img", "aria-label": T.d_position + " " + place });
+    body.appendChild(el("h3", { text: T.d_position }));
+    body.appendChild(mapBox);
+    this.renderMap(mapBox, c);
     body.appendChild(dl);
 
     if (c.pending_request) {
       var r = c.pending_request;
       var text = (T["d_req_" + r.kind] || r.kind) + "：" + r.reason;
-      if (r.extra_amount) text += " · " + T.d_extra_amount + " " + r.extra_amount;
+      if (r.extra_amount) text += " · " + T.d_extra_amount + " " + r.extra_amount + " " + this.clockUnit(c);
       if (r.review_on) text += " · " + T.d_review_on + " " + Live.formatTime(Live.parseTime(r.review_on), lang);
       body.appendChild(el("div", { className: "drawer-request", "data-testid": "pending-request" }, [
         el("h3", { text: T.d_pending_request }), el("p", { text: text }),
@@ -155,12 +165,6 @@
     body.appendChild(this.renderActions(c));
     // The hotline's calls, reply and follow-up (js/hotline_drawer.js, on the centers' map).
     if (window.GridCityHotlineDrawer) window.GridCityHotlineDrawer.render(body, c, this);
-    body.appendChild(this.renderPhotos(c));
-
-    var mapBox = el("div", { className: "drawer-map", id: "drawer-map", role: "img", "aria-label": T.d_position + " " + place });
-    body.appendChild(el("h3", { text: T.d_position }));
-    body.appendChild(mapBox);
-    this.renderMap(mapBox, c);
 
     body.appendChild(el("h3", { text: T.d_history }));
     var timeline = el("ol", { className: "timeline", "data-testid": "history" });
@@ -178,6 +182,29 @@
       timeline.appendChild(item);
     });
     body.appendChild(timeline);
+    var shown = this.shownId;
+    this.shownId = c.id;
+    if (shown !== c.id && this.onShow) this.onShow(c);
+  };
+
+  // The unit an extension's amount is counted in, from the category's clock.
+  Drawer.prototype.clockUnit = function (c) {
+    var clock = c.extension_clock || c.handle_clock;
+    return this.T["d_clock_unit_" + clock] || this.T.d_clock_unit_working_days;
+  };
+
+  // 立案标准 / 结案标准 beside the decision: what the person deciding checks against.
+  Drawer.prototype.renderStandards = function (c) {
+    var T = this.T;
+    var s = c.standards || {};
+    if (!s.filing && !s.closing) return null;
+    var dl = el("dl", { className: "facts drawer-standards", "data-testid": "standards" });
+    [[T.d_filing_standard, s.filing], [T.d_closing_standard, s.closing]].forEach(function (pair) {
+      if (!pair[1]) return;
+      dl.appendChild(el("dt", { text: pair[0] }));
+      dl.appendChild(el("dd", { text: pair[1] }));
+    });
+    return dl;
   };
 
   // 返工: a case sent back by a failed check (or the shift leader's 不予结案)
@@ -225,6 +252,7 @@
 
   Drawer.prototype.renderPhotos = function (c) {
     var T = this.T;
+    this.photoCaptions = this.captionPhotos(c);
     var box = el("div", { className: "drawer-photos" });
     [["before", T.d_photos_before], ["after", T.d_photos_after]].forEach(function (group) {
       var photos = c.photos.filter(function (p) { return (BEFORE.indexOf(p.stage) >= 0) === (group[0] === "before"); });
@@ -238,16 +266,50 @@
     return box;
   };
 
-  // Thumbnails linking to the full photos, labelled by what they show.
+  // Each photo's stage in words (上报 / 核实 / 处置 / 核查, 返工 when it came
+  // with the handling after a rework or with the failed check) and who took it
+  // (the name and role of its history step).
+  Drawer.prototype.captionPhotos = function (c) {
+    var T = this.T;
+    var bySeq = {};
+    var reworked = false;
+    var stageOf = {};
+    c.history.forEach(function (e) {
+      bySeq[e.seq] = e;
+      if (e.action === "rework" || (e.action === "check" && e.data && e.data.result === "fail")) {
+        stageOf[e.seq] = e.action === "check" ? T.d_photo_stage_check_fail : T.d_photo_stage_rework;
+        reworked = true;
+      } else if (e.action === "handle" && reworked) {
+        stageOf[e.seq] = T.d_photo_stage_rework_handle;
+      }
+    });
+    var captions = {};
+    c.photos.forEach(function (p) {
+      var e = p.event_id !== null && p.event_id !== undefined ? bySeq[p.event_id] : null;
+      var stage = (e && stageOf[e.seq]) || T["d_photo_stage_" + p.stage] || T.d_photo_stage_report;
+      captions[p.id] = { stage: stage, who: e && e.line ? e.line.who : "" };
+    });
+    return captions;
+  };
+
+  // Thumbnails linking to the full photos, each captioned with its stage and who took it.
   Drawer.prototype.photoRow = function (photos, key, stage) {
     var T = this.T;
+    var captions = this.photoCaptions || {};
     var row = el("div", { className: "photo-row", "data-photos": key });
     photos.forEach(function (p, i) {
+      var caption = captions[p.id] || { stage: stage, who: "" };
       var img = el("img", {
         src: p.thumbnail_url, loading: "lazy", width: "96", height: "72",
-        alt: Live.format(T.d_photo_alt, { stage: stage, n: i + 1 }),
+        alt: Live.format(T.d_photo_alt, { stage: caption.stage, n: i + 1 }) + (caption.who ? " · " + caption.who : ""),
       });
-      row.appendChild(el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]));
+      row.appendChild(el("figure", { className: "photo", "data-testid": "photo" }, [
+        el("a", { href: p.url, target: "_blank", rel: "noopener" }, [img]),
+        el("figcaption", {}, [
+          el("span", { className: "photo-stage", "data-testid": "photo-stage", text: caption.stage }),
+          caption.who ? el("span", { className: "photo-who", "data-testid": "photo-who", text: caption.who }) : null,
+        ]),
+      ]));
     });
     return row;
   };
@@ -258,8 +320,9 @@
       this.miniMap = null;
     }
     var position = this.toDisplay(c.lon, c.lat);
-    var map = L.map(box, { zoomControl: false, attributionControl: false, keyboard: false }).setView(position, 17);
-    if (this.data.tile_url) L.tileLayer(this.data.tile_url, { maxZoom: 19 }).addTo(map);
+    var map = L.map(box, { zoomControl: false, keyboard: false }).setView(position, 17);
+    map.attributionControl.setPrefix(false);
+    window.GridCityBasemap.add(map, this.data);
     // The unit grids around it, for a sense of where it is without a basemap.
     var grids = L.geoJSON(null, {
       coordsToLatLng: function (coords) { return this.toDisplay(coords[0], coords[1]); }.bind(this),
@@ -285,6 +348,8 @@
     var self = this;
     var section = el("section", { className: "drawer-actions", "aria-labelledby": "drawer-actions-title" });
     section.appendChild(el("h3", { id: "drawer-actions-title", text: T.d_actions }));
+    var standards = this.renderStandards(c);
+    if (standards) section.appendChild(standards);
     var usable = c.allowed_actions.filter(function (a) { return self.forms[a]; });
     if (!usable.length) {
       section.appendChild(el("p", { className: "muted", text: T.d_no_actions }));
@@ -366,24 +431,30 @@
     },
     merge: function (form, c) {
       var T = this.T;
-      var into;
-      if ((c.merge_candidates || []).length) {
-        // The open cases of its category nearby, nearest first (the duplicate radius).
-        into = el("select", { name: "into", required: "required" });
-        c.merge_candidates.forEach(function (other) {
+      var nearby = c.merge_candidates || [];
+      var typed = el("input", { type: "text", name: "into_number", autocomplete: "off", inputmode: "numeric",
+        maxlength: "20", placeholder: T.d_merge_number_example });
+      if (nearby.length) {
+        // The open cases of its category nearby, nearest first (the duplicate radius), by number.
+        var into = el("select", { name: "into" });
+        nearby.forEach(function (other) {
           var label = other.number + " · " + (T["d_state_" + other.state] || other.state) + " · " + other.distance_m + " m"
             + (other.description ? " · " + other.description : "");
-          into.appendChild(el("option", { value: String(other.id), text: label }));
+          into.appendChild(el("option", { value: other.number, text: label }));
         });
         field(form, T.d_merge_nearby, into);
+        field(form, T.d_merge_or_number, typed);
       } else {
-        into = el("input", { type: "number", name: "into", min: "1", required: "required" });
-        field(form, T.d_merge_into, into);
+        typed.required = true;
+        field(form, T.d_merge_into, typed);
         form.appendChild(el("p", { className: "hint", text: T.d_merge_none_nearby }));
       }
       noteField(form, T);
       button(form, T.d_action_merge);
-      this.submitWith(form, c, "merge", function (f) { return { into: Number(f.into.value), note: f.note.value }; });
+      this.submitWith(form, c, "merge", function (f) {
+        var number = f.into_number.value.trim() || (f.into ? f.into.value : "");
+        return { into_number: number, note: f.note.value };
+      });
     },
     dispatch: function (form, c) {
       var T = this.T;
@@ -440,7 +511,7 @@
       field(form, T.d_request_kind, kind);
       noteField(form, T, "reason", true);
       var amount = el("input", { type: "number", name: "extra_amount", min: "0.5", step: "0.5" });
-      var amountLabel = T.d_extra_amount + "（" + T.d_extra_hint + "）";
+      var amountLabel = T.d_extra_amount + "（" + this.clockUnit(c) + "）";
       field(form, amountLabel, amount);
       var review = el("input", { type: "date", name: "review_on" });
       field(form, T.d_review_on, review);

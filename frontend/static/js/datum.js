@@ -1,6 +1,8 @@
 /* WGS-84 -> GCJ-02, the datum Chinese basemaps (AMap, Tencent) draw in.
    Everything the server sends is WGS-84; the map shifts it here, and only here,
-   when the configured basemap is GCJ-02. Same formula as gridcity/geo/coords.py. */
+   when the configured basemap is GCJ-02. Same formula as gridcity/geo/coords.py.
+   Also the basemap itself (GridCityBasemap): the configured tiles with their
+   attribution, or a plain note when there are none or they cannot be reached. */
 (function () {
   "use strict";
   var A = 6378245.0;
@@ -59,4 +61,62 @@
   window.GridCityDatum = {
     wgs84ToGcj02: wgs84ToGcj02, gcj02ToWgs84Approx: gcj02ToWgs84Approx, gcj02ToWgs84: gcj02ToWgs84,
   };
+
+  /* The basemap of a page's map (page data from gridcity/core/basemap.py).
+     Returns the tile layer (or null). The map's container says how it went in
+     data-basemap: "off" (none configured), "loading", "ok" or "failed". */
+  function addBasemap(map, data, options) {
+    var config = data.basemap || {};
+    var container = map.getContainer();
+    var note = null;
+    function showNote() {
+      if (note) return;
+      var Note = L.Control.extend({
+        options: { position: (options && options.notePosition) || "bottomright" },
+        onAdd: function () {
+          var div = L.DomUtil.create("div", "map-basemap-note");
+          div.setAttribute("role", "status");
+          div.setAttribute("data-testid", "basemap-note");
+          div.textContent = config.unavailable || "底图不可用 / No basemap available";
+          return div;
+        },
+      });
+      note = new Note().addTo(map);
+    }
+    if (!data.tile_url) {
+      container.setAttribute("data-basemap", "off");
+      showNote();
+      return null;
+    }
+    container.setAttribute("data-basemap", "loading");
+    var maxZoom = config.max_zoom || 19;
+    var common = { maxZoom: maxZoom, subdomains: config.subdomains || "abc" };
+    var layer = L.tileLayer(data.tile_url, Object.assign({ attribution: "" }, common));
+    var loaded = 0;
+    var failed = 0;
+    // Tiles that cannot be fetched (no internet, a wrong key): say so instead of a grey sheet.
+    layer.on("tileload", function () {
+      loaded++;
+      container.setAttribute("data-basemap", "ok");
+      if (note) { map.removeControl(note); note = null; }
+    });
+    layer.on("tileerror", function () {
+      failed++;
+      if (!loaded && failed >= 2) {
+        container.setAttribute("data-basemap", "failed");
+        showNote();
+      }
+    });
+    layer.addTo(map);
+    if (config.label_url) L.tileLayer(config.label_url, common).addTo(map);
+    if (config.attribution && map.attributionControl) {
+      // Plain text from the settings: escaped, never read as HTML.
+      var span = document.createElement("span");
+      span.textContent = config.attribution;
+      map.attributionControl.addAttribution(span.innerHTML);
+    }
+    return layer;
+  }
+
+  window.GridCityBasemap = { add: addBasemap };
 })();

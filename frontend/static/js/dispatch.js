@@ -33,7 +33,16 @@
     categoryName: function (code) { return categoryNames[code] || code; },
     onOpenCase: function (id) { drawer.open(id); },
   });
-  var drawer = window.GridCityDrawer.create({ node: document.getElementById("drawer"), data: data, live: live });
+  var drawer = window.GridCityDrawer.create({
+    node: document.getElementById("drawer"), data: data, live: live, onShow: panTo,
+  });
+
+  // The case opened in the drawer comes into view on the main map (close enough to see its street).
+  function panTo(c) {
+    if (c.lon === null || c.lon === undefined) return;
+    map.invalidateSize();
+    map.setView(toDisplay(c.lon, c.lat), Math.max(map.getZoom(), 16));
+  }
 
   /* ---- markers */
   var LEVELS = { normal: 0, warned: 1, overdue: 2 };
@@ -238,12 +247,41 @@
       + (c.escalated ? " · " + T.d_escalated : "");
     var unit = urged && c.unit_id && unitNames[c.unit_id] ? " · " + unitNames[c.unit_id] : "";
     b.textContent = c.number + " " + (categoryNames[c.category] || c.category) + " · " + (T["d_state_" + c.state] || c.state) + left + unit + urged;
-    b.addEventListener("click", function () { drawer.open(c.id); });
+    if (drawer.caseId === c.id) b.setAttribute("aria-current", "true");
+    b.addEventListener("click", function () {
+      listItems.querySelectorAll("[aria-current]").forEach(function (x) { x.removeAttribute("aria-current"); });
+      b.setAttribute("aria-current", "true");
+      drawer.open(c.id);
+    });
     return b;
   }
 
+  // A queue's list opens right under the queue clicked (a grid's where the
+  // panel keeps it); redrawn by live changes, it keeps its scroll position and
+  // the case open in the drawer stays marked.
+  var listHome = document.createElement("span");
+  listHome.hidden = true;
+  listBox.parentNode.insertBefore(listHome, listBox);
+  var listSlot = document.createElement("li");
+  listSlot.className = "queue-slot";
+
+  function placeList(key) {
+    var button = key ? queueButtons[key] : null;
+    if (button) {
+      var item = button.closest("li");
+      if (item.nextSibling !== listSlot) item.parentNode.insertBefore(listSlot, item.nextSibling);
+      if (listBox.parentNode !== listSlot) listSlot.appendChild(listBox);
+    } else if (listBox.previousSibling !== listHome) {
+      listHome.parentNode.insertBefore(listBox, listHome.nextSibling);
+      if (listSlot.parentNode) listSlot.parentNode.removeChild(listSlot);
+    }
+  }
+
   function showList(title, items, source) {
+    var same = listSource && source && listSource.kind === source.kind && listSource.key === source.key;
+    var scrollTop = same ? listItems.scrollTop : 0;
     listSource = source;
+    placeList(source && source.kind === "queue" ? source.key : null);
     listBox.hidden = false;
     listTitle.textContent = title;
     listItems.textContent = "";
@@ -265,6 +303,7 @@
       listItems.appendChild(more);
     }
     listBox.setAttribute("data-count", String(items.length));
+    listItems.scrollTop = scrollTop;
   }
 
   function showQueue(key, scroll) {

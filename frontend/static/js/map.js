@@ -1,5 +1,6 @@
 /* The home map: streets, work grids and (zoomed in) unit grids, all drawn from
-   our own GeoJSON endpoints. A basemap is added only when one is configured. */
+   our own GeoJSON endpoints, over the configured basemap (OpenStreetMap by
+   default; a note says when there is none). */
 (function () {
   "use strict";
   var data = window.GridCity.pageData();
@@ -55,10 +56,10 @@
   map.on("zoomend", markScale);
   markScale();
 
+  // The basemap's street names under our grids (or a note that there is none).
   var baseLayers = {};
-  if (data.tile_url) {
-    baseLayers[T.layer_basemap] = L.tileLayer(data.tile_url, { maxZoom: 19 }).addTo(map);
-  }
+  var tiles = window.GridCityBasemap.add(map, data);
+  if (tiles) baseLayers[T.layer_basemap] = tiles;
 
   // ---- streets: filled, one colour each, labelled
   var streetColour = {};

@@ -25,9 +25,10 @@
   function init() {
     if (map || !window.L) return;
     var p = G.report.position();
-    map = L.map("minimap", { zoomControl: true, attributionControl: false });
+    map = L.map("minimap", { zoomControl: true });
+    map.attributionControl.setPrefix(false);
     map.setView(p ? toMap(p.lon, p.lat) : [22.58, 114.26], p ? 17 : 13);
-    if (G.data.tile_url) L.tileLayer(G.data.tile_url, { maxZoom: 19 }).addTo(map);
+    window.GridCityBasemap.add(map, G.data, { notePosition: "topright" });
     map.on("click", function (e) {
       // No fix yet (or a bad one): a tap places the marker.
       if (!G.geo.fix) moveTo(fromMap(e.latlng), true);
