@@ -115,8 +115,7 @@ def search_page():
         "all_states": list(states.STATES),
         "my_work_grid_ids": [],
         "bounds": web_views._city_bounds(),
-        "tile_url": settings.tile_url,
-        "tile_datum": settings.tile_datum,
+        **basemap_page_data(settings, current_language()),
         "unit_grid_min_zoom": web_views.UNIT_GRID_MIN_ZOOM,
     }
     return render_template(

@@ -11,6 +11,7 @@ from gridcity.cases.admission import shed_when_busy
 from gridcity.cases.views import _photos
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
+from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
@@ -70,8 +71,7 @@ def hotline_page():
         ],
         "categories": _categories(language),
         "bounds": web_views._city_bounds(),
-        "tile_url": settings.tile_url,
-        "tile_datum": settings.tile_datum,
+        **basemap_page_data(settings, language),
         "texts": ui_texts(language, TEXTS),
     }
     return render_template("hotline.html", me=me, role_name=me["role_name"][language], page_data=page_data)

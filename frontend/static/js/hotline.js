@@ -62,7 +62,7 @@
     map.setView([35, 105], 4);
   }
   L.control.scale({ imperial: false }).addTo(map);
-  if (data.tile_url) L.tileLayer(data.tile_url, { maxZoom: 19 }).addTo(map);
+  window.GridCityBasemap.add(map, data);
   function outlines(url, style) {
     var layer = L.geoJSON(null, {
       coordsToLatLng: function (c) { return toDisplay(c[0], c[1]); },
