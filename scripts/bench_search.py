@@ -178,7 +178,7 @@ def fill_texts() -> float:
 
 
 def build_indexes() -> float:
-    """The search indexes as the models declare them (migration 0015's)."""
+    """The search indexes as the models declare them (migration 0017_search's)."""
     from gridcity.cases.models import Case, CaseEvent
 
     t = time.perf_counter()

@@ -125,7 +125,7 @@ class Case(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         spatial_index("case_file"),
-        # Finding any case (cases/search.py, migration 0015) on PostgreSQL.
+        # Finding any case (cases/search.py, migration 0017_search) on PostgreSQL.
         Index(
             "ix_case_file_number_reversed",
             text("reverse(number) text_pattern_ops"),
@@ -171,7 +171,7 @@ class CaseEvent(db.Model):
     case: Mapped[Case] = relationship(back_populates="events")
 
     __table_args__ = (
-        # The history notes a search reads (cases/search.py, migration 0015).
+        # The history notes a search reads (cases/search.py, migration 0017_search).
         Index(
             "ix_case_event_note_trgm",
             note,

@@ -3,7 +3,7 @@ reporter's phone, words of its description, address or history notes, and by
 place, unit, category, state (closed and voided included) and report time.
 
 One service for the API, the search page and the benchmark. On PostgreSQL
-each kind of search meets an index of migration 0015 (the number read
+each kind of search meets an index of migration 0017_search (the number read
 backwards, the contact's digits and the texts by trigram); SQLite, the
 embedded default, reads its few cases with plain LIKE.
 """
@@ -58,7 +58,7 @@ _PHONEISH = re.compile(r"^[\d\s+\-()]+$")
 
 class phone_digits(FunctionElement):
     """The digits of a stored contact (``张先生 138-1234-5678`` → ``13812345678``):
-    the expression migration 0015 indexes on PostgreSQL."""
+    the expression migration 0017_search indexes on PostgreSQL."""
 
     type = String()
     inherit_cache = True
