@@ -17,6 +17,7 @@ import sqlite3
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from gridcity import create_app
@@ -121,8 +122,18 @@ def test_a_leader_urges_an_overdue_unit_and_its_open_portal_shows_it_within_a_se
     overdue.click()
     leader.wait_for_url("**/dispatch/?queue=overdue")
     leader.wait_for_selector("body[data-loaded][data-live=connected]", state="attached", timeout=15000)
-    leader.locator(f"#case-list [data-case-id='{case['id']}']").click()
+    # The queue's list is redrawn by live changes: a click that lands as its
+    # row is replaced opens nothing, so the row is clicked until the drawer
+    # holds the case (a person clicks again too).
+    row = leader.locator(f"#case-list [data-case-id='{case['id']}']")
     form = leader.locator(f"#drawer[data-case-id='{case['id']}'] [data-action-form=urge]")
+    for _ in range(5):
+        row.click()
+        try:
+            form.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
     form.wait_for()
     form.locator("input[name=reason]").fill("已超期，请今天内处置并回复")
 
