@@ -1,11 +1,14 @@
 """The counting engine: a month's counts for every subject from the case
-history, in a handful of GROUP BY queries, and the cases behind each count
-(the drill-down). Scores, grades and ranks are made from these counts one
-layer up (:mod:`gridcity.scorecards.scoring.scores`).
+history, and the cases behind each count (the drill-down). Scores, grades
+and ranks are made from these counts one layer up
+(:mod:`gridcity.scorecards.scoring.scores`).
 
 The counts follow the counting rules of DOMAIN.md §7.1 (binding). Every
-event is a ``case_event`` row whose ``at`` falls in the month, joined to its
-case; what each count counts is in ``counts.COUNT_DOCS``.
+event is a ``case_event`` row whose ``at`` falls in the month, with its
+case; what each count counts is in ``counts.COUNT_DOCS``. The month's events
+and cases are read as integer matrices (:mod:`.log`) and the rules applied to
+whole columns; the cases with a history (returns, extensions, suspensions,
+reworks: a few in a hundred) are walked event by event (:mod:`.timeline`).
 
 Who a count goes to (rule 3):
 
@@ -63,8 +66,8 @@ Reports (rule 6):
   that work grid. Every inspector of the work grid gets its figures.
 
 Figures and drill-downs (rule 8): :func:`month_facts` lists the rows every
-count counted — a case per counted case, an event per counted event — with
-the same conditions as the counting pass; a subject's drill-down is its rows,
+count counted — a case per counted case, an event per counted event; a
+subject's figure is the number of its rows and its drill-down lists them,
 as long as its figure. A frozen month stores them with its figures.
 
 Unit grids get a row only when they have a count in the month (a city has
@@ -81,56 +84,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import (
-    TIMESTAMP,
-    Integer,
-    Interval,
-    and_,
-    any_,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-    text,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, cast, func, or_, select, text
 
-from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, UTCDateTime
+from gridcity.cases.models import CaseTask
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
-from gridcity.org.models import User
-from gridcity.patrols.models import Patrol
 from gridcity.scorecards.counting import counts as ind
+from gridcity.scorecards.counting import log
 from gridcity.scorecards.counting.counts import AREA_TIERS, LEADER_TIERS, PERSON_TIERS
-from gridcity.scorecards.counting.rows import bigint, int_matrix
+from gridcity.scorecards.counting.log import ACTION, CA, EV, NONE, STATE, TL, C, E, P
+from gridcity.scorecards.counting.timeline import walk
 
-CONTEST_PATROL_KINDS = ("night", "holiday", "month_end")
-COUNTED_ACTIONS = (
-    "report",
-    "accept",
-    "verify",
-    "file",
-    "void",
-    "dispatch",
-    "handle",
-    "check",
-    "close",
-    "rework",
-    "decide",
-)
-
-EVENTS = CaseEvent.__table__
-REQUESTS = CaseRequest.__table__
-E = EVENTS.alias("e")
-C = Case.__table__.alias("c")
+CONTEST_PATROL_KINDS = log.CONTEST_PATROL_KINDS
 T = CaseTask.__table__.alias("t")
-U = User.__table__.alias("u")
-P = Patrol.__table__.alias("p")
-OWN = inspector_work_grid.alias("own")  # the reporter is an inspector of the case's work grid
 
 # ---------------------------------------------------------------- months
 
@@ -167,500 +135,254 @@ def month_of(moment: dt.datetime) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-# ---------------------------------------------------------------- SQL pieces
-
-
-def _within(earlier, later, seconds: float):
-    """``later`` is at most ``seconds`` after ``earlier``. PostgreSQL compares
-    the interval itself (the same order as its length in seconds, without
-    making a numeric of every event's interval); SQLite has Julian days, as
-    floating-point numbers: their difference is rounded to the millisecond,
-    so that a step done exactly at its limit is on time there too (rule 1)."""
-    if _postgres():
-        return later - earlier <= literal(dt.timedelta(seconds=seconds), Interval)
-    return func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3) <= seconds
-
-
-def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _moment(column):
-    """A time column as a value that orders like the time (SQLite stores
-    text, compared as Julian days so that it compares with :func:`_json_moment`)."""
-    return column if _postgres() else func.julianday(column)
-
-
-def _json_moment(text_value):
-    """An ISO time kept in an event's JSON (``data.set.deadline_at``) as a
-    value comparable with :func:`_moment` of a column (naive UTC)."""
-    if _postgres():
-        return func.timezone("UTC", cast(text_value, TIMESTAMP(timezone=True)))
-    return func.julianday(text_value)
-
-
-def _param(moment: dt.datetime):
-    return _moment(literal(moment, UTCDateTime))
-
-
-# ---------------------------------------------------------------- §7.1 on SQL
-#
-# Every rule below reads the event log. A case whose counters are all zero
-# (no return, extension, suspension or rework, ever: ``_simple``) had one
-# dispatch and one running deadline, which its row still holds; only the
-# other cases (a few in a hundred) are read event by event, in correlated
-# sub-queries that a CASE keeps away from the simple ones.
-
-
-def _simple(c):
-    return and_(
-        c.c.return_count == 0, c.c.extension_count == 0, c.c.suspension_count == 0, c.c.rework_count == 0
-    )
-
-
-def _approved(x, kind: str | None = None):
-    cond = and_(x.c.action == "decide", x.c.data["approved"].as_boolean())
-    return and_(cond, x.c.data["kind"].as_string() == kind) if kind else cond
-
-
-def _sets_deadline(x):
-    """Events that set the running handling deadline: a dispatch, an approved
-    extension, a resumption, a rework (failed check, 不予结案)."""
-    return or_(x.c.action == "dispatch", _restarts_clock(x), _approved(x, "extension"))
-
-
-def _restarts_clock(x):
-    """Events that start the clock again: a rework (failed check, 不予结案), a
-    resumption."""
-    return or_(
-        x.c.action.in_(("resume", "rework")), and_(x.c.action == "check", x.c.to_state == "in_progress")
-    )
-
-
-def _recorded_deadline(x):
-    return _json_moment(x.c.data[("set", "deadline_at")].as_string())
-
-
-def _deadline_before(ev):
-    """The deadline recorded by the case's latest deadline-setting event
-    before ``ev`` (the one in force at ``ev``)."""
-    x = EVENTS.alias()
-    return (
-        select(_recorded_deadline(x))
-        .where(x.c.case_id == ev.c.case_id, x.c.id < ev.c.id, _sets_deadline(x))
-        .order_by(x.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def _requested_at(x):
-    """When the request an approved decision ``x`` decided was made."""
-    return (
-        select(_moment(REQUESTS.c.requested_at))
-        .where(REQUESTS.c.id == x.c.data["request_id"].as_integer())
-        .scalar_subquery()
-    )
-
-
-def _tainted(ev):
-    """Rule 5: within the dispatch ``ev`` belongs to, an extension was approved
-    that had been asked for after the deadline passed. It moved no deadline;
-    the clock had run out, and (its used time only grows) every later step of
-    that dispatch is late, whatever deadline the services recorded."""
-    x, d = EVENTS.alias(), EVENTS.alias()
-    tenure = (
-        select(func.max(d.c.id))
-        .where(d.c.case_id == ev.c.case_id, d.c.action == "dispatch", d.c.id <= ev.c.id)
-        # ``ev`` belongs to the query two levels up (outside the EXISTS below),
-        # which SQLAlchemy does not correlate by itself: without this the
-        # sub-query read every event of the table as ``ev``.
-        .correlate(ev)
-        .scalar_subquery()
-    )
-    return (
-        select(x.c.id)
-        .where(
-            x.c.case_id == ev.c.case_id,
-            x.c.id < ev.c.id,
-            x.c.id > tenure,
-            _approved(x, "extension"),
-            _requested_at(x) > _deadline_before(x),
-        )
-        .correlate(ev)  # also when nested deeper (a deadline inside a sub-query)
-        .exists()
-    )
-
-
-def _on_time_slow(h, c):
-    """A handling ``h`` of a case with a history (see :func:`_simple`) was on
-    time: by the deadline in force, and no extension asked for too late."""
-    return and_(
-        _moment(h.c.at) <= _deadline_before(h),
-        or_(c.c.extension_count == 0, ~_tainted(h)),
-    )
-
-
-def _handled_on_time(ev, c):
-    # A CASE, so that the sub-queries run for handlings of cases with a
-    # history only (AND gives PostgreSQL no order of evaluation).
-    return case(
-        (ev.c.action != "handle", False),
-        (_simple(c), _moment(ev.c.at) <= _moment(c.c.deadline_at)),
-        else_=_on_time_slow(ev, c),
-    )
-
-
-def _closed_on_time(ev, c):
-    """The handling this close closed (the latest before it) was on time."""
-    h = EVENTS.alias()
-    last_handling = (
-        select(_on_time_slow(h, c))
-        .where(h.c.case_id == ev.c.case_id, h.c.action == "handle", h.c.id < ev.c.id)
-        .order_by(h.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return case(
-        (ev.c.action != "close", False),
-        (_simple(c), _moment(c.c.handled_at) <= _moment(c.c.deadline_at)),
-        else_=last_handling,
-    )
-
-
-def _unit_at(ev, c):
-    """Rule 3: the unit that held the case when ``ev`` happened — the unit of
-    the latest dispatch before it, none after an approved return."""
-    x = EVENTS.alias()
-    held = (
-        select(case((x.c.action == "dispatch", x.c.data[("set", "unit_id")].as_integer())))
-        .where(
-            x.c.case_id == ev.c.case_id,
-            x.c.id < ev.c.id,
-            or_(x.c.action == "dispatch", and_(x.c.action == "decide", x.c.to_state == "filed")),
-        )
-        .order_by(x.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return case(
-        (ev.c.action == "dispatch", ev.c.data[("set", "unit_id")].as_integer()),
-        (c.c.return_count == 0, c.c.unit_id),
-        else_=held,
-    )
-
-
-def _dispatch_from(ev, c):
-    """Rule 2: a dispatch is timed from the filing, a re-dispatch from the
-    approval of the return before it."""
-    x = EVENTS.alias()
-    returned = (
-        select(func.max(x.c.at))
-        .where(x.c.case_id == ev.c.case_id, x.c.id < ev.c.id, x.c.action == "decide", x.c.to_state == "filed")
-        .scalar_subquery()
-    )
-    return case((c.c.return_count == 0, c.c.filed_at), else_=func.coalesce(returned, c.c.filed_at))
-
-
-def _first_reports(low: int | None = None, high: int | None = None):
-    """Rule 6: per case, the earliest report merged into it (its reporter and
-    time); the case's own report is its first unless one of these is earlier."""
-    m = Case.__table__.alias("merged")
-    query = select(
-        m.c.merged_into_id.label("target"),
-        m.c.reporter_id,
-        m.c.reported_at,
-        m.c.id,
-        func.row_number()
-        .over(partition_by=m.c.merged_into_id, order_by=(m.c.reported_at, m.c.id))
-        .label("n"),
-    ).where(m.c.state == "merged", m.c.merged_into_id.is_not(None))
-    if low is not None:
-        query = query.where(m.c.merged_into_id.between(low, high))
-    return query.subquery("first_merged")
-
-
-class Ctx:
-    """The month's FROM clause and the rule of every count over it."""
-
-    def __init__(self, start: dt.datetime, end: dt.datetime, limits: dict, low=None, high=None):
-        self.start, self.end = start, end
-        self.low, self.high = low, high  # the month's case id range, once known
-        cases = E.join(C, C.c.id == E.c.case_id)
-        # Rule 4: a verify or check event names the task it completed.
-        self.task = T.c.id == E.c.data["task_id"].as_integer()
-        fm = _first_reports(low, high)
-        earlier = or_(
-            fm.c.reported_at < C.c.reported_at, and_(fm.c.reported_at == C.c.reported_at, fm.c.id < C.c.id)
-        )
-        self.first_reporter = case((earlier, fm.c.reporter_id), else_=C.c.reporter_id)
-        self.from_pass = self._with_people_and_places(
-            cases.outerjoin(fm, and_(fm.c.target == C.c.id, fm.c.n == 1)), self.first_reporter
-        )
-        self.from_ = self.from_pass
-        self.in_month = and_(E.c.at >= start, E.c.at < end)
-        # Events no count looks at (unit_accept, request, warn, task_overdue,
-        # same_as, resume, overdue marks, …) are left out of the pass.
-        self.counted = E.c.action.in_(COUNTED_ACTIONS)
-        a, to = E.c.action, E.c.to_state
-        valid_case = C.c.voided_at.is_(None)
-        report = a == "report"
-        # Reports that are cases (not merged into another): the grid's figures.
-        grid_case = and_(report, valid_case, C.c.merged_into_id.is_(None))
-        within = {k: v * 60.0 for k, v in limits.items()}
-        accept = a == "accept"
-        self.cond = {
-            "reported": report,
-            "inspector_reported": and_(report, C.c.source.in_(("inspector", "patrol"))),
-            "valid": and_(report, valid_case),
-            "patrol_findings": and_(report, valid_case, P.c.kind.in_(CONTEST_PATROL_KINDS)),
-            # per work grid; every inspector of the grid gets the grid's figures
-            "grid_valid": grid_case,
-            "missed": and_(grid_case, OWN.c.user_id.is_(None)),
-            "filed": a == "file",
-            "voided": and_(a.in_(("void", "verify")), to == "voided"),
-            "dispatched": a == "dispatch",
-            "handled": a == "handle",
-            "handled_on_time": and_(a == "handle", _handled_on_time(E, C)),
-            "closed": a == "close",
-            "closed_on_time": and_(a == "close", _closed_on_time(E, C)),
-            # a failed check, or a shift leader's 不予结案
-            "rework": or_(and_(a == "check", to == "in_progress"), a == "rework"),
-            "extension": _approved(E, "extension"),
-            "suspension": and_(a == "decide", to == "suspended"),
-            "returned": and_(a == "decide", to == "filed"),
-            "verified": a == "verify",
-            "checked": a == "check",
-            "accepted": accept,
-            "accepted_verify": and_(accept, to == "verifying"),
-            "accepted_verify_on_time": and_(
-                accept, to == "verifying", _within(C.c.reported_at, E.c.at, within["accept"])
-            ),
-            "accepted_direct": and_(accept, to == "accepted"),
-            "accepted_direct_on_time": and_(
-                accept, to == "accepted", _within(C.c.reported_at, E.c.at, within["accept"])
-            ),
-            "filed_on_time": and_(
-                a == "file",
-                _within(func.coalesce(C.c.verified_at, C.c.accepted_at), E.c.at, within["file"]),
-            ),
-            "closed_promptly": and_(a == "close", _within(C.c.checked_at, E.c.at, within["close"])),
-            "dispatched_on_time": and_(
-                a == "dispatch", _within(_dispatch_from(E, C), E.c.at, within["dispatch"])
-            ),
-        }
-        self.task_cond = {
-            "verified_on_time": and_(a == "verify", T.c.completed_at <= T.c.due_at),
-            "checked_on_time": and_(a == "check", T.c.completed_at <= T.c.due_at),
-        }
-        self.unit_key = _unit_at(E, C)
-        self.area_keys = {
-            "unit_grid": C.c.unit_grid_id,
-            "work_grid": C.c.work_grid_id,
-            "area": C.c.area_id,
-            "street": C.c.street_id,
-            "district": C.c.district_id,
-        }
-
-    @staticmethod
-    def _with_people_and_places(joined, first_reporter):
-        return (
-            joined.outerjoin(U, U.c.id == E.c.actor_id)
-            .outerjoin(P, P.c.id == C.c.patrol_id)
-            .outerjoin(OWN, and_(OWN.c.work_grid_id == C.c.work_grid_id, OWN.c.user_id == first_reporter))
-        )
-
-    def dispatches_undone(self):
-        """Rows (dispatcher, case, is_rework) of the month's dispatches that
-        were reworked or returned later in the month, before the case's next
-        dispatch: one row per dispatch and outcome (a dispatch reworked twice is
-        one reworked dispatch), so a dispatcher's reworked dispatches are some
-        of their dispatches (rule 4: no rate leaves 0–100 %)."""
-        d = CaseEvent.__table__.alias("e_dispatch")
-        prior = (
-            select(d.c.id)
-            .where(d.c.case_id == E.c.case_id, d.c.action == "dispatch", d.c.id < E.c.id)
-            .order_by(d.c.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        rework, returned = self.cond["rework"], self.cond["returned"]
-        undone = (
-            select(prior.label("dispatch_id"), case((rework, 1), else_=0).label("is_rework"))
-            .select_from(E)
-            .where(self.in_month, E.c.action.in_(("check", "rework", "decide")), or_(rework, returned))
-            .subquery("undone")
-        )
-        return db.session.execute(
-            select(d.c.actor_id, d.c.case_id, undone.c.is_rework)
-            .select_from(undone.join(d, d.c.id == undone.c.dispatch_id))
-            .where(d.c.at >= self.start, d.c.at < self.end, d.c.actor_id.is_not(None))
-            .group_by(d.c.id, d.c.actor_id, d.c.case_id, undone.c.is_rework)
-        ).all()
-
-
-# ---------------------------------------------------------------- overdue (rule 1)
+# ---------------------------------------------------------------- §7.1 on the month's events
 
 RUNNING = ("dispatched", "in_progress")
-# The actions of the events that may set a running deadline (:func:`_sets_deadline`).
-DEADLINE_ACTIONS = ("dispatch", "resume", "rework", "check", "decide")
 # Columns of the crossing rows: the case, its place keys and unit (as
 # PLACE_KEYS), then flags.
 CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "district", "unit"))
-
-
-def _running_deadline(s, c):
-    """The deadline event ``s`` set: the one the services recorded, except
-    after a late extension (rule 5) — the dispatch's clock had run out, so a
-    rework or resumption under it leaves no time: its deadline is its own
-    instant (passed at once)."""
-    recorded = _recorded_deadline(s)
-    return case(
-        (
-            and_(_restarts_clock(s), c.c.extension_count > 0),
-            case((_tainted(s), _moment(s.c.at)), else_=recorded),
-        ),
-        else_=recorded,
-    )
-
-
-def _period_crossed(s, c, start: dt.datetime, bound: dt.datetime):
-    """A deadline set by event ``s`` passed in [start, bound): the clock had
-    run from ``s`` up to it with nothing in between that stopped it or moved it
-    — a handling, or an approved suspension, return or extension (rule 1: the
-    extensions in force at that moment; one approved later moves the deadline
-    from its approval on — a new deadline that may pass in its turn — but the
-    one in force had passed)."""
-    deadline = _running_deadline(s, c)
-    n = EVENTS.alias()
-    stopped = (
-        select(n.c.id)
-        .where(
-            n.c.case_id == s.c.case_id,
-            n.c.id > s.c.id,
-            _moment(n.c.at) <= deadline,
-            or_(n.c.action == "handle", _approved(n)),
-        )
-        .exists()
-    )
-    valid_start = or_(
-        s.c.action != "decide",
-        _requested_at(s) <= _deadline_before(s),  # an extension asked for in time
-    )
-    # A CASE: the sub-queries only for deadlines that fall in the month.
-    return case(
-        (
-            and_(
-                _sets_deadline(s),
-                deadline >= _param(start),
-                deadline < _param(bound),
-                # A rework with no handling time left sets its deadline at its
-                # own instant: passed at once.
-                _moment(s.c.at) <= deadline,
-            ),
-            and_(valid_start, or_(c.c.extension_count == 0, _restarts_clock(s), ~_tainted(s)), ~stopped),
-        ),
-        else_=False,
-    )
-
-
-def _among(column, ids: list[int]) -> list:
-    """Conditions ``column`` is one of ``ids``: one array on PostgreSQL, lists
-    short enough for SQLite's limit on parameters there."""
-    if _postgres():
-        return [column == any_(literal(ids, ARRAY(Integer)))] if ids else []
-    return [column.in_(ids[k : k + 500]) for k in range(0, len(ids), 500)]
-
-
-def _seconds(moment) -> float:
-    """A :func:`_moment` value as a number that orders like it."""
-    if isinstance(moment, dt.datetime):
-        return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
-    return float(moment)
-
-
-def overdue_crossings(start: dt.datetime, end: dt.datetime, low=None, high=None) -> np.ndarray:
-    """Rule 1: every running deadline that passed in [start, end) — and
-    before now — as rows of :data:`CROSSING_COLUMNS` plus three flags: the
-    case's first in the month (a place's ``overdue`` counts cases), the first
-    of that case at that unit (a unit's), the case not closed by the month's
-    end (``overdue_open``).
-
-    A case with no history (:func:`_simple`) passes its deadline when its row's
-    ``deadline_at`` comes before its handling; the others are read from their
-    deadline-setting events, among the cases with an event in the month, a
-    deadline in it, or a clock running now (a case whose deadline passed in
-    the month had one of these, unless nothing at all happened to it in the
-    month — not even the sweeper's mark — and it has left the running states
-    since)."""
-    bound = min(end, utcnow())
-    width = len(CROSSING_COLUMNS) + 3
-    if bound <= start:
-        return np.zeros((0, width), dtype=np.int64)
-    places = (C.c.unit_grid_id, C.c.work_grid_id, C.c.area_id, C.c.street_id, C.c.district_id)
-    simple_rows = db.session.execute(
-        select(C.c.id, *places, C.c.unit_id, _moment(C.c.deadline_at), C.c.closed_at).where(
-            _simple(C),
-            C.c.deadline_at >= start,
-            C.c.deadline_at < bound,
-            C.c.dispatched_at < C.c.deadline_at,
-            or_(C.c.handled_at.is_(None), C.c.handled_at > C.c.deadline_at),
-        )
-    ).all()
-    s = EVENTS.alias("s")
-    candidates = [C.c.deadline_at.between(start, end), C.c.state.in_(RUNNING)]
-    if low is not None:
-        candidates.append(C.c.id.between(low, high))
-    # The cases first, then their events through the case_id index: a join
-    # lets the planner read the whole event log to find them (a city year is
-    # millions of events for some ten thousand such cases).
-    case_ids = db.session.scalars(select(C.c.id).where(~_simple(C), or_(*candidates))).all()
-    other_rows = []
-    for among_events, among_cases in zip(
-        _among(s.c.case_id, case_ids), _among(C.c.id, case_ids), strict=True
-    ):
-        other_rows += db.session.execute(
-            select(C.c.id, *places, _unit_at(s, C), _running_deadline(s, C), C.c.closed_at)
-            .select_from(s.join(C, C.c.id == s.c.case_id))
-            .where(
-                among_events,
-                among_cases,
-                s.c.action.in_(DEADLINE_ACTIONS),
-                _period_crossed(s, C, start, bound),
-            )
-        ).all()
-    rows = [(*r[:7], _seconds(r[7]), r[8]) for r in [*simple_rows, *other_rows]]
-    if not rows:
-        return np.zeros((0, width), dtype=np.int64)
-    rows.sort(key=lambda r: (r[0], r[7]))
-    out = np.full((len(rows), width), -1, dtype=np.int64)
-    seen_case, seen_unit = set(), set()
-    for j, r in enumerate(rows):
-        out[j, :7] = [-1 if v is None else v for v in r[:7]]
-        out[j, 7] = r[0] not in seen_case
-        out[j, 8] = (r[0], r[6]) not in seen_unit
-        closed = r[8]
-        out[j, 9] = closed is None or closed >= end
-        seen_case.add(r[0])
-        seen_unit.add((r[0], r[6]))
-    return out
-
+PLACE_KEYS = (*AREA_TIERS, "unit")
 
 FINE_COUNTS = tuple(c for c in dict.fromkeys(ind.AREA_COUNTS + ind.UNIT_COUNTS) if c != "should_close")
-# What the pass counts per place × unit (missed reports per work grid too)
-# and per actor × role. The overdue counts come from the deadlines that
-# passed (:func:`overdue_crossings`): a place's count cases, a unit's the
-# cases it held (``unit_overdue``: a case can pass two units' deadlines).
-OVERDUE_COUNTS = ("overdue", "overdue_open", "unit_overdue", "unit_overdue_open")
-PLACE_SQL_COUNTS = (*(c for c in FINE_COUNTS if c not in OVERDUE_COUNTS), "grid_valid", "missed")
+# What a flag per event marks, for places × units (missed reports per work
+# grid too) and actors × roles. The overdue counts come from the deadlines
+# that passed (:func:`overdue_crossings`): a place's count cases, a unit's
+# the cases it held (a case can pass two units' deadlines).
+OVERDUE_COUNTS = ("overdue", "overdue_open")
+PLACE_EVENT_COUNTS = (*(c for c in FINE_COUNTS if c not in OVERDUE_COUNTS), "grid_valid", "missed")
 # Verify and check tasks done on time: counted apart, from the month's tasks.
 TASK_COUNTS = ("verified_on_time", "checked_on_time")
-PERSON_SQL_COUNTS = tuple(
+PERSON_EVENT_COUNTS = tuple(
     c
     for c in dict.fromkeys(sum(ind.ROLE_COUNTS.values(), ()))
     if c not in ("grid_valid", "missed", "dispatched_reworked", "dispatched_returned", *TASK_COUNTS)
 )
-PLACE_KEYS = (*AREA_TIERS, "unit")
+
+
+def _pair(high: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Two non-negative ids as one sortable key (NONE in either: -1)."""
+    return np.where((high >= 0) & (low >= 0), (high << 32) | (low & 0xFFFFFFFF), -1)
+
+
+def _last_before(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each ``wanted`` (case, id) key, the row of ``keys`` (sorted) of the
+    same case with the largest smaller id: (row, found)."""
+    at = np.searchsorted(keys, wanted, side="left") - 1
+    safe = np.maximum(at, 0)
+    found = at >= 0
+    if len(keys):
+        found &= (keys[safe] >> 32) == (wanted >> 32)
+    return safe, found
+
+
+def _for_each_inspector(grids: np.ndarray, case_ids: np.ndarray, work_grids: np.ndarray) -> np.ndarray:
+    """Rows (inspector, case): each case once for every inspector of its work
+    grid. ``grids``: rows (inspector, work grid) sorted by work grid."""
+    first = np.searchsorted(grids[:, 1], work_grids, side="left")
+    many = np.searchsorted(grids[:, 1], work_grids, side="right") - first
+    starts = np.cumsum(many) - many
+    at = np.arange(int(many.sum())) - np.repeat(starts, many) + np.repeat(first, many)
+    return np.column_stack([grids[at, 0], np.repeat(case_ids, many)])
+
+
+def _first_reporters(cases: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Rule 6: the reporter of each case's first report — the earliest of its
+    own and the reports merged into it (by time, then id) — for the cases
+    ``among`` (a mask over ``cases``)."""
+    reporters = cases[:, CA["reporter"]].copy()
+    merged = log.merged_reports(np.unique(cases[among, 0]))
+    if len(merged):
+        # The earliest merged report of each target: sort by target, time, id.
+        merged = merged[np.lexsort((merged[:, 3], merged[:, 2], merged[:, 0]))]
+        first = merged[np.r_[True, merged[1:, 0] != merged[:-1, 0]]]
+        row = np.searchsorted(cases[:, 0], first[:, 0])
+        own_time, own_id = cases[row, CA["reported"]], cases[row, 0]
+        earlier = (first[:, 2] < own_time) | ((first[:, 2] == own_time) & (first[:, 3] < own_id))
+        reporters[row[earlier]] = first[earlier, 1]
+    return reporters
+
+
+def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.ndarray, result, limits: dict):
+    """Per event of the month, a flag per count of :data:`PLACE_EVENT_COUNTS`
+    and :data:`PERSON_EVENT_COUNTS`, and the unit that held its case (rule 3).
+    ``row``: each event's case in ``cases``; ``keys``: the walked timeline
+    events' (case, id) keys (sorted), ``result`` the walk."""
+    n = len(ev)
+    a, to, at = ev[:, EV["action"]], ev[:, EV["to_state"]], ev[:, EV["at"]]
+
+    def of_case(name: str) -> np.ndarray:
+        return cases[row, CA[name]]
+
+    simple = of_case("simple") == 1
+    returned_case = of_case("returned") == 1
+    deadline, handled = of_case("deadline"), of_case("handled")
+
+    # What the walk of the cases with a history says at each of their events:
+    # at the event itself (a handling's or close's lateness, the unit a
+    # dispatch names) and just before it (the unit holding the case, its
+    # latest return).
+    held, returned_at = np.full(n, NONE), np.full(n, NONE)
+    dispatched_to, walked_on_time = np.full(n, NONE), np.zeros(n, dtype=bool)
+    walked = np.flatnonzero(~simple)
+    if len(walked) and len(keys):
+        wanted = _pair(ev[walked, EV["case_id"]], ev[walked, EV["id"]])
+        at_key = np.searchsorted(keys, wanted)
+        itself = np.minimum(at_key, len(keys) - 1)
+        found = keys[itself] == wanted
+        walked_on_time[walked] = found & result.on_time[itself]
+        dispatched_to[walked] = np.where(found, result.held_after[itself], NONE)
+        before = np.maximum(at_key - 1, 0)
+        has_before = (at_key > 0) & ((keys[before] >> 32) == (wanted >> 32))
+        held[walked] = np.where(has_before, result.held_after[before], NONE)
+        returned_at[walked] = np.where(has_before, result.returned_after[before], NONE)
+
+    def within(earlier, minutes):
+        """Done within ``minutes`` of ``earlier`` (on the continuous clock)."""
+        return (earlier != NONE) & (at - earlier <= round(minutes * 60_000_000))
+
+    is_ = {name: a == code for name, code in ACTION.items()}
+    state = {name: to == code for name, code in STATE.items()}
+    report, valid_case = is_["report"], of_case("voided") == 0
+    grid_case = report & valid_case & (of_case("merged") == 0)
+    # Rule 6: a grid's case is missed unless its first report came from an
+    # inspector of its work grid.
+    reports = np.flatnonzero(grid_case)
+    reporters = _first_reporters(cases, np.isin(cases[:, 0], ev[reports, EV["case_id"]]))[row[reports]]
+    grids = log.inspector_grids()
+    own = np.zeros(n, dtype=bool)
+    own[reports] = np.isin(
+        _pair(cases[row[reports], CA["work_grid"]], reporters), _pair(grids[:, 1], grids[:, 0])
+    )
+    dispatch_from = np.where(returned_case & (returned_at != NONE), returned_at, of_case("filed"))
+    reported_at = of_case("reported")
+    flags = {
+        "reported": report,
+        "inspector_reported": report & (of_case("inspector_source") == 1),
+        "valid": report & valid_case,
+        "patrol_findings": report & valid_case & (of_case("contest_patrol") == 1),
+        # per work grid; every inspector of the grid gets the grid's figures
+        "grid_valid": grid_case,
+        "missed": grid_case & ~own,
+        "filed": is_["file"],
+        "voided": (is_["void"] | is_["verify"]) & state["voided"],
+        "dispatched": is_["dispatch"],
+        "handled": is_["handle"],
+        "handled_on_time": is_["handle"]
+        & np.where(simple, (deadline != NONE) & (at <= deadline), walked_on_time),
+        "closed": is_["close"],
+        "closed_on_time": is_["close"]
+        & np.where(simple, (handled != NONE) & (deadline != NONE) & (handled <= deadline), walked_on_time),
+        # a failed check, or a shift leader's 不予结案
+        "rework": (is_["check"] & state["in_progress"]) | is_["rework"],
+        "extension": ev[:, EV["approved"]] == log.APPROVED_EXTENSION,
+        "suspension": is_["decide"] & state["suspended"],
+        "returned": is_["decide"] & state["filed"],
+        "verified": is_["verify"],
+        "checked": is_["check"],
+        "accepted": is_["accept"],
+        "accepted_verify": is_["accept"] & state["verifying"],
+        "accepted_verify_on_time": is_["accept"] & state["verifying"] & within(reported_at, limits["accept"]),
+        "accepted_direct": is_["accept"] & state["accepted"],
+        "accepted_direct_on_time": is_["accept"] & state["accepted"] & within(reported_at, limits["accept"]),
+        "filed_on_time": is_["file"] & within(of_case("desk_done"), limits["file"]),
+        "closed_promptly": is_["close"] & within(of_case("checked"), limits["close"]),
+        "dispatched_on_time": is_["dispatch"] & within(dispatch_from, limits["dispatch"]),
+    }
+    # A case never returned had one dispatch, to the unit its row names; a
+    # dispatch of another holds for the unit it names (the walk's unit after it).
+    unit = np.where(returned_case, np.where(is_["dispatch"], dispatched_to, held), of_case("unit"))
+    return flags, unit
+
+
+# ---------------------------------------------------------------- overdue (rule 1)
+
+
+def _simple_crossings(start: dt.datetime, bound: dt.datetime) -> np.ndarray:
+    """Cases with no history whose deadline passed in [start, bound): their
+    row's deadline came before their handling. Rows (case, unit, deadline)."""
+    return log.read(
+        (cast(C.c.id, BigInteger), log.key(C.c.unit_id), log.Time(C.c.deadline_at)),
+        ~log.with_history(),
+        C.c.deadline_at >= start,
+        C.c.deadline_at < bound,
+        C.c.dispatched_at < C.c.deadline_at,
+        or_(C.c.handled_at.is_(None), C.c.handled_at > C.c.deadline_at),
+    )
+
+
+def _far_candidates(start: dt.datetime, end: dt.datetime, low: int, high: int) -> np.ndarray:
+    """Cases with a history, outside the month's id range [low, high], whose
+    deadline may have passed in the month: a deadline in it, or a clock
+    running now. (With those of the range, these are the candidates: a case
+    whose deadline passed in the month had an event in the month, a deadline
+    in it, or a clock running now — unless nothing at all happened to it in
+    the month, not even the sweeper's mark, and it has left the running
+    states since.)"""
+    near = or_(C.c.deadline_at.between(start, end), C.c.state.in_(RUNNING))
+    outside = or_(C.c.id < low, C.c.id > high)
+    return np.unique(log.read((cast(C.c.id, BigInteger),), log.with_history(), near, outside)[:, 0])
+
+
+def overdue_crossings(simple: np.ndarray, walked: np.ndarray, cases: np.ndarray, end_us: int) -> np.ndarray:
+    """Rule 1: every running deadline that passed in the month — rows of
+    :data:`CROSSING_COLUMNS` plus three flags: the case's first in the month
+    (a place's ``overdue`` counts cases), the first of that case at that unit
+    (a unit's), the case not closed by the month's end (``overdue_open``).
+    ``simple``: (case, unit, deadline) rows of cases with no history;
+    ``walked``: the walk's (case, unit held, deadline, set by a dispatch)."""
+    if len(walked):
+        row = np.searchsorted(cases[:, 0], walked[:, 0])
+        # A case never returned is held by its unit, except a dispatch's own
+        # deadline, which names its unit (see _event_flags).
+        never_returned = (cases[row, CA["returned"]] == 0) & (walked[:, 3] == 0)
+        walked = np.column_stack(
+            [walked[:, 0], np.where(never_returned, cases[row, CA["unit"]], walked[:, 1]), walked[:, 2]]
+        )
+    rows = np.vstack([simple.reshape(-1, 3), walked.reshape(-1, 3)])
+    width = len(CROSSING_COLUMNS) + 3
+    if not len(rows):
+        return np.zeros((0, width), dtype=np.int64)
+    rows = rows[np.lexsort((rows[:, 2], rows[:, 0]))]
+    case_row = cases[np.searchsorted(cases[:, 0], rows[:, 0])]
+    first_case = np.r_[True, rows[1:, 0] != rows[:-1, 0]]
+    pair = np.lexsort((np.arange(len(rows)), rows[:, 1], rows[:, 0]))
+    first_unit = np.zeros(len(rows), dtype=bool)
+    sorted_pairs = rows[pair][:, :2]
+    first_unit[pair] = np.r_[True, np.any(sorted_pairs[1:] != sorted_pairs[:-1], axis=1)]
+    closed = case_row[:, CA["closed"]]
+    still_open = (closed == NONE) | (closed >= end_us)
+    places = case_row[:, [CA[p] for p in log.PLACE_COLUMNS]]
+    return np.column_stack([rows[:, 0], places, rows[:, 1], first_case, first_unit, still_open]).astype(
+        np.int64
+    )
+
+
+def _dispatches_undone(timelines: np.ndarray, start_us: int, end_us: int) -> np.ndarray:
+    """Rows (dispatcher, case, is_rework) of the month's dispatches that
+    were reworked or returned later in the month, before the case's next
+    dispatch: one row per dispatch and outcome (a dispatch reworked twice is
+    one reworked dispatch), so a dispatcher's reworked dispatches are some
+    of their dispatches (rule 4: no rate leaves 0–100 %). ``timelines``: of
+    every case with a rework or a return in the month."""
+    tl = timelines
+    a, to, at = tl[:, TL["action"]], tl[:, TL["to_state"]], tl[:, TL["at"]]
+    rework = ((a == ACTION["check"]) & (to == STATE["in_progress"])) | (a == ACTION["rework"])
+    returned = (a == ACTION["decide"]) & (to == STATE["filed"])
+    undone = tl[(rework | returned) & (at >= start_us) & (at < end_us)]
+    is_rework = rework[(rework | returned) & (at >= start_us) & (at < end_us)]
+    dispatches = tl[a == ACTION["dispatch"]]
+    row, found = _last_before(
+        _pair(dispatches[:, TL["case_id"]], dispatches[:, TL["id"]]),
+        _pair(undone[:, TL["case_id"]], undone[:, TL["id"]]),
+    )
+    if not len(dispatches):
+        return np.zeros((0, 3), dtype=np.int64)
+    d = dispatches[row]
+    keep = found & (d[:, TL["at"]] >= start_us) & (d[:, TL["at"]] < end_us) & (d[:, TL["actor_id"]] != NONE)
+    outcomes = np.column_stack([d[keep, TL["id"]], is_rework[keep]])
+    _, first = np.unique(outcomes, axis=0, return_index=True)
+    d, outcome = d[keep][first], is_rework[keep][first]
+    return np.column_stack([d[:, TL["actor_id"]], d[:, TL["case_id"]], outcome]).reshape(-1, 3)
 
 
 # ---------------------------------------------------------------- counting
@@ -717,18 +439,6 @@ class Counts:
         if tier in self.arrays:
             return self.arrays[tier]
         return TierCounts.from_dict(self.people.get(tier, {}), ind.TIER_COUNTS[tier])
-
-
-def _case_id_range(ctx: Ctx) -> tuple[int | None, int | None]:
-    """The smallest and largest case id with an event in the month. The pass
-    joins only cases in that range: the month's events are mostly on recent
-    cases, so the case table is not read whole every month. ("+ 0": else the
-    planner walks the case_id index from the oldest case to find the month.)"""
-    return tuple(
-        db.session.execute(
-            select(func.min(E.c.case_id + 0), func.max(E.c.case_id + 0)).where(ctx.in_month, ctx.counted)
-        ).one()
-    )
 
 
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
@@ -843,132 +553,145 @@ def facts_of(facts: np.ndarray, subject_kind: str, subject_id: int) -> list[int]
     return sorted(facts[facts[:, 0] == subject_id, 1].tolist())
 
 
+def _narrowed(tier: str | None, subject_id: int | None) -> list:
+    """Conditions on the month's events that keep those a subject's rows can
+    come from (a drill-down, live); a unit's come from any event."""
+    if tier in AREA_TIERS:
+        return [E.c.case_id.in_(select(C.c.id).where(C.c[f"{tier}_id"] == subject_id))]
+    if tier == "inspector":
+        grids = select(inspector_work_grid.c.work_grid_id).where(inspector_work_grid.c.user_id == subject_id)
+        return [
+            or_(
+                E.c.actor_id == subject_id, E.c.case_id.in_(select(C.c.id).where(C.c.work_grid_id.in_(grids)))
+            )
+        ]
+    if tier == "dispatcher":
+        return [or_(E.c.actor_id == subject_id, E.c.action.in_(("check", "rework", "decide")))]
+    if tier in PERSON_TIERS:
+        return [E.c.actor_id == subject_id]
+    return []
+
+
+def _case_id_range(start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """The smallest and largest case id with a counted event in the month
+    ((0, -1) if none). ("+ 0": else the planner walks the case_id index from
+    the oldest case to find the month.)"""
+    low, high = db.session.execute(
+        select(func.min(E.c.case_id + 0), func.max(E.c.case_id + 0)).where(
+            E.c.at >= start, E.c.at < end, E.c.action.in_(log.COUNTED_ACTIONS)
+        )
+    ).one()
+    return (0, -1) if low is None else (low, high)
+
+
 def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None) -> dict:
     """Rule 8: the rows every count of the month counted, ``{(group, count):
     int matrix}`` — group ``area`` (columns :data:`AREA_FACT_COLUMNS`, one row
     for all five area tiers), ``unit`` and each person tier (columns
     :data:`PAIR_FACT_COLUMNS`). A subject's figure is the number of its rows;
-    its drill-down lists their cases. The same conditions as the pass
-    (:class:`Ctx`), the same overdue crossings; frozen with a month's figures.
+    its drill-down lists their cases. Frozen with a month's figures.
 
     ``subject`` (tier, id) only narrows the reading to what that subject's
     rows can come from (its drill-down, live)."""
-    ctx = Ctx(start, end, limits)
-    low, high = _case_id_range(ctx)
-    groups: dict[tuple[str, str], list] = {}
+    tier, subject_id = subject if subject else (None, None)
+    group = fact_group(tier) if subject else None
+    parts: dict[tuple[str, str], list[np.ndarray]] = {}
 
     def put(group: str, count: str, rows) -> None:
         width = len(AREA_FACT_COLUMNS) if group == "area" else 2
-        array = np.asarray(rows, dtype=np.int64).reshape(-1, width)
-        groups[(group, count)] = (
-            np.vstack([groups[(group, count)], array]) if (group, count) in groups else array
-        )
+        parts.setdefault((group, count), []).append(np.asarray(rows, dtype=np.int64).reshape(-1, width))
 
-    for tier in ("area", "unit", *PERSON_TIERS):
-        names = ind.AREA_COUNTS if tier == "area" else ind.TIER_COUNTS[tier]
-        for c in names:
-            put(tier, c, [])
-    if low is None:  # no event in the month; a deadline may still pass in it
-        low, high = 0, -1
-    ctx = Ctx(start, end, limits, low, high)
-    tier, subject_id = subject if subject else (None, None)
-    narrow = []
-    if tier in AREA_TIERS:
-        narrow.append(ctx.area_keys[tier] == subject_id)
-    elif tier == "unit":
-        narrow.append(ctx.unit_key == subject_id)
-    elif tier == "inspector":
-        grids = select(inspector_work_grid.c.work_grid_id).where(inspector_work_grid.c.user_id == subject_id)
-        narrow.append(or_(E.c.actor_id == subject_id, C.c.work_grid_id.in_(grids)))
-    elif tier in PERSON_TIERS and tier != "dispatcher":
-        narrow.append(E.c.actor_id == subject_id)
-    elif tier == "dispatcher":
-        narrow.append(or_(E.c.actor_id == subject_id, E.c.action.in_(("check", "rework", "decide"))))
-
-    # 1. the pass's events, a row each, with a bit per count (a city month
-    # is a million events: they come as one matrix, see rows.int_matrix).
-    if _postgres():
+    for t in ("area", "unit", *PERSON_TIERS):
+        for c in ind.AREA_COUNTS if t == "area" else ind.TIER_COUNTS[t]:
+            put(t, c, [])
+    if log.postgres():
         # JIT compilation costs more than it saves here (this transaction only).
         db.session.execute(text("SET LOCAL jit = off"))
-    sql_counts = tuple(dict.fromkeys((*PLACE_SQL_COUNTS, *PERSON_SQL_COUNTS)))
-    mask = sum((case((ctx.cond[c], 1 << j), else_=0) for j, c in enumerate(sql_counts)), literal(0))
-    role_code = case(*((E.c.actor_role == r, k) for k, r in enumerate(PERSON_TIERS)), else_=-1)
-    columns = [C.c.id, *(ctx.area_keys[t] for t in AREA_TIERS), ctx.unit_key, E.c.actor_id, role_code, mask]
-    matrix = int_matrix(
-        select(*(bigint(c) for c in columns))
-        .select_from(ctx.from_pass)
-        .where(ctx.in_month, ctx.counted, C.c.id.between(low, high), *narrow),
-        len(columns),
-    )
-    n_keys = 1 + len(AREA_TIERS) + 1
-    flag = {c: ((matrix[:, -1] >> j) & 1).astype(bool) for j, c in enumerate(sql_counts)}
-    area_keys = matrix[:, : 1 + len(AREA_TIERS)]
-    unit_pairs = matrix[:, [n_keys - 1, 0]]
-    for c in PLACE_SQL_COUNTS:
+
+    # 1. the month's events and their cases, with the cases whose running
+    # deadline may have passed in the month; the cases with a history are
+    # walked event by event (timeline.py).
+    if log.postgres():
+        # The month's events lie together (a live system appends them as they
+        # happen): read them through the index on their time.
+        db.session.execute(text("SET LOCAL random_page_cost = 1.1"))
+    ev = log.month_events(start, end, _narrowed(tier, subject_id))
+    if log.postgres():
+        db.session.execute(text("SET LOCAL random_page_cost TO DEFAULT"))
+    if subject:
+        low, high = _case_id_range(start, end)
+    else:
+        low, high = (int(ev[:, EV["case_id"]].min()), int(ev[:, EV["case_id"]].max())) if len(ev) else (0, -1)
+    bound = min(end, utcnow())
+    crossing = group in (None, "area", "unit") and bound > start
+    # Every case of the month's id range (those of its events, and the
+    # crossings' candidates among them), then the candidates outside it.
+    cases = log.case_rows(C.c.id.between(low, high))
+    far = _far_candidates(start, end, low, high) if crossing else np.zeros(0, dtype=np.int64)
+    simple = _simple_crossings(start, bound) if crossing else np.zeros((0, 3), dtype=np.int64)
+    outside = np.setdiff1d(np.union1d(far, simple[:, 0]), cases[:, 0])
+    if len(outside):
+        cases = (
+            log.case_rows(ids=outside) if not len(cases) else np.vstack([cases, log.case_rows(ids=outside)])
+        )
+        cases = cases[np.argsort(cases[:, 0], kind="stable")]
+    with_history = cases[:, CA["simple"]] == 0
+    if crossing:
+        walked_ids = np.union1d(cases[with_history, 0], far)
+    else:
+        walked_ids = cases[with_history & np.isin(cases[:, 0], ev[:, EV["case_id"]]), 0]
+    timelines = log.timelines(walked_ids)
+    result = walk(timelines, log.to_micros(start), log.to_micros(bound) if crossing else log.to_micros(start))
+    keys = _pair(timelines[:, log.TL["case_id"]], timelines[:, log.TL["id"]])
+
+    # 2. a flag per count and event.
+    row = np.searchsorted(cases[:, 0], ev[:, EV["case_id"]])
+    flag, unit_key = _event_flags(ev, cases, row, keys, result, limits)
+    area_keys = np.column_stack([ev[:, EV["case_id"]], *(cases[row, CA[p]] for p in log.PLACE_COLUMNS)])
+    unit_pairs = np.column_stack([unit_key, ev[:, EV["case_id"]]])
+    for c in PLACE_EVENT_COUNTS:
         if c in ind.AREA_COUNTS:
             put("area", c, area_keys[flag[c]])
         if c in ind.UNIT_COUNTS:
             put("unit", c, unit_pairs[flag[c]])
-    actor_ids, roles = matrix[:, n_keys], matrix[:, n_keys + 1]
+    actor_ids, roles = ev[:, EV["actor_id"]], ev[:, EV["role"]]
     for k, role in enumerate(PERSON_TIERS):
-        mine = (roles == k) & (actor_ids != -1)
+        mine = (roles == k) & (actor_ids != NONE)
         for c in ind.ROLE_COUNTS[role]:
-            if c in PERSON_SQL_COUNTS:
+            if c in PERSON_EVENT_COUNTS:
                 keep = mine & flag[c]
-                put(role, c, np.column_stack([actor_ids[keep], matrix[keep, 0]]))
+                put(role, c, np.column_stack([actor_ids[keep], ev[keep, EV["case_id"]]]))
 
-    group = fact_group(tier) if subject else None
-    # 2. missed reports: the grid's cases, for every inspector of the grid.
-    members: dict[int, list[int]] = {}
-    for user_id, wg in db.session.execute(
-        select(inspector_work_grid.c.user_id, inspector_work_grid.c.work_grid_id)
-    ):
-        members.setdefault(wg, []).append(user_id)
-    wg_column = 1 + AREA_TIERS.index("work_grid")
-    for c in ("grid_valid", "missed") if group in (None, "inspector") else ():
-        picked = matrix[flag[c]]
-        put(
-            "inspector",
-            c,
-            [
-                (user_id, case_id)
-                for case_id, wg in picked[:, [0, wg_column]].tolist()
-                for user_id in members.get(wg, ())
-            ],
-        )
-
-    # 3. tasks done on time, each event by its own task (rule 4): verify
-    # and check events in one reading (1: a verify, 0: a check).
+    # 3. missed reports: the grid's cases, for every inspector of the grid.
     if group in (None, "inspector"):
-        task_rows = int_matrix(
-            select(bigint(E.c.actor_id), bigint(E.c.case_id), bigint(cast(E.c.action == "verify", Integer)))
-            .select_from(E.join(T, ctx.task))
-            .where(
-                ctx.in_month,
-                E.c.action.in_(("verify", "check")),
-                E.c.actor_role == "inspector",
-                E.c.actor_id.is_not(None),
-                T.c.completed_at <= T.c.due_at,
-            ),
-            3,
-        )
-        put("inspector", "verified_on_time", task_rows[task_rows[:, 2] == 1, :2])
-        put("inspector", "checked_on_time", task_rows[task_rows[:, 2] == 0, :2])
+        grids = log.inspector_grids()
+        grids = grids[np.argsort(grids[:, 1], kind="stable")]  # by work grid
+        work_grids = area_keys[:, 1 + AREA_TIERS.index("work_grid")]
+        for c in ("grid_valid", "missed"):
+            put("inspector", c, _for_each_inspector(grids, ev[flag[c], EV["case_id"]], work_grids[flag[c]]))
 
-    # 4. the month's dispatches reworked or returned within the month.
+    # 4. tasks done on time, each event by its own task (rule 4).
+    if group in (None, "inspector"):
+        a = ev[:, EV["action"]]
+        mine = (ev[:, EV["role"]] == PERSON_TIERS.index("inspector")) & (ev[:, EV["actor_id"]] != NONE)
+        done = mine & ((a == ACTION["verify"]) | (a == ACTION["check"]))
+        on_time = done & np.isin(ev[:, EV["task"]], log.tasks_on_time(np.unique(ev[done, EV["task"]])))
+        pairs = ev[:, [EV["actor_id"], EV["case_id"]]]
+        put("inspector", "verified_on_time", pairs[on_time & (a == ACTION["verify"])])
+        put("inspector", "checked_on_time", pairs[on_time & (a == ACTION["check"])])
+
+    # 5. the month's dispatches reworked or returned within the month.
     if group in (None, "dispatcher"):
-        for dispatcher_id, case_id, is_rework in ctx.dispatches_undone():
-            put(
-                "dispatcher",
-                "dispatched_reworked" if is_rework else "dispatched_returned",
-                [(dispatcher_id, case_id)],
-            )
+        undone = _dispatches_undone(timelines, log.to_micros(start), log.to_micros(end))
+        put("dispatcher", "dispatched_reworked", undone[undone[:, 2] == 1, :2])
+        put("dispatcher", "dispatched_returned", undone[undone[:, 2] == 0, :2])
 
-    # 5. the deadlines that passed (rule 1), and should_close.
-    crossings = (
-        overdue_crossings(start, end, low, high)
-        if group in (None, "area", "unit")
-        else np.zeros((0, len(CROSSING_COLUMNS) + 3), dtype=np.int64)
+    # 6. the deadlines that passed (rule 1), and should_close.
+    crossings = overdue_crossings(
+        simple if crossing else np.zeros((0, 3), dtype=np.int64),
+        result.crossings if crossing else np.zeros((0, 4), dtype=np.int64),
+        cases,
+        log.to_micros(end),
     )
     first_case, first_unit, still_open = (crossings[:, j].astype(bool) for j in (7, 8, 9))
     crossing_area = crossings[:, : 1 + len(AREA_TIERS)]
@@ -977,6 +700,7 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     put("area", "overdue_open", crossing_area[first_case & still_open])
     put("unit", "overdue", crossing_unit[first_unit])
     put("unit", "overdue_open", crossing_unit[first_unit & still_open])
+    groups = {k: np.vstack(v) for k, v in parts.items()}
     for place_group in ("area", "unit"):
         groups[(place_group, "should_close")] = np.vstack(
             [groups[(place_group, "closed")], groups[(place_group, "overdue_open")]]

@@ -5,6 +5,10 @@ cost more than the query that makes them. On PostgreSQL the rows come as a
 binary ``COPY``: every column is a ``bigint`` that is never NULL, so every
 row has the same width and numpy reads the whole answer in place. SQLite
 (the embedded database: a district, not a city) returns ordinary rows.
+
+Times travel as they are: a ``timestamp`` is eight bytes in a binary COPY too
+(microseconds since 2000-01-01, ``-infinity`` the smallest), which the
+matrix turns into microseconds since 1970 (:func:`moment`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from sqlalchemy import BigInteger, cast, func
+from sqlalchemy import TIMESTAMP, BigInteger, case, cast, func, literal
 from sqlalchemy.sql import Select
 
 from gridcity.extensions import db
@@ -27,9 +31,33 @@ def bigint(column):
     return cast(func.coalesce(column, -1), BigInteger)
 
 
-def int_matrix(query: Select, width: int) -> np.ndarray:
-    """The rows of ``query`` (``width`` columns, each made with :func:`bigint`)
-    as an ``(n, width)`` int64 matrix."""
+# A binary timestamp counts from 2000-01-01; the matrix from 1970-01-01.
+_Y2K_US = 946_684_800 * 1_000_000
+_NO_TIME = np.iinfo(np.int64).min  # -infinity
+
+
+def moment(column, text: bool = False):
+    """A UTC time — a time column, or (``text``) an ISO text with its offset
+    as an event's JSON keeps it — as the matrix reads it: whole microseconds
+    since 1970, exactly, -1 when absent. Its column's index goes in
+    :func:`int_matrix`'s ``times``.
+
+    PostgreSQL sends the timestamp itself (``-infinity`` when absent); SQLite's
+    text times are split into whole seconds (``strftime('%s')``, which also
+    reads the ``+00:00`` of a time kept in JSON) and their six digits of
+    microseconds."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        kind = TIMESTAMP(timezone=text)
+        value = cast(column, kind) if text else column
+        return func.coalesce(value, cast(literal("-infinity"), kind))
+    fraction = case((func.substr(column, 20, 1) == ".", cast(func.substr(column, 21, 6), BigInteger)), else_=0)
+    return cast(func.coalesce(cast(func.strftime("%s", column), BigInteger) * 1_000_000 + fraction, -1), BigInteger)
+
+
+def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.ndarray:
+    """The rows of ``query`` (``width`` columns, each made with :func:`bigint`,
+    or :func:`moment` for the columns ``times``) as an ``(n, width)`` int64
+    matrix."""
     session = db.session
     if session.get_bind().dialect.name != "postgresql":
         rows = session.execute(query).all()
@@ -55,11 +83,13 @@ def int_matrix(query: Select, width: int) -> np.ndarray:
     row = np.dtype(fields)
     n = (len(data) - _HEADER - _TRAILER) // row.itemsize
     if len(data) != _HEADER + n * row.itemsize + _TRAILER:
-        raise ValueError("the COPY rows are not all bigint columns without NULL")
+        raise ValueError("the COPY rows are not all 8-byte columns without NULL")
     table = np.frombuffer(data, dtype=row, count=n, offset=_HEADER)
     if n and (np.any(table["fields"] != width) or any(np.any(table[f"length{j}"] != 8) for j in range(width))):
-        raise ValueError("the COPY rows are not all bigint columns without NULL")
+        raise ValueError("the COPY rows are not all 8-byte columns without NULL")
     matrix = np.empty((n, width), dtype=np.int64)
     for j in range(width):
         matrix[:, j] = table[f"value{j}"]
+    for j in times:
+        matrix[:, j] = np.where(matrix[:, j] == _NO_TIME, -1, matrix[:, j] + _Y2K_US)
     return matrix

@@ -1,0 +1,299 @@
+"""The case history as integer matrices, for the counting engine.
+
+A city month is about a million case events. The engine reads them, and the
+cases they belong to, as plain integers — actions and states as small codes,
+times as whole microseconds since 1970 (UTC), absent values as :data:`NONE`
+— and applies the counting rules (DOMAIN §7.1) to whole columns at once
+(numpy), instead of having the database evaluate them row by row. Times are
+exact on both databases (:func:`.rows.moment`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from sqlalchemy import BigInteger, and_, any_, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask
+from gridcity.extensions import db
+from gridcity.geo.models import inspector_work_grid
+from gridcity.patrols.models import Patrol
+from gridcity.scorecards.counting.counts import PERSON_TIERS
+from gridcity.scorecards.counting.rows import int_matrix, moment
+
+NONE = -1  # an absent key, time or value in a matrix
+
+# The actions and states the rules look at, as codes (the others read as NONE).
+ACTIONS = (
+    "report",
+    "accept",
+    "verify",
+    "file",
+    "void",
+    "dispatch",
+    "handle",
+    "check",
+    "close",
+    "rework",
+    "decide",
+    "resume",
+)
+ACTION = {name: code for code, name in enumerate(ACTIONS)}
+STATES = ("voided", "in_progress", "suspended", "filed", "verifying", "accepted")
+STATE = {name: code for code, name in enumerate(STATES)}
+# The events a month's counts count (unit_accept, request, warn, task_overdue,
+# same_as, resume, the sweeper's marks… count for nothing).
+COUNTED_ACTIONS = ACTIONS[:-1]
+# The events that set, stop or use a case's running handling deadline.
+TIMELINE_ACTIONS = ("dispatch", "decide", "resume", "rework", "check", "handle", "close")
+CONTEST_PATROL_KINDS = ("night", "holiday", "month_end")
+# The ``approved`` column of events: an approved decision, of an extension.
+APPROVED, APPROVED_EXTENSION = 1, 2
+
+E = CaseEvent.__table__.alias("e")
+C = Case.__table__.alias("c")
+P = Patrol.__table__.alias("p")
+R = CaseRequest.__table__.alias("r")
+T = CaseTask.__table__.alias("t")
+
+
+def postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def to_micros(when: dt.datetime) -> int:
+    """A Python time as a matrix holds it."""
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return (when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+
+
+class Time:
+    """A time column of a reading (:func:`.rows.moment`)."""
+
+    def __init__(self, column, text: bool = False):
+        self.column, self.text = column, text
+
+
+def key(column):
+    """A key column as a matrix holds it: bigint, NONE for NULL."""
+    return cast(func.coalesce(column, NONE), BigInteger)
+
+
+def _id_array(ids: np.ndarray):
+    """A list of ids as one PostgreSQL array constant (its text, read at
+    once, where a list of parameters costs the planner per element)."""
+    return cast(literal("{" + ",".join(map(str, ids.tolist())) + "}"), ARRAY(BigInteger))
+
+
+def _flag(condition):
+    return cast(case((condition, 1), else_=0), BigInteger)
+
+
+def with_history(c=C):
+    """A case returned, extended, suspended or reworked at least once."""
+    return or_(c.c.return_count > 0, c.c.extension_count > 0, c.c.suspension_count > 0, c.c.rework_count > 0)
+
+
+def _code(column, codes: dict[str, int]):
+    return cast(case(codes, value=column, else_=NONE), BigInteger)
+
+
+def read(columns: tuple, *where, among=None) -> np.ndarray:
+    """The rows of ``columns`` (keys, codes and flags as bigint; :class:`Time`
+    columns as microseconds) that meet ``where``, as a matrix. ``among``:
+    (column, ids sorted and unique, j) — only rows whose column (the matrix's
+    column j) is one of the ids; a dense set is read as its id range (one
+    index range), a sparse one as a list."""
+    times = tuple(j for j, c in enumerate(columns) if isinstance(c, Time))
+    query = select(*(moment(c.column, c.text) if isinstance(c, Time) else c for c in columns)).where(*where)
+    width = len(columns)
+    if among is None:
+        return int_matrix(query, width, times)
+    column, ids, j = among
+    if not len(ids):
+        return np.zeros((0, width), dtype=np.int64)
+    low, high = int(ids[0]), int(ids[-1])
+    if high - low < 4 * len(ids):
+        rows = int_matrix(query.where(column.between(low, high)), width, times)
+        return rows[np.isin(rows[:, j], ids)] if high - low + 1 > len(ids) else rows
+    if postgres():
+        return int_matrix(query.where(column == any_(_id_array(ids))), width, times)
+    parts = [
+        int_matrix(query.where(column.in_(ids[k : k + 500].tolist())), width, times)
+        for k in range(0, len(ids), 500)
+    ]
+    return np.vstack(parts)
+
+
+# ---------------------------------------------------------------- the month's events
+
+EVENT_COLUMNS = ("id", "case_id", "action", "to_state", "at", "actor_id", "role", "approved", "task")
+EV = {name: j for j, name in enumerate(EVENT_COLUMNS)}
+
+
+def month_events(start: dt.datetime, end: dt.datetime, narrow=()) -> np.ndarray:
+    """The counted events done in [start, end), by id: :data:`EVENT_COLUMNS`
+    (``role``: the actor's role as an index of PERSON_TIERS; ``task``: the
+    task a verify or check completed).
+    ``narrow``: more conditions on ``E`` (a drill-down)."""
+    rows = read(
+        (
+            cast(E.c.id, BigInteger),
+            cast(E.c.case_id, BigInteger),
+            _code(E.c.action, ACTION),
+            _code(E.c.to_state, STATE),
+            Time(E.c.at),
+            key(E.c.actor_id),
+            _code(E.c.actor_role, {r: k for k, r in enumerate(PERSON_TIERS)}),
+            _approved(E),
+            key(case((E.c.action.in_(("verify", "check")), E.c.data["task_id"].as_integer()))),
+        ),
+        E.c.at >= start,
+        E.c.at < end,
+        E.c.action.in_(COUNTED_ACTIONS),
+        *narrow,
+    )
+    return rows[np.argsort(rows[:, 0], kind="stable")]
+
+
+def _approved(x):
+    return cast(
+        case(
+            (
+                and_(x.c.action == "decide", x.c.data["approved"].as_boolean()),
+                case((x.c.data["kind"].as_string() == "extension", APPROVED_EXTENSION), else_=APPROVED),
+            ),
+            else_=0,
+        ),
+        BigInteger,
+    )
+
+
+def tasks_on_time(task_ids: np.ndarray) -> np.ndarray:
+    """Of the tasks ``task_ids`` (sorted, unique), those completed by their
+    due time (rule 4: each event by its own task)."""
+    rows = read((cast(T.c.id, BigInteger),), T.c.completed_at <= T.c.due_at, among=(T.c.id, task_ids, 0))
+    return rows[:, 0]
+
+
+# ---------------------------------------------------------------- cases
+
+CASE_COLUMNS = (
+    "id",
+    "unit_grid",
+    "work_grid",
+    "area",
+    "street",
+    "district",
+    "unit",
+    "inspector_source",  # reported by an inspector (on foot or on patrol)
+    "voided",
+    "merged",  # merged into another case
+    "reporter",
+    "contest_patrol",  # found on a night, holiday or month-end patrol
+    "simple",  # never returned, extended, suspended or reworked
+    "returned",  # returned at least once
+    "deadline",
+    "handled",
+    "reported",
+    "desk_done",  # verified, or else accepted: the filing's clock starts
+    "filed",
+    "checked",
+    "closed",
+)
+CA = {name: j for j, name in enumerate(CASE_COLUMNS)}
+PLACE_COLUMNS = ("unit_grid", "work_grid", "area", "street", "district")
+
+
+def case_rows(*where, ids: np.ndarray | None = None) -> np.ndarray:
+    """The cases that meet ``where`` — or, given ``ids`` (sorted, unique), those
+    cases — by id: :data:`CASE_COLUMNS`."""
+    contest = select(P.c.kind.in_(CONTEST_PATROL_KINDS)).where(P.c.id == C.c.patrol_id).scalar_subquery()
+    rows = read(
+        (
+            cast(C.c.id, BigInteger),
+            *(key(C.c[f"{p}_id"]) for p in PLACE_COLUMNS),
+            key(C.c.unit_id),
+            _flag(C.c.source.in_(("inspector", "patrol"))),
+            _flag(C.c.voided_at.is_not(None)),
+            _flag(C.c.merged_into_id.is_not(None)),
+            key(C.c.reporter_id),
+            _flag(and_(C.c.patrol_id.is_not(None), contest)),
+            _flag(~with_history()),
+            _flag(C.c.return_count > 0),
+            Time(C.c.deadline_at),
+            Time(C.c.handled_at),
+            Time(C.c.reported_at),
+            Time(case((C.c.verified_at.is_(None), C.c.accepted_at), else_=C.c.verified_at)),
+            Time(C.c.filed_at),
+            Time(C.c.checked_at),
+            Time(C.c.closed_at),
+        ),
+        *where,
+        among=None if ids is None else (C.c.id, ids, 0),
+    )
+    return rows[np.argsort(rows[:, 0], kind="stable")]
+
+
+def merged_reports(targets: np.ndarray) -> np.ndarray:
+    """Reports merged into one of ``targets`` (sorted, unique): rows (target,
+    reporter, reported at, id) — rule 6 looks for the earliest."""
+    m = Case.__table__.alias("merged")
+    return read(
+        (key(m.c.merged_into_id), key(m.c.reporter_id), Time(m.c.reported_at), cast(m.c.id, BigInteger)),
+        m.c.state == "merged",
+        m.c.merged_into_id.is_not(None),
+        among=(m.c.merged_into_id, targets, 0),
+    )
+
+
+def inspector_grids() -> np.ndarray:
+    """Rows (inspector, work grid) of every inspector's work grids."""
+    w = inspector_work_grid
+    return read((cast(w.c.user_id, BigInteger), cast(w.c.work_grid_id, BigInteger)))
+
+
+# ---------------------------------------------------------------- timelines
+
+TIMELINE_COLUMNS = (
+    "id",
+    "case_id",
+    "action",
+    "to_state",
+    "at",
+    "actor_id",
+    "deadline",
+    "unit",
+    "approved",
+    "requested",
+)
+TL = {name: j for j, name in enumerate(TIMELINE_COLUMNS)}
+
+
+def timelines(case_ids: np.ndarray) -> np.ndarray:
+    """Every event that sets, stops or uses the running deadline of the cases
+    ``case_ids`` (sorted, unique), whenever done, by case and id:
+    :data:`TIMELINE_COLUMNS` (``deadline``: the one the event recorded;
+    ``requested``: when the request an approved decision decided was made)."""
+    requested = (
+        select(R.c.requested_at).where(R.c.id == E.c.data["request_id"].as_integer()).scalar_subquery()
+    )
+    rows = read(
+        (
+            cast(E.c.id, BigInteger),
+            cast(E.c.case_id, BigInteger),
+            _code(E.c.action, ACTION),
+            _code(E.c.to_state, STATE),
+            Time(E.c.at),
+            key(E.c.actor_id),
+            Time(E.c.data[("set", "deadline_at")].as_string(), text=True),
+            key(case((E.c.action == "dispatch", E.c.data[("set", "unit_id")].as_integer()))),
+            _approved(E),
+            Time(case((E.c.action == "decide", requested))),
+        ),
+        E.c.action.in_(TIMELINE_ACTIONS),
+        among=(E.c.case_id, case_ids, 1),
+    )
+    return rows[np.lexsort((rows[:, 0], rows[:, 1]))]
