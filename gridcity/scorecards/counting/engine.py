@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import BigInteger, cast, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 
 from gridcity.cases.models import CaseTask
 from gridcity.core.clock import utcnow
@@ -137,7 +137,6 @@ def month_of(moment: dt.datetime) -> str:
 
 # ---------------------------------------------------------------- §7.1 on the month's events
 
-RUNNING = ("dispatched", "in_progress")
 # Columns of the crossing rows: the case, its place keys and unit (as
 # PLACE_KEYS), then flags.
 CROSSING_COLUMNS = ("case_id", *("unit_grid", "work_grid", "area", "street", "district", "unit"))
@@ -297,30 +296,19 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
 # ---------------------------------------------------------------- overdue (rule 1)
 
 
-def _simple_crossings(start: dt.datetime, bound: dt.datetime) -> np.ndarray:
+def _simple_crossings(cases: np.ndarray, start_us: int, bound_us: int) -> np.ndarray:
     """Cases with no history whose deadline passed in [start, bound): their
     row's deadline came before their handling. Rows (case, unit, deadline)."""
-    return log.read(
-        (cast(C.c.id, BigInteger), log.key(C.c.unit_id), log.Time(C.c.deadline_at)),
-        ~log.with_history(),
-        C.c.deadline_at >= start,
-        C.c.deadline_at < bound,
-        C.c.dispatched_at < C.c.deadline_at,
-        or_(C.c.handled_at.is_(None), C.c.handled_at > C.c.deadline_at),
+    deadline, dispatched, handled = (cases[:, CA[k]] for k in ("deadline", "dispatched", "handled"))
+    passed = (
+        (cases[:, CA["simple"]] == 1)
+        & (deadline >= start_us)
+        & (deadline < bound_us)
+        & (dispatched != NONE)
+        & (dispatched < deadline)
+        & ((handled == NONE) | (handled > deadline))
     )
-
-
-def _far_candidates(start: dt.datetime, end: dt.datetime, low: int, high: int) -> np.ndarray:
-    """Cases with a history, outside the month's id range [low, high], whose
-    deadline may have passed in the month: a deadline in it, or a clock
-    running now. (With those of the range, these are the candidates: a case
-    whose deadline passed in the month had an event in the month, a deadline
-    in it, or a clock running now — unless nothing at all happened to it in
-    the month, not even the sweeper's mark, and it has left the running
-    states since.)"""
-    near = or_(C.c.deadline_at.between(start, end), C.c.state.in_(RUNNING))
-    outside = or_(C.c.id < low, C.c.id > high)
-    return np.unique(log.read((cast(C.c.id, BigInteger),), log.with_history(), near, outside)[:, 0])
+    return cases[passed][:, [0, CA["unit"], CA["deadline"]]]
 
 
 def overdue_crossings(simple: np.ndarray, walked: np.ndarray, cases: np.ndarray, end_us: int) -> np.ndarray:
@@ -624,22 +612,20 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         low, high = (int(ev[:, EV["case_id"]].min()), int(ev[:, EV["case_id"]].max())) if len(ev) else (0, -1)
     bound = min(end, utcnow())
     crossing = group in (None, "area", "unit") and bound > start
-    # Every case of the month's id range (those of its events, and the
-    # crossings' candidates among them), then the candidates outside it.
-    cases = log.case_rows(C.c.id.between(low, high))
-    far = _far_candidates(start, end, low, high) if crossing else np.zeros(0, dtype=np.int64)
-    simple = _simple_crossings(start, bound) if crossing else np.zeros((0, 3), dtype=np.int64)
-    outside = np.setdiff1d(np.union1d(far, simple[:, 0]), cases[:, 0])
-    if len(outside):
-        cases = (
-            log.case_rows(ids=outside) if not len(cases) else np.vstack([cases, log.case_rows(ids=outside)])
-        )
-        cases = cases[np.argsort(cases[:, 0], kind="stable")]
-    with_history = cases[:, CA["simple"]] == 0
+    # The cases of the month's id range (those of its events), and — for the
+    # deadlines that passed — every case with a deadline in the month or a
+    # clock running now: a case whose deadline passed in the month is one of
+    # these, unless nothing at all happened to it in the month, not even the
+    # sweeper's mark, and it has left the running states since.
+    scope = C.c.id.between(low, high)
     if crossing:
-        walked_ids = np.union1d(cases[with_history, 0], far)
-    else:
-        walked_ids = cases[with_history & np.isin(cases[:, 0], ev[:, EV["case_id"]]), 0]
+        scope = or_(scope, C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
+    cases = log.case_rows(scope)
+    # The cases with a history among them are walked event by event.
+    with_history = cases[:, CA["simple"]] == 0
+    if not crossing:
+        with_history &= np.isin(cases[:, 0], ev[:, EV["case_id"]])
+    walked_ids = cases[with_history, 0]
     timelines = log.timelines(walked_ids)
     result = walk(timelines, log.to_micros(start), log.to_micros(bound) if crossing else log.to_micros(start))
     keys = _pair(timelines[:, log.TL["case_id"]], timelines[:, log.TL["id"]])
@@ -688,7 +674,9 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
 
     # 6. the deadlines that passed (rule 1), and should_close.
     crossings = overdue_crossings(
-        simple if crossing else np.zeros((0, 3), dtype=np.int64),
+        _simple_crossings(cases, log.to_micros(start), log.to_micros(bound))
+        if crossing
+        else np.zeros((0, 3), dtype=np.int64),
         result.crossings if crossing else np.zeros((0, 4), dtype=np.int64),
         cases,
         log.to_micros(end),

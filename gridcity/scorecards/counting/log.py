@@ -49,6 +49,7 @@ COUNTED_ACTIONS = ACTIONS[:-1]
 # The events that set, stop or use a case's running handling deadline.
 TIMELINE_ACTIONS = ("dispatch", "decide", "resume", "rework", "check", "handle", "close")
 CONTEST_PATROL_KINDS = ("night", "holiday", "month_end")
+RUNNING = ("dispatched", "in_progress")  # the states a handling clock runs in
 # The ``approved`` column of events: an approved decision, of an extension.
 APPROVED, APPROVED_EXTENSION = 1, 2
 
@@ -195,7 +196,9 @@ CASE_COLUMNS = (
     "contest_patrol",  # found on a night, holiday or month-end patrol
     "simple",  # never returned, extended, suspended or reworked
     "returned",  # returned at least once
+    "running",  # its handling clock runs now (dispatched, in progress)
     "deadline",
+    "dispatched",
     "handled",
     "reported",
     "desk_done",  # verified, or else accepted: the filing's clock starts
@@ -223,7 +226,9 @@ def case_rows(*where, ids: np.ndarray | None = None) -> np.ndarray:
             _flag(and_(C.c.patrol_id.is_not(None), contest)),
             _flag(~with_history()),
             _flag(C.c.return_count > 0),
+            _flag(C.c.state.in_(RUNNING)),
             Time(C.c.deadline_at),
+            Time(C.c.dispatched_at),
             Time(C.c.handled_at),
             Time(C.c.reported_at),
             Time(case((C.c.verified_at.is_(None), C.c.accepted_at), else_=C.c.verified_at)),
