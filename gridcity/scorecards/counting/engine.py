@@ -453,10 +453,19 @@ def _tally(subjects: list[np.ndarray], names) -> TierCounts:
     column = np.concatenate([np.full(len(ids), j, dtype=np.int64) for j, ids in enumerate(subjects)])
     subject = np.concatenate(subjects) if subjects else np.zeros(0, dtype=np.int64)
     keep = subject != -1
-    ids, slot = np.unique(subject[keep], return_inverse=True)
-    width = len(names)
-    matrix = np.bincount(slot * width + column[keep], minlength=len(ids) * width).reshape(len(ids), width)
+    subject, column, width = subject[keep], column[keep], len(names)
+    top = int(subject.max()) + 1 if len(subject) else 0
+    if top * width <= _DENSE_TALLY:
+        # Ids are row numbers of their tables: count into a row per id.
+        dense = np.bincount(subject * width + column, minlength=top * width).reshape(top, width)
+        ids = np.flatnonzero(np.bincount(subject, minlength=top))
+        return TierCounts(ids.astype(np.int64), dense[ids].astype(np.int64), tuple(names))
+    ids, slot = np.unique(subject, return_inverse=True)
+    matrix = np.bincount(slot * width + column, minlength=len(ids) * width).reshape(len(ids), width)
     return TierCounts(ids.astype(np.int64), matrix.astype(np.int64), tuple(names))
+
+
+_DENSE_TALLY = 20_000_000  # cells of a dense count (160 MB) before counting by sorted ids
 
 
 def patrol_findings(start: dt.datetime, end: dt.datetime) -> list[tuple]:
