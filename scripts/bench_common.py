@@ -4,9 +4,11 @@ busy machine, CPU burners started and stopped by the benchmark itself."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 CALIBRATION = "sum(range(10**8))"
 
@@ -20,6 +22,22 @@ def calibration_seconds() -> float:
 
 def calibration_line(seconds: float) -> str:
     return f'calibration: python3 -c "{CALIBRATION}" {seconds:.2f} s'
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """CPU seconds the database backend ``pid`` has used (same machine; its
+    parallel workers, if any, are other processes and not counted)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (every process, every core)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
 
 
 class Burners:

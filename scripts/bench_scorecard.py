@@ -33,6 +33,11 @@ Measured (median of ``--runs`` after one warm-up run each):
   … district, units, the four positions, group leaders, area heads, the
   center), with scores, grades, ranks, and the contest;
 - ``month_runs_seconds``: each timed run (the spread is the machine's noise);
+- ``month_cpu_seconds``: the CPU of a month (median of the runs): this
+  process plus its database backend; ``month_machine_cpu_seconds``: the
+  whole machine's busy CPU during a month (the backend's parallel workers
+  too — meaningful on a quiet machine); ``--busy N`` keeps N cores busy with
+  burners while the month and the floor are timed (the machine at saturation);
 - ``floor_seconds``: the bare SQL counting the month's closed cases per
   street (close events of the month joined to their cases);
 - ``ratio`` = month / floor. Targets: month ≤ 2 s and ratio ≤ 10.
@@ -62,7 +67,13 @@ from gridcity.core.settings import REPO_ROOT
 from gridcity.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import calibration_line, calibration_seconds  # noqa: E402 - beside this script
+from bench_common import (  # noqa: E402 - beside this script
+    Burners,
+    backend_cpu_seconds,
+    calibration_line,
+    calibration_seconds,
+    machine_busy_seconds,
+)
 
 SEED = 0.20260101
 YEAR_START = "2024-12-31 16:00:00"  # 2025-01-01 00:00 in Shenzhen, as UTC
@@ -583,19 +594,30 @@ def floor_query(month: str, tuned: bool = False) -> int:
     return sum(n for _, n in rows)
 
 
-def timed(fn, runs: int) -> tuple[float, float, object, list[float]]:
+def timed(
+    fn, runs: int, cpu: list | None = None, machine: list | None = None
+) -> tuple[float, float, object, list[float]]:
     """The first run's time, the median of the next ``runs``, the last
-    result, and every timed run (the spread shows the machine's noise)."""
+    result, and every timed run (the spread shows the machine's noise).
+    ``cpu`` receives the CPU seconds of each timed run: this process plus
+    its database backend; ``machine``: the whole machine's busy CPU seconds
+    (the backend's parallel workers too, and whatever else runs)."""
     db.session.rollback()
     t = time.perf_counter()
     result = fn()
     first = time.perf_counter() - t
     times = []
+    pid = scalar("SELECT pg_backend_pid()")
     for _ in range(runs):
         db.session.rollback()
+        cpu0, machine0 = time.process_time() + backend_cpu_seconds(pid), machine_busy_seconds()
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
+        if cpu is not None:
+            cpu.append(time.process_time() + backend_cpu_seconds(pid) - cpu0)
+        if machine is not None:
+            machine.append(machine_busy_seconds() - machine0)
     return first, statistics.median(times), result, times
 
 
@@ -678,9 +700,18 @@ def run(args) -> dict:
                 db.session.remove()
                 db.engine.dispose()
                 gc.collect()
-            first, month_s, result, month_runs = timed(lambda: scores.compute_all(args.month), args.runs)
+            # --busy: burners keep cores busy while the month and its floor are timed.
+            burners = Burners(args.busy) if args.busy else None
+            month_cpu: list[float] = []
+            month_machine: list[float] = []
+            first, month_s, result, month_runs = timed(
+                lambda: scores.compute_all(args.month), args.runs, month_cpu, month_machine
+            )
             out["month_first_seconds"], out["month_seconds"] = first, month_s
             out["month_runs_seconds"] = [round(t, 3) for t in month_runs]
+            out["month_cpu_seconds"] = statistics.median(month_cpu)
+            out["month_machine_cpu_seconds"] = statistics.median(month_machine)
+            out["busy_cores"] = args.busy
             rows = {tier: len(table.rows) for tier, table in result.tables.items()}
             out["rows"] = sum(rows.values()) + len(result.contest.rows)
             out["month_cases_closed"] = sum(r.counts.get("closed", 0) for r in result.tables["street"].rows)
@@ -688,9 +719,20 @@ def run(args) -> dict:
                 f"month {args.month}: full scorecard set {month_s:.3f} s (first run {first:.3f} s; "
                 f"runs {min(month_runs):.3f}–{max(month_runs):.3f} s); rows {rows}"
             )
+            say(
+                f"CPU per month: {out['month_cpu_seconds']:.3f} s (this process and its database backend); "
+                f"the machine busy {out['month_machine_cpu_seconds']:.3f} CPU-s (parallel workers too)"
+                + (
+                    f"; {args.busy} cores kept busy by burners while the month and the floor are timed"
+                    if args.busy
+                    else ""
+                )
+            )
 
             first_d, floor_default, closed, _ = timed(lambda: floor_query(args.month), args.runs)
             first_t, floor_tuned, closed_t, _ = timed(lambda: floor_query(args.month, tuned=True), args.runs)
+            if burners:
+                burners.stop()
             assert closed == closed_t
             # The ratio is taken against the faster of the two (the stricter test).
             floor_s = min(floor_default, floor_tuned)
@@ -722,6 +764,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs after the first (median)")
     parser.add_argument("--reuse", action="store_true", help="time an existing database (no generation)")
     parser.add_argument("--note", default="", help="free text kept in the JSON (e.g. the machine's load)")
+    parser.add_argument(
+        "--busy", type=int, default=0, help="cores kept busy by CPU burners while the month is timed"
+    )
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")
@@ -748,6 +793,9 @@ def main(argv: list[str] | None = None) -> int:
         "month_first_seconds",
         "month_seconds",
         "month_runs_seconds",
+        "month_cpu_seconds",
+        "month_machine_cpu_seconds",
+        "busy_cores",
         "floor_first_seconds",
         "floor_seconds",
         "floor_default_seconds",

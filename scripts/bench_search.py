@@ -60,7 +60,7 @@ from gridcity.core.settings import REPO_ROOT
 from gridcity.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import calibration_line, calibration_seconds  # noqa: E402 - beside this script
+from bench_common import backend_cpu_seconds, calibration_line, calibration_seconds  # noqa: E402 - beside this script
 
 SEED = 20250615
 KINDS = ("bare", "number", "number_last4", "phone", "text", "notes", "filter")
@@ -253,15 +253,6 @@ def queries(n: int) -> dict[str, list[dict]]:
     return out
 
 
-def _backend_cpu(pid: int) -> float:
-    """CPU seconds the database backend ``pid`` has used (same machine)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def time_kind(kind: str, items: list[dict], user, zone) -> dict:
     from gridcity.cases import search
 
@@ -288,13 +279,13 @@ def time_kind(kind: str, items: list[dict], user, zone) -> dict:
     db.session.rollback()
     pid = scalar("SELECT pg_backend_pid()")
     times, totals = [], []
-    cpu0, backend0 = time.process_time(), _backend_cpu(pid)
+    cpu0, backend0 = time.process_time(), backend_cpu_seconds(pid)
     for item in items:
         t = time.perf_counter()
         totals.append(one(item))
         times.append(1000 * (time.perf_counter() - t))
         db.session.rollback()  # each query on its own, as each request
-    cpu_ms = 1000 * (time.process_time() - cpu0 + _backend_cpu(pid) - backend0) / len(items)
+    cpu_ms = 1000 * (time.process_time() - cpu0 + backend_cpu_seconds(pid) - backend0) / len(items)
     times.sort()
     return {
         "queries": len(items),

@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 
 from gridcity.cases.models import CaseTask
 from gridcity.core.clock import utcnow
@@ -601,41 +601,35 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     for t in ("area", "unit", *PERSON_TIERS):
         for c in ind.AREA_COUNTS if t == "area" else ind.TIER_COUNTS[t]:
             put(t, c, [])
-    if log.postgres():
-        # JIT compilation costs more than it saves here (this transaction only).
-        db.session.execute(text("SET LOCAL jit = off"))
-
     # 1. the month's events and their cases, with the cases whose running
     # deadline may have passed in the month; the cases with a history are
     # walked event by event (timeline.py).
-    if log.postgres():
-        # The month's events lie together (a live system appends them as they
-        # happen): read them through the index on their time.
-        db.session.execute(text("SET LOCAL random_page_cost = 1.1"))
-    ev = log.month_events(start, end, _narrowed(tier, subject_id))
-    if log.postgres():
-        db.session.execute(text("SET LOCAL random_page_cost TO DEFAULT"))
-    if subject:
-        low, high = _case_id_range(start, end)
-    else:
-        low, high = (int(ev[:, EV["case_id"]].min()), int(ev[:, EV["case_id"]].max())) if len(ev) else (0, -1)
-    bound = min(end, utcnow())
-    crossing = group in (None, "area", "unit") and bound > start
-    # The cases of the month's id range (those of its events), and — for the
-    # deadlines that passed — every case with a deadline in the month or a
-    # clock running now: a case whose deadline passed in the month is one of
-    # these, unless nothing at all happened to it in the month, not even the
-    # sweeper's mark, and it has left the running states since.
-    scope = C.c.id.between(low, high)
-    if crossing:
-        scope = or_(scope, C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
-    cases = log.case_rows(scope)
-    # The cases with a history among them are walked event by event.
-    with_history = cases[:, CA["simple"]] == 0
-    if not crossing:
-        with_history &= np.isin(cases[:, 0], ev[:, EV["case_id"]])
-    walked_ids = cases[with_history, 0]
-    timelines = log.timelines(walked_ids)
+    with log.reading():
+        ev = log.month_events(start, end, _narrowed(tier, subject_id))
+        if subject:
+            low, high = _case_id_range(start, end)
+        else:
+            low, high = (
+                (int(ev[:, EV["case_id"]].min()), int(ev[:, EV["case_id"]].max())) if len(ev) else (0, -1)
+            )
+        bound = min(end, utcnow())
+        crossing = group in (None, "area", "unit") and bound > start
+        # The cases of the month's id range (those of its events), and — for
+        # the deadlines that passed — every case with a deadline in the month
+        # or a clock running now: a case whose deadline passed in the month is
+        # one of these, unless nothing at all happened to it in the month, not
+        # even the sweeper's mark, and it has left the running states since.
+        scope = C.c.id.between(low, high)
+        if crossing:
+            scope = or_(scope, C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
+        cases = log.case_rows(scope)
+        # The cases with a history among them are walked event by event.
+        with_history = cases[:, CA["simple"]] == 0
+        if not crossing:
+            with_history &= np.isin(cases[:, 0], ev[:, EV["case_id"]])
+        timelines = log.timelines(cases[with_history, 0])
+        verify_or_check = np.isin(ev[:, EV["action"]], (ACTION["verify"], ACTION["check"]))
+        tasks_on_time = log.tasks_on_time(np.unique(ev[verify_or_check, EV["task"]]))
     result = walk(timelines, log.to_micros(start), log.to_micros(bound) if crossing else log.to_micros(start))
     keys = _pair(timelines[:, log.TL["case_id"]], timelines[:, log.TL["id"]])
 
@@ -670,7 +664,7 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         a = ev[:, EV["action"]]
         mine = (ev[:, EV["role"]] == PERSON_TIERS.index("inspector")) & (ev[:, EV["actor_id"]] != NONE)
         done = mine & ((a == ACTION["verify"]) | (a == ACTION["check"]))
-        on_time = done & np.isin(ev[:, EV["task"]], log.tasks_on_time(np.unique(ev[done, EV["task"]])))
+        on_time = done & np.isin(ev[:, EV["task"]], tasks_on_time)
         pairs = ev[:, [EV["actor_id"], EV["case_id"]]]
         put("inspector", "verified_on_time", pairs[on_time & (a == ACTION["verify"])])
         put("inspector", "checked_on_time", pairs[on_time & (a == ACTION["check"])])
