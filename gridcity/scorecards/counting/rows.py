@@ -50,8 +50,12 @@ def moment(column, text: bool = False):
         kind = TIMESTAMP(timezone=text)
         value = cast(column, kind) if text else column
         return func.coalesce(value, cast(literal("-infinity"), kind))
-    fraction = case((func.substr(column, 20, 1) == ".", cast(func.substr(column, 21, 6), BigInteger)), else_=0)
-    return cast(func.coalesce(cast(func.strftime("%s", column), BigInteger) * 1_000_000 + fraction, -1), BigInteger)
+    fraction = case(
+        (func.substr(column, 20, 1) == ".", cast(func.substr(column, 21, 6), BigInteger)), else_=0
+    )
+    return cast(
+        func.coalesce(cast(func.strftime("%s", column), BigInteger) * 1_000_000 + fraction, -1), BigInteger
+    )
 
 
 def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.ndarray:
@@ -76,20 +80,22 @@ def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.nda
         cursor.copy_expert(b"COPY (" + statement + b") TO STDOUT WITH (FORMAT binary)", buffer)
     data = buffer.getbuffer()
     # Each row: its field count (int16), then per field a length (int32, 8)
-    # and the value (int64), all big-endian.
-    fields = [("fields", ">i2")]
-    for j in range(width):
-        fields += [(f"length{j}", ">i4"), (f"value{j}", ">i8")]
-    row = np.dtype(fields)
-    n = (len(data) - _HEADER - _TRAILER) // row.itemsize
-    if len(data) != _HEADER + n * row.itemsize + _TRAILER:
+    # and the value (int64), all big-endian: read as strided views in place.
+    size = 2 + 12 * width
+    n = (len(data) - _HEADER - _TRAILER) // size
+    if len(data) != _HEADER + n * size + _TRAILER:
         raise ValueError("the COPY rows are not all 8-byte columns without NULL")
-    table = np.frombuffer(data, dtype=row, count=n, offset=_HEADER)
-    if n and (np.any(table["fields"] != width) or any(np.any(table[f"length{j}"] != 8) for j in range(width))):
+
+    def view(dtype: str, offset: int, shape: tuple) -> np.ndarray:
+        return np.ndarray(
+            shape, dtype=dtype, buffer=data, offset=_HEADER + offset, strides=(size, 12)[: len(shape)]
+        )
+
+    if not n:
+        return np.zeros((0, width), dtype=np.int64)
+    if np.any(view(">i2", 0, (n,)) != width) or np.any(view(">i4", 2, (n, width)) != 8):
         raise ValueError("the COPY rows are not all 8-byte columns without NULL")
-    matrix = np.empty((n, width), dtype=np.int64)
-    for j in range(width):
-        matrix[:, j] = table[f"value{j}"]
+    matrix = view(">i8", 6, (n, width)).astype(np.int64)
     for j in times:
         matrix[:, j] = np.where(matrix[:, j] == _NO_TIME, -1, matrix[:, j] + _Y2K_US)
     return matrix
