@@ -40,7 +40,7 @@ from gridcity.cases.models import Case
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
-from gridcity.org.models import Role, User
+from gridcity.org.models import UNIT_ROLES, Role, User, is_unit_member
 from gridcity.scorecards.counting import engine
 from gridcity.scorecards.models import Appeal, AppealEvent, AppealPhoto
 from gridcity.scorecards.scoring.indicators import current_set
@@ -48,7 +48,7 @@ from gridcity.scorecards.snapshots import appeal_exclusions as exclusions
 from gridcity.scorecards.snapshots import freeze
 from gridcity.web.ui_text import ui_text
 
-APPELLANTS = (Role.UNIT_HANDLER, Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER)
+APPELLANTS = (*UNIT_ROLES, Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER)
 DECIDERS = (Role.MANAGER, Role.ADMIN)
 STATES = ("pending", "accepted", "rejected")
 MAX_PHOTOS = 9
@@ -62,8 +62,9 @@ RECENT_MONTHS = 3
 
 def own_subject(user: User) -> tuple[str, int] | None:
     """The scorecard row ``user`` may contest: ``("unit", unit id)`` for a
-    unit handler, ``(role, user id)`` for a person; None for anyone else."""
-    if user.role == Role.UNIT_HANDLER.value:
+    unit's member (handler or supervisor), ``(role, user id)`` for a person;
+    None for anyone else."""
+    if is_unit_member(user):
         return ("unit", user.unit_id) if user.unit_id else None
     if user.role in exclusions.APPEAL_TIERS:
         return (user.role, user.id)
