@@ -232,7 +232,7 @@ def operations() -> list[Op]:
            errors={400: "`bad_request`: lon and lat are required numbers.",
                    422: f"`unknown_category`, {BAD_LOCATION}, `no_responsible_unit`."}),
         Op("get", "/components", "inventory.list_components", "List components (部件)", ok(),
-           description="A unit handler sees only what their unit owns or maintains.",
+           description="A unit's members see only what their unit owns or maintains.",
            errors={400: "`bad_request`: limit and offset must be integers."}),
         Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
            ok("Created", 201), admin, body=IMPORT_BODY,
@@ -254,7 +254,7 @@ def operations() -> list[Op]:
                    422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`; "
                         "`idempotency_key_reused`: this key came with another report (IETF Idempotency-Key)."}),
         Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok(),
-           description="Staff see every case, a unit handler their unit's, an inspector their work grids' "
+           description="Staff see every case, a unit's members their unit's, an inspector their work grids' "
                        "and their own reports.",
            errors={400: "`bad_request`: an unknown state or sort, a non-integer id, limit or offset, "
                         "a bad date or bbox."}),
@@ -262,7 +262,7 @@ def operations() -> list[Op]:
            ok(), SEARCH_ROLES,
            description="By its number or its last digits, the reporter's phone (digits, however written), "
                        "words of the description, address or history notes; with place, unit, category, "
-                       "state and report dates. Staff search every case, a unit handler their unit's. "
+                       "state and report dates. Staff search every case, a unit's members their unit's. "
                        "Newest report first; the count stops at a thousand (`more`); phones masked.",
            errors={400: "`bad_request` (a non-integer id, limit or offset); `search_query_too_short`, "
                         "`search_query_too_long`, `search_bad_state`, `search_bad_date`, `search_bad_period`, "

@@ -72,7 +72,7 @@ class Me(Answer):
     display_name: str
     role: Literal[ROLES]
     role_name: RoleName
-    unit: Ref | None = Field(description="A unit handler's unit.")
+    unit: Ref | None = Field(description="A unit member's unit (handler or supervisor).")
     scope: Scope
 
 

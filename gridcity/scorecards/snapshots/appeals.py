@@ -2,7 +2,8 @@
 
 Who may appeal what:
 
-- a unit handler, for the cases counted in their unit's figures (tier ``unit``);
+- a unit's member (handler or supervisor), for the cases counted in their
+  unit's figures (tier ``unit``);
 - an inspector, operator, shift leader or dispatcher, for the cases counted
   in their own figures in that role (e.g. an inspector's missed report, a
   dispatcher's late dispatch — contested in "dispatched", whose on-time part
@@ -22,7 +23,7 @@ month's next version at once: it applies every accepted appeal of the month
 and its reason names the appeals it adds; version 1 stays as it was.
 
 Every step is written to the appeal's history (who, in which role, when,
-with which note). Everyone sees their own appeals (a unit handler: their
+with which note). Everyone sees their own appeals (a unit's member: their
 unit's; a person: those about their own figures); managers and admins see
 all. The callers commit.
 """
