@@ -1,8 +1,9 @@
 """The deadline sweeper: marks warnings (预警) and overdue (超期) cases and
 tasks, and escalates (督办) cases overdue longer than the configured delay to
-the unit's supervisors (单位主管; the whole unit when it has none). Each mark is claimed by a conditional UPDATE …
-RETURNING, so however many copies run at once, each case is marked once; the
-marks go into the history and out as live events after commit."""
+the unit's supervisors (单位主管; the whole unit when it has none). Each mark
+is claimed by a conditional UPDATE … RETURNING, so however many copies run
+at once, each case is marked once; the marks go into the history and out as
+live events after commit."""
 
 from __future__ import annotations
 
