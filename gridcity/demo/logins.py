@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.models import Area, Street, WorkGrid, inspector_work_grid
-from gridcity.org.models import ROLE_NAMES, Role, Unit, User
+from gridcity.org.models import ROLE_NAMES, UNIT_ROLES, Role, Unit, User
 from gridcity.taxonomy.models import Category, ResponsibilityRule
 
 # What each desk does on a first visit, in the order of a case's loop.
@@ -55,7 +55,7 @@ def logins_by_role() -> list[dict]:
             continue
         if role is Role.INSPECTOR:
             lines = _inspector_lines(people)
-        elif role in (Role.UNIT_HANDLER, Role.UNIT_SUPERVISOR):
+        elif role in UNIT_ROLES:
             lines = _unit_lines(people)
         elif role is Role.MANAGER:
             lines = _manager_lines(people)
