@@ -16,11 +16,11 @@ from gridcity.core.auth import current_session, current_user, forget_cached_sess
 from gridcity.extensions import db, socketio
 from gridcity.ops import metrics
 from gridcity.org import sessions
-from gridcity.org.models import Role
+from gridcity.org.models import Role, is_unit_member
 
 
 def rooms_of(user) -> list[str]:
-    if user.role == Role.UNIT_HANDLER.value:
+    if is_unit_member(user):
         return [f"unit:{user.unit_id}", f"user:{user.id}"]
     if user.role == Role.INSPECTOR.value:
         return [f"work_grid:{w.id}" for w in user.work_grids] + [f"user:{user.id}"]

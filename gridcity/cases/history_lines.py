@@ -41,12 +41,24 @@ def _role_text(role: str, language: str) -> str:
     return zh if language == "zh" else en
 
 
+def _to_supervisors(unit: str, names: list[str], language: str) -> str:
+    """``环卫处：王伟（单位主管）`` — the unit and the supervisors a 督办 went to."""
+    role = _role_text(Role.UNIT_SUPERVISOR.value, language)
+    if language == "zh":
+        return f"{unit}：" + "、".join(f"{n}（{role}）" for n in names)
+    return f"{unit}: " + ", ".join(f"{n} ({role})" for n in names)
+
+
 def history_lines(events: list[CaseEvent], language: str) -> list[dict]:
     """One line per event, in order: ``who``, ``what``, ``unit`` (to whom,
     or None), ``why`` (the note), ``at``. The unit of a step is the one that
     held the case then: a dispatch names the unit it went to; a unit's own
     steps, a failed check or a rework name the unit that held the case."""
     actor_ids = {e.actor_id for e in events if e.actor_id}
+    # 督办 names the supervisors it went to (see sweeper.py).
+    actor_ids |= {
+        uid for e in events if e.action == "escalate" for uid in (e.data or {}).get("escalated_to", ())
+    }
     names = (
         dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all())
         if actor_ids
@@ -80,6 +92,8 @@ def history_lines(events: list[CaseEvent], language: str) -> list[dict]:
             "urge",
         ):
             unit = holder
+        elif holder and e.action == "escalate" and data.get("escalated_to"):
+            unit = _to_supervisors(holder, [names.get(uid, "") for uid in data["escalated_to"]], language)
         elif holder and e.action == "escalate":
             head = heads.get(holder)
             label = ui_text("h_unit_head", language)

@@ -4,7 +4,8 @@ Each event names the case and what changed (small, JSON-safe) and carries the
 history event's id as ``seq``; a client that missed some asks
 ``GET /api/v1/events?after=<seq>``; after commit they go to the background
 publisher (``publisher``), never out from inside the request. Rooms: ``staff`` (the centers), ``unit:<id>``
-(the responsible unit), ``work_grid:<id>`` (its inspectors), ``user:<id>``.
+(the responsible unit), ``work_grid:<id>`` (its inspectors), ``user:<id>``
+(one person: the unit's supervisors hear 督办 there, see ``escalation_rooms``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,18 @@ def rooms_for(case, extra_user_ids=()) -> list[str]:
         rooms.append(f"work_grid:{case.work_grid_id}")
     rooms += [f"user:{uid}" for uid in extra_user_ids if uid]
     return rooms
+
+
+def escalation_rooms(case, supervisor_ids=()) -> list[str]:
+    """督办 goes to the unit's supervisors (their own rooms) instead of the
+    whole unit; a unit without an active supervisor hears it as before. The
+    centers and the case's place hear it either way."""
+    rooms = rooms_for(case)
+    if not supervisor_ids:
+        return rooms
+    return [room for room in rooms if room != f"unit:{case.unit_id}"] + [
+        f"user:{uid}" for uid in supervisor_ids
+    ]
 
 
 def queue(session: Session, rooms: list[str], payload: dict) -> None:

@@ -15,7 +15,7 @@ from gridcity.core.errors import Forbidden, GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
-from gridcity.org.models import Role, User
+from gridcity.org.models import Role, User, is_unit_member
 from gridcity.taxonomy.models import Category
 
 PAGE_MAX = 500
@@ -30,10 +30,10 @@ SORTS = {
 
 
 def visible_cases(user: User) -> Select:
-    """Staff see every case; a unit handler their unit's; an inspector the
-    cases of their work grids and their own reports."""
+    """Staff see every case; a unit's members (handlers, supervisor) their
+    unit's; an inspector the cases of their work grids and their own reports."""
     query = select(Case)
-    if user.role == Role.UNIT_HANDLER.value:
+    if is_unit_member(user):
         return query.where(Case.unit_id == user.unit_id)
     if user.role == Role.INSPECTOR.value:
         grids = [w.id for w in user.work_grids]
@@ -315,7 +315,7 @@ def events_after(user: User, after: int, limit: int = 1000) -> list[dict]:
     the cases they may see, sweeper marks included."""
     visible = visible_cases(user).with_only_columns(Case.id).scalar_subquery()
     scope = CaseEvent.case_id.in_(visible)
-    if user.role == Role.UNIT_HANDLER.value:
+    if is_unit_member(user):
         # A return approved takes the case out of the unit's scope with that
         # very decision, which the unit's room heard live: replay it too.
         colleagues = select(User.id).where(User.unit_id == user.unit_id).scalar_subquery()

@@ -28,10 +28,10 @@ from gridcity.core.errors import Forbidden, GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.ops.retention import PHONE_PATTERN, phone_key
-from gridcity.org.models import Role, User
+from gridcity.org.models import UNIT_ROLES, Role, User
 from gridcity.taxonomy.models import Category
 
-# Who may search: the centers' staff every case, a unit handler their unit's.
+# Who may search: the centers' staff every case, a unit's members their unit's.
 # Inspectors work their grids from the phone app (their tasks), not this desk.
 SEARCH_ROLES = (
     Role.OPERATOR,
@@ -39,7 +39,7 @@ SEARCH_ROLES = (
     Role.DISPATCHER,
     Role.MANAGER,
     Role.ADMIN,
-    Role.UNIT_HANDLER,
+    *UNIT_ROLES,
 )
 PAGE_DEFAULT, PAGE_MAX = 50, 200
 # Beyond this many matches the answer says "more than" instead of counting on.

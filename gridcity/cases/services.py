@@ -25,7 +25,7 @@ from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.geo.services import locate
 from gridcity.ops import metrics
-from gridcity.org.models import Role, User
+from gridcity.org.models import Role, User, is_unit_member
 from gridcity.taxonomy.services import get_category, responsible_unit_id
 from gridcity.web.ui_text import ui_text
 
@@ -221,7 +221,7 @@ def _guard(case: Case, action: str, actor: User) -> None:
             state=case.state,
             allowed=", ".join(states.allowed_actions(case.state, actor.role)) or "-",
         )
-    if actor.role == Role.UNIT_HANDLER.value and case.unit_id != actor.unit_id:
+    if is_unit_member(actor) and case.unit_id != actor.unit_id:
         raise Forbidden("not_your_case", number=case.number)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridcity.org.models import Role
+from gridcity.org.models import UNIT_ROLES, Role
 
 REPORTED = "reported"  # 上报, waiting for the operator
 VERIFYING = "verifying"  # 核实 task with an inspector
@@ -66,14 +66,15 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("file", (ACCEPTED,), (R.SHIFT_LEADER,), FILED),
         Transition("void", (REPORTED, VERIFYING, ACCEPTED), (R.SHIFT_LEADER, R.OPERATOR), VOIDED),
         Transition("dispatch", (FILED,), (R.DISPATCHER,), DISPATCHED),
-        Transition("unit_accept", (DISPATCHED,), (R.UNIT_HANDLER,), IN_PROGRESS),
-        Transition("handle", (IN_PROGRESS,), (R.UNIT_HANDLER,), HANDLED),
+        # A unit's work: any member of it, the supervisor (单位主管) included.
+        Transition("unit_accept", (DISPATCHED,), UNIT_ROLES, IN_PROGRESS),
+        Transition("handle", (IN_PROGRESS,), UNIT_ROLES, HANDLED),
         Transition("check", (HANDLED,), (R.INSPECTOR,), None),  # → checked | in_progress (rework)
         Transition("close", (CHECKED,), (R.SHIFT_LEADER,), CLOSED),
         # 不予结案: the shift leader finds the check's evidence short of the
         # closing standard and sends the case back to the unit (返工).
         Transition("rework", (CHECKED,), (R.SHIFT_LEADER,), IN_PROGRESS),
-        Transition("request", (DISPATCHED, IN_PROGRESS), (R.UNIT_HANDLER,), None),  # state unchanged
+        Transition("request", (DISPATCHED, IN_PROGRESS), UNIT_ROLES, None),  # state unchanged
         Transition("decide", (DISPATCHED, IN_PROGRESS), (R.SHIFT_LEADER, R.DISPATCHER), None),
         Transition("resume", (SUSPENDED,), (R.SHIFT_LEADER, R.DISPATCHER), None),  # → state before
         # 催办: the center presses the unit holding the case; the state stays.

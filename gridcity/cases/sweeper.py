@@ -1,8 +1,9 @@
 """The deadline sweeper: marks warnings (预警) and overdue (超期) cases and
 tasks, and escalates (督办) cases overdue longer than the configured delay to
-the unit's leadership. Each mark is claimed by a conditional UPDATE …
-RETURNING, so however many copies run at once, each case is marked once; the
-marks go into the history and out as live events after commit."""
+the unit's supervisors (单位主管; the whole unit when it has none). Each mark
+is claimed by a conditional UPDATE … RETURNING, so however many copies run
+at once, each case is marked once; the marks go into the history and out as
+live events after commit."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from gridcity.cases import deadlines, live, states
 from gridcity.cases.models import Case, CaseEvent, CaseTask
 from gridcity.core.clock import utcnow
 from gridcity.extensions import db
+from gridcity.org.services import supervisors_of
 from gridcity.taxonomy.models import Category
 
 CASE = Case.__table__
@@ -96,6 +98,8 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime, inc: t
             select(Category.id, Category.code).where(Category.id.in_({r.category_id for r in rows}))
         ).all()
     )
+    # 督办 names whom it went to: the unit's supervisors at this moment.
+    supervisors = supervisors_of({r.unit_id for r in rows}) if action == "escalate" else {}
     db.session.execute(
         insert(EVENT),
         [
@@ -108,7 +112,11 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime, inc: t
                 "actor_role": "system",
                 "at": now,
                 "note": "",
-                "data": {"set": changes, **({"inc": list(inc)} if inc else {})},
+                "data": {
+                    "set": changes,
+                    **({"inc": list(inc)} if inc else {}),
+                    **({"escalated_to": supervisors[r.unit_id]} if r.unit_id in supervisors else {}),
+                },
             }
             for r in rows
         ],
@@ -131,7 +139,12 @@ def _claim_cases(statement, action: str, changes: dict, now: dt.datetime, inc: t
             [{"b_case_id": case_id, "b_event_id": event_id} for case_id, event_id in seqs.items()],
         )
     for r in rows:
-        live.queue(db.session, live.rooms_for(r), _payload(r, action, seqs.get(r.id), codes, changes))
+        rooms = (
+            live.escalation_rooms(r, supervisors.get(r.unit_id, ()))
+            if action == "escalate"
+            else live.rooms_for(r)
+        )
+        live.queue(db.session, rooms, _payload(r, action, seqs.get(r.id), codes, changes))
     return len(rows)
 
 

@@ -168,7 +168,7 @@ def create_unit(code, name, kind, contact_name, contact_phone):
 @click.option("--role", required=True)
 @click.option("--password", required=True, prompt=True, hide_input=True)
 @click.option("--name", "display_name")
-@click.option("--unit", "unit_code", help="a unit handler's unit code")
+@click.option("--unit", "unit_code", help="a unit handler's or unit supervisor's unit code")
 @click.option("--work-grid", "work_grids", multiple=True, help="an inspector's work grid code")
 def create_user(username, role, password, display_name, unit_code, work_grids):
     """Add a user with a role and scope."""

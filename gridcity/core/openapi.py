@@ -32,7 +32,7 @@ from gridcity.core.api import Operation as Declared
 from gridcity.core.api import operation as declare
 from gridcity.core.apidoc import PUBLIC, Op, Spec, ok, schema
 from gridcity.geo.views import MAX_UNIT_GRIDS
-from gridcity.org.models import Role
+from gridcity.org.models import UNIT_ROLES, Role
 from gridcity.patrols.services import PATROL_READERS
 from gridcity.taxonomy.views import RULE_READERS
 from gridcity.version import __version__
@@ -184,7 +184,7 @@ def operations() -> list[Op]:
            ok(), PUBLIC),
         Op("get", "/me", "org.me", "Who I am: role and scope", ok()),
         Op("get", "/units", "org.list_units", "List responsible units (责任单位)", ok(),
-           description="Staff see every unit; a unit handler only their own."),
+           description="Staff see every unit; a unit's handlers and supervisors only their own."),
         Op("post", "/units", "org.create_unit", "Create a responsible unit (责任单位)",
            ok("Created", 201), admin,
            errors={400: "`bad_request`: code, name or kind missing, or an unknown kind.",
@@ -192,7 +192,7 @@ def operations() -> list[Op]:
         Op("get", "/users", "org.list_users", "List users", ok(), admin),
         Op("post", "/users", "org.create_user", "Create a user with a role and scope",
            ok("Created", 201), admin,
-           errors={400: "`bad_request`: unknown role, a unit handler without a unit, work grids for a "
+           errors={400: "`bad_request`: unknown role, a unit handler or supervisor without a unit, work grids for a "
                         "non-inspector; `password_too_short`, `password_too_common`, `password_is_username`.",
                    404: "`unknown_unit` or `unknown_place`: the unit or a work grid does not exist.",
                    409: "`duplicate_code`: the user name is taken."}),
@@ -232,7 +232,7 @@ def operations() -> list[Op]:
            errors={400: "`bad_request`: lon and lat are required numbers.",
                    422: f"`unknown_category`, {BAD_LOCATION}, `no_responsible_unit`."}),
         Op("get", "/components", "inventory.list_components", "List components (部件)", ok(),
-           description="A unit handler sees only what their unit owns or maintains.",
+           description="A unit's members see only what their unit owns or maintains.",
            errors={400: "`bad_request`: limit and offset must be integers."}),
         Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
            ok("Created", 201), admin, body=IMPORT_BODY,
@@ -254,7 +254,7 @@ def operations() -> list[Op]:
                    422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`; "
                         "`idempotency_key_reused`: this key came with another report (IETF Idempotency-Key)."}),
         Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok(),
-           description="Staff see every case, a unit handler their unit's, an inspector their work grids' "
+           description="Staff see every case, a unit's members their unit's, an inspector their work grids' "
                        "and their own reports.",
            errors={400: "`bad_request`: an unknown state or sort, a non-integer id, limit or offset, "
                         "a bad date or bbox."}),
@@ -262,7 +262,7 @@ def operations() -> list[Op]:
            ok(), SEARCH_ROLES,
            description="By its number or its last digits, the reporter's phone (digits, however written), "
                        "words of the description, address or history notes; with place, unit, category, "
-                       "state and report dates. Staff search every case, a unit handler their unit's. "
+                       "state and report dates. Staff search every case, a unit's members their unit's. "
                        "Newest report first; the count stops at a thousand (`more`); phones masked.",
            errors={400: "`bad_request` (a non-integer id, limit or offset); `search_query_too_short`, "
                         "`search_query_too_long`, `search_bad_state`, `search_bad_date`, `search_bad_period`, "
@@ -376,11 +376,11 @@ def dispatch_operations() -> list[Op]:
     """The dispatch center's live map (/dispatch/) and the unit portal (/unit/)."""
     from gridcity.dispatch.services import STAFF_ROLES
 
-    readers = (*STAFF_ROLES, Role.UNIT_HANDLER)
+    readers = (*STAFF_ROLES, *UNIT_ROLES)
     return [
         Op("get", "/dispatch/map", "dispatch_api.map_state", "The live map's state: every open case I may see, compact",
            ok(), readers,
-           description="Staff see every open case, a unit handler their unit's. Built from plain columns for the "
+           description="Staff see every open case, a unit's members their unit's. Built from plain columns for the "
                        "wall screen (10,000 open cases in well under a second); gzip-compressed when accepted.",
            errors={400: "`bad_request`: an unknown state, source or queue; ids that are not integers."}),
         Op("get", "/dispatch/queues", "dispatch_api.queues", "My role's work queues (工作队列) and their counts",

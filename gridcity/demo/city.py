@@ -248,6 +248,12 @@ def _people(rng, areas, units) -> dict[str, list[str]]:
         add(f"dispatcher{n}", Role.DISPATCHER)
     for unit in units.values():
         add(f"unit-{unit.code.lower()}", Role.UNIT_HANDLER, unit_id=unit.id)
+    # One supervisor (单位主管) per unit, to whom overdue cases are escalated.
+    # Named from the unit's code, not the city's random stream, so the rest of
+    # the demo (components, history) stays what it was for a seed.
+    for unit in units.values():
+        name = _person(random.Random(unit.code))
+        add(f"sup-{unit.code.lower()}", Role.UNIT_SUPERVISOR, unit_id=unit.id, name=name)
     db.session.flush()
     return logins
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.models import Area, Street, WorkGrid, inspector_work_grid
-from gridcity.org.models import ROLE_NAMES, Role, Unit, User
+from gridcity.org.models import ROLE_NAMES, UNIT_ROLES, Role, Unit, User
 from gridcity.taxonomy.models import Category, ResponsibilityRule
 
 # What each desk does on a first visit, in the order of a case's loop.
@@ -21,6 +21,7 @@ ROLE_ORDER = (
     Role.SHIFT_LEADER,
     Role.DISPATCHER,
     Role.UNIT_HANDLER,
+    Role.UNIT_SUPERVISOR,
     Role.MANAGER,
     Role.ADMIN,
 )
@@ -30,6 +31,7 @@ TRY = {
     Role.SHIFT_LEADER: "/dispatch/: file (立案) accepted cases, decide extensions / returns, close (结案) checked ones",
     Role.DISPATCHER: "/dispatch/: dispatch (派遣) filed cases to the unit the rules name",
     Role.UNIT_HANDLER: "/unit/: accept a dispatched case, report it handled with a photo, ask for more time",
+    Role.UNIT_SUPERVISOR: "/unit/: the 督办 banner and queue (overdue cases escalated to you), your unit's cases",
     Role.MANAGER: "/scorecards/: monthly scorecards, appeals, the sanitation contest",
     Role.ADMIN: "/admin/: users, grids, categories and rules; everything the others see",
 }
@@ -53,7 +55,7 @@ def logins_by_role() -> list[dict]:
             continue
         if role is Role.INSPECTOR:
             lines = _inspector_lines(people)
-        elif role is Role.UNIT_HANDLER:
+        elif role in UNIT_ROLES:
             lines = _unit_lines(people)
         elif role is Role.MANAGER:
             lines = _manager_lines(people)
@@ -86,7 +88,7 @@ def _inspector_lines(people: list[User]) -> list[str]:
 
 
 def _unit_lines(people: list[User]) -> list[str]:
-    """Unit handlers by unit, with what the responsibility rules send it and where."""
+    """A unit's handlers (or supervisors) by unit, with what the responsibility rules send it and where."""
     streets = dict(db.session.execute(select(Street.id, Street.name)).all())
     handles: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for unit_id, kind, place_id, name in db.session.execute(

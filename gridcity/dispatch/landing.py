@@ -6,7 +6,7 @@ on-time closure rate so far — each linking to the queue behind it.
 The waiting numbers are the desk's queues, counted by ``queue_counts`` (one
 pass over the open cases), so a number and the queue it opens always agree.
 The closed figures are one more filtered count over the cases the user may
-see; a unit handler sees their unit's.
+see; a unit's members see their unit's.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gridcity.cases.queries import visible_cases
 from gridcity.core.clock import utcnow
 from gridcity.dispatch.services import queue_counts
 from gridcity.extensions import db
-from gridcity.org.models import Role, User
+from gridcity.org.models import Role, User, is_unit_member
 from gridcity.web.ui_text import ui_text
 
 CLOSED_TODAY = "closed_today"
@@ -34,6 +34,15 @@ CENTER_OVERVIEW = (
     "overdue",
     "warned",
     "urged",
+    CLOSED_TODAY,
+    ON_TIME_RATE,
+)
+UNIT_DESK = (
+    "unit_new",
+    "unit_in_progress",
+    "unit_overdue",
+    "unit_warned",
+    "unit_urged",
     CLOSED_TODAY,
     ON_TIME_RATE,
 )
@@ -62,15 +71,9 @@ DESK_NUMBERS: dict[str, tuple[str, ...]] = {
     ),
     Role.MANAGER.value: CENTER_OVERVIEW,
     Role.ADMIN.value: CENTER_OVERVIEW,
-    Role.UNIT_HANDLER.value: (
-        "unit_new",
-        "unit_in_progress",
-        "unit_overdue",
-        "unit_warned",
-        "unit_urged",
-        CLOSED_TODAY,
-        ON_TIME_RATE,
-    ),
+    Role.UNIT_HANDLER.value: UNIT_DESK,
+    # The supervisor first sees what was escalated to them (督办).
+    Role.UNIT_SUPERVISOR.value: ("unit_escalated", *UNIT_DESK),
 }
 
 
@@ -106,7 +109,7 @@ def desk_numbers(user: User, language: str, now: dt.datetime | None = None) -> l
         return []
     queues = {q["key"]: q for q in queue_counts(user)}
     closed = closed_figures(user, now)
-    portal = "dispatch.unit_page" if user.role == Role.UNIT_HANDLER.value else "dispatch.dispatch_page"
+    portal = "dispatch.unit_page" if is_unit_member(user) else "dispatch.dispatch_page"
     scorecards = (
         url_for("scorecards_pages.index") if user.role in (Role.MANAGER.value, Role.ADMIN.value) else None
     )

@@ -22,7 +22,7 @@ from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
-from gridcity.org.models import Role, Unit, User
+from gridcity.org.models import UNIT_ROLES, Role, Unit, User, is_unit_member
 from gridcity.taxonomy.models import Category
 
 # Who works at the centers and sees the whole city.
@@ -35,7 +35,8 @@ class Queue:
     """A work queue: open cases in one of ``states`` (all open states when
     empty) that also carry ``flag`` (``overdue``; ``warned`` = warned, not
     yet overdue; ``request`` = a request waiting for a decision; ``urged`` =
-    urged (催办) or escalated (督办)). ``roles`` are those whose work it is."""
+    urged (催办) or escalated (督办); ``escalated`` = escalated (督办) only).
+    ``roles`` are those whose work it is."""
 
     key: str
     states: tuple[str, ...]
@@ -66,14 +67,16 @@ STAFF_QUEUES = (
     Queue("urged", RUNNING, (R.SHIFT_LEADER, R.DISPATCHER), "urged"),  # 催办 / 督办
 )
 UNIT_QUEUES = (
-    Queue("unit_new", (states.DISPATCHED,), (R.UNIT_HANDLER,)),  # 待签收
-    Queue("unit_in_progress", (states.IN_PROGRESS,), (R.UNIT_HANDLER,)),  # 处置中
-    Queue("unit_requests", RUNNING, (R.UNIT_HANDLER,), "request"),  # 申请待审批
-    Queue("unit_awaiting_check", (states.HANDLED,), (R.UNIT_HANDLER,)),  # 待核查
-    Queue("unit_overdue", RUNNING, (R.UNIT_HANDLER,), "overdue"),  # 超期
-    Queue("unit_warned", RUNNING, (R.UNIT_HANDLER,), "warned"),  # 预警
-    Queue("unit_urged", RUNNING, (R.UNIT_HANDLER,), "urged"),  # 被催办 / 督办
+    Queue("unit_new", (states.DISPATCHED,), UNIT_ROLES),  # 待签收
+    Queue("unit_in_progress", (states.IN_PROGRESS,), UNIT_ROLES),  # 处置中
+    Queue("unit_requests", RUNNING, UNIT_ROLES, "request"),  # 申请待审批
+    Queue("unit_awaiting_check", (states.HANDLED,), UNIT_ROLES),  # 待核查
+    Queue("unit_overdue", RUNNING, UNIT_ROLES, "overdue"),  # 超期
+    Queue("unit_warned", RUNNING, UNIT_ROLES, "warned"),  # 预警
+    Queue("unit_urged", RUNNING, UNIT_ROLES, "urged"),  # 被催办 / 督办
 )
+# The supervisor's portal leads with what was escalated to them (督办).
+SUPERVISOR_QUEUES = (Queue("unit_escalated", RUNNING, (R.UNIT_SUPERVISOR,), "escalated"), *UNIT_QUEUES)
 
 # The columns of one case in the map state, in order.
 MAP_FIELDS = (
@@ -104,7 +107,9 @@ MAX_IDS = 500
 
 
 def queues_for(user: User) -> tuple[Queue, ...]:
-    if user.role == Role.UNIT_HANDLER.value:
+    if user.role == Role.UNIT_SUPERVISOR.value:
+        return SUPERVISOR_QUEUES
+    if is_unit_member(user):
         return UNIT_QUEUES
     if user.role in {r.value for r in STAFF_ROLES}:
         return STAFF_QUEUES
@@ -148,6 +153,8 @@ def _queue_condition(queue: Queue, pending):
         conditions.append(pending.c.kind.is_not(None))
     elif queue.flag == "urged":
         conditions.append(or_(Case.urge_count > 0, _escalated()))
+    elif queue.flag == "escalated":
+        conditions.append(_escalated())
     return and_(*conditions) if conditions else True
 
 

@@ -17,7 +17,7 @@ from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.dispatch import schemas, services
 from gridcity.dispatch.schemas import MapFilter
-from gridcity.org.models import ROLE_NAMES, Role
+from gridcity.org.models import ROLE_NAMES, UNIT_ROLES
 from gridcity.org.services import describe_user
 from gridcity.web import views as web_views
 from gridcity.web.ui_text import ui_keys, ui_texts
@@ -34,7 +34,7 @@ def _can_search(role: str) -> bool:
     return role in {r.value for r in search.SEARCH_ROLES}
 
 
-MAP_READERS = (*services.STAFF_ROLES, Role.UNIT_HANDLER)
+MAP_READERS = (*services.STAFF_ROLES, *UNIT_ROLES)
 # The pages' words: every d_ key of gridcity.web.ui_text (states, actions, queues…).
 TEXTS = ui_keys("d_", "hl_") + ("loading", "load_error", "network_error", "urgency_normal", "urgency_urgent")
 # Bigger answers than this are sent gzip-compressed when the client accepts it.
@@ -77,7 +77,7 @@ def dispatch_page():
 
 
 @bp.get("/unit/")
-@roles_required(Role.UNIT_HANDLER)
+@roles_required(*UNIT_ROLES)
 def unit_page():
     """The unit portal (责任单位): our cases, deadlines, accept, handled, requests."""
     user = current_user()

@@ -13,7 +13,7 @@ from gridcity.geo.models import UnitGrid
 from gridcity.inventory import schemas, services
 from gridcity.inventory.models import Component
 from gridcity.inventory.schemas import ComponentFilter
-from gridcity.org.models import Role
+from gridcity.org.models import Role, is_unit_member
 
 bp = Blueprint("inventory", __name__, url_prefix="/api/v1/components")
 
@@ -24,11 +24,11 @@ PAGE_MAX = 500
 @login_required
 @operation(query=ComponentFilter, responses={200: list[schemas.Component]})
 def list_components(query: ComponentFilter):
-    """Components, filtered by ``unit_grid`` code; a unit handler sees only the
-    components their unit owns or maintains."""
+    """Components, filtered by ``unit_grid`` code; a unit's members see only
+    the components their unit owns or maintains."""
     user = current_user()
     rows = select(Component).order_by(Component.code)
-    if user.role == Role.UNIT_HANDLER.value:
+    if is_unit_member(user):
         rows = rows.where(
             or_(Component.owner_unit_id == user.unit_id, Component.maintainer_unit_id == user.unit_id)
         )

@@ -19,8 +19,21 @@ class Role(enum.StrEnum):
     SHIFT_LEADER = "shift_leader"  # 值班长
     DISPATCHER = "dispatcher"  # 派遣员
     UNIT_HANDLER = "unit_handler"  # 责任单位处置人员
+    UNIT_SUPERVISOR = "unit_supervisor"  # 单位主管: the unit's head, to whom 督办 goes
     MANAGER = "manager"  # 管理者 / 考核
     ADMIN = "admin"  # 系统管理员
+
+
+# The members of a responsible unit: attached to one unit, they see and work
+# its cases only. The supervisor is a member like a handler, and is also
+# the one overdue cases are escalated to (督办).
+UNIT_ROLES = (Role.UNIT_HANDLER, Role.UNIT_SUPERVISOR)
+UNIT_ROLE_VALUES = frozenset(r.value for r in UNIT_ROLES)
+
+
+def is_unit_member(user) -> bool:
+    """Whether ``user`` belongs to a unit (and sees only that unit's cases)."""
+    return user.role in UNIT_ROLE_VALUES
 
 
 ROLE_NAMES = {
@@ -29,6 +42,7 @@ ROLE_NAMES = {
     Role.SHIFT_LEADER: ("值班长", "Shift leader"),
     Role.DISPATCHER: ("派遣员", "Dispatcher"),
     Role.UNIT_HANDLER: ("责任单位", "Unit handler"),
+    Role.UNIT_SUPERVISOR: ("单位主管", "Unit supervisor"),
     Role.MANAGER: ("管理者", "Manager"),
     Role.ADMIN: ("系统管理员", "Administrator"),
 }

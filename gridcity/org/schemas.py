@@ -40,7 +40,7 @@ class UserIn(Schema):
     role: Annotated[Text, Field(min_length=1, max_length=20)]
     display_name: Annotated[Text, Field(max_length=100)] | None = None
     unit_code: Annotated[Text, Field(max_length=30)] | None = Field(
-        None, description="Required for a unit handler."
+        None, description="Required for a unit handler or a unit supervisor."
     )
     work_grid_codes: list[Annotated[Text, Field(max_length=20)]] | None = Field(
         None, description="Inspectors only."
@@ -72,7 +72,7 @@ class Me(Answer):
     display_name: str
     role: Literal[ROLES]
     role_name: RoleName
-    unit: Ref | None = Field(description="A unit handler's unit.")
+    unit: Ref | None = Field(description="A unit member's unit (handler or supervisor).")
     scope: Scope
 
 

@@ -17,7 +17,7 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.settings import Settings
 from gridcity.extensions import db
 from gridcity.geo.models import Area, WorkGrid, WorkGroup
-from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, LoginFailure, Role, Unit, User
+from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, UNIT_ROLE_VALUES, LoginFailure, Role, Unit, User
 from gridcity.org.sessions import end_user_sessions
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -57,6 +57,23 @@ def get_unit(code: str) -> Unit:
     return unit
 
 
+def supervisors_of(unit_ids) -> dict[int, list[int]]:
+    """单位主管 — the active supervisors of each unit (user ids, in order);
+    a unit without one is absent. Overdue cases are escalated (督办) to them."""
+    ids = {u for u in unit_ids if u is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(User.unit_id, User.id)
+        .where(User.role == Role.UNIT_SUPERVISOR.value, User.active.is_(True), User.unit_id.in_(ids))
+        .order_by(User.unit_id, User.id)
+    ).all()
+    found: dict[int, list[int]] = {}
+    for unit_id, user_id in rows:
+        found.setdefault(unit_id, []).append(user_id)
+    return found
+
+
 def create_user(
     username: str,
     password: str,
@@ -66,7 +83,7 @@ def create_user(
     work_grid_codes: list[str] | None = None,
     phone: str | None = None,
 ) -> User:
-    """Add a user with a role and its scope (a handler's unit, an inspector's work grids)."""
+    """Add a user with a role and its scope (a unit member's unit, an inspector's work grids)."""
     if role not in {r.value for r in Role}:
         raise GridCityError(
             "bad_request", detail=f"role {role!r}; use one of {', '.join(r.value for r in Role)}"
@@ -77,9 +94,10 @@ def create_user(
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise GridCityError("duplicate_code", status=409, code=username)
     unit = None
-    if role == Role.UNIT_HANDLER.value:
+    if role in UNIT_ROLE_VALUES:
         if not unit_code:
-            raise GridCityError("bad_request", detail="a unit handler needs a unit")
+            zh, en = ROLE_NAMES[Role(role)]
+            raise GridCityError("bad_request", detail=f"a {en.lower()} ({zh}) needs a unit")
         unit = get_unit(unit_code)
     user = User(
         username=username,

@@ -10,7 +10,7 @@ from gridcity.core.auth import current_user, login_required, roles_required, sig
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.org import schemas, services
-from gridcity.org.models import Role, Unit, User
+from gridcity.org.models import Role, Unit, User, is_unit_member
 from gridcity.org.schemas import LoginIn, UnitIn, UserIn
 
 bp = Blueprint("org", __name__, url_prefix="/api/v1")
@@ -57,10 +57,10 @@ def _unit_json(unit: Unit) -> dict:
 @login_required
 @operation(responses={200: list[schemas.Unit]})
 def list_units():
-    """Every unit for staff; a unit handler sees only their own unit."""
+    """Every unit for staff; a unit's members see only their own unit."""
     user = current_user()
     query = select(Unit).order_by(Unit.code)
-    if user.role == Role.UNIT_HANDLER.value:
+    if is_unit_member(user):
         query = query.where(Unit.id == user.unit_id)
     return jsonify([_unit_json(u) for u in db.session.scalars(query)])
 

@@ -924,6 +924,12 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "d_queue_urged": {"zh": "催办/督办", "en": "Urged / escalated"},
     "d_queue_unit_warned": {"zh": "预警", "en": "About to be due"},
     "d_queue_unit_urged": {"zh": "催办/督办", "en": "Urged / escalated"},
+    "d_queue_unit_escalated": {"zh": "督办", "en": "Escalated to me"},
+    "d_escalated_banner": {
+        "zh": "督办：{n} 件案卷超期未处置，已报您督办",
+        "en": "Escalated to you: {n} overdue cases not handled",
+    },
+    "d_escalated_show": {"zh": "查看督办案卷", "en": "Show them"},
     "d_urge": {"zh": "催办", "en": "Urged"},
     "d_escalated": {"zh": "督办", "en": "Escalated"},
     "d_urge_reason": {"zh": "催办事由", "en": "Message to the unit"},

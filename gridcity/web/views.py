@@ -18,7 +18,7 @@ from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
 from gridcity.geo.models import District, Street, UnitGrid, WorkGrid
-from gridcity.org.models import ROLE_NAMES, Role
+from gridcity.org.models import ROLE_NAMES, Role, is_unit_member
 from gridcity.org.services import describe_user
 from gridcity.web.formats import city_datetime
 from gridcity.web.ui_text import ui_keys, ui_text, ui_texts
@@ -110,7 +110,7 @@ def home():
         "unit_grid_min_zoom": UNIT_GRID_MIN_ZOOM,
         "texts": ui_texts(language, MAP_TEXTS),
     }
-    show_counts = user.role not in (Role.INSPECTOR.value, Role.UNIT_HANDLER.value)
+    show_counts = user.role != Role.INSPECTOR.value and not is_unit_member(user)
     from gridcity.dispatch.landing import desk_numbers
 
     return render_template(
@@ -118,6 +118,7 @@ def home():
         me=me,
         role_name=me["role_name"][language],
         unit=user.unit,
+        unit_member=is_unit_member(user),
         numbers=desk_numbers(user, language),
         counts=_city_counts() if show_counts else None,
         is_admin=user.role == Role.ADMIN.value,

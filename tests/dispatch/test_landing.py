@@ -11,8 +11,11 @@ import re
 
 from gridcity.cases.sweeper import sweep
 from gridcity.core import clock
+from gridcity.extensions import db
+from gridcity.org.services import create_user
 from tests.cases.conftest import EAST, jpeg_bytes
 from tests.cases.test_closed_loop import ok
+from tests.conftest import DEMO_PASSWORD
 from tests.dispatch.test_api import api  # noqa: F401  (one signed-in client per user)
 
 MONDAY_4PM = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
@@ -63,6 +66,8 @@ def visible_text(page_html: str) -> str:
 
 
 def test_each_desk_sees_its_numbers_of_today_linking_to_its_queues(city, api):  # noqa: F811
+    create_user("hwsup", DEMO_PASSWORD, "unit_supervisor", unit_code="HW")  # 单位主管 of the sanitation unit
+    db.session.commit()
     made = []
     # Monday 10:00.
     made.append(new_case(api))  # waiting to be accepted
@@ -127,6 +132,7 @@ def test_each_desk_sees_its_numbers_of_today_linking_to_its_queues(city, api):  
             expected[f"unit_{k}"] = v  # every dispatched case went to the sanitation unit
     expected["unit_new"] = count(lambda c: c["state"] == "dispatched")
     expected["unit_in_progress"] = count(lambda c: c["state"] == "in_progress")
+    expected["unit_escalated"] = count(lambda c: running(c) and c["escalated"])
 
     desks = {
         "op": ["to_accept", "to_verify", "awaiting_check", "overdue", "closed_today", "on_time_rate"],
@@ -135,12 +141,15 @@ def test_each_desk_sees_its_numbers_of_today_linking_to_its_queues(city, api):  
         "mgr": ["to_accept", "to_file", "to_dispatch", "overdue", "warned", "urged", "closed_today", "on_time_rate"],
         "hw": ["unit_new", "unit_in_progress", "unit_overdue", "unit_warned", "unit_urged", "closed_today",
                "on_time_rate"],
+        # The unit's supervisor: what was escalated to them (督办) first, then the unit's numbers.
+        "hwsup": ["unit_escalated", "unit_new", "unit_in_progress", "unit_overdue", "unit_warned", "unit_urged",
+                  "closed_today", "on_time_rate"],
     }  # fmt: skip
     for username, keys in desks.items():
         numbers = desk(api, username)
         assert list(numbers) == keys, username
         assert {k: v for k, (v, _) in numbers.items()} == {k: expected[k] for k in keys}, username
-        portal = "/unit/" if username == "hw" else "/dispatch/"
+        portal = "/unit/" if username in ("hw", "hwsup") else "/dispatch/"
         for key, (_, href) in numbers.items():
             if key not in ("closed_today", "on_time_rate"):
                 assert href == f"{portal}?queue={key}", (username, key)
@@ -155,10 +164,9 @@ def test_each_desk_sees_its_numbers_of_today_linking_to_its_queues(city, api):  
         "closed_today": "0", "on_time_rate": "—",
     }  # fmt: skip
     # In words only: no queue key, state or role name on the page.
-    for username in ("hw", "lead"):
+    for username in ("hw", "hwsup", "lead"):
         text = visible_text(api(username).get("/").get_data(as_text=True))
         assert "今日工作" in text
-        leaked = [
-            k for k in [*desks["hw"], *desks["lead"], *RUNNING, "shift_leader", "unit_handler"] if k in text
-        ]
+        codes = [*desks["hwsup"], *desks["lead"], *RUNNING, "shift_leader", "unit_handler", "unit_supervisor"]
+        leaked = [k for k in codes if k in text]
         assert leaked == [], username

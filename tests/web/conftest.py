@@ -80,8 +80,9 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def create_server(demo_city):
     """``create_server(**settings)``: the real server (see ``SERVE``) on a free
-    port over the demo city, with ``GRIDCITY_<NAME>`` set from ``settings``;
-    returns its base URL. Every server started is stopped at the end of the session."""
+    port over the demo city, with ``GRIDCITY_<NAME>`` set from ``settings``
+    (its scheduler off unless ``scheduler_mode`` says otherwise); returns its
+    base URL. Every server started is stopped at the end of the session."""
     processes: list[subprocess.Popen] = []
 
     def create(**settings: str) -> str:
@@ -94,13 +95,12 @@ def create_server(demo_city):
             "GRIDCITY_HOST": "127.0.0.1",
             "GRIDCITY_PORT": str(port),
             "GRIDCITY_TILE_URL": "",
+            "GRIDCITY_SCHEDULER_MODE": "off",
             **{f"GRIDCITY_{name.upper()}": value for name, value in settings.items()},
         }
         log = demo_city["folder"] / f"server-{port}.log"
         with log.open("w") as out:
-            process = subprocess.Popen(
-                SERVE, env={**env, "GRIDCITY_SCHEDULER_MODE": "off"}, stdout=out, stderr=subprocess.STDOUT
-            )
+            process = subprocess.Popen(SERVE, env=env, stdout=out, stderr=subprocess.STDOUT)
         processes.append(process)
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(f"{base_url}/login", process, log)

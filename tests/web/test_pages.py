@@ -24,6 +24,7 @@ USERS = {
     "dispatcher": "dispatcher1",
     "inspector": "insp001",
     "unit_handler": "unit-yt-hw",
+    "unit_supervisor": "sup-yt-hw",
 }
 NOT_ADMIN = [name for name in USERS.values() if name != "admin"]
 
@@ -131,8 +132,9 @@ def test_inspector_panel_lists_their_work_grids(create_client):
     assert "全市概况" not in html
 
 
-def test_unit_handler_panel_shows_their_unit(create_client):
-    html = create_client("unit-yt-hw").get("/").get_data(as_text=True)
+@pytest.mark.parametrize("username", ["unit-yt-hw", "sup-yt-hw"])
+def test_a_units_members_panel_shows_their_unit(create_client, username):
+    html = create_client(username).get("/").get_data(as_text=True)
     assert "我的责任单位" in html
     assert "盐田区环境卫生管理处" in html and "YT-HW" in html
     assert "全市概况" not in html
@@ -248,6 +250,7 @@ def test_users_api_needs_a_session(create_client):
 def test_units_api_shows_a_unit_handler_only_their_unit(create_client, demo_city):
     units = create_client("unit-yt-hw").get("/api/v1/units").get_json()
     assert [u["code"] for u in units] == ["YT-HW"]
+    assert [u["code"] for u in create_client("sup-yt-jd01").get("/api/v1/units").get_json()] == ["YT-JD01"]
     all_units = create_client("dispatcher1").get("/api/v1/units").get_json()
     assert len(all_units) == demo_city["summary"]["units"]
 

@@ -56,6 +56,8 @@ def test_run_command_serves_the_demo_city_map(browser, tmp_path):  # noqa: F811
         grids = re.findall(r"^    WG\d\d .+\): insp\d{3} \(", output, re.M)
         assert len(grids) == 17, output
         assert re.search(r"^    unit-yt-hw \(\w+\) — 盐田区环境卫生管理处: district-wide: \d+ categories", output, re.M)
+        assert re.search(r"^Unit supervisor 单位主管 — /unit/: the 督办 banner", output, re.M)
+        assert re.search(r"^    sup-yt-hw \(\w+\) — 盐田区环境卫生管理处: district-wide: \d+ categories", output, re.M)
         inspectors = set(re.findall(r"\binsp\d{3}\b", output))
         assert len(inspectors) >= 34  # 2-4 per work grid, every one listed
         # No development-server warning and no raw JSON on the console.

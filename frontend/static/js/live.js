@@ -416,6 +416,7 @@
     if (queue.flag === "request") return Boolean(c.request);
     if (queue.flag === "warned") return Boolean(c.warned) && !c.overdue;
     if (queue.flag === "urged") return (c.urge || 0) > 0 || Boolean(c.escalated);
+    if (queue.flag === "escalated") return Boolean(c.escalated);
     return true;
   }
 

@@ -19,6 +19,7 @@
   });
   var drawer = window.GridCityDrawer.create({ node: document.getElementById("drawer"), data: data, live: live });
   var list = document.getElementById("unit-cases");
+  var banner = document.getElementById("escalated-banner"); // a supervisor's 督办 (only theirs has it)
   var empty = document.getElementById("unit-empty");
   var queueButtons = {};
   // The landing page's numbers open a queue: /unit/?queue=<key>.
@@ -34,6 +35,12 @@
       render();
     });
   });
+
+  if (banner) {
+    banner.querySelector("[data-show-queue]").addEventListener("click", function () {
+      if (selected !== "unit_escalated") queueButtons.unit_escalated.click();
+    });
+  }
 
   function queueOf(key) { return data.queues.filter(function (q) { return q.key === key; })[0]; }
 
@@ -122,6 +129,11 @@
       b.querySelector("[data-count]").textContent = String(n);
       b.setAttribute("data-count", String(n));
       b.classList.toggle("queue-empty", n === 0);
+      if (banner && q.key === "unit_escalated") {
+        banner.hidden = n === 0;
+        banner.setAttribute("data-count", String(n));
+        banner.querySelector("[data-banner-text]").textContent = Live.format(T.d_escalated_banner, { n: n });
+      }
     });
     var q = selected ? queueOf(selected) : null;
     var items = [];

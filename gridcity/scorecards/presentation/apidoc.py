@@ -71,7 +71,7 @@ def scorecard_operations() -> list:
         Op("post", "/scorecards/appeals", "scorecards.file_appeal",
            "Appeal (考核申诉) a case counted in one's own figure of a frozen month",
            ok("The appeal", 201), APPELLANTS,
-           description="JSON, or multipart with the JSON in `data` and evidence `photos`. A unit handler "
+           description="JSON, or multipart with the JSON in `data` and evidence `photos`. A unit's member "
                        "appeals their unit's figures (tier `unit`), a person their own (tier = their role); "
                        "within `appeals.window_working_days` working days after the month (definitions).",
            errors={400: "`appeal_reason_required`, `appeal_bad_figure`, `bad_request`, `photo_empty`.",

@@ -236,7 +236,7 @@ class AppealIn(Schema):
     model_config = ConfigDict(title="AppealIn")
 
     month: Month
-    tier: AppealTier = Field(description="`unit` (a unit handler's unit) or the person's own role.")
+    tier: AppealTier = Field(description="`unit` (the unit of a unit's handler or supervisor) or the person's own role.")
     subject_id: Id = Field(description="The row's subject_id: the unit's id, or the person's user id.")
     count: Literal[COUNT_NAMES] = Field(description="The figure contested (a count name of the row).")
     case_id: Id = Field(description="A case in that figure's drill-down.")

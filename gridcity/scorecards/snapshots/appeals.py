@@ -2,7 +2,8 @@
 
 Who may appeal what:
 
-- a unit handler, for the cases counted in their unit's figures (tier ``unit``);
+- a unit's member (handler or supervisor), for the cases counted in their
+  unit's figures (tier ``unit``);
 - an inspector, operator, shift leader or dispatcher, for the cases counted
   in their own figures in that role (e.g. an inspector's missed report, a
   dispatcher's late dispatch — contested in "dispatched", whose on-time part
@@ -22,7 +23,7 @@ month's next version at once: it applies every accepted appeal of the month
 and its reason names the appeals it adds; version 1 stays as it was.
 
 Every step is written to the appeal's history (who, in which role, when,
-with which note). Everyone sees their own appeals (a unit handler: their
+with which note). Everyone sees their own appeals (a unit's member: their
 unit's; a person: those about their own figures); managers and admins see
 all. The callers commit.
 """
@@ -40,7 +41,7 @@ from gridcity.cases.models import Case
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
-from gridcity.org.models import Role, User
+from gridcity.org.models import UNIT_ROLES, Role, User, is_unit_member
 from gridcity.scorecards.counting import engine
 from gridcity.scorecards.models import Appeal, AppealEvent, AppealPhoto
 from gridcity.scorecards.scoring.indicators import current_set
@@ -48,7 +49,7 @@ from gridcity.scorecards.snapshots import appeal_exclusions as exclusions
 from gridcity.scorecards.snapshots import freeze
 from gridcity.web.ui_text import ui_text
 
-APPELLANTS = (Role.UNIT_HANDLER, Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER)
+APPELLANTS = (*UNIT_ROLES, Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER)
 DECIDERS = (Role.MANAGER, Role.ADMIN)
 STATES = ("pending", "accepted", "rejected")
 MAX_PHOTOS = 9
@@ -62,8 +63,9 @@ RECENT_MONTHS = 3
 
 def own_subject(user: User) -> tuple[str, int] | None:
     """The scorecard row ``user`` may contest: ``("unit", unit id)`` for a
-    unit handler, ``(role, user id)`` for a person; None for anyone else."""
-    if user.role == Role.UNIT_HANDLER.value:
+    unit's member (handler or supervisor), ``(role, user id)`` for a person;
+    None for anyone else."""
+    if is_unit_member(user):
         return ("unit", user.unit_id) if user.unit_id else None
     if user.role in exclusions.APPEAL_TIERS:
         return (user.role, user.id)
