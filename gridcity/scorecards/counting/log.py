@@ -130,31 +130,54 @@ def _code(column, codes: dict[str, int]):
     return cast(case(codes, value=column, else_=NONE), BigInteger)
 
 
+class Codes:
+    """Small codes and flags (each NONE or 0..14) that travel packed in one
+    bigint — a month's rows are many, each column costs twelve bytes a row —
+    and come back as columns of their own."""
+
+    def __init__(self, *codes):
+        self.codes = codes
+
+    def packed(self):
+        return sum(((code + 1) * 16**k for k, code in enumerate(self.codes)), literal(0, BigInteger))
+
+
 def read(columns: tuple, *where, among=None) -> np.ndarray:
     """The rows of ``columns`` (keys, codes and flags as bigint; :class:`Time`
-    columns as microseconds) that meet ``where``, as a matrix. ``among``:
-    (column, ids sorted and unique, j) — only rows whose column (the matrix's
-    column j) is one of the ids; a dense set is read as its id range (one
-    index range), a sparse one as a list."""
-    times = tuple(j for j, c in enumerate(columns) if isinstance(c, Time))
-    query = select(*(moment(c.column, c.text) if isinstance(c, Time) else c for c in columns)).where(*where)
-    width = len(columns)
+    columns as microseconds; :class:`Codes` as a column per code) that meet
+    ``where``, as a matrix. ``among``: (column, ids sorted and unique, j) —
+    only rows whose column (the matrix's column j) is one of the ids; a dense
+    set is read as its id range (one index range), a sparse one as a list."""
+    sent, layout = [], []  # layout: per matrix column, (column sent, code within it or None)
+    for c in columns:
+        if isinstance(c, Codes):
+            layout += [(len(sent), k) for k in range(len(c.codes))]
+            sent.append(c.packed())
+        else:
+            layout.append((len(sent), None))
+            sent.append(c)
+    times = tuple(j for j, c in enumerate(sent) if isinstance(c, Time))
+    query = select(*(moment(c.column, c.text) if isinstance(c, Time) else c for c in sent)).where(*where)
+
+    def rows(*more) -> np.ndarray:
+        raw = int_matrix(query.where(*more), len(sent), times)
+        out = np.empty((len(raw), len(layout)), dtype=np.int64)
+        for j, (s, k) in enumerate(layout):
+            out[:, j] = raw[:, s] if k is None else ((raw[:, s] >> (4 * k)) & 15) - 1
+        return out
+
     if among is None:
-        return int_matrix(query, width, times)
+        return rows()
     column, ids, j = among
     if not len(ids):
-        return np.zeros((0, width), dtype=np.int64)
+        return np.zeros((0, len(layout)), dtype=np.int64)
     low, high = int(ids[0]), int(ids[-1])
     if high - low < 4 * len(ids):
-        rows = int_matrix(query.where(column.between(low, high)), width, times)
-        return rows[np.isin(rows[:, j], ids)] if high - low + 1 > len(ids) else rows
+        found = rows(column.between(low, high))
+        return found[np.isin(found[:, j], ids)] if high - low + 1 > len(ids) else found
     if postgres():
-        return int_matrix(query.where(column == any_(_id_array(ids))), width, times)
-    parts = [
-        int_matrix(query.where(column.in_(ids[k : k + 500].tolist())), width, times)
-        for k in range(0, len(ids), 500)
-    ]
-    return np.vstack(parts)
+        return rows(column == any_(_id_array(ids)))
+    return np.vstack([rows(column.in_(ids[k : k + 500].tolist())) for k in range(0, len(ids), 500)])
 
 
 # ---------------------------------------------------------------- the month's events
@@ -172,12 +195,10 @@ def month_events(start: dt.datetime, end: dt.datetime, narrow=()) -> np.ndarray:
         (
             cast(E.c.id, BigInteger),
             cast(E.c.case_id, BigInteger),
-            _code(E.c.action, ACTION),
-            _code(E.c.to_state, STATE),
+            Codes(_code(E.c.action, ACTION), _code(E.c.to_state, STATE)),
             Time(E.c.at),
             key(E.c.actor_id),
-            _code(E.c.actor_role, {r: k for k, r in enumerate(PERSON_TIERS)}),
-            _approved(E),
+            Codes(_code(E.c.actor_role, {r: k for k, r in enumerate(PERSON_TIERS)}), _approved(E)),
             key(case((E.c.action.in_(("verify", "check")), E.c.data["task_id"].as_integer()))),
         ),
         E.c.at >= start,
@@ -217,10 +238,10 @@ CASE_COLUMNS = (
     "street",
     "district",
     "unit",
+    "reporter",
     "inspector_source",  # reported by an inspector (on foot or on patrol)
     "voided",
     "merged",  # merged into another case
-    "reporter",
     "contest_patrol",  # found on a night, holiday or month-end patrol
     "simple",  # never returned, extended, suspended or reworked
     "returned",  # returned at least once
@@ -247,14 +268,16 @@ def case_rows(*where, ids: np.ndarray | None = None) -> np.ndarray:
             cast(C.c.id, BigInteger),
             *(key(C.c[f"{p}_id"]) for p in PLACE_COLUMNS),
             key(C.c.unit_id),
-            _flag(C.c.source.in_(("inspector", "patrol"))),
-            _flag(C.c.voided_at.is_not(None)),
-            _flag(C.c.merged_into_id.is_not(None)),
             key(C.c.reporter_id),
-            _flag(and_(C.c.patrol_id.is_not(None), contest)),
-            _flag(~with_history()),
-            _flag(C.c.return_count > 0),
-            _flag(C.c.state.in_(RUNNING)),
+            Codes(
+                _flag(C.c.source.in_(("inspector", "patrol"))),
+                _flag(C.c.voided_at.is_not(None)),
+                _flag(C.c.merged_into_id.is_not(None)),
+                _flag(and_(C.c.patrol_id.is_not(None), contest)),
+                _flag(~with_history()),
+                _flag(C.c.return_count > 0),
+                _flag(C.c.state.in_(RUNNING)),
+            ),
             Time(C.c.deadline_at),
             Time(C.c.dispatched_at),
             Time(C.c.handled_at),
