@@ -142,12 +142,14 @@ class Codes:
         return sum(((code + 1) * 16**k for k, code in enumerate(self.codes)), literal(0, BigInteger))
 
 
-def read(columns: tuple, *where, among=None) -> np.ndarray:
+def read(columns: tuple, *where, among=None, range_within: int = 4) -> np.ndarray:
     """The rows of ``columns`` (keys, codes and flags as bigint; :class:`Time`
     columns as microseconds; :class:`Codes` as a column per code) that meet
     ``where``, as a matrix. ``among``: (column, ids sorted and unique, j) —
-    only rows whose column (the matrix's column j) is one of the ids; a dense
-    set is read as its id range (one index range), a sparse one as a list."""
+    only rows whose column (the matrix's column j) is one of the ids; a set
+    whose id range is at most ``range_within`` times its size is read as that
+    range (one index range: cheap per row), a sparser one as a list (an index
+    probe per id)."""
     sent, layout = [], []  # layout: per matrix column, (column sent, code within it or None)
     for c in columns:
         if isinstance(c, Codes):
@@ -172,7 +174,7 @@ def read(columns: tuple, *where, among=None) -> np.ndarray:
     if not len(ids):
         return np.zeros((0, len(layout)), dtype=np.int64)
     low, high = int(ids[0]), int(ids[-1])
-    if high - low < 4 * len(ids):
+    if high - low < range_within * len(ids):
         found = rows(column.between(low, high))
         return found[np.isin(found[:, j], ids)] if high - low + 1 > len(ids) else found
     if postgres():
@@ -224,7 +226,13 @@ def _approved(x):
 def tasks_on_time(task_ids: np.ndarray) -> np.ndarray:
     """Of the tasks ``task_ids`` (sorted, unique), those completed by their
     due time (rule 4: each event by its own task)."""
-    rows = read((cast(T.c.id, BigInteger),), T.c.completed_at <= T.c.due_at, among=(T.c.id, task_ids, 0))
+    # A row per id, and a probe costs some thirty rows of a range.
+    rows = read(
+        (cast(T.c.id, BigInteger),),
+        T.c.completed_at <= T.c.due_at,
+        among=(T.c.id, task_ids, 0),
+        range_within=32,
+    )
     return rows[:, 0]
 
 
