@@ -356,8 +356,8 @@ def _dispatches_undone(timelines: np.ndarray, start_us: int, end_us: int) -> np.
     a, to, at = tl[:, TL["action"]], tl[:, TL["to_state"]], tl[:, TL["at"]]
     rework = ((a == ACTION["check"]) & (to == STATE["in_progress"])) | (a == ACTION["rework"])
     returned = (a == ACTION["decide"]) & (to == STATE["filed"])
-    undone = tl[(rework | returned) & (at >= start_us) & (at < end_us)]
-    is_rework = rework[(rework | returned) & (at >= start_us) & (at < end_us)]
+    in_month = (rework | returned) & (at >= start_us) & (at < end_us)
+    undone, is_rework = tl[in_month], rework[in_month]
     dispatches = tl[a == ACTION["dispatch"]]
     row, found = _last_before(
         _pair(dispatches[:, TL["case_id"]], dispatches[:, TL["id"]]),
@@ -630,7 +630,10 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         timelines = log.timelines(cases[with_history, 0])
         verify_or_check = np.isin(ev[:, EV["action"]], (ACTION["verify"], ACTION["check"]))
         tasks_on_time = log.tasks_on_time(np.unique(ev[verify_or_check, EV["task"]]))
-    result = walk(timelines, log.to_micros(start), log.to_micros(bound) if crossing else log.to_micros(start))
+    # Without crossings to find (a person's drill-down, a month not begun)
+    # the period to find them in is empty.
+    start_us, bound_us = log.to_micros(start), log.to_micros(bound if crossing else start)
+    result = walk(timelines, start_us, bound_us)
     keys = _pair(timelines[:, log.TL["case_id"]], timelines[:, log.TL["id"]])
 
     # 2. a flag per count and event.
@@ -671,18 +674,13 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
 
     # 5. the month's dispatches reworked or returned within the month.
     if group in (None, "dispatcher"):
-        undone = _dispatches_undone(timelines, log.to_micros(start), log.to_micros(end))
+        undone = _dispatches_undone(timelines, start_us, log.to_micros(end))
         put("dispatcher", "dispatched_reworked", undone[undone[:, 2] == 1, :2])
         put("dispatcher", "dispatched_returned", undone[undone[:, 2] == 0, :2])
 
     # 6. the deadlines that passed (rule 1), and should_close.
     crossings = overdue_crossings(
-        _simple_crossings(cases, log.to_micros(start), log.to_micros(bound))
-        if crossing
-        else np.zeros((0, 3), dtype=np.int64),
-        result.crossings if crossing else np.zeros((0, 4), dtype=np.int64),
-        cases,
-        log.to_micros(end),
+        _simple_crossings(cases, start_us, bound_us), result.crossings, cases, log.to_micros(end)
     )
     first_case, first_unit, still_open = (crossings[:, j].astype(bool) for j in (7, 8, 9))
     crossing_area = crossings[:, : 1 + len(AREA_TIERS)]

@@ -26,11 +26,6 @@ from gridcity.extensions import db
 _HEADER, _TRAILER = 19, 2
 
 
-def bigint(column):
-    """A key or flag column as the matrix wants it: bigint, -1 for NULL."""
-    return cast(func.coalesce(column, -1), BigInteger)
-
-
 # A binary timestamp counts from 2000-01-01; the matrix from 1970-01-01.
 _Y2K_US = 946_684_800 * 1_000_000
 _NO_TIME = np.iinfo(np.int64).min  # -infinity
@@ -59,7 +54,7 @@ def moment(column, text: bool = False):
 
 
 def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.ndarray:
-    """The rows of ``query`` (``width`` columns, each made with :func:`bigint`,
+    """The rows of ``query`` (``width`` columns, each a ``bigint`` never NULL,
     or :func:`moment` for the columns ``times``) as an ``(n, width)`` int64
     matrix."""
     session = db.session
