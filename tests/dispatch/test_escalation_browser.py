@@ -15,18 +15,16 @@ back directly in the database, so the sweep escalates it on its own.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
 from sqlalchemy import select
 
-from gridcity import create_app
 from gridcity.cases.models import Case
 from gridcity.extensions import db
+from tests.dispatch.conftest import demo_city_copy
 from tests.dispatch.test_dispatch_browser import dispatched_case, open_page, session_for
 from tests.dispatch.test_urge_browser import place_on
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
-from tests.web.conftest import SECRET_KEY
 from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -35,18 +33,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def escalation_city(demo_city, tmp_path_factory) -> dict:
     """A copy of the demo city this module's server may sweep."""
-    folder = tmp_path_factory.mktemp("escalation-city")
-    source = sqlite3.connect(demo_city["url"].removeprefix("sqlite:///"))
-    copy = sqlite3.connect(folder / "gc.db")
-    with copy:
-        source.backup(copy)
-    source.close()
-    copy.close()
-    url = f"sqlite:///{folder / 'gc.db'}"
-    app = create_app({"instance_dir": demo_city["folder"], "database_url": url, "secret_key": SECRET_KEY})
-    yield {"url": url, "app": app}
-    with app.app_context():
-        db.engine.dispose()
+    with demo_city_copy(demo_city, tmp_path_factory, "escalation-city") as copy:
+        yield copy
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,16 @@ marks every case due by then).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
-from gridcity import create_app
 from gridcity.cases.sweeper import sweep
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
+from tests.dispatch.conftest import demo_city_copy
 from tests.dispatch.test_dispatch_browser import (
     PASSWORD,
     dispatched_case,
@@ -32,7 +31,6 @@ from tests.dispatch.test_dispatch_browser import (
     wait_within,
 )
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
-from tests.web.conftest import SECRET_KEY
 from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -41,18 +39,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def urge_city(demo_city, tmp_path_factory) -> dict:
     """A copy of the demo city this module may sweep."""
-    folder = tmp_path_factory.mktemp("urge-city")
-    source = sqlite3.connect(demo_city["url"].removeprefix("sqlite:///"))
-    copy = sqlite3.connect(folder / "gc.db")
-    with copy:
-        source.backup(copy)
-    source.close()
-    copy.close()
-    url = f"sqlite:///{folder / 'gc.db'}"
-    app = create_app({"instance_dir": demo_city["folder"], "database_url": url, "secret_key": SECRET_KEY})
-    yield {"url": url, "app": app}
-    with app.app_context():
-        db.engine.dispose()
+    with demo_city_copy(demo_city, tmp_path_factory, "urge-city") as copy:
+        yield copy
 
 
 @pytest.fixture(scope="module")
