@@ -54,6 +54,11 @@ class Case(db.Model):
     raw_lat: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     fix_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The inspector placed the position by hand on the map (no GPS fix, or
+    # the pin was moved away from it): the raw fix, if any, stays beside it.
+    position_by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # 部件: the component the report is about, chosen from the inventory.
+    component_id: Mapped[int | None] = mapped_column(ForeignKey("component.id"), index=True)
     geom = mapped_column(GeometryType("POINT"), nullable=False)
     unit_grid_id: Mapped[int] = mapped_column(ForeignKey("unit_grid.id"), index=True)
     community_id: Mapped[int] = mapped_column(Integer)

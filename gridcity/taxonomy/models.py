@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridcity.extensions import db
@@ -50,6 +50,9 @@ class Category(db.Model):
     default_unit_kind: Mapped[str | None] = mapped_column(String(20))
     # Open cases of this category this close to a new report are likely duplicates.
     duplicate_radius_m: Mapped[float] = mapped_column(Float, default=50.0, server_default="50")
+    # Photos an inspector's report of this category must carry (cities require
+    # at least one); hotline and citizen reports need none.
+    inspector_min_photos: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     major: Mapped[CategoryMajor] = relationship(back_populates="minors")
 

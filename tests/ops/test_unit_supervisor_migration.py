@@ -50,7 +50,7 @@ def test_the_role_check_admits_the_supervisor_and_going_back_refuses_while_one_e
     with pytest.raises(IntegrityError):
         add_user(empty_url, "early", "unit_supervisor")  # not before this revision
 
-    upgrade(empty_url)
+    upgrade(empty_url, "0018_unit_supervisor")
     add_user(empty_url, "hwsup", "unit_supervisor")
     with pytest.raises(IntegrityError):
         add_user(empty_url, "boss", "boss")  # still a known role only
