@@ -20,6 +20,8 @@ def signed_in(client):
 
 # The demo city and the real server, as the page tests have them — a separate
 # copy of the city for this folder, since these tests write to it.
+# The browser and a phone-sized page in it, for every browser test of the app.
+from tests.mobile.phone import browser, phone  # noqa: E402, F401
 from tests.web.conftest import (  # noqa: E402, F401
     create_client,
     create_server,
