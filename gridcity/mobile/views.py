@@ -25,7 +25,7 @@ from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
 from gridcity.mobile import schemas, services
-from gridcity.mobile.schemas import MonthQuery, SameAs
+from gridcity.mobile.schemas import MonthQuery, MyReportsQuery, SameAs
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.patrols.models import PATROL_KINDS
@@ -190,6 +190,33 @@ def my_month(query: MonthQuery):
         today = utcnow().astimezone(ZoneInfo(tz))
         year, month = today.year, today.month
     return jsonify(services.inspector_month(current_user().id, year, month, tz).to_dict())
+
+
+@api_bp.get("/me/reports")
+@roles_required(Role.INSPECTOR)
+@operation(query=MyReportsQuery, responses={200: schemas.MyReportsPage})
+def my_reports(query: MyReportsQuery):
+    """我的上报 — my own reports, newest first. The phone polls this while the
+    list is on screen: a weak ETag that changes when any of my reports moves
+    answers 304 (no body, one aggregate query) while nothing did."""
+    user = current_user()
+    tag = f"mine-{user.id}-{query.limit}-{query.offset}-{services.my_reports_tag(user)}"
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+    else:
+        page = services.my_reports(user, query.limit, query.offset)
+        response = jsonify(
+            {
+                "total": page.total,
+                "limit": query.limit,
+                "offset": query.offset,
+                "items": [services.my_report_json(c) for c in page.items],
+            }
+        )
+    response.set_etag(tag, weak=True)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
 
 
 @api_bp.get("/reports/<int:case_id>/receipt")
