@@ -361,6 +361,12 @@ def patrol_operations() -> list[Op]:
         Op("get", "/me/month", "mobile_api.my_month", "My month (本月): reports, valid reports, on-time verify / check",
            ok(), inspector,
            errors={400: "`bad_request`: month is not YYYY-MM."}),
+        Op("get", "/me/reports", "mobile_api.my_reports", "My reports (我的上报), newest first",
+           {**ok(), 304: "Not modified: none of my reports moved since the ETag given in If-None-Match."},
+           inspector,
+           description="Only the caller's own reports, with their state, deadline and responsible unit. "
+                       "Weak ETag: poll with If-None-Match. A report's history and photos: GET /cases/{id}.",
+           errors={400: "`bad_request`: limit or offset out of range."}),
         Op("get", "/reports/{case_id}/receipt", "mobile_api.report_receipt",
            "The receipt of my report: number, where it went, the rules' unit, likely duplicates",
            ok(), reporters,
