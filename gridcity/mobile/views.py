@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup
 
 from gridcity.cases import services as case_services
+from gridcity.cases import states as case_states
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.basemap import basemap_page_data
@@ -36,7 +37,16 @@ bp = Blueprint("mobile", __name__, url_prefix="/m")
 api_bp = Blueprint("mobile_api", __name__, url_prefix="/api/v1")
 
 # Inlined into the page, in this order.
-SCRIPTS = ("core.js", "outbox.js", "report.js", "minimap.js", "tasks.js", "patrol.js", "month.js")
+SCRIPTS = (
+    "core.js",
+    "outbox.js",
+    "report.js",
+    "minimap.js",
+    "tasks.js",
+    "patrol.js",
+    "month.js",
+    "myreports.js",
+)
 STYLES = ("app.css",)
 # Fetched after the form is ready, and kept by the service worker.
 LATER = (
@@ -102,7 +112,7 @@ def _error_page(error: GridCityError):
 @bp.get("/")
 @roles_required(Role.INSPECTOR)
 def app_page():
-    """The app shell (上报, 任务, 巡查, 本月, 发件箱)."""
+    """The app shell (上报, 任务, 巡查, 本月, 我的上报 with the outbox)."""
     user = current_user()
     language = current_language()
     settings = current_app.config["SETTINGS"]
@@ -244,4 +254,6 @@ def m_text_keys() -> tuple[str, ...]:
     from gridcity.web.ui_text import UI_TEXT
 
     shared = ("kind_component", "kind_event", "urgency_normal", "urgency_urgent", "network_error")
-    return tuple(k for k in UI_TEXT if k.startswith("m_")) + shared
+    # A case's state in words (我的上报), the same words as the dispatch desk's.
+    state_words = tuple(f"d_state_{state}" for state in case_states.STATES)
+    return tuple(k for k in UI_TEXT if k.startswith("m_")) + shared + state_words

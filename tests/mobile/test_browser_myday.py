@@ -1,0 +1,95 @@
+"""An inspector's day in the app (issue 16, build items 2–5), in headless
+Chromium on a 360×640 phone against the real server over the demo city:
+我的上报 following a case live, a task with its place and labelled photos, the
+patrol map with a confirm before ending, and our own words where the browser
+would speak the phone's language.
+
+Screenshots go to ``test-artifacts/m-*.png`` (not in the repo).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from PIL import Image
+
+from tests.mobile.phone import ARTIFACTS, PHONE, axe_violations, grid_point, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def multipart(data: dict, photos=()) -> dict:
+    files = [(io.BytesIO(p), f"p{n}.jpg") for n, p in enumerate(photos)]
+    return {"data": {"data": json.dumps(data), "photos": files}, "content_type": "multipart/form-data"}
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def ok(response, status=200) -> dict:
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def report_as(client, position, description: str, category="C0101") -> dict:
+    data = {"category": category, "lon": position[0], "lat": position[1], "description": description}
+    return ok(client.post("/api/v1/reports", **multipart(data, [jpeg()])), 201)
+
+
+def file_and_dispatch(create_client, case: dict) -> dict:
+    """The center takes an inspector's report up: accepted, filed, dispatched."""
+    case = ok(
+        create_client("operator1").post(
+            f"/api/v1/cases/{case['id']}/accept", json={"version": case["version"]}
+        )
+    )
+    case = ok(
+        create_client("leader1").post(f"/api/v1/cases/{case['id']}/file", json={"version": case["version"]})
+    )
+    return ok(create_client("dispatcher1").post(f"/api/v1/cases/{case['id']}/dispatch", json={"version": case["version"]}))  # fmt: skip
+
+
+def test_my_reports_follow_the_case_live_and_show_its_history_and_photos(phone, demo_app, create_client):
+    position = grid_point(demo_app, "insp021", create_client)
+    mine = report_as(create_client("insp021"), position, "我的上报：井盖缺失")
+    context, page, problems = phone(position)
+    sign_in(page, "insp021")
+    page.click("#nav-outbox")
+    assert page.locator("#nav-outbox").inner_text().startswith("我的上报")
+    row = page.locator(f"#mine-list li[data-case-id='{mine['id']}']")
+    row.wait_for()
+    assert "已上报" in row.inner_text() and "尚未派遣" in row.inner_text()
+    assert "reported" not in row.inner_text()
+
+    # The center dispatches it: the list follows without a reload.
+    case = file_and_dispatch(create_client, mine)
+    page.wait_for_selector(
+        f"#mine-list li[data-case-id='{mine['id']}'][data-state=dispatched]", timeout=10000
+    )
+    text = row.inner_text()
+    assert "已派遣" in text and case["unit"]["name"] in text and "处置时限" in text
+    assert not re.search(r"dispatched|_id|\bunit\b", text)
+    page.screenshot(path=ARTIFACTS / "m-mine-list.png")
+
+    row.locator("button").click()
+    page.wait_for_selector("#mine-history li")
+    history = page.locator("#mine-history").inner_text()
+    assert "派遣" in history and "dispatch" not in history
+    assert page.locator("#mine-state").inner_text() == "已派遣"
+    assert page.locator(".photo-group[data-stage=report] h4").inner_text() == "上报照片"
+    page.wait_for_function(
+        "[...document.querySelectorAll('.photo-group img')].every(i => i.complete && i.naturalWidth)"
+    )
+    assert page.locator(".photo-group img").count() == 1
+    page.screenshot(path=ARTIFACTS / "m-mine-detail.png", full_page=True)
+    assert axe_violations(page) == []
+    page.click("#mine-back")
+    assert page.locator("#mine-list").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert [p for p in problems if "status of 304" not in p] == []
