@@ -248,6 +248,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "m_photo_stage_check": {"zh": "核查照片", "en": "Check"},
     "m_photo_open": {"zh": "{stage} {n}（点击查看原图）", "en": "{stage} {n} (tap for full size)"},
     "m_no_photos": {"zh": "暂无照片", "en": "No photos"},
+    "m_task_map": {"zh": "案卷位置地图", "en": "Map of the case's place"},
+    "m_distance_here": {"zh": "距您约 {d}", "en": "About {d} from you"},
+    "m_distance_unknown": {"zh": "尚未定位，无法计算距离", "en": "No position yet: distance unknown"},
+    "m_navigate": {"zh": "导航前往", "en": "Navigate"},
+    "m_you_are_here": {"zh": "您的位置", "en": "You are here"},
     # the dispatch center's live map (/dispatch/) and the unit portal (/unit/)
     "d_dispatch_title": {"zh": "指挥调度", "en": "Dispatch"},
     "d_unit_title": {"zh": "责任单位工作台", "en": "Unit portal"},

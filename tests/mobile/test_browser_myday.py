@@ -15,7 +15,9 @@ import re
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
+from gridcity.extensions import db
 from tests.mobile.phone import ARTIFACTS, PHONE, axe_violations, grid_point, sign_in
 
 pytestmark = pytest.mark.browser
@@ -93,3 +95,65 @@ def test_my_reports_follow_the_case_live_and_show_its_history_and_photos(phone, 
     assert page.locator("#mine-list").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert [p for p in problems if "status of 304" not in p] == []
+
+
+def only_inspector_on_duty(demo_app, username: str) -> None:
+    """Tasks of the inspector's work grid go to them (the others are off duty)."""
+    from gridcity.geo.models import inspector_work_grid
+    from gridcity.org.models import User
+
+    with demo_app.app_context():
+        me = db.session.scalar(select(User).where(User.username == username))
+        grid = me.work_grids[0].id
+        colleagues = db.session.scalars(
+            select(User).join(inspector_work_grid).where(inspector_work_grid.c.work_grid_id == grid)
+        ).all()
+        for user in colleagues:
+            user.on_duty = user.id == me.id
+        db.session.commit()
+        db.session.remove()
+
+
+def handler_of(demo_app, unit_id: int) -> str:
+    from gridcity.org.models import User
+
+    with demo_app.app_context():
+        name = db.session.scalar(select(User.username).where(User.unit_id == unit_id).order_by(User.id))
+        db.session.remove()
+    return name
+
+
+def test_a_check_task_shows_labelled_photos_the_place_its_distance_and_a_navigate_link(
+    phone, demo_app, create_client
+):
+    position = grid_point(demo_app, "insp022", create_client)
+    only_inspector_on_duty(demo_app, "insp022")
+    place = (position[0] + 0.0009, position[1])  # about 90 m east
+    case = file_and_dispatch(create_client, report_as(create_client("insp022"), place, "待核查的井盖"))
+    unit = create_client(handler_of(demo_app, case["unit"]["id"]))
+    case = ok(unit.post(f"/api/v1/cases/{case['id']}/unit_accept", json={"version": case["version"]}))
+    case = ok(
+        unit.post(f"/api/v1/cases/{case['id']}/handle", **multipart({"version": case["version"]}, [jpeg()]))
+    )
+    assert case["state"] == "handled"
+
+    context, page, problems = phone(position)
+    sign_in(page, "insp022")
+    page.click("#nav-tasks")
+    page.locator(f"#task-list li[data-kind=check] button:has-text('{case['number']}')").click()
+    page.wait_for_selector("#task-map[data-ready] .leaflet-marker-icon")
+    assert page.locator(".photo-group[data-stage=report] h4").inner_text() == "上报照片"
+    assert page.locator(".photo-group[data-stage=handle] h4").inner_text() == "处置照片"
+    assert page.locator(".photo-group[data-stage=report] img").count() == 1
+    assert page.locator(".photo-group[data-stage=handle] img").count() == 1
+    distance = page.locator("#task-distance").inner_text()
+    metres = int(re.fullmatch(r"距您约 (\d+) m", distance).group(1))
+    assert 70 < metres < 110
+    lat, lon = f"{place[1]:.6f}", f"{place[0]:.6f}"
+    href = page.get_attribute("#task-navigate", "href")
+    assert href == f"geo:{lat},{lon}?q={lat},{lon}({case['number']})"
+    assert page.locator("#task-navigate").inner_text() == "导航前往"
+    page.wait_for_selector("#task-map .leaflet-interactive", state="attached")  # where I am
+    page.screenshot(path=ARTIFACTS / "m-task-place.png", full_page=True)
+    assert axe_violations(page) == []
+    assert problems == []
