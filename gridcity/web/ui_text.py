@@ -253,6 +253,13 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "m_distance_unknown": {"zh": "尚未定位，无法计算距离", "en": "No position yet: distance unknown"},
     "m_navigate": {"zh": "导航前往", "en": "Navigate"},
     "m_you_are_here": {"zh": "您的位置", "en": "You are here"},
+    "m_patrol_map": {"zh": "巡查轨迹地图", "en": "Map of the patrol's track"},
+    "m_stop_confirm_title": {"zh": "结束本次巡查？", "en": "End this patrol?"},
+    "m_stop_confirm_note": {
+        "zh": "结束后将计算里程和覆盖网格，不能再继续记录轨迹。",
+        "en": "Its distance and covered grids are then worked out; the track cannot be continued.",
+    },
+    "m_keep_patrolling": {"zh": "继续巡查", "en": "Keep patrolling"},
     # the dispatch center's live map (/dispatch/) and the unit portal (/unit/)
     "d_dispatch_title": {"zh": "指挥调度", "en": "Dispatch"},
     "d_unit_title": {"zh": "责任单位工作台", "en": "Unit portal"},

@@ -157,3 +157,40 @@ def test_a_check_task_shows_labelled_photos_the_place_its_distance_and_a_navigat
     page.screenshot(path=ARTIFACTS / "m-task-place.png", full_page=True)
     assert axe_violations(page) == []
     assert problems == []
+
+
+def test_the_patrol_map_draws_the_track_and_grids_and_ending_asks_first(phone, demo_app, create_client):
+    start = grid_point(demo_app, "insp023", create_client)
+    context, page, problems = phone(start)
+    sign_in(page, "insp023")
+    page.click("#nav-patrol")
+    page.select_option("#patrol-interval", "5")
+    page.click("#patrol-start-button")
+    page.wait_for_selector("#patrol-map[data-track='1']")
+    context.set_geolocation({"longitude": start[0] + 0.0015, "latitude": start[1], "accuracy": 10})
+    page.wait_for_selector("#patrol-map[data-track='2']", timeout=10000)
+    page.wait_for_function("Number(document.querySelector('#patrol-map').dataset.grids) >= 2", timeout=10000)
+    assert int(page.locator("#patrol-grids-so-far").inner_text()) >= 2
+    assert page.locator("#patrol-map path").count() >= 3  # the track and the covered grids
+    page.screenshot(path=ARTIFACTS / "m-patrol-map.png")
+
+    # A reload keeps the running patrol and its track on the map.
+    page.reload()
+    page.wait_for_selector("#patrol-map[data-track='2']")
+    assert page.locator("#patrol-running").is_visible()
+
+    # Ending asks first, in our words; "keep patrolling" keeps it running.
+    page.click("#patrol-stop")
+    dialog = page.locator("#patrol-stop-dialog")
+    assert dialog.is_visible() and dialog.locator("h2").inner_text() == "结束本次巡查？"
+    page.screenshot(path=ARTIFACTS / "m-patrol-confirm.png")
+    assert axe_violations(page) == []
+    page.click("#patrol-stop-cancel")
+    assert not dialog.is_visible() and page.locator("#patrol-running").is_visible()
+    page.click("#patrol-stop")
+    page.click("#patrol-stop-confirm")
+    page.wait_for_selector("[data-testid=patrol-grids]")
+    assert page.locator("#patrol-running").is_hidden()
+    (ended,) = ok(create_client("insp023").get("/api/v1/patrols?state=ended"))
+    assert ended["point_count"] >= 2
+    assert problems == []
