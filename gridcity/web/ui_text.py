@@ -260,6 +260,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "en": "Its distance and covered grids are then worked out; the track cannot be continued.",
     },
     "m_keep_patrolling": {"zh": "继续巡查", "en": "Keep patrolling"},
+    "m_month_pick": {"zh": "月份", "en": "Month"},
+    "m_month_prev": {"zh": "上个月", "en": "Previous month"},
+    "m_month_next": {"zh": "下个月", "en": "Next month"},
+    "m_signin_need_username": {"zh": "请输入用户名。", "en": "Please enter your user name."},
+    "m_signin_need_password": {"zh": "请输入密码。", "en": "Please enter your password."},
     # the dispatch center's live map (/dispatch/) and the unit portal (/unit/)
     "d_dispatch_title": {"zh": "指挥调度", "en": "Dispatch"},
     "d_unit_title": {"zh": "责任单位工作台", "en": "Unit portal"},

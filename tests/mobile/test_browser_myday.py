@@ -194,3 +194,48 @@ def test_the_patrol_map_draws_the_track_and_grids_and_ending_asks_first(phone, d
     (ended,) = ok(create_client("insp023").get("/api/v1/patrols?state=ended"))
     assert ended["point_count"] >= 2
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "need_username", "need_password", "month_name"),
+    [
+        ("zh", "请输入用户名。", "请输入密码。", r"^\d{4}年\d{1,2}月$"),
+        ("en", "Please enter your user name.", "Please enter your password.", r"^[A-Z][a-z]+ \d{4}$"),
+    ],
+    ids=["zh", "en"],
+)
+def test_sign_in_and_the_month_picker_speak_the_page_language(
+    phone, demo_app, create_client, lang, need_username, need_password, month_name
+):
+    position = grid_point(demo_app, "insp024", create_client)
+    context, page, problems = phone(position, lang=lang)  # the phone itself is zh-CN
+    sign_in(page, "insp024")
+    assert page.locator("input[type=month]").count() == 0
+
+    page.evaluate("GCM.askToSignIn()")
+    form = page.locator("#signin-form")
+    assert form.get_attribute("novalidate") is not None
+    page.fill("#signin-username", "")
+    page.click("#signin-submit")
+    assert page.locator("#signin-username-error").inner_text() == need_username
+    assert page.locator("#signin-password-error").inner_text() == need_password
+    assert page.locator("#signin-username").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "signin-username"
+    page.screenshot(path=ARTIFACTS / f"m-signin-messages-{lang}.png")
+    page.fill("#signin-username", "insp024")
+    assert page.locator("#signin-username-error").is_hidden()
+    page.click("#signin-later")
+
+    page.click("#nav-month")
+    page.wait_for_selector("#month-select option", state="attached")
+    options = page.locator("#month-select option").all_inner_texts()
+    assert len(options) == 12 and all(re.match(month_name, o) for o in options)
+    this_month = page.input_value("#month-select")
+    assert page.locator("#month-next").is_disabled()
+    page.click("#month-prev")
+    page.wait_for_function(f"document.querySelector('#month-select').value !== '{this_month}'")
+    assert page.locator("#month-title").inner_text() == options[1]
+    assert page.locator("#month-next").is_enabled()
+    page.screenshot(path=ARTIFACTS / f"m-month-picker-{lang}.png")
+    assert axe_violations(page) == []
+    assert problems == []
