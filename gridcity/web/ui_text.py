@@ -29,6 +29,12 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "remember": {"zh": "保持登录", "en": "Keep me signed in"},
     "sign_in": {"zh": "登录", "en": "Sign in"},
     "signing_in": {"zh": "正在登录…", "en": "Signing in…"},
+    "need_username": {"zh": "请输入用户名。", "en": "Please enter your user name."},
+    "need_password": {"zh": "请输入密码。", "en": "Please enter your password."},
+    # a file picker in the page's words (the browser's says "Choose Files" in the computer's language)
+    "choose_photos": {"zh": "选择照片", "en": "Choose photos"},
+    "no_photo_chosen": {"zh": "未选择照片", "en": "No photo chosen"},
+    "photos_chosen": {"zh": "已选择 {n} 张照片", "en": "{n} photo(s) chosen"},
     # home panel
     "my_work_grids": {"zh": "我的工作网格", "en": "My work grids"},
     "no_work_grids": {"zh": "尚未分配工作网格。", "en": "No work grids assigned yet."},
@@ -625,6 +631,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "ap_reason_label": {"zh": "申诉理由", "en": "Reason"},
     "ap_evidence": {"zh": "证明材料（照片）", "en": "Evidence (photos)"},
     "ap_photos_hint": {"zh": "最多 9 张", "en": "Up to 9"},
+    "ap_need_reason": {"zh": "请填写申诉理由。", "en": "Please give the reason for the appeal."},
     "ap_submit": {"zh": "提交申诉", "en": "Submit the appeal"},
     "ap_new_title": {"zh": "提出考核申诉", "en": "Appeal a counted case"},
     "ap_new_intro": {
