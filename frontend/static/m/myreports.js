@@ -67,13 +67,19 @@
     }).catch(function () { return false; });
   }
 
+  // One chain of looks at a time: a newer poll() retires the older chain,
+  // even one whose answer is still on its way.
+  var chain = 0;
   function poll() {
     clearTimeout(timer);
+    var mine = ++chain;
     if (G.current() !== "outbox" || document.hidden) { timer = null; return; }
-    load().then(function () { if (G.current() === "outbox") timer = setTimeout(poll, POLL_MS); });
+    load().then(function () {
+      if (mine === chain && G.current() === "outbox") timer = setTimeout(poll, POLL_MS);
+    });
   }
 
-  function stop() { clearTimeout(timer); timer = null; }
+  function stop() { chain++; clearTimeout(timer); timer = null; }
 
   // A case's photos under their stage: 上报照片 / 处置照片 / 核查照片 (tasks reuse it).
   function photoGroups(photos) {
@@ -149,6 +155,7 @@
   });
   G.on("tab", function (name) { if (name === "outbox") poll(); else stop(); });
   G.on("online", function () { if (G.current() === "outbox") poll(); });
+  G.on("signed-in", function () { if (G.current() === "outbox") poll(); });
   // A report just left the phone: show it without waiting for the next look.
   G.on("sent", function (e) { if (e.item.kind === "report" && G.current() === "outbox") load(); });
   G.myReports = { load: load, photoGroups: photoGroups };
