@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
@@ -15,6 +16,11 @@ class MonthQuery(Schema):
     month: Annotated[Text, Field(pattern=r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$")] | None = Field(
         None, description="YYYY-MM (default: this month).", examples=["2026-11"]
     )
+
+
+class MyReportsQuery(Schema):
+    limit: Annotated[int, Field(ge=1, le=100)] = Field(20, description="At most this many (1 to 100).")
+    offset: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(0, description="Rows to skip.")
 
 
 class SameAs(Schema):
@@ -73,3 +79,27 @@ class ReportReceipt(Answer):
     duplicates: list[CaseSummary] = Field(description="Open cases likely the same.")
     same_as_ids: list[int] = Field(description="Cases I marked as the same problem.")
     photo_count: int
+
+
+class MyReport(Answer):
+    """One of my reports (我的上报) as the list shows it."""
+
+    id: int
+    number: str
+    state: Literal[states.STATES]
+    category: ReceiptCategory
+    description: str | None
+    reported_at: dt.datetime
+    deadline_at: dt.datetime | None = Field(description="The running deadline, once there is one.")
+    overdue: bool
+    unit: Ref | None = Field(description="The responsible unit once dispatched.")
+
+
+class MyReportsPage(Answer):
+    """My reports, newest first. Sent with an ETag: ask with If-None-Match
+    and get 304 while none of them moved."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[MyReport]

@@ -122,6 +122,65 @@ def task_counts(inspector_id: int, kind: str, start: dt.datetime, end: dt.dateti
     return int(done), int(on_time)
 
 
+# ---------------------------------------------------------------- my reports
+
+
+MY_REPORTS_PAGE = 20
+
+
+@dataclass(frozen=True)
+class MyReports:
+    """A page of an inspector's own reports (我的上报), newest first."""
+
+    total: int
+    items: list[Case]
+
+
+def my_reports_tag(inspector: User) -> str:
+    """Changes whenever one of the inspector's reports moves (every change to
+    a case is a history event) or a report is added: the phone polls with it
+    and gets 304 while nothing changed. One aggregate over indexed columns."""
+    count, last = db.session.execute(
+        select(func.count(func.distinct(Case.id)), func.max(CaseEvent.id))
+        .select_from(Case)
+        .outerjoin(CaseEvent, CaseEvent.case_id == Case.id)
+        .where(Case.reporter_id == inspector.id)
+    ).one()
+    return f"{count}-{last or 0}"
+
+
+def my_reports(inspector: User, limit: int = MY_REPORTS_PAGE, offset: int = 0) -> MyReports:
+    """The cases ``inspector`` reported, whatever became of them, newest first.
+    Only the reporter's own: a colleague's report in the same grid is not theirs."""
+    mine = Case.reporter_id == inspector.id
+    total = db.session.scalar(select(func.count(Case.id)).where(mine))
+    rows = db.session.scalars(
+        select(Case).where(mine).order_by(Case.reported_at.desc(), Case.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return MyReports(total=total, items=list(rows))
+
+
+def my_report_json(case: Case) -> dict:
+    """What the list shows: no reporter contact, no other person's data."""
+    return {
+        "id": case.id,
+        "number": case.number,
+        "state": case.state,
+        "category": {
+            "code": case.category.code,
+            "name_zh": case.category.name_zh,
+            "name_en": case.category.name_en,
+        },
+        "description": case.description,
+        "reported_at": case.reported_at.isoformat(),
+        "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+        "overdue": case.overdue,
+        "unit": None
+        if case.unit is None
+        else {"id": case.unit.id, "code": case.unit.code, "name": case.unit.name},
+    }
+
+
 # ---------------------------------------------------------------- a report's receipt
 
 

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup
 
 from gridcity.cases import services as case_services
+from gridcity.cases import states as case_states
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.basemap import basemap_page_data
@@ -25,7 +26,7 @@ from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import LANGUAGES, current_language, translate
 from gridcity.extensions import db
 from gridcity.mobile import schemas, services
-from gridcity.mobile.schemas import MonthQuery, SameAs
+from gridcity.mobile.schemas import MonthQuery, MyReportsQuery, SameAs
 from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.patrols.models import PATROL_KINDS
@@ -36,7 +37,16 @@ bp = Blueprint("mobile", __name__, url_prefix="/m")
 api_bp = Blueprint("mobile_api", __name__, url_prefix="/api/v1")
 
 # Inlined into the page, in this order.
-SCRIPTS = ("core.js", "outbox.js", "report.js", "minimap.js", "tasks.js", "patrol.js", "month.js")
+SCRIPTS = (
+    "core.js",
+    "outbox.js",
+    "report.js",
+    "minimap.js",
+    "tasks.js",
+    "patrol.js",
+    "month.js",
+    "myreports.js",
+)
 STYLES = ("app.css",)
 # Fetched after the form is ready, and kept by the service worker.
 LATER = (
@@ -102,7 +112,7 @@ def _error_page(error: GridCityError):
 @bp.get("/")
 @roles_required(Role.INSPECTOR)
 def app_page():
-    """The app shell (上报, 任务, 巡查, 本月, 发件箱)."""
+    """The app shell (上报, 任务, 巡查, 本月, 我的上报 with the outbox)."""
     user = current_user()
     language = current_language()
     settings = current_app.config["SETTINGS"]
@@ -192,6 +202,33 @@ def my_month(query: MonthQuery):
     return jsonify(services.inspector_month(current_user().id, year, month, tz).to_dict())
 
 
+@api_bp.get("/me/reports")
+@roles_required(Role.INSPECTOR)
+@operation(query=MyReportsQuery, responses={200: schemas.MyReportsPage})
+def my_reports(query: MyReportsQuery):
+    """我的上报 — my own reports, newest first. The phone polls this while the
+    list is on screen: a weak ETag that changes when any of my reports moves
+    answers 304 (no body, one aggregate query) while nothing did."""
+    user = current_user()
+    tag = f"mine-{user.id}-{query.limit}-{query.offset}-{services.my_reports_tag(user)}"
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+    else:
+        page = services.my_reports(user, query.limit, query.offset)
+        response = jsonify(
+            {
+                "total": page.total,
+                "limit": query.limit,
+                "offset": query.offset,
+                "items": [services.my_report_json(c) for c in page.items],
+            }
+        )
+    response.set_etag(tag, weak=True)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
+
+
 @api_bp.get("/reports/<int:case_id>/receipt")
 @roles_required(Role.INSPECTOR, Role.OPERATOR)
 @operation(responses={200: schemas.ReportReceipt})
@@ -217,4 +254,6 @@ def m_text_keys() -> tuple[str, ...]:
     from gridcity.web.ui_text import UI_TEXT
 
     shared = ("kind_component", "kind_event", "urgency_normal", "urgency_urgent", "network_error")
-    return tuple(k for k in UI_TEXT if k.startswith("m_")) + shared
+    # A case's state in words (我的上报), the same words as the dispatch desk's.
+    state_words = tuple(f"d_state_{state}" for state in case_states.STATES)
+    return tuple(k for k in UI_TEXT if k.startswith("m_")) + shared + state_words

@@ -70,3 +70,18 @@ class PatrolDetail(Patrol):
 class PointsAdded(Answer):
     added: int = Field(description="New points (resent ones are skipped).")
     point_count: int
+
+
+class PatrolProgress(Answer):
+    """A patrol so far (the running patrol's map)."""
+
+    id: int
+    running: bool
+    point_count: int
+    track: list[list[float]] = Field(
+        description="[lon, lat] of the stored breadcrumbs, oldest first (WGS-84)."
+    )
+    unit_grids: list[str] = Field(description="Codes of the unit grids the breadcrumbs cover so far.")
+    grids: dict[str, Any] = Field(
+        description="GeoJSON FeatureCollection of those unit grids (property code)."
+    )

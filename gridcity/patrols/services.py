@@ -113,12 +113,7 @@ def stop_patrol(patrol: Patrol, inspector: User, points: list[Breadcrumb] = ()) 
         return patrol
     _store_points(patrol, list(points))
     db.session.flush()
-    crumbs = db.session.execute(
-        select(PatrolPoint.lon, PatrolPoint.lat)
-        .where(PatrolPoint.patrol_id == patrol.id)
-        .order_by(PatrolPoint.at, PatrolPoint.id)
-    ).all()
-    coords = _without_repeats([(lon, lat) for lon, lat in crumbs])
+    coords = _crumbs(patrol)
     patrol.track = shapely.LineString(coords) if len(coords) >= 2 else None
     patrol.distance_m = track_length_m(patrol.track)
     patrol.unit_grids = covered_unit_grids(coords)
@@ -133,22 +128,58 @@ def track_length_m(track) -> float:
     return float(_GEOD.geometry_length(track))
 
 
-def covered_unit_grids(coords: list[tuple[float, float]]) -> list[UnitGrid]:
-    """The unit grids a path passes through (a single point: its grid)."""
+def _covered(coords: list[tuple[float, float]]):
+    """The locator's index and the positions in it of the unit grids a path
+    passes through (a single point: its grid)."""
     from gridcity.geo.services import get_locator
 
-    if not coords:
-        return []
     if len(coords) == 1:
         samples = np.asarray(coords, dtype=float)
     else:
         dense = shapely.segmentize(shapely.LineString(coords), DENSIFY_DEG)
         samples = shapely.get_coordinates(dense)
     index, positions = get_locator().locate_many(samples[:, 0], samples[:, 1])
-    ids = sorted({int(index.ids[p]) for p in positions.tolist() if p != NO_GRID})
+    return index, sorted({int(p) for p in positions.tolist() if p != NO_GRID})
+
+
+def covered_unit_grids(coords: list[tuple[float, float]]) -> list[UnitGrid]:
+    """The unit grids a path passes through (a single point: its grid)."""
+    if not coords:
+        return []
+    index, positions = _covered(coords)
+    ids = sorted({int(index.ids[p]) for p in positions})
     if not ids:
         return []
     return list(db.session.scalars(select(UnitGrid).where(UnitGrid.id.in_(ids)).order_by(UnitGrid.code)))
+
+
+def _crumbs(patrol: Patrol) -> list[tuple[float, float]]:
+    rows = db.session.execute(
+        select(PatrolPoint.lon, PatrolPoint.lat)
+        .where(PatrolPoint.patrol_id == patrol.id)
+        .order_by(PatrolPoint.at, PatrolPoint.id)
+    ).all()
+    return _without_repeats([(lon, lat) for lon, lat in rows])
+
+
+def progress(patrol: Patrol, reader: User) -> dict:
+    """The patrol so far, for the phone's map while it runs: the breadcrumbs
+    the server holds and the unit grids they cover (drawn, so with their
+    outlines). Only the patrol's own inspector reads it."""
+    from gridcity.core.geojson import feature, feature_collection
+
+    require_own(patrol, reader)
+    coords = _crumbs(patrol)
+    index, positions = _covered(coords) if coords else (None, [])
+    grids = sorted(((index.codes[p], p) for p in positions), key=lambda g: g[0])
+    return {
+        "id": patrol.id,
+        "running": patrol.running,
+        "point_count": patrol.point_count or 0,
+        "track": [[lon, lat] for lon, lat in coords],
+        "unit_grids": [code for code, _ in grids],
+        "grids": feature_collection(feature(index.geoms[p], {"code": code}) for code, p in grids),
+    }
 
 
 def _store_points(patrol: Patrol, points: list[Breadcrumb]) -> int:

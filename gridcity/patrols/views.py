@@ -47,6 +47,14 @@ def get_patrol(patrol_id: int):
     return jsonify(services.patrol_json(patrol, detail=True))
 
 
+@bp.get("/<int:patrol_id>/progress")
+@roles_required(Role.INSPECTOR)
+@operation(responses={200: schemas.PatrolProgress})
+def progress(patrol_id: int):
+    """The track so far and the unit grids it covers (the phone's patrol map)."""
+    return jsonify(services.progress(services.get_patrol(patrol_id), current_user()))
+
+
 @bp.post("/<int:patrol_id>/points")
 @roles_required(Role.INSPECTOR)
 @operation(body=Breadcrumbs, responses={200: schemas.PointsAdded})

@@ -20,12 +20,14 @@ from gridcity.extensions import db
 from gridcity.geo.models import District, Street, UnitGrid, WorkGrid
 from gridcity.org.models import ROLE_NAMES, Role, is_unit_member
 from gridcity.org.services import describe_user
-from gridcity.web.formats import city_datetime
+from gridcity.web.formats import city_datetime, month_label
 from gridcity.web.ui_text import ui_keys, ui_text, ui_texts
 
 bp = Blueprint("web", __name__)
 # One date format on every page (templates of every blueprint): ``{{ moment|datetime }}``.
 bp.add_app_template_filter(city_datetime, "datetime")
+# A month in the page's language: ``{{ "2026-11"|month_label }}``.
+bp.add_app_template_filter(month_label, "month_label")
 
 # Texts each page's script needs (the rest are rendered into the HTML).
 MAP_TEXTS = (

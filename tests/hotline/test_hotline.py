@@ -253,6 +253,7 @@ def test_the_page_is_the_operators_and_shift_leaders(hotline_city, api, client):
     html = page.get_data(as_text=True)
     assert "12345 政务服务热线" in html and "并入此案卷" in html and "登记为新案卷" in html
     assert "来访" in html and "来信" in html
+    assert 'id="hl-photos-button">选择照片</label>' in html  # a picker in the page's words
     client.set_cookie("lang", "en")
     assert "File as a new case" in client.get("/hotline/").get_data(as_text=True)
     client.delete_cookie("lang")

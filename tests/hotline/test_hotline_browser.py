@@ -60,6 +60,9 @@ def test_an_operator_takes_a_call_sees_the_nearby_duplicate_and_files_a_new_case
     page.get_by_test_id("hotline-link").click()
     page.wait_for_url("**/hotline/")
     page.wait_for_selector("body[data-loaded]", state="attached")
+    # The photo picker is a button of ours (not "Choose Files" in the computer's language).
+    assert page.locator("#hl-photos-button").inner_text() == "选择照片"
+    assert page.locator("#hl-photos-chosen").inner_text() == "未选择照片"
 
     # The caller.
     page.select_option("#hl-channel", label="12345 政务服务热线")

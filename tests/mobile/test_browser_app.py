@@ -342,6 +342,7 @@ def test_patrol_records_the_track_and_tags_the_finding(phone, demo_app, create_c
 
     page.click("#nav-patrol")
     page.click("#patrol-stop")
+    page.click("#patrol-stop-confirm")  # ending asks first
     page.wait_for_selector("[data-testid=patrol-grids]")
     assert page.get_by_test_id("patrol-findings").inner_text() == "1"
     page.screenshot(path=ARTIFACTS / "m-patrol-stopped.png")

@@ -159,3 +159,20 @@ def test_findings_during_a_patrol_are_tagged_with_it(city, signed_in, api):
     replay = client.post("/api/v1/reports", json=report, headers={"Idempotency-Key": "finding-0001"})
     assert replay.status_code == 200 and replay.get_json()["id"] == case["id"]
     assert ok(signed_in("lead").get("/api/v1/cases?source=patrol"))["total"] == 1
+
+
+def test_a_running_patrol_shows_its_track_and_covered_grids_so_far(city, signed_in, api):
+    client = signed_in("insp")
+    patrol = ok(client.post("/api/v1/patrols", json={"kind": "daily", "interval_s": 15}), 201)
+    empty = ok(client.get(f"/api/v1/patrols/{patrol['id']}/progress"))
+    assert empty["track"] == [] and empty["unit_grids"] == [] and empty["grids"]["features"] == []
+    ok(client.post(f"/api/v1/patrols/{patrol['id']}/points", json={"points": crumbs(PATH[:3])}))
+    so_far = ok(client.get(f"/api/v1/patrols/{patrol['id']}/progress"))
+    assert so_far["running"] and so_far["point_count"] == 3
+    assert [tuple(c) for c in so_far["track"]] == PATH[:3]
+    assert so_far["unit_grids"] == grids_crossed(PATH[:3])
+    assert [f["properties"]["code"] for f in so_far["grids"]["features"]] == so_far["unit_grids"]
+    assert so_far["grids"]["features"][0]["geometry"]["type"] == "Polygon"
+    # Another inspector's patrol is not theirs to read; no such patrol is 404.
+    assert api("insp2").get(f"/api/v1/patrols/{patrol['id']}/progress").status_code == 403
+    assert api("insp2").get("/api/v1/patrols/999999/progress").status_code == 404

@@ -125,8 +125,15 @@ def test_unit_contests_a_case_the_manager_accepts_and_version_2_shows_it(
     assert page.get_by_test_id("appeal-case-number").inner_text() == x["number"]
     shows_no_internal_identifier(page)
     assert axe_violations(page) == []
+    # Our words, not the browser's: no reason yet is said beside the field; the
+    # photo picker is a button of ours and says what was chosen.
+    assert page.get_by_test_id("photos-chosen").inner_text() == "未选择照片"
+    page.get_by_test_id("submit-appeal").click()
+    assert page.locator("#appeal-reason-error").inner_text() == "请填写申诉理由。"
+    assert "/appeals/new" in page.url
     page.fill("#appeal-reason", "该案因道路施工封闭无法进场处置，已附现场照片。")
     page.set_input_files("#appeal-photos", str(photo))
+    assert page.get_by_test_id("photos-chosen").inner_text() == "已选择 1 张照片"
     page.get_by_test_id("submit-appeal").click()
     page.wait_for_url(re.compile(r".*/scorecards/appeals/\d+$"))
     appeal_url = page.url

@@ -229,3 +229,22 @@ def test_a_new_manager_user_sees_the_pages_too(app, client, city):  # noqa: F811
     sign_in(client, "boss")
     assert client.get(f"/scorecards/{MONTH}/unit").status_code == 200
     assert client.get(f"/scorecards/{MONTH}/center_head").status_code == 200
+
+
+def test_the_month_picker_is_ours_and_names_months_in_the_page_language(app, client, city):  # noqa: F811
+    """Not the browser's <input type=month>, whose calendar speaks the computer's language."""
+    sign_in(client, "mgr")
+    page = client.get(f"/scorecards/{MONTH}/street").get_data(as_text=True)
+    assert 'type="month"' not in page
+    picker = re.search(r'<select id="sc-month" name="month">(.*?)</select>', page, re.S).group(1)
+    options = re.findall(r'<option value="(\d{4}-\d\d)"( selected)?>([^<]*)</option>', picker)
+    assert ("2026-10", " selected", "2026年10月") in options and ("2026-11", "", "2026年11月") in options
+    client.set_cookie("lang", "en")
+    english = client.get(f"/scorecards/{MONTH}/street").get_data(as_text=True)
+    assert '<option value="2026-10" selected>October 2026</option>' in english
+    # The picker's answer is the page of that month.
+    assert (
+        client.get("/scorecards/go?month=2026-09&tier=unit")
+        .headers["Location"]
+        .endswith("/scorecards/2026-09/unit")
+    )

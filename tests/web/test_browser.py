@@ -227,6 +227,30 @@ def test_wrong_password_shows_the_server_message(create_page):
     assert [p for p in problems if "status of 401" not in p] == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "need_username", "need_password"),
+    [
+        ("zh", "请输入用户名。", "请输入密码。"),
+        ("en", "Please enter your user name.", "Please enter your password."),
+    ],
+    ids=["zh", "en"],
+)
+def test_an_empty_sign_in_is_told_in_the_page_language_not_by_the_browser(
+    create_page, lang, need_username, need_password
+):
+    page, problems = create_page(lang=lang)  # the browser itself is zh-CN
+    page.goto("/login")
+    assert page.locator("#login-form").get_attribute("novalidate") is not None
+    page.click("#login-submit")
+    assert page.locator("#username-error").inner_text() == need_username
+    assert page.locator("#password-error").inner_text() == need_password
+    assert page.evaluate("document.activeElement.id") == "username"
+    assert page.locator("#login-error").is_hidden()  # nothing was sent
+    page.fill("#username", "insp001")
+    assert page.locator("#username-error").is_hidden() and page.locator("#password-error").is_visible()
+    assert problems == []
+
+
 def test_unit_handler_on_a_phone(create_page):
     page, problems = create_page(width=390, height=844)
     page.goto("/login")

@@ -77,6 +77,60 @@
     }
   });
 
+  // Our own words where the browser would use its own, in the computer's
+  // language rather than the page's:
+  // - a form marked data-own-validation is not validated by the browser; an
+  //   empty required field shows the message beside it (#<id>-error) instead
+  //   of the browser's bubble, and the form is not sent;
+  // - a file input marked data-none sits behind its label (a button in the
+  //   page's words), and #<id>-chosen says what was chosen (data-none when
+  //   nothing, data-chosen with {n}), instead of "Choose Files / No file chosen".
+  function fieldError(field) {
+    return field.id ? document.getElementById(field.id + "-error") : null;
+  }
+
+  function requiredFilled(form) {
+    var first = null;
+    form.querySelectorAll("[required]").forEach(function (field) {
+      var empty = field.type === "file" ? !field.files.length : !field.value.trim();
+      var box = fieldError(field);
+      if (box) box.hidden = !empty;
+      if (empty) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+      if (empty && !first) first = field;
+    });
+    if (first) first.focus();
+    return !first;
+  }
+
+  document.querySelectorAll("form[data-own-validation]").forEach(function (form) {
+    form.noValidate = true;
+    // Capturing, so the page's own submit handler never sees an incomplete form.
+    form.addEventListener("submit", function (event) {
+      if (requiredFilled(form)) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }, true);
+    form.addEventListener("input", function (event) {
+      var box = fieldError(event.target);
+      if (box && event.target.value.trim()) {
+        box.hidden = true;
+        event.target.removeAttribute("aria-invalid");
+      }
+    });
+  });
+
+  document.querySelectorAll("input[type=file][data-none]").forEach(function (input) {
+    var status = document.getElementById(input.id + "-chosen");
+    function show() {
+      var n = input.files ? input.files.length : 0;
+      status.textContent = n ? input.getAttribute("data-chosen").split("{n}").join(String(n)) : input.getAttribute("data-none");
+    }
+    input.addEventListener("change", show);
+    if (input.form) input.form.addEventListener("reset", function () { setTimeout(show, 0); });
+    show();
+  });
+
   window.GridCity = {
     pageData: pageData,
     fetchJSON: fetchJSON,

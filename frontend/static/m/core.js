@@ -170,15 +170,40 @@
     document.getElementById("signin-password").focus();
   }
 
+  // The form is novalidate: an empty field gets our words beside it, in the
+  // page's language, not the browser's bubble in the phone's.
+  function signInFieldsFilled() {
+    var first = null;
+    ["signin-username", "signin-password"].forEach(function (id) {
+      var field = document.getElementById(id);
+      var empty = !field.value.trim();
+      document.getElementById(id + "-error").hidden = !empty;
+      if (empty) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+      if (empty && !first) first = field;
+    });
+    if (first) first.focus();
+    return !first;
+  }
+
   function setupSignIn() {
     var form = document.getElementById("signin-form");
     document.getElementById("signin-later").addEventListener("click", function () {
       document.getElementById("signin").close();
     });
+    ["signin-username", "signin-password"].forEach(function (id) {
+      document.getElementById(id).addEventListener("input", function (event) {
+        if (!event.target.value.trim()) return;
+        document.getElementById(id + "-error").hidden = true;
+        event.target.removeAttribute("aria-invalid");
+      });
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var error = document.getElementById("signin-error");
       var button = document.getElementById("signin-submit");
+      error.hidden = true;
+      if (!signInFieldsFilled()) return;
       button.disabled = true;
       // The expired session took its CSRF token along: fetch the new cookie's first.
       refreshCsrfToken().then(function () {

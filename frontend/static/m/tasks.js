@@ -1,11 +1,14 @@
 /* 任务: my verify (核实) and check (核查) tasks, nearest first; a task opens
-   the case with its photos, and passes or fails with a note, a new photo and
-   the position where it was done. The lifecycle rules stay on the server. */
+   the case with its photos under their stage (上报照片 / 处置照片), its place
+   on a small map with the distance from here and a link to the phone's map
+   app (geo: URI), and passes or fails with a note, a new photo and the
+   position where it was done. The lifecycle rules stay on the server. */
 (function () {
   "use strict";
   var G = window.GCM;
   var photos = [];
   var opened = null;
+  var map = null, me = null;
 
   function kindTag(kind) {
     return G.el("span", { class: "tag" + (kind === "check" ? " tag-check" : ""), text: G.t("m_task_" + kind) });
@@ -63,12 +66,13 @@
         c.description ? G.el("p", { text: c.description }) : null,
         c.address ? G.el("p", { class: "muted", text: c.address }) : null,
         G.el("p", { class: task.overdue ? "overdue" : "muted", text: (task.overdue ? G.t("m_overdue") + " · " : "") + G.t("m_due", { time: G.fmtTime(task.due_at) }) }),
+        G.el("div", { id: "task-map", class: "minimap", role: "region", "aria-label": G.t("m_task_map") }),
+        G.el("div", { class: "row place-row" }, [
+          G.el("span", { id: "task-distance", class: "muted" }),
+          G.el("a", { id: "task-navigate", class: "button button-secondary", href: geoUri(c), text: G.t("m_navigate") }),
+        ]),
         G.el("h3", { text: G.t("m_case_photos") }),
-        G.el("div", { class: "case-photos" }, c.photos.map(function (p) {
-          return G.el("a", { href: p.url, target: "_blank", rel: "noopener" }, [
-            G.el("img", { src: p.thumbnail_url, alt: G.t("m_case_photos") + " " + p.id, loading: "lazy" })]);
-        })),
-      ]),
+      ].concat(G.myReports.photoGroups(c.photos))),
       G.el("div", { class: "card" }, [
         G.el("input", { type: "file", id: "task-photo", class: "visually-hidden", accept: "image/*", capture: "environment",
           onchange: function (e) { addPhoto(e.target.files); } }),
@@ -88,6 +92,52 @@
     document.getElementById("task-list").hidden = true;
     detail.hidden = false;
     window.scrollTo(0, 0);
+    showDistance();
+    G.loadLater().then(drawMap).catch(function () {});
+  }
+
+  // geo:lat,lon?q=lat,lon(label): the phone's map app opens at the case (WGS-84).
+  function geoUri(c) {
+    var at = c.lat.toFixed(6) + "," + c.lon.toFixed(6);
+    return "geo:" + at + "?q=" + at + "(" + encodeURIComponent(c.number) + ")";
+  }
+
+  function showDistance() {
+    var box = document.getElementById("task-distance");
+    if (!box || !opened) return;
+    var fix = G.geo.fix, c = opened.kase;
+    box.textContent = fix ? G.t("m_distance_here", { d: G.fmtDistance(G.distance(fix, c)) }) : G.t("m_distance_unknown");
+  }
+
+  // The case's place (and mine, when known) on a small map; drawn again with
+  // each render, since a render replaces the detail's nodes.
+  function drawMap() {
+    if (map) { map.remove(); map = null; me = null; }
+    var box = document.getElementById("task-map");
+    if (!opened || !box || !window.L) return;
+    var c = opened.kase, toMap = G.minimap.toMap;
+    map = L.map(box, { zoomControl: true });
+    map.attributionControl.setPrefix(false);
+    window.GridCityBasemap.add(map, G.data, { notePosition: "topright" });
+    L.marker(toMap(c.lon, c.lat), { title: c.number, alt: c.number, keyboard: false }).addTo(map);
+    map.setView(toMap(c.lon, c.lat), 17);
+    showMe();
+    box.setAttribute("data-ready", "1");
+  }
+
+  function showMe() {
+    var fix = G.geo.fix;
+    if (!map || !fix) return;
+    var here = G.minimap.toMap(fix.lon, fix.lat);
+    if (!me) {
+      me = L.circleMarker(here, { radius: 7, color: "#fff", weight: 2, fillColor: "#0b5cad", fillOpacity: 1 })
+        .bindTooltip(G.t("m_you_are_here")).addTo(map);
+      var c = opened.kase;
+      var bounds = L.latLngBounds([here, G.minimap.toMap(c.lon, c.lat)]);
+      if (G.distance(fix, c) < 3000) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 18, animate: false });
+    } else {
+      me.setLatLng(here);
+    }
   }
 
   function addPhoto(files) {
@@ -139,6 +189,7 @@
 
   function close() {
     opened = null;
+    if (map) { map.remove(); map = null; me = null; }
     document.getElementById("task-detail").hidden = true;
     document.getElementById("task-list").hidden = false;
     load();
@@ -147,6 +198,10 @@
   G.on("start", function () {
     document.getElementById("tasks-refresh").addEventListener("click", load);
   });
-  G.on("tab", function (name) { if (name === "tasks" && !opened) load(); });
+  G.on("tab", function (name) {
+    if (name === "tasks" && !opened) load();
+    if (name === "tasks" && map) map.invalidateSize();
+  });
+  G.on("fix", function () { if (opened) { showDistance(); showMe(); } });
   G.tasks = { load: load };
 })();
