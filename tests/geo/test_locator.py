@@ -76,8 +76,9 @@ def test_impossible_positions_are_refused(create_mini_city, lon, lat):
 def test_bulk_locate_equals_single_locate(create_mini_city):
     create_mini_city()
     rng = np.random.default_rng(7)
-    lons = rng.uniform(114.2390, 114.2530, 3000)
-    lats = rng.uniform(22.5710, 22.5810, 3000)
+    # Each single look-up is a query on PostGIS: 1,000 points keep it to seconds.
+    lons = rng.uniform(114.2390, 114.2530, 1000)
+    lats = rng.uniform(22.5710, 22.5810, 1000)
     index, positions = geo.get_locator().locate_many(lons, lats)
     for lon, lat, position in zip(lons, lats, positions):
         if position == NO_GRID:
@@ -85,7 +86,7 @@ def test_bulk_locate_equals_single_locate(create_mini_city):
                 geo.locate(lon, lat)
         else:
             assert geo.locate(lon, lat).unit_grid_code == index.codes[position]
-    assert (positions == NO_GRID).sum() > 100 and (positions != NO_GRID).sum() > 1000
+    assert (positions == NO_GRID).sum() > 30 and (positions != NO_GRID).sum() > 300
 
 
 def _edge_and_vertex_points(grids, rng: random.Random, count: int) -> list[tuple[float, float]]:
