@@ -58,6 +58,7 @@ DERIVED_FIELDS = (
     "lat",
     "raw_lon",
     "raw_lat",
+    "position_by_hand",
     "accuracy_m",
     "unit_grid_id",
     "community_id",

@@ -319,6 +319,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "d_no_photos": {"zh": "无照片", "en": "No photos"},
     "d_photo_alt": {"zh": "{stage} 照片 {n}", "en": "{stage} photo {n}"},
     "d_position": {"zh": "位置", "en": "Position"},
+    "d_position_by_hand": {"zh": "监督员手动选择", "en": "Placed by hand by the inspector"},
     "d_history": {"zh": "处理经过", "en": "History"},
     "d_unit": {"zh": "责任单位", "en": "Unit"},
     "d_no_unit": {"zh": "未派遣", "en": "Not dispatched"},
