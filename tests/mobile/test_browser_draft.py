@@ -13,6 +13,7 @@ from gridcity.extensions import db
 from gridcity.geo.services import locate
 from tests.mobile.phone import (
     ARTIFACTS,
+    PASSWORD,
     PHONE,
     cases_by_description,
     fill_report,
@@ -150,6 +151,23 @@ def test_without_gps_the_pin_is_placed_by_hand_in_the_work_grid(phone, demo_app,
     with demo_app.app_context():
         assert locate(case["lon"], case["lat"]).unit_grid_code == grid  # the grid under the pin
         db.session.remove()
+
+    # The dispatch drawer says so in words.
+    desk = context.browser.new_context(base_url=page.url.split("/m/")[0], locale="zh-CN", bypass_csp=True)
+    try:
+        dispatcher = desk.new_page()
+        dispatcher.goto("/login?next=/search/")
+        dispatcher.fill("#username", "dispatcher1")
+        dispatcher.fill("#password", PASSWORD)
+        dispatcher.click("#login-submit")
+        dispatcher.wait_for_url("**/search/")
+        dispatcher.wait_for_function("window.GridCitySearch")
+        dispatcher.evaluate("id => window.GridCitySearch.drawer.open(id)", case["id"])
+        facts = dispatcher.locator(f"#drawer[data-case-id='{case['id']}'] .drawer-facts")
+        facts.wait_for()
+        assert "位置" in facts.inner_text() and "监督员手动选择" in facts.inner_text()
+    finally:
+        desk.close()
     assert problems == []
 
 
