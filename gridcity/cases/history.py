@@ -151,6 +151,7 @@ class Replayed:
         self.handle_used_s = 0.0
         self.warned = False
         self.overdue = False
+        self.position_by_hand = False  # reports from before the field existed: by GPS
 
 
 def replay(events: list[CaseEvent]) -> Replayed:
