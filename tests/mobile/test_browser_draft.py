@@ -49,6 +49,7 @@ def draft_on_the_form(page) -> dict:
         "urgent": page.is_checked("input[name=urgency][value=urgent]"),
         "photos": page.locator("#photo-list img").count(),
         "status": page.inner_text("#gps-status"),
+        "position": page.evaluate("GCM.report.position()"),
     }
 
 

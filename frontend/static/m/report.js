@@ -418,7 +418,9 @@
   }
 
   G.on("sent", function (e) {
-    if (e.item.kind !== "report" || e.item.id !== state.awaiting) return;
+    if (e.item.kind !== "report") return;
+    // One that waited in the outbox has gone: said in passing.
+    if (e.item.id !== state.awaiting) { G.toast(G.t("m_sent_number", { number: e.body.number })); return; }
     settle(e.item, true);
     G.api("/api/v1/reports/" + e.body.id + "/receipt").then(function (r) {
       if (r.ok) showReceipt(r.body);
