@@ -71,16 +71,14 @@
     var geo = function (data, s) {
       return L.geoJSON(data, { coordsToLatLng: function (c) { return L.latLng(toMap(c[0], c[1])); }, style: s, interactive: false });
     };
-    G.api("/api/v1/geo/work-grids", { quiet: true }).then(function (r) {
-      var grid = r.ok && r.body.features.find(function (f) { return f.properties.id === mine.id; });
+    G.api("/api/v1/geo/work-grids?id=" + mine.id, { quiet: true }).then(function (r) {
+      var grid = r.ok && r.body.features[0];
       if (!grid) return;
       var outline = geo(grid, style("#0b5cad", 3)).addTo(workLayer);
       map.fitBounds(outline.getBounds(), { animate: false });
       if (!G.report.position()) moveTo(fromMap(outline.getLayers()[0].getCenter()));
-      var coords = JSON.stringify(grid.geometry.coordinates).match(/-?[\d.]+(e-?\d+)?/g).map(Number);
-      var lons = coords.filter(function (v, n) { return n % 2 === 0; });
-      var lats = coords.filter(function (v, n) { return n % 2 === 1; });
-      var bbox = [Math.min.apply(null, lons), Math.min.apply(null, lats), Math.max.apply(null, lons), Math.max.apply(null, lats)];
+      var wgs = L.geoJSON(grid).getBounds();  // its box in WGS-84, for the unit grids inside
+      var bbox = [wgs.getWest(), wgs.getSouth(), wgs.getEast(), wgs.getNorth()];
       return G.api("/api/v1/geo/unit-grids?bbox=" + bbox.join(","), { quiet: true }).then(function (u) {
         if (!u.ok) return;
         var own = u.body.features.filter(function (f) { return f.properties.work_grid_id === mine.id; });
