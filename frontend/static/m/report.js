@@ -45,21 +45,24 @@
     return !state.category && !state.photos.length && !state.corrected && !state.component && !$("description").value.trim();
   }
 
-  var saveTimer = null, restoring = true;
+  // data-draft="saved" / "none" once the latest change is in IndexedDB.
+  var saveTimer = null, saves = 0, restoring = true;
   function saveDraft(later) {
     clearTimeout(saveTimer);
+    saveTimer = null;
     if (restoring) return;
+    var form = $("report-form");
+    var n = ++saves;
+    form.removeAttribute("data-draft");
     $("draft-discard").hidden = draftEmpty();
     if (later) { saveTimer = setTimeout(saveDraft, 250); return; }
-    var form = $("report-form");
-    form.removeAttribute("data-draft");
     var record = draftEmpty() ? null : {
       category: state.category, description: $("description").value,
       urgency: document.querySelector("input[name=urgency]:checked").value,
       photos: state.photos.slice(), captureFix: state.captureFix, corrected: state.corrected, component: state.component,
     };
     draftStore("readwrite", function (s) { return record ? s.put(record, "report") : s.delete("report"); })
-      .then(function () { form.setAttribute("data-draft", record ? "saved" : "none"); })
+      .then(function () { if (n === saves) form.setAttribute("data-draft", record ? "saved" : "none"); })
       .catch(function () {});
   }
 
@@ -464,6 +467,7 @@
     });
     // A page being hidden may be killed next: the last keystrokes go to the draft now.
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && saveTimer) saveDraft(); });
+    window.addEventListener("pagehide", function () { if (saveTimer) saveDraft(); });
     $("report-form").addEventListener("submit", submit);
     renderCategories();
     restoreDraft();
