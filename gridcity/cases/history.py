@@ -58,6 +58,7 @@ DERIVED_FIELDS = (
     "lat",
     "raw_lon",
     "raw_lat",
+    "position_by_hand",
     "accuracy_m",
     "unit_grid_id",
     "community_id",
@@ -150,6 +151,7 @@ class Replayed:
         self.handle_used_s = 0.0
         self.warned = False
         self.overdue = False
+        self.position_by_hand = False  # reports from before the field existed: by GPS
 
 
 def replay(events: list[CaseEvent]) -> Replayed:

@@ -224,6 +224,7 @@ def case_detail(case: Case, user: User, known: KnownParts | None = None) -> dict
         **case_summary(case),
         "unit_grid_code": unit_grid_code,
         "raw_position": None if case.raw_lon is None else {"lon": case.raw_lon, "lat": case.raw_lat},
+        "position_by_hand": bool(case.position_by_hand),
         "void_reason": case.void_reason,
         "review_on": _iso(case.review_on),
         "steps": {

@@ -43,6 +43,10 @@ class ReportIn(Schema):
     )
     raw_lon: Lon | None = Field(None, description="The position as the device first gave it.")
     raw_lat: Lat | None = None
+    position_by_hand: bool = Field(
+        False,
+        description="The reporter placed or moved the position on the map by hand (no or a moved GPS fix).",
+    )
     urgency: Literal["normal", "urgent"] | None = Field(None, description="Default: the category's.")
     reporter_contact: Annotated[Text, Field(max_length=100)] | None = None
     patrol_id: Id | None = Field(
@@ -287,6 +291,7 @@ class CaseDetail(CaseSummary):
 
     unit_grid_code: str | None
     raw_position: RawPosition | None
+    position_by_hand: bool = Field(description="The reporter placed the position on the map by hand.")
     void_reason: str | None
     review_on: Moments = Field(description="When a suspension (挂账) is to be reviewed.")
     steps: Steps

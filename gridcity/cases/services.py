@@ -47,6 +47,7 @@ class Report:
     fix_time: dt.datetime | None = None
     raw_lon: float | None = None
     raw_lat: float | None = None
+    position_by_hand: bool = False
     urgency: str | None = None
     reporter_contact: str | None = None
     photos: list[bytes] = field(default_factory=list)
@@ -146,6 +147,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             "lat": report.lat,
             "raw_lon": report.raw_lon,
             "raw_lat": report.raw_lat,
+            "position_by_hand": report.position_by_hand,
             "accuracy_m": report.accuracy_m,
             "fix_time": report.fix_time,
             "reported_at": now,
@@ -169,6 +171,10 @@ def request_digest(report: Report) -> str:
     """SHA-256 of what the report says (its fields as canonical JSON and its
     photos' digests): a replay must say the same."""
     fields = {k: v for k, v in dataclasses.asdict(report).items() if k not in ("client_uuid", "photos")}
+    # A field added later counts only when set, so a report queued before it
+    # existed still replays to its case.
+    if not fields["position_by_hand"]:
+        del fields["position_by_hand"]
     fields["photos"] = [hashlib.sha256(p).hexdigest() for p in report.photos]
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

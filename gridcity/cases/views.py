@@ -58,6 +58,7 @@ def submit_report(body: ReportIn):
         fix_time=body.fix_time,
         raw_lon=body.raw_lon,
         raw_lat=body.raw_lat,
+        position_by_hand=body.position_by_hand,
         urgency=body.urgency,
         reporter_contact=body.reporter_contact or None,
         photos=photos,

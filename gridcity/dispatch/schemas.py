@@ -122,6 +122,9 @@ class Drawer(CaseDetail):
     handle_clock: str | None = Field(
         description="The clock of the handling deadline (for an extension's unit)."
     )
+    position_note: str | None = Field(
+        description="How the position was found, in words, when not by GPS (e.g. placed by hand)."
+    )
     standards: CategoryStandards = Field(description="The category's 立案标准 and 结案标准.")
     extension_clock: str = Field(
         description="The clock an extension's amount is counted in: emergency_hours, working_hours "

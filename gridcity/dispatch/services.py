@@ -20,10 +20,12 @@ from gridcity.cases.queries import visible_cases
 from gridcity.core.api import DB_INT_MAX
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
+from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import UNIT_ROLES, Role, Unit, User, is_unit_member
 from gridcity.taxonomy.models import Category
+from gridcity.web.ui_text import ui_text
 
 # Who works at the centers and sees the whole city.
 STAFF_ROLES = (Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.MANAGER, Role.ADMIN)
@@ -346,6 +348,8 @@ def drawer_extras(case: Case, user: User) -> dict:
             "requested_at": request.requested_at.isoformat(),
         },
         "handle_clock": case.handle_clock,
+        # Said in words: the position is where the inspector put the pin, not a GPS fix.
+        "position_note": ui_text("d_position_by_hand", current_language()) if case.position_by_hand else None,
         # Beside the decision: what makes it a case and what makes it done, and
         # the clock an extension is counted in (the handling one once dispatched).
         "standards": {

@@ -6,12 +6,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from gridcity.core.api import Answer, CodeName, Lat, Lon, Schema, Text
+from gridcity.core.api import DB_INT_MAX, Answer, CodeName, Lat, Lon, Schema, Text
 
 
 class BBoxQuery(Schema):
     bbox: Annotated[Text, Field(max_length=200)] = Field(
         description="west,south,east,north (WGS-84).", examples=["114.24,22.57,114.26,22.59"]
+    )
+
+
+class WorkGridQuery(Schema):
+    id: Annotated[int, Field(ge=1, le=DB_INT_MAX)] | None = Field(
+        None, description="Only this work grid (the field app draws the inspector's own without GPS)."
     )
 
 

@@ -14,7 +14,7 @@ from gridcity.core.geojson import feature, feature_collection
 from gridcity.extensions import db
 from gridcity.geo import schemas, services
 from gridcity.geo.models import Area, Community, District, Street, UnitGrid, WorkGrid
-from gridcity.geo.schemas import BBoxQuery, LocateQuery
+from gridcity.geo.schemas import BBoxQuery, LocateQuery, WorkGridQuery
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
 
@@ -56,11 +56,12 @@ def communities():
 
 @bp.get("/work-grids")
 @login_required
-@operation(responses={200: schemas.FeatureCollection})
-def work_grids():
-    rows = db.session.execute(
-        select(WorkGrid, Area.name).join(Area, WorkGrid.area_id == Area.id).order_by(WorkGrid.code)
-    )
+@operation(query=WorkGridQuery, responses={200: schemas.FeatureCollection})
+def work_grids(query: WorkGridQuery):
+    select_ = select(WorkGrid, Area.name).join(Area, WorkGrid.area_id == Area.id).order_by(WorkGrid.code)
+    if query.id is not None:
+        select_ = select_.where(WorkGrid.id == query.id)
+    rows = db.session.execute(select_)
     return jsonify(
         feature_collection(
             feature(w.geom, {"id": w.id, "code": w.code, "name": w.name, "area_id": w.area_id, "area": area})

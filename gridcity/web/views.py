@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from sqlalchemy import func, select
 
 from gridcity.core.auth import current_user, login_required, roles_required
@@ -90,6 +90,12 @@ def safe_next(target: str | None) -> str:
 
 @bp.get("/login")
 def login_page():
+    if current_user() is not None:
+        # Signed in already (the back button, a bookmark): no sign-in form, go
+        # where the form would have sent them, or to their landing page.
+        if request.args.get("next"):
+            return redirect(safe_next(request.args.get("next")))
+        return redirect("/m/" if current_user().role == Role.INSPECTOR.value else "/")
     page_data = {
         "next": safe_next(request.args.get("next")),
         "texts": ui_texts(current_language(), ("network_error", "sign_in")),

@@ -94,7 +94,7 @@ def test_report_with_gps_and_a_photo_reaches_the_right_grid(phone, demo_app, cre
 
     # The same problem again: the answer lists the first case; "it's the same" leaves the operator a note.
     page.click("text=继续上报")
-    fill_report(page, "bllj", "E0102", "同一处垃圾再次上报")
+    fill_report(page, "bllj", "E0102", "同一处垃圾再次上报", photo_file(tmp_path, "again.jpg", (800, 600)))
     page.click("#report-submit")
     duplicate = page.locator(f"[data-testid=duplicates] li[data-case-id='{case['id']}']")
     duplicate.wait_for()
@@ -107,7 +107,9 @@ def test_report_with_gps_and_a_photo_reaches_the_right_grid(phone, demo_app, cre
     assert problems == []
 
 
-def test_dragging_the_marker_corrects_the_position_beside_the_raw_fix(phone, demo_app, create_client):
+def test_dragging_the_marker_corrects_the_position_beside_the_raw_fix(
+    phone, demo_app, create_client, tmp_path
+):
     position = grid_point(demo_app, "insp002", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp002")
@@ -120,7 +122,7 @@ def test_dragging_the_marker_corrects_the_position_beside_the_raw_fix(phone, dem
     page.mouse.up()
     page.wait_for_function("document.querySelector('#gps-status').textContent.includes('校正')")
     assert page.locator("#use-gps").is_visible()
-    fill_report(page, "E0102", "E0102", "拖动校正位置的上报")
+    fill_report(page, "E0102", "E0102", "拖动校正位置的上报", photo_file(tmp_path, size=(800, 600)))
     page.click("#report-submit")
     page.locator("#receipt").wait_for(state="visible")
     (summary,) = cases_by_description(create_client("insp002"), "拖动校正位置")
@@ -143,6 +145,9 @@ def test_offline_reports_wait_in_the_outbox_and_are_sent_exactly_once(
         fill_report(page, "E0102", "E0102", f"离线上报{n}号", photo_file(tmp_path, f"p{n}.jpg", (800, 600)))
         page.click("#report-submit")
         page.wait_for_function(f"document.body.dataset.outbox === '{n}'")
+        # Said at the form, which is empty again for the next report.
+        page.wait_for_selector("#report-status:has-text('已存入发件箱')")
+        assert page.locator("#category-picker").is_visible() and page.input_value("#description") == ""
     page.click("#nav-outbox")
     items = page.locator("#outbox-list li[data-kind=report]")
     assert items.count() == 2
@@ -165,14 +170,16 @@ def test_offline_reports_wait_in_the_outbox_and_are_sent_exactly_once(
     assert problems == []
 
 
-def test_a_report_queued_when_the_page_died_is_sent_when_the_app_reopens(phone, demo_app, create_client):
+def test_a_report_queued_when_the_page_died_is_sent_when_the_app_reopens(
+    phone, demo_app, create_client, tmp_path
+):
     position = grid_point(demo_app, "insp004", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp004")
     wait_map(page)
     context.set_offline(True)
     page.wait_for_selector("#net-status[data-online='0']")
-    fill_report(page, "E0102", "E0102", "页面关闭前排队的上报")
+    fill_report(page, "E0102", "E0102", "页面关闭前排队的上报", photo_file(tmp_path, size=(800, 600)))
     page.click("#report-submit")
     page.wait_for_function("document.body.dataset.outbox === '1'")
     page.close()  # killed between queueing and sending
@@ -316,7 +323,7 @@ def test_inspector_completes_a_verify_and_a_check_task(phone, demo_app, create_c
     assert problems == []
 
 
-def test_patrol_records_the_track_and_tags_the_finding(phone, demo_app, create_client):
+def test_patrol_records_the_track_and_tags_the_finding(phone, demo_app, create_client, tmp_path):
     start = grid_point(demo_app, "insp006", create_client)
     path = [(start[0] + n * 0.0012, start[1]) for n in range(4)]
     context, page, problems = phone(path[0])
@@ -336,7 +343,7 @@ def test_patrol_records_the_track_and_tags_the_finding(phone, demo_app, create_c
 
     page.click("#nav-report")
     assert page.locator("#patrol-banner").is_visible()
-    fill_report(page, "E0102", "E0102", "夜间巡查发现的垃圾")
+    fill_report(page, "E0102", "E0102", "夜间巡查发现的垃圾", photo_file(tmp_path, size=(800, 600)))
     page.click("#report-submit")
     page.locator("#receipt").wait_for(state="visible")
 
@@ -396,14 +403,16 @@ def test_every_tab_passes_axe_and_logs_no_error(phone, demo_app, create_client, 
     assert problems == []
 
 
-def test_an_expired_session_asks_to_sign_in_and_keeps_the_report(phone, demo_app, create_client, live_server):
+def test_an_expired_session_asks_to_sign_in_and_keeps_the_report(
+    phone, demo_app, create_client, live_server, tmp_path
+):
     position = grid_point(demo_app, "insp008", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp008")
     wait_map(page)  # an answer still on its way would renew the cookie
     # The session ran out: the phone still holds a cookie, the server no longer accepts it.
     context.add_cookies([{"name": "session", "value": "expired", "url": live_server}])
-    fill_report(page, "E0102", "E0102", "会话过期时的上报")
+    fill_report(page, "E0102", "E0102", "会话过期时的上报", photo_file(tmp_path, size=(800, 600)))
     page.click("#report-submit")
     page.wait_for_selector("#signin[open]")
     assert outbox_count(page) == 1
@@ -441,7 +450,9 @@ def test_installed_app_starts_without_signal(phone, demo_app, create_client):
     assert [p for p in problems if "ERR_INTERNET_DISCONNECTED" not in p] == [], problems
 
 
-def test_a_busy_server_s_503_keeps_the_report_and_its_retry_after_is_kept(phone, demo_app, create_client):
+def test_a_busy_server_s_503_keeps_the_report_and_its_retry_after_is_kept(
+    phone, demo_app, create_client, tmp_path
+):
     position = grid_point(demo_app, "insp006", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp006")
@@ -457,7 +468,7 @@ def test_a_busy_server_s_503_keeps_the_report_and_its_retry_after_is_kept(phone,
         route.fulfill(status=503, headers={"Retry-After": "2"}, json=body)
 
     page.route("**/api/v1/reports", busy_once)
-    fill_report(page, "E0102", "E0102", "服务器繁忙时的上报")
+    fill_report(page, "E0102", "E0102", "服务器繁忙时的上报", photo_file(tmp_path, size=(800, 600)))
     page.click("#report-submit")
     page.wait_for_function("document.body.dataset.outbox === '1'")
     # Kept, waiting (not refused), and sent again by itself once Retry-After has passed.

@@ -14,6 +14,7 @@ from tests.mobile.phone import (
     cases_by_description,
     fill_report,
     grid_point,
+    photo_file,
     sign_in,
     wait_map,
 )
@@ -21,7 +22,7 @@ from tests.mobile.phone import (
 pytestmark = pytest.mark.browser
 
 
-def test_a_report_answered_503_stays_and_is_sent_after_retry_after(phone, demo_app, create_client):
+def test_a_report_answered_503_stays_and_is_sent_after_retry_after(phone, demo_app, create_client, tmp_path):
     position = grid_point(demo_app, "insp005", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp005")
@@ -42,7 +43,7 @@ def test_a_report_answered_503_stays_and_is_sent_after_retry_after(phone, demo_a
             route.continue_()
 
     page.route("**/api/v1/reports", database_away_once)
-    fill_report(page, "E0102", "E0102", "数据库暂时不可用时的上报")
+    fill_report(page, "E0102", "E0102", "数据库暂时不可用时的上报", photo_file(tmp_path, size=(800, 600)))
     page.click("#report-submit")
     page.wait_for_function("document.body.dataset.outbox === '1'")
     page.click("#nav-outbox")

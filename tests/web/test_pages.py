@@ -285,3 +285,15 @@ def test_out_of_the_box_the_basemap_is_openstreetmap_with_its_attribution():
     assert tile_source(tianditu.tile_label_url) == "https://*.tianditu.gov.cn"
     with pytest.raises(SettingsError, match="GRIDCITY_TILE_URL"):
         Settings.from_env({"GRIDCITY_TILE_URL": "tile.openstreetmap.org"})
+
+
+@pytest.mark.parametrize(("username", "query", "expected"), [
+    ("insp001", {"next": "/m/"}, "/m/"),
+    ("insp001", {}, "/m/"),
+    ("dispatcher1", {}, "/"),
+    ("dispatcher1", {"next": "//evil.example/"}, "/"),
+])  # fmt: skip
+def test_a_signed_in_user_never_sees_the_sign_in_form(create_client, username, query, expected):
+    # The back button (or a bookmark) leads a signed-in user to /login: on to where they were going.
+    response = create_client(username).get("/login", query_string=query)
+    assert response.status_code == 302 and redirect_target(response)[0] == expected

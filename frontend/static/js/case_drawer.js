@@ -128,6 +128,7 @@
     var facts = [
       [T.d_category, (c.category.code + " " + (lang === "zh" ? c.category.name_zh : c.category.name_en))],
       [T.d_place, place],
+      c.position_note ? [T.d_position, c.position_note] : null,
       [T.d_source, T["d_source_" + c.source] || c.source],
       [T.d_reported_at, Live.formatTime(Live.parseTime(c.reported_at), lang)],
       [T.d_unit, c.unit ? c.unit.name : T.d_no_unit],
@@ -135,7 +136,7 @@
       [T.d_description, c.description || "—"],
     ];
     var dl = el("dl", { className: "facts drawer-facts" });
-    facts.forEach(function (pair) {
+    facts.filter(Boolean).forEach(function (pair) {
       dl.appendChild(el("dt", { text: pair[0] }));
       dl.appendChild(el("dd", { text: pair[1] }));
     });

@@ -35,7 +35,8 @@
     window.GridCity.fetchJSON("/api/v1/login", { method: "POST", json: payload })
       .then(function (result) {
         if (result.ok) {
-          window.location.assign(localPath(data.next));
+          // Replaced, not added: the back button must not return to this form.
+          window.location.replace(localPath(data.next));
           return;
         }
         setBusy(false);

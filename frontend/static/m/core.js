@@ -101,16 +101,19 @@
     toastTimer = setTimeout(function () { box.hidden = true; }, 4000);
   }
 
-  // ---- tabs
+  // ---- tabs: each one a history entry, so the back button goes to the previous tab
   var current = null;
-  function show(name) {
+  function show(name, fromHistory) {
     if (!document.getElementById("tab-" + name)) name = "report";
     document.querySelectorAll(".tab").forEach(function (s) { s.hidden = s.id !== "tab-" + name; });
     document.querySelectorAll(".tabbar button").forEach(function (b) {
       if (b.getAttribute("data-tab") === name) b.setAttribute("aria-current", "page");
       else b.removeAttribute("aria-current");
     });
-    if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
+    if (fromHistory !== true && location.hash !== "#" + name) {
+      if (current === null) history.replaceState(null, "", "#" + name);
+      else history.pushState(null, "", "#" + name);
+    }
     current = name;
     emit("tab", name);
   }
@@ -252,6 +255,7 @@
     document.querySelectorAll(".tabbar button").forEach(function (b) {
       b.addEventListener("click", function () { show(b.getAttribute("data-tab")); });
     });
+    window.addEventListener("popstate", function () { show((location.hash || "#report").slice(1), true); });
     document.querySelector("[data-set-lang]").addEventListener("click", function (event) {
       var code = event.currentTarget.getAttribute("data-set-lang");
       document.cookie = "lang=" + encodeURIComponent(code) + "; path=/; max-age=31536000; SameSite=Lax";

@@ -1,10 +1,12 @@
-/* The report's small map: the position, its unit grid, a marker the inspector
-   drags to correct the GPS (the raw fix is kept beside the correction). Loads
-   after the form is usable; works without a basemap. */
+/* The report's small map: the position, its unit grid, a pin the inspector
+   drags to correct the GPS (the raw fix is kept beside the correction).
+   Without GPS it shows the inspector's own work grid and its unit grids, the
+   pin at the work grid's centre to drag (or a tap places it). Loads after the
+   form is usable; works without a basemap. */
 (function () {
   "use strict";
   var G = window.GCM;
-  var map = null, marker = null, gridLayer = null, accuracyCircle = null;
+  var map = null, marker = null, gridLayer = null, accuracyCircle = null, workLayer = null;
   var gcj = G.data.tile_url && G.data.tile_datum === "gcj02";
 
   // Coordinates as the basemap draws them, and back (iterative inverse: exact to cm).
@@ -30,14 +32,15 @@
     map.setView(p ? toMap(p.lon, p.lat) : [22.58, 114.26], p ? 17 : 13);
     window.GridCityBasemap.add(map, G.data, { notePosition: "topright" });
     map.on("click", function (e) {
-      // No fix yet (or a bad one): a tap places the marker.
-      if (!G.geo.fix) moveTo(fromMap(e.latlng), true);
+      // No fix: a tap places the pin there.
+      if (!G.geo.fix) { moveTo(fromMap(e.latlng)); G.emit("marker-moved", fromMap(e.latlng)); }
     });
     if (p) show(p);
+    else if (G.geo.error) showWorkGrid();
     if (window.performance && performance.mark) performance.mark("gcm-map-ready");
   }
 
-  function moveTo(p, byHand) {
+  function moveTo(p) {
     if (!marker) {
       marker = L.marker(toMap(p.lon, p.lat), { draggable: true, autoPan: true, keyboard: true,
         title: G.t("m_map_label"), alt: G.t("m_map_label") }).addTo(map);
@@ -45,12 +48,11 @@
     } else {
       marker.setLatLng(toMap(p.lon, p.lat));
     }
-    if (byHand) G.emit("marker-moved", p);
   }
 
   function show(p) {
     if (!map) return;
-    moveTo(p, false);
+    moveTo(p);
     var fix = p.fix;
     if (fix) {
       var c = toMap(fix.lon, fix.lat);
@@ -58,6 +60,32 @@
       else accuracyCircle.setLatLng(c).setRadius(fix.accuracy);
     }
     map.setView(toMap(p.lon, p.lat), Math.max(map.getZoom(), 17), { animate: false });
+  }
+
+  // No GPS: my work grid (its outline, its unit grids) and the pin at its centre.
+  function showWorkGrid() {
+    var mine = G.data.me.scope.work_grids[0];
+    if (!map || workLayer || !mine) return;
+    workLayer = L.layerGroup().addTo(map);
+    var style = function (color, weight) { return { color: color, weight: weight, fill: false }; };
+    var geo = function (data, s) {
+      return L.geoJSON(data, { coordsToLatLng: function (c) { return L.latLng(toMap(c[0], c[1])); }, style: s, interactive: false });
+    };
+    G.api("/api/v1/geo/work-grids?id=" + mine.id, { quiet: true }).then(function (r) {
+      var grid = r.ok && r.body.features[0];
+      if (!grid) return;
+      var outline = geo(grid, style("#0b5cad", 3)).addTo(workLayer);
+      map.fitBounds(outline.getBounds(), { animate: false });
+      if (!G.report.position()) moveTo(fromMap(outline.getLayers()[0].getCenter()));
+      var wgs = L.geoJSON(grid).getBounds();  // its box in WGS-84, for the unit grids inside
+      var bbox = [wgs.getWest(), wgs.getSouth(), wgs.getEast(), wgs.getNorth()];
+      return G.api("/api/v1/geo/unit-grids?bbox=" + bbox.join(","), { quiet: true }).then(function (u) {
+        if (!u.ok) return;
+        var own = u.body.features.filter(function (f) { return f.properties.work_grid_id === mine.id; });
+        geo({ type: "FeatureCollection", features: own }, style("#5c6f82", 1)).addTo(workLayer);
+        document.getElementById("minimap").setAttribute("data-unit-grids", String(own.length));
+      });
+    }).catch(function () {});
   }
 
   // The located unit grid, drawn from the grid layer around the point.
@@ -89,6 +117,7 @@
     if (G.report.state.location) drawGrid(G.report.state.location);
   });
   G.on("report-position", show);
+  G.on("fix", function (fix) { if (!fix) showWorkGrid(); });
   G.on("report-grid", drawGrid);
   G.on("report-reset", function () { var p = G.report.position(); if (p) show(p); });
   G.minimap = { get map() { return map; }, get marker() { return marker; }, fromMap: fromMap, toMap: toMap };

@@ -1,48 +1,127 @@
-/* 上报: position (GPS fix, corrected by dragging on the map), category
-   (search by name or pinyin initials, recent first), photos resized on the
-   phone, description, urgency. Submitting puts the report in the outbox; the
-   answer (case number, grid, unit, likely duplicates) shows when it is sent. */
+/* 上报: position (GPS fix, or a pin placed / dragged by hand on the map),
+   category (search by name or pinyin initials, recent first), photos resized
+   on the phone, description, urgency. The report in progress is a draft kept
+   in IndexedDB (photos too) until it is queued in the outbox or discarded, so
+   the back button, a reload or a killed page lose nothing. Submitting says
+   发送中 until the server answers or the outbox keeps it. */
 (function () {
   "use strict";
   var G = window.GCM;
   var MAX_EDGE = 2048;
   var RECENT_KEY = "gcm.recent-categories";
-  var state = { category: null, kind: "", photos: [], captureFix: null, corrected: null, awaiting: null, location: null };
+  var DRAFT_DB = "gridcity-m-draft";
+  var SEND_WAIT_MS = 20000;  // after this, "in the outbox" (it goes on trying)
+  var state = { category: null, kind: "", photos: [], captureFix: null, corrected: null, awaiting: null,
+    location: null, component: null };
   var byCode = {};
   G.data.categories.forEach(function (c) { byCode[c.code] = c; });
 
   function name(c) { return G.data.lang === "zh" ? c.zh : c.en; }
   function major(c) { return G.data.lang === "zh" ? c.major_zh : c.major_en; }
+  function $(id) { return document.getElementById(id); }
+
+  // ---- the draft: one record in its own IndexedDB database
+  var draftDb = null;
+  function draftStore(mode, fn) {
+    if (!draftDb) {
+      draftDb = new Promise(function (resolve, reject) {
+        var req = indexedDB.open(DRAFT_DB, 1);
+        req.onupgradeneeded = function () { req.result.createObjectStore("draft"); };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { reject(req.error); };
+      });
+    }
+    return draftDb.then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction("draft", mode);
+        var req = fn(t.objectStore("draft"));
+        t.oncomplete = function () { resolve(req.result); };
+        t.onerror = t.onabort = function () { reject(t.error); };
+      });
+    });
+  }
+
+  function draftEmpty() {
+    return !state.category && !state.photos.length && !state.corrected && !state.component && !$("description").value.trim();
+  }
+
+  // data-draft="saved" / "none" once the latest change is in IndexedDB.
+  var saveTimer = null, saves = 0, restoring = true;
+  function saveDraft(later) {
+    clearTimeout(saveTimer);
+    saveTimer = null;
+    if (restoring) return;
+    var form = $("report-form");
+    var n = ++saves;
+    form.removeAttribute("data-draft");
+    $("draft-discard").hidden = draftEmpty();
+    if (later) { saveTimer = setTimeout(saveDraft, 250); return; }
+    var record = draftEmpty() ? null : {
+      category: state.category, description: $("description").value,
+      urgency: document.querySelector("input[name=urgency]:checked").value,
+      photos: state.photos.slice(), captureFix: state.captureFix, corrected: state.corrected, component: state.component,
+    };
+    draftStore("readwrite", function (s) { return record ? s.put(record, "report") : s.delete("report"); })
+      .then(function () { if (n === saves) form.setAttribute("data-draft", record ? "saved" : "none"); })
+      .catch(function () {});
+  }
+
+  function restoreDraft() {
+    return draftStore("readonly", function (s) { return s.get("report"); }).then(function (d) {
+      if (!d) return;
+      if (d.category && byCode[d.category]) choose(d.category);
+      $("description").value = d.description || "";
+      var urgency = document.querySelector("input[name=urgency][value=" + d.urgency + "]");
+      if (urgency) urgency.checked = true;
+      state.photos = d.photos || [];
+      state.captureFix = d.captureFix || null;
+      state.corrected = d.corrected || null;
+      state.component = d.component || null;
+      renderPhotos();
+      refreshPosition();
+    }).catch(function () {}).then(function () {
+      restoring = false;
+      renderPhotos();
+      saveDraft();
+    });
+  }
 
   // ---- position
   function position() {
     var fix = state.captureFix || G.geo.fix;
-    if (state.corrected) return { lon: state.corrected.lon, lat: state.corrected.lat, fix: fix };
-    return fix ? { lon: fix.lon, lat: fix.lat, fix: fix } : null;
+    if (state.component) return { lon: state.component.lon, lat: state.component.lat, fix: fix, byHand: false };
+    if (state.corrected) return { lon: state.corrected.lon, lat: state.corrected.lat, fix: fix, byHand: true };
+    return fix ? { lon: fix.lon, lat: fix.lat, fix: fix, byHand: false } : null;
   }
 
-  function showFix(fix) {
-    var status = document.getElementById("gps-status");
-    if (!fix) {
-      status.textContent = G.geo.error ? G.t("m_gps_error") : G.t("m_gps_waiting");
-      status.setAttribute("data-quality", "none");
-      return;
-    }
-    status.textContent = G.t("m_gps_fix", { m: Math.round(fix.accuracy) });
-    status.setAttribute("data-quality", fix.accuracy <= 30 ? "good" : "poor");
-    if (!state.corrected) place();
+  function showStatus() {
+    var status = $("gps-status");
+    var fix = state.captureFix || G.geo.fix;
+    var quality = "none", text;
+    if (state.corrected && fix) { text = G.t("m_corrected", { m: Math.round(G.distance(fix, state.corrected)) }); quality = "hand"; }
+    else if (state.corrected) { text = G.t("m_by_hand"); quality = "hand"; }
+    else if (fix) { text = G.t("m_gps_fix", { m: Math.round(fix.accuracy) }); quality = fix.accuracy <= 30 ? "good" : "poor"; }
+    else text = G.geo.error ? G.t("m_gps_error") : G.t("m_gps_waiting");
+    status.textContent = text;
+    status.setAttribute("data-quality", quality);
+    $("use-gps").hidden = !(state.corrected && G.geo.fix);
+  }
+
+  // Recompute the position (a fix, a pin moved, a component chosen): status, pin, unit grid.
+  function refreshPosition() {
+    showStatus();
+    var p = position();
+    if (p) { fieldError("position", ""); place(p); }
   }
 
   var locateTimer = null;
   var lastLocated = null;
   // Which unit grid the report will go to (the server decides again on intake).
-  function place() {
-    var p = position();
-    if (!p) return;
+  function place(p) {
     G.emit("report-position", p);
     clearTimeout(locateTimer);
     locateTimer = setTimeout(function () {
-      var line = document.getElementById("grid-line");
+      var line = $("grid-line");
       if (!G.online()) { line.textContent = G.t("m_grid_offline"); return; }
       if (lastLocated && G.distance(lastLocated, p) < 5 && state.location) return;
       lastLocated = { lon: p.lon, lat: p.lat };
@@ -58,14 +137,22 @@
     }, 300);
   }
 
+  // The inspector placed or dragged the pin: the position is theirs, by hand.
   G.on("marker-moved", function (p) {
-    var fix = state.captureFix || G.geo.fix;
-    state.corrected = p;
-    var note = fix ? G.t("m_corrected", { m: Math.round(G.distance(fix, p)) }) : "";
-    if (note) document.getElementById("gps-status").textContent = note;
-    document.getElementById("use-gps").hidden = !fix;
-    place();
+    state.corrected = { lon: p.lon, lat: p.lat };
+    refreshPosition();
+    saveDraft();
   });
+
+  // ---- errors at their field (category, photos, position), cleared when fixed
+  function fieldError(field, text) {
+    var box = $(field + "-error");
+    box.textContent = text;
+    box.hidden = !text;
+    return box;
+  }
+
+  function minPhotos() { return state.category ? byCode[state.category].min_photos || 0 : 0; }
 
   // ---- categories
   function recent() {
@@ -88,14 +175,14 @@
   }
 
   function option(c) {
-    return G.el("li", {}, [G.el("button", { type: "button", "data-code": c.code, onclick: function () { choose(c.code); } }, [
+    return G.el("li", {}, [G.el("button", { type: "button", "data-code": c.code, onclick: function () { choose(c.code); saveDraft(); } }, [
       name(c), G.el("span", { class: "sub", text: G.t(c.kind === "component" ? "kind_component" : "kind_event") + " · " + major(c) + " · " + c.code }),
     ])]);
   }
 
   function renderCategories() {
-    var query = document.getElementById("category-search").value.trim();
-    var list = document.getElementById("category-list");
+    var query = $("category-search").value.trim();
+    var list = $("category-list");
     var items = [];
     var recents = recent().map(function (code) { return byCode[code]; }).filter(function (c) { return matches(c, query); });
     if (recents.length) {
@@ -115,19 +202,23 @@
   function choose(code) {
     var c = byCode[code];
     state.category = code;
-    document.getElementById("category-name").textContent = name(c) + " (" + c.code + ")";
-    document.getElementById("category-chosen").hidden = false;
-    document.getElementById("category-picker").hidden = true;
+    $("category-name").textContent = name(c) + " (" + c.code + ")";
+    $("category-chosen").hidden = false;
+    $("category-picker").hidden = true;
     var urgency = document.querySelector("input[name=urgency][value=" + c.urgency + "]");
     if (urgency) urgency.checked = true;
+    fieldError("category", "");
+    if (state.photos.length >= minPhotos()) fieldError("photo", "");
+    G.emit("category", code);
   }
 
-  function unchoose() {
+  function unchoose(quiet) {
     state.category = null;
-    document.getElementById("category-chosen").hidden = true;
-    document.getElementById("category-picker").hidden = false;
+    $("category-chosen").hidden = true;
+    $("category-picker").hidden = false;
     renderCategories();
-    document.getElementById("category-search").focus();
+    if (quiet !== true) $("category-search").focus();
+    G.emit("category", null);
   }
 
   // ---- photos: resized here so a phone on a weak link sends ~0.5 MB, not 5
@@ -154,14 +245,15 @@
   }
 
   function renderPhotos() {
-    var list = document.getElementById("photo-list");
+    var list = $("photo-list");
     list.replaceChildren.apply(list, state.photos.map(function (blob, n) {
       return G.el("li", {}, [
         G.el("img", { src: URL.createObjectURL(blob), alt: G.t("m_photos") + " " + (n + 1) }),
         G.el("button", { type: "button", "aria-label": G.t("m_remove_photo") + " " + (n + 1), text: "×",
-          onclick: function () { state.photos.splice(n, 1); renderPhotos(); } }),
+          onclick: function () { state.photos.splice(n, 1); renderPhotos(); saveDraft(); } }),
       ]);
     }));
+    list.setAttribute("data-count", String(state.photos.length));
   }
 
   function addPhotos(files) {
@@ -170,22 +262,65 @@
     return Promise.all(Array.prototype.map.call(files, resize)).then(function (blobs) {
       blobs.forEach(function (b) { if (b && state.photos.length < 9) state.photos.push(b); });
       renderPhotos();
+      if (state.photos.length >= minPhotos()) fieldError("photo", "");
+      saveDraft();
     });
   }
 
   // ---- submit
   function showError(text) {
-    var box = document.getElementById("report-error");
+    var box = $("report-error");
     box.textContent = text;
     box.hidden = !text;
+  }
+
+  // The first missing piece, said at its field and scrolled into view.
+  function check(p) {
+    var need = minPhotos();
+    var errors = [
+      ["category", !state.category && G.t("m_need_category")],
+      ["photo", state.photos.length < need && G.t("m_need_photos", { n: need })],
+      ["position", !p && G.t("m_need_position")],
+    ].filter(function (e) { fieldError(e[0], e[1] || ""); return e[1]; });
+    if (!errors.length) return true;
+    $(errors[0][0] + "-error").scrollIntoView({ block: "center" });
+    return false;
+  }
+
+  function busy(on) {
+    var button = $("report-submit");
+    button.disabled = on;
+    button.textContent = G.t(on ? "m_sending" : "m_submit");
+    if (on) $("draft-discard").hidden = true;
+    var form = $("report-form");
+    form.setAttribute("aria-busy", String(on));
+    form.inert = on;  // what is being sent is not edited meanwhile
+  }
+
+  function sendStatus(text) {
+    var box = $("report-status");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  var sendTimer = null;
+  // The report has left the form: sent (the receipt shows) or kept in the outbox.
+  function settle(item, sent) {
+    clearTimeout(sendTimer);
+    if (state.awaiting !== item.id) return;
+    state.awaiting = null;
+    busy(false);
+    reset();
+    if (!sent) sendStatus(G.t("m_queued"));
   }
 
   function submit(event) {
     event.preventDefault();
     showError("");
+    sendStatus("");
+    if (state.awaiting) return;
     var p = position();
-    if (!state.category) { showError(G.t("m_need_category")); return; }
-    if (!p) { showError(G.t("m_need_position")); return; }
+    if (!check(p)) return;
     var fix = p.fix;
     var payload = {
       category: state.category,
@@ -195,26 +330,28 @@
       raw_lat: fix ? fix.lat : null,
       accuracy_m: fix ? fix.accuracy : null,
       fix_time: fix ? fix.time : null,
-      description: document.getElementById("description").value.trim(),
+      position_by_hand: p.byHand,
+      component_id: state.component ? state.component.id : null,
+      description: $("description").value.trim(),
       urgency: document.querySelector("input[name=urgency]:checked").value,
     };
     var patrol = G.patrol && G.patrol.running();
     if (patrol) payload.patrol_id = patrol.id;
     var c = byCode[state.category];
-    var button = document.getElementById("report-submit");
-    button.disabled = true;
+    busy(true);
     G.outbox.add("report", payload, { photos: state.photos.slice(), label: name(c) }).then(function (item) {
       rememberCategory(state.category);
       state.awaiting = item.id;
-      reset();
-      button.disabled = false;
-      if (!G.online()) G.toast(G.t("m_queued"));
+      // Queued: no longer a draft (the outbox has it, photos and all).
+      clearTimeout(saveTimer);
+      draftStore("readwrite", function (s) { return s.delete("report"); }).catch(function () {});
       G.emit("queued", item);
-      G.outbox.flush().then(function () {
-        if (state.awaiting === item.id && G.online()) G.toast(G.t("m_queued"));
-      });
+      if (!G.online()) { settle(item, false); return; }
+      sendTimer = setTimeout(function () { settle(item, false); }, SEND_WAIT_MS);
+      // Not sent by the end of this round (no signal, the server busy): it waits in the outbox.
+      G.outbox.flush().then(function () { settle(item, false); });
     }).catch(function (err) {
-      button.disabled = false;
+      busy(false);
       showError(String(err));
     });
   }
@@ -223,14 +360,17 @@
     state.photos = [];
     state.captureFix = null;
     state.corrected = null;
-    document.getElementById("description").value = "";
-    document.getElementById("use-gps").hidden = true;
+    state.component = null;
+    $("description").value = "";
     renderPhotos();
-    unchoose();
-    document.getElementById("category-search").value = "";
+    unchoose(true);
+    $("category-search").value = "";
     renderCategories();
-    showFix(G.geo.fix);
+    ["category", "photo", "position"].forEach(function (f) { fieldError(f, ""); });
+    showError("");
     G.emit("report-reset");
+    refreshPosition();
+    saveDraft();
   }
 
   // ---- the answer
@@ -239,7 +379,7 @@
   }
 
   function showReceipt(r) {
-    var box = document.getElementById("receipt");
+    var box = $("receipt");
     var facts = [].concat(
       fact(G.t("m_case_number"), r.number, "receipt-number"),
       fact(G.t("m_unit_grid"), r.unit_grid.code, "receipt-unit-grid"),
@@ -258,17 +398,17 @@
       ]);
     });
     G.fill(box, [
-      G.el("h2", { text: G.t("m_sent") }),
+      G.el("h2", { text: G.t("m_sent_number", { number: r.number }) }),
       G.el("dl", { class: "facts" }, facts),
       dups.length ? G.el("h3", { text: G.t("m_duplicates") }) : null,
       dups.length ? G.el("ul", { class: "dups", "data-testid": "duplicates" }, dups) : null,
       G.el("button", { type: "button", class: "button button-big", text: G.t("m_new_report"), onclick: function () {
         box.hidden = true;
-        document.getElementById("report-form").hidden = false;
+        $("report-form").hidden = false;
         window.scrollTo(0, 0);
       } }),
     ]);
-    document.getElementById("report-form").hidden = true;
+    $("report-form").hidden = true;
     box.hidden = false;
     box.focus();
   }
@@ -281,21 +421,26 @@
   }
 
   G.on("sent", function (e) {
-    if (e.item.kind !== "report" || e.item.id !== state.awaiting) return;
-    state.awaiting = null;
+    if (e.item.kind !== "report") return;
+    // One that waited in the outbox has gone: said in passing.
+    if (e.item.id !== state.awaiting) { G.toast(G.t("m_sent_number", { number: e.body.number })); return; }
+    settle(e.item, true);
     G.api("/api/v1/reports/" + e.body.id + "/receipt").then(function (r) {
       if (r.ok) showReceipt(r.body);
-      else G.toast(G.t("m_sent") + " " + e.body.number);
-    }).catch(function () { G.toast(G.t("m_sent") + " " + e.body.number); });
+      else G.toast(G.t("m_sent_number", { number: e.body.number }));
+    }).catch(function () { G.toast(G.t("m_sent_number", { number: e.body.number })); });
   });
 
   G.on("refused", function (e) {
-    if (e.item.id === state.awaiting) { state.awaiting = null; G.toast(G.message(e)); G.show("outbox"); }
+    if (e.item.id !== state.awaiting) return;
+    settle(e.item, true);
+    G.toast(G.message(e));
+    G.show("outbox");
   });
 
-  G.on("fix", showFix);
+  G.on("fix", function () { if (!state.corrected && !state.component) refreshPosition(); else showStatus(); });
   G.on("start", function () {
-    document.getElementById("category-search").addEventListener("input", renderCategories);
+    $("category-search").addEventListener("input", renderCategories);
     document.querySelectorAll("#category-picker .seg button").forEach(function (b) {
       b.addEventListener("click", function () {
         state.kind = b.getAttribute("data-kind");
@@ -305,23 +450,33 @@
         renderCategories();
       });
     });
-    document.getElementById("category-change").addEventListener("click", unchoose);
-    document.getElementById("photo-input").addEventListener("change", function (event) {
+    $("category-change").addEventListener("click", function () { unchoose(); saveDraft(); });
+    $("photo-input").addEventListener("change", function (event) {
       addPhotos(event.target.files).then(function () { event.target.value = ""; });
     });
-    document.getElementById("use-gps").addEventListener("click", function () {
+    $("description").addEventListener("input", function () { saveDraft(true); });
+    document.querySelectorAll("input[name=urgency]").forEach(function (r) { r.addEventListener("change", function () { saveDraft(); }); });
+    $("use-gps").addEventListener("click", function () {
       state.corrected = null;
-      document.getElementById("use-gps").hidden = true;
-      showFix(G.geo.fix);
       G.emit("report-reset");
+      refreshPosition();
+      saveDraft();
     });
-    document.getElementById("report-form").addEventListener("submit", submit);
+    $("draft-discard").addEventListener("click", function () {
+      if (window.confirm(G.t("m_discard_confirm"))) { reset(); sendStatus(""); window.scrollTo(0, 0); }
+    });
+    // A page being hidden may be killed next: the last keystrokes go to the draft now.
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && saveTimer) saveDraft(); });
+    window.addEventListener("pagehide", function () { if (saveTimer) saveDraft(); });
+    $("report-form").addEventListener("submit", submit);
     renderCategories();
+    restoreDraft();
     document.documentElement.setAttribute("data-ready", "report");
     if (window.performance && performance.mark) performance.mark("gcm-report-ready");
   });
   G.on("tab", function (name) { if (name === "report") G.loadLater().then(function () { G.emit("map-ready"); }); });
 
   G.resizePhoto = resize;
-  G.report = { state: state, position: position };
+  // For the component picker (components.js): after it sets or clears state.component.
+  G.report = { state: state, position: position, refreshPosition: function () { refreshPosition(); saveDraft(); } };
 })();
