@@ -29,6 +29,12 @@ Measured per run, then the median of ``--runs``:
 Targets (the issue): < 300 KB transferred, form usable within 3 s on Slow 3G;
 the JSON gives each figure's ratio to its target.
 
+Beside them, per load: the server's CPU seconds and the whole machine's
+(every process: the browser too), and the same run's baseline — a tiny page
+(``/api/v1/csrf``) navigated over the same throttled link, the floor any page
+pays — with the form's ratio to it. ``--busy N`` keeps N cores spinning
+meanwhile (a saturated machine). The calibration line comes first.
+
 Human-readable lines first; the last line is one JSON object with every figure.
 """
 
@@ -47,6 +53,16 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_common import (  # noqa: E402
+    Burners,
+    backend_cpu_seconds,
+    calibration_line,
+    calibration_seconds,
+    machine_busy_seconds,
+)
+
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "gridcity-demo"
 PROFILES = {
@@ -123,7 +139,23 @@ def start_server(folder: Path, url: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"the server did not start:\n{(folder / 'server.log').read_text()}")
 
 
-def one_load(browser, base: str, point, profile: dict) -> dict:
+def baseline_load(browser, base: str, profile: dict) -> float:
+    """Seconds to navigate to a tiny page over the same link: the floor."""
+    context = browser.new_context(base_url=base, viewport={"width": 360, "height": 640}, is_mobile=True)
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile})
+        page.goto("/api/v1/csrf", wait_until="load")
+        return page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd") / 1000
+    finally:
+        context.close()
+
+
+def one_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
+    cpu_before = (backend_cpu_seconds(server_pid), machine_busy_seconds())
     context = browser.new_context(
         base_url=base,
         viewport={"width": 360, "height": 640},
@@ -166,6 +198,8 @@ def one_load(browser, base: str, point, profile: dict) -> dict:
                  n => [n, (performance.getEntriesByName(n)[0] || {}).startTime]))"""
         )
         return {
+            "server_cpu_s": backend_cpu_seconds(server_pid) - cpu_before[0],
+            "machine_cpu_s": machine_busy_seconds() - cpu_before[1],
             "form_ready_s": marks["gcm-report-ready"] / 1000,
             "map_ready_s": marks["gcm-map-ready"] / 1000,
             "first_load_bytes": sum(wire.values()),
@@ -178,7 +212,9 @@ def one_load(browser, base: str, point, profile: dict) -> dict:
 def run(args: argparse.Namespace) -> dict:
     from playwright.sync_api import sync_playwright
 
-    out: dict = {"benchmark": "mobile_report_first_load", "runs": args.runs}
+    out: dict = {"benchmark": "mobile_report_first_load", "runs": args.runs, "busy_cores": args.busy}
+    out["calibration_s"] = calibration_seconds()
+    print(calibration_line(out["calibration_s"]))
     with tempfile.TemporaryDirectory(prefix="gc-bench-mobile-") as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
@@ -191,10 +227,30 @@ def run(args: argparse.Namespace) -> dict:
                     executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
                 )
                 one_load(
-                    browser, base, point, {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
+                    browser,
+                    base,
+                    point,
+                    {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+                    process.pid,
                 )
-                for name in args.profiles.split(","):
-                    loads = [one_load(browser, base, point, PROFILES[name]) for _ in range(args.runs)]
+                burners = Burners(args.busy) if args.busy else None
+                try:
+                    loads_by_profile = {
+                        name: (
+                            [
+                                one_load(browser, base, point, PROFILES[name], process.pid)
+                                for _ in range(args.runs)
+                            ],
+                            statistics.median(
+                                baseline_load(browser, base, PROFILES[name]) for _ in range(args.runs)
+                            ),
+                        )
+                        for name in args.profiles.split(",")
+                    }
+                finally:
+                    if burners:
+                        burners.stop()
+                for name, (loads, baseline) in loads_by_profile.items():
                     result = {k: statistics.median(load[k] for load in loads) for k in loads[0]}
                     result["requests"] = int(result["requests"])
                     result["first_load_bytes"] = int(result["first_load_bytes"])
@@ -202,11 +258,20 @@ def run(args: argparse.Namespace) -> dict:
                     result["ratio_bytes_to_target"] = round(result["first_load_bytes"] / TARGET_BYTES, 3)
                     result["form_ready_s"] = round(result["form_ready_s"], 3)
                     result["map_ready_s"] = round(result["map_ready_s"], 3)
+                    result["baseline_tiny_page_s"] = round(baseline, 3)
+                    result["ratio_ready_to_baseline"] = round(result["form_ready_s"] / baseline, 2)
+                    result["server_cpu_s"] = round(result["server_cpu_s"], 3)
+                    result["machine_cpu_s"] = round(result["machine_cpu_s"], 3)
                     out[name] = result
                     print(
                         f"{name}: form usable {result['form_ready_s']:.2f} s (target {TARGET_READY_S} s), "
                         f"map {result['map_ready_s']:.2f} s, {result['first_load_bytes'] / 1000:.1f} kB in "
                         f"{result['requests']} requests (target {TARGET_BYTES / 1000:.0f} kB)"
+                    )
+                    print(
+                        f"{name}: baseline (a tiny page over the same link) {baseline:.2f} s, form/baseline "
+                        f"{result['ratio_ready_to_baseline']:.2f}; CPU per load: server {result['server_cpu_s']:.3f} s, "
+                        f"machine {result['machine_cpu_s']:.2f} s"
                     )
                 browser.close()
         finally:
@@ -223,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profiles", default="slow_3g,fast_3g", help=f"comma-separated: {', '.join(PROFILES)}"
     )
+    parser.add_argument("--busy", type=int, default=0, help="cores kept spinning during the loads")
     args = parser.parse_args(argv)
     out = run(args)
     print(json.dumps(out, ensure_ascii=False))
