@@ -23,7 +23,8 @@ bp.context_processor(web_views._page_helpers)
 # Who sits in the command center before the wall: the dispatchers, the shift
 # leaders and the managers (the supervision center's operators have their desk).
 SCREEN_ROLES = (Role.DISPATCHER, Role.SHIFT_LEADER, Role.MANAGER)
-TEXTS = ui_keys("scr_") + ("d_live_connected", "d_live_connecting", "d_live_offline") + ui_keys("d_action_")
+# Its own words, the live store's (status, alerts) and the history's actions.
+TEXTS = ui_keys("scr_", "d_live_", "d_alert_", "d_action_")
 
 
 @bp.get("/screen/")

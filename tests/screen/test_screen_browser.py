@@ -20,6 +20,7 @@ from gridcity.geo.models import WorkGrid
 from gridcity.simulate.client import ApiSession
 from tests.cases.conftest import jpeg_bytes
 from tests.dispatch.conftest import demo_city_copy
+from tests.dispatch.test_dispatch_browser import axe_violations
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
 from tests.web.test_browser import ARTIFACTS
 
@@ -228,4 +229,5 @@ def test_at_3840_by_2160_in_english_nothing_overflows(create_page, server, seede
         english = {n for n in internal_identifiers() if "_" in n or " " in n}  # in English, compound names
     assert leaks(page.evaluate(VISIBLE_TEXT), english) == []
     page.screenshot(path=ARTIFACTS / "screen-3840.png")
+    assert axe_violations(page) == []
     assert problems == []
