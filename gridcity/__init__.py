@@ -153,6 +153,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (hotline_api_bp, hotline_bp):  # the hotline intake (热线受理, /hotline/)
         app.register_blueprint(bp)
+    from gridcity.screen.views import api_bp as screen_api_bp
+    from gridcity.screen.views import bp as screen_bp
+
+    for bp in (screen_api_bp, screen_bp):  # the command center's wall screen (大屏, /screen/)
+        app.register_blueprint(bp)
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)

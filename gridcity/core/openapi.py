@@ -303,10 +303,18 @@ def operations() -> list[Op]:
         *patrol_operations(),
         *scorecard_operations(),
         *dispatch_operations(),
+        *screen_operations(),
         *privacy_operations(),
         *hotline_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
+
+
+def screen_operations() -> list[Op]:
+    """The command center's wall screen (大屏): see gridcity/screen/apidoc.py."""
+    from gridcity.screen.apidoc import screen_operations as operations
+
+    return operations()
 
 
 def hotline_operations() -> list[Op]:

@@ -50,6 +50,7 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("unit-yt-hw", "/unit/", "body[data-loaded]"),
         ("insp001", "/m/", "html[data-ready=report]"),
         ("manager", "/scorecards/", "main"),
+        ("manager", "/screen/", "body[data-screen-loads][data-loaded][data-live=connected]"),  # 大屏
         ("manager", "/scorecards/appeals/", "main"),  # the appeals queue
         ("unit-yt-hw", "/scorecards/appeals/", "main"),  # 我的申诉
     ],

@@ -265,6 +265,15 @@ def read_tables(month: str, version: int | None = None) -> dict[str, ScorecardTa
     return scores.compute_all(month).tables
 
 
+def read_tables_and_contest(month: str) -> tuple[dict[str, ScorecardTable], ContestTable]:
+    """Every table and the contest of ``month`` (latest frozen version, else
+    one live computation for both)."""
+    if _version(month, None) is not None:
+        return read_tables(month), read_contest(month)
+    result = scores.compute_all(month)
+    return result.tables, result.contest
+
+
 def read_contest(month: str, version: int | None = None) -> ContestTable:
     frozen = _version(month, version)
     if frozen is None:

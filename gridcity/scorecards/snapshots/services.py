@@ -93,6 +93,12 @@ def contest_ranking(month: str, version: int | None = None) -> ContestTable:
     return freeze.read_contest(month, version)
 
 
+def month_tables_and_contest(month: str) -> tuple[dict[str, ScorecardTable], ContestTable]:
+    """Every tier's table and the contest of ``month`` at once (one live
+    computation for a month not frozen): the wall screen reads both."""
+    return freeze.read_tables_and_contest(month)
+
+
 def cards(month: str | None = None, language: str = "zh") -> list[dict]:
     """Red / yellow cards (红黄牌) issued: ``[{"month", "street_id",
     "street_name", "color", "reason", "reason_text"}]`` (the rules met, and
