@@ -10,13 +10,10 @@ import time
 import pytest
 
 from gridcity.core.errors import GridCityError
-from tests.mobile.test_browser_app import (  # noqa: F401 - fixtures and helpers
-    browser,
+from tests.mobile.phone import (
     cases_by_description,
     fill_report,
     grid_point,
-    outbox_count,
-    phone,
     sign_in,
     wait_map,
 )
@@ -24,7 +21,7 @@ from tests.mobile.test_browser_app import (  # noqa: F401 - fixtures and helpers
 pytestmark = pytest.mark.browser
 
 
-def test_a_report_answered_503_stays_and_is_sent_after_retry_after(phone, demo_app, create_client):  # noqa: F811
+def test_a_report_answered_503_stays_and_is_sent_after_retry_after(phone, demo_app, create_client):
     position = grid_point(demo_app, "insp005", create_client)
     context, page, problems = phone(position)
     sign_in(page, "insp005")
