@@ -89,6 +89,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
 
         require_running_patrol(report.patrol_id, reporter)
     category = get_category(report.category)
+    _require_photos(report, reporter, category)
     location = locate(report.lon, report.lat)
     if report.urgency not in (None, "normal", "urgent"):
         raise GridCityError("bad_request", detail="urgency must be normal or urgent")
@@ -163,6 +164,18 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
     metrics.REPORTS.labels(report.source).inc()
     return IntakeResult(case, True, likely_duplicates(case), known)
+
+
+def _require_photos(report: Report, reporter: User | None, category) -> None:
+    """An inspector's own report (巡查上报) carries at least the category's
+    number of photos; the hotline, the public and Open311 need none."""
+    if getattr(reporter, "role", None) != Role.INSPECTOR.value:
+        return
+    if report.source not in REPORTER_SOURCES[Role.INSPECTOR.value]:
+        return
+    needed = category.inspector_min_photos or 0
+    if len(report.photos) < needed:
+        raise GridCityError("photos_required", status=422, min=needed, got=len(report.photos))
 
 
 def request_digest(report: Report) -> str:

@@ -44,6 +44,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_code": {"zh": "编码 {code} 无效：{detail}", "en": "Code {code} is invalid: {detail}"},
     "unknown_category": {"zh": "未知的类别：{code}", "en": "Unknown category: {code}"},
     "unknown_unit": {"zh": "未知的责任单位：{code}", "en": "Unknown responsible unit: {code}"},
+    "photos_required": {
+        "zh": "该类别需至少上传 {min} 张照片（现有 {got} 张）。",
+        "en": "This category needs at least {min} photo(s) with the report ({got} attached).",
+    },
+    "bad_min_photos": {
+        "zh": "照片数量要求应为 0 到 {max} 之间的整数（收到 {got}）。",
+        "en": "The photo requirement must be a whole number from 0 to {max} (got {got}).",
+    },
     "unknown_place": {"zh": "未知的区域：{kind} {code}", "en": "Unknown place: {kind} {code}"},
     "no_responsible_unit": {
         "zh": "类别 {category} 在该位置没有责任单位规则。",

@@ -217,8 +217,9 @@ def operations() -> list[Op]:
         Op("get", "/categories", "taxonomy.list_categories", "List active case categories (部件 / 事件)",
            ok()),
         Op("patch", "/categories/{code}", "taxonomy.edit_category",
-           "Edit a category's names, standards (立案 / 结案标准), urgency or deadline", ok(), admin,
-           errors={400: "`bad_request`: a bad deadline, urgency or text field.",
+           "Edit a category's names, standards (立案 / 结案标准), urgency, deadline or the photos an "
+           "inspector's report of it needs", ok(), admin,
+           errors={400: "`bad_request`: a bad deadline, urgency, photo count or text field.",
                    422: "`unknown_category`: no active category has this code."}),
         Op("get", "/responsibility-rules", "taxonomy.list_rules", "List responsibility rules",
            ok(), RULE_READERS),
@@ -252,6 +253,8 @@ def operations() -> list[Op]:
                    403: f"Also when the source is not the role's ({sources_by_role()}).",
                    **PHOTO_ERRORS,
                    422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`; "
+                        "`photos_required` (details: min, got): an inspector's report carries fewer photos "
+                        "than its category requires (`inspector_min_photos`); "
                         "`idempotency_key_reused`: this key came with another report (IETF Idempotency-Key)."}),
         Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok(),
            description="Staff see every case, a unit's members their unit's, an inspector their work grids' "

@@ -228,7 +228,8 @@ def mark_same_as(case: Case, other: Case, inspector: User, note: str = "") -> Ca
 
 def app_categories() -> list[dict]:
     """Every active category in the compact form the phone searches: names,
-    pinyin initials, keywords, kind and default urgency."""
+    pinyin initials, keywords, kind, default urgency and the photos a report
+    of it needs."""
     from gridcity.taxonomy.services import pinyin_initials
 
     rows = db.session.execute(
@@ -248,6 +249,8 @@ def app_categories() -> list[dict]:
             "py": pinyin_initials(c.name_zh),
             "kw": c.keywords,
             "urgency": c.urgency,
+            # Photos an inspector's report of it must carry (the form says so at once).
+            "min_photos": c.inspector_min_photos,
         }
         for c, m in rows
     ]

@@ -30,6 +30,9 @@ class CategoryChange(Schema):
     name_en: Annotated[Text, Field(min_length=1, max_length=100, pattern=r"\S")] | None = None
     filing_standard: Annotated[Text, Field(max_length=4000)] | None = Field(None, description="立案标准")
     closing_standard: Annotated[Text, Field(max_length=4000)] | None = Field(None, description="结案标准")
+    inspector_min_photos: Annotated[int, Field(ge=0, le=9, strict=True)] | None = Field(
+        None, description="Photos an inspector's report of it must carry (0 to 9)."
+    )
 
 
 class RuleChange(Schema):
@@ -83,6 +86,7 @@ class Category(Answer):
     closing_standard: str = Field(description="结案标准")
     urgency: Literal[URGENCIES]
     deadline: HandlingTime
+    inspector_min_photos: int = Field(description="Photos an inspector's report of it must carry.")
     initials: str = Field(description="Pinyin initials of name_zh (井盖 → jg), for searching on a phone.")
 
 
