@@ -63,6 +63,7 @@ def submit_report(body: ReportIn):
         reporter_contact=body.reporter_contact or None,
         photos=photos,
         patrol_id=body.patrol_id,
+        component_id=body.component_id,
     )
     result = services.submit_report(report, user)
     # Serialised before the commit, which would expire and reload everything.

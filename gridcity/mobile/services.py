@@ -127,10 +127,10 @@ def task_counts(inspector_id: int, kind: str, start: dt.datetime, end: dt.dateti
 
 def report_receipt(case: Case, user: User) -> dict:
     """What the reporter sees after sending: the case number, where it was
-    placed, the unit the responsibility rules point to, and likely duplicates."""
+    placed, the unit it would go to (its component's owner, or the unit the
+    responsibility rules point to), and likely duplicates."""
     from gridcity.cases.queries import can_see, case_summary, visible_only
-    from gridcity.geo.locator import Location
-    from gridcity.taxonomy.services import responsible_unit_id
+    from gridcity.cases.routing import responsible_unit
 
     if not can_see(user, case):
         raise NotFound("not_found", what=f"case {case.id}")
@@ -139,16 +139,7 @@ def report_receipt(case: Case, user: User) -> dict:
     grid = db.session.get(UnitGrid, case.unit_grid_id)
     work_grid = grid.work_grid
     try:
-        place = Location(
-            case.unit_grid_id,
-            grid.code,
-            case.community_id,
-            case.street_id,
-            case.district_id,
-            case.work_grid_id,
-            case.area_id,
-        )
-        unit = db.session.get(Unit, responsible_unit_id(case.category, place))
+        unit = db.session.get(Unit, responsible_unit(case)[0])
     except GridCityError:
         unit = None  # no rule yet: the dispatcher chooses
     open_case = case.state in states.OPEN_STATES
