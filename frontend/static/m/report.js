@@ -7,7 +7,7 @@
   var G = window.GCM;
   var MAX_EDGE = 2048;
   var RECENT_KEY = "gcm.recent-categories";
-  var state = { category: null, kind: "", photos: [], captureFix: null, corrected: null, awaiting: null, location: null };
+  var state = { category: null, kind: "", photos: [], captureFix: null, corrected: null, awaiting: null, location: null, component: null };
   var byCode = {};
   G.data.categories.forEach(function (c) { byCode[c.code] = c; });
 
@@ -17,6 +17,7 @@
   // ---- position
   function position() {
     var fix = state.captureFix || G.geo.fix;
+    if (state.component) return { lon: state.component.lon, lat: state.component.lat, fix: fix };
     if (state.corrected) return { lon: state.corrected.lon, lat: state.corrected.lat, fix: fix };
     return fix ? { lon: fix.lon, lat: fix.lat, fix: fix } : null;
   }
@@ -120,6 +121,7 @@
     document.getElementById("category-picker").hidden = true;
     var urgency = document.querySelector("input[name=urgency][value=" + c.urgency + "]");
     if (urgency) urgency.checked = true;
+    G.emit("category", code);
   }
 
   function unchoose() {
@@ -128,6 +130,7 @@
     document.getElementById("category-picker").hidden = false;
     renderCategories();
     document.getElementById("category-search").focus();
+    G.emit("category", null);
   }
 
   // ---- photos: resized here so a phone on a weak link sends ~0.5 MB, not 5
@@ -197,6 +200,7 @@
       fix_time: fix ? fix.time : null,
       description: document.getElementById("description").value.trim(),
       urgency: document.querySelector("input[name=urgency]:checked").value,
+      component_id: state.component ? state.component.id : null,
     };
     var patrol = G.patrol && G.patrol.running();
     if (patrol) payload.patrol_id = patrol.id;
@@ -223,6 +227,7 @@
     state.photos = [];
     state.captureFix = null;
     state.corrected = null;
+    state.component = null;
     document.getElementById("description").value = "";
     document.getElementById("use-gps").hidden = true;
     renderPhotos();
@@ -323,5 +328,5 @@
   G.on("tab", function (name) { if (name === "report") G.loadLater().then(function () { G.emit("map-ready"); }); });
 
   G.resizePhoto = resize;
-  G.report = { state: state, position: position };
+  G.report = { state: state, position: position, refreshPosition: place };
 })();
