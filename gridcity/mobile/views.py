@@ -36,7 +36,7 @@ bp = Blueprint("mobile", __name__, url_prefix="/m")
 api_bp = Blueprint("mobile_api", __name__, url_prefix="/api/v1")
 
 # Inlined into the page, in this order.
-SCRIPTS = ("core.js", "outbox.js", "report.js", "minimap.js", "tasks.js", "patrol.js", "month.js")
+SCRIPTS = ("core.js", "outbox.js", "report.js", "components.js", "minimap.js", "tasks.js", "patrol.js", "month.js")
 STYLES = ("app.css",)
 # Fetched after the form is ready, and kept by the service worker.
 LATER = (
