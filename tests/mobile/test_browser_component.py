@@ -6,6 +6,7 @@ goes to its owner unit rather than to the rules' unit."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from sqlalchemy import select
@@ -65,8 +66,13 @@ def test_a_report_on_a_nearby_component_carries_it_and_goes_to_its_owner(phone, 
     page.click(f"#category-list button[data-code={CATEGORY}]")
     page.wait_for_selector(f"#component-list button[data-component-id='{near_id}']")
     listed = page.locator("#component-list button").all_inner_texts()
-    assert listed[0].startswith(near_code) and "12 m" in listed[0]  # nearest first, with its distance
-    assert any(t.startswith(far_code) and "破损" in t for t in listed)  # its state in words
+    # Nearest first (the demo's own covers too), each with its distance and its state in words.
+    distances = [int(re.search(r"(\d+) m", t).group(1)) for t in listed]
+    assert distances == sorted(distances)
+    near, far = (
+        next(i for i, t in enumerate(listed) if t.startswith(code)) for code in (near_code, far_code)
+    )
+    assert near < far and "12 m · 完好" in listed[near] and "70 m · 破损" in listed[far]
     assert page.locator("#minimap .component-marker").count() == len(listed)  # and on the map
     page.screenshot(path=ARTIFACTS / "m-component-1-nearby.png", full_page=True)
 
