@@ -18,7 +18,15 @@ from gridcity.inventory.models import Component
 from gridcity.inventory.services import add_components
 from gridcity.org.models import Unit
 from gridcity.taxonomy.services import get_category, responsible_unit_id
-from tests.mobile.phone import ARTIFACTS, cases_by_description, grid_point, sign_in, small_photo, wait_map
+from tests.mobile.phone import (
+    ARTIFACTS,
+    axe_violations,
+    cases_by_description,
+    grid_point,
+    sign_in,
+    small_photo,
+    wait_map,
+)
 
 pytestmark = pytest.mark.browser
 CATEGORY = "C0101"
@@ -75,6 +83,7 @@ def test_a_report_on_a_nearby_component_carries_it_and_goes_to_its_owner(phone, 
     assert near < far and "12 m · 完好" in listed[near] and "70 m · 破损" in listed[far]
     assert page.locator("#minimap .component-marker").count() == len(listed)  # and on the map
     page.screenshot(path=ARTIFACTS / "m-component-1-nearby.png", full_page=True)
+    assert axe_violations(page) == []
 
     page.click(f"#component-list button[data-component-id='{near_id}']")
     page.wait_for_function(
