@@ -20,6 +20,7 @@ from gridcity.org.models import Unit
 from gridcity.taxonomy.services import get_category, responsible_unit_id
 from tests.mobile.phone import (
     ARTIFACTS,
+    PASSWORD,
     axe_violations,
     cases_by_description,
     grid_point,
@@ -61,7 +62,9 @@ def owned_components(demo_app, position) -> dict:
     return result
 
 
-def test_a_report_on_a_nearby_component_carries_it_and_goes_to_its_owner(phone, demo_app, create_client):
+def test_a_report_on_a_nearby_component_carries_it_and_goes_to_its_owner(
+    phone, browser, live_server, demo_app, create_client
+):
     position = grid_point(demo_app, "insp010", create_client)
     made = owned_components(demo_app, position)
     near_code, far_code = made["codes"]
@@ -109,5 +112,20 @@ def test_a_report_on_a_nearby_component_carries_it_and_goes_to_its_owner(phone, 
     assert case["raw_position"] == pytest.approx({"lon": position[0], "lat": position[1]})
     drawer = disp.get(f"/api/v1/dispatch/cases/{case['id']}").get_json()
     assert drawer["routed_by"] == "component_owner" and drawer["routed_unit"]["code"] == made["owner"][0]
+    # The dispatcher's drawer shows the component and offers its owner as the default, saying why.
+    desk = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    center = desk.new_page()
+    center.goto("/dispatch/")
+    center.fill("#username", "dispatcher1")
+    center.fill("#password", PASSWORD)
+    center.click("#login-submit")
+    center.wait_for_selector("body[data-loaded]", state="attached")
+    center.evaluate("id => window.GridCityDispatch.drawer.open(id)", case["id"])
+    shown = center.locator(f"#drawer[data-case-id='{case['id']}'] [data-testid=drawer-component]")
+    assert shown.inner_text() == f"{near_code} · 完好 · 权属单位 {made['owner'][1]}"
+    default = center.locator("#drawer select[name=unit_id] option:checked").inner_text()
+    assert default == f"{made['owner'][1]} （部件权属单位）"
+    center.screenshot(path=ARTIFACTS / "m-component-3-drawer.png")
+    desk.close()
     case = disp.post(f"/api/v1/cases/{case['id']}/dispatch", json={"version": case["version"]}).get_json()
     assert case["unit"]["code"] == made["owner"][0] and case["unit"]["id"] != made["rules_unit"]
