@@ -10,7 +10,7 @@ from gridcity.cases import states
 from gridcity.cases.models import Case, CaseTask
 from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
-from gridcity.org.models import Role, User
+from gridcity.org.models import Role, Unit, User
 
 METRES_PER_DEGREE = 111_320.0
 
@@ -22,15 +22,20 @@ BY_RULES = "rules"
 
 def responsible_unit(case: Case) -> tuple[int, str]:
     """The unit a case goes to and why. Components go "owner first, then
-    place" (先属主、后属地): a case about a component whose owner the
-    inventory names goes to that owner; otherwise the category × place rules
-    decide (``no_responsible_unit`` when none applies)."""
+    place" (先属主、后属地): a case about a component whose (active) owner
+    the inventory names goes to that owner; otherwise the category × place
+    rules decide (``no_responsible_unit`` when none applies)."""
     from gridcity.taxonomy.services import responsible_unit_id
 
     if case.component_id is not None:
         from gridcity.inventory.models import Component
 
-        owner = db.session.scalar(select(Component.owner_unit_id).where(Component.id == case.component_id))
+        # An owner that no longer works (a deactivated unit) takes no cases.
+        owner = db.session.scalar(
+            select(Unit.id)
+            .join(Component, Component.owner_unit_id == Unit.id)
+            .where(Component.id == case.component_id, Unit.active.is_(True))
+        )
         if owner is not None:
             return owner, BY_COMPONENT_OWNER
     return responsible_unit_id(case.category, location_of(case)), BY_RULES

@@ -125,6 +125,18 @@ def test_a_component_without_an_owner_goes_by_the_rules(components, api):
     assert ok(api("disp").act(case, "dispatch"))["unit"]["code"] == "SZ"
 
 
+def test_a_component_whose_owner_no_longer_works_goes_by_the_rules(components, api):
+    owned = components["4403080101000001"]
+    owned.owner_unit.active = False
+    db.session.commit()
+    case = ok(api("insp").report("C0101", OWNED, component_id=owned.id), 201)
+    assert case["component"]["owner"]["code"] == "HW"  # the inventory still says so
+    case = ok(api("op").act(case, "accept"))
+    case = ok(api("lead").act(case, "file"))
+    drawer = ok(api("disp").get(f"/api/v1/dispatch/cases/{case['id']}"))
+    assert drawer["routed_unit"]["code"] == "SZ" and drawer["routed_by"] == "rules"
+
+
 def test_a_wrong_unknown_or_distant_component_is_refused_and_makes_no_case(components, api):
     inspector = api("insp")
     owned = components["4403080101000001"]
