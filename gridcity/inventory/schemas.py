@@ -8,6 +8,7 @@ from pydantic import Field
 
 from gridcity.core.api import Answer, DbInt, Lat, Lon, Ref, Schema, Text
 from gridcity.inventory.models import STATES
+from gridcity.inventory.services import NEAR_LIMIT_MAX, NEAR_RADIUS_MAX_M
 
 
 class ComponentFilter(Schema):
@@ -20,10 +21,12 @@ class NearQuery(Schema):
     category: Annotated[Text, Field(max_length=20)] = Field(description="Category code of a component class.")
     lon: Annotated[Lon, Field(ge=-180, le=180)]
     lat: Annotated[Lat, Field(ge=-90, le=90)]
-    radius_m: Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)] = Field(
-        100.0, description="Metres around the position (at most 500)."
+    radius_m: Annotated[float, Field(gt=0, le=NEAR_RADIUS_MAX_M, allow_inf_nan=False)] = Field(
+        100.0, description=f"Metres around the position (at most {NEAR_RADIUS_MAX_M:.0f})."
     )
-    limit: Annotated[int, Field(ge=1, le=50)] = Field(20, description="At most this many (1 to 50).")
+    limit: Annotated[int, Field(ge=1, le=NEAR_LIMIT_MAX)] = Field(
+        20, description=f"At most this many (1 to {NEAR_LIMIT_MAX})."
+    )
 
 
 # ---------------------------------------------------------------- answers

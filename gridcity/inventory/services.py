@@ -6,9 +6,11 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 
 import numpy as np
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import joinedload
 
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
@@ -164,8 +166,6 @@ def components_near(
     a position, nearest first (ties: code) — what an inspector standing there
     may be reporting on. The in-process grid index finds the unit grids
     around the position, so both databases give the same answer."""
-    import math
-
     import shapely
 
     from gridcity.media.storage import distance_m
@@ -179,7 +179,9 @@ def components_near(
     if not grid_ids:
         return []
     rows = db.session.scalars(
-        select(Component).where(Component.category_id == category.id, Component.unit_grid_id.in_(grid_ids))
+        select(Component)
+        .options(joinedload(Component.owner_unit))
+        .where(Component.category_id == category.id, Component.unit_grid_id.in_(grid_ids))
     ).all()
     scored = ((distance_m(lon, lat, c.geom.x, c.geom.y), c) for c in rows)
     near = sorted(((d, c) for d, c in scored if d <= radius_m), key=lambda dc: (dc[0], dc[1].code))
