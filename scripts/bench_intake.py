@@ -71,6 +71,7 @@ from gridcity import create_app
 from gridcity.core.migrate import upgrade
 from gridcity.core.settings import REPO_ROOT, normalize_database_url
 from gridcity.extensions import db
+from gridcity.simulate.client import field_photo, report_multipart
 from gridcity.simulate.topology import free_port, gunicorn_argv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -331,7 +332,12 @@ class Client:
                 r = self.http.get(f"{self.base}/api/v1/me", timeout=REQUEST_TIMEOUT)
             else:
                 body = self.report()
-                r = self.http.post(f"{self.base}/api/v1/reports", json=body, timeout=REQUEST_TIMEOUT)
+                # As the app sends it: an inspector's report carries a photo.
+                r = self.http.post(
+                    f"{self.base}/api/v1/reports",
+                    timeout=REQUEST_TIMEOUT,
+                    **report_multipart(body, [field_photo()]),
+                )
             status: object = r.status_code
         except requests.RequestException as exc:
             status = type(exc).__name__

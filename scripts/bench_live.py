@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_common import Burners, calibration_line, calibration_seconds  # noqa: E402 - beside this script
 
-from gridcity.simulate.client import ApiError, ApiSession, LiveClient, disconnect_all  # noqa: E402
+from gridcity.simulate.client import ApiError, ApiSession, LiveClient, disconnect_all, field_photo  # noqa: E402
 from gridcity.simulate.topology import Topology  # noqa: E402
 
 STAFF = ("dispatcher1", "dispatcher2", "operator1", "leader1")
@@ -250,9 +250,9 @@ def probe_rate(sessions, grids, chosen, rng, seconds: float) -> float:
         while time.monotonic() < stop_at:
             lon, lat = random_point(grids[rng.choice(who["scope"]["work_grids"])["id"]], rng)
             try:
-                sessions[k].post(
-                    "/api/v1/reports",
+                sessions[k].report(
                     {"category": codes[k % len(codes)], "lon": lon, "lat": lat, "description": "probe"},
+                    [field_photo()],
                     headers={"Idempotency-Key": uuid.uuid4().hex},
                 )
                 counts[k] += 1
@@ -497,9 +497,9 @@ def run(args, calibration: float) -> int:
 
         def post_report(session, i):
             lon, lat = points[i]
-            case = session.post(
-                "/api/v1/reports",
+            case = session.report(
                 {"category": codes[i % len(codes)], "lon": lon, "lat": lat, "description": "bench"},
+                [field_photo()],
                 headers={"Idempotency-Key": uuid.uuid4().hex},
             )
             return case["id"], "report"

@@ -67,6 +67,7 @@ DERIVED_FIELDS = (
     "work_grid_id",
     "area_id",
     "patrol_id",
+    "component_id",
     "unit_id",
     "merged_into_id",
     "void_reason",

@@ -225,6 +225,7 @@ def case_detail(case: Case, user: User, known: KnownParts | None = None) -> dict
         "unit_grid_code": unit_grid_code,
         "raw_position": None if case.raw_lon is None else {"lon": case.raw_lon, "lat": case.raw_lat},
         "position_by_hand": bool(case.position_by_hand),
+        "component": _component(case.component_id),
         "void_reason": case.void_reason,
         "review_on": _iso(case.review_on),
         "steps": {
@@ -286,6 +287,17 @@ def case_detail(case: Case, user: User, known: KnownParts | None = None) -> dict
             for r in requests
         ],
     }
+
+
+def _component(component_id: int | None) -> dict | None:
+    """The component (部件) a case is about: code, state, owner, position."""
+    if component_id is None:
+        return None
+    from gridcity.inventory.models import Component
+    from gridcity.inventory.services import component_json
+
+    component = db.session.get(Component, component_id)
+    return None if component is None else component_json(component)
 
 
 def event_json(e: CaseEvent) -> dict:

@@ -1,4 +1,4 @@
-"""Who gets a task, and which open cases a new report may duplicate."""
+"""Who gets a case or a task, and which open cases a new report may duplicate."""
 
 from __future__ import annotations
 
@@ -10,9 +10,50 @@ from gridcity.cases import states
 from gridcity.cases.models import Case, CaseTask
 from gridcity.extensions import db
 from gridcity.geo.models import inspector_work_grid
-from gridcity.org.models import Role, User
+from gridcity.org.models import Role, Unit, User
 
 METRES_PER_DEGREE = 111_320.0
+
+# Why a case goes to its unit: the owner of its component (部件权属单位) or
+# the responsibility rules of its category at its place.
+BY_COMPONENT_OWNER = "component_owner"
+BY_RULES = "rules"
+
+
+def responsible_unit(case: Case) -> tuple[int, str]:
+    """The unit a case goes to and why. Components go "owner first, then
+    place" (先属主、后属地): a case about a component whose (active) owner
+    the inventory names goes to that owner; otherwise the category × place
+    rules decide (``no_responsible_unit`` when none applies)."""
+    from gridcity.taxonomy.services import responsible_unit_id
+
+    if case.component_id is not None:
+        from gridcity.inventory.models import Component
+
+        # An owner that no longer works (a deactivated unit) takes no cases.
+        owner = db.session.scalar(
+            select(Unit.id)
+            .join(Component, Component.owner_unit_id == Unit.id)
+            .where(Component.id == case.component_id, Unit.active.is_(True))
+        )
+        if owner is not None:
+            return owner, BY_COMPONENT_OWNER
+    return responsible_unit_id(case.category, location_of(case)), BY_RULES
+
+
+def location_of(case: Case):
+    """The case's place as the locator would give it."""
+    from gridcity.geo.locator import Location
+
+    return Location(
+        case.unit_grid_id,
+        "",
+        case.community_id,
+        case.street_id,
+        case.district_id,
+        case.work_grid_id,
+        case.area_id,
+    )
 
 
 def assign_inspector(case: Case) -> int | None:

@@ -11,6 +11,7 @@ from gridcity.cases import states
 from gridcity.cases.queries import SORTS
 from gridcity.cases.services import REPORTER_SOURCES, REQUEST_KINDS
 from gridcity.core.api import Answer, DbInt, Id, Lat, Lon, Moment, Number, Ref, Schema, Text
+from gridcity.inventory.models import STATES as COMPONENT_STATES
 from gridcity.taxonomy.models import KINDS, URGENCIES
 
 COMMA = "Comma-separated"
@@ -51,6 +52,12 @@ class ReportIn(Schema):
     reporter_contact: Annotated[Text, Field(max_length=100)] | None = None
     patrol_id: Id | None = Field(
         None, description="A finding of my running patrol (巡查); the source then defaults to patrol."
+    )
+    component_id: Id | None = Field(
+        None,
+        description="The component (部件) reported on (GET /components/near): of the report's category and "
+        "within GRIDCITY_COMPONENT_REPORT_RADIUS_M of the raw position (else of lon/lat). The case takes "
+        "the component's position; the position sent is kept as the raw one.",
     )
 
 
@@ -286,12 +293,26 @@ class CaseRequest(Answer):
     decided_at: Moments
 
 
+class CaseComponent(Answer):
+    """A component (部件) of the inventory."""
+
+    id: int
+    code: str = Field(description="部件编码: 6 admin + 2 major + 2 minor + 6 sequence digits.")
+    state: Literal[COMPONENT_STATES] = Field(
+        description="完好 intact, 破损 damaged, 丢失 lost, 占用 occupied."
+    )
+    lon: float
+    lat: float
+    owner: Ref | None = Field(description="权属单位: the unit that owns it, when the inventory names one.")
+
+
 class CaseDetail(CaseSummary):
     """A case with its history, photos, tasks and requests."""
 
     unit_grid_code: str | None
     raw_position: RawPosition | None
     position_by_hand: bool = Field(description="The reporter placed the position on the map by hand.")
+    component: CaseComponent | None = Field(description="The component (部件) the case is about.")
     void_reason: str | None
     review_on: Moments = Field(description="When a suspension (挂账) is to be reviewed.")
     steps: Steps

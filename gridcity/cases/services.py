@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from gridcity.cases import deadlines, live, queries, states
 from gridcity.cases.history import record
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, CaseTask, Photo
-from gridcity.cases.routing import assign_inspector, likely_duplicates
+from gridcity.cases.routing import (
+    BY_RULES,
+    assign_inspector,
+    likely_duplicates,
+    location_of,
+    responsible_unit,
+)
 from gridcity.core.auth import role_name
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
@@ -26,7 +32,7 @@ from gridcity.extensions import db
 from gridcity.geo.services import locate
 from gridcity.ops import metrics
 from gridcity.org.models import Role, User, is_unit_member
-from gridcity.taxonomy.services import get_category, responsible_unit_id
+from gridcity.taxonomy.services import get_category
 from gridcity.web.ui_text import ui_text
 
 # ---------------------------------------------------------------- intake
@@ -53,6 +59,8 @@ class Report:
     photos: list[bytes] = field(default_factory=list)
     # A finding of this patrol (巡查): the reporter's own, still running.
     patrol_id: int | None = None
+    # 部件: the component it is about; the case then stands where it stands.
+    component_id: int | None = None
 
 
 REPORTER_SOURCES = {
@@ -90,6 +98,8 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
 
         require_running_patrol(report.patrol_id, reporter)
     category = get_category(report.category)
+    _require_photos(report, reporter, category)
+    component = _component_of(report, category)
     location = locate(report.lon, report.lat)
     if report.urgency not in (None, "normal", "urgent"):
         raise GridCityError("bad_request", detail="urgency must be normal or urgent")
@@ -158,6 +168,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             "work_grid_id": location.work_grid_id,
             "area_id": location.area_id,
             "patrol_id": report.patrol_id,
+            "component_id": None if component is None else component.id,
         },
     )
     attached = _attach_photos(case, event, photos, "report", reporter)
@@ -165,6 +176,40 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
     metrics.REPORTS.labels(report.source).inc()
     return IntakeResult(case, True, likely_duplicates(case), known)
+
+
+def _require_photos(report: Report, reporter: User | None, category) -> None:
+    """An inspector's own report (巡查上报) carries at least the category's
+    number of photos; the hotline, the public and Open311 need none."""
+    if getattr(reporter, "role", None) != Role.INSPECTOR.value:
+        return
+    if report.source not in REPORTER_SOURCES[Role.INSPECTOR.value]:
+        return
+    needed = category.inspector_min_photos or 0
+    if len(report.photos) < needed:
+        raise GridCityError("photos_required", status=422, min=needed, got=len(report.photos))
+
+
+def _component_of(report: Report, category):
+    """The component a report names, checked; the report then takes its
+    position (the inventory's is surveyed, the phone's fix is not) and keeps
+    the reporter's own as the raw one."""
+    if report.component_id is None:
+        return None
+    from gridcity.inventory.services import component_for_report
+
+    here = (
+        (report.raw_lon, report.raw_lat)
+        if report.raw_lon is not None and report.raw_lat is not None
+        else None
+    )
+    lon, lat = here or (report.lon, report.lat)
+    max_m = current_app.config["SETTINGS"].component_report_radius_m
+    component = component_for_report(report.component_id, category, lon, lat, max_m)
+    if here is None:
+        report.raw_lon, report.raw_lat = report.lon, report.lat
+    report.lon, report.lat = component.geom.x, component.geom.y
+    return component
 
 
 def request_digest(report: Report) -> str:
@@ -175,6 +220,8 @@ def request_digest(report: Report) -> str:
     # existed still replays to its case.
     if not fields["position_by_hand"]:
         del fields["position_by_hand"]
+    if fields.get("component_id") is None:  # as before components: replays across the upgrade match
+        fields.pop("component_id", None)
     fields["photos"] = [hashlib.sha256(p).hexdigest() for p in report.photos]
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -330,7 +377,7 @@ def dispatch(case: Case, actor: User, unit_id: int | None = None, reason: str = 
     _guard(case, "dispatch", actor)
     from gridcity.org.models import Unit
 
-    routed = responsible_unit_id(case.category, _location_of(case))
+    routed, routed_by = responsible_unit(case)
     target = routed if unit_id is None else unit_id
     if db.session.get(Unit, target) is None:
         raise GridCityError("unknown_unit", status=422, code=str(unit_id))
@@ -352,7 +399,7 @@ def dispatch(case: Case, actor: User, unit_id: int | None = None, reason: str = 
             "overdue": False,
             **deadlines.deadline_fields(deadline),
         },
-        extra={"routed_unit_id": routed},
+        extra=_routed(routed, routed_by),
     )
     _announce(case, event)
     return case
@@ -740,18 +787,18 @@ def _need(value: str, what: str) -> None:
         raise GridCityError("bad_request", detail=f"a {what} is required")
 
 
-def _location_of(case: Case):
-    from gridcity.geo.locator import Location
-
-    return Location(
-        case.unit_grid_id,
-        "",
-        case.community_id,
-        case.street_id,
-        case.district_id,
-        case.work_grid_id,
-        case.area_id,
+def _routed(unit_id: int, routed_by: str) -> dict:
+    """What a dispatch records of the default unit; a default that is not the
+    rules' (a component's owner) also says why."""
+    return (
+        {"routed_unit_id": unit_id}
+        if routed_by == BY_RULES
+        else {"routed_unit_id": unit_id, "routed_by": routed_by}
     )
+
+
+def _location_of(case: Case):
+    return location_of(case)
 
 
 def _point(lon: float, lat: float):

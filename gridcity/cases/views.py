@@ -16,11 +16,12 @@ from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org.models import Role
+from gridcity.taxonomy.services import MAX_REPORT_PHOTOS
 from gridcity.web.formats import city_zone
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1")
 
-MAX_PHOTOS = 9
+MAX_PHOTOS = MAX_REPORT_PHOTOS  # one number: a category cannot require more
 
 
 def _photos() -> list[bytes]:
@@ -63,6 +64,7 @@ def submit_report(body: ReportIn):
         reporter_contact=body.reporter_contact or None,
         photos=photos,
         patrol_id=body.patrol_id,
+        component_id=body.component_id,
     )
     result = services.submit_report(report, user)
     # Serialised before the commit, which would expire and reload everything.

@@ -238,6 +238,17 @@ def set_rule(category, place_kind, place_id, unit_code):
     return "rule set"
 
 
+@admin_command(taxonomy_group, "set-min-photos")
+@click.option("--category", required=True, help="category code, e.g. C0101")
+@click.option("--photos", type=int, required=True, help="0 to 9")
+def set_min_photos(category, photos):
+    """How many photos an inspector's report of a category must carry."""
+    from gridcity.taxonomy.services import get_category, set_inspector_min_photos
+
+    set_inspector_min_photos(get_category(category), photos)
+    return f"{category}: an inspector's report needs {photos} photo(s)"
+
+
 # ------------------------------------------------------------------ inventory, calendar
 
 components_group = click.Group("components", help="Component inventory (部件).")

@@ -44,6 +44,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_code": {"zh": "编码 {code} 无效：{detail}", "en": "Code {code} is invalid: {detail}"},
     "unknown_category": {"zh": "未知的类别：{code}", "en": "Unknown category: {code}"},
     "unknown_unit": {"zh": "未知的责任单位：{code}", "en": "Unknown responsible unit: {code}"},
+    "photos_required": {
+        "zh": "该类别需至少上传 {min} 张照片（现有 {got} 张）。",
+        "en": "This category needs at least {min} photo(s) with the report ({got} attached).",
+    },
+    "bad_min_photos": {
+        "zh": "照片数量要求应为 0 到 {max} 之间的整数（收到 {got}）。",
+        "en": "The photo requirement must be a whole number from 0 to {max} (got {got}).",
+    },
+    "unknown_component": {
+        "zh": "所选部件不存在，请重新选择。",
+        "en": "The chosen component does not exist; choose it again.",
+    },
+    "component_wrong_category": {
+        "zh": "部件 {code} 不属于所选类别“{category_zh}”。",
+        "en": "Component {code} is not of the chosen category ({category_en}).",
+    },
+    "component_too_far": {
+        "zh": "部件 {code} 距上报位置 {distance_m:.0f} 米，超过 {max_m:.0f} 米；请到现场附近上报或重新选择部件。",
+        "en": "Component {code} is {distance_m:.0f} m from the reported position, beyond {max_m:.0f} m; report near it or choose another component.",
+    },
     "unknown_place": {"zh": "未知的区域：{kind} {code}", "en": "Unknown place: {kind} {code}"},
     "no_responsible_unit": {
         "zh": "类别 {category} 在该位置没有责任单位规则。",

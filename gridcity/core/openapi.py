@@ -32,6 +32,7 @@ from gridcity.core.api import Operation as Declared
 from gridcity.core.api import operation as declare
 from gridcity.core.apidoc import PUBLIC, Op, Spec, ok, schema
 from gridcity.geo.views import MAX_UNIT_GRIDS
+from gridcity.inventory.views import NEAR_ROLES
 from gridcity.org.models import UNIT_ROLES, Role
 from gridcity.patrols.services import PATROL_READERS
 from gridcity.taxonomy.views import RULE_READERS
@@ -217,8 +218,9 @@ def operations() -> list[Op]:
         Op("get", "/categories", "taxonomy.list_categories", "List active case categories (部件 / 事件)",
            ok()),
         Op("patch", "/categories/{code}", "taxonomy.edit_category",
-           "Edit a category's names, standards (立案 / 结案标准), urgency or deadline", ok(), admin,
-           errors={400: "`bad_request`: a bad deadline, urgency or text field.",
+           "Edit a category's names, standards (立案 / 结案标准), urgency, deadline or the photos an "
+           "inspector's report of it needs", ok(), admin,
+           errors={400: "`bad_request`: a bad deadline, urgency, photo count or text field.",
                    422: "`unknown_category`: no active category has this code."}),
         Op("get", "/responsibility-rules", "taxonomy.list_rules", "List responsibility rules",
            ok(), RULE_READERS),
@@ -234,6 +236,13 @@ def operations() -> list[Op]:
         Op("get", "/components", "inventory.list_components", "List components (部件)", ok(),
            description="A unit's members see only what their unit owns or maintains.",
            errors={400: "`bad_request`: limit and offset must be integers."}),
+        Op("get", "/components/near", "inventory.near", "A category's components (部件) near a position",
+           ok(), NEAR_ROLES,
+           description="Nearest first (ties by code), with the distance, state and owner unit: what an "
+                       "inspector's report there may be about. An event category has none.",
+           errors={400: "`bad_request`: category, lon or lat missing; radius_m not in (0, 500], limit not "
+                        "in 1..50.",
+                   422: "`unknown_category`: no active category has this code."}),
         Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
            ok("Created", 201), admin, body=IMPORT_BODY,
            description="All or nothing. CSV columns: category, lon, lat (required); code, owner, maintainer, "
@@ -252,6 +261,9 @@ def operations() -> list[Op]:
                    403: f"Also when the source is not the role's ({sources_by_role()}).",
                    **PHOTO_ERRORS,
                    422: f"`unknown_category`, {BAD_LOCATION}, `photo_too_many_pixels`; "
+                        "`photos_required` (details: min, got): an inspector's report carries fewer photos "
+                        "than its category requires (`inspector_min_photos`); `unknown_component`, "
+                        "`component_wrong_category`, `component_too_far` (details: distance_m, max_m); "
                         "`idempotency_key_reused`: this key came with another report (IETF Idempotency-Key)."}),
         Op("get", "/cases", "cases.list_cases", "List and filter the cases I may see (案卷)", ok(),
            description="Staff see every case, a unit's members their unit's, an inspector their work grids' "

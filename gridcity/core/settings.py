@@ -102,6 +102,9 @@ class Settings:
     # The most one extension (延期) may add, in the units of the category's
     # deadline clock (hours, working hours or working days).
     max_extension_amount: float = 30.0
+    # A report on a component (部件) takes the component's position; the
+    # reporter's fix must be within this many metres of it.
+    component_report_radius_m: float = 300.0
     log_level: str = "INFO"
     # Privacy: reporters' names and phones are anonymised this many days after
     # their case closed (or was voided / merged); the case and its history stay.
@@ -325,6 +328,7 @@ class Settings:
             "intake_max_inflight",
             "intake_latency_budget_ms",
             "intake_retry_after_seconds",
+            "component_report_radius_m",
         )
         for name in positive:
             if getattr(self, name) <= 0:

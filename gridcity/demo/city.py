@@ -40,6 +40,9 @@ STREETS = [  # west to east, with their share of the district's cells
 WORK_GRIDS = 17
 COMMUNITY_SIZE = 450  # cells; a community may hold at most 999 with 3-digit sequences
 COMPONENTS = 3000
+# Everyday components (上水井盖, 路灯, 垃圾箱): one of them in every unit grid,
+# so that wherever an inspector stands, a report on one finds some nearby.
+EVERYDAY_COMPONENTS = ("C0101", "C0112", "C0305")
 DISTRICT_UNITS = [  # kind, code, name
     ("sanitation", "YT-HW", "盐田区环境卫生管理处"),
     ("parks", "YT-YL", "盐田区园林绿化管理所"),
@@ -308,6 +311,28 @@ def _components(rng, units, streets) -> int:
                 "installed_on": f"{rng.randint(2005, 2025)}-{rng.randint(1, 12):02d}-01",
             }
         )
+    # Drawn after the others, so the first ones (and their codes) stay as they were.
+    everyday = [c for c in categories if c.code in EVERYDAY_COMPONENTS]
+    for geom, street_id in grids:
+        point = _point_in(rng, geom)
+        category = rng.choice(everyday)
+        kind = category.default_unit_kind or "municipal"
+        unit = units[f"street:{street_id}"] if kind == "street_office" else units[kind]
+        state = rng.choice(states)
+        records.append(
+            {"category": category.code, "lon": point[0], "lat": point[1], "owner": unit.code,
+             "maintainer": unit.code, "state": state}
+        )  # fmt: skip
     count = add_components(records, "wgs84", data_source="demo")
     db.session.commit()
     return count
+
+
+def _point_in(rng, geom) -> tuple[float, float]:
+    minx, miny, maxx, maxy = geom.bounds
+    for _ in range(20):
+        lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if geom.contains(shapely.Point(lon, lat)):
+            return lon, lat
+    point = geom.representative_point()
+    return point.x, point.y

@@ -427,9 +427,7 @@ class _Simulation:
             reporter_contact=self._phone(self.rng.randint(0, 9999))
             if source in ("hotline", "public")
             else None,
-            photos=[self.rng.choice(self.photos)]
-            if source in ("inspector", "patrol") and self.rng.random() < 0.2
-            else [],
+            photos=self._report_photos(source),
             patrol_id=patrol_id,
         )
         case = cases.submit_report(report, reporter).case
@@ -450,6 +448,16 @@ class _Simulation:
         if case.work_grid_id is not None:
             self.recent[case.work_grid_id] = (self.recent[case.work_grid_id] + [case.id])[-20:]
         self.at(self.later(5, 90), self.accept, case.id)
+
+    def _report_photos(self, source: str) -> list[bytes]:
+        """An inspector's report carries its photo (cities require one). The
+        draws are those of the history before photos were required, so the
+        demo city's cases stay the same: one report in five gets a random
+        picture of the few, the others the first; each picture is stored
+        once (by its hash), so this adds a row per report, not a file."""
+        if source not in ("inspector", "patrol"):
+            return []
+        return [self.rng.choice(self.photos)] if self.rng.random() < 0.2 else [self.photos[0]]
 
     def _words(self, category: str, wg: int, source: str) -> str:
         """The report as a person writes it: the place, the problem, how much, why it matters."""

@@ -116,7 +116,11 @@ class Drawer(CaseDetail):
     street: StreetName | None
     work_grid: Ref | None
     routed_unit: Ref | None = Field(
-        description="The unit the responsibility rules name (the dispatch default)."
+        description="The dispatch default: the owner of the case's component (部件权属单位) when the "
+        "inventory names one, else the unit the responsibility rules name."
+    )
+    routed_by: Literal["component_owner", "rules"] = Field(
+        description="Why routed_unit: the component's owner, or the rules (also when none applies)."
     )
     pending_request: PendingRequest | None
     handle_clock: str | None = Field(

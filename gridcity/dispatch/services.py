@@ -302,17 +302,16 @@ def _filtered(query: Select, user: User, args, pending) -> Select:
 
 def drawer_extras(case: Case, user: User) -> dict:
     """What the drawer shows beside the case detail: names of its places, the
-    unit the responsibility rules name (the dispatcher's default), the
+    unit the case would go to (the dispatcher's default: its component's
+    owner, or the responsibility rules' unit) and why, the
     request waiting for a decision, the open cases it may duplicate (merge
     targets), and the actions that fit it."""
-    from gridcity.cases.routing import distance_m, likely_duplicates
-    from gridcity.cases.services import _location_of
-    from gridcity.taxonomy.services import responsible_unit_id
+    from gridcity.cases.routing import BY_RULES, distance_m, likely_duplicates, responsible_unit
 
     try:
-        routed = responsible_unit_id(case.category, _location_of(case))
+        routed, routed_by = responsible_unit(case)
     except GridCityError:  # no rule for this category here: the dispatcher picks
-        routed = None
+        routed, routed_by = None, BY_RULES
     street = db.session.get(Street, case.street_id)
     work_grid = db.session.get(WorkGrid, case.work_grid_id) if case.work_grid_id else None
     unit_grid = db.session.get(UnitGrid, case.unit_grid_id)
@@ -337,6 +336,7 @@ def drawer_extras(case: Case, user: User) -> dict:
         "routed_unit": None
         if routed_unit is None
         else {"id": routed_unit.id, "code": routed_unit.code, "name": routed_unit.name},
+        "routed_by": routed_by,
         "pending_request": None
         if request is None
         else {

@@ -6,14 +6,27 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from gridcity.core.api import Answer, DbInt, Schema, Text
+from gridcity.core.api import Answer, DbInt, Lat, Lon, Ref, Schema, Text
 from gridcity.inventory.models import STATES
+from gridcity.inventory.services import NEAR_LIMIT_MAX, NEAR_RADIUS_MAX_M
 
 
 class ComponentFilter(Schema):
     unit_grid: Annotated[Text, Field(max_length=20)] | None = Field(None, description="Unit grid code.")
     limit: DbInt = Field(100, description="Page size (1 to 500).")
     offset: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(0, description="Skip this many.")
+
+
+class NearQuery(Schema):
+    category: Annotated[Text, Field(max_length=20)] = Field(description="Category code of a component class.")
+    lon: Annotated[Lon, Field(ge=-180, le=180)]
+    lat: Annotated[Lat, Field(ge=-90, le=90)]
+    radius_m: Annotated[float, Field(gt=0, le=NEAR_RADIUS_MAX_M, allow_inf_nan=False)] = Field(
+        100.0, description=f"Metres around the position (at most {NEAR_RADIUS_MAX_M:.0f})."
+    )
+    limit: Annotated[int, Field(ge=1, le=NEAR_LIMIT_MAX)] = Field(
+        20, description=f"At most this many (1 to {NEAR_LIMIT_MAX})."
+    )
 
 
 # ---------------------------------------------------------------- answers
@@ -35,3 +48,15 @@ class Component(Answer):
 
 class Imported(Answer):
     imported: int
+
+
+class NearComponent(Answer):
+    """A component near a position, as the inspectors' app lists it."""
+
+    id: int
+    code: str = Field(description="部件编码.")
+    state: Literal[STATES]
+    lon: float
+    lat: float
+    distance_m: float = Field(description="Metres from the position asked about.")
+    owner: Ref | None = Field(description="权属单位: the owner unit, when the inventory names one.")

@@ -12,12 +12,15 @@ from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
 from gridcity.inventory import schemas, services
 from gridcity.inventory.models import Component
-from gridcity.inventory.schemas import ComponentFilter
+from gridcity.inventory.schemas import ComponentFilter, NearQuery
 from gridcity.org.models import Role, is_unit_member
+from gridcity.taxonomy.services import get_category
 
 bp = Blueprint("inventory", __name__, url_prefix="/api/v1/components")
 
 PAGE_MAX = 500
+# Who reports on components (inspectors) and who takes the reports (the centers).
+NEAR_ROLES = (Role.INSPECTOR, Role.OPERATOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.MANAGER, Role.ADMIN)
 
 
 @bp.get("")
@@ -52,6 +55,17 @@ def list_components(query: ComponentFilter):
             for c in rows
         ]
     )
+
+
+@bp.get("/near")
+@roles_required(*NEAR_ROLES)
+@operation(query=NearQuery, responses={200: list[schemas.NearComponent]})
+def near(query: NearQuery):
+    """A category's components near a position, nearest first: what a report
+    there may be about (an event category has none)."""
+    category = get_category(query.category)
+    found = services.components_near(category, query.lon, query.lat, query.radius_m, query.limit)
+    return jsonify([services.component_json(c, distance) for distance, c in found])
 
 
 @bp.post("/import")

@@ -186,10 +186,10 @@ def my_report_json(case: Case) -> dict:
 
 def report_receipt(case: Case, user: User) -> dict:
     """What the reporter sees after sending: the case number, where it was
-    placed, the unit the responsibility rules point to, and likely duplicates."""
+    placed, the unit it would go to (its component's owner, or the unit the
+    responsibility rules point to), and likely duplicates."""
     from gridcity.cases.queries import can_see, case_summary, visible_only
-    from gridcity.geo.locator import Location
-    from gridcity.taxonomy.services import responsible_unit_id
+    from gridcity.cases.routing import responsible_unit
 
     if not can_see(user, case):
         raise NotFound("not_found", what=f"case {case.id}")
@@ -198,16 +198,7 @@ def report_receipt(case: Case, user: User) -> dict:
     grid = db.session.get(UnitGrid, case.unit_grid_id)
     work_grid = grid.work_grid
     try:
-        place = Location(
-            case.unit_grid_id,
-            grid.code,
-            case.community_id,
-            case.street_id,
-            case.district_id,
-            case.work_grid_id,
-            case.area_id,
-        )
-        unit = db.session.get(Unit, responsible_unit_id(case.category, place))
+        unit = db.session.get(Unit, responsible_unit(case)[0])
     except GridCityError:
         unit = None  # no rule yet: the dispatcher chooses
     open_case = case.state in states.OPEN_STATES
@@ -287,7 +278,8 @@ def mark_same_as(case: Case, other: Case, inspector: User, note: str = "") -> Ca
 
 def app_categories() -> list[dict]:
     """Every active category in the compact form the phone searches: names,
-    pinyin initials, keywords, kind and default urgency."""
+    pinyin initials, keywords, kind, default urgency and the photos a report
+    of it needs."""
     from gridcity.taxonomy.services import pinyin_initials
 
     rows = db.session.execute(
@@ -307,6 +299,8 @@ def app_categories() -> list[dict]:
             "py": pinyin_initials(c.name_zh),
             "kw": c.keywords,
             "urgency": c.urgency,
+            # Photos an inspector's report of it must carry (the form says so at once).
+            "min_photos": c.inspector_min_photos,
         }
         for c, m in rows
     ]

@@ -44,6 +44,7 @@ SCRIPTS = (
     "core.js",
     "outbox.js",
     "report.js",
+    "components.js",
     "minimap.js",
     "tasks.js",
     "patrol.js",

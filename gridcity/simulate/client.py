@@ -10,6 +10,7 @@ from ``GET /api/v1/events?after=<last seq>`` — the dispatch page's resync.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -67,6 +68,15 @@ class ApiSession:
     def post(self, path: str, data: dict, headers: dict | None = None, expect=(200, 201)):
         return self.request("POST", path, json=data, headers=headers, expect=expect)
 
+    def report(self, body: dict, photos: list[bytes] = (), headers: dict | None = None, expect=(200, 201)):
+        """``POST /api/v1/reports``; with ``photos``, multipart like the app
+        (an inspector's report must carry its category's photos)."""
+        if not photos:
+            return self.post("/api/v1/reports", body, headers=headers, expect=expect)
+        return self.request(
+            "POST", "/api/v1/reports", expect=expect, headers=headers, **report_multipart(body, photos)
+        )
+
     def act(self, case: dict, action: str, expect=(200,), photos: list[bytes] = (), **data):
         """One step of the closed loop on ``case`` (the version it was seen at);
         with ``photos``, sent as multipart like the apps do."""
@@ -79,6 +89,27 @@ class ApiSession:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
+
+
+def report_multipart(body: dict, photos: list[bytes]) -> dict:
+    """The ``data`` and ``files`` arguments of a ``requests`` call that sends a
+    report (or a step) as the apps do: its JSON in ``data``, the photos beside it."""
+    files = [("photos", (f"photo{n}.jpg", photo, "image/jpeg")) for n, photo in enumerate(photos)]
+    return {"data": {"data": json.dumps(body)}, "files": files}
+
+
+@functools.cache
+def field_photo() -> bytes:
+    """A small JPEG standing in for an inspector's photo of what they found.
+    The same bytes every time: the server stores it once (by its hash), so a
+    simulated day adds a row per report, not a file."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (48, 36), (128, 120, 96)).save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
 
 
 def signed_in_http(base_url: str, username: str, password: str = DEMO_PASSWORD, timeout: float = 30):

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from gridcity.simulate.client import DEMO_PASSWORD, ApiError, ApiSession
+from gridcity.simulate.client import DEMO_PASSWORD, ApiError, ApiSession, field_photo
 
 # What inspectors find, weighted as in a typical month of a Chinese district:
 # city-appearance and street-order events dominate, components are rarer.
@@ -208,18 +208,22 @@ class Simulation:
             username = self.rng.choice(self.operators)
             grid = self.rng.choice(sorted(self.grid_inspectors))
             body = {"source": "hotline", "description": "市民热线反映", "reporter_contact": "138****0000"}
+            photos = []
         else:
             inspector = self.rng.choice(self.inspectors)
             username = inspector["username"]
             grid = self.rng.choice(inspector["scope"]["work_grids"])["id"]
             body = {"description": "巡查发现"}
+            # An inspector's report carries its photo; one shared picture,
+            # stored once, keeps a simulated month's media small.
+            photos = [field_photo()]
         lon, lat = self.point_in(grid)
         key = str(uuid.UUID(int=self.rng.getrandbits(128)))
         self.call(
             "report",
-            lambda: self.session(username).post(
-                "/api/v1/reports",
+            lambda: self.session(username).report(
                 {"category": category, "lon": lon, "lat": lat, "accuracy_m": 8.0, **body},
+                photos,
                 headers={"Idempotency-Key": key},
             ),
         )

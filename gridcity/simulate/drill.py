@@ -20,7 +20,7 @@ from pathlib import Path
 
 import shapely
 
-from gridcity.simulate.client import ApiSession
+from gridcity.simulate.client import ApiSession, field_photo, report_multipart
 from gridcity.simulate.faults import DatabaseProxy
 
 # (mode, seconds): warm up, cut, recover, hang, recover.
@@ -95,9 +95,9 @@ class _Load:
                 try:
                     response = api.http.post(
                         api.base_url + "/api/v1/reports",
-                        json=body,
                         headers={"Idempotency-Key": key},
                         timeout=self.timeout,
+                        **report_multipart(body, [field_photo()]),  # an inspector's, with its photo
                     )
                     status = response.status_code
                     retry_after = float(response.headers.get("Retry-After", 1))

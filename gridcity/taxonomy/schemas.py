@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from gridcity.core.api import Answer, Id, Lat, Lon, Number, Ref, Schema, Text
 from gridcity.geo.schemas import Location
 from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
+from gridcity.taxonomy.services import MAX_REPORT_PHOTOS
 
 Code = Annotated[Text, Field(max_length=20)]
 # A handling time beyond this many hours or working days is a typing mistake
@@ -30,6 +31,9 @@ class CategoryChange(Schema):
     name_en: Annotated[Text, Field(min_length=1, max_length=100, pattern=r"\S")] | None = None
     filing_standard: Annotated[Text, Field(max_length=4000)] | None = Field(None, description="立案标准")
     closing_standard: Annotated[Text, Field(max_length=4000)] | None = Field(None, description="结案标准")
+    inspector_min_photos: Annotated[int, Field(ge=0, le=MAX_REPORT_PHOTOS, strict=True)] | None = Field(
+        None, description=f"Photos an inspector's report of it must carry (0 to {MAX_REPORT_PHOTOS})."
+    )
 
 
 class RuleChange(Schema):
@@ -83,6 +87,7 @@ class Category(Answer):
     closing_standard: str = Field(description="结案标准")
     urgency: Literal[URGENCIES]
     deadline: HandlingTime
+    inspector_min_photos: int = Field(description="Photos an inspector's report of it must carry.")
     initials: str = Field(description="Pinyin initials of name_zh (井盖 → jg), for searching on a phone.")
 
 

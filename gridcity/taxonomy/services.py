@@ -60,6 +60,8 @@ def load_taxonomy(data: dict | None = None) -> int:
             category.deadline_clock = n["deadline"]["clock"]
             category.deadline_amount = float(n["deadline"]["amount"])
             category.default_unit_kind = n.get("unit_kind")
+            if "inspector_min_photos" in n:  # else the city's own setting stays
+                set_inspector_min_photos(category, n["inspector_min_photos"])
             category.active = True
             count += 1
     db.session.flush()
@@ -99,7 +101,28 @@ def _validated(data: dict) -> list[dict]:
                 raise bad(f"{where}: urgency must be one of {', '.join(URGENCIES)}")
             if n.get("unit_kind") not in (None, *UNIT_KINDS):
                 raise bad(f"{where}: unit_kind must be one of {', '.join(UNIT_KINDS)}")
+            if "inspector_min_photos" in n:
+                _check_min_photos(n["inspector_min_photos"])
     return data["majors"]
+
+
+# The most photos one report may carry (cases.views.MAX_PHOTOS): a category
+# cannot require more.
+MAX_REPORT_PHOTOS = 9
+
+
+def _check_min_photos(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REPORT_PHOTOS:
+        raise GridCityError("bad_min_photos", max=MAX_REPORT_PHOTOS, got=str(value)[:20])
+    return value
+
+
+def set_inspector_min_photos(category: Category, photos: int) -> Category:
+    """How many photos an inspector's report of this category must carry
+    (0 to 9; hotline and citizen reports need none)."""
+    category.inspector_min_photos = _check_min_photos(photos)
+    db.session.flush()
+    return category
 
 
 def get_category(code: str) -> Category:
@@ -125,6 +148,7 @@ def category_json(c: Category) -> dict:
         "closing_standard": c.closing_standard,
         "urgency": c.urgency,
         "deadline": {"clock": c.deadline_clock, "amount": c.deadline_amount},
+        "inspector_min_photos": c.inspector_min_photos,
         "initials": pinyin_initials(c.name_zh),
     }
 

@@ -39,7 +39,7 @@ def list_categories(query: CategoryFilter):
 @roles_required(Role.ADMIN)
 @operation(body=CategoryChange, responses={200: schemas.Category})
 def edit_category(code: str, body: CategoryChange):
-    """Edit a category's standards, urgency or deadline."""
+    """Edit a category's standards, urgency, deadline or required photos."""
     category = services.get_category(code)
     if body.deadline is not None:
         category.deadline_clock, category.deadline_amount = body.deadline.clock, body.deadline.amount
@@ -47,6 +47,8 @@ def edit_category(code: str, body: CategoryChange):
         value = getattr(body, field)
         if value is not None:
             setattr(category, field, value)
+    if body.inspector_min_photos is not None:
+        services.set_inspector_min_photos(category, body.inspector_min_photos)
     db.session.commit()
     return jsonify(services.category_json(category))
 

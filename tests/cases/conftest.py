@@ -4,6 +4,7 @@ work grid, a frozen clock, and helpers that act through the HTTP API."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
 import json
@@ -29,6 +30,30 @@ def jpeg_bytes(size=(64, 48)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, ((n * 37) % 256, (n * 91) % 256, (n * 13) % 256)).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+@functools.cache
+def report_photo() -> bytes:
+    """The small JPEG the helpers attach to a report, as the app does (an
+    inspector's report must carry a photo): the same bytes every time, so a
+    replay of a report is the same report."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 130, 140)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def report_form(body: dict, photos=None) -> dict:
+    """A report as the app posts it: multipart, its JSON in ``data`` beside
+    ``photos`` (one small JPEG unless given; ``()`` sends none)."""
+    photos = [report_photo()] if photos is None else photos
+    return {"data": json.dumps(body), "photos": [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]}
+
+
+def post_report(client, body: dict, photos=None, **kwargs):
+    """POST /api/v1/reports from a Flask test client with a photo."""
+    return client.post(
+        "/api/v1/reports", data=report_form(body, photos), content_type="multipart/form-data", **kwargs
+    )
 
 
 @pytest.fixture
@@ -57,16 +82,13 @@ def api(client):
             response = client.post("/api/v1/login", json={"username": username, "password": DEMO_PASSWORD})
             assert response.status_code == 200, response.get_json()
 
-        def report(self, category="E0102", position=EAST, photos=(), **fields):
+        def report(self, category="E0102", position=EAST, photos=None, **fields):
+            """A report with one small photo, as the app sends it (an
+            inspector's must carry one); ``photos=()`` sends none."""
             data = {"category": category, "lon": position[0], "lat": position[1], **fields}
-            if photos:
-                files = [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]
-                return client.post(
-                    "/api/v1/reports",
-                    data={"data": json.dumps(data), "photos": files},
-                    content_type="multipart/form-data",
-                )
-            return client.post("/api/v1/reports", json=data)
+            if photos is not None and not photos:
+                return client.post("/api/v1/reports", json=data)
+            return post_report(client, data, photos)
 
         def act(self, case: dict, action: str, photos=(), **fields):
             data = {"version": case["version"], **fields}

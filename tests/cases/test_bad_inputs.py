@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from gridcity.cases.models import Case, CaseEvent, CaseRequest, Photo
 from gridcity.extensions import db
-from tests.cases.conftest import EAST, jpeg_bytes
+from tests.cases.conftest import EAST, jpeg_bytes, post_report
 from tests.cases.test_closed_loop import ok
 
 
@@ -139,16 +139,10 @@ def test_same_idempotency_key_with_another_body_is_422_and_the_new_report_is_not
 ):
     api("insp2")
     key = str(uuid.uuid4())
-    first = client.post(
-        "/api/v1/reports", json=_report(description="暴露垃圾"), headers={"Idempotency-Key": key}
-    )
-    replay = client.post(
-        "/api/v1/reports", json=_report(description="暴露垃圾"), headers={"Idempotency-Key": key}
-    )
+    first = post_report(client, _report(description="暴露垃圾"), headers={"Idempotency-Key": key})
+    replay = post_report(client, _report(description="暴露垃圾"), headers={"Idempotency-Key": key})
     before = snapshot()
-    other = client.post(
-        "/api/v1/reports", json=_report(description="井盖缺失"), headers={"Idempotency-Key": key}
-    )
+    other = post_report(client, _report(description="井盖缺失"), headers={"Idempotency-Key": key})
     assert (first.status_code, replay.status_code) == (201, 200)
     assert replay.get_json()["id"] == first.get_json()["id"]
     assert other.status_code == 422

@@ -18,7 +18,7 @@ from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.org.services import get_user
 from gridcity.taxonomy.services import set_rule
-from tests.cases.conftest import EAST, jpeg_bytes
+from tests.cases.conftest import EAST, jpeg_bytes, report_photo
 
 
 def local(y, m, d, hh, mm=0) -> dt.datetime:
@@ -36,7 +36,9 @@ def at(moment: dt.datetime) -> None:
 def dispatched(category: str, when: dt.datetime) -> Case:
     """A case of ``category`` in the east street, dispatched at ``when``."""
     at(when)
-    case = services.submit_report(services.Report(category, *EAST), get_user("insp2")).case
+    case = services.submit_report(
+        services.Report(category, *EAST, photos=[report_photo()]), get_user("insp2")
+    ).case
     services.accept(case, get_user("op"))
     services.file_case(case, get_user("lead"))
     services.dispatch(case, get_user("disp"))

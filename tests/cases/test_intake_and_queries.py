@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from gridcity.cases import services
 from gridcity.cases.models import Case, Photo
 from gridcity.extensions import db
-from tests.cases.conftest import EAST, WEST, jpeg_bytes
+from tests.cases.conftest import EAST, WEST, jpeg_bytes, post_report
 from tests.cases.test_closed_loop import ok
 from tests.conftest import DEMO_PASSWORD
 
@@ -34,8 +34,8 @@ def test_idempotency_key_header_is_honoured(city, client, api):
     api("insp2")
     key = str(uuid.uuid4())
     body = {"category": "E0102", "lon": EAST[0], "lat": EAST[1]}
-    first = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": key})
-    second = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": key})
+    first = post_report(client, body, headers={"Idempotency-Key": key})
+    second = post_report(client, body, headers={"Idempotency-Key": key})
     assert (first.status_code, second.status_code) == (201, 200)
     assert _count() == 1
 
@@ -54,10 +54,7 @@ def test_concurrent_replays_make_one_case(city, app):
         def send():
             c = app.test_client()
             c.post("/api/v1/login", json={"username": "insp2", "password": DEMO_PASSWORD})
-            r = c.post(
-                "/api/v1/reports",
-                json={"category": "E0102", "lon": EAST[0], "lat": EAST[1], "client_uuid": key},
-            )
+            r = post_report(c, {"category": "E0102", "lon": EAST[0], "lat": EAST[1], "client_uuid": key})
             answers.append((r.status_code, r.get_json().get("id", r.get_json())))
 
         threads = [threading.Thread(target=send) for _ in range(3)]

@@ -12,7 +12,7 @@ import pytest
 from gridcity.cases.publisher import publisher
 from gridcity.extensions import socketio
 from gridcity.org import services
-from tests.cases.conftest import EAST
+from tests.cases.conftest import EAST, post_report
 from tests.cases.test_closed_loop import ok
 from tests.conftest import DEMO_PASSWORD
 
@@ -65,7 +65,7 @@ def staff_hears_a_report(app, api) -> bool:
     other = app.test_client()
     response = other.post("/api/v1/login", json={"username": "insp2", "password": DEMO_PASSWORD})
     assert response.status_code == 200
-    ok(other.post("/api/v1/reports", json={"category": "E0102", "lon": EAST[0], "lat": EAST[1]}), 201)
+    ok(post_report(other, {"category": "E0102", "lon": EAST[0], "lat": EAST[1]}), 201)
     assert publisher.drain(timeout=5.0)  # events go out after the commit, from the publisher's task
     return bool(list(socketio.server.manager.get_participants("/", "staff")))
 

@@ -23,7 +23,7 @@ from gridcity.cases.admission import IntakeGate, gate_of
 from gridcity.cases.delivery import LocalManager
 from gridcity.extensions import db, socketio
 from gridcity.ops import metrics
-from tests.cases.conftest import DEMO_PASSWORD, EAST
+from tests.cases.conftest import DEMO_PASSWORD, EAST, post_report
 from tests.open311.conftest import create_key, errors, o311_city, post  # noqa: F401 - fixtures reused
 
 
@@ -38,7 +38,7 @@ def signed_in(app, username):
 
 def report(client):
     data = {"category": "E0102", "lon": EAST[0], "lat": EAST[1]}
-    return client.post("/api/v1/reports", json=data, headers={"Idempotency-Key": uuid.uuid4().hex})
+    return post_report(client, data, headers={"Idempotency-Key": uuid.uuid4().hex})
 
 
 def holding_one_report(app, monkeypatch):

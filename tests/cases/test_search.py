@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cases.conftest import EAST, WEST, jpeg_bytes
+from tests.cases.conftest import EAST, WEST, jpeg_bytes, post_report
 from tests.cases.test_closed_loop import ok
 from tests.conftest import DEMO_PASSWORD
 
@@ -47,7 +47,7 @@ def act(users, username, case, action, photos=(), **fields):
 
 def report(users, username, position, **fields):
     body = {"category": "E0102", "lon": position[0], "lat": position[1], **fields}
-    return ok(users(username).post("/api/v1/reports", json=body), 201)
+    return ok(post_report(users(username), body), 201)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from gridcity.cases.sweeper import sweep
 from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.org.services import create_user, deactivate_user, get_user
-from tests.cases.conftest import EAST
+from tests.cases.conftest import EAST, report_photo
 from tests.cases.test_closed_loop import ok
 from tests.cases.test_live import emitted, received  # noqa: F401
 from tests.cases.test_urge import HOUR, dispatched_via_api
@@ -100,7 +100,9 @@ def escalated_case() -> Case:
     """A case of the sanitation unit (HW) swept overdue, then escalated two
     hours later (as configured)."""
     db.session.add(DeadlinePolicy(step="escalate", clock="emergency_hours", amount=2.0, warning_fraction=1.0))
-    case = services.submit_report(services.Report("E0102", *EAST), get_user("insp2")).case
+    case = services.submit_report(
+        services.Report("E0102", *EAST, photos=[report_photo()]), get_user("insp2")
+    ).case
     services.accept(case, get_user("op"))
     services.file_case(case, get_user("lead"))
     services.dispatch(case, get_user("disp"))

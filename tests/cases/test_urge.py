@@ -17,7 +17,7 @@ from gridcity.cases.sweeper import sweep
 from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.org.services import get_user
-from tests.cases.conftest import EAST, MONDAY_10AM
+from tests.cases.conftest import EAST, MONDAY_10AM, report_photo
 from tests.cases.test_closed_loop import ok
 from tests.cases.test_live import emitted, received  # noqa: F401
 
@@ -103,7 +103,9 @@ def test_an_overdue_case_is_escalated_after_the_configured_delay_once_per_episod
     unit.contact_name = "王科长"
     # Configuration as data: two hours overdue, then 督办.
     db.session.add(DeadlinePolicy(step="escalate", clock="emergency_hours", amount=2.0, warning_fraction=1.0))
-    case = services.submit_report(services.Report("E0102", *EAST), get_user("insp2")).case
+    case = services.submit_report(
+        services.Report("E0102", *EAST, photos=[report_photo()]), get_user("insp2")
+    ).case
     services.accept(case, get_user("op"))
     services.file_case(case, get_user("lead"))
     services.dispatch(case, get_user("disp"))

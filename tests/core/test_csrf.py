@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from tests.cases.conftest import EAST
+from tests.cases.conftest import EAST, post_report
 from tests.cases.test_closed_loop import ok
 from tests.conftest import DEMO_PASSWORD
 
@@ -81,13 +81,13 @@ def test_a_page_on_another_origin_is_refused_even_with_a_token(city, api, client
     api("insp2")
     before = case_count()
 
-    response = client.post("/api/v1/reports", json=report_body(), headers={"Origin": ANOTHER_PORT})
+    response = post_report(client, report_body(), headers={"Origin": ANOTHER_PORT})
 
     assert response.status_code == 403
     assert response.get_json()["error"] == "cross_origin_refused"
     assert case_count() == before
     # Our own origin (the host the request went to) is fine.
-    mine = client.post("/api/v1/reports", json=report_body(), headers={"Origin": "http://localhost"})
+    mine = post_report(client, report_body(), headers={"Origin": "http://localhost"})
     assert mine.status_code == 201, mine.get_json()
 
 
@@ -97,10 +97,8 @@ def test_configured_origins_are_ours_too(app, city, api, client):
     )
     api("insp2")
 
-    allowed = client.post(
-        "/api/v1/reports", json=report_body(), headers={"Origin": "https://m.gc.example.cn"}
-    )
-    other = client.post("/api/v1/reports", json=report_body(), headers={"Origin": "https://gc.example.com"})
+    allowed = post_report(client, report_body(), headers={"Origin": "https://m.gc.example.cn"})
+    other = post_report(client, report_body(), headers={"Origin": "https://gc.example.com"})
 
     assert allowed.status_code == 201, allowed.get_json()
     assert other.status_code == 403
@@ -124,7 +122,7 @@ def test_the_token_lasts_as_long_as_the_session(city, api, client, monkeypatch):
     later = itsdangerous.timed.time.time() + 5 * 24 * 3600
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
 
-    response = client.post("/api/v1/reports", json=report_body(), headers={"X-CSRFToken": token})
+    response = post_report(client, report_body(), headers={"X-CSRFToken": token})
 
     assert response.status_code == 201, response.get_json()
 
@@ -138,9 +136,9 @@ def test_signing_in_gives_a_new_token_and_the_old_one_stops_working(city, client
     ).get_json()
 
     assert answer["csrf_token"] != before
-    stale = client.post("/api/v1/reports", json=report_body(), headers={"X-CSRFToken": before})
+    stale = post_report(client, report_body(), headers={"X-CSRFToken": before})
     assert stale.status_code == 403
-    fresh = client.post("/api/v1/reports", json=report_body(), headers={"X-CSRFToken": answer["csrf_token"]})
+    fresh = post_report(client, report_body(), headers={"X-CSRFToken": answer["csrf_token"]})
     assert fresh.status_code == 201
 
 
@@ -169,7 +167,7 @@ def test_after_the_session_expired_the_answer_is_sign_in_again(city, api, client
     stale = client.environ_base["HTTP_X_CSRFTOKEN"]
     client.delete_cookie("session")
 
-    response = client.post("/api/v1/reports", json=report_body(), headers={"X-CSRFToken": stale})
+    response = post_report(client, report_body(), headers={"X-CSRFToken": stale})
 
     assert response.status_code == 401
     assert response.get_json()["error"] == "login_required"

@@ -14,7 +14,7 @@ import pytest
 from gridcity.cases.sweeper import sweep
 from gridcity.core import clock
 from gridcity.extensions import db
-from tests.cases.conftest import EAST, MONDAY_10AM, WEST, jpeg_bytes
+from tests.cases.conftest import EAST, MONDAY_10AM, WEST, jpeg_bytes, post_report
 from tests.cases.test_closed_loop import ok
 from tests.conftest import DEMO_PASSWORD
 
@@ -48,8 +48,8 @@ class As:
         return self.client.get(url)
 
     def report(self, category, position, **fields):
-        return self.client.post(
-            "/api/v1/reports", json={"category": category, "lon": position[0], "lat": position[1], **fields}
+        return post_report(
+            self.client, {"category": category, "lon": position[0], "lat": position[1], **fields}
         )
 
     def act(self, case: dict, action: str, photos=(), **fields):

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
-from gridcity.simulate.client import ApiSession, signed_in_http
+from gridcity.simulate.client import ApiSession, field_photo, report_multipart, signed_in_http
 from tests.cases.conftest import jpeg_bytes
 from tests.web.test_browser import ARTIFACTS
 
@@ -118,8 +118,10 @@ def report(http, base_url: str, place: dict, **fields) -> dict:
         "description": "路口暴露垃圾",
         **fields,
     }
-    response = http.post(
-        f"{base_url}/api/v1/reports", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    response = http.post(  # as the app sends it: with a photo
+        f"{base_url}/api/v1/reports",
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        **report_multipart(body, [field_photo()]),
     )
     assert response.status_code == 201, response.text
     return response.json()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
 from gridcity.geo.services import locate
-from gridcity.simulate.client import signed_in_http
+from gridcity.simulate.client import field_photo, report_multipart, signed_in_http
 from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -43,10 +43,13 @@ def test_an_operator_takes_a_call_sees_the_nearby_duplicate_and_files_a_new_case
         point = geom.representative_point()
         grid_code = locate(point.x, point.y).unit_grid_code  # the unit grid it lies in
         db.session.remove()
-    existing = inspector.post(
+    existing = inspector.post(  # as the app sends it: with its photo
         f"{live_server}/api/v1/reports",
-        json={"category": "E0102", "lon": point.x, "lat": point.y, "description": "路口暴露垃圾"},
         headers={"Idempotency-Key": str(uuid.uuid4())},
+        **report_multipart(
+            {"category": "E0102", "lon": point.x, "lat": point.y, "description": "路口暴露垃圾"},
+            [field_photo()],
+        ),
     )
     assert existing.status_code == 201, existing.text
     existing = existing.json()

@@ -15,7 +15,7 @@ import uuid
 import pytest
 import shapely
 
-from gridcity.simulate.client import ApiSession, LiveClient, disconnect_all
+from gridcity.simulate.client import ApiSession, LiveClient, disconnect_all, field_photo
 from gridcity.simulate.topology import Topology
 from tests.conftest import POSTGRES_URL, _empty_all_tables
 
@@ -132,8 +132,8 @@ def point_in_my_grid(inspector: ApiSession, n: int = 0) -> tuple[float, float]:
 
 def report(inspector: ApiSession, category: str = "E0102", n: int = 0) -> dict:
     lon, lat = point_in_my_grid(inspector, n)
-    return inspector.post(
-        "/api/v1/reports",
+    return inspector.report(
         {"category": category, "lon": lon, "lat": lat, "description": f"live test {n}"},
+        [field_photo()],
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )

@@ -14,7 +14,7 @@ from gridcity.cases.models import Case
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
 from gridcity.patrols.models import Patrol, PatrolPoint
-from tests.cases.conftest import EAST, MONDAY_10AM, WEST
+from tests.cases.conftest import EAST, MONDAY_10AM, WEST, post_report
 
 # West → east along the middle of a row of unit grids in street 001, then north.
 PATH = [(114.2405, 22.57855), (114.2425, 22.57855), (114.2445, 22.57855), (114.2445, 22.5795)]
@@ -133,30 +133,28 @@ def test_findings_during_a_patrol_are_tagged_with_it(city, signed_in, api):
     client = signed_in("insp")
     patrol = ok(client.post("/api/v1/patrols", json={"kind": "month_end"}), 201)
     report = {"category": "E0102", "lon": WEST[0], "lat": WEST[1], "patrol_id": patrol["id"]}
-    case = ok(client.post("/api/v1/reports", json=report, headers={"Idempotency-Key": "finding-0001"}), 201)
+    case = ok(post_report(client, report, headers={"Idempotency-Key": "finding-0001"}), 201)
     assert case["patrol_id"] == patrol["id"] and case["source"] == "patrol"
-    plain = ok(
-        client.post("/api/v1/reports", json={"category": "E0102", "lon": WEST[0], "lat": WEST[1]}), 201
-    )
+    plain = ok(post_report(client, {"category": "E0102", "lon": WEST[0], "lat": WEST[1]}), 201)
     assert plain["patrol_id"] is None and plain["source"] == "inspector"
     stored = db.session.get(Case, case["id"])
     assert stored.patrol_id == patrol["id"] and differences(stored) == {}
 
     # Someone else's patrol, an unknown one, a wrong type: refused with a reason.
     other = signed_in("insp2")
-    foreign = other.post("/api/v1/reports", json={**report, "lon": EAST[0], "lat": EAST[1]})
+    foreign = post_report(other, {**report, "lon": EAST[0], "lat": EAST[1]})
     assert foreign.status_code == 403 and foreign.get_json()["error"] == "not_your_patrol"
-    assert other.post("/api/v1/reports", json={**report, "patrol_id": 999}).status_code == 404
+    assert post_report(other, {**report, "patrol_id": 999}).status_code == 404
     assert other.post("/api/v1/reports", json={**report, "patrol_id": "1"}).status_code == 400
 
     client = signed_in("insp")
     ended = ok(client.post(f"/api/v1/patrols/{patrol['id']}/stop", json={"points": crumbs([WEST])}))
     assert [f["id"] for f in ended["findings"]] == [case["id"]]
     assert ended["track"] is None and len(ended["unit_grids"]) == 1  # one breadcrumb: its grid
-    after = client.post("/api/v1/reports", json=report)
+    after = post_report(client, report)
     assert after.status_code == 409 and after.get_json()["error"] == "patrol_ended"
     # A report queued on the phone during the patrol and resent after it ended is the same case.
-    replay = client.post("/api/v1/reports", json=report, headers={"Idempotency-Key": "finding-0001"})
+    replay = post_report(client, report, headers={"Idempotency-Key": "finding-0001"})
     assert replay.status_code == 200 and replay.get_json()["id"] == case["id"]
     assert ok(signed_in("lead").get("/api/v1/cases?source=patrol"))["total"] == 1
 

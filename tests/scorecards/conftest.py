@@ -14,7 +14,7 @@ from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.org.models import Unit
 from gridcity.org.services import get_user
-from tests.cases.conftest import EAST, WEST, city, frozen_clock, jpeg_bytes  # noqa: F401
+from tests.cases.conftest import EAST, WEST, city, frozen_clock, jpeg_bytes, report_photo  # noqa: F401
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -50,7 +50,13 @@ class Driver:
         )
         result = services.submit_report(
             services.Report(
-                category=category, lon=position[0], lat=position[1], source=source, patrol_id=patrol_id
+                category=category,
+                lon=position[0],
+                lat=position[1],
+                source=source,
+                patrol_id=patrol_id,
+                # An inspector's report carries its photo, as the app sends it.
+                photos=[report_photo()] if reporter.role == "inspector" else [],
             ),
             reporter,
         )

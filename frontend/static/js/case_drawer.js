@@ -102,6 +102,14 @@
     box.hidden = !text;
   };
 
+  // 部件: its code (a real-world identifier), state and owner unit.
+  Drawer.prototype.componentText = function (component) {
+    var T = this.T;
+    var parts = [component.code, T["d_component_state_" + component.state] || ""];
+    if (component.owner) parts.push(T.d_component_owner + " " + component.owner.name);
+    return parts.filter(Boolean).join(" · ");
+  };
+
   Drawer.prototype.render = function (c) {
     var T = this.T;
     var lang = this.data.lang;
@@ -132,13 +140,16 @@
       [T.d_source, T["d_source_" + c.source] || c.source],
       [T.d_reported_at, Live.formatTime(Live.parseTime(c.reported_at), lang)],
       [T.d_unit, c.unit ? c.unit.name : T.d_no_unit],
+      c.component ? [T.d_component, this.componentText(c.component)] : null,
       [T.d_deadline, deadline ? Live.formatTime(deadline, lang) + " (" + Live.clockText(c.state, deadline, now, T) + ")" : T.d_no_deadline],
       [T.d_description, c.description || "—"],
     ];
     var dl = el("dl", { className: "facts drawer-facts" });
     facts.filter(Boolean).forEach(function (pair) {
       dl.appendChild(el("dt", { text: pair[0] }));
-      dl.appendChild(el("dd", { text: pair[1] }));
+      var dd = el("dd", { text: pair[1] });
+      if (pair[0] === T.d_component) dd.setAttribute("data-testid", "drawer-component");
+      dl.appendChild(dd);
     });
 
     // Evidence first: the photos by stage and by who took them, and where it is.
@@ -462,7 +473,8 @@
       var select = el("select", { name: "unit_id" });
       var routed = c.routed_unit ? c.routed_unit.id : null;
       (this.data.units || []).forEach(function (u) {
-        var option = el("option", { value: String(u.id), text: u.name + (u.id === routed ? " " + T.d_by_rules : "") });
+        var why = c.routed_by === "component_owner" ? T.d_by_component_owner : T.d_by_rules;
+        var option = el("option", { value: String(u.id), text: u.name + (u.id === routed ? " " + why : "") });
         if (u.id === routed) option.selected = true;
         select.appendChild(option);
       });

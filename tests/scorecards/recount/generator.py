@@ -37,6 +37,7 @@ from gridcity.extensions import db
 from gridcity.org.models import Unit
 from gridcity.org.services import create_user
 from gridcity.patrols import services as patrols
+from tests.cases.conftest import report_photo
 from tests.conftest import DEMO_PASSWORD
 from tests.scorecards.conftest import local
 
@@ -201,7 +202,13 @@ class Runner:
         source = "patrol" if patrol else "inspector" if reporter.role == "inspector" else "hotline"
         result = services.submit_report(
             services.Report(
-                category=category, lon=position[0], lat=position[1], source=source, patrol_id=patrol_id
+                category=category,
+                lon=position[0],
+                lat=position[1],
+                source=source,
+                patrol_id=patrol_id,
+                # An inspector's report carries its photo, as the app sends it.
+                photos=[report_photo()] if reporter.role == "inspector" else [],
             ),
             reporter,
         )
