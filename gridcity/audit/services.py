@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from gridcity.audit.models import AuditEntry
 from gridcity.core.clock import utcnow
@@ -68,4 +68,40 @@ def entries(
         query = query.where(AuditEntry.object_id == object_id)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
+    return list(db.session.scalars(query))
+
+
+def search(
+    *,
+    person: str | None = None,
+    target: str | None = None,
+    action: str | None = None,
+    object_kind: str | None = None,
+    object_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 200,
+) -> list[AuditEntry]:
+    """查询审计日志 — newest first: ``person`` is part of who acted (name or
+    user name), ``target`` part of the object's label, ``action`` an action or
+    its family (``user`` finds every ``user.*``), ``since`` ≤ at < ``until``."""
+    from gridcity.org.models import User
+
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if person:
+        pattern = f"%{person.strip()}%"
+        actors = select(User.id).where(or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
+        query = query.where(AuditEntry.actor_id.in_(actors))
+    if target:
+        query = query.where(AuditEntry.object_label.ilike(f"%{target.strip()}%"))
+    if action:
+        query = query.where(or_(AuditEntry.action == action, AuditEntry.action.like(f"{action}.%")))
+    if object_kind is not None:
+        query = query.where(AuditEntry.object_kind == object_kind)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
     return list(db.session.scalars(query))

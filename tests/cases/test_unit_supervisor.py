@@ -40,7 +40,7 @@ def test_a_supervisor_needs_a_unit_from_the_api_and_the_command_line(city, clien
     refused = client.post("/api/v1/users", json=new)
     assert (
         refused.status_code == 400
-        and "unit supervisor (单位主管) needs a unit" in refused.get_json()["message"]
+        and refused.get_json()["message"] == "单位主管需要指定所属责任单位。"
     )
     created = ok(client.post("/api/v1/users", json={**new, "unit_code": "HW"}), 201)
     assert created["role"] == "unit_supervisor" and created["unit"]["code"] == "HW"
