@@ -166,7 +166,7 @@ class Person(Me):
     must_change_password: bool
 
 
-class ImportRowAnswer(Answer):
+class PeopleImportRow(Answer):
     line: int = Field(description="The row's line in the file (the header is line 1).")
     username: str
     display_name: str
@@ -176,14 +176,14 @@ class ImportRowAnswer(Answer):
     errors: list[str] = Field(description="What is wrong with the row, in the reader's language.")
 
 
-class ImportPreview(Answer):
+class PeopleImportPreview(Answer):
     """Each row and its problems; nothing was saved."""
 
-    rows: list[ImportRowAnswer]
+    rows: list[PeopleImportRow]
     ok: bool = Field(description="No row has a problem: the import would save them all.")
 
 
-class Imported(Answer):
+class PeopleImported(Answer):
     created: list[Person]
 
 

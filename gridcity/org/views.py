@@ -179,7 +179,7 @@ def unlock_user(user_id: int):
 
 @bp.post("/users/import/preview")
 @roles_required(Role.ADMIN)
-@operation(body=schemas.PeopleImport, responses={200: schemas.ImportPreview})
+@operation(body=schemas.PeopleImport, responses={200: schemas.PeopleImportPreview})
 def preview_import(body: schemas.PeopleImport):
     """Each row of a CSV / XLSX file of people with its problems; saves nothing."""
     rows = people_import.check_rows(people_import.read_sheet(body.filename, _decoded(body.content)))
@@ -190,7 +190,7 @@ def preview_import(body: schemas.PeopleImport):
 
 @bp.post("/users/import")
 @roles_required(Role.ADMIN)
-@operation(body=schemas.PeopleImport, responses={201: schemas.Imported})
+@operation(body=schemas.PeopleImport, responses={201: schemas.PeopleImported})
 def import_users(body: schemas.PeopleImport):
     """Everyone in the file, or no one (422 naming the lines with problems)."""
     rows = people_import.read_sheet(body.filename, _decoded(body.content))
