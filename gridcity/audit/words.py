@@ -51,7 +51,6 @@ def describe(entries: list[AuditEntry], language: str) -> list[dict]:
     out = []
     for entry in entries:
         before, after = entry.before or {}, entry.after or {}
-        fields = list(dict.fromkeys([*before, *after]))
         note_key = f"audit_note_{entry.note}"
         out.append(
             {
@@ -65,15 +64,19 @@ def describe(entries: list[AuditEntry], language: str) -> list[dict]:
                 "action_name": action_name(entry.action, language),
                 "object": entry.object_label or "",
                 "object_id": entry.object_id,
-                "changes": [
-                    {
-                        "field": field_name(f, language),
-                        "before": value_text(f, before.get(f), language) if f in before else "",
-                        "after": value_text(f, after.get(f), language) if f in after else "",
-                    }
-                    for f in fields
-                ],
+                "changes": _changes(before, after, language),
                 "note": ui_text(note_key, language) if note_key in UI_TEXT else entry.note,
             }
         )
+    return out
+
+
+def _changes(before: dict, after: dict, language: str) -> list[dict]:
+    """Each field as before → after in words; an empty field that stays empty is left out."""
+    out = []
+    for field in dict.fromkeys([*before, *after]):
+        old = value_text(field, before.get(field), language) if field in before else "—"
+        new = value_text(field, after.get(field), language) if field in after else "—"
+        if old != new:
+            out.append({"field": field_name(field, language), "before": old, "after": new})
     return out

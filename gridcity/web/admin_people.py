@@ -10,11 +10,12 @@ import datetime as dt
 import io
 import json
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
 
 from gridcity.audit import services as audit
 from gridcity.audit import words
+from gridcity.audit.views import day_start
 from gridcity.core.auth import allows_password_change, current_user, login_required, roles_required, sign_in
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
@@ -23,7 +24,6 @@ from gridcity.geo.models import WorkGrid
 from gridcity.org import people, people_import, services, trail
 from gridcity.org.models import ROLE_NAMES, Role, Unit
 from gridcity.web import views as web_views
-from gridcity.web.formats import city_zone
 from gridcity.web.ui_text import ui_text
 
 bp = Blueprint("admin_people", __name__, url_prefix="/admin")
@@ -48,11 +48,14 @@ def _roles(language: str) -> list[tuple[str, str]]:
     return [(r.value, ROLE_NAMES[r][0 if language == "zh" else 1]) for r in Role]
 
 
-def _choices() -> dict:
-    language = current_language()
+def _choices(person: dict | None = None) -> dict:
+    """The roles, units and work grids a form offers: the active units, and
+    the person's own unit even if it is no longer active (saving keeps it)."""
+    own_unit = person["unit"]["id"] if person and person["unit"] else None
+    units = select(Unit).where(or_(Unit.active, Unit.id == own_unit)).order_by(Unit.code)
     return {
-        "roles": _roles(language),
-        "units": list(db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.code))),
+        "roles": _roles(current_language()),
+        "units": list(db.session.scalars(units)),
         "work_grids": list(db.session.scalars(select(WorkGrid).order_by(WorkGrid.code))),
     }
 
@@ -99,8 +102,6 @@ def new_person_page():
 
 
 def _person_form(person, form, error: GridCityError | None = None, history=None):
-    from flask import current_app
-
     return _page(
         "admin_person.html",
         status=error.status if error is not None else 200,
@@ -110,7 +111,7 @@ def _person_form(person, form, error: GridCityError | None = None, history=None)
         done=request.args.get("done") if request.args.get("done") in DONE else None,
         history=history or [],
         minimum=current_app.config["SETTINGS"].password_min_length,
-        **_choices(),
+        **_choices(person),
     )
 
 
@@ -204,13 +205,16 @@ def import_page():
     db.session.rollback()
     language = current_language()
     bad = sum(1 for r in checked if r.errors)
-    return _page(
+    html, status = _page(
         "admin_people_import.html",
         rows=[r.to_dict(language) for r in checked],
         bad=bad,
+        # The checked rows go back with "import" (and are checked again there).
         sheet=json.dumps(sheet, ensure_ascii=False) if not bad else None,
         error=None,
     )
+    # The page holds the initial passwords: no copy of it is kept by the browser or a proxy.
+    return html, status, {"Cache-Control": "no-store"}
 
 
 @bp.post("/people/import/save")
@@ -239,15 +243,13 @@ def import_save():
 # ---------------------------------------------------------------- audit log
 
 
-def _day(text: str | None, days: int = 0) -> dt.datetime | None:
-    """A date typed in the city's calendar as the UTC moment it starts (plus ``days``)."""
+def _day(text: str | None) -> dt.date | None:
     if not text:
         return None
     try:
-        day = dt.date.fromisoformat(text)
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise GridCityError("bad_request", detail=f"{text}: a date is written 2026-12-07") from None
-    return dt.datetime.combine(day + dt.timedelta(days=days), dt.time(), city_zone()).astimezone(dt.UTC)
 
 
 def _searched() -> list:
@@ -256,8 +258,8 @@ def _searched() -> list:
         person=args.get("person") or None,
         target=args.get("object") or None,
         action=args.get("action") or None,
-        since=_day(args.get("since")),
-        until=_day(args.get("until"), days=1),
+        since=day_start(_day(args.get("since"))),
+        until=day_start(_day(args.get("until")), days=1),
         limit=1000,
     )
 
@@ -300,7 +302,7 @@ def audit_export():
         changes = "; ".join(f"{c['field']}: {c['before']} → {c['after']}" for c in e["changes"])
         row = [e["at"], e["actor"], e["address"], e["action_name"], e["object"], changes, e["note"]]
         # A cell starting like a formula stays text in a spreadsheet.
-        writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@") else v for v in map(str, row)])
+        writer.writerow(["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in map(str, row)])
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",

@@ -23,6 +23,17 @@ ADMIN_CALLS = [
     ("post", "/api/v1/users/1/unlock", None),
     ("post", "/api/v1/users/import/preview", {"filename": "a.csv", "content": "eA=="}),
     ("post", "/api/v1/users/import", {"filename": "a.csv", "content": "eA=="}),
+    ("get", "/api/v1/audit", None),
+]
+ADMIN_PAGE_POSTS = [
+    "/admin/people/new",
+    "/admin/people/1",
+    "/admin/people/1/deactivate",
+    "/admin/people/1/reactivate",
+    "/admin/people/1/unlock",
+    "/admin/people/1/reset-password",
+    "/admin/people/import",
+    "/admin/people/import/save",
 ]
 
 
@@ -48,7 +59,22 @@ def test_only_an_admin_manages_people(create_mini_city, client, login):
             response = getattr(client, method)(path, json=body)
             assert response.status_code == 403, (username, path)
             assert response.get_json()["error"] == "forbidden_role"
+        for path in ADMIN_PAGE_POSTS:
+            assert client.post(path, data={"password": "a-new-start-1"}).status_code == 403, (username, path)
     assert db.session.scalar(select(User.active).where(User.id == 1)) is True
+    changes = select(AuditEntry.action).where(AuditEntry.action.like("user.%")).distinct()
+    assert set(db.session.scalars(changes)) == {"user.create"}  # the city's own users, nothing since
+
+
+def test_the_pages_forms_need_the_csrf_token(create_mini_city, client, login):
+    create_mini_city()
+    login("admin")
+    client.auto_csrf = False
+    client.environ_base.pop("HTTP_X_CSRFTOKEN", None)
+    insp = _user("insp").id
+    refused = client.post(f"/admin/people/{insp}/deactivate")
+    assert refused.status_code == 403
+    assert _user("insp").active is True
 
 
 def test_bad_input_gets_a_clear_4xx(create_mini_city, client, login):
@@ -97,7 +123,14 @@ def test_edit_deactivate_reactivate_and_unlock_are_audited(create_mini_city, cli
     ).get_json()
     assert moved["unit"]["code"] == "HW" and moved["scope"]["work_grids"] == []
 
+    # A deactivation ends the person's open sessions.
+    other = client.application.test_client()
+    assert (
+        other.post("/api/v1/login", json={"username": "insp", "password": DEMO_PASSWORD}).status_code == 200
+    )
+    assert other.get("/api/v1/me").status_code == 200
     assert client.post(f"/api/v1/users/{insp.id}/deactivate").get_json()["active"] is False
+    assert other.get("/api/v1/me").status_code == 401
     refused = client.post("/api/v1/login", json={"username": "insp", "password": DEMO_PASSWORD})
     assert refused.status_code == 401
     login("admin")
@@ -270,6 +303,18 @@ def test_audit_page_search_and_export_speak_words(create_mini_city, client, logi
     assert (
         "修改人员信息" in text and "监督员 → 受理员" in text and "user.update" not in text.split("<select")[0]
     )
+    (api,) = client.get("/api/v1/audit?action=user.update").get_json()
+    assert api["action_name"] == "修改人员信息" and api["actor"] == "admin"
+    # A new role drops what it cannot have: the inspector's work grids go with it.
+    assert api["before"] == {"role": "inspector", "work_grids": ["WG01"]}
+    assert api["changes"] == [
+        {"field": "角色", "before": "监督员", "after": "受理员"},
+        {"field": "工作网格", "before": "WG01", "after": "—"},
+    ]
+    english = client.get("/api/v1/audit?action=user", headers={"Accept-Language": "en"}).get_json()
+    assert english[0]["changes"][0] == {"field": "Role", "before": "Inspector", "after": "Operator"}
+    assert client.get("/api/v1/audit?since=yesterday").status_code == 400
+    assert client.get("/admin/audit?since=yesterday").status_code == 400
     exported = client.get("/admin/audit/export.csv?person=admin").get_data(as_text=True)
     assert exported.startswith("\ufeff时间,操作人") and "角色: 监督员 → 受理员" in exported
     assert "登录" in exported

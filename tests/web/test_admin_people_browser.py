@@ -162,4 +162,11 @@ def test_admin_manages_people_through_the_console(create_page, people_city, demo
     failed = page.goto("/admin/audit?action=sign_in_failed")
     assert failed.ok and "账号已停用" in page.get_by_test_id("audit-entries").inner_text()
     check_words()
+    # In English, where many of the code's names are plain words, its compound names.
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": base}])
+    english = {n for n in names if "_" in n or " " in n}
+    for path in ("/admin/audit", "/admin/people", "/account/password"):
+        page.goto(path)
+        assert leaks(page.evaluate(VISIBLE_TEXT), english) == [], path
+    assert "Person deactivated" in page.goto("/admin/audit").text()
     assert [p for p in problems if "page error" in p] == []
