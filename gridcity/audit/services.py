@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from gridcity.audit.models import AuditEntry
 from gridcity.core.clock import utcnow
 from gridcity.extensions import db
+from gridcity.org.models import User
 
 
 def record(
@@ -57,18 +58,14 @@ def entries(
     limit: int = 100,
 ) -> list[AuditEntry]:
     """The newest entries first, filtered by whatever is given."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if action is not None:
-        query = query.where(AuditEntry.action == action)
-    if actor_id is not None:
-        query = query.where(AuditEntry.actor_id == actor_id)
-    if object_kind is not None:
-        query = query.where(AuditEntry.object_kind == object_kind)
-    if object_id is not None:
-        query = query.where(AuditEntry.object_id == object_id)
-    if since is not None:
-        query = query.where(AuditEntry.at >= since)
-    return list(db.session.scalars(query))
+    return search(
+        action=action,
+        actor_id=actor_id,
+        object_kind=object_kind,
+        object_id=object_id,
+        since=since,
+        limit=limit,
+    )
 
 
 def search(
@@ -76,6 +73,7 @@ def search(
     person: str | None = None,
     target: str | None = None,
     action: str | None = None,
+    actor_id: int | None = None,
     object_kind: str | None = None,
     object_id: int | None = None,
     since: dt.datetime | None = None,
@@ -85,8 +83,6 @@ def search(
     """查询审计日志 — newest first: ``person`` is part of who acted (name or
     user name), ``target`` part of the object's label, ``action`` an action or
     its family (``user`` finds every ``user.*``), ``since`` ≤ at < ``until``."""
-    from gridcity.org.models import User
-
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if person:
         pattern = f"%{person.strip()}%"
@@ -96,6 +92,8 @@ def search(
         query = query.where(AuditEntry.object_label.ilike(f"%{target.strip()}%"))
     if action:
         query = query.where(or_(AuditEntry.action == action, AuditEntry.action.like(f"{action}.%")))
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
     if object_kind is not None:
         query = query.where(AuditEntry.object_kind == object_kind)
     if object_id is not None:
