@@ -4,8 +4,12 @@ the ``gridcity org`` commands, the import, the password reset and the audit log.
 from __future__ import annotations
 
 import base64
+import html
+import io
+import re
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from gridcity.audit.models import AuditEntry
@@ -235,16 +239,12 @@ def test_import_previews_row_errors_saving_nothing_then_saves_all(create_mini_ci
 
 
 def test_import_reads_xlsx(create_mini_city, client, login):
-    from io import BytesIO
-
-    from openpyxl import Workbook
-
     create_mini_city()
     login("admin")
     book = Workbook()
     for row in GOOD.strip().splitlines():
         book.active.append(row.split(","))
-    data = BytesIO()
+    data = io.BytesIO()
     book.save(data)
     body = {"filename": "people.xlsx", "content": base64.b64encode(data.getvalue()).decode()}
     assert client.post("/api/v1/users/import", json=body).status_code == 201
@@ -323,3 +323,28 @@ def test_audit_page_search_and_export_speak_words(create_mini_city, client, logi
     login("op")
     for path in ("/admin/people", "/admin/audit", "/admin/audit/export.csv", "/admin/people/import"):
         assert client.get(path).status_code == 403, path
+
+
+def test_the_import_page_previews_then_saves_all_or_nothing(create_mini_city, client, login):
+    create_mini_city()
+    login("admin")
+    users = db.session.scalar(select(db.func.count(User.id)))
+
+    def upload(text: str):
+        data = {"file": (io.BytesIO(text.encode("gb18030")), "people.csv")}
+        return client.post("/admin/people/import", data=data, content_type="multipart/form-data")
+
+    bad = upload(BAD)
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "有 4 行存在问题" in page and "与第 2 行重复" in page
+    assert 'data-testid="do-import"' not in page
+    assert db.session.scalar(select(db.func.count(User.id))) == users
+
+    good = upload(GOOD)
+    assert good.headers["Cache-Control"] == "no-store"
+    sheet = html.unescape(re.search(r'name="sheet" value="([^"]*)"', good.get_data(as_text=True)).group(1))
+    saved = client.post("/admin/people/import/save", data={"sheet": sheet})
+    assert saved.status_code == 200 and "已导入 2 人" in saved.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count(User.id))) == users + 2
+    again = client.post("/admin/people/import/save", data={"sheet": sheet})
+    assert again.status_code == 422 and "未导入任何人员" in again.get_data(as_text=True)
