@@ -148,6 +148,8 @@ def test_admin_manages_people_through_the_console(create_page, people_city, demo
     assert inspector.get_by_test_id("must-change").is_visible()
     inspector.goto("/m/")
     inspector.wait_for_url("**/account/password**")
+    inspector.get_by_test_id("change-password").click()  # empty: our words, not the browser's bubble
+    assert inspector.locator("#old_password-error").inner_text() == "请填写此项。"
     inspector.fill("#old_password", "first-pass-900")
     inspector.fill("#new_password", "my-own-pass-900")
     inspector.fill("#repeat_password", "my-own-pass-900")
