@@ -262,7 +262,7 @@ def import_users(path, commit):
     if commit:
         created = people_import.import_people(rows)
         return f"{len(created)} users imported"
-    checked = people_import.check_rows(rows)
+    checked = people_import.check_rows(rows, "en")  # the commands speak English
     lines = [f"line {r.line}: " + ("; ".join(r.errors) or "ok") for r in checked]
     db.session.rollback()
     return "\n".join(lines)

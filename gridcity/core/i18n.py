@@ -422,7 +422,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "username_needed": {"zh": "请填写用户名。", "en": "A user name is needed."},
     "username_taken": {"zh": "用户名 {username} 已被使用。", "en": "The user name {username} is taken."},
     "unknown_role": {"zh": "未知的角色：{role}", "en": "Unknown role: {role}"},
-    "unit_needed": {"zh": "{role_zh}需要指定所属责任单位。", "en": "A {role_en} needs a unit."},
+    "unit_needed": {"zh": "该角色（{role_zh}）需要选择所属责任单位。", "en": "A {role_en} needs a unit."},
     "unit_not_for_role": {
         "zh": "只有责任单位人员和单位主管属于某个责任单位，请不要为其他角色选择单位。",
         "en": "Only unit handlers and unit supervisors belong to a unit; choose none for other roles.",

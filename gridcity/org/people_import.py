@@ -30,6 +30,13 @@ COLUMNS = {
     "phone": ("phone", "电话"),
 }
 REQUIRED = ("username", "display_name", "role", "password")
+# How a message names a column: the Chinese header and the English one.
+HEADINGS = {
+    "username": "用户名 / username",
+    "display_name": "姓名 / name",
+    "role": "角色 / role",
+    "password": "初始密码 / password",
+}
 
 
 @dataclass
@@ -69,7 +76,7 @@ def read_sheet(filename: str, data: bytes) -> list[dict[str, str]]:
     header = [_column(str(cell or "")) for cell in table[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise GridCityError("import_missing_columns", columns=", ".join(COLUMNS[c][1] for c in missing))
+        raise GridCityError("import_missing_columns", columns=", ".join(HEADINGS[c] for c in missing))
     if len(table) - 1 > MAX_ROWS:
         raise GridCityError("import_too_many_rows", limit=MAX_ROWS)
     return [
@@ -82,21 +89,23 @@ def read_sheet(filename: str, data: bytes) -> list[dict[str, str]]:
     ]
 
 
-def check_rows(rows: list[dict[str, str]]) -> list[ImportRow]:
+def check_rows(rows: list[dict[str, str]], language: str | None = None) -> list[ImportRow]:
     """Each row (line numbers as in the sheet, the header being line 1) with
-    its problems, in the reader's language; nothing is saved."""
+    its problems, in ``language`` (default: the reader's); nothing is saved."""
     checked, seen = [], {}
     for n, values in enumerate(rows, start=2):
         row = ImportRow(n, values)
         for column in REQUIRED:
             if not values.get(column):
-                row.errors.append(_message("import_missing_value", column=COLUMNS[column][1]))
+                row.errors.append(_message("import_missing_value", language, column=HEADINGS[column]))
         role = _role_code(values.get("role", ""))
         if values.get("role") and role is None:
-            row.errors.append(_message("import_unknown_role", role=values["role"]))
+            row.errors.append(_message("import_unknown_role", language, role=values["role"]))
         username = values.get("username", "")
         if username in seen:
-            row.errors.append(_message("import_repeated_username", username=username, line=seen[username]))
+            row.errors.append(
+                _message("import_repeated_username", language, username=username, line=seen[username])
+            )
         elif username:
             seen[username] = n
         if not row.errors:
@@ -109,7 +118,7 @@ def check_rows(rows: list[dict[str, str]]) -> list[ImportRow]:
                     _grid_codes(values.get("work_grids", "")),
                 )
             except GridCityError as error:
-                row.errors.append(error.message())
+                row.errors.append(error.message(language))
         checked.append(row)
     return checked
 
@@ -142,8 +151,8 @@ def import_people(rows: list[dict[str, str]], actor: User | None = None) -> list
     return created
 
 
-def _message(key: str, **params) -> str:
-    return GridCityError(key, **params).message()
+def _message(key: str, language: str | None, **params) -> str:
+    return GridCityError(key, **params).message(language)
 
 
 def _role_code(text: str) -> str | None:

@@ -75,7 +75,7 @@ def test_bad_input_gets_a_clear_4xx(create_mini_city, client, login):
     insp = _user("insp").id
     cases = [
         (client.patch(f"/api/v1/users/{insp}", json={"role": "wizard"}), 400, "未知的角色"),
-        (client.patch(f"/api/v1/users/{insp}", json={"role": "unit_handler"}), 400, "需要指定所属责任单位"),
+        (client.patch(f"/api/v1/users/{insp}", json={"role": "unit_handler"}), 400, "需要选择所属责任单位"),
         (client.patch(f"/api/v1/users/{insp}", json={"work_grid_codes": ["WG99"]}), 404, "WG99"),
         (client.patch(f"/api/v1/users/{insp}", json={"display_name": ""}), 400, "display_name"),
         (client.patch("/api/v1/users/99999", json={"display_name": "x"}), 404, "未找到该人员"),
@@ -87,6 +87,13 @@ def test_bad_input_gets_a_clear_4xx(create_mini_city, client, login):
             "base64",
         ),
     ]
+    cases.append(
+        (
+            client.post("/api/v1/users/import/preview", json=_sheet("username,role\nx,inspector\n")),
+            400,
+            "缺少列：姓名 / name, 初始密码 / password",
+        )
+    )
     for response, status, words in cases:
         assert response.status_code == status, response.get_json()
         assert words in response.get_json()["message"]
@@ -209,7 +216,7 @@ def test_import_previews_row_errors_saving_nothing_then_saves_all(create_mini_ci
     assert preview["ok"] is False
     problems = {r["line"]: r["errors"] for r in preview["rows"]}
     assert problems[2] == []
-    assert "需要指定所属责任单位" in problems[3][0]
+    assert "需要选择所属责任单位" in problems[3][0]
     assert "insp" in problems[4][0]
     assert "与第 2 行重复" in problems[5][0]
     assert "至少需要" in problems[6][0]
@@ -365,3 +372,18 @@ def test_a_non_admin_gets_403_on_every_admin_page_and_api(create_mini_city, clie
             assert response.status_code == 403, (username, method, path, response.status_code)
     db.session.expire_all()
     assert all(u.active for u in db.session.scalars(select(User)))
+
+
+def test_the_command_line_imports_with_the_same_checks(create_mini_city, runner, tmp_path):
+    create_mini_city()
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text(BAD, encoding="utf-8")
+    good.write_text(GOOD, encoding="utf-8")
+    checked = runner.invoke(args=["org", "import-users", str(bad)])
+    assert checked.exit_code == 0 and "line 2: ok" in checked.output and "repeats line 2" in checked.output
+    refused = runner.invoke(args=["org", "import-users", str(bad), "--commit"])
+    assert refused.exit_code == 1 and "Lines 3, 4, 5, 6 have errors" in refused.output
+    assert _user("new1") is None
+    saved = runner.invoke(args=["org", "import-users", str(good), "--commit"])
+    assert saved.exit_code == 0 and "2 users imported" in saved.output
+    assert _user("new2").must_change_password and _entries("user.create")[-1].actor_id is None
