@@ -161,6 +161,12 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)
+    from gridcity.audit.views import bp as audit_bp
+    from gridcity.web.admin_people import account_bp
+    from gridcity.web.admin_people import bp as admin_people_bp
+
+    for bp in (admin_people_bp, account_bp, audit_bp):  # people, the audit log (/admin/), one's own password
+        app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

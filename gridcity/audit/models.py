@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gridcity.cases.models import UTCDateTime
@@ -29,3 +29,6 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
+
+    # An object's history (a person's page) is read by kind and id.
+    __table_args__ = (Index("ix_audit_entry_object", "object_kind", "object_id"),)

@@ -208,6 +208,66 @@ def unlock_user(username):
     return f"user {username} unlocked"
 
 
+@admin_command(org_group, "update-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name")
+@click.option("--role")
+@click.option("--unit", "unit_code", help="a unit member's unit code")
+@click.option("--work-grid", "work_grids", multiple=True, help="an inspector's work grid code (all of them)")
+@click.option("--on-duty/--off-duty", default=None)
+def update_user(username, display_name, role, unit_code, work_grids, on_duty):
+    """Change a user's name, role, unit, work grids or on-duty status (audited)."""
+    from gridcity.org.people import update_user
+
+    given = {
+        "display_name": display_name,
+        "role": role,
+        "unit_code": unit_code,
+        "work_grid_codes": list(work_grids) or None,
+        "on_duty": on_duty,
+    }
+    update_user(username, None, **{k: v for k, v in given.items() if v is not None})
+    return f"user {username} changed"
+
+
+@admin_command(org_group, "reactivate-user")
+@click.option("--username", required=True)
+def reactivate_user(username):
+    """Let a deactivated user sign in again."""
+    from gridcity.org.people import reactivate_user
+
+    reactivate_user(username)
+    return f"user {username} reactivated"
+
+
+@admin_command(org_group, "reset-password")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True)
+def reset_password(username, password):
+    """An initial password the user must change at the next sign-in."""
+    from gridcity.org.people import reset_password
+
+    reset_password(username, password)
+    return f"password of {username} reset; they change it at the next sign-in"
+
+
+@admin_command(org_group, "import-users")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--commit", is_flag=True, help="save (all rows or none); without it only check")
+def import_users(path, commit):
+    """People from a CSV / XLSX file: each row's problems, then (--commit) all or none saved."""
+    from gridcity.org import people_import
+
+    rows = people_import.read_sheet(path, Path(path).read_bytes())
+    if commit:
+        created = people_import.import_people(rows)
+        return f"{len(created)} users imported"
+    checked = people_import.check_rows(rows, "en")  # the commands speak English
+    lines = [f"line {r.line}: " + ("; ".join(r.errors) or "ok") for r in checked]
+    db.session.rollback()
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------ taxonomy
 
 taxonomy_group = click.Group("taxonomy", help="Categories and responsibility rules.")

@@ -102,6 +102,11 @@ def roles_required(*roles: str) -> Callable:
                 return redirect(url_for("web.login_page", next=request.path))
             if allowed and user.role not in allowed:
                 raise Forbidden("forbidden_role", role=role_name(user.role))
+            if user.must_change_password and not getattr(view, "allows_password_change", False):
+                # An admin reset the password: nothing else until the user chose their own.
+                if is_api:
+                    raise Forbidden("password_change_required")
+                return redirect(url_for("account.password_page", next=request.full_path.rstrip("?")))
             return view(*args, **kwargs)
 
         return wrapped
@@ -110,6 +115,13 @@ def roles_required(*roles: str) -> Callable:
 
 
 login_required = roles_required()
+
+
+def allows_password_change(view: Callable) -> Callable:
+    """Mark a view (below ``roles_required``) that a user whose password was
+    reset may still reach: the change-password page and its API."""
+    view.allows_password_change = True
+    return view
 
 
 def role_name(role: str) -> str:

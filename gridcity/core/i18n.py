@@ -438,6 +438,66 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "密码不能与用户名相同。",
         "en": "The password must not be the user name.",
     },
+    # people (the admin console, issue 17)
+    "username_needed": {"zh": "请填写用户名。", "en": "A user name is needed."},
+    "username_taken": {"zh": "用户名 {username} 已被使用。", "en": "The user name {username} is taken."},
+    "unknown_role": {"zh": "未知的角色：{role}", "en": "Unknown role: {role}"},
+    "unit_needed": {"zh": "该角色（{role_zh}）需要选择所属责任单位。", "en": "A {role_en} needs a unit."},
+    "unit_not_for_role": {
+        "zh": "只有责任单位人员和单位主管属于某个责任单位，请不要为其他角色选择单位。",
+        "en": "Only unit handlers and unit supervisors belong to a unit; choose none for other roles.",
+    },
+    "work_grids_not_for_role": {
+        "zh": "只有监督员才分配工作网格。",
+        "en": "Not an inspector: only inspectors are given work grids.",
+    },
+    "unknown_work_grids": {"zh": "未知的工作网格：{codes}", "en": "Unknown work grid(s): {codes}"},
+    "user_not_found": {"zh": "未找到该人员。", "en": "No such person."},
+    "cannot_demote_self": {
+        "zh": "不能取消您自己的系统管理员角色（请由另一位管理员操作）。",
+        "en": "You cannot take away your own administrator role (ask another administrator).",
+    },
+    "cannot_deactivate_self": {
+        "zh": "不能停用您自己的账号。",
+        "en": "You cannot deactivate your own account.",
+    },
+    "wrong_old_password": {"zh": "原密码不正确。", "en": "The current password is wrong."},
+    "password_unchanged": {
+        "zh": "新密码不能与原密码相同。",
+        "en": "The new password must differ from the current one.",
+    },
+    "passwords_differ": {
+        "zh": "两次输入的新密码不一致。",
+        "en": "The two new passwords differ.",
+    },
+    "password_change_required": {
+        "zh": "管理员已重置您的密码：请先修改密码，然后才能继续使用系统。",
+        "en": "An administrator reset your password: change it before you go on.",
+    },
+    "import_too_large": {
+        "zh": "文件太大（上限 {limit}）。",
+        "en": "The file is too large (at most {limit}).",
+    },
+    "import_empty": {"zh": "文件中没有人员。", "en": "The file holds no people."},
+    "import_bad_file": {
+        "zh": "无法读取该文件：请上传 CSV（UTF-8 或 GBK）或 XLSX 文件。",
+        "en": "The file cannot be read: upload a CSV (UTF-8 or GBK) or XLSX file.",
+    },
+    "import_missing_columns": {
+        "zh": "缺少列：{columns}（第一行应为列名）。",
+        "en": "Missing columns: {columns} (the first row names the columns).",
+    },
+    "import_too_many_rows": {"zh": "一次最多导入 {limit} 行。", "en": "At most {limit} rows at a time."},
+    "import_missing_value": {"zh": "“{column}”未填写。", "en": "“{column}” is empty."},
+    "import_unknown_role": {"zh": "未知的角色：{role}", "en": "Unknown role: {role}"},
+    "import_repeated_username": {
+        "zh": "用户名 {username} 与第 {line} 行重复。",
+        "en": "The user name {username} repeats line {line}.",
+    },
+    "import_has_errors": {
+        "zh": "第 {lines} 行有错误，未导入任何人员。",
+        "en": "Lines {lines} have errors; no one was imported.",
+    },
     # live
     "intake_overloaded": {
         "zh": "服务器繁忙，暂未受理这次上报，请在 {retry_after} 秒后重试。",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridcity.cases.models import UTCDateTime
@@ -92,6 +92,9 @@ class User(db.Model):
     # account is locked until ``locked_until`` or an admin unlocks it.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin resets the password: until the user chooses their own,
+    # pages lead to the change-password page and the API answers 403.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     unit: Mapped[Unit | None] = relationship()
     work_grids = relationship(

@@ -12,11 +12,13 @@ from flask import current_app, has_app_context
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gridcity.audit import services as audit
 from gridcity.core import clock
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.settings import Settings
 from gridcity.extensions import db
 from gridcity.geo.models import Area, WorkGrid, WorkGroup
+from gridcity.org import trail
 from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, UNIT_ROLE_VALUES, LoginFailure, Role, Unit, User
 from gridcity.org.sessions import end_user_sessions
 
@@ -74,6 +76,53 @@ def supervisors_of(unit_ids) -> dict[int, list[int]]:
     return found
 
 
+def check_new_user(
+    username: str,
+    password: str,
+    role: str,
+    unit_code: str | None = None,
+    work_grid_codes: list[str] | None = None,
+) -> tuple[Unit | None, list[WorkGrid]]:
+    """Every rule a new user must pass, without saving anything (the import's
+    preview runs it on each row); returns the user's unit and work grids."""
+    if not username:
+        raise GridCityError("username_needed")
+    check_role(role)
+    check_password_rule(password, username)
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise GridCityError("username_taken", status=409, username=username)
+    return scope_for_role(role, unit_code, work_grid_codes)
+
+
+def check_role(role: str) -> None:
+    if role not in {r.value for r in Role}:
+        raise GridCityError("unknown_role", role=role)
+
+
+def scope_for_role(
+    role: str, unit_code: str | None, work_grid_codes: list[str] | None
+) -> tuple[Unit | None, list[WorkGrid]]:
+    """A unit for a unit's member (and for no one else), work grids for an inspector only."""
+    check_role(role)
+    unit = None
+    if role in UNIT_ROLE_VALUES:
+        if not unit_code:
+            zh, en = ROLE_NAMES[Role(role)]
+            raise GridCityError("unit_needed", role_zh=zh, role_en=en.lower())
+        unit = get_unit(unit_code)
+    elif unit_code:
+        raise GridCityError("unit_not_for_role")
+    grids: list[WorkGrid] = []
+    if work_grid_codes:
+        if role != Role.INSPECTOR.value:
+            raise GridCityError("work_grids_not_for_role")
+        grids = list(db.session.scalars(select(WorkGrid).where(WorkGrid.code.in_(work_grid_codes))))
+        missing = set(work_grid_codes) - {g.code for g in grids}
+        if missing:
+            raise GridCityError("unknown_work_grids", status=404, codes=", ".join(sorted(missing)))
+    return unit, grids
+
+
 def create_user(
     username: str,
     password: str,
@@ -82,23 +131,15 @@ def create_user(
     unit_code: str | None = None,
     work_grid_codes: list[str] | None = None,
     phone: str | None = None,
+    *,
+    actor: User | None = None,
+    must_change_password: bool = False,
 ) -> User:
-    """Add a user with a role and its scope (a unit member's unit, an inspector's work grids)."""
-    if role not in {r.value for r in Role}:
-        raise GridCityError(
-            "bad_request", detail=f"role {role!r}; use one of {', '.join(r.value for r in Role)}"
-        )
-    if not username:
-        raise GridCityError("bad_request", detail="a user name is needed")
-    check_password_rule(password, username)
-    if db.session.scalar(select(User.id).where(User.username == username)):
-        raise GridCityError("duplicate_code", status=409, code=username)
-    unit = None
-    if role in UNIT_ROLE_VALUES:
-        if not unit_code:
-            zh, en = ROLE_NAMES[Role(role)]
-            raise GridCityError("bad_request", detail=f"a {en.lower()} ({zh}) needs a unit")
-        unit = get_unit(unit_code)
+    """Add a user with a role and its scope (a unit member's unit, an
+    inspector's work grids); audited as by ``actor`` (None: the command line).
+    ``must_change_password``: the password is an initial one the user replaces
+    at their first sign-in."""
+    unit, grids = check_new_user(username, password, role, unit_code, work_grid_codes)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -108,37 +149,35 @@ def create_user(
         phone=phone,
         active=True,
         on_duty=True,
+        must_change_password=must_change_password,
     )
-    if work_grid_codes:
-        if role != Role.INSPECTOR.value:
-            raise GridCityError("bad_request", detail="only inspectors are given work grids")
-        grids = list(db.session.scalars(select(WorkGrid).where(WorkGrid.code.in_(work_grid_codes))))
-        missing = set(work_grid_codes) - {g.code for g in grids}
-        if missing:
-            raise GridCityError(
-                "unknown_place", status=404, kind="work_grid", code=", ".join(sorted(missing))
-            )
-        user.work_grids = grids
+    user.work_grids = grids
     db.session.add(user)
     db.session.flush()
+    trail.record_user("user.create", actor, user, after=trail.user_snapshot(user))
     return user
 
 
-def set_password(username: str, password: str) -> None:
+def set_password(username: str, password: str, actor: User | None = None) -> None:
     """A new password; every session of the user ends (their sockets after the commit)."""
     check_password_rule(password, username)
     user = get_user(username)
     user.password_hash = generate_password_hash(password)
+    user.must_change_password = False
     end_user_sessions(user)
+    trail.record_user("user.set_password", actor, user)
 
 
 change_password = set_password
 
 
-def deactivate_user(username: str) -> User:
-    """停用 — the user can no longer sign in; their sessions and live sockets end now."""
+def deactivate_user(username: str, actor: User | None = None) -> User:
+    """停用 — the user can no longer sign in; their sessions and live sockets end
+    now. Never deleted: their cases keep their name."""
     user = get_user(username)
-    user.active = False
+    if user.active:
+        user.active = False
+        trail.record_user("user.deactivate", actor, user, before={"active": True}, after={"active": False})
     end_user_sessions(user)
     return user
 
@@ -202,7 +241,8 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     window refuse that address. An unknown user name is counted and locked the
     same way and its password checked against a dummy hash, so neither the
     answer nor its time tells whether the name exists. A refusal commits its
-    count before it is raised, and a sign-in commits the reset of its count."""
+    count (and its audit entry) before it is raised; a sign-in's reset of its
+    count and its audit entry are committed by the caller with the new session."""
     settings = _settings()
     now = clock.utcnow()
     address = (address or "unknown")[:64]
@@ -221,6 +261,7 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     locked_until = user.locked_until if user is not None else _unknown_name_locked_until(username, now)
     if locked_until is not None and locked_until > now:
         _record_failure(address, username, now)  # still counts against the address
+        _audit_failure(user, username, address, "locked")
         db.session.commit()
         raise SignInLocked("sign_in_locked", _seconds(locked_until - now))
 
@@ -228,10 +269,13 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     if check_password_hash(password_hash, password) and user is not None and user.active:
         if user.failed_logins or user.locked_until is not None:
             user.failed_logins, user.locked_until = 0, None
-            db.session.commit()
+        # Committed with the session the caller starts.
+        trail.record_user("sign_in", user, user, address=address)
         return user
 
     _record_failure(address, username, now)
+    reason = "inactive" if user is not None and not user.active else "wrong_password"
+    _audit_failure(user, username, address, reason if user is not None else "unknown_name")
     if user is not None:
         failures = user.failed_logins + 1
         lock = failures >= settings.login_max_failures
@@ -247,13 +291,32 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     raise GridCityError("bad_credentials", status=401)
 
 
-def unlock_user(username: str) -> User:
+def unlock_user(username: str, actor: User | None = None) -> User:
     """An admin ends an account's sign-in lock (and forgets its wrong passwords)."""
     user = get_user(username)
+    was_locked = user.locked_until is not None and user.locked_until > clock.utcnow()
+    if was_locked or user.failed_logins:
+        trail.record_user("user.unlock", actor, user, before={"locked": was_locked}, after={"locked": False})
     user.failed_logins, user.locked_until = 0, None
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == user.username))
     db.session.flush()
     return user
+
+
+def _audit_failure(user: User | None, username: str, address: str, reason: str) -> None:
+    """登录失败 in the audit log: the name tried, from where, and why (a reason
+    key the log shows in words; the password tried is never kept)."""
+    if user is not None:
+        trail.record_user("sign_in_failed", None, user, note=reason, address=address)
+    else:
+        audit.record(
+            "sign_in_failed",
+            None,
+            object_kind=trail.USER_KIND,
+            object_label=username,
+            note=reason,
+            address=address,
+        )
 
 
 def _record_failure(address: str, username: str, now: dt.datetime) -> None:

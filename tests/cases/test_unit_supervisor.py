@@ -40,7 +40,7 @@ def test_a_supervisor_needs_a_unit_from_the_api_and_the_command_line(city, clien
     refused = client.post("/api/v1/users", json=new)
     assert (
         refused.status_code == 400
-        and "unit supervisor (单位主管) needs a unit" in refused.get_json()["message"]
+        and refused.get_json()["message"] == "该角色（单位主管）需要选择所属责任单位。"
     )
     created = ok(client.post("/api/v1/users", json={**new, "unit_code": "HW"}), 201)
     assert created["role"] == "unit_supervisor" and created["unit"]["code"] == "HW"
@@ -72,9 +72,7 @@ def test_a_supervisor_sees_and_works_their_units_cases_only(city, api):
     assert "unit_accept" in ok(hw.get(f"/api/v1/dispatch/cases/{case['id']}"))["allowed_actions"]
     state = ok(hw.get("/api/v1/dispatch/map"))
     assert [r[0] for r in state["cases"]] == [case["id"]]
-    assert (
-        ok(hw.get(f"/api/v1/cases/search?q={case['number']}"))["items"][0]["id"] == case["id"]
-    )
+    assert ok(hw.get(f"/api/v1/cases/search?q={case['number']}"))["items"][0]["id"] == case["id"]
     assert [u["code"] for u in ok(hw.get("/api/v1/units"))] == ["HW"]
     assert hw.get("/unit/").status_code == 200
     queues = [q["key"] for q in ok(hw.get("/api/v1/dispatch/queues"))["queues"]]

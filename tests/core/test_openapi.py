@@ -196,6 +196,8 @@ def test_build_document_is_a_fresh_dict_each_time(app):
 UNDECLARED_INPUT = {
     "org.logout": "no input",
     "org.unlock_user": "no input (the user is in the path)",
+    "org.deactivate_user": "no input (the user is in the path)",
+    "org.reactivate_user": "no input (the user is in the path)",
     "inventory.import_components": "a CSV or GeoJSON file, checked row by row by the import",
     "scorecards.put_definitions": "a whole definitions document, checked formula by formula by the service",
     "scorecards.put_contest_rules": "a whole rules document, checked item by item by the service",
