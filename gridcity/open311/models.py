@@ -77,7 +77,8 @@ class Open311Request(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("open311_api_key.id"), index=True)
-    # Resolves through GET tokens/{token}; the same value is the case's client UUID.
+    # Resolves through GET tokens/{token}; also the case's client UUID, unless the
+    # request named the client's own report (services.CLIENT_REFERENCES).
     token: Mapped[str] = mapped_column(String(64), unique=True)
     service_notice: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(String(254))
