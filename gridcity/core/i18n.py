@@ -163,6 +163,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "更新须有 description 或 media_url。",
         "en": "An update needs a description or a media_url.",
     },
+    "open311_not_your_request": {
+        "zh": "服务请求 {number} 不是用此 api_key 提交的，不能为其添加更新。",
+        "en": "Service request {number} was not filed with this api_key; only its own requests take its updates.",
+    },
     "open311_update_id_taken": {
         "zh": "update_id {update_id} 已用于服务请求 {number}。",
         "en": "update_id {update_id} was already sent for service request {number}.",

@@ -21,9 +21,9 @@ from gridcity.cases import states
 from gridcity.cases.history import record
 from gridcity.cases.models import Case
 from gridcity.core.clock import utcnow
-from gridcity.core.errors import GridCityError, NotFound
+from gridcity.core.errors import Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
-from gridcity.open311.models import ApiKey, Open311Update
+from gridcity.open311.models import ApiKey, Open311Request, Open311Update
 from gridcity.open311.services import checked_media_urls, truncated
 from gridcity.open311.statuses import CLIENT_STATUSES, REOPENING
 
@@ -60,6 +60,8 @@ def post_update(key: ApiKey, sent: PostedUpdate, parse_time) -> Open311Update:
     case = db.session.scalar(select(Case).where(Case.number == number))
     if case is None:
         raise NotFound("open311_no_request", id=number[:40])
+    if not _filed_by(key, case):
+        raise Forbidden("open311_not_your_request", number=case.number)
     status = (sent.status or "").strip().upper()
     if status not in CLIENT_STATUSES:
         raise GridCityError(
@@ -112,6 +114,18 @@ def post_update(key: ApiKey, sent: PostedUpdate, parse_time) -> Open311Update:
         return _same_request(first, number)
     case_services._announce(target, event)
     return row
+
+
+def _filed_by(key: ApiKey, case: Case) -> bool:
+    """A client updates the requests it filed (the cases its users know of)."""
+    return (
+        db.session.scalar(
+            select(Open311Request.id).where(
+                Open311Request.case_id == case.id, Open311Request.api_key_id == key.id
+            )
+        )
+        is not None
+    )
 
 
 def _posted(key: ApiKey, update_id: str) -> Open311Update | None:

@@ -228,12 +228,28 @@ def test_an_update_id_sent_again_for_another_request_is_refused(post, client):
     assert updates_on(second) == []
 
 
-def test_the_same_update_id_from_two_clients_is_two_updates(post, client, create_key):
+def test_a_client_updates_only_the_requests_it_filed(post, client, create_key, api):
     number = file(post)
     other = create_key("another-client")
-    a = answered_update_id(post_update(client, post.key, **fms_update(number)), "xml")
-    b = answered_update_id(post_update(client, other, **fms_update(number)), "xml")
-    assert a != b and len(updates_on(number)) == 2
+    (text,) = errors(post_update(client, other, **fms_update(number)), "xml", 403)
+    assert (
+        text
+        == f"Service request {number} was not filed with this api_key; only its own requests take its updates."
+    )
+    inspectors = ok(api("insp2").report("E0102", (114.2495, 22.5785), description="巡查发现"), 201)
+    errors(post_update(client, post.key, "json", **fms_update(inspectors["number"])), "json", 403)
+    assert updates_on(number) == [] and updates_on(inspectors["number"]) == []
+
+
+def test_the_same_update_id_from_two_clients_is_two_updates(post, client, create_key):
+    key_a, key_b = post.key, create_key("another-client")
+    number_a = file(post)
+    number_b = client.post(
+        f"{BASE}/requests.json", data={"api_key": key_b, "service_code": "E0102", **east()}
+    ).get_json()[0]["service_request_id"]
+    a = answered_update_id(post_update(client, key_a, **fms_update(number_a)), "xml")
+    b = answered_update_id(post_update(client, key_b, **fms_update(number_b)), "xml")
+    assert a != b and len(updates_on(number_a)) == len(updates_on(number_b)) == 1
 
 
 # ---------------------------------------------------------------- POST requests as FixMyStreet sends them
