@@ -162,15 +162,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法根据 address_string“{text}”定位：请提供 lat/long，或 {digits} 位单元网格编码，或本市社区、街道的名称。",
         "en": "Could not place address_string '{text}': send lat/long, a {digits}-digit unit grid code, or the name of a community or street of this city.",
     },
-    "open311_description_too_long": {
-        "zh": "description 最多 4000 个字符（收到 {length} 个）。",
-        "en": "description is limited to 4,000 characters (got {length}).",
+    "open311_truncated": {
+        "zh": "……（原文 {length} 字，超出 4000 字的部分已截去）",
+        "en": "… (cut: the original had {length} characters, over the limit of 4,000)",
     },
     "open311_bad_media_url": {
         "zh": "media_url 必须是 http 或 https 网址（收到“{url}”）。",
         "en": "media_url must be an http or https URL (got '{url}').",
     },
-    "open311_one_media_url": {"zh": "只能提供一个 media_url。", "en": "Send at most one media_url."},
+    "open311_too_many_media_urls": {
+        "zh": "media_url 最多 {limit} 个（收到 {count} 个）。",
+        "en": "Send at most {limit} media_url values (got {count}).",
+    },
+    "open311_missing_field": {"zh": "缺少 {name}。", "en": "{name} was not provided."},
+    "open311_bad_update_status": {
+        "zh": "status 无效：{value}（可用：{allowed}）。",
+        "en": "status '{value}' is not valid; expected one of {allowed}.",
+    },
+    "open311_empty_update": {
+        "zh": "更新须有 description 或 media_url。",
+        "en": "An update needs a description or a media_url.",
+    },
+    "open311_not_your_request": {
+        "zh": "服务请求 {number} 不是用此 api_key 提交的，不能为其添加更新。",
+        "en": "Service request {number} was not filed with this api_key; only its own requests take its updates.",
+    },
+    "open311_update_id_taken": {
+        "zh": "update_id {update_id} 已用于服务请求 {number}。",
+        "en": "update_id {update_id} was already sent for service request {number}.",
+    },
+    "open311_too_many_ids": {
+        "zh": "service_request_id 一次最多 {limit} 个（收到 {count} 个），请分批查询。",
+        "en": "At most {limit} service_request_id values per request (got {count}); ask in several requests.",
+    },
+    "open311_bad_page": {
+        "zh": "{name} 须为 1 到 {limit} 之间的整数；收到 '{value}'。",
+        "en": "{name} must be a whole number from 1 to {limit}; got '{value}'.",
+    },
     "open311_field_too_long": {
         "zh": "{name} 最多 {limit} 个字符。",
         "en": "{name} is limited to {limit} characters.",
@@ -308,6 +336,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "open311_event_decide_refused": {
         "zh": "{kind}申请未获批准。",
         "en": "The request for {kind} was refused.",
+    },
+    "open311_event_open311_update": {"zh": "市民补充：{text}", "en": "A citizen's update: {text}"},
+    "open311_event_open311_not_fixed": {
+        "zh": "市民反映问题仍未解决：{text}",
+        "en": "A citizen says it is not fixed: {text}",
     },
     "open311_event_resume": {"zh": "恢复处置。", "en": "Work resumed."},
     "open311_event_overdue": {"zh": "已超过处置时限。", "en": "Past its deadline."},

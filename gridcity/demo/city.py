@@ -83,6 +83,9 @@ def build_demo_city(
     from gridcity.hotline.services import load_default_channels
 
     load_default_channels()  # 12345, 12319, 来访, 来信 (a migrated database has them already)
+    from gridcity.open311.attributes import load_attributes
+
+    load_attributes()  # what the Open311 services ask (manhole covers, road emergencies)
     units = _units(streets)
     users = _people(rng, areas, units)
     _responsibility_rules(district, streets, units)

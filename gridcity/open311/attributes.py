@@ -169,17 +169,19 @@ def _checked_answer(a: ServiceAttribute, values: list[str]):
 
 
 def answers_text(category: Category, answers: dict) -> str:
-    """The answers in words for the staff (Chinese), appended to the description."""
-    if not answers:
-        return ""
+    """The answers to the service's own questions in words for the staff
+    (Chinese), appended to the description. A client's internal attributes
+    (``fixmystreet_id``, ``easting``…) are kept as attributes only: they are
+    nobody's description of the problem, and the description is public."""
     definitions = {a.code: a for a in attributes_of(category.id)}
     parts = []
     for code, value in answers.items():
         a = definitions.get(code)
         if a is None:
-            parts.append(f"{code}：{value}")
             continue
         names = {v["key"]: text_in(v["name"], "zh") for v in a.values}
         shown = [names.get(v, v) for v in (value if isinstance(value, list) else [value])]
         parts.append(f"{text_in(a.description, 'zh')}：{'、'.join(shown)}")
+    if not parts:
+        return ""
     return f"\n\n{translate('open311_answers', 'zh')}" + "；".join(parts)

@@ -77,7 +77,8 @@ class Open311Request(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), unique=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("open311_api_key.id"), index=True)
-    # Resolves through GET tokens/{token}; the same value is the case's client UUID.
+    # Resolves through GET tokens/{token}; also the case's client UUID, unless the
+    # request named the client's own report (services.CLIENT_REFERENCES).
     token: Mapped[str] = mapped_column(String(64), unique=True)
     service_notice: Mapped[str] = mapped_column(Text, default="")
     email: Mapped[str | None] = mapped_column(String(254))
@@ -87,8 +88,31 @@ class Open311Request(db.Model):
     device_id: Mapped[str | None] = mapped_column(String(100))
     account_id: Mapped[str | None] = mapped_column(String(100))
     media_url: Mapped[str | None] = mapped_column(String(2000))
+    # Every media_url sent (FixMyStreet sends one per photo); media_url is the first.
+    media_urls: Mapped[list | None] = mapped_column(JSON)
     address_string: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     case = relationship("Case")
     api_key: Mapped[ApiKey] = relationship()
+
+
+class Open311Update(db.Model):
+    """An update a client posted to a request (``POST servicerequestupdates``):
+    a citizen's comment or "not fixed" sent on by FixMyStreet. The client's
+    own ``update_id`` is unique per key, so a resent update finds this row and
+    makes no second one. The words and photos are in the case event; the
+    citizen's contact is not kept (the desk answers through the client)."""
+
+    __tablename__ = "open311_update"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("open311_api_key.id"))
+    client_update_id: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("case_event.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    api_key: Mapped[ApiKey] = relationship()
+    event = relationship("CaseEvent")
+
+    __table_args__ = (db.UniqueConstraint("api_key_id", "client_update_id"),)

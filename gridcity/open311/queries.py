@@ -10,6 +10,7 @@ detailed state in words (and the reason for a void or merge).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -29,13 +30,17 @@ from gridcity.open311.attributes import (
     text_in,
 )
 from gridcity.open311.formats import Items
-from gridcity.open311.models import ApiKey, Open311Request
+from gridcity.open311.models import ApiKey, Open311Request, Open311Update
+from gridcity.open311.statuses import feed_status
 from gridcity.org.models import Unit
 from gridcity.taxonomy.models import Category
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CLOSED_STATES = (states.CLOSED, states.VOIDED, states.MERGED)
-MAX_RESULTS = 1000  # "first 1000 requests returned"
+MAX_RESULTS = 1000  # "first 1000 requests returned"; also the largest page_size
+# service_request_id values one GET may name: 200 numbers of 14 digits keep
+# the URL under 4 kB, which every proxy on the way passes.
+MAX_IDS = 200
 WINDOW = dt.timedelta(days=90)  # "a span of 90 days"
 # Clock bookkeeping of the sweeper, and the hotline desk's talk with its
 # callers (calls added, replies, follow-ups): not news to the reporter.
@@ -141,8 +146,11 @@ def service_definition(code: str, language: str) -> dict:
 
 
 def parse_time(name: str, value: str) -> dt.datetime:
+    text = value.strip()
+    # "+08:00" sent unencoded in a query string arrives as " 08:00".
+    text = re.sub(r"(T\d\d:\d\d(:\d\d(\.\d+)?)?) (\d\d:?\d\d)$", r"\1+\4", text)
     try:
-        parsed = dt.datetime.fromisoformat(value.strip())
+        parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise GridCityError("open311_bad_date", name=name, value=value[:40]) from None
     # The spec requires an offset; a bare date or time is read in the city's zone.
@@ -169,12 +177,15 @@ def _comma(args, name: str) -> list[str]:
 
 
 def find_requests(args) -> list[Case]:
-    """``GET requests``: ``service_request_id`` (comma list) overrides the
-    other filters; otherwise ``service_code``, ``status`` and the
-    ``start_date``/``end_date`` window on the requested time (default: the
-    last 90 days). Newest first, at most 1000."""
+    """``GET requests``: ``service_request_id`` (comma list, at most
+    :data:`MAX_IDS`) overrides the other filters; otherwise ``service_code``,
+    ``status`` and the ``start_date``/``end_date`` window on the requested
+    time (default: the last 90 days). Newest first, in pages of ``page_size``
+    (at most and by default 1000), ``page`` from 1."""
     query: Select = select(Case)
     ids = _comma(args, "service_request_id")
+    if len(ids) > MAX_IDS:
+        raise GridCityError("open311_too_many_ids", limit=MAX_IDS, count=len(ids))
     if ids:
         query = query.where(Case.number.in_(ids))
     else:
@@ -191,8 +202,23 @@ def find_requests(args) -> list[Case]:
             query = query.where(Case.category_id.in_(select(Category.id).where(Category.code.in_(codes))))
         start, end = _window(args, limit_span=True)
         query = query.where(Case.reported_at >= start, Case.reported_at <= end)
-    query = query.order_by(Case.reported_at.desc(), Case.id.desc()).limit(MAX_RESULTS)
+    page, size = paging(args)
+    query = query.order_by(Case.reported_at.desc(), Case.id.desc()).offset((page - 1) * size).limit(size)
     return list(db.session.scalars(query))
+
+
+def paging(args) -> tuple[int, int]:
+    """``page`` (from 1) and ``page_size`` (at most 1000, the default)."""
+    return _whole(args, "page", 1, 1_000_000), _whole(args, "page_size", MAX_RESULTS, MAX_RESULTS)
+
+
+def _whole(args, name: str, default: int, limit: int) -> int:
+    value = (args.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= limit:
+        raise GridCityError("open311_bad_page", name=name, limit=limit, value=value[:20])
+    return int(value)
 
 
 def get_request(request_id: str) -> Case:
@@ -308,9 +334,18 @@ def request_documents(cases: list[Case], language: str) -> Items:
 def updates(args, key: ApiKey | None, language: str) -> Items:
     """``GET servicerequestupdates``: one update per history event (update_id =
     the event's id) whose time is in the ``start_date``/``end_date`` window;
-    with an ``api_key`` only that client's requests. Oldest first from
-    ``start_date``; without one, the newest 1000 of the last 90 days."""
+    with an ``api_key`` only that client's requests, and not the updates it
+    posted itself. Oldest first from ``start_date``; without one, the newest
+    of the last 90 days; in pages of ``page_size`` (at most 1000).
+
+    ``status`` is what the case became, as clients map it (see
+    :mod:`gridcity.open311.statuses`): never a bare CLOSED. A request's own
+    photo is not sent back to the client that sent it (FixMyStreet would
+    fetch it and add it to its report a second time); photos citizens
+    posted as updates stay out of the feed (a photo is public only once an
+    operator has approved it)."""
     start, end = _window(args, limit_span=False)
+    page, size = paging(args)
     query = (
         select(CaseEvent, Case)
         .join(Case, CaseEvent.case_id == Case.id)
@@ -318,14 +353,16 @@ def updates(args, key: ApiKey | None, language: str) -> Items:
     )
     if key is not None:
         query = query.join(Open311Request, Open311Request.case_id == Case.id).where(
-            Open311Request.api_key_id == key.id
+            Open311Request.api_key_id == key.id,
+            CaseEvent.id.not_in(select(Open311Update.event_id).where(Open311Update.api_key_id == key.id)),
         )
+    offset = (page - 1) * size
     if args.get("start_date"):
-        rows = db.session.execute(query.order_by(CaseEvent.at, CaseEvent.id).limit(MAX_RESULTS)).all()
+        order = (CaseEvent.at, CaseEvent.id)
+        rows = db.session.execute(query.order_by(*order).offset(offset).limit(size)).all()
     else:
-        rows = db.session.execute(
-            query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(MAX_RESULTS)
-        ).all()
+        order = (CaseEvent.at.desc(), CaseEvent.id.desc())
+        rows = db.session.execute(query.order_by(*order).offset(offset).limit(size)).all()
         rows.reverse()
     context = _Context(list({case.id: case for _, case in rows}.values()), language)
     return Items(
@@ -334,17 +371,26 @@ def updates(args, key: ApiKey | None, language: str) -> Items:
             {
                 "update_id": str(event.id),
                 "service_request_id": case.number,
-                "status": status_of(event.to_state),
+                "status": feed_status(event.to_state, _void_reason(event, case)),
                 "updated_datetime": w3c(event.at),
                 "description": _event_text(event, context),
-                "media_url": context.open311[case.id].media_url
-                if event.action == "report" and case.id in context.open311
-                else None,
+                "media_url": _media_url(event, case, context, key),
                 "external_status_code": event.to_state,
             }
             for event, case in rows
         ],
     )
+
+
+def _void_reason(event: CaseEvent, case: Case) -> str | None:
+    return (event.data or {}).get("set", {}).get("void_reason") or case.void_reason
+
+
+def _media_url(event: CaseEvent, case: Case, context: _Context, key: ApiKey | None) -> str | None:
+    o311 = context.open311.get(case.id)
+    if event.action != "report" or o311 is None or (key is not None and o311.api_key_id == key.id):
+        return None
+    return o311.media_url
 
 
 def _event_text(event: CaseEvent, context: _Context) -> str:
@@ -367,7 +413,13 @@ def _event_text(event: CaseEvent, context: _Context) -> str:
         number=context.numbers.get(changes.get("merged_into_id"))
         or _number_of(changes.get("merged_into_id")),
         kind=translate(f"open311_request_{data.get('kind', 'extension')}", context.language),
+        text=_update_text(event),
     )
+
+
+def _update_text(event: CaseEvent) -> str:
+    """A posted update's own words (not who sent it)."""
+    return (event.data or {}).get("text") or "-"
 
 
 def _number_of(case_id: int | None) -> str:

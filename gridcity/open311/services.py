@@ -10,6 +10,7 @@ fields in :mod:`gridcity.open311.attributes`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import uuid
@@ -18,8 +19,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from gridcity.cases.models import Case
 from gridcity.cases.services import Report, submit_report
-from gridcity.core.errors import GridCityError
+from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import translate
 from gridcity.extensions import db
 from gridcity.open311.attributes import DECIMAL, answers_text, checked_answers
@@ -28,6 +30,11 @@ from gridcity.open311.models import ApiKey, Open311Request
 from gridcity.taxonomy.models import Category
 
 MAX_DESCRIPTION = 4000  # GeoReport v2: "free form text limited to 4,000 characters"
+MAX_MEDIA_URLS = 20  # FixMyStreet sends one media_url per photo of the report
+# Attributes by which a client names its own report (FixMyStreet sends its
+# report id as attribute[fixmystreet_id]): a request resent with the same one
+# is the first request, never a second case.
+CLIENT_REFERENCES = ("fixmystreet_id",)
 FIELD_LIMITS = {
     "email": 254,
     "first_name": 100,
@@ -63,28 +70,34 @@ class Submission:
 
 
 def service_for(code: str | None) -> Category:
-    """The active category behind a service code, or 400."""
+    """The active category behind a service code: 400 without one, 404 for
+    one we do not have."""
     if not code:
         raise GridCityError("open311_no_service_code")
     category = db.session.scalar(select(Category).where(Category.code == code, Category.active.is_(True)))
     if category is None:
-        raise GridCityError("open311_unknown_service", code=code)
+        raise NotFound("open311_unknown_service", code=code)  # the spec's error table: 404
     return category
 
 
 def file_request(key: ApiKey, sub: Submission, language: str) -> Open311Request:
     """上报 through Open311: check everything, then make the case with the
-    ordinary intake and keep what the request brought beside it."""
+    ordinary intake and keep what the request brought beside it. A request
+    this client already sent (same :data:`CLIENT_REFERENCES` attribute)
+    answers with the first one."""
+    reference = _client_uuid(key, sub.attributes)
+    if reference is not None:
+        first = _request_by_client_uuid(reference)
+        if first is not None:
+            return first
     category = service_for(sub.service_code)
     lon, lat = _position(sub)
     answers = checked_answers(category, sub.attributes)
     fields = {name: _field(sub, name) for name in FIELD_LIMITS if name != "media_url"}
     if fields["email"] and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", fields["email"]):
         raise GridCityError("open311_bad_email", value=fields["email"][:80])
-    description = (sub.description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise GridCityError("open311_description_too_long", length=len(description))
-    media_url = _media_url(sub.media_urls)
+    description = truncated((sub.description or "").strip())
+    media_urls = checked_media_urls(sub.media_urls)
     token = str(uuid.uuid4())
     result = submit_report(
         Report(
@@ -92,7 +105,7 @@ def file_request(key: ApiKey, sub: Submission, language: str) -> Open311Request:
             lon=lon,
             lat=lat,
             source="open311",
-            client_uuid=token,
+            client_uuid=reference or token,
             description=description + answers_text(category, answers),
             address=fields["address_string"],
             reporter_contact=_contact(key, fields),
@@ -100,12 +113,17 @@ def file_request(key: ApiKey, sub: Submission, language: str) -> Open311Request:
         None,
         system_source=True,
     )
+    if not result.created:  # the same reference arrived twice at once: the other made it
+        first = _request_by_client_uuid(result.case.client_uuid)
+        if first is not None:
+            return first
     row = Open311Request(
         case_id=result.case.id,
         api_key_id=key.id,
         token=token,
         service_notice=service_notice(category, language),
-        media_url=media_url,
+        media_url=media_urls[0] if media_urls else None,
+        media_urls=media_urls or None,
         attributes=answers,
         created_at=result.case.reported_at,
         **{name: value for name, value in fields.items()},
@@ -113,6 +131,33 @@ def file_request(key: ApiKey, sub: Submission, language: str) -> Open311Request:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _client_uuid(key: ApiKey, attributes: dict[str, list[str]]) -> str | None:
+    """The case's client UUID for a request that names the client's own report."""
+    for name in CLIENT_REFERENCES:
+        values = [v.strip() for v in attributes.get(name, []) if v and v.strip()]
+        if values:
+            digest = hashlib.sha256(f"{key.id}\n{name}\n{values[0]}".encode()).hexdigest()
+            return f"open311-{digest[:56]}"
+    return None
+
+
+def _request_by_client_uuid(client_uuid: str) -> Open311Request | None:
+    return db.session.scalar(
+        select(Open311Request)
+        .join(Case, Case.id == Open311Request.case_id)
+        .where(Case.client_uuid == client_uuid)
+    )
+
+
+def truncated(text: str, language: str = "zh") -> str:
+    """Text over GeoReport's 4,000 characters, cut with a note saying so
+    (clients send title, detail and a link; refusing would lose the report)."""
+    if len(text) <= MAX_DESCRIPTION:
+        return text
+    note = translate("open311_truncated", language, length=len(text))
+    return text[: MAX_DESCRIPTION - len(note)].rstrip() + note
 
 
 def service_notice(category: Category, language: str) -> str:
@@ -154,19 +199,18 @@ def _position(sub: Submission) -> tuple[float, float]:
     raise GridCityError("open311_no_location")
 
 
-def _media_url(urls: list[str]) -> str | None:
+def checked_media_urls(urls: list[str]) -> list[str]:
+    """The media_url values sent (several allowed), each an http(s) URL."""
     urls = [u.strip() for u in urls if u and u.strip()]
-    if not urls:
-        return None
-    if len(urls) > 1:
-        raise GridCityError("open311_one_media_url")
-    url = urls[0]
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
-        raise GridCityError("open311_bad_media_url", url=url[:100])
-    if len(url) > FIELD_LIMITS["media_url"]:
-        raise GridCityError("open311_field_too_long", name="media_url", limit=FIELD_LIMITS["media_url"])
-    return url
+    if len(urls) > MAX_MEDIA_URLS:
+        raise GridCityError("open311_too_many_media_urls", limit=MAX_MEDIA_URLS, count=len(urls))
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+            raise GridCityError("open311_bad_media_url", url=url[:100])
+        if len(url) > FIELD_LIMITS["media_url"]:
+            raise GridCityError("open311_field_too_long", name="media_url", limit=FIELD_LIMITS["media_url"])
+    return urls
 
 
 def _contact(key: ApiKey, fields: dict) -> str:

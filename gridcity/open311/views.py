@@ -1,8 +1,17 @@
 """The Open311 GeoReport v2 endpoint under ``/open311/v2/``: every resource
 in ``.json`` and ``.xml``, errors in the spec's ``errors`` document with
-404 for what does not exist, 403 for a missing, unknown or revoked api_key,
-429 past a key's rate limit, 503 + Retry-After when the intake is busy
-and 400 for everything else."""
+404 for what does not exist (an unknown service_code included), 403 for a
+missing, unknown or revoked api_key, 429 past a key's rate limit, 503 +
+Retry-After when the intake is busy and 400 for everything else.
+
+Resources: discovery, services, services/{code}, requests (GET: filters,
+``page``/``page_size``, at most 200 ids in ``service_request_id``; POST:
+file, several ``media_url``, resent with the same
+``attribute[fixmystreet_id]`` → the first request), requests/{id},
+tokens/{token}, servicerequestupdates (GET: FixMyStreet's feed; POST: a
+client's update, once per ``update_id``). Answers allow any origin (CORS:
+no cookies are read here, writes need an api_key); ``OPTIONS`` names the
+methods a path answers."""
 
 from __future__ import annotations
 
@@ -16,7 +25,7 @@ from gridcity.cases.admission import shed_when_busy
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from gridcity.extensions import db
-from gridcity.open311 import keys, queries, services
+from gridcity.open311 import keys, queries, services, updates
 from gridcity.open311.formats import FORMATS, Items, render, render_errors
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -66,12 +75,53 @@ def http_error(error: HTTPException):
     return render_errors(_fmt(), status, [(status, error.description or error.name)], headers or None)
 
 
+@bp.before_request
+def preflight():
+    """``OPTIONS`` (and a browser's CORS preflight): the methods that answer here."""
+    if request.method != "OPTIONS":
+        return None
+    allowed = _methods_here()
+    if not allowed:
+        raise NotFound(description=translate("open311_no_resource", language(), path=request.path))
+    methods = ", ".join([*allowed, "HEAD", "OPTIONS"] if "GET" in allowed else [*allowed, "OPTIONS"])
+    response = Response(status=204)
+    response.headers["Allow"] = methods
+    response.headers["Access-Control-Allow-Methods"] = methods
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept, Accept-Language"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    """Browser clients on any site may read the answers: nothing here reads
+    a cookie, and every write needs an api_key."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    return response
+
+
+def _methods_here() -> list[str]:
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    return [m for m in ("GET", "POST") if _routes_elsewhere(adapter, m)]
+
+
+def _public_base() -> str:
+    """Our address as the client wrote it, also behind a proxy that ends
+    TLS (X-Forwarded-Proto / -Host), so discovery names a URL that works."""
+    scheme = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip() or request.scheme
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip() or request.host
+    if scheme not in ("http", "https"):
+        scheme = request.scheme
+    return f"{scheme}://{host}"
+
+
 # ---------------------------------------------------------------- resources
 
 
 @bp.get(f"/discovery.{FMT}")
 def discovery(fmt: str):
-    url = request.host_url.rstrip("/") + bp.url_prefix
+    url = _public_base() + bp.url_prefix
     return render(fmt, "discovery", queries.discovery(url, language()))
 
 
@@ -149,6 +199,28 @@ def request_updates(fmt: str):
         admission.raise_if_over_limit()
         key = admission.key
     return render(fmt, "service_request_updates", queries.updates(request.args, key, language()))
+
+
+@bp.post(f"/servicerequestupdates.{FMT}")
+def post_request_update(fmt: str):
+    """A client's update to a request (FixMyStreet's citizen comments and
+    "not fixed"), added to the case once per ``update_id``."""
+    form = request.form
+    admission = keys.admit(form.get("api_key") or request.args.get("api_key"))
+    db.session.commit()  # the attempt counts against the key, as for POST requests
+    admission.raise_if_over_limit()
+    sent = updates.PostedUpdate(
+        service_request_id=form.get("service_request_id"),
+        update_id=form.get("update_id"),
+        status=form.get("status"),
+        description=form.get("description"),
+        updated_datetime=form.get("updated_datetime"),
+        media_urls=form.getlist("media_url") + form.getlist("media_url[]"),
+    )
+    row = updates.post_update(admission.key, sent, queries.parse_time)
+    body = {"update_id": str(row.event_id)}
+    db.session.commit()
+    return render(fmt, "service_request_updates", Items("request_update", [body]))
 
 
 @bp.route("/", defaults={"path": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -930,6 +930,11 @@ UI_TEXT: dict[str, dict[str, str]] = {
     },
     # hotline intake (热线受理)
     "d_action_add_call": {"zh": "来电并案", "en": "Call added to the case"},
+    "d_action_open311_update": {"zh": "市民经 Open311 补充", "en": "Citizen's update via Open311"},
+    "d_action_open311_not_fixed": {
+        "zh": "市民经 Open311 反映未解决",
+        "en": "Citizen says not fixed (via Open311)",
+    },
     "d_action_reply": {"zh": "答复来电人", "en": "Replied to the caller"},
     "d_action_follow_up": {"zh": "回访", "en": "Follow-up call"},
     "h_follow_up_satisfied": {"zh": "回访：满意", "en": "Follow-up call: satisfied"},

@@ -120,7 +120,8 @@ def test_a_multivaluelist_takes_several_values_and_unknown_attributes_are_kept(p
         "kinds": ["food", "bulky"],
         "fixmystreet_id": "42",
     }
-    assert db.session.scalar(select(Case.description)).endswith("垃圾种类：厨余、大件；fixmystreet_id：42")
+    # The client's own attribute is kept as an attribute, not told to the public.
+    assert db.session.scalar(select(Case.description)).endswith("【Open311 附加信息】垃圾种类：厨余、大件")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -165,7 +166,7 @@ REFUSALS = [
     ),
     ({"api_key": "o311_not-a-key"}, 403, "Invalid api_key received."),
     ({"service_code": None}, 400, "service_code was not provided (see GET services for the codes)."),
-    ({"service_code": "X9999"}, 400, "Unknown service_code X9999 (see GET services for the codes)."),
+    ({"service_code": "X9999"}, 404, "Unknown service_code X9999 (see GET services for the codes)."),
     ({"lat": "22.5785°N"}, 400, "lat must be decimal degrees (WGS-84); got '22.5785°N'."),
     ({"long": "nan"}, 400, "long must be decimal degrees (WGS-84); got 'nan'."),
     ({"long": None}, 400, "lat and long must be sent together."),
@@ -196,7 +197,11 @@ REFUSALS = [
         400,
         "No unit grid has the code 440308009009009.",
     ),
-    ({"description": "长" * 4001}, 400, "description is limited to 4,000 characters (got 4001)."),
+    (
+        {"media_url": ["https://img.example.cn/1.jpg"] * 21},
+        400,
+        "Send at most 20 media_url values (got 21).",
+    ),
     ({"media_url": "ftp://example.cn/a.jpg"}, 400, "media_url must be an http or https URL"),
     ({"media_url": "javascript:alert(1)"}, 400, "media_url must be an http or https URL"),
     ({"email": "not an address"}, 400, "email is not an e-mail address"),

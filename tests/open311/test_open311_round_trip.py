@@ -11,6 +11,7 @@ API as the real roles, and the client sees it dispatched, then closed with
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -158,7 +159,7 @@ def test_an_open311_client_files_and_follows_a_case_to_closed(server, create_key
         "checked",
         "closed",
     ]
-    assert updates[-1].find("status").text == "closed"
+    assert updates[-1].find("status").text == "FIXED"  # as FixMyStreet maps it: never a bare closed
 
 
 def test_without_a_key_the_real_server_refuses_and_files_nothing(server):
@@ -170,3 +171,127 @@ def test_without_a_key_the_real_server_refuses_and_files_nothing(server):
         {"code": 403, "description": "缺少 api_key：提交服务请求需要管理员发放的 API 密钥。"}
     ]
     assert GeoReport(endpoint).get_service_requests() == []
+
+
+def _w3c(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat(timespec="seconds")
+
+
+def _xml(response) -> ET.Element:
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "text/xml; charset=utf-8"
+    return ET.fromstring(response.content)
+
+
+def test_fixmystreet_files_resends_follows_and_updates_without_being_misled(server, create_key):
+    """As FixMyStreet's Open311 client does it: POST requests.xml (several
+    media_url, its report id as attribute[fixmystreet_id]), a resend after a
+    lost answer, the update feed with its key and a window, and the
+    citizens' updates POSTed to servicerequestupdates.xml with its comment
+    ids; what it would make of our answers is checked as its map_state reads
+    them (lower case, "_" as " "; a bare "closed" would mean fixed)."""
+    key = create_key("fixmystreet")
+    db.session.remove()
+    endpoint = f"{server}/open311/v2"
+    form = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+    def file(fms_id: int) -> str:
+        body = [
+            ("api_key", key),
+            ("service_code", "E0102"),
+            ("lat", str(WEST[1])),
+            ("long", str(WEST[0])),
+            (
+                "description",
+                f"title: 垃圾堆\n\ndetail: 路口垃圾 {fms_id}\n\nurl: https://fms.example.cn/report/{fms_id}",
+            ),
+            ("first_name", "磊"),
+            ("last_name", "李"),
+            ("email", "li.lei@example.cn"),
+            ("media_url", f"https://fms.example.cn/photo/{fms_id}.0.full.jpeg"),
+            ("media_url", f"https://fms.example.cn/photo/{fms_id}.1.full.jpeg"),
+            ("attribute[fixmystreet_id]", str(fms_id)),
+            ("attribute[title]", "垃圾堆"),
+        ]
+        root = _xml(requests.post(f"{endpoint}/requests.xml", data=body, headers=form, timeout=30))
+        return root.find("request/service_request_id").text
+
+    fixed, duplicate, target, not_ours = (file(n) for n in (101, 102, 103, 104))
+    assert file(101) == fixed  # the resend is the first request, not a second case
+    request = GeoReport(endpoint).get_service_request(fixed)
+    assert request["media_url"] == "https://fms.example.cn/photo/101.0.full.jpeg"
+    # Its internal attributes stay attributes: the public description is what the citizen wrote.
+    assert (
+        request["description"]
+        == "title: 垃圾堆\n\ndetail: 路口垃圾 101\n\nurl: https://fms.example.cn/report/101"
+    )
+
+    op, lead = Staff(server, "op"), Staff(server, "lead")
+    op.act(op.case(duplicate), "merge", into=op.case(target)["id"])
+    op.act(op.case(not_ours), "void", reason="不属于城管职责，已转交供电局")
+    case = op.act(op.case(fixed), "accept")
+    case = Staff(server, "insp").act(case, "verify", photo=True, result="pass")
+    case = lead.act(case, "file")
+    case = Staff(server, "disp").act(case, "dispatch")
+    case = Staff(server, "jd").act(case, "unit_accept")
+    case = Staff(server, "jd").act(case, "handle", photo=True, note="已清运")
+    case = Staff(server, "insp").act(case, "check", photo=True, result="pass")
+    lead.act(case, "close")
+
+    # The citizen comments, then says "not fixed"; FixMyStreet posts each (and the first twice).
+    def update(comment_id: int, status: str, text: str) -> str:
+        body = {
+            "api_key": key,
+            "service_request_id": fixed,
+            "update_id": str(comment_id),
+            "status": status,
+            "description": text,
+            "updated_datetime": _w3c(dt.datetime.now(dt.UTC)),
+            "first_name": "磊",
+            "last_name": "李",
+            "email": "li.lei@example.cn",
+            "media_url": f"https://fms.example.cn/c/{comment_id}.jpeg",
+        }
+        root = _xml(
+            requests.post(f"{endpoint}/servicerequestupdates.xml", data=body, headers=form, timeout=30)
+        )
+        assert root.tag == "service_request_updates"
+        return root.find("request_update/update_id").text
+
+    thanks = update(9001, "FIXED", "谢谢，已经清理干净")
+    assert update(9001, "FIXED", "谢谢，已经清理干净") == thanks
+    not_fixed = update(9002, "REOPEN", "第二天又堆满了")
+    history = op.case(fixed)["history"]
+    posted = [h for h in history if h["action"].startswith("open311_")]
+    assert [h["action"] for h in posted] == ["open311_update", "open311_not_fixed"]
+    assert [str(h["seq"]) for h in posted] == [thanks, not_fixed]
+    assert "li.lei@example.cn" not in str(history)
+
+    # FixMyStreet polls its feed with its key and a window (W3C dates, "+" encoded).
+    feed = _xml(
+        requests.get(
+            f"{endpoint}/servicerequestupdates.xml",
+            params={
+                "api_key": key,
+                "start_date": _w3c(dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)),
+                "end_date": _w3c(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)),
+            },
+            timeout=30,
+        )
+    )
+    last = {}
+    for u in feed:
+        last[u.find("service_request_id").text] = u
+    mapped = {n: u.find("status").text.lower().replace("_", " ") for n, u in last.items()}
+    assert mapped == {
+        fixed: "fixed",
+        duplicate: "duplicate",
+        target: "open",
+        not_ours: "not councils responsibility",
+    }
+    assert last[duplicate].find("description").text == f"与案卷 {target} 为同一问题，已合并办理。"
+    assert last[not_ours].find("description").text == "已作废：不属于城管职责，已转交供电局"
+    ids = {u.find("update_id").text for u in feed}
+    assert thanks not in ids and not_fixed not in ids  # its own updates are not echoed back
+    assert all(u.find("media_url").text is None for u in feed)  # nor its photos
+    assert "closed" not in {u.find("status").text.lower() for u in feed}
