@@ -476,3 +476,35 @@ def test_a_busy_server_s_503_keeps_the_report_and_its_retry_after_is_kept(
     assert len(attempts) == 2 and attempts[1] - attempts[0] >= 1.9
     assert len(cases_by_description(create_client("insp006"), "服务器繁忙时")) == 1
     assert [p for p in problems if "status of 503" not in p] == []
+
+
+def test_a_password_reset_by_the_admin_is_changed_at_sign_in_and_the_report_still_goes(
+    phone, demo_app, create_client, live_server, tmp_path
+):
+    position = grid_point(demo_app, "insp031", create_client)
+    context, page, problems = phone(position)
+    sign_in(page, "insp031")
+    wait_map(page)
+    me = create_client("insp031").get("/api/v1/me").get_json()
+    admin = create_client("admin")
+    reset = admin.post(f"/api/v1/users/{me['id']}/reset-password", json={"password": "Temp-insp031-2026"})
+    assert reset.status_code == 200, reset.get_json()
+    # The reset ended the phone's session; a report made meanwhile waits in the outbox.
+    fill_report(page, "E0102", "E0102", "管理员重置密码后的上报")
+    page.click("#report-submit")
+    page.wait_for_selector("#signin[open]")
+    page.fill("#signin-password", "Temp-insp031-2026")
+    page.click("#signin-submit")
+    # The new password is chosen before anything else, then the app comes back and sends.
+    page.wait_for_url("**/account/password**")
+    page.get_by_test_id("must-change").wait_for()
+    page.fill("#old_password", "Temp-insp031-2026")
+    page.fill("#new_password", "Mine-insp031-2026")
+    page.fill("#repeat_password", "Mine-insp031-2026")
+    page.get_by_test_id("password-form").locator("button[type=submit]").click()
+    page.wait_for_url("**/m/**")
+    page.wait_for_function("document.body.dataset.outbox === '0'", timeout=20000)
+    mine = create_client().post("/api/v1/login", json={"username": "insp031", "password": "Mine-insp031-2026"})
+    assert mine.status_code == 200
+    assert len(cases_by_description(create_client("admin"), "管理员重置密码后的上报")) == 1
+    assert [p for p in problems if "status of 401" not in p and "status of 403" not in p] == []

@@ -217,6 +217,11 @@
         } });
       }).then(function (result) {
         button.disabled = false;
+        if (result.ok && result.body.must_change_password) {
+          // An admin reset the password: it is changed before anything else.
+          location.assign("/account/password?next=" + encodeURIComponent("/m/" + location.hash));
+          return;
+        }
         if (result.ok) {
           document.getElementById("signin-password").value = "";
           document.getElementById("signin").close();
