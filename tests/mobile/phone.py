@@ -163,3 +163,29 @@ def axe_violations(page) -> list[str]:
 
 def cases_by_description(client, text: str) -> list[dict]:
     return client.get(f"/api/v1/cases?q={text}").get_json()["items"]
+
+
+def only_inspector_on_duty(demo_app, username: str) -> None:
+    """Tasks of the inspector's work grid go to them (the others are off duty)."""
+    from gridcity.geo.models import inspector_work_grid
+    from gridcity.org.models import User
+
+    with demo_app.app_context():
+        me = db.session.scalar(select(User).where(User.username == username))
+        grid = me.work_grids[0].id
+        colleagues = db.session.scalars(
+            select(User).join(inspector_work_grid).where(inspector_work_grid.c.work_grid_id == grid)
+        ).all()
+        for user in colleagues:
+            user.on_duty = user.id == me.id
+        db.session.commit()
+        db.session.remove()
+
+
+def handler_of(demo_app, unit_id: int) -> str:
+    from gridcity.org.models import User
+
+    with demo_app.app_context():
+        name = db.session.scalar(select(User.username).where(User.unit_id == unit_id).order_by(User.id))
+        db.session.remove()
+    return name

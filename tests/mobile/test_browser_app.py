@@ -13,7 +13,6 @@ import time
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.services import locate
@@ -25,6 +24,8 @@ from tests.mobile.phone import (
     cases_by_description,
     fill_report,
     grid_point,
+    handler_of,
+    only_inspector_on_duty,
     outbox_count,
     photo_file,
     sign_in,
@@ -202,32 +203,6 @@ def jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def only_inspector_on_duty(demo_app, username: str) -> None:
-    """Tasks of the inspector's work grid go to them (the others are off duty)."""
-    from gridcity.geo.models import inspector_work_grid
-    from gridcity.org.models import User
-
-    with demo_app.app_context():
-        me = db.session.scalar(select(User).where(User.username == username))
-        grid = me.work_grids[0].id
-        colleagues = db.session.scalars(
-            select(User).join(inspector_work_grid).where(inspector_work_grid.c.work_grid_id == grid)
-        ).all()
-        for user in colleagues:
-            user.on_duty = user.id == me.id
-        db.session.commit()
-        db.session.remove()
-
-
-def handler_of(demo_app, unit_id: int) -> str:
-    from gridcity.org.models import User
-
-    with demo_app.app_context():
-        name = db.session.scalar(select(User.username).where(User.unit_id == unit_id).order_by(User.id))
-        db.session.remove()
-    return name
 
 
 def test_inspector_completes_a_verify_and_a_check_task(phone, demo_app, create_client, tmp_path):
@@ -504,7 +479,9 @@ def test_a_password_reset_by_the_admin_is_changed_at_sign_in_and_the_report_stil
     page.get_by_test_id("password-form").locator("button[type=submit]").click()
     page.wait_for_url("**/m/**")
     page.wait_for_function("document.body.dataset.outbox === '0'", timeout=20000)
-    mine = create_client().post("/api/v1/login", json={"username": "insp031", "password": "Mine-insp031-2026"})
+    mine = create_client().post(
+        "/api/v1/login", json={"username": "insp031", "password": "Mine-insp031-2026"}
+    )
     assert mine.status_code == 200
     assert len(cases_by_description(create_client("admin"), "管理员重置密码后的上报")) == 1
     assert [p for p in problems if "status of 401" not in p and "status of 403" not in p] == []

@@ -15,10 +15,16 @@ import re
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
-from gridcity.extensions import db
-from tests.mobile.phone import ARTIFACTS, PHONE, axe_violations, grid_point, sign_in
+from tests.mobile.phone import (
+    ARTIFACTS,
+    PHONE,
+    axe_violations,
+    grid_point,
+    handler_of,
+    only_inspector_on_duty,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -95,32 +101,6 @@ def test_my_reports_follow_the_case_live_and_show_its_history_and_photos(phone, 
     assert page.locator("#mine-list").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert [p for p in problems if "status of 304" not in p] == []
-
-
-def only_inspector_on_duty(demo_app, username: str) -> None:
-    """Tasks of the inspector's work grid go to them (the others are off duty)."""
-    from gridcity.geo.models import inspector_work_grid
-    from gridcity.org.models import User
-
-    with demo_app.app_context():
-        me = db.session.scalar(select(User).where(User.username == username))
-        grid = me.work_grids[0].id
-        colleagues = db.session.scalars(
-            select(User).join(inspector_work_grid).where(inspector_work_grid.c.work_grid_id == grid)
-        ).all()
-        for user in colleagues:
-            user.on_duty = user.id == me.id
-        db.session.commit()
-        db.session.remove()
-
-
-def handler_of(demo_app, unit_id: int) -> str:
-    from gridcity.org.models import User
-
-    with demo_app.app_context():
-        name = db.session.scalar(select(User.username).where(User.unit_id == unit_id).order_by(User.id))
-        db.session.remove()
-    return name
 
 
 def test_a_check_task_shows_labelled_photos_the_place_its_distance_and_a_navigate_link(
