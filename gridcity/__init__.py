@@ -167,6 +167,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (admin_people_bp, account_bp, audit_bp):  # people, the audit log (/admin/), one's own password
         app.register_blueprint(bp)
+    from gridcity.open311.key_views import bp as open311_keys_bp
+    from gridcity.web.admin_keys import bp as admin_keys_bp
+
+    for bp in (open311_keys_bp, admin_keys_bp):  # Open311 clients' keys (/admin/open311-keys)
+        app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

@@ -357,6 +357,18 @@ def open311_issue_key(client, rate_per_minute):
     )
 
 
+@admin_command(open311_group, "update-key")
+@click.argument("key_id", type=int)
+@click.option("--client", help="the client's new name")
+@click.option("--rate", "rate_per_minute", type=int, help="requests per minute")
+def open311_update_key(key_id, client, rate_per_minute):
+    """Rename a key's client or change its rate limit (audited, as in the admin console)."""
+    from gridcity.open311.keys import update_key
+
+    row = update_key(key_id, None, client=client, rate_per_minute=rate_per_minute)
+    return f"key {row.id}: {row.client}, {row.rate_per_minute} requests a minute"
+
+
 @admin_command(open311_group, "revoke-key")
 @click.argument("key_id", type=int)
 def open311_revoke_key(key_id):

@@ -117,6 +117,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "该 api_key 已于 {date} 被吊销，请向管理员申请新的密钥。",
         "en": "This api_key was revoked on {date}; ask the administrator for a new one.",
     },
+    "open311_key_client": {
+        "zh": "请填写客户端名称（1 到 {maximum} 个字符）。",
+        "en": "Give the client's name (1 to {maximum} characters).",
+    },
+    "open311_key_rate": {
+        "zh": "每分钟请求上限须为 1 到 {maximum} 之间的整数。",
+        "en": "The limit must be a whole number of requests a minute from 1 to {maximum}.",
+    },
+    "open311_key_not_found": {"zh": "没有编号为 {key_id} 的密钥。", "en": "There is no key number {key_id}."},
+    "open311_key_revoked": {
+        "zh": "该密钥已吊销，不能再修改请求上限。",
+        "en": "This key is revoked: its limit can no longer be changed.",
+    },
     "open311_rate_limited": {
         "zh": "该 api_key 每分钟最多 {limit} 次请求，请在 {retry_after} 秒后重试。",
         "en": "This api_key may make at most {limit} requests a minute; try again in {retry_after} s.",

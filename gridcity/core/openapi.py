@@ -131,6 +131,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
     # scorecard appeals
     "appeal_id": ("int", "Appeal id."),
+    "key_id": ("int", "Open311 key id (the admin console's number for it)."),
 }
 
 
@@ -354,6 +355,7 @@ def operations() -> list[Op]:
                        "sign-in and refused sign-in, with the address it came from.",
            errors={400: "`bad_request`: a date is not YYYY-MM-DD, or limit outside 1–1000."}),
         *hotline_operations(),
+        *open311_key_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -363,6 +365,25 @@ def screen_operations() -> list[Op]:
     from gridcity.screen.apidoc import screen_operations as operations
 
     return operations()
+
+
+def open311_key_operations() -> list[Op]:
+    """Open311 clients' API keys (Open311 密钥), admins only."""
+    admin = (Role.ADMIN,)
+    bad = {400: "`open311_key_client` (1–100 characters), `open311_key_rate` (1–100000 a minute)."}
+    missing = "`open311_key_not_found`."
+    return [
+        Op("get", "/open311-keys", "open311_keys.list_keys",
+           "Open311 clients' keys: client, prefix, limit, last use, requests filed, revocation", ok(), admin),
+        Op("post", "/open311-keys", "open311_keys.issue_key", "Issue a key to a client (audited)",
+           ok("Issued: the key is in this answer only", 201), admin, errors=bad),
+        Op("patch", "/open311-keys/{key_id}", "open311_keys.update_key",
+           "Rename a key's client or change its rate limit (audited)", ok(), admin,
+           errors={**bad, 404: missing, 409: "`open311_key_revoked`: a revoked key keeps its limit."}),
+        Op("post", "/open311-keys/{key_id}/revoke", "open311_keys.revoke_key",
+           "Revoke a key: its requests are refused (403) from now on (audited)", ok(), admin,
+           errors={404: missing}),
+    ]  # fmt: skip
 
 
 def hotline_operations() -> list[Op]:
@@ -630,6 +651,7 @@ def declarations() -> dict[str, Declared]:
 
 TAGS = {
     "org": "Sign-in, users and responsible units (责任单位).",
+    "open311_keys": "Open311 clients' API keys (Open311 密钥): issue, rename, limit, revoke.",
     "audit": "The audit log (审计日志): who changed what, before → after, and the sign-ins.",
     "geo": "Map layers and the grid locator (网格定位).",
     "taxonomy": "Case categories (部件 / 事件) and responsibility rules.",

@@ -24,6 +24,7 @@ SAMPLE_PATH_VALUES = {
     "patrol_id": "1",
     "month": "2026-09",
     "appeal_id": "1",
+    "key_id": "1",
 }
 
 
@@ -198,6 +199,7 @@ UNDECLARED_INPUT = {
     "org.unlock_user": "no input (the user is in the path)",
     "org.deactivate_user": "no input (the user is in the path)",
     "org.reactivate_user": "no input (the user is in the path)",
+    "open311_keys.revoke_key": "no input (the key is in the path)",
     "inventory.import_components": "a CSV or GeoJSON file, checked row by row by the import",
     "scorecards.put_definitions": "a whole definitions document, checked formula by formula by the service",
     "scorecards.put_contest_rules": "a whole rules document, checked item by item by the service",
