@@ -145,7 +145,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         lon=report.lon,
         lat=report.lat,
         set={
-            "number": f"{now.astimezone(_tz()):%Y%m%d}{case.id:06d}",
+            "number": case_number(case.id, now),
             "source": report.source,
             "reporter_id": getattr(reporter, "id", None),
             "reporter_contact": report.reporter_contact,
@@ -176,6 +176,11 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
     metrics.REPORTS.labels(report.source).inc()
     return IntakeResult(case, True, likely_duplicates(case), known)
+
+
+def case_number(case_id: int, at: dt.datetime) -> str:
+    """案卷编号 — the city's date of the case's start and its id, 6 digits."""
+    return f"{at.astimezone(_tz()):%Y%m%d}{case_id:06d}"
 
 
 def _require_photos(report: Report, reporter: User | None, category) -> None:
@@ -855,6 +860,12 @@ def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> l
         )
     db.session.add_all(attached)
     return attached
+
+
+def announce(case: Case, event: CaseEvent, extra_users=(), extra_rooms=()) -> None:
+    """Queue the live event of ``event`` to the rooms that see ``case``
+    (sent after the commit)."""
+    _announce(case, event, extra_users, extra_rooms)
 
 
 def _announce(case: Case, event: CaseEvent, extra_users=(), extra_rooms=()) -> None:
