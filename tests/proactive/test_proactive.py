@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from gridcity.cases.history import differences
 from gridcity.core.clock import utcnow
 from gridcity.extensions import db
 from gridcity.proactive.models import ProactiveTask
@@ -59,6 +60,7 @@ def test_a_task_from_a_hotspot_is_a_case_dispatched_handled_checked_and_closed(c
     assert [c.id for c in row.basis_cases] == sorted(c["id"] for c in basis)
     assert row.case.source == "proactive" and row.case.street_id == city["streets"][0].id
     assert row.case.address == "西街道西社区"
+    assert differences(row.case) == {}  # the case row is the replay of its history
 
     # The history names who raised it from what, then the dispatch to the unit.
     case_id = task["case"]["id"]
@@ -157,6 +159,21 @@ def test_bad_input_and_other_roles_are_refused_with_a_message(city, api, client,
     assert raise_task(client, ids, sanitation).status_code in (400, 403)
     client.auto_csrf = True
     assert db.session.scalar(select(ProactiveTask.id)) is None
+
+    # The form says what is wrong, on the form, keeping what was typed.
+    form = {"basis": "hotspot", "id": "H-1", "cases": ",".join(map(str, ids)), "title": ""}
+    form |= {
+        "description": "先清理",
+        "unit_id": str(sanitation),
+        "deadline": "2026-12-03T18:00",
+        "category": "",
+    }
+    page = client.post("/proactive/new", data=form)
+    assert page.status_code == 400 and "请填写任务名称" in page.get_data(as_text=True)
+    assert "先清理" in page.get_data(as_text=True)
+    page = client.post("/proactive/new", data=form | {"title": "清理", "deadline": "2026-11-30T09:00"})
+    assert page.status_code == 422 and "处置时限须晚于现在" in page.get_data(as_text=True)
+    assert client.get("/proactive/new?basis=hotspot&id=H-1&cases=1,x").status_code == 400
 
     # The CLI goes through the same service, by case numbers and unit code.
     numbers = ",".join(c["number"] for c in basis)
