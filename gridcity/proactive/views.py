@@ -146,6 +146,16 @@ def _form_deadline(raw: str) -> dt.datetime:
         ) from None
 
 
+def _form_place(basis: services.Basis, raw: str) -> services.Place | None:
+    """The form's place: the basis cases' centre (empty), or one basis case's position."""
+    if not raw:
+        return None
+    chosen = next((c for c in services.basis_cases(current_user(), basis) if str(c.id) == raw), None)
+    if chosen is None:
+        raise GridCityError("bad_request", detail="the place is the centre or one of the basis cases")
+    return services.Place(chosen.lon, chosen.lat)
+
+
 @bp.post("/new")
 @roles_required(*services.CREATORS)
 def create_from_form():
@@ -159,7 +169,7 @@ def create_from_form():
             form.get("description", ""),
             int(unit) if unit.isdigit() else unit,
             _form_deadline(form.get("deadline", "")),
-            None,
+            _form_place(basis, form.get("place", "")),
             basis,
             category=form.get("category") or None,
         )

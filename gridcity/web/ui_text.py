@@ -1325,6 +1325,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "zh": "依据案卷的中心：{place}（单元网格 {grid}）",
         "en": "The centre of the basis cases: {place} (unit grid {grid})",
     },
+    "pa_place_case": {"zh": "案卷 {number} 的位置", "en": "Where case {number} is"},
     "pa_unit": {"zh": "责任单位", "en": "Responsible unit"},
     "pa_unit_routed": {"zh": "（按责任规则）", "en": "(by the responsibility rules)"},
     "pa_deadline": {"zh": "处置时限", "en": "Deadline"},

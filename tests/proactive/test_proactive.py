@@ -188,6 +188,13 @@ def refusals(city, api, client, basis):
     page = client.post("/proactive/new", data=form | {"title": "清理", "deadline": "2026-11-30T09:00"})
     assert page.status_code == 422 and "处置时限须晚于现在" in page.get_data(as_text=True)
     assert client.get("/proactive/new?basis=hotspot&id=H-1&cases=1,x").status_code == 400
+    # Sent right, it makes the task where the chosen basis case is, and lists it.
+    page = client.post("/proactive/new", data=form | {"title": "清理", "place": str(ids[1])})
+    assert page.status_code == 302 and "/proactive/?created=" in page.headers["Location"]
+    made = db.session.scalar(select(ProactiveTask).where(ProactiveTask.basis_ref == "H-1"))
+    assert (made.case.lon, made.case.lat) == (basis[1]["lon"], basis[1]["lat"])
+    listed = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert f"已发起：案卷 {made.case.number} 已派遣至 环卫处。" in listed and "已派遣" in listed
 
 
 def through_the_cli(runner, basis):
