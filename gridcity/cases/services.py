@@ -112,16 +112,13 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         state=states.REPORTED,
         geom=_point(report.lon, report.lat),
         category_id=category.id,
-        unit_grid_id=location.unit_grid_id,
         source=report.source,
-        street_id=location.street_id,
         lon=report.lon,
         lat=report.lat,
         urgency="normal",
-        community_id=location.community_id,
-        district_id=location.district_id,
         reported_at=now,
         events=[],  # a new case's history is known to be empty: no query to load it
+        **place_fields(location),
     )
     db.session.add(case)
     try:
@@ -161,12 +158,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             "accuracy_m": report.accuracy_m,
             "fix_time": report.fix_time,
             "reported_at": now,
-            "unit_grid_id": location.unit_grid_id,
-            "community_id": location.community_id,
-            "street_id": location.street_id,
-            "district_id": location.district_id,
-            "work_grid_id": location.work_grid_id,
-            "area_id": location.area_id,
+            **place_fields(location),
             "patrol_id": report.patrol_id,
             "component_id": None if component is None else component.id,
         },
@@ -176,6 +168,19 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
     metrics.REPORTS.labels(report.source).inc()
     return IntakeResult(case, True, likely_duplicates(case), known)
+
+
+def place_fields(location) -> dict:
+    """A case's place, from the locator's answer: unit grid, community,
+    street, district, work grid and area."""
+    return {
+        "unit_grid_id": location.unit_grid_id,
+        "community_id": location.community_id,
+        "street_id": location.street_id,
+        "district_id": location.district_id,
+        "work_grid_id": location.work_grid_id,
+        "area_id": location.area_id,
+    }
 
 
 def case_number(case_id: int, at: dt.datetime) -> str:

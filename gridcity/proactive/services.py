@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 from gridcity.cases import deadlines, queries, states
 from gridcity.cases.history import record
 from gridcity.cases.models import Case
-from gridcity.cases.services import announce, case_number
+from gridcity.cases.services import announce, case_number, place_fields
 from gridcity.core.auth import role_name
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import Forbidden, GridCityError
@@ -213,16 +213,13 @@ def create_proactive_task(
         state=states.FILED,
         geom=shapely.Point(lon, lat),
         category_id=chosen.id,
-        unit_grid_id=location.unit_grid_id,
         source=SOURCE,
-        street_id=location.street_id,
-        community_id=location.community_id,
-        district_id=location.district_id,
         lon=lon,
         lat=lat,
         urgency=chosen.urgency,
         reported_at=now,
         events=[],
+        **place_fields(location),
     )
     db.session.add(case)
     db.session.flush()
@@ -248,12 +245,7 @@ def create_proactive_task(
             "lat": lat,
             "reported_at": now,
             "filed_at": now,
-            "unit_grid_id": location.unit_grid_id,
-            "community_id": location.community_id,
-            "street_id": location.street_id,
-            "district_id": location.district_id,
-            "work_grid_id": location.work_grid_id,
-            "area_id": location.area_id,
+            **place_fields(location),
         },
         extra={"basis_kind": basis.kind, "basis_ref": basis.ref, "basis_cases": len(cases)},
     )
@@ -335,39 +327,25 @@ def tasks(limit: int = 200, offset: int = 0) -> tuple[int, list[ProactiveTask]]:
     return total, list(rows)
 
 
+BASIS_CASE_KEYS = ("id", "number", "state", "category", "address", "reported_at")
+
+
 def basis_case_json(case: Case) -> dict:
     """A basis case as the pages list it: number, category, address."""
-    return {
-        "id": case.id,
-        "number": case.number,
-        "state": case.state,
-        "category": {
-            "code": case.category.code,
-            "name_zh": case.category.name_zh,
-            "name_en": case.category.name_en,
-        },
-        "address": case.address,
-        "reported_at": case.reported_at.isoformat(),
-    }
+    summary = queries.case_summary(case)
+    return {key: summary[key] for key in BASIS_CASE_KEYS}
 
 
 def task_json(task: ProactiveTask) -> dict:
+    """A task with where its case stands (state, unit, deadline) and its basis."""
     case = task.case
+    summary = queries.case_summary(case)
     return {
         "id": task.id,
         "title": task.title,
         "details": task.details,
-        "case": {"id": case.id, "number": case.number, "state": case.state, "version": case.version},
-        "state": case.state,
-        "category": {
-            "code": case.category.code,
-            "name_zh": case.category.name_zh,
-            "name_en": case.category.name_en,
-        },
-        "unit": None
-        if case.unit is None
-        else {"id": case.unit.id, "code": case.unit.code, "name": case.unit.name},
-        "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+        "case": {key: summary[key] for key in ("id", "number", "state", "version")},
+        **{key: summary[key] for key in ("state", "category", "unit", "deadline_at")},
         "overdue": bool(case.overdue),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "basis": {

@@ -4,7 +4,6 @@ browser test."""
 
 from tests.cases.conftest import api, city, frozen_clock  # noqa: F401
 from tests.web.conftest import (  # noqa: F401
-    create_client,
     create_server,
     demo_app,
     demo_city,

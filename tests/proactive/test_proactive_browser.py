@@ -23,7 +23,7 @@ from gridcity.simulate.client import field_photo, report_multipart, signed_in_ht
 from tests.dispatch.test_dispatch_browser import PASSWORD, open_page
 from tests.mobile.phone import handler_of
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
-from tests.web.test_browser import ARTIFACTS
+from tests.web.test_browser import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -69,9 +69,7 @@ def test_the_manager_turns_a_hotspot_into_a_task_the_unit_finds_in_its_queue(
     page, problems = create_page()
     page.goto("/")
     page.wait_for_url("**/login?next=/")
-    page.fill("#username", "manager")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    sign_in(page, "manager")
     page.get_by_test_id("proactive-link").click()  # the managers' way in
     page.wait_for_url("**/proactive/")
     page.goto(link)
