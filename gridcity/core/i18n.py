@@ -735,12 +735,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A task may be based on at most {max} cases.",
     },
     "proactive_unknown_cases": {
-        "zh": "依据案卷不存在：{ids}。",
-        "en": "These basis cases do not exist: {ids}.",
+        "zh": "依据案卷不存在或不在您的职责范围内：{ids}。",
+        "en": "These basis cases do not exist or are outside your responsibility: {ids}.",
     },
     "proactive_foreign_cases": {
-        "zh": "以下案卷不能作为依据（不在您的职责范围内，或已并入其他案卷）：{numbers}。",
-        "en": "These cases cannot be a basis (outside your responsibility, or merged into another case): {numbers}.",
+        "zh": "以下报告已并入其他案卷，不能单独作为依据，请以其并入的案卷为依据：{numbers}。",
+        "en": "These reports were merged into other cases and are no basis of their own; "
+        "cite the cases they joined: {numbers}.",
     },
     "proactive_category_required": {
         "zh": "依据案卷的类别不一致，请选择任务的类别。",

@@ -19,8 +19,9 @@ def proactive_operations() -> list:
                        "on the continuous clock. The basis (kind, id, case ids) is kept with it.",
            errors={400: "`bad_request`; `proactive_title_required`, `proactive_text_too_long`, "
                         "`proactive_category_required` (the basis cases differ in category).",
-                   422: "`unknown_unit` (or inactive), `proactive_deadline_past`, `proactive_unknown_cases`, "
-                        "`proactive_foreign_cases` (outside your scope, or merged into another case), "
+                   422: "`unknown_unit` (or inactive), `proactive_deadline_past`, `proactive_unknown_cases` "
+                        "(no such case, or one outside your scope: the same answer), "
+                        "`proactive_foreign_cases` (reports merged into another case), "
                         f"`unknown_category`, `outside_city`; at most {MAX_BASIS_CASES} basis cases."}),
         Op("get", "/proactive-tasks", "proactive_api.list_tasks",
            "Proactive tasks, newest first: state, unit, deadline, basis", ok(), READERS,

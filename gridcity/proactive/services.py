@@ -98,8 +98,9 @@ def require_creator(actor: User) -> None:
 
 
 def basis_cases(actor: User, basis: Basis) -> list[Case]:
-    """The basis cases, checked: every id a case the actor may see, none a
-    report merged into another case (cite that case instead)."""
+    """The basis cases, checked: every id a case the actor may see (one
+    outside their scope answers like a missing one), none a report merged
+    into another case (cite that case instead)."""
     if basis.kind not in BASIS_KINDS:
         raise GridCityError("proactive_basis_kind", kinds=", ".join(BASIS_KINDS))
     if not basis.ref.strip() or len(basis.ref) > REF_MAX:
@@ -109,15 +110,14 @@ def basis_cases(actor: User, basis: Basis) -> list[Case]:
         raise GridCityError("proactive_no_cases")
     if len(ids) > MAX_BASIS_CASES:
         raise GridCityError("proactive_too_many_cases", max=MAX_BASIS_CASES)
-    found = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
-    unknown = [i for i in ids if i not in found]
+    found = db.session.scalars(select(Case).where(Case.id.in_(ids))).all()
+    cases = queries.visible_only(actor, sorted(found, key=lambda c: c.id))
+    unknown = sorted(set(ids) - {c.id for c in cases})
     if unknown:
         raise GridCityError("proactive_unknown_cases", status=422, ids=", ".join(map(str, unknown[:20])))
-    cases = queries.visible_only(actor, [found[i] for i in ids])
-    hidden = [found[i].number for i in ids if found[i] not in cases]
     merged = [c.number for c in cases if c.merged_into_id is not None]
-    if hidden or merged:
-        raise GridCityError("proactive_foreign_cases", status=422, numbers=", ".join((hidden + merged)[:20]))
+    if merged:
+        raise GridCityError("proactive_foreign_cases", status=422, numbers=", ".join(merged[:20]))
     return cases
 
 
