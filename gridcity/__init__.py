@@ -153,6 +153,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (hotline_api_bp, hotline_bp):  # the hotline intake (热线受理, /hotline/)
         app.register_blueprint(bp)
+    from gridcity.proactive.views import api_bp as proactive_api_bp
+    from gridcity.proactive.views import bp as proactive_bp
+
+    for bp in (proactive_api_bp, proactive_bp):  # proactive tasks (主动治理, /proactive/)
+        app.register_blueprint(bp)
     from gridcity.screen.views import api_bp as screen_api_bp
     from gridcity.screen.views import bp as screen_bp
 

@@ -28,6 +28,8 @@ def what_text(event: CaseEvent, language: str) -> str:
     if action == "decide" and data.get("kind") in REQUEST_KINDS:
         outcome = "approved" if data.get("approved") else "refused"
         return ui_text(f"h_decide_{data['kind']}_{outcome}", language)
+    if action == "initiate" and data.get("basis_kind") in ("hotspot", "recurrence"):  # 主动治理, from what
+        return ui_text(f"h_initiate_{data['basis_kind']}", language).format(n=data.get("basis_cases", 0))
     if action == "follow_up" and data.get("satisfaction"):  # 回访, with the caller's satisfaction
         return ui_text(f"h_follow_up_{data['satisfaction']}", language)
     return ui_text(f"d_action_{action}", language)

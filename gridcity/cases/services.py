@@ -112,16 +112,13 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         state=states.REPORTED,
         geom=_point(report.lon, report.lat),
         category_id=category.id,
-        unit_grid_id=location.unit_grid_id,
         source=report.source,
-        street_id=location.street_id,
         lon=report.lon,
         lat=report.lat,
         urgency="normal",
-        community_id=location.community_id,
-        district_id=location.district_id,
         reported_at=now,
         events=[],  # a new case's history is known to be empty: no query to load it
+        **place_fields(location),
     )
     db.session.add(case)
     try:
@@ -145,7 +142,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
         lon=report.lon,
         lat=report.lat,
         set={
-            "number": f"{now.astimezone(_tz()):%Y%m%d}{case.id:06d}",
+            "number": case_number(case.id, now),
             "source": report.source,
             "reporter_id": getattr(reporter, "id", None),
             "reporter_contact": report.reporter_contact,
@@ -161,12 +158,7 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
             "accuracy_m": report.accuracy_m,
             "fix_time": report.fix_time,
             "reported_at": now,
-            "unit_grid_id": location.unit_grid_id,
-            "community_id": location.community_id,
-            "street_id": location.street_id,
-            "district_id": location.district_id,
-            "work_grid_id": location.work_grid_id,
-            "area_id": location.area_id,
+            **place_fields(location),
             "patrol_id": report.patrol_id,
             "component_id": None if component is None else component.id,
         },
@@ -176,6 +168,24 @@ def submit_report(report: Report, reporter: User | None, *, system_source: bool 
     known = queries.KnownParts(photos=attached, tasks=[], requests=[], unit_grid_code=location.unit_grid_code)
     metrics.REPORTS.labels(report.source).inc()
     return IntakeResult(case, True, likely_duplicates(case), known)
+
+
+def place_fields(location) -> dict:
+    """A case's place, from the locator's answer: unit grid, community,
+    street, district, work grid and area."""
+    return {
+        "unit_grid_id": location.unit_grid_id,
+        "community_id": location.community_id,
+        "street_id": location.street_id,
+        "district_id": location.district_id,
+        "work_grid_id": location.work_grid_id,
+        "area_id": location.area_id,
+    }
+
+
+def case_number(case_id: int, at: dt.datetime) -> str:
+    """案卷编号 — the city's date of the case's start and its id, 6 digits."""
+    return f"{at.astimezone(_tz()):%Y%m%d}{case_id:06d}"
 
 
 def _require_photos(report: Report, reporter: User | None, category) -> None:
@@ -855,6 +865,12 @@ def _attach_photos(case: Case, event: CaseEvent, stored, stage: str, actor) -> l
         )
     db.session.add_all(attached)
     return attached
+
+
+def announce(case: Case, event: CaseEvent, extra_users=(), extra_rooms=()) -> None:
+    """Queue the live event of ``event`` to the rooms that see ``case``
+    (sent after the commit)."""
+    _announce(case, event, extra_users, extra_rooms)
 
 
 def _announce(case: Case, event: CaseEvent, extra_users=(), extra_rooms=()) -> None:

@@ -44,7 +44,9 @@ STATES = (
 OPEN_STATES = tuple(s for s in STATES if s not in (VOIDED, MERGED, CLOSED))
 # States in which the handling clock runs.
 CLOCK_RUNNING = (DISPATCHED, IN_PROGRESS)
-SOURCES = ("inspector", "hotline", "public", "patrol", "open311")
+# ``proactive`` (主动治理): a task the center raised itself from a hotspot or
+# a recurrence (gridcity/proactive/), filed and dispatched from the start.
+SOURCES = ("inspector", "hotline", "public", "patrol", "open311", "proactive")
 
 R = Role
 

@@ -613,6 +613,9 @@ def register_cli(app: Flask) -> None:
     from gridcity.ops.privacy_cli import privacy_group
 
     app.cli.add_command(privacy_group)
+    from gridcity.proactive.cli import proactive_group
+
+    app.cli.add_command(proactive_group)
     from gridcity.simulate.cli import simulate
 
     app.cli.add_command(simulate)

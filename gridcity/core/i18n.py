@@ -722,6 +722,48 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "底图不可用：仅显示本系统的网格与部件。",
         "en": "No basemap available: only our own grids and components are shown.",
     },
+    # proactive tasks (主动治理, issue 20 item 3)
+    "proactive_title_required": {
+        "zh": "请填写任务名称（例如“沙头角第2社区小广告集中清理”）。",
+        "en": 'Give the task a title (e.g. "clean-up of small ads in 沙头角第2社区").',
+    },
+    "proactive_text_too_long": {
+        "zh": "任务名称最多 {title} 个字，说明最多 {details} 个字。",
+        "en": "The title may have at most {title} characters and the description {details}.",
+    },
+    "proactive_basis_kind": {
+        "zh": "任务须依据热点或反复发生问题发起。",
+        "en": "A task is raised from a hotspot or a recurring problem.",
+    },
+    "proactive_basis_ref": {
+        "zh": "缺少依据（热点或反复发生问题）的编号，或编号超过 {max} 个字符。",
+        "en": "The hotspot's or recurrence's reference is missing or longer than {max} characters.",
+    },
+    "proactive_no_cases": {
+        "zh": "请至少列出一件依据案卷。",
+        "en": "List at least one case the task is based on.",
+    },
+    "proactive_too_many_cases": {
+        "zh": "依据案卷最多 {max} 件。",
+        "en": "A task may be based on at most {max} cases.",
+    },
+    "proactive_unknown_cases": {
+        "zh": "依据案卷不存在或不在您的职责范围内：{ids}。",
+        "en": "These basis cases do not exist or are outside your responsibility: {ids}.",
+    },
+    "proactive_foreign_cases": {
+        "zh": "以下报告已并入其他案卷，不能单独作为依据，请以其并入的案卷为依据：{numbers}。",
+        "en": "These reports were merged into other cases and are no basis of their own; "
+        "cite the cases they joined: {numbers}.",
+    },
+    "proactive_category_required": {
+        "zh": "依据案卷的类别不一致，请选择任务的类别。",
+        "en": "The basis cases differ in category: choose the task's category.",
+    },
+    "proactive_deadline_past": {
+        "zh": "处置时限须晚于现在。",
+        "en": "The deadline must lie in the future.",
+    },
 }
 
 

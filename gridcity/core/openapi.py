@@ -356,6 +356,7 @@ def operations() -> list[Op]:
            errors={400: "`bad_request`: a date is not YYYY-MM-DD, or limit outside 1–1000."}),
         *hotline_operations(),
         *open311_key_operations(),
+        *proactive_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -389,6 +390,13 @@ def open311_key_operations() -> list[Op]:
 def hotline_operations() -> list[Op]:
     """The hotline intake (热线受理): see gridcity/hotline/apidoc.py."""
     from gridcity.hotline.apidoc import hotline_operations as operations
+
+    return operations()
+
+
+def proactive_operations() -> list[Op]:
+    """Proactive tasks (主动治理): see gridcity/proactive/apidoc.py."""
+    from gridcity.proactive.apidoc import proactive_operations as operations
 
     return operations()
 
@@ -661,6 +669,7 @@ TAGS = {
     "mobile_api": "What the inspectors' app adds: my month, a report's receipt, \"it's the same\".",
     "dispatch_api": "The dispatch center's live map, work queues and case drawer; the unit portal.",
     "hotline_api": "The hotline intake (热线受理): channels, geocoder, duplicates, calls, reply and follow-up.",
+    "proactive_api": "Proactive tasks (主动治理): work raised from a hotspot or recurrence, tracked as a case.",
     "scorecards": "Monthly scorecards (绩效评价) per tier, the cases behind each figure, frozen versions, "
     "indicator definitions, and the sanitation contest (市容环卫杯).",
     "openapi": "This description.",

@@ -102,6 +102,8 @@ class Settings:
     # The most one extension (延期) may add, in the units of the category's
     # deadline clock (hours, working hours or working days).
     max_extension_amount: float = 30.0
+    # A proactive task's (主动治理) form proposes a deadline this many days ahead.
+    proactive_default_days: int = 7
     # A report on a component (部件) takes the component's position; the
     # reporter's fix must be within this many metres of it.
     component_report_radius_m: float = 300.0
@@ -335,6 +337,8 @@ class Settings:
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
         if not (0 < self.max_extension_amount <= 1000):
             raise SettingsError("GRIDCITY_MAX_EXTENSION_AMOUNT must be above 0 and at most 1000")
+        if not (1 <= self.proactive_default_days <= 366):
+            raise SettingsError("GRIDCITY_PROACTIVE_DEFAULT_DAYS must be 1 to 366")
 
 
 def normalize_database_url(url: str) -> str:

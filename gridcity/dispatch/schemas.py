@@ -12,6 +12,7 @@ from gridcity.cases.schemas import CaseDetail
 from gridcity.cases.services import REQUEST_KINDS
 from gridcity.core.api import Answer, Ref, Schema, Text
 from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS
+from gridcity.proactive.schemas import DrawerBasis
 
 COMMA = "Comma-separated"
 
@@ -137,4 +138,7 @@ class Drawer(CaseDetail):
     merge_candidates: list[MergeCandidate] = Field(
         description="When merge is allowed: open cases of its category within the duplicate radius, "
         "nearest first."
+    )
+    proactive: DrawerBasis | None = Field(
+        None, description="A proactive task (主动治理, source proactive): its title and basis cases."
     )

@@ -307,6 +307,7 @@ def drawer_extras(case: Case, user: User) -> dict:
     request waiting for a decision, the open cases it may duplicate (merge
     targets), and the actions that fit it."""
     from gridcity.cases.routing import BY_RULES, distance_m, likely_duplicates, responsible_unit
+    from gridcity.proactive.services import drawer_basis
 
     try:
         routed, routed_by = responsible_unit(case)
@@ -367,6 +368,7 @@ def drawer_extras(case: Case, user: User) -> dict:
             }
             for other in (likely_duplicates(case) if "merge" in actions else [])
         ],
+        "proactive": drawer_basis(case, user),
     }
 
 

@@ -1321,6 +1321,75 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "audit_note_unknown_name": {"zh": "用户名不存在", "en": "Unknown user name"},
     "audit_note_inactive": {"zh": "账号已停用", "en": "Account deactivated"},
     "audit_note_locked": {"zh": "账号已锁定", "en": "Account locked"},
+    # proactive tasks (主动治理, issue 20 item 3)
+    "d_source_proactive": {"zh": "主动治理", "en": "Proactive task"},
+    "d_action_initiate": {"zh": "发起主动治理", "en": "Raised a proactive task"},
+    "h_initiate_hotspot": {
+        "zh": "根据热点发起主动治理（依据 {n} 件案卷）",
+        "en": "Raised a proactive task from a hotspot ({n} cases)",
+    },
+    "h_initiate_recurrence": {
+        "zh": "根据反复发生问题发起主动治理（依据 {n} 件案卷）",
+        "en": "Raised a proactive task from a recurring problem ({n} cases)",
+    },
+    "pa_open": {"zh": "主动治理", "en": "Proactive tasks"},
+    "pa_list_title": {"zh": "主动治理任务", "en": "Proactive tasks"},
+    "pa_list_intro": {
+        "zh": "从热点或反复发生问题发起的任务，像案卷一样派遣、处置、核查、结案。",
+        "en": "Tasks raised from hotspots or recurring problems, dispatched, handled, checked and closed like cases.",
+    },
+    "pa_none": {"zh": "尚无主动治理任务。", "en": "No proactive tasks yet."},
+    "pa_new_title": {"zh": "发起主动治理", "en": "Raise a proactive task"},
+    "pa_new_intro_hotspot": {
+        "zh": "依据一个热点：同一类问题在同一片区域集中发生。",
+        "en": "Based on a hotspot: the same kind of problem, clustered in one place.",
+    },
+    "pa_new_intro_recurrence": {
+        "zh": "依据反复发生问题：结案后同一问题在同一网格再次发生。",
+        "en": "Based on a recurring problem: it came back to the same grid after it was closed.",
+    },
+    "pa_title": {"zh": "任务名称", "en": "Title"},
+    "pa_description": {"zh": "任务说明", "en": "Description"},
+    "pa_basis_cases": {"zh": "依据案卷", "en": "Basis cases"},
+    "pa_case_number": {"zh": "案卷编号", "en": "Case number"},
+    "pa_category": {"zh": "类别", "en": "Category"},
+    "pa_address": {"zh": "地址", "en": "Address"},
+    "pa_state": {"zh": "状态", "en": "State"},
+    "pa_reported_at": {"zh": "上报时间", "en": "Reported"},
+    "pa_place": {"zh": "位置", "en": "Place"},
+    "pa_place_centre": {
+        "zh": "依据案卷的中心：{place}（单元网格 {grid}）",
+        "en": "The centre of the basis cases: {place} (unit grid {grid})",
+    },
+    "pa_place_case": {"zh": "案卷 {number} 的位置", "en": "Where case {number} is"},
+    "pa_unit": {"zh": "责任单位", "en": "Responsible unit"},
+    "pa_unit_routed": {"zh": "（按责任规则）", "en": "(by the responsibility rules)"},
+    "pa_deadline": {"zh": "处置时限", "en": "Deadline"},
+    "pa_deadline_hint": {
+        "zh": "到此时刻须处置完成（连续计时；挂账暂停，延期顺延）。",
+        "en": "To be handled by this moment (continuous clock; a suspension stops it, an extension adds to it).",
+    },
+    "pa_submit": {"zh": "发起并派遣", "en": "Raise and dispatch"},
+    "pa_created": {
+        "zh": "已发起：案卷 {number} 已派遣至 {unit}。",
+        "en": "Raised: case {number} went to {unit}.",
+    },
+    "pa_basis": {"zh": "依据", "en": "Basis"},
+    "pa_basis_hotspot": {"zh": "热点", "en": "Hotspot"},
+    "pa_basis_recurrence": {"zh": "反复发生", "en": "Recurring problem"},
+    "pa_created_by": {"zh": "发起人", "en": "Raised by"},
+    "pa_created_at": {"zh": "发起时间", "en": "Raised"},
+    "pa_overdue": {"zh": "已超期", "en": "overdue"},
+    "pa_new_hint": {
+        "zh": "在决策分析的热点或反复发生问题列表中点“发起主动治理”。",
+        "en": 'Start one from a hotspot or a recurring problem in the analysis: "Raise a proactive task".',
+    },
+    "d_proactive_title": {"zh": "主动治理", "en": "Proactive task"},
+    "d_proactive_basis_hotspot": {"zh": "依据热点的 {n} 件案卷：", "en": "Based on a hotspot of {n} cases:"},
+    "d_proactive_basis_recurrence": {
+        "zh": "依据反复发生问题的 {n} 件案卷：",
+        "en": "Based on a recurring problem of {n} cases:",
+    },
 }
 
 

@@ -170,6 +170,9 @@
       ]));
     }
 
+    // 主动治理: the task's title and the cases it was raised from.
+    if (c.proactive) body.appendChild(this.renderProactive(c.proactive, lang));
+
     var rework = this.renderRework(c);
     if (rework) body.appendChild(rework);
     var urged = this.renderUrge(c);
@@ -197,6 +200,21 @@
     var shown = this.shownId;
     this.shownId = c.id;
     if (shown !== c.id && this.onShow) this.onShow(c);
+  };
+
+  Drawer.prototype.renderProactive = function (p, lang) {
+    var T = this.T;
+    var list = el("ul", { "data-testid": "proactive-cases" });
+    p.cases.forEach(function (b) {
+      var category = lang === "zh" ? b.category.name_zh : b.category.name_en;
+      list.appendChild(el("li", { text: [b.number, category, b.address].filter(Boolean).join(" · ") }));
+    });
+    return el("section", { className: "drawer-proactive", "data-testid": "proactive-section" }, [
+      el("h3", { text: T.d_proactive_title }),
+      el("p", { "data-testid": "proactive-title", text: p.title }),
+      el("p", { className: "muted", text: Live.format(T["d_proactive_basis_" + p.kind], { n: p.case_count }) }),
+      list,
+    ]);
   };
 
   // The unit an extension's amount is counted in, from the category's clock.

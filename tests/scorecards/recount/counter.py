@@ -79,6 +79,9 @@ class CaseLog:
     voided_at: dt.datetime | None = None
     merged_into: int | None = None
     closed_at: dt.datetime | None = None
+    # A proactive task (主动治理) starts with the center's own "initiate": it
+    # is no report (no inspector's, no valid, no missed one).
+    report: bool = True
 
 
 class Recount:
@@ -143,7 +146,7 @@ class Recount:
     def run(self) -> dict[tuple[str, int], dict[str, int]]:
         by_case = self.read()
         for case_id, events in by_case.items():
-            if events[0].action != "report":
+            if events[0].action not in ("report", "initiate"):
                 raise AssertionError(f"case {case_id}: history does not start with its report")
             s = events[0].data["set"]
             self.cases[case_id] = CaseLog(
@@ -159,6 +162,7 @@ class Recount:
                     "district": s.get("district_id"),
                 },
                 patrol_id=s.get("patrol_id"),
+                report=events[0].action == "report",
             )
         for case_id, events in by_case.items():
             self.walk(self.cases[case_id], events)
@@ -367,7 +371,7 @@ class Recount:
             return out
 
         for case in self.cases.values():
-            if not self.in_month(case.reported_at):
+            if not case.report or not self.in_month(case.reported_at):
                 continue
             valid = case.voided_at is None
             by_inspector = case.source in INSPECTOR_SOURCES
