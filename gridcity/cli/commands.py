@@ -601,6 +601,9 @@ def register_cli(app: Flask) -> None:
     from gridcity.ops.privacy_cli import privacy_group
 
     app.cli.add_command(privacy_group)
+    from gridcity.risk.cli import risk_group
+
+    app.cli.add_command(risk_group)
     from gridcity.simulate.cli import simulate
 
     app.cli.add_command(simulate)
