@@ -452,7 +452,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "d_risk_level_high": {"zh": "高", "en": "High"},
     "d_risk_level_medium": {"zh": "中", "en": "Medium"},
     "d_risk_level_low": {"zh": "低", "en": "Low"},
-    "d_risk_short": {"zh": "风险", "en": "risk"},
+    "d_risk_in_list": {"zh": "风险{level} {percent}%", "en": "Risk {level} {percent}%"},
     "d_risk_factors": {"zh": "主要因素", "en": "Main factors"},
     "d_risk_no_factor": {"zh": "无突出因素（接近平均水平）", "en": "No factor stands out (close to average)"},
     "d_risk_no_model": {"zh": "尚未训练超期风险模型，暂不评估。", "en": "No overdue-risk model trained yet."},

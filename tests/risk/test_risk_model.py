@@ -5,37 +5,26 @@ Trained on all but the last month (as of that month's start), it ranks the
 last month's dispatches well (ROC AUC ≥ 0.8, computed here from the
 generator's own outcomes, not the model's metrics); the drawer names the slow
 unit as the main factor of an open case it holds; the map state sorts by
-risk. With too little history a run says so and no case shows a risk."""
+risk."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import random
-import uuid
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-import shapely
 from sqlalchemy import insert, select
 
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from gridcity.geo.models import Community, Street, UnitGrid
 from gridcity.org.services import create_unit
 from gridcity.risk import model as risk_model
 from gridcity.risk import services
 from gridcity.risk.features import read_history
 from gridcity.taxonomy.models import Category
 from tests.conftest import BACKENDS, DEMO_PASSWORD, build_mini_city, fresh_app
+from tests.risk.history import CITY, case_row, places, plant_year
 from tests.scorecards.test_browser_drilldown import internal_identifiers, leaks
-
-CITY = ZoneInfo("Asia/Shanghai")
-DISPATCHES = 3600
-DAYS = 360
-# The planted log-odds of lateness.
-BASE, SLOW_UNIT, FAST_UNIT, SLOW_CATEGORY, EVENING = -2.4, 3.2, -1.0, 2.4, 2.4
 
 
 def auc(late: list[bool], score: np.ndarray) -> float:
@@ -55,93 +44,17 @@ def risk_identifiers() -> set[str]:
     return internal_identifiers() | set(FACTORS) | set(PERIODS) | set(CLOCKS) | {"high", "medium", "low"}
 
 
-def case_row(n: int, grid, category_id: int, unit_id: int, dispatched: dt.datetime, **more) -> dict:
-    point = grid.geom.representative_point()
-    return {
-        "number": f"R{n:07d}",
-        "client_uuid": str(uuid.uuid4()),
-        "source": "inspector",
-        "category_id": category_id,
-        "urgency": "normal",
-        "description": "",
-        "lon": point.x,
-        "lat": point.y,
-        "geom": shapely.Point(point.x, point.y),
-        "unit_grid_id": grid.id,
-        "community_id": grid.community_id,
-        "street_id": grid.street_id,
-        "district_id": grid.district_id,
-        "work_grid_id": grid.work_grid_id,
-        "version": 5,
-        "event_count": 5,
-        "unit_id": unit_id,
-        "reported_at": dispatched - dt.timedelta(hours=1),
-        "filed_at": dispatched - dt.timedelta(minutes=30),
-        "dispatched_at": dispatched,
-        "handle_clock": "emergency_hours",
-        "handle_budget_s": 86400.0,
-        "deadline_at": dispatched + dt.timedelta(hours=24),
-        **more,
-    }
-
-
 def generate_year(now: dt.datetime) -> dict:
-    """A year of closed dispatches; late ones handled after their deadline."""
-    rng = random.Random(20261207)
+    """The mini city, three more units, and the planted year."""
     city = build_mini_city()
     units = [city["units"][k] for k in ("sanitation", "municipal", "west_office")]
     units += [create_unit(f"U{i}", f"第{i}养护队", "other") for i in range(4, 7)]
     db.session.commit()
     slow, fast = units[3], units[4]
     categories = db.session.scalars(select(Category.id).order_by(Category.code).limit(8)).all()
-    slow_category = categories[0]
-    grids = db.session.execute(
-        select(
-            UnitGrid.id,
-            UnitGrid.geom,
-            UnitGrid.community_id,
-            UnitGrid.work_grid_id,
-            Community.street_id,
-            Street.district_id,
-        )
-        .join(Community, Community.id == UnitGrid.community_id)
-        .join(Street, Street.id == Community.street_id)
-        .where(UnitGrid.work_grid_id.is_not(None))
-        .order_by(UnitGrid.id)
-    ).all()
-    rows, late = [], []
-    start = now - dt.timedelta(days=DAYS)
-    for n in range(DISPATCHES):
-        dispatched = start + dt.timedelta(seconds=rng.uniform(0, (DAYS - 1) * 86400))
-        unit, category = rng.choice(units), rng.choice(categories)
-        evening = dispatched.astimezone(CITY).hour >= 18
-        logit = (
-            BASE
-            + SLOW_UNIT * (unit is slow)
-            + FAST_UNIT * (unit is fast)
-            + SLOW_CATEGORY * (category == slow_category)
-            + EVENING * evening
-        )
-        is_late = rng.random() < 1 / (1 + math.exp(-logit))
-        hours = rng.uniform(25, 60) if is_late else rng.uniform(1, 23)
-        handled = dispatched + dt.timedelta(hours=hours)
-        rows.append(
-            case_row(
-                n,
-                rng.choice(grids),
-                category,
-                unit.id,
-                dispatched,
-                state="closed",
-                handled_at=handled,
-                checked_at=handled + dt.timedelta(hours=1),
-                closed_at=handled + dt.timedelta(hours=2),
-            )
-        )
-        late.append(is_late)
-    db.session.execute(insert(Case.__table__), rows)
-    db.session.commit()
-    return {"slow": slow, "categories": categories, "grids": grids, "late": late, "rows": rows}
+    grids = places()
+    late = plant_year(now, [u.id for u in units], categories, slow.id, fast.id, categories[0], grids)
+    return {"slow": slow, "categories": categories, "grids": grids, "late": late}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -185,18 +98,22 @@ def test_the_drawer_names_the_slow_unit_and_the_queue_sorts_by_risk(year):
     grid, category = year["grids"][0], year["categories"][3]
     other_unit = db.session.scalar(select(Case.unit_id).where(Case.unit_id != slow.id).limit(1))
     opened = [
-        case_row(900_000 + i, grid, category, unit, morning, state="in_progress", deadline_at=morning + dt.timedelta(days=5))
+        case_row(f"S{i}", grid, category, unit, morning, state="in_progress", deadline_at=morning + dt.timedelta(days=5))
         for i, unit in enumerate((slow.id, other_unit))
     ]  # fmt: skip
     db.session.execute(insert(Case.__table__), opened)
     db.session.commit()
-    slow_case, other_case = (db.session.scalar(select(Case).where(Case.number == r["number"])) for r in opened)
+    slow_case, other_case = (
+        db.session.scalar(select(Case).where(Case.number == r["number"])) for r in opened
+    )
     # The scoring job caches the risks the queue sorts by.
     assert services.score_job() == 2
 
     client = app.test_client()
     client.set_cookie("lang", "zh")
-    assert client.post("/api/v1/login", json={"username": "disp", "password": DEMO_PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/v1/login", json={"username": "disp", "password": DEMO_PASSWORD}).status_code == 200
+    )
     drawer = client.get(f"/api/v1/dispatch/cases/{slow_case.id}").get_json()
     risk = drawer["risk"]
     assert risk["level"] == "high" and risk["text"] == f"高 {risk['percent']}%"
