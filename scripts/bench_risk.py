@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import statistics
@@ -48,22 +47,11 @@ from sqlalchemy.engine import make_url
 from gridcity import create_app
 from gridcity.core.clock import utcnow
 from gridcity.core.migrate import upgrade
-from gridcity.core.settings import REPO_ROOT
 from gridcity.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Burners, calibration_line, calibration_seconds  # noqa: E402 - beside this script
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from bench_scorecard import _bench_locate, generate, say, timed  # noqa: E402 - its year and its timing
 
 
 def _app(database_url: str, instance_dir: str):
@@ -75,14 +63,14 @@ def _app(database_url: str, instance_dir: str):
 
 def generate_year(database_url: str, cases: int) -> dict:
     """A fresh database with bench_scorecard.py's year of ``cases`` cases."""
-    scorecard, locate = _script("bench_scorecard"), _script("bench_locate")
+    locate = _bench_locate()
     locate.recreate_database(database_url)
     upgrade(database_url)
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="gc_bench_risk_") as instance_dir:
         app = _app(database_url, instance_dir)
         with app.app_context():
-            scorecard.generate(argparse.Namespace(cases=cases), locate, out)
+            generate(argparse.Namespace(cases=cases), locate, out)
             db.session.remove()
             db.engine.dispose()
     return out
@@ -105,7 +93,6 @@ def floor_read(as_of) -> int:
 def measure_risk_retraining(database_url: str, runs: int = 1, busy: int = 0) -> dict:
     """Time the nightly retraining on an existing database (see the module
     docstring for the figures); nothing it trains is kept."""
-    scorecard = _script("bench_scorecard")
     out: dict = {"runs": runs, "busy_cores": busy}
     with tempfile.TemporaryDirectory(prefix="gc_bench_risk_") as instance_dir:
         app = _app(database_url, instance_dir)
@@ -122,9 +109,7 @@ def measure_risk_retraining(database_url: str, runs: int = 1, busy: int = 0) -> 
             cpu: list[float] = []
             machine: list[float] = []
             try:
-                first, train_s, run, train_runs = scorecard.timed(
-                    lambda: services.retrain(as_of), runs, cpu, machine
-                )
+                first, train_s, run, train_runs = timed(lambda: services.retrain(as_of), runs, cpu, machine)
                 out["train_first_seconds"], out["train_seconds"] = first, train_s
                 out["train_runs_seconds"] = [round(t, 3) for t in train_runs]
                 out["train_cpu_seconds"] = statistics.median(cpu)
@@ -134,7 +119,7 @@ def measure_risk_retraining(database_url: str, runs: int = 1, busy: int = 0) -> 
                 out["holdout_auc"] = run.metrics.get("holdout_auc")
                 out["read_seconds"] = run.metrics.get("read_seconds")
                 out["fit_seconds"] = run.metrics.get("fit_seconds")
-                floor_first, floor_s, rows, _ = scorecard.timed(lambda: floor_read(as_of), runs)
+                floor_first, floor_s, rows, _ = timed(lambda: floor_read(as_of), runs)
             finally:
                 if burners:
                     burners.stop()
@@ -146,18 +131,22 @@ def measure_risk_retraining(database_url: str, runs: int = 1, busy: int = 0) -> 
     return out
 
 
+# The command line: (flag, argparse keywords).
+OPTIONS = (
+    ("--postgres-url", {"default": "postgresql://postgres@127.0.0.1/gridcity_bench_risk",
+                        "help": "scratch database; it is dropped and recreated unless --reuse"}),
+    ("--cases", {"type": int, "default": 1_100_000, "help": "cases over the year"}),
+    ("--runs", {"type": int, "default": 1, "help": "timed runs after the first (median)"}),
+    ("--reuse", {"action": "store_true", "help": "time an existing database (no generation)"}),
+    ("--busy", {"type": int, "default": 0, "help": "cores kept busy by CPU burners while timed"}),
+    ("--note", {"default": "", "help": "free text kept in the JSON (e.g. the machine's load)"}),
+)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1/gridcity_bench_risk",
-        help="scratch database; it is dropped and recreated unless --reuse",
-    )
-    parser.add_argument("--cases", type=int, default=1_100_000, help="cases over the year")
-    parser.add_argument("--runs", type=int, default=1, help="timed runs after the first (median)")
-    parser.add_argument("--reuse", action="store_true", help="time an existing database (no generation)")
-    parser.add_argument("--busy", type=int, default=0, help="cores kept busy by CPU burners while timed")
-    parser.add_argument("--note", default="", help="free text kept in the JSON (e.g. the machine's load)")
+    for flag, options in OPTIONS:
+        parser.add_argument(flag, **options)
     args = parser.parse_args(argv)
     if not args.reuse and "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")

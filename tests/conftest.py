@@ -295,6 +295,33 @@ def build_mini_city() -> dict:
     }
 
 
+def unit_grid_places(in_work_grids: bool = False) -> list:
+    """Unit grids with what a case there records: community, work grid,
+    street, district and area (only those in a work grid when asked)."""
+    from sqlalchemy import select
+
+    from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
+
+    query = (
+        select(
+            UnitGrid.id,
+            UnitGrid.geom,
+            UnitGrid.community_id,
+            UnitGrid.work_grid_id,
+            Community.street_id,
+            Street.district_id,
+            WorkGrid.area_id,
+        )
+        .join(Community, Community.id == UnitGrid.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
+        .order_by(UnitGrid.id)
+    )
+    if in_work_grids:
+        query = query.where(UnitGrid.work_grid_id.is_not(None))
+    return db.session.execute(query).all()
+
+
 @pytest.fixture
 def login(client):
     def sign_in(username: str, password: str = DEMO_PASSWORD):

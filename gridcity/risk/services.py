@@ -237,25 +237,18 @@ def run_summary(run: RiskModel, language: str | None = None) -> dict:
     from gridcity.core.i18n import translate
 
     metrics = run.metrics or {}
-    if run.status == TRAINED:
-        auc = metrics.get("holdout_auc")
-        message = translate(
-            "risk_trained",
-            language,
-            rows=run.rows_used,
-            late=run.late_rows,
-            days=metrics.get("holdout_days"),
-            auc="—" if auc is None else f"{auc:.3f}",
-        )
-    else:
-        message = translate(
-            "risk_too_little_history",
-            language,
-            rows=run.rows_used,
-            late=run.late_rows,
-            needed=metrics.get("needed_rows"),
-            needed_late=metrics.get("needed_late"),
-        )
+    auc = metrics.get("holdout_auc")
+    # Each message takes the figures it names.
+    figures = {
+        "rows": run.rows_used,
+        "late": run.late_rows,
+        "days": metrics.get("holdout_days"),
+        "auc": "—" if auc is None else f"{auc:.3f}",
+        "needed": metrics.get("needed_rows"),
+        "needed_late": metrics.get("needed_late"),
+    }
+    key = "risk_trained" if run.status == TRAINED else "risk_too_little_history"
+    message = translate(key, language, **figures)
     return {
         "id": run.id,
         "status": run.status,

@@ -10,11 +10,11 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from gridcity.geo.models import Community, Street, UnitGrid
+from tests.conftest import unit_grid_places
 
 CITY = ZoneInfo("Asia/Shanghai")
 DISPATCHES = 3600
@@ -24,21 +24,8 @@ BASE, SLOW_UNIT, FAST_UNIT, SLOW_CATEGORY, EVENING = -2.4, 3.2, -1.0, 2.4, 2.4
 
 
 def places() -> list:
-    """Unit grids of the work grids, with their community, street and district."""
-    return db.session.execute(
-        select(
-            UnitGrid.id,
-            UnitGrid.geom,
-            UnitGrid.community_id,
-            UnitGrid.work_grid_id,
-            Community.street_id,
-            Street.district_id,
-        )
-        .join(Community, Community.id == UnitGrid.community_id)
-        .join(Street, Street.id == Community.street_id)
-        .where(UnitGrid.work_grid_id.is_not(None))
-        .order_by(UnitGrid.id)
-    ).all()
+    """Unit grids of the work grids, with what a case there records."""
+    return unit_grid_places(in_work_grids=True)
 
 
 def case_row(
