@@ -51,7 +51,8 @@ def factor_text(factor: dict, language: str) -> str:
     if kind == "weekday":
         name = ui_text(f"risk_weekday_{value}", language)
         return ui_text("risk_factor_dispatched", language).format(name=name)
-    return ui_text("risk_factor_load", language).format(n=value)
+    key = "risk_factor_load" if factor.get("more", True) else "risk_factor_light_load"
+    return ui_text(key, language).format(n=value)
 
 
 def risk_view(scored: dict | None, language: str) -> dict | None:

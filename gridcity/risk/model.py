@@ -87,3 +87,9 @@ def contributions(model: dict, d: Dispatches) -> tuple[np.ndarray, np.ndarray]:
     parts[:, len(GROUPS)] = load["weight"] * _scaled_load(d.load, load["mean"], load["spread"])
     logits = model["base"] + parts.sum(axis=1)
     return 1.0 / (1.0 + np.exp(-logits)), parts
+
+
+def load_above_average(model: dict, load: float) -> bool:
+    """Whether a unit load is above the training rows' (scaled) average."""
+    spec = model["load"]
+    return float(_scaled_load(np.array([load]), spec["mean"], spec["spread"])[0]) > 0

@@ -186,6 +186,9 @@ def score_cases(run: RiskModel, cases: list[Case], now: dt.datetime | None = Non
             for k in order
             if parts[i, k] >= minimum
         ]
+        for factor in factors:
+            if factor["factor"] == "load":  # which way the load differs from the average case's
+                factor["more"] = risk_model.load_above_average(run.model, factor["value"])
         out.append({"case_id": int(case_id), "risk": float(risk[i]), "factors": factors})
     return out
 

@@ -484,6 +484,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "risk_factor_clock": {"zh": "时限：按{name}计", "en": "Deadline counted in {name}"},
     "risk_factor_dispatched": {"zh": "派遣时间：{name}", "en": "Dispatched: {name}"},
     "risk_factor_load": {"zh": "单位在办案卷多：{n} 件", "en": "Unit busy: {n} open cases"},
+    "risk_factor_light_load": {"zh": "单位在办案卷少：{n} 件", "en": "Unit has few open cases: {n}"},
     "risk_period_night": {"zh": "夜间", "en": "at night"},
     "risk_period_morning": {"zh": "上午", "en": "in the morning"},
     "risk_period_afternoon": {"zh": "下午", "en": "in the afternoon"},
