@@ -21,12 +21,13 @@ from gridcity.core.api import DB_INT_MAX
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
+from gridcity.dispatch.suggestion import suggestion
 from gridcity.extensions import db
 from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import UNIT_ROLES, Role, Unit, User, is_unit_member
 from gridcity.risk import explain as risk_explain
 from gridcity.risk import services as risk_services
-from gridcity.risk.models import CaseRisk
+from gridcity.risk.models import TRAINED, CaseRisk
 from gridcity.taxonomy.models import Category
 from gridcity.web.ui_text import ui_text
 
@@ -394,8 +395,6 @@ def drawer_extras(case: Case, user: User) -> dict:
 def _risk_and_suggestion(case: Case, user: User, routed_unit: Unit | None) -> dict:
     """The centers' view only: the overdue risk in words (or why there is
     none) and the dispatch suggestion (派遣建议)."""
-    from gridcity.dispatch.suggestion import suggestion
-
     if user.role not in {r.value for r in STAFF_ROLES}:
         return {"risk": None, "risk_note": None, "suggestion": None}
     language = current_language()
@@ -403,7 +402,7 @@ def _risk_and_suggestion(case: Case, user: User, routed_unit: Unit | None) -> di
     risk = risk_explain.risk_view(risk_services.case_risk(case), language)
     if risk is not None:
         note = None
-    elif run is None or run.status != "trained":
+    elif run is None or run.status != TRAINED:
         note = risk_explain.no_risk_note(run, language)
     else:
         note = ui_text("d_risk_not_scored", language)
