@@ -163,6 +163,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (screen_api_bp, screen_bp):  # the command center's wall screen (大屏, /screen/)
         app.register_blueprint(bp)
+    from gridcity.risk.views import api_bp as risk_api_bp
+
+    app.register_blueprint(risk_api_bp)  # the overdue-risk model (/api/v1/risk/)
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)

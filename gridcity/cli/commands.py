@@ -616,6 +616,9 @@ def register_cli(app: Flask) -> None:
     from gridcity.proactive.cli import proactive_group
 
     app.cli.add_command(proactive_group)
+    from gridcity.risk.cli import risk_group
+
+    app.cli.add_command(risk_group)
     from gridcity.simulate.cli import simulate
 
     app.cli.add_command(simulate)

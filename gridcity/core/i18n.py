@@ -70,6 +70,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No responsibility rule for category {category} at this place.",
     },
     "bad_csv": {"zh": "CSV 第 {line} 行无效：{detail}", "en": "CSV line {line} is invalid: {detail}"},
+    # overdue risk (gridcity/risk): what a training run says
+    "risk_trained": {
+        "zh": "超期风险模型已训练：{rows} 件已知结果的派遣，其中 {late} 件超期；留出最近 {days} 天检验，AUC {auc}。",
+        "en": "Overdue-risk model trained on {rows} dispatches with a known outcome, {late} of them late; "
+        "held-out check on the last {days} days: AUC {auc}.",
+    },
+    "risk_too_little_history": {
+        "zh": "历史案卷不足，暂不评估超期风险：已知结果的派遣 {rows} 件（其中超期 {late} 件），"
+        "至少需要 {needed} 件，且超期与按期各至少 {needed_late} 件。",
+        "en": "Too little history to assess the overdue risk: {rows} dispatches with a known outcome "
+        "({late} late); at least {needed} are needed, with at least {needed_late} late and on time each.",
+    },
     "conflict": {"zh": "数据冲突：{detail}", "en": "Conflict: {detail}"},
     # case lifecycle
     "stale_case": {

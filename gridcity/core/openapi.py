@@ -349,6 +349,7 @@ def operations() -> list[Op]:
         *scorecard_operations(),
         *dispatch_operations(),
         *screen_operations(),
+        *risk_operations(),
         *privacy_operations(),
         Op("get", "/audit", "audit.search", "The audit log (审计日志), newest first", ok(), admin,
            description="Every admin change to people, with before → after in words, and every "
@@ -385,6 +386,13 @@ def open311_key_operations() -> list[Op]:
            "Revoke a key: its requests are refused (403) from now on (audited)", ok(), admin,
            errors={404: missing}),
     ]  # fmt: skip
+
+
+def risk_operations() -> list[Op]:
+    """The overdue-risk model (超期风险): see gridcity/risk/apidoc.py."""
+    from gridcity.risk.apidoc import risk_operations as operations
+
+    return operations()
 
 
 def hotline_operations() -> list[Op]:

@@ -43,6 +43,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from gridcity.media.storage import remove_stale_uploads
     from gridcity.ops.retention import retention_job
     from gridcity.org.sessions import prune_expired_sessions
+    from gridcity.risk.services import retrain_due, score_job
     from gridcity.scorecards.snapshots.freeze import freeze_due
 
     settings = app.config["SETTINGS"]
@@ -54,6 +55,9 @@ def registered_jobs(app: Flask) -> list[Job]:
         Job("prune_sessions", prune_expired_sessions, seconds=86400),  # sign-ins past GRIDCITY_SESSION_DAYS
         # Temp files of uploads whose process was killed mid-write.
         Job("remove_stale_uploads", remove_stale_uploads, seconds=settings.media_temp_max_age_seconds),
+        # Nightly: retrain the overdue-risk model once a day after GRIDCITY_RISK_TRAIN_HOUR (hourly check).
+        Job("retrain_risk_model", retrain_due, seconds=3600),
+        Job("score_overdue_risk", score_job, seconds=settings.risk_score_seconds),  # open cases' risks again
     ]
 
 

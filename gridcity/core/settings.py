@@ -165,6 +165,20 @@ class Settings:
     # The wall screen (大屏) sets the month's on-time closure rate against this
     # target, in percent (no table holds one; the city's own goal).
     screen_on_time_target: float = 90.0
+    # Overdue risk (gridcity/risk): the local hour after which the nightly
+    # retraining runs (once a day), the least history it trains on (finished or
+    # already late dispatches, and of those the late ones), the days held out
+    # to check it, how often the open cases' risks are scored again, the
+    # levels 高 / 中 (percent; below: 低) and the least weight (log-odds) a
+    # factor needs to be named in the drawer.
+    risk_train_hour: int = 2
+    risk_min_history: int = 200
+    risk_min_late: int = 20
+    risk_holdout_days: int = 30
+    risk_score_seconds: int = 600
+    risk_high_percent: float = 50.0
+    risk_medium_percent: float = 20.0
+    risk_factor_min_weight: float = 0.1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -241,6 +255,18 @@ class Settings:
             raise SettingsError(f"GRIDCITY_TILE_DATUM={self.tile_datum!r}: use wgs84 or gcj02")
         if self.scheduler_mode not in ("embedded", "off"):
             raise SettingsError(f"GRIDCITY_SCHEDULER_MODE={self.scheduler_mode!r}: use embedded or off")
+        if not (0 <= self.risk_train_hour <= 23):
+            raise SettingsError(f"GRIDCITY_RISK_TRAIN_HOUR={self.risk_train_hour}: use an hour 0-23")
+        if not (0 < self.risk_medium_percent < self.risk_high_percent <= 100):
+            raise SettingsError(
+                f"GRIDCITY_RISK_MEDIUM_PERCENT={self.risk_medium_percent:g} and GRIDCITY_RISK_HIGH_PERCENT="
+                f"{self.risk_high_percent:g}: expected 0 < medium < high ≤ 100"
+            )
+        if self.risk_min_history < 2 or self.risk_min_late < 1 or self.risk_score_seconds < 1:
+            raise SettingsError(
+                "GRIDCITY_RISK_MIN_HISTORY (≥ 2), GRIDCITY_RISK_MIN_LATE (≥ 1) and "
+                "GRIDCITY_RISK_SCORE_SECONDS (≥ 1) are out of range"
+            )
         if not (0 < self.screen_on_time_target <= 100):
             raise SettingsError(
                 f"GRIDCITY_SCREEN_ON_TIME_TARGET={self.screen_on_time_target}: a percentage above 0, at most 100"

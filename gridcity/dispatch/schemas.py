@@ -11,7 +11,7 @@ from gridcity.cases import states
 from gridcity.cases.schemas import CaseDetail
 from gridcity.cases.services import REQUEST_KINDS
 from gridcity.core.api import Answer, Ref, Schema, Text
-from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS
+from gridcity.dispatch.services import MAP_FIELDS, MAX_IDS, SORTS
 from gridcity.proactive.schemas import DrawerBasis
 
 COMMA = "Comma-separated"
@@ -39,6 +39,11 @@ class MapFilter(Schema):
         description=f"{COMMA} case ids (at most {MAX_IDS}): the resync after a reconnect.",
         examples=["1,2"],
     )
+    sort: Literal[SORTS] | None = Field(
+        None,
+        description="id (the default) or risk: highest overdue risk first, unscored cases last.",
+        examples=["risk"],
+    )
 
 
 # ---------------------------------------------------------------- answers
@@ -57,7 +62,7 @@ class MapState(Answer):
         description="One array per open case in the order of `fields`, by id; `category` is the code, "
         "`reported_at` / `deadline_at` are Unix seconds (UTC), `request` the kind of the request waiting "
         "for a decision (or null), `urge` how often the unit was urged (催办), `escalated` whether 督办 is in "
-        "force, `last_urged_at` Unix seconds (or null)."
+        "force, `last_urged_at` Unix seconds (or null), `risk` the overdue risk in percent (null: not scored)."
     )
 
 
@@ -111,6 +116,36 @@ class CategoryStandards(Answer):
     closing: str = Field(description="结案标准: when the case may be closed.")
 
 
+class CaseRiskView(Answer):
+    """超期风险 — the case's risk of going overdue, from the nightly-trained model."""
+
+    percent: int = Field(description="The risk in percent (0–100).")
+    level: Literal["high", "medium", "low"] = Field(
+        description="高 / 中 / 低 by GRIDCITY_RISK_HIGH_PERCENT and GRIDCITY_RISK_MEDIUM_PERCENT."
+    )
+    text: str = Field(description="The level and percent in words, e.g. 高 62%.")
+    factors: list[str] = Field(
+        description="The main factors raising it above the average case, strongest first, in words."
+    )
+
+
+class UnitName(Answer):
+    id: int
+    name: str
+
+
+class DispatchSuggestion(Answer):
+    """派遣建议 — the unit the rules pick and, for a case returned before, the history's."""
+
+    rules_unit: UnitName | None = Field(description="The unit the routing rules pick (null: none applies).")
+    returned_before: bool = Field(description="The case was returned (回退) before.")
+    history_unit: UnitName | None = Field(
+        description="When returned before: the unit that closed the most recent similar case (same "
+        "category, same unit grid, else same street)."
+    )
+    history_case_number: str | None = Field(description="That similar case's number.")
+
+
 class Drawer(CaseDetail):
     """A case as the dispatch drawer shows it."""
 
@@ -135,6 +170,11 @@ class Drawer(CaseDetail):
         description="The clock an extension's amount is counted in: emergency_hours, working_hours "
         "or working_days."
     )
+    risk: CaseRiskView | None = Field(
+        description="The centers' roles only: the overdue risk (null: none, see risk_note)."
+    )
+    risk_note: str | None = Field(description="Why no risk is shown, in words (null when one is).")
+    suggestion: DispatchSuggestion | None = Field(description="The centers' roles only: 派遣建议.")
     merge_candidates: list[MergeCandidate] = Field(
         description="When merge is allowed: open cases of its category within the duplicate radius, "
         "nearest first."

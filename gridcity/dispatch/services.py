@@ -21,9 +21,13 @@ from gridcity.core.api import DB_INT_MAX
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
+from gridcity.dispatch.suggestion import suggestion
 from gridcity.extensions import db
 from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import UNIT_ROLES, Role, Unit, User, is_unit_member
+from gridcity.risk import explain as risk_explain
+from gridcity.risk import services as risk_services
+from gridcity.risk.models import TRAINED, CaseRisk
 from gridcity.taxonomy.models import Category
 from gridcity.web.ui_text import ui_text
 
@@ -104,8 +108,11 @@ MAP_FIELDS = (
     "urge",
     "escalated",
     "last_urged_at",
+    "risk",
 )
 MAX_IDS = 500
+# The orders the map state can come in: by case id, or highest overdue risk first.
+SORTS = ("id", "risk")
 
 
 def queues_for(user: User) -> tuple[Queue, ...]:
@@ -201,9 +208,13 @@ def map_state(user: User, args) -> dict:
     # by the client (and skipped by its version), never lost.
     seq = latest_seq()
     pending = _pending_requests()
+    active = risk_services.active_model()
     query = (
         _open_visible(user)
         .outerjoin(pending, pending.c.case_id == Case.id)
+        .outerjoin(
+            CaseRisk, and_(CaseRisk.case_id == Case.id, CaseRisk.model_id == (active.id if active else -1))
+        )
         .join(Category, Category.id == Case.category_id)
         .with_only_columns(
             Case.id,
@@ -228,10 +239,10 @@ def map_state(user: User, args) -> dict:
             Case.urge_count,
             Case.escalated_at,
             Case.last_urged_at,
+            CaseRisk.risk,
         )
-        .order_by(Case.id)
     )
-    query = _filtered(query, user, args, pending)
+    query = _filtered(query, user, args, pending).order_by(*_order(args))
     rows = [
         [
             r[0],
@@ -256,10 +267,20 @@ def map_state(user: User, args) -> dict:
             r[19] or 0,
             states.is_escalated(r[20], r[14], r[16]),
             _epoch(r[21]),
+            None if r[22] is None else round(r[22] * 100),
         ]  # fmt: skip
         for r in db.session.execute(query)
     ]
     return {"seq": seq, "now": utcnow().timestamp(), "fields": list(MAP_FIELDS), "cases": rows}
+
+
+def _order(args) -> tuple:
+    sort = args.get("sort", "id")
+    if sort not in SORTS:
+        raise GridCityError("bad_request", detail=f"sort must be one of {', '.join(SORTS)}")
+    if sort == "risk":  # unscored cases last
+        return (CaseRisk.risk.is_(None), CaseRisk.risk.desc(), Case.id)
+    return (Case.id,)
 
 
 def _filtered(query: Select, user: User, args, pending) -> Select:
@@ -328,6 +349,7 @@ def drawer_extras(case: Case, user: User) -> dict:
     else:
         actions = [a for a in actions if a != "request"]
     return {
+        **_risk_and_suggestion(case, user, routed_unit),
         "allowed_actions": actions,
         "street": None if street is None else {"id": street.id, "name": street.name},
         "work_grid": None
@@ -370,6 +392,23 @@ def drawer_extras(case: Case, user: User) -> dict:
         ],
         "proactive": drawer_basis(case, user),
     }
+
+
+def _risk_and_suggestion(case: Case, user: User, routed_unit: Unit | None) -> dict:
+    """The centers' view only: the overdue risk in words (or why there is
+    none) and the dispatch suggestion (派遣建议)."""
+    if user.role not in {r.value for r in STAFF_ROLES}:
+        return {"risk": None, "risk_note": None, "suggestion": None}
+    language = current_language()
+    run = risk_services.latest_run()
+    risk = risk_explain.risk_view(risk_services.case_risk(case), language)
+    if risk is not None:
+        note = None
+    elif run is None or run.status != TRAINED:
+        note = risk_explain.no_risk_note(run, language)
+    else:
+        note = ui_text("d_risk_not_scored", language)
+    return {"risk": risk, "risk_note": note, "suggestion": suggestion(case, routed_unit)}
 
 
 def search_lookups() -> dict:

@@ -19,6 +19,7 @@ from gridcity.dispatch import schemas, services
 from gridcity.dispatch.schemas import MapFilter
 from gridcity.org.models import ROLE_NAMES, UNIT_ROLES
 from gridcity.org.services import describe_user
+from gridcity.risk.explain import level_thresholds
 from gridcity.web import views as web_views
 from gridcity.web.ui_text import ui_keys, ui_texts
 
@@ -51,6 +52,8 @@ def _live_page_data(user, texts: tuple[str, ...]) -> dict:
         "sources": list(states.SOURCES),
         "queues": [q.to_dict() for q in services.queues_for(user)],
         "role_names": {r.value: names[0 if language == "zh" else 1] for r, names in ROLE_NAMES.items()},
+        # 高 / 中 / 低: the overdue risk levels' lower bounds in percent.
+        "risk_levels": level_thresholds(),
         **services.page_lookups(user, language),
         "texts": ui_texts(language, texts),
     }

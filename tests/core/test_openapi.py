@@ -196,6 +196,7 @@ def test_build_document_is_a_fresh_dict_each_time(app):
 # Operations whose input no declaration describes, and why.
 UNDECLARED_INPUT = {
     "org.logout": "no input",
+    "risk_api.train": "no input (it trains on the whole history)",
     "org.unlock_user": "no input (the user is in the path)",
     "org.deactivate_user": "no input (the user is in the path)",
     "org.reactivate_user": "no input (the user is in the path)",

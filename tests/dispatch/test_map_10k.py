@@ -25,9 +25,9 @@ from sqlalchemy import insert, select
 from gridcity import create_app
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import Unit
 from gridcity.taxonomy.models import Category
+from tests.conftest import unit_grid_places
 from tests.dispatch.test_dispatch_browser import open_page, session_for
 from tests.web.conftest import SECRET_KEY, SERVE, _free_port, _stop, _wait_until_up
 from tests.web.test_browser import ARTIFACTS
@@ -53,20 +53,7 @@ def insert_open_cases(count: int, seed: int = 10_000) -> None:
     """``count`` open cases spread over the city's unit grids, in one insert
     (no history: what the map reads is the case rows)."""
     rng = random.Random(seed)
-    grids = db.session.execute(
-        select(
-            UnitGrid.id,
-            UnitGrid.geom,
-            UnitGrid.community_id,
-            UnitGrid.work_grid_id,
-            Community.street_id,
-            Street.district_id,
-            WorkGrid.area_id,
-        )
-        .join(Community, Community.id == UnitGrid.community_id)
-        .join(Street, Street.id == Community.street_id)
-        .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
-    ).all()
+    grids = unit_grid_places()
     categories = db.session.scalars(select(Category.id)).all()
     units = db.session.scalars(select(Unit.id)).all()
     now = dt.datetime.now(dt.UTC)

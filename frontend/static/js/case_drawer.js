@@ -160,6 +160,9 @@
     this.renderMap(mapBox, c);
     body.appendChild(dl);
 
+    var risk = this.renderRisk(c);
+    if (risk) body.appendChild(risk);
+
     if (c.pending_request) {
       var r = c.pending_request;
       var text = (T["d_req_" + r.kind] || r.kind) + "：" + r.reason;
@@ -215,6 +218,42 @@
       el("p", { className: "muted", text: Live.format(T["d_proactive_basis_" + p.kind], { n: p.case_count }) }),
       list,
     ]);
+  };
+
+  // 超期风险 and 派遣建议 (the centers only): the level, the main factors in
+  // words, the rules' unit and, for a case returned before, the history's.
+  Drawer.prototype.renderRisk = function (c) {
+    var T = this.T;
+    if (!c.risk && !c.risk_note && !c.suggestion) return null;
+    var box = el("section", { className: "drawer-risk", "data-testid": "risk", "aria-labelledby": "drawer-risk-title" });
+    box.appendChild(el("h3", { id: "drawer-risk-title", text: T.d_risk }));
+    if (c.risk) {
+      box.appendChild(el("p", {}, [
+        el("span", { className: "badge risk-" + c.risk.level, "data-testid": "risk-level", text: c.risk.text }),
+      ]));
+      box.appendChild(el("p", { className: "muted", text: T.d_risk_factors }));
+      var list = el("ul", { className: "risk-factors", "data-testid": "risk-factors" });
+      (c.risk.factors.length ? c.risk.factors : [T.d_risk_no_factor]).forEach(function (f) {
+        list.appendChild(el("li", { text: f }));
+      });
+      box.appendChild(list);
+    } else if (c.risk_note) {
+      box.appendChild(el("p", { className: "muted", "data-testid": "risk-note", text: c.risk_note }));
+    }
+    var s = c.suggestion;
+    if (s && ["filed", "accepted"].indexOf(c.state) >= 0) {
+      box.appendChild(el("h3", { text: T.d_suggestion }));
+      var lines = [s.rules_unit ? Live.format(T.d_suggest_rules, { unit: s.rules_unit.name }) : T.d_suggest_no_rule];
+      if (s.returned_before) {
+        lines.push(s.history_unit
+          ? Live.format(T.d_suggest_history, { unit: s.history_unit.name, number: s.history_case_number })
+          : T.d_suggest_no_history);
+      }
+      var ul = el("ul", { className: "risk-suggestion", "data-testid": "suggestion" });
+      lines.forEach(function (line) { ul.appendChild(el("li", { text: line })); });
+      box.appendChild(ul);
+    }
+    return box;
   };
 
   // The unit an extension's amount is counted in, from the category's clock.

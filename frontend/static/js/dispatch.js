@@ -235,6 +235,14 @@
   var listItems = listBox.querySelector("ul");
   var listSource = null;
 
+  // 超期风险 as a labelled level: 风险高 62%.
+  var riskLevels = data.risk_levels || { high: 50, medium: 20 };
+  function riskText(c) {
+    if (c.risk === null || c.risk === undefined) return "";
+    var level = c.risk >= riskLevels.high ? "high" : c.risk >= riskLevels.medium ? "medium" : "low";
+    return " · " + Live.format(T.d_risk_in_list, { level: T["d_risk_level_" + level], percent: c.risk });
+  }
+
   function caseButton(c) {
     var now = live.now();
     var b = document.createElement("button");
@@ -246,7 +254,8 @@
     var urged = (c.urge ? " · " + T.d_urge + " ×" + c.urge + (c.last_urged_at ? " " + Live.formatTime(c.last_urged_at) : "") : "")
       + (c.escalated ? " · " + T.d_escalated : "");
     var unit = urged && c.unit_id && unitNames[c.unit_id] ? " · " + unitNames[c.unit_id] : "";
-    b.textContent = c.number + " " + (categoryNames[c.category] || c.category) + " · " + (T["d_state_" + c.state] || c.state) + left + unit + urged;
+    b.textContent = c.number + " " + (categoryNames[c.category] || c.category) + " · " + (T["d_state_" + c.state] || c.state) + left + unit + urged + riskText(c);
+    if (c.risk !== null && c.risk !== undefined) b.setAttribute("data-risk", String(c.risk));
     if (drawer.caseId === c.id) b.setAttribute("aria-current", "true");
     b.addEventListener("click", function () {
       listItems.querySelectorAll("[aria-current]").forEach(function (x) { x.removeAttribute("aria-current"); });
@@ -306,13 +315,22 @@
     listItems.scrollTop = scrollTop;
   }
 
+  var sortBox = document.getElementById("list-sort");
+  function riskOf(c) { return c.risk === null || c.risk === undefined ? -1 : c.risk; }
+  sortBox.addEventListener("change", function () {
+    if (listSource && listSource.kind === "queue") showQueue(listSource.key, false);
+  });
+
   function showQueue(key, scroll) {
     var q = data.queues.filter(function (x) { return x.key === key; })[0];
     var items = [];
     live.cases.forEach(function (c) { if (Live.inQueue(c, q)) items.push(c); });
-    // Soonest deadline first, then oldest report.
+    // Soonest deadline first, then oldest report; or highest overdue risk
+    // first (unscored cases last), then the same.
+    var byRisk = sortBox.value === "risk";
     items.sort(function (a, b) {
-      return (a.deadline_at || Infinity) - (b.deadline_at || Infinity) || (a.reported_at || 0) - (b.reported_at || 0);
+      var risk = byRisk ? riskOf(b) - riskOf(a) : 0;
+      return risk || (a.deadline_at || Infinity) - (b.deadline_at || Infinity) || (a.reported_at || 0) - (b.reported_at || 0);
     });
     Object.keys(queueButtons).forEach(function (k) { queueButtons[k].setAttribute("aria-pressed", String(k === key)); });
     showList(Live.format(T.d_list_queue, { name: T["d_queue_" + key] }), items, { kind: "queue", key: key });

@@ -218,6 +218,8 @@
       rework: p.rework !== undefined ? p.rework : before.rework || 0,
       urge: p.urge !== undefined ? p.urge : before.urge || 0,
       escalated: p.escalated !== undefined ? p.escalated : Boolean(before.escalated),
+      // The overdue risk comes with the map state only (scored apart): kept until the next load.
+      risk: before.risk !== undefined ? before.risk : null,
       last_urged_at: payload.action === "urge" ? this.now() : before.last_urged_at || null,
       // 催办's message travels with its event only (the drawer's history keeps it).
       urge_note: payload.action === "urge" ? payload.note || "" : before.urge_note || "",

@@ -1,0 +1,33 @@
+"""The risk API's answers as declared in the OpenAPI document."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from gridcity.core.api import Answer
+from gridcity.risk.models import TOO_LITTLE_HISTORY, TRAINED
+
+
+class RiskRun(Answer):
+    """One training run of the overdue-risk model."""
+
+    id: int
+    status: Literal[TRAINED, TOO_LITTLE_HISTORY] = Field(
+        description="`trained`: its model scores the open cases; `too_little_history`: no case shows a "
+        "risk until a later run trains."
+    )
+    trained_at: dt.datetime
+    rows_used: int = Field(description="Dispatches with a known outcome (handled, or late while open).")
+    late_rows: int = Field(description="Of those, the late ones (handled after the running deadline).")
+    holdout_auc: float | None = Field(
+        description="ROC AUC on the last GRIDCITY_RISK_HOLDOUT_DAYS days of a model of the days before "
+        "(null when those days lack late or on-time dispatches)."
+    )
+    message: str = Field(description="The run in words, in the caller's language.")
+
+
+class RiskStatus(Answer):
+    latest: RiskRun | None = Field(description="The newest training run (null: none yet).")
