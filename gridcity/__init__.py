@@ -167,6 +167,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (admin_people_bp, account_bp, audit_bp):  # people, the audit log (/admin/), one's own password
         app.register_blueprint(bp)
+    from gridcity.web.admin_calendar import bp as admin_calendar_bp
+    from gridcity.workcalendar.views import bp as calendar_api_bp
+
+    for bp in (admin_calendar_bp, calendar_api_bp):  # the working calendar (/admin/calendar, /api/v1/calendar)
+        app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

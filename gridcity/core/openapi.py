@@ -131,6 +131,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "action": ({"type": "string", "enum": list(ACTIONS)}, "The step to take (see the table)."),
     # scorecard appeals
     "appeal_id": ("int", "Appeal id."),
+    "day": ("str", "A date, YYYY-MM-DD, e.g. 2027-02-11."),
 }
 
 
@@ -354,6 +355,7 @@ def operations() -> list[Op]:
                        "sign-in and refused sign-in, with the address it came from.",
            errors={400: "`bad_request`: a date is not YYYY-MM-DD, or limit outside 1–1000."}),
         *hotline_operations(),
+        *calendar_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -368,6 +370,13 @@ def screen_operations() -> list[Op]:
 def hotline_operations() -> list[Op]:
     """The hotline intake (热线受理): see gridcity/hotline/apidoc.py."""
     from gridcity.hotline.apidoc import hotline_operations as operations
+
+    return operations()
+
+
+def calendar_operations() -> list[Op]:
+    """The working calendar (工作日历): see gridcity/workcalendar/apidoc.py."""
+    from gridcity.workcalendar.apidoc import calendar_operations as operations
 
     return operations()
 

@@ -127,7 +127,7 @@ def import_schedule(rows: list[dict[str, str]], year: int, actor=None) -> dict:
         raise GridCityError("calendar_import_errors", status=422, lines=", ".join(map(str, bad)))
     if not checked:
         raise GridCityError("calendar_import_empty")
-    before = _counts(editing.year_days(year))
+    before = _listed(editing.year_days(year))
     first, last = editing.parse_day(f"{year:04d}-01-01"), editing.parse_day(f"{year:04d}-12-31")
     db.session.execute(delete(CalendarDay).where(CalendarDay.day >= first, CalendarDay.day <= last))
     db.session.add_all(
@@ -135,7 +135,7 @@ def import_schedule(rows: list[dict[str, str]], year: int, actor=None) -> dict:
         for r in checked
     )
     db.session.flush()
-    after = _counts(editing.year_days(year))
+    after = _listed(editing.year_days(year))
     audit.record(
         "calendar.import",
         actor,
@@ -144,13 +144,14 @@ def import_schedule(rows: list[dict[str, str]], year: int, actor=None) -> dict:
         before=before,
         after=after,
     )
-    return {"year": year, **after}
+    return {"year": year, **{kind: len(days) for kind, days in after.items()}}
 
 
-def _counts(days: list[CalendarDay]) -> dict:
+def _listed(days: list[CalendarDay]) -> dict[str, list[str]]:
+    """The year's marked days as the audit log keeps them: "02-11 春节" by kind."""
     return {
-        "holidays": sum(1 for d in days if d.kind == "holiday"),
-        "workdays": sum(1 for d in days if d.kind == "workday"),
+        plural: [f"{d.day:%m-%d} {d.name}" for d in days if d.kind == kind]
+        for plural, kind in (("holidays", "holiday"), ("workdays", "workday"))
     }
 
 

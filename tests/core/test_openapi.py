@@ -24,6 +24,7 @@ SAMPLE_PATH_VALUES = {
     "patrol_id": "1",
     "month": "2026-09",
     "appeal_id": "1",
+    "day": "2027-02-11",
 }
 
 

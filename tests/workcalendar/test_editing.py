@@ -151,8 +151,8 @@ def test_the_import_names_each_rows_problems_then_replaces_the_year_all_or_nothi
     (entry,) = _entries("calendar.import")
     assert (entry.object_label, entry.before, entry.after) == (
         "2027",
-        {"holidays": 1, "workdays": 0},
-        {"holidays": 2, "workdays": 1},
+        {"holidays": ["01-01 元旦"], "workdays": []},
+        {"holidays": ["01-01 元旦", "02-11 春节"], "workdays": ["02-06 春节调休"]},
     )
     # The same schedule as JSON (the format of ``gridcity calendar load``).
     days_json = {"days": [{"day": "2027-10-01", "kind": "holiday", "name": "国庆节"}]}
