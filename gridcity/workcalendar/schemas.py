@@ -23,7 +23,7 @@ class OfficePeriodIn(Schema):
 
 
 class OfficeHoursIn(Schema):
-    model_config = ConfigDict(title="OfficeHours")
+    model_config = ConfigDict(title="OfficeHoursChange")
 
     periods: Annotated[list[OfficePeriodIn], Field(max_length=8)] = Field(
         description="The office periods of every working day: at least one, none overlapping."
