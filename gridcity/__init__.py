@@ -170,7 +170,8 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.web.admin_calendar import bp as admin_calendar_bp
     from gridcity.workcalendar.views import bp as calendar_api_bp
 
-    for bp in (admin_calendar_bp, calendar_api_bp):  # the working calendar (/admin/calendar, /api/v1/calendar)
+    # the working calendar (/admin/calendar, /api/v1/calendar)
+    for bp in (admin_calendar_bp, calendar_api_bp):
         app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 

@@ -553,8 +553,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "类型“{text}”无效：应为“放假”或“上班”（或 holiday / workday）。",
         "en": "The kind “{text}” is not valid: write holiday or workday (or 放假 / 上班).",
     },
-    "calendar_name_needed": {"zh": "请填写名称，例如“春节”。", "en": "Give the day a name, e.g. Spring Festival."},
-    "calendar_name_too_long": {"zh": "名称最多 {limit} 个字。", "en": "A name has at most {limit} characters."},
+    "calendar_name_needed": {
+        "zh": "请填写名称，例如“春节”。",
+        "en": "Give the day a name, e.g. Spring Festival.",
+    },
+    "calendar_name_too_long": {
+        "zh": "名称最多 {limit} 个字。",
+        "en": "A name has at most {limit} characters.",
+    },
     "calendar_workday_not_rest": {
         "zh": "{day} 本来就是工作日：调休上班日只能设在休息日（周末）。",
         "en": "{day} is a working day anyway: a make-up workday can only be a rest day (a weekend day).",

@@ -1287,7 +1287,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "audit_note_locked": {"zh": "账号已锁定", "en": "Account locked"},
     # the admin console: the working calendar (issue 17, item 4)
     "audit_action_calendar__office_hours": {"zh": "修改办公时间", "en": "Office hours changed"},
-    "audit_action_calendar__mark_day": {"zh": "标记节假日或调休上班日", "en": "Holiday or make-up workday marked"},
+    "audit_action_calendar__mark_day": {
+        "zh": "标记节假日或调休上班日",
+        "en": "Holiday or make-up workday marked",
+    },
     "audit_action_calendar__clear_day": {"zh": "取消日期标记", "en": "Day mark removed"},
     "audit_action_calendar__import": {"zh": "导入年度节假日安排", "en": "Year's holiday schedule imported"},
     "audit_field_office_hours": {"zh": "办公时间", "en": "Office hours"},

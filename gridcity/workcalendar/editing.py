@@ -19,6 +19,7 @@ from gridcity.workcalendar.models import DAY_KINDS, CalendarDay, OfficePeriod
 from gridcity.workcalendar.services import (
     check_office_periods,
     office_periods,
+    parse_day,
     parse_time,
     period_text,
     rest_weekdays,
@@ -49,16 +50,6 @@ def set_office_periods(periods: list[tuple], actor=None) -> list[tuple[dt.time, 
     )
     db.session.flush()
     return ordered
-
-
-def parse_day(text) -> dt.date:
-    """A date written 2027-02-11 (or a date already)."""
-    if isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(str(text).strip())
-    except ValueError:
-        raise GridCityError("calendar_bad_date", text=str(text)) from None
 
 
 def check_day(day: dt.date, kind: str, name: str, rest: set[int]) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy import delete
 
 from gridcity.audit import services as audit
 from gridcity.core.errors import GridCityError
+from gridcity.core.uploads import upload_text
 from gridcity.extensions import db
 from gridcity.web.ui_text import ui_text
 from gridcity.workcalendar import editing
@@ -73,7 +74,7 @@ def read_schedule(filename: str, data: bytes) -> list[dict[str, str]]:
     line numbers count its header as line 1; a JSON list's items count from 1)."""
     if len(data) > MAX_BYTES:
         raise GridCityError("import_too_large", status=413, limit="256 KB")
-    text = _decode(data)
+    text = upload_text(data, "calendar_import_bad_file")
     if filename.lower().endswith(".json") or text.lstrip()[:1] in ("[", "{"):
         rows = _json_rows(text)
     else:
@@ -153,15 +154,6 @@ def _listed(days: list[CalendarDay]) -> dict[str, list[str]]:
         plural: [f"{d.day:%m-%d} {d.name}" for d in days if d.kind == kind]
         for plural, kind in (("holidays", "holiday"), ("workdays", "workday"))
     }
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise GridCityError("calendar_import_bad_file")
 
 
 def _json_rows(text: str) -> list[dict[str, str]]:

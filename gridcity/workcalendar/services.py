@@ -60,12 +60,21 @@ def load_calendar(data: dict | None = None) -> int:
 
 def parse_time(text) -> dt.time:
     """A wall-clock time written 08:30 (or a time already)."""
-    if isinstance(text, dt.time):
+    return _parsed(text, dt.time, "calendar_bad_time")
+
+
+def parse_day(text) -> dt.date:
+    """A date written 2027-02-11 (or a date already)."""
+    return _parsed(text, dt.date, "calendar_bad_date")
+
+
+def _parsed(text, kind: type, refusal: str):
+    if isinstance(text, kind):
         return text
     try:
-        return dt.time.fromisoformat(str(text).strip())
+        return kind.fromisoformat(str(text).strip())
     except ValueError:
-        raise GridCityError("calendar_bad_time", text=str(text)) from None
+        raise GridCityError(refusal, text=str(text)) from None
 
 
 def check_office_periods(periods: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:

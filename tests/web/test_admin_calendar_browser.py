@@ -15,10 +15,9 @@ from sqlalchemy import select
 
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
-from gridcity.org.models import User
 from tests.dispatch.test_dispatch_browser import dispatched_case, session_for
-from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
-from tests.web.test_admin_people_browser import sign_in
+from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, leaks
+from tests.web.test_admin_people_browser import admin_console
 from tests.web.test_browser import ARTIFACTS, browser, create_page  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -48,23 +47,10 @@ def _local(moment: str) -> dt.datetime:
 
 def test_admin_adds_a_holiday_and_the_next_deadline_skips_it(create_page, calendar_city, demo_app):  # noqa: F811
     base, place = calendar_city["url"], calendar_city["place"]
-    with demo_app.app_context():
-        # The audit log names who acted by user name (admin…): data, not the code's words.
-        usernames = set(db.session.scalars(select(User.username)))
-        names = internal_identifiers() - usernames
-        db.session.remove()
     first = dispatched_case(base, place)
     due = _local(first["deadline_at"])  # the day the holiday goes on
     holiday = due.date().isoformat()
-
-    page, problems = create_page(server=base)
-
-    def check_words() -> None:
-        assert leaks(page.evaluate(VISIBLE_TEXT), names) == [], page.url
-
-    sign_in(page, "admin")
-    page.wait_for_url(f"{base}/")
-    page.goto("/admin/")
+    page, problems, check_words, names = admin_console(create_page, base, demo_app)
     page.get_by_test_id("open-calendar").click()
     page.wait_for_selector("[data-testid=calendar-year]")
     if page.locator(f"td[data-date='{holiday}']").count() == 0:  # next year's: one click on
