@@ -70,26 +70,7 @@ def test_a_holiday_moves_the_next_deadline_past_it_and_every_change_is_audited(a
     assert (refused.value.status, refused.value.key) == (404, "calendar_day_not_marked")
 
 
-def test_a_bad_day_is_refused_with_its_reason(app):
-    load_calendar()
-    for day, kind, name, key in [
-        ("2027-02-30", "holiday", "春节", "calendar_bad_date"),
-        ("2027-02-11", "party", "春节", "calendar_bad_kind"),
-        ("2027-02-11", "holiday", "  ", "calendar_name_needed"),
-        ("2027-02-11", "holiday", "节" * 51, "calendar_name_too_long"),
-        ("2027-02-11", "workday", "春节调休", "calendar_workday_not_rest"),  # a Thursday
-    ]:
-        with pytest.raises(GridCityError) as refused:
-            editing.mark_day(day, kind, name)
-        assert (refused.value.status, refused.value.key) == (400, key)
-        assert refused.value.message("zh") != refused.value.message("en")  # both languages written
-    assert [d.day for d in editing.year_days(2027)] == [dt.date(2027, 1, 1)]  # the default calendar's only
-    assert not is_working_day(dt.date(2027, 2, 6))  # a Saturday, made a workday:
-    editing.mark_day(dt.date(2027, 2, 6), "workday", "春节调休")
-    assert is_working_day(dt.date(2027, 2, 6))
-
-
-def test_office_hours_must_be_valid_and_not_overlap(app):
+def test_bad_days_and_office_hours_are_refused_with_their_reason(app):
     load_calendar()
     db.session.commit()
     for periods, key in [
@@ -108,6 +89,21 @@ def test_office_hours_must_be_valid_and_not_overlap(app):
     (changed,) = _entries("calendar.office_hours")
     assert changed.before == {"office_hours": "08:30–12:00, 14:00–18:00"}
     assert changed.after == {"office_hours": "09:00–12:00, 13:00–17:00"}
+    for day, kind, name, key in [
+        ("2027-02-30", "holiday", "春节", "calendar_bad_date"),
+        ("2027-02-11", "party", "春节", "calendar_bad_kind"),
+        ("2027-02-11", "holiday", "  ", "calendar_name_needed"),
+        ("2027-02-11", "holiday", "节" * 51, "calendar_name_too_long"),
+        ("2027-02-11", "workday", "春节调休", "calendar_workday_not_rest"),  # a Thursday
+    ]:
+        with pytest.raises(GridCityError) as refused:
+            editing.mark_day(day, kind, name)
+        assert (refused.value.status, refused.value.key) == (400, key)
+        assert refused.value.message("zh") != refused.value.message("en")  # both languages written
+    assert [d.day for d in editing.year_days(2027)] == [dt.date(2027, 1, 1)]  # the default calendar's only
+    assert not is_working_day(dt.date(2027, 2, 6))  # a Saturday, made a workday:
+    editing.mark_day(dt.date(2027, 2, 6), "workday", "春节调休")
+    assert is_working_day(dt.date(2027, 2, 6))
 
 
 GOOD_2027 = "日期,类型,名称\n2027-01-01,放假,元旦\n2027-02-06,上班,春节调休\n2027-02-11,holiday,春节\n"
