@@ -135,7 +135,11 @@ def office_hours():
 
 
 def _import_page(status: int = 200, **context):
-    context.setdefault("year", _year(request.values.get("year")) + (0 if request.values.get("year") else 1))
+    if "year" not in context:  # the year asked for, else next year (whose schedule comes out in autumn)
+        try:
+            context["year"] = editing.check_year(request.values.get("year"))
+        except GridCityError:
+            context["year"] = _year(None) + 1
     context.setdefault("rows", None)
     context.setdefault("error", None)
     return _page("admin_calendar_import.html", status=status, **context)

@@ -26,7 +26,7 @@ from gridcity.workcalendar.services import (
 )
 
 CALENDAR_KIND = "calendar"  # the audit log's object kind
-MAX_NAME = 50  # CalendarDay.name
+MAX_NAME = CalendarDay.__table__.c.name.type.length  # 50
 
 
 def office_hours_text(periods: list[tuple[dt.time, dt.time]]) -> str:

@@ -154,6 +154,10 @@ def test_the_console_marks_days_sets_hours_and_imports_with_a_preview(app, clien
         data = {"year": "2027", "file": (io.BytesIO(text.encode("gb18030")), "2027.csv")}
         return client.post("/admin/calendar/import", data=data, content_type="multipart/form-data")
 
+    no_year = client.post(
+        "/admin/calendar/import", data={"year": "二〇二七"}, content_type="multipart/form-data"
+    )
+    assert no_year.status_code == 400 and "年份应为 2000 到 2100 之间的整数" in no_year.get_data(as_text=True)
     bad = upload("日期,类型,名称\n2027-02-11,上班,调休\n").get_data(as_text=True)
     assert "有 1 行存在问题" in bad and "只能设在休息日" in bad and 'data-testid="do-import"' not in bad
     good = upload("日期,类型,名称\n2027-02-11,放假,春节\n").get_data(as_text=True)
