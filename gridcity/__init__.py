@@ -180,6 +180,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (open311_keys_bp, admin_keys_bp):  # Open311 clients' keys (/admin/open311-keys)
         app.register_blueprint(bp)
+    from gridcity.web.admin_calendar import bp as admin_calendar_bp
+    from gridcity.workcalendar.views import bp as calendar_api_bp
+
+    # the working calendar (/admin/calendar, /api/v1/calendar)
+    for bp in (admin_calendar_bp, calendar_api_bp):
+        app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

@@ -35,6 +35,9 @@ def value_text(field: str, value, language: str) -> str:
     if field == "role" and value in {r.value for r in Role}:
         zh, en = ROLE_NAMES[Role(value)]
         return zh if language == "zh" else en
+    value_key = f"audit_value_{field}_{value}"
+    if value_key in UI_TEXT:  # a stored code with its words, e.g. the kind of a calendar day
+        return ui_text(value_key, language)
     if isinstance(value, list):
         return ("、" if language == "zh" else ", ").join(str(v) for v in value)
     return str(value)

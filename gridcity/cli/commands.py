@@ -336,6 +336,67 @@ def load_calendar(path):
     return f"{load_calendar(json.loads(_read(path)) if path else None)} calendar days loaded"
 
 
+@admin_command(calendar_group, "office-hours")
+@click.argument("periods", nargs=-1, required=True)
+def calendar_office_hours(periods):
+    """Set the office periods of every working day, e.g. 08:30-12:00 14:00-18:00 (audited)."""
+    from gridcity.workcalendar import editing
+
+    pairs = [p.replace("–", "-").partition("-")[::2] for p in periods]  # "08:30-12:00" → ("08:30", "12:00")
+    return f"office hours: {editing.office_hours_text(editing.set_office_periods(pairs))}"
+
+
+@admin_command(calendar_group, "holiday")
+@click.argument("day")
+@click.argument("name")
+def calendar_holiday(day, name):
+    """Mark DAY (YYYY-MM-DD) as a public holiday named NAME, e.g. 春节 (audited)."""
+    from gridcity.workcalendar import editing
+
+    return f"{editing.mark_day(day, 'holiday', name).day} is a holiday: {name}"
+
+
+@admin_command(calendar_group, "workday")
+@click.argument("day")
+@click.argument("name")
+def calendar_workday(day, name):
+    """Mark DAY, a weekend day, as a make-up workday (调休上班日) named NAME (audited)."""
+    from gridcity.workcalendar import editing
+
+    return f"{editing.mark_day(day, 'workday', name).day} is a make-up workday: {name}"
+
+
+@admin_command(calendar_group, "clear")
+@click.argument("day")
+def calendar_clear(day):
+    """Take DAY's holiday or make-up workday mark off (audited)."""
+    from gridcity.workcalendar import editing
+
+    editing.clear_day(day)
+    return f"{day} follows the week again"
+
+
+@admin_command(calendar_group, "import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="the year the file's dates must be in")
+@click.option(
+    "--commit",
+    is_flag=True,
+    help="save (replacing the year's marks; all rows or none); without it only check",
+)
+def calendar_import(path, year, commit):
+    """A year's official holiday schedule from a CSV / JSON file (date, kind, name): each row's problems, then (--commit) all or none saved."""
+    from gridcity.workcalendar import schedule_import
+
+    rows = schedule_import.read_schedule(path, Path(path).read_bytes())
+    if commit:
+        done = schedule_import.import_schedule(rows, year)
+        return f"{year}: {done['holidays']} holidays, {done['workdays']} make-up workdays"
+    checked = schedule_import.check_schedule(rows, year, "en")  # the commands speak English
+    db.session.rollback()
+    return "\n".join(f"line {r.line}: " + ("; ".join(r.errors) or "ok") for r in checked)
+
+
 # ------------------------------------------------------------------ open311
 
 open311_group = click.Group(

@@ -15,6 +15,7 @@ database's integer range (a larger id is simply not found).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import json
@@ -285,3 +286,11 @@ def operation(
 def declared_operation(view: Callable) -> Operation | None:
     """The declaration of a (possibly further wrapped) view."""
     return getattr(view, "operation", None)
+
+
+def base64_file(content: str) -> bytes:
+    """A file a JSON body carries base64-encoded (an import's ``content``)."""
+    try:
+        return base64.b64decode(content, validate=True)
+    except ValueError:
+        raise GridCityError("bad_request", detail="content: not base64") from None

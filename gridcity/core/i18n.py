@@ -556,6 +556,67 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "第 {lines} 行有错误，未导入任何人员。",
         "en": "Lines {lines} have errors; no one was imported.",
     },
+    # the working calendar (工作日历)
+    "calendar_bad_time": {
+        "zh": "时间“{text}”无效，请写成 08:30 这样的时:分。",
+        "en": "The time “{text}” is not valid; write hours:minutes, e.g. 08:30.",
+    },
+    "calendar_no_periods": {"zh": "至少需要一个办公时段。", "en": "At least one office period is needed."},
+    "calendar_period_order": {
+        "zh": "办公时段 {period} 的结束时间须晚于开始时间。",
+        "en": "The office period {period} must end after it starts.",
+    },
+    "calendar_period_overlap": {
+        "zh": "办公时段 {first} 与 {second} 重叠。",
+        "en": "The office periods {first} and {second} overlap.",
+    },
+    "calendar_bad_date": {
+        "zh": "日期“{text}”无效，请写成 2027-01-01 这样的年-月-日。",
+        "en": "The date “{text}” is not valid; write year-month-day, e.g. 2027-01-01.",
+    },
+    "calendar_bad_kind": {
+        "zh": "类型“{text}”无效：应为“放假”或“上班”（或 holiday / workday）。",
+        "en": "The kind “{text}” is not valid: write holiday or workday (or 放假 / 上班).",
+    },
+    "calendar_name_needed": {
+        "zh": "请填写名称，例如“春节”。",
+        "en": "Give the day a name, e.g. Spring Festival.",
+    },
+    "calendar_name_too_long": {
+        "zh": "名称最多 {limit} 个字。",
+        "en": "A name has at most {limit} characters.",
+    },
+    "calendar_workday_not_rest": {
+        "zh": "{day} 本来就是工作日：调休上班日只能设在休息日（周末）。",
+        "en": "{day} is a working day anyway: a make-up workday can only be a rest day (a weekend day).",
+    },
+    "calendar_day_not_marked": {
+        "zh": "{day} 没有节假日或调休上班标记。",
+        "en": "{day} is marked neither as a holiday nor as a make-up workday.",
+    },
+    "calendar_bad_year": {
+        "zh": "年份应为 {first} 到 {last} 之间的整数。",
+        "en": "The year must be a whole number from {first} to {last}.",
+    },
+    "calendar_wrong_year": {"zh": "{day} 不在 {year} 年内。", "en": "{day} is not in {year}."},
+    "calendar_repeated_day": {"zh": "{day} 与第 {line} 行重复。", "en": "{day} repeats line {line}."},
+    "calendar_both_kinds": {
+        "zh": "{day} 在第 {line} 行另有安排：同一天不能既放假又上班。",
+        "en": "{day} is also on line {line} with the other kind: a day cannot be both a holiday and a workday.",
+    },
+    "calendar_import_empty": {"zh": "文件中没有日期。", "en": "The file holds no dates."},
+    "calendar_import_bad_file": {
+        "zh": "无法读取该文件：请上传 CSV（UTF-8 或 GBK）或 JSON 文件。",
+        "en": "The file cannot be read: upload a CSV (UTF-8 or GBK) or JSON file.",
+    },
+    "calendar_import_columns": {
+        "zh": "CSV 第一行应为列名：日期、类型、名称（或 date, kind, name）。",
+        "en": "The CSV's first row names the columns: date, kind, name (or 日期, 类型, 名称).",
+    },
+    "calendar_import_errors": {
+        "zh": "第 {lines} 行有问题，未保存任何日期。",
+        "en": "Lines {lines} have problems; nothing was saved.",
+    },
     # live
     "intake_overloaded": {
         "zh": "服务器繁忙，暂未受理这次上报，请在 {retry_after} 秒后重试。",

@@ -132,6 +132,7 @@ PATH_PARAMS: dict[str, Spec] = {
     # scorecard appeals
     "appeal_id": ("int", "Appeal id."),
     "key_id": ("int", "Open311 key id (the admin console's number for it)."),
+    "day": ("str", "A date, YYYY-MM-DD, e.g. 2027-02-11."),
 }
 
 
@@ -358,6 +359,7 @@ def operations() -> list[Op]:
         *hotline_operations(),
         *open311_key_operations(),
         *proactive_operations(),
+        *calendar_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -405,6 +407,13 @@ def hotline_operations() -> list[Op]:
 def proactive_operations() -> list[Op]:
     """Proactive tasks (主动治理): see gridcity/proactive/apidoc.py."""
     from gridcity.proactive.apidoc import proactive_operations as operations
+
+    return operations()
+
+
+def calendar_operations() -> list[Op]:
+    """The working calendar (工作日历): see gridcity/workcalendar/apidoc.py."""
+    from gridcity.workcalendar.apidoc import calendar_operations as operations
 
     return operations()
 

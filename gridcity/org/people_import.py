@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from gridcity.audit import services as audit
 from gridcity.core.errors import GridCityError
+from gridcity.core.uploads import upload_text
 from gridcity.org import trail
 from gridcity.org.models import ROLE_NAMES, Role, User
 from gridcity.org.services import check_new_user, create_user
@@ -69,7 +70,7 @@ def read_sheet(filename: str, data: bytes) -> list[dict[str, str]]:
     if filename.lower().endswith(".xlsx"):
         table = _xlsx_rows(data)
     else:
-        table = list(csv.reader(io.StringIO(_decode(data))))
+        table = list(csv.reader(io.StringIO(upload_text(data, "import_bad_file"))))
     table = [row for row in table if any(str(cell or "").strip() for cell in row)]
     if not table:
         raise GridCityError("import_empty")
@@ -174,15 +175,6 @@ def _column(header: str) -> str | None:
         if name in {n.casefold() for n in names}:
             return column
     return None
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise GridCityError("import_bad_file")
 
 
 def _xlsx_rows(data: bytes) -> list[list]:

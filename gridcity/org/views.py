@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
-from gridcity.core.api import operation
+from gridcity.core.api import base64_file, operation
 from gridcity.core.auth import (
     allows_password_change,
     current_user,
@@ -16,7 +14,6 @@ from gridcity.core.auth import (
     sign_in,
     sign_out,
 )
-from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
 from gridcity.org import people, people_import, schemas, services
@@ -182,7 +179,7 @@ def unlock_user(user_id: int):
 @operation(body=schemas.PeopleImport, responses={200: schemas.PeopleImportPreview})
 def preview_import(body: schemas.PeopleImport):
     """Each row of a CSV / XLSX file of people with its problems; saves nothing."""
-    rows = people_import.check_rows(people_import.read_sheet(body.filename, _decoded(body.content)))
+    rows = people_import.check_rows(people_import.read_sheet(body.filename, base64_file(body.content)))
     db.session.rollback()
     language = current_language()
     return jsonify({"rows": [r.to_dict(language) for r in rows], "ok": not any(r.errors for r in rows)})
@@ -193,17 +190,10 @@ def preview_import(body: schemas.PeopleImport):
 @operation(body=schemas.PeopleImport, responses={201: schemas.PeopleImported})
 def import_users(body: schemas.PeopleImport):
     """Everyone in the file, or no one (422 naming the lines with problems)."""
-    rows = people_import.read_sheet(body.filename, _decoded(body.content))
+    rows = people_import.read_sheet(body.filename, base64_file(body.content))
     created = people_import.import_people(rows, current_user())
     db.session.commit()
     return jsonify({"created": [people.describe_person(u) for u in created]}), 201
-
-
-def _decoded(content: str) -> bytes:
-    try:
-        return base64.b64decode(content, validate=True)
-    except ValueError:
-        raise GridCityError("bad_request", detail="content: not base64") from None
 
 
 @bp.post("/me/password")

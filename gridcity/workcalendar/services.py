@@ -1,4 +1,12 @@
-"""Loading the working calendar and asking it whether a day is worked."""
+"""Loading the working calendar and asking it whether a day is worked.
+
+No process keeps a copy of the calendar: ``working_calendar()`` reads these
+rows each time a deadline is computed (``cases.deadlines.calendar()``), so a
+change committed here (``editing.py``, the console, the CLI) is used by the
+next deadline in this process, in every other web process and in the
+scheduler, without a restart. Deadlines already computed stay as they are:
+they are columns on the case.
+"""
 
 from __future__ import annotations
 
@@ -22,16 +30,12 @@ def load_calendar(data: dict | None = None) -> int:
     if data is None:
         data = json.loads(DEFAULT_CALENDAR.read_text(encoding="utf-8"))
     try:
-        periods = [(dt.time.fromisoformat(a), dt.time.fromisoformat(b)) for a, b in data["office_periods"]]
+        periods = [(parse_time(a), parse_time(b)) for a, b in data["office_periods"]]
         rest = sorted({int(d) for d in data.get("weekly_rest_days", [5, 6])})
         days = [(dt.date.fromisoformat(d["day"]), d["kind"], d.get("name", "")) for d in data.get("days", [])]
     except (KeyError, TypeError, ValueError) as exc:
         raise GridCityError("bad_request", detail=f"calendar: {exc}") from None
-    if any(b <= a for a, b in periods) or not periods:
-        raise GridCityError("bad_request", detail="calendar: each office period must end after it starts")
-    ordered = sorted(periods)
-    if any(ordered[i][1] > ordered[i + 1][0] for i in range(len(ordered) - 1)):
-        raise GridCityError("bad_request", detail="calendar: office periods overlap")
+    ordered = check_office_periods(periods)
     if any(not 0 <= d <= 6 for d in rest):
         raise GridCityError(
             "bad_request", detail="calendar: rest days are weekday numbers 0 (Mon) to 6 (Sun)"
@@ -54,12 +58,55 @@ def load_calendar(data: dict | None = None) -> int:
     return len(days)
 
 
+def parse_time(text) -> dt.time:
+    """A wall-clock time written 08:30 (or a time already)."""
+    return _parsed(text, dt.time, "calendar_bad_time")
+
+
+def parse_day(text) -> dt.date:
+    """A date written 2027-02-11 (or a date already)."""
+    return _parsed(text, dt.date, "calendar_bad_date")
+
+
+def _parsed(text, kind: type, refusal: str):
+    if isinstance(text, kind):
+        return text
+    try:
+        return kind.fromisoformat(str(text).strip())
+    except ValueError:
+        raise GridCityError(refusal, text=str(text)) from None
+
+
+def check_office_periods(periods: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:
+    """The periods in order, or a refusal naming the one that is wrong: at
+    least one, each ending after it starts, none overlapping another."""
+    if not periods:
+        raise GridCityError("calendar_no_periods")
+    for a, b in periods:
+        if b <= a:
+            raise GridCityError("calendar_period_order", period=period_text(a, b))
+    ordered = sorted(periods)
+    for (a1, b1), (a2, b2) in zip(ordered, ordered[1:], strict=False):
+        if b1 > a2:
+            raise GridCityError(
+                "calendar_period_overlap", first=period_text(a1, b1), second=period_text(a2, b2)
+            )
+    return ordered
+
+
+def period_text(starts: dt.time, ends: dt.time) -> str:
+    return f"{starts:%H:%M}–{ends:%H:%M}"
+
+
 def is_working_day(day: dt.date) -> bool:
     exception = db.session.scalar(select(CalendarDay.kind).where(CalendarDay.day == day))
     if exception is not None:
         return exception == "workday"
-    rest = set(db.session.scalars(select(WeeklyRestDay.weekday)))
-    return day.weekday() not in rest
+    return day.weekday() not in rest_weekdays()
+
+
+def rest_weekdays() -> set[int]:
+    return set(db.session.scalars(select(WeeklyRestDay.weekday)))
 
 
 def office_periods() -> list[tuple[dt.time, dt.time]]:
@@ -73,7 +120,7 @@ def working_calendar(timezone: str) -> WorkingCalendar:
     days = db.session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
     return WorkingCalendar(
         office_periods=tuple(office_periods()),
-        rest_weekdays=frozenset(db.session.scalars(select(WeeklyRestDay.weekday))),
+        rest_weekdays=frozenset(rest_weekdays()),
         holidays=frozenset(day for day, kind in days if kind == "holiday"),
         workdays=frozenset(day for day, kind in days if kind == "workday"),
         timezone=timezone,

@@ -25,6 +25,7 @@ SAMPLE_PATH_VALUES = {
     "month": "2026-09",
     "appeal_id": "1",
     "key_id": "1",
+    "day": "2027-02-11",
 }
 
 

@@ -73,22 +73,30 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.click("#login-submit")
 
 
-def test_admin_manages_people_through_the_console(create_page, people_city, demo_app):  # noqa: F811
-    base = people_city["url"]
+def admin_console(new_page, base: str, demo_app):
+    """(page, problems, check_words, names): a page signed in as the admin on the
+    console's start (/admin/), and a check that its visible text names none of
+    the code's identifiers ``names``."""
     with demo_app.app_context():
-        # The people list shows user names (admin, manager…): data, not the code's words.
+        # Pages show user names (admin, manager…): data, not the code's words.
         usernames = db.session.scalars(select(User.username))
         names = internal_identifiers() - {part for u in usernames for part in re.split(r"[^A-Za-z0-9_]", u)}
         db.session.remove()
-    page, problems = create_page(server=base)
+    page, problems = new_page(server=base)
 
     def check_words() -> None:
         assert leaks(page.evaluate(VISIBLE_TEXT), names) == [], page.url
 
-    # Create an inspector with a work grid.
     sign_in(page, "admin")
     page.wait_for_url(f"{base}/")
     page.goto("/admin/")
+    return page, problems, check_words, names
+
+
+def test_admin_manages_people_through_the_console(create_page, people_city, demo_app):  # noqa: F811
+    base = people_city["url"]
+    page, problems, check_words, names = admin_console(create_page, base, demo_app)
+    # Create an inspector with a work grid.
     page.get_by_test_id("open-people").click()
     page.wait_for_url("**/admin/people")
     check_words()
