@@ -158,6 +158,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (screen_api_bp, screen_bp):  # the command center's wall screen (大屏, /screen/)
         app.register_blueprint(bp)
+    from gridcity.analysis.views import api_bp as analysis_api_bp
+    from gridcity.analysis.views import bp as analysis_bp
+
+    for bp in (analysis_api_bp, analysis_bp):  # decision support (决策建议, /analysis/)
+        app.register_blueprint(bp)
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)

@@ -212,85 +212,87 @@ def polygon_feature(geom, **properties) -> dict:
     return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": properties}
 
 
+def build_mini_city() -> dict:
+    """District 440308 → 2 streets → 1 community each → 100 m unit grids,
+    2 work grids in 1 area, the default taxonomy, units and one user per role
+    (inside an app context on empty tables)."""
+    from gridcity.geo import services as geo
+    from gridcity.geo.models import Area, UnitGrid, WorkGrid, WorkGroup
+    from gridcity.org.services import create_unit, create_user
+    from gridcity.taxonomy.services import load_taxonomy, set_rule
+    from gridcity.workcalendar.services import load_calendar
+
+    (district,) = geo.import_districts(
+        feature_collection(polygon_feature(MINI_DISTRICT, adcode="440308", name="盐田区")), "wgs84"
+    )
+    west = MINI_DISTRICT.intersection(shapely.box(114.2400, 22.57, 114.2460, 22.59))
+    east = MINI_DISTRICT.intersection(shapely.box(114.2460, 22.57, 114.2520, 22.59))
+    streets = geo.import_streets(
+        feature_collection(
+            polygon_feature(west, code="001", name="西街道"),
+            polygon_feature(east, code="002", name="东街道"),
+        ),
+        "wgs84",
+        "440308",
+    )
+    geo.import_communities(
+        feature_collection(
+            polygon_feature(west, code="440308001001", name="西社区"),
+            polygon_feature(east, code="440308002001", name="东社区"),
+        ),
+        "wgs84",
+    )
+    geo.cut_unit_grids("440308", 100)
+    area = Area(code="PQ01", name="测试片区", street_id=streets[0].id)
+    db.session.add(area)
+    db.session.flush()
+    group = WorkGroup(code="PQ01-G1", name="测试小组", area_id=area.id)
+    work_grids = []
+    for n, street in enumerate(streets, start=1):
+        wg = WorkGrid(code=f"WG0{n}", name=f"工作网格{n}", area=area, work_group=group)
+        db.session.add(wg)
+        db.session.flush()
+        ids = [
+            g.id
+            for g in db.session.scalars(
+                db.select(UnitGrid).where(UnitGrid.code.like(f"440308{street.code}%"))
+            )
+        ]
+        geo.assign_work_grid(wg, ids)
+        work_grids.append(wg)
+    load_taxonomy()
+    load_calendar()
+    units = {
+        "sanitation": create_unit("HW", "环卫处", "sanitation"),
+        "municipal": create_unit("SZ", "市政所", "municipal"),
+        "west_office": create_unit("JD01", "西街道办", "street_office", street_id=streets[0].id),
+    }
+    set_rule("C0101", "district", district.id, units["municipal"].id)
+    set_rule("E0102", "district", district.id, units["sanitation"].id)
+    set_rule("E0102", "street", streets[0].id, units["west_office"].id)
+    users = {
+        "inspector": create_user("insp", DEMO_PASSWORD, "inspector", work_grid_codes=["WG01"]),
+        "operator": create_user("op", DEMO_PASSWORD, "operator"),
+        "shift_leader": create_user("lead", DEMO_PASSWORD, "shift_leader"),
+        "dispatcher": create_user("disp", DEMO_PASSWORD, "dispatcher"),
+        "unit_handler": create_user("hw", DEMO_PASSWORD, "unit_handler", unit_code="HW"),
+        "manager": create_user("mgr", DEMO_PASSWORD, "manager"),
+        "admin": create_user("admin", DEMO_PASSWORD, "admin"),
+    }
+    db.session.commit()
+    return {
+        "district": district,
+        "streets": streets,
+        "work_grids": work_grids,
+        "units": units,
+        "users": users,
+    }
+
+
 @pytest.fixture
 def create_mini_city(app):
-    """District 440308 → 2 streets → 1 community each → 100 m unit grids,
-    2 work grids in 1 area, the default taxonomy, units and one user per role."""
-
-    def create() -> dict:
-        from gridcity.geo import services as geo
-        from gridcity.geo.models import Area, UnitGrid, WorkGrid, WorkGroup
-        from gridcity.org.services import create_unit, create_user
-        from gridcity.taxonomy.services import load_taxonomy, set_rule
-        from gridcity.workcalendar.services import load_calendar
-
-        (district,) = geo.import_districts(
-            feature_collection(polygon_feature(MINI_DISTRICT, adcode="440308", name="盐田区")), "wgs84"
-        )
-        west = MINI_DISTRICT.intersection(shapely.box(114.2400, 22.57, 114.2460, 22.59))
-        east = MINI_DISTRICT.intersection(shapely.box(114.2460, 22.57, 114.2520, 22.59))
-        streets = geo.import_streets(
-            feature_collection(
-                polygon_feature(west, code="001", name="西街道"),
-                polygon_feature(east, code="002", name="东街道"),
-            ),
-            "wgs84",
-            "440308",
-        )
-        geo.import_communities(
-            feature_collection(
-                polygon_feature(west, code="440308001001", name="西社区"),
-                polygon_feature(east, code="440308002001", name="东社区"),
-            ),
-            "wgs84",
-        )
-        geo.cut_unit_grids("440308", 100)
-        area = Area(code="PQ01", name="测试片区", street_id=streets[0].id)
-        db.session.add(area)
-        db.session.flush()
-        group = WorkGroup(code="PQ01-G1", name="测试小组", area_id=area.id)
-        work_grids = []
-        for n, street in enumerate(streets, start=1):
-            wg = WorkGrid(code=f"WG0{n}", name=f"工作网格{n}", area=area, work_group=group)
-            db.session.add(wg)
-            db.session.flush()
-            ids = [
-                g.id
-                for g in db.session.scalars(
-                    db.select(UnitGrid).where(UnitGrid.code.like(f"440308{street.code}%"))
-                )
-            ]
-            geo.assign_work_grid(wg, ids)
-            work_grids.append(wg)
-        load_taxonomy()
-        load_calendar()
-        units = {
-            "sanitation": create_unit("HW", "环卫处", "sanitation"),
-            "municipal": create_unit("SZ", "市政所", "municipal"),
-            "west_office": create_unit("JD01", "西街道办", "street_office", street_id=streets[0].id),
-        }
-        set_rule("C0101", "district", district.id, units["municipal"].id)
-        set_rule("E0102", "district", district.id, units["sanitation"].id)
-        set_rule("E0102", "street", streets[0].id, units["west_office"].id)
-        users = {
-            "inspector": create_user("insp", DEMO_PASSWORD, "inspector", work_grid_codes=["WG01"]),
-            "operator": create_user("op", DEMO_PASSWORD, "operator"),
-            "shift_leader": create_user("lead", DEMO_PASSWORD, "shift_leader"),
-            "dispatcher": create_user("disp", DEMO_PASSWORD, "dispatcher"),
-            "unit_handler": create_user("hw", DEMO_PASSWORD, "unit_handler", unit_code="HW"),
-            "manager": create_user("mgr", DEMO_PASSWORD, "manager"),
-            "admin": create_user("admin", DEMO_PASSWORD, "admin"),
-        }
-        db.session.commit()
-        return {
-            "district": district,
-            "streets": streets,
-            "work_grids": work_grids,
-            "units": units,
-            "users": users,
-        }
-
-    return create
+    """``create()``: :func:`build_mini_city` in this test's app."""
+    return build_mini_city
 
 
 @pytest.fixture

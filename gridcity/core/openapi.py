@@ -348,6 +348,7 @@ def operations() -> list[Op]:
         *scorecard_operations(),
         *dispatch_operations(),
         *screen_operations(),
+        *analysis_operations(),
         *privacy_operations(),
         Op("get", "/audit", "audit.search", "The audit log (审计日志), newest first", ok(), admin,
            description="Every admin change to people, with before → after in words, and every "
@@ -361,6 +362,13 @@ def operations() -> list[Op]:
 def screen_operations() -> list[Op]:
     """The command center's wall screen (大屏): see gridcity/screen/apidoc.py."""
     from gridcity.screen.apidoc import screen_operations as operations
+
+    return operations()
+
+
+def analysis_operations() -> list[Op]:
+    """Decision support (决策建议): see gridcity/analysis/apidoc.py."""
+    from gridcity.analysis.apidoc import analysis_operations as operations
 
     return operations()
 

@@ -163,6 +163,16 @@ class Settings:
     # The wall screen (大屏) sets the month's on-time closure rate against this
     # target, in percent (no table holds one; the city's own goal).
     screen_on_time_target: float = 90.0
+    # Decision support (决策建议, gridcity/analysis): a hotspot is at least
+    # ``analysis_min_cases`` cases of one category, each within
+    # ``analysis_eps_m`` metres and ``analysis_eps_days`` days of a neighbour
+    # (DBSCAN); a case recurs (反复发生) when its category came back to the
+    # same unit grid (or component) within ``analysis_recurrence_days`` of a
+    # close. Each can be overridden per request.
+    analysis_eps_m: float = 100.0
+    analysis_eps_days: float = 7.0
+    analysis_min_cases: int = 5
+    analysis_recurrence_days: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -242,6 +252,12 @@ class Settings:
         if not (0 < self.screen_on_time_target <= 100):
             raise SettingsError(
                 f"GRIDCITY_SCREEN_ON_TIME_TARGET={self.screen_on_time_target}: a percentage above 0, at most 100"
+            )
+        if self.analysis_eps_m <= 0 or self.analysis_eps_days <= 0:
+            raise SettingsError("GRIDCITY_ANALYSIS_EPS_M and GRIDCITY_ANALYSIS_EPS_DAYS must be positive")
+        if self.analysis_min_cases < 2 or self.analysis_recurrence_days < 1:
+            raise SettingsError(
+                "GRIDCITY_ANALYSIS_MIN_CASES must be at least 2 and GRIDCITY_ANALYSIS_RECURRENCE_DAYS at least 1"
             )
         if not (0 < self.port < 65536):
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")
