@@ -4,11 +4,13 @@ ranked, recurring problems per unit and street) and its read-only API under
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 from gridcity.analysis import exports, hotspots, recurrences, schemas
-from gridcity.analysis.scope import ANALYSIS_ROLES, Scope, build_scope, current_month
+from gridcity.analysis.scope import ANALYSIS_ROLES, Scope, build_scope, current_month, local_date
 from gridcity.cases.models import Case
 from gridcity.core.api import operation, query_args, validate
 from gridcity.core.auth import current_user, roles_required
@@ -141,7 +143,9 @@ def recurrences_xlsx(query: schemas.AnalysisQuery):
 @roles_required(*ANALYSIS_ROLES)
 def analysis_page():
     """Hotspots (map and ranked list) or recurring problems (per unit, per street, each case)."""
-    query = validate(schemas.AnalysisQuery, query_args(schemas.AnalysisQuery))
+    # The filter form sends its "all" choices as empty values: not given.
+    given = {k: v for k, v in query_args(schemas.AnalysisQuery).items() if v != ""}
+    query = validate(schemas.AnalysisQuery, given)
     tab = "recurrences" if request.args.get("tab") == "recurrences" else "hotspots"
     scope, language = scope_from(query), current_language()
     user = current_user()
@@ -176,6 +180,7 @@ def analysis_page():
         tab_url=lambda name: url_for(".analysis_page", tab=name, **args),
         export_url=lambda what, ext: url_for(f"analysis_api.{what}_{ext}", **args),
         case_url=_case_url(user.role),
+        local_date=lambda iso: local_date(dt.datetime.fromisoformat(iso)),
         **context,
     )
 

@@ -175,6 +175,26 @@ def test_the_api_answers_json_geojson_and_xlsx_for_its_roles_only(year):
             assert signed_in(app, username).get(f"/api/v1/analysis/{path}").status_code == 403, username
 
 
+def test_the_page_shows_both_tabs_to_its_roles_only(year):
+    month = f"{YEAR}-02"
+    first, second = year["recurrences"]["井盖 二月 复发"]
+    number = db.session.get(Case, second).number
+    dispatcher = signed_in(year["app"], "disp")
+    home = dispatcher.get("/").get_data(as_text=True)
+    assert 'data-testid="analysis-link"' in home and "决策建议" in home
+    page = dispatcher.get(f"/analysis/?tab=recurrences&month={month}&street_id=&category_class=")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    # A dispatcher's case link is the search that finds the case.
+    assert f'href="/search/?q={number}"' in text and "转为治理任务" in text
+    hotspots_page = dispatcher.get(f"/analysis/?month={YEAR}-03").get_data(as_text=True)
+    assert 'id="an-map"' in hotspots_page and "暴露垃圾" in hotspots_page
+    for username in ("insp", "admin"):
+        client = signed_in(year["app"], username)
+        assert client.get("/analysis/").status_code == 403
+        assert 'data-testid="analysis-link"' not in client.get("/").get_data(as_text=True)
+
+
 BAD_QUERIES = (
     "month=2025-13",
     "from=2025-03-01",

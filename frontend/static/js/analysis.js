@@ -18,6 +18,30 @@
   var map = L.map(container, { zoomControl: true, zoomSnap: 0.5 });
   window.GridCityBasemap.add(map, data);
   L.control.scale({ imperial: false }).addTo(map);
+  // The view first (a circle needs the map's projection), from the hotspots' own points.
+  var points = [];
+  (data.hotspots || []).forEach(function (h) {
+    points.push(toDisplay(h.lon, h.lat));
+    (h.positions || []).forEach(function (p) { points.push(toDisplay(p[0], p[1])); });
+  });
+  if (points.length) {
+    map.fitBounds(L.latLngBounds(points), { padding: [36, 36], maxZoom: 17 });
+  } else if (data.bounds) {
+    var b = data.bounds;
+    map.fitBounds(L.latLngBounds(toDisplay(b[0], b[1]), toDisplay(b[2], b[3])));
+  } else {
+    map.setView([22.58, 114.27], 12);
+  }
+  // The streets' outlines, for orientation.
+  window.GridCity.fetchJSON("/api/v1/geo/streets").then(function (result) {
+    if (!result.ok) { return; }
+    L.geoJSON(result.body, {
+      coordsToLatLng: function (c) { return toDisplay(c[0], c[1]); },
+      style: { color: "#495057", weight: 1.5, fillOpacity: 0.04, className: "an-street" },
+      interactive: false,
+    }).addTo(map).bringToBack();
+    container.setAttribute("data-streets", "1");
+  });
   var layer = L.featureGroup().addTo(map);
 
   (data.hotspots || []).forEach(function (h) {
@@ -35,14 +59,5 @@
     });
   });
 
-  var bounds = layer.getBounds();
-  if (bounds.isValid()) {
-    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 17 });
-  } else if (data.bounds) {
-    var b = data.bounds;
-    map.fitBounds(L.latLngBounds(toDisplay(b[0], b[1]), toDisplay(b[2], b[3])));
-  } else {
-    map.setView([22.58, 114.27], 12);
-  }
   container.setAttribute("data-hotspots", String((data.hotspots || []).length));
 })();
