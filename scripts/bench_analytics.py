@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import importlib.util
 import json
 import os
 import statistics
@@ -49,26 +48,21 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from gridcity import create_app
 from gridcity.core.migrate import upgrade
-from gridcity.core.settings import REPO_ROOT
 from gridcity.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import Burners, calibration_line, calibration_seconds  # noqa: E402 - beside this script
+from bench_common import (  # noqa: E402 - beside this script
+    Burners,
+    bench_app,
+    calibration_line,
+    calibration_seconds,
+    say,
+    script_module,
+    year_arguments,
+)
 
 YEAR = 2025
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -161,20 +155,13 @@ def measure(bench, op: Operation, runs: int, out: dict) -> None:
 
 def run(args) -> dict:
     out: dict = {"cases_requested": args.cases, "month": args.month, "busy_cores": args.busy}
-    bench = _script("bench_scorecard")
+    bench = script_module("bench_scorecard")
     locate = bench._bench_locate()
     if not args.reuse:
         locate.recreate_database(args.postgres_url)
         upgrade(args.postgres_url)
     with tempfile.TemporaryDirectory(prefix="gc_bench_an_") as instance_dir:
-        app = create_app(
-            {
-                "database_url": args.postgres_url,
-                "instance_dir": Path(instance_dir),
-                "db_statement_timeout_seconds": 0,
-            }
-        )
-        with app.app_context():
+        with bench_app(args.postgres_url, instance_dir).app_context():
             if args.reuse:
                 out["generate_seconds"] = None
             else:
@@ -198,17 +185,7 @@ def run(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1/gridcity_bench_analytics",
-        help="scratch database; it is dropped and recreated unless --reuse",
-    )
-    parser.add_argument("--cases", type=int, default=1_100_000, help="cases over the year")
-    parser.add_argument("--month", default="2025-06", help="the month of the hotspots (YYYY-MM)")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs after the first (median)")
-    parser.add_argument("--reuse", action="store_true", help="time an existing database (no generation)")
-    parser.add_argument("--note", default="", help="free text kept in the JSON (e.g. the machine's load)")
-    parser.add_argument("--busy", type=int, default=0, help="cores kept busy by CPU burners while timing")
+    year_arguments(parser, "gridcity_bench_analytics")
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")

@@ -289,6 +289,51 @@ def build_mini_city() -> dict:
     }
 
 
+def unit_grid_places() -> list:
+    """Every unit grid with its geometry and the place keys a case copies
+    (community, street, district, work grid, area), ordered by code: for
+    tests that write cases in bulk."""
+    from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
+
+    return db.session.execute(
+        db.select(
+            UnitGrid.id,
+            UnitGrid.geom,
+            UnitGrid.community_id,
+            UnitGrid.work_grid_id,
+            Community.street_id,
+            Street.district_id,
+            WorkGrid.area_id,
+        )
+        .join(Community, Community.id == UnitGrid.community_id)
+        .join(Street, Street.id == Community.street_id)
+        .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
+        .order_by(UnitGrid.code)
+    ).all()
+
+
+def case_row(grid, lon: float, lat: float, **fields) -> dict:
+    """A ``case_file`` row for a bulk insert at (lon, lat) in ``grid`` (a row
+    of :func:`unit_grid_places`); ``fields`` give the rest (number,
+    client_uuid, source, category_id, state, unit_id, times…)."""
+    return {
+        "urgency": "normal",
+        "description": "",
+        "lon": lon,
+        "lat": lat,
+        "geom": shapely.Point(lon, lat),
+        "unit_grid_id": grid.id,
+        "community_id": grid.community_id,
+        "street_id": grid.street_id,
+        "district_id": grid.district_id,
+        "work_grid_id": grid.work_grid_id,
+        "area_id": grid.area_id,
+        "version": 1,
+        "event_count": 1,
+        **fields,
+    }
+
+
 @pytest.fixture
 def create_mini_city(app):
     """``create()``: :func:`build_mini_city` in this test's app."""

@@ -23,10 +23,10 @@ scorecard figure: the counting engine is untouched) linking to this list.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import and_, or_, select
 
 from gridcity.analysis.names import codes_of, counted, names_of
@@ -128,45 +128,82 @@ def read_rows(scope: Scope) -> list:
     ).all()
 
 
+# A time and a place key packed in one int64 (place key above, milliseconds
+# since the window's start below): one sorted array answers "the latest close
+# of this key before this moment" with a binary search for every case at once.
+TIME_BITS = 37  # 2**37 ms: over four years
+
+
+def latest_close_before(
+    keys: np.ndarray,
+    closed_ms: np.ndarray,
+    closes: np.ndarray,
+    ids: np.ndarray,
+    wanted: np.ndarray,
+    at_ms: np.ndarray,
+) -> np.ndarray:
+    """For each of the ``wanted`` rows: the row index of the latest close
+    (the ``closes`` rows; ties: the highest id) of the same key strictly
+    before its ``at_ms``, or -1."""
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    if not closes.any() or not len(wanted):
+        return out
+    close_rows = np.flatnonzero(closes)
+    distinct = np.unique(keys[close_rows])
+    dense = np.searchsorted(distinct, keys[close_rows])
+    packed = (dense.astype(np.int64) << TIME_BITS) | closed_ms[close_rows]
+    order = np.lexsort((ids[close_rows], packed))
+    packed, close_rows = packed[order], close_rows[order]
+    where = np.searchsorted(distinct, keys[wanted])
+    known = (where < len(distinct)) & (distinct[np.minimum(where, len(distinct) - 1)] == keys[wanted])
+    query = (where.astype(np.int64) << TIME_BITS) | at_ms
+    position = np.searchsorted(packed, query, side="left") - 1
+    same_key = known & (position >= 0) & ((packed[np.maximum(position, 0)] >> TIME_BITS) == where)
+    out[same_key] = close_rows[position[same_key]]
+    return out
+
+
 def match(rows: list, scope: Scope) -> list[Recurrence]:
     """Each case reported in the period whose category came back within the
     window after a close at the same place, with that close."""
-    window = dt.timedelta(days=scope.window_days)
-    closes: dict[tuple, list] = {}
-    for row in rows:
-        if row.closed_at is not None:
-            closes.setdefault((row.category_id, "g", row.unit_grid_id), []).append(
-                (row.closed_at, row.id, row)
-            )
-            if row.component_id is not None:
-                closes.setdefault((row.category_id, "c", row.component_id), []).append(
-                    (row.closed_at, row.id, row)
-                )
-    for items in closes.values():
-        items.sort(key=lambda item: (item[0], item[1]))
-    times = {key: [item[0] for item in items] for key, items in closes.items()}
+    n = len(rows)
+    if not n:
+        return []
+    origin = (scope.start - dt.timedelta(days=scope.window_days)).timestamp()
+    window_ms = scope.window_days * 86_400_000
+    ids = np.fromiter((r.id for r in rows), np.int64, n)
+    category = np.fromiter((r.category_id for r in rows), np.int64, n)
+    grid = np.fromiter((r.unit_grid_id for r in rows), np.int64, n)
+    component = np.fromiter((r.component_id or 0 for r in rows), np.int64, n)
+    reported = np.fromiter((r.reported_at.timestamp() for r in rows), float, n)
+    closed = np.fromiter((r.closed_at.timestamp() if r.closed_at else np.nan for r in rows), float, n)
+    has_close = ~np.isnan(closed)
+    closed_ms = np.zeros(n, dtype=np.int64)
+    closed_ms[has_close] = np.maximum(0, np.round((closed[has_close] - origin) * 1000)).astype(np.int64)
+    reported_ms = np.maximum(0, np.round((reported - origin) * 1000)).astype(np.int64)
+    wanted = np.flatnonzero((reported >= scope.start.timestamp()) & (reported < scope.end.timestamp()))
+    at_ms = reported_ms[wanted]
+    by_grid = latest_close_before(
+        category * (grid.max() + 1) + grid, closed_ms, has_close, ids, wanted, at_ms
+    )
+    by_component = latest_close_before(
+        category * (component.max() + 1) + component,
+        closed_ms,
+        has_close & (component > 0),
+        ids,
+        wanted,
+        at_ms,
+    )
     found = []
-    for row in rows:
-        if not (scope.start <= row.reported_at < scope.end):
+    for k in np.flatnonzero((by_grid >= 0) | (by_component >= 0)):
+        # The latest close wins; at the same moment, the component (the closer tie).
+        candidates = [
+            (i, by) for i, by in ((by_component[k], "component"), (by_grid[k], "unit_grid")) if i >= 0
+        ]
+        i, by = max(candidates, key=lambda c: closed_ms[c[0]])
+        row, previous = rows[wanted[k]], rows[i]
+        if at_ms[k] - closed_ms[i] > window_ms:
             continue
-        best = None
-        keys = [((row.category_id, "g", row.unit_grid_id), "unit_grid")]
-        if row.component_id is not None:
-            keys.insert(0, ((row.category_id, "c", row.component_id), "component"))
-        for key, by in keys:
-            if key not in times:
-                continue
-            at = bisect.bisect_left(times[key], row.reported_at) - 1
-            if at < 0:
-                continue
-            closed_at, _, previous = closes[key][at]
-            if row.reported_at - closed_at > window:
-                continue
-            if best is None or closed_at > best[0].closed_at:
-                best = (previous, by)
-        if best is None:
-            continue
-        previous, by = best
         if scope.unit_id is not None and previous.unit_id != scope.unit_id:
             continue
         found.append(
@@ -198,6 +235,16 @@ def find_recurrences(scope: Scope, language: str = "zh") -> RecurrenceReport:
 def count_recurrences(scope: Scope) -> int:
     """How many cases of the scope recur (the scorecards' drill-down count)."""
     return len(match(read_rows(scope), scope))
+
+
+def case_positions(case_ids: list[int]) -> dict[int, tuple[float, float]]:
+    """``{case id: (lon, lat)}`` (for the GeoJSON export)."""
+    positions = {}
+    for start in range(0, len(case_ids), 1000):  # bounded IN lists
+        chunk = case_ids[start : start + 1000]
+        rows = db.session.execute(select(Case.id, Case.lon, Case.lat).where(Case.id.in_(chunk)))
+        positions.update({case_id: (lon, lat) for case_id, lon, lat in rows})
+    return positions
 
 
 def describe(found: list[Recurrence], language: str) -> RecurrenceReport:

@@ -90,11 +90,14 @@ class Parameters(Answer):
     window_days: int
 
 
-class Hotspots(Answer):
-    period: str
+class PeriodAnswer(Answer):
+    period: str = Field(description="The period: YYYY-MM, or the first and the last day.")
     start: str = Field(description="The period's first moment, UTC.")
     end: str = Field(description="Its end (excluded), UTC.")
     parameters: Parameters
+
+
+class Hotspots(PeriodAnswer):
     cases_read: int = Field(description="Cases of the period and filter the clustering looked at.")
     hotspots: list[HotspotOut] = Field(description="Ranked: most cases first.")
 
@@ -112,11 +115,7 @@ class RecurrenceOut(Answer):
     task_url: str
 
 
-class Recurrences(Answer):
-    period: str
-    start: str
-    end: str
-    parameters: Parameters
+class Recurrences(PeriodAnswer):
     count: int
     per_unit: list[Named] = Field(description="Against the unit that held the previous case, most first.")
     per_street: list[Named]

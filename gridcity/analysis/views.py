@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from gridcity.analysis import exports, hotspots, recurrences, schemas
 from gridcity.analysis.scope import ANALYSIS_ROLES, Scope, build_scope, current_month, local_date
-from gridcity.cases.models import Case
 from gridcity.core.api import operation, query_args, validate
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.basemap import basemap_page_data
@@ -50,13 +49,25 @@ def _download(data: bytes | str, filename: str, mimetype: str) -> Response:
     )
 
 
-def _file_label(scope: Scope) -> str:
-    return scope.label.replace(" – ", "_")
+def _geojson(kind: str, scope: Scope, collection: dict) -> Response:
+    body = current_app.json.dumps(collection)
+    return _download(body, f"{kind}-{scope.label.replace(' – ', '_')}.geojson", exports.GEOJSON_TYPE)
 
 
-def _hotspots(scope: Scope, language: str) -> tuple[list, int]:
+def _xlsx(kind: str, scope: Scope, data: bytes) -> Response:
+    return _download(data, f"{kind}-{scope.label.replace(' – ', '_')}.xlsx", XLSX_TYPE)
+
+
+def _hotspots(query: schemas.AnalysisQuery) -> tuple[Scope, str, list, int]:
+    """The scope asked for, the reader's language, its hotspots and how many cases were read."""
+    scope, language = scope_from(query), current_language()
     rows = hotspots.read_cases(scope)
-    return hotspots.find_hotspots(scope, language, rows=rows), len(rows)
+    return scope, language, hotspots.find_hotspots(scope, language, rows=rows), len(rows)
+
+
+def _recurrences(query: schemas.AnalysisQuery) -> tuple[Scope, str, recurrences.RecurrenceReport]:
+    scope, language = scope_from(query), current_language()
+    return scope, language, recurrences.find_recurrences(scope, language)
 
 
 # ---------------------------------------------------------------- the API
@@ -67,8 +78,7 @@ def _hotspots(scope: Scope, language: str) -> tuple[list, int]:
 @operation(query=schemas.AnalysisQuery, responses={200: schemas.Hotspots})
 def hotspots_json(query: schemas.AnalysisQuery):
     """The period's hotspots, ranked."""
-    scope, language = scope_from(query), current_language()
-    found, read = _hotspots(scope, language)
+    scope, language, found, read = _hotspots(query)
     return jsonify(exports.hotspots_answer(scope, found, read, language))
 
 
@@ -76,21 +86,16 @@ def hotspots_json(query: schemas.AnalysisQuery):
 @roles_required(*ANALYSIS_ROLES)
 @operation(query=schemas.AnalysisQuery, responses={200: None})
 def hotspots_geojson(query: schemas.AnalysisQuery):
-    scope, language = scope_from(query), current_language()
-    found, _ = _hotspots(scope, language)
-    body = current_app.json.dumps(exports.hotspots_geojson(found, language))
-    return _download(body, f"hotspots-{_file_label(scope)}.geojson", exports.GEOJSON_TYPE)
+    scope, language, found, _ = _hotspots(query)
+    return _geojson("hotspots", scope, exports.hotspots_geojson(found, language))
 
 
 @api_bp.get("/hotspots.xlsx")
 @roles_required(*ANALYSIS_ROLES)
 @operation(query=schemas.AnalysisQuery, responses={200: None})
 def hotspots_xlsx(query: schemas.AnalysisQuery):
-    scope, language = scope_from(query), current_language()
-    found, _ = _hotspots(scope, language)
-    return _download(
-        exports.hotspots_xlsx(scope, found, language), f"hotspots-{_file_label(scope)}.xlsx", XLSX_TYPE
-    )
+    scope, language, found, _ = _hotspots(query)
+    return _xlsx("hotspots", scope, exports.hotspots_xlsx(scope, found, language))
 
 
 @api_bp.get("/recurrences")
@@ -98,8 +103,7 @@ def hotspots_xlsx(query: schemas.AnalysisQuery):
 @operation(query=schemas.AnalysisQuery, responses={200: schemas.Recurrences})
 def recurrences_json(query: schemas.AnalysisQuery):
     """The period's recurring problems, with their counts per unit and per street."""
-    scope, language = scope_from(query), current_language()
-    report = recurrences.find_recurrences(scope, language)
+    scope, language, report = _recurrences(query)
     return jsonify(exports.recurrences_answer(scope, report, language))
 
 
@@ -107,33 +111,17 @@ def recurrences_json(query: schemas.AnalysisQuery):
 @roles_required(*ANALYSIS_ROLES)
 @operation(query=schemas.AnalysisQuery, responses={200: None})
 def recurrences_geojson(query: schemas.AnalysisQuery):
-    scope, language = scope_from(query), current_language()
-    report = recurrences.find_recurrences(scope, language)
-    ids = [r.case_id for r in report.rows]
-    positions = {}
-    for start in range(0, len(ids), 1000):  # bounded IN lists
-        chunk = ids[start : start + 1000]
-        positions.update(
-            {
-                i: (lon, lat)
-                for i, lon, lat in db.session.execute(
-                    select(Case.id, Case.lon, Case.lat).where(Case.id.in_(chunk))
-                )
-            }
-        )
-    body = current_app.json.dumps(exports.recurrences_geojson(report, positions, language))
-    return _download(body, f"recurrences-{_file_label(scope)}.geojson", exports.GEOJSON_TYPE)
+    scope, language, report = _recurrences(query)
+    positions = recurrences.case_positions([r.case_id for r in report.rows])
+    return _geojson("recurrences", scope, exports.recurrences_geojson(report, positions, language))
 
 
 @api_bp.get("/recurrences.xlsx")
 @roles_required(*ANALYSIS_ROLES)
 @operation(query=schemas.AnalysisQuery, responses={200: None})
 def recurrences_xlsx(query: schemas.AnalysisQuery):
-    scope, language = scope_from(query), current_language()
-    report = recurrences.find_recurrences(scope, language)
-    return _download(
-        exports.recurrences_xlsx(scope, report, language), f"recurrences-{_file_label(scope)}.xlsx", XLSX_TYPE
-    )
+    scope, language, report = _recurrences(query)
+    return _xlsx("recurrences", scope, exports.recurrences_xlsx(scope, report, language))
 
 
 # ---------------------------------------------------------------- the page
@@ -147,13 +135,12 @@ def analysis_page():
     given = {k: v for k, v in query_args(schemas.AnalysisQuery).items() if v != ""}
     query = validate(schemas.AnalysisQuery, given)
     tab = "recurrences" if request.args.get("tab") == "recurrences" else "hotspots"
-    scope, language = scope_from(query), current_language()
     user = current_user()
     me = describe_user(user)
-    context: dict = {"tab": tab, "scope": scope}
-    page_data: dict = {"lang": language, "texts": ui_texts(language, PAGE_TEXTS), "hotspots": []}
+    page_data: dict = {"hotspots": []}
     if tab == "hotspots":
-        found, read = _hotspots(scope, language)
+        scope, language, found, read = _hotspots(query)
+        context: dict = {}
         context["hotspots"] = [exports.hotspot_dict(h, language) for h in found]
         context["cases_read"] = read
         page_data["hotspots"] = [
@@ -164,9 +151,9 @@ def analysis_page():
         page_data["bounds"] = web_views._city_bounds()
         page_data.update(basemap_page_data(current_app.config["SETTINGS"], language))
     else:
-        report = recurrences.find_recurrences(scope, language)
-        context["report"] = report
-        context["recurrences"] = exports.recurrence_dicts(report, language)
+        scope, language, report = _recurrences(query)
+        context = {"report": report, "recurrences": exports.recurrence_dicts(report, language)}
+    page_data.update(lang=language, texts=ui_texts(language, PAGE_TEXTS))
     args = scope.query_args()
     return render_template(
         "analysis.html",
@@ -181,6 +168,8 @@ def analysis_page():
         export_url=lambda what, ext: url_for(f"analysis_api.{what}_{ext}", **args),
         case_url=_case_url(user.role),
         local_date=lambda iso: local_date(dt.datetime.fromisoformat(iso)),
+        tab=tab,
+        scope=scope,
         **context,
     )
 

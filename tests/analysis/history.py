@@ -17,14 +17,13 @@ import random
 import uuid
 from dataclasses import dataclass
 
-import shapely
 from sqlalchemy import insert, select
 
 from gridcity.cases.models import Case
 from gridcity.extensions import db
-from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 from gridcity.org.models import Unit
 from gridcity.taxonomy.models import Category
+from tests.conftest import case_row, unit_grid_places
 
 YEAR = 2025
 # 2025-01-01 00:00 in Shenzhen (UTC+8), as UTC.
@@ -83,21 +82,7 @@ PLANTED_RECURRENCES = (
 def city_places() -> tuple[list, dict[str, int], list[int]]:
     """The unit grids (ordered by code) with their place keys, the
     categories by code, and the units."""
-    grids = db.session.execute(
-        select(
-            UnitGrid.id,
-            UnitGrid.geom,
-            UnitGrid.community_id,
-            UnitGrid.work_grid_id,
-            Community.street_id,
-            Street.district_id,
-            WorkGrid.area_id,
-        )
-        .join(Community, Community.id == UnitGrid.community_id)
-        .join(Street, Street.id == Community.street_id)
-        .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
-        .order_by(UnitGrid.code)
-    ).all()
+    grids = unit_grid_places()
     categories = dict(db.session.execute(select(Category.code, Category.id)).all())
     units = db.session.scalars(select(Unit.id).order_by(Unit.id)).all()
     return grids, categories, list(units)
@@ -122,29 +107,19 @@ class Writer:
         n = len(self.rows)
         closed = reported + dt.timedelta(days=closed_after_days)
         self.rows.append(
-            {
-                "number": f"A{YEAR}{n:06d}",
-                "client_uuid": str(uuid.UUID(int=self.rng.getrandbits(128))),
-                "source": "inspector",
-                "category_id": self.categories[category],
-                "urgency": "normal",
-                "description": "",
-                "lon": lon,
-                "lat": lat,
-                "geom": shapely.Point(lon, lat),
-                "unit_grid_id": grid.id,
-                "community_id": grid.community_id,
-                "street_id": grid.street_id,
-                "district_id": grid.district_id,
-                "work_grid_id": grid.work_grid_id,
-                "area_id": grid.area_id,
-                "state": "closed",
-                "version": 1,
-                "event_count": 1,
-                "unit_id": self.units[n % len(self.units)] if self.units else None,
-                "reported_at": reported,
-                "closed_at": closed,
-            }
+            case_row(
+                grid,
+                lon,
+                lat,
+                number=f"A{YEAR}{n:06d}",
+                client_uuid=str(uuid.UUID(int=self.rng.getrandbits(128))),
+                source="inspector",
+                category_id=self.categories[category],
+                state="closed",
+                unit_id=self.units[n % len(self.units)] if self.units else None,
+                reported_at=reported,
+                closed_at=closed,
+            )
         )
         return n
 

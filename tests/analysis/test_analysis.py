@@ -34,14 +34,18 @@ def year(request, tmp_path_factory):
     with fresh_app(url, tmp_path_factory.mktemp("analysis")) as app:
         city = build_mini_city()
         planted = write_year()
-        yield {"app": app, "city": city, **planted}
+        yield {"app": app, "city": city, "clients": {}, **planted}
 
 
-def signed_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/api/v1/login", json={"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 200, response.get_json()
-    return client
+def signed_in(year: dict, username: str):
+    """A test client signed in as ``username``, one per module and database
+    (these tests only read)."""
+    if username not in year["clients"]:
+        client = year["app"].test_client()
+        response = client.post("/api/v1/login", json={"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        year["clients"][username] = client
+    return year["clients"][username]
 
 
 def matching(found, planted_ids: list[int]):
@@ -127,8 +131,7 @@ def test_recurrences_are_the_planted_ones_and_follow_the_rule(year):
 
 
 def test_the_api_answers_json_geojson_and_xlsx_for_its_roles_only(year):
-    app = year["app"]
-    client = signed_in(app, "mgr")
+    client = signed_in(year, "mgr")
     answer = client.get(f"/api/v1/analysis/hotspots?from={YEAR}-03-01&to={YEAR}-03-31")
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
@@ -169,17 +172,17 @@ def test_the_api_answers_json_geojson_and_xlsx_for_its_roles_only(year):
     assert book.status_code == 200 and len(load_workbook(io.BytesIO(book.data)).sheetnames) == 3
 
     for username in READERS[1:]:
-        assert signed_in(app, username).get(f"/api/v1/analysis/hotspots?month={YEAR}-03").status_code == 200
+        assert signed_in(year, username).get(f"/api/v1/analysis/hotspots?month={YEAR}-03").status_code == 200
     for username in OTHERS:
         for path in ("hotspots", "recurrences.xlsx"):
-            assert signed_in(app, username).get(f"/api/v1/analysis/{path}").status_code == 403, username
+            assert signed_in(year, username).get(f"/api/v1/analysis/{path}").status_code == 403, username
 
 
 def test_the_page_shows_both_tabs_to_its_roles_only(year):
     month = f"{YEAR}-02"
     first, second = year["recurrences"]["井盖 二月 复发"]
     number = db.session.get(Case, second).number
-    dispatcher = signed_in(year["app"], "disp")
+    dispatcher = signed_in(year, "disp")
     home = dispatcher.get("/").get_data(as_text=True)
     assert 'data-testid="analysis-link"' in home and "决策建议" in home
     page = dispatcher.get(f"/analysis/?tab=recurrences&month={month}&street_id=&category_class=")
@@ -190,7 +193,7 @@ def test_the_page_shows_both_tabs_to_its_roles_only(year):
     hotspots_page = dispatcher.get(f"/analysis/?month={YEAR}-03").get_data(as_text=True)
     assert 'id="an-map"' in hotspots_page and "暴露垃圾" in hotspots_page
     for username in ("insp", "admin"):
-        client = signed_in(year["app"], username)
+        client = signed_in(year, username)
         assert client.get("/analysis/").status_code == 403
         assert 'data-testid="analysis-link"' not in client.get("/").get_data(as_text=True)
 
@@ -208,7 +211,7 @@ BAD_QUERIES = (
 
 
 def test_bad_requests_are_refused_with_a_message(year):
-    client = signed_in(year["app"], "mgr")
+    client = signed_in(year, "mgr")
     for query in BAD_QUERIES:
         for path in ("hotspots", "recurrences.xlsx"):
             answer = client.get(f"/api/v1/analysis/{path}?{query}")
@@ -219,7 +222,7 @@ def test_bad_requests_are_refused_with_a_message(year):
 
 
 def test_the_scorecards_street_page_counts_recurrences_and_links_to_them(year):
-    client = signed_in(year["app"], "mgr")
+    client = signed_in(year, "mgr")
     month = f"{YEAR}-02"
     first, second = year["recurrences"]["井盖 二月 复发"]
     street_id = db.session.get(Case, second).street_id
