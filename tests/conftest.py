@@ -291,8 +291,8 @@ def build_mini_city() -> dict:
 
 def unit_grid_places() -> list:
     """Every unit grid with its geometry and the place keys a case copies
-    (community, street, district, work grid, area), ordered by code: for
-    tests that write cases in bulk."""
+    (community, street, district, work grid, area), in id order: for tests
+    that write cases in bulk."""
     from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 
     return db.session.execute(
@@ -308,7 +308,7 @@ def unit_grid_places() -> list:
         .join(Community, Community.id == UnitGrid.community_id)
         .join(Street, Street.id == Community.street_id)
         .outerjoin(WorkGrid, WorkGrid.id == UnitGrid.work_grid_id)
-        .order_by(UnitGrid.code)
+        .order_by(UnitGrid.id)
     ).all()
 
 

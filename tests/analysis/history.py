@@ -35,7 +35,7 @@ NOISE = 3000
 class PlantedHotspot:
     name: str
     category: str  # code
-    grid: int  # index into the city's unit grids, ordered by code
+    grid: int  # index into the city's unit grids, in id order
     day: int  # day of the year of its first case (0 = 1 January)
     cases: int
     days: float  # over how many days
@@ -80,7 +80,7 @@ PLANTED_RECURRENCES = (
 
 
 def city_places() -> tuple[list, dict[str, int], list[int]]:
-    """The unit grids (ordered by code) with their place keys, the
+    """The unit grids (in id order) with their place keys, the
     categories by code, and the units."""
     grids = unit_grid_places()
     categories = dict(db.session.execute(select(Category.code, Category.id)).all())
