@@ -37,6 +37,7 @@ from sqlalchemy import select
 
 from gridcity.analysis.names import counted, names_of
 from gridcity.analysis.scope import Scope
+from gridcity.analysis.times import as_utc, naive_utc, utc_seconds
 from gridcity.cases.models import Case
 from gridcity.extensions import db
 from gridcity.geo.models import Street, UnitGrid
@@ -100,7 +101,7 @@ def read_cases(scope: Scope) -> list:
             Case.number,
             Case.lon,
             Case.lat,
-            Case.reported_at,
+            naive_utc(Case.reported_at),
             Case.category_id,
             Case.unit_grid_id,
             Case.unit_id,
@@ -139,13 +140,12 @@ def find_hotspots(scope: Scope, language: str = "zh", rows: list | None = None) 
     rows = read_cases(scope) if rows is None else rows
     if not rows:
         return []
-    period_start = scope.start.timestamp()
     by_category: dict[int, list[int]] = {}
     for i, row in enumerate(rows):
         by_category.setdefault(row.category_id, []).append(i)
     lon = np.fromiter((r.lon for r in rows), float, len(rows))
     lat = np.fromiter((r.lat for r in rows), float, len(rows))
-    days = np.fromiter(((r.reported_at.timestamp() - period_start) / 86400.0 for r in rows), float, len(rows))
+    days = (utc_seconds(r.reported_at for r in rows) - scope.start.timestamp()) / 86_400.0
     groups: list[list[int]] = []
     for indexes in by_category.values():
         if len(indexes) < scope.min_cases:
@@ -197,8 +197,8 @@ def describe(groups, rows, lon, lat, days, scope: Scope, language: str) -> list[
                 lon=round(clon, 6),
                 lat=round(clat, 6),
                 radius_m=round(max(_metres(clon, clat, lon[i], lat[i]) for i in group), 1),
-                first_reported_at=first.reported_at,
-                last_reported_at=rows[group[-1]].reported_at,
+                first_reported_at=as_utc(first.reported_at),
+                last_reported_at=as_utc(rows[group[-1]].reported_at),
                 weekly=weekly,
                 direction=direction,
                 streets=counted((rows[i].street_id for i in group), streets),
