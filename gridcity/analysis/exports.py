@@ -152,7 +152,7 @@ def recurrences_xlsx(scope: Scope, report: RecurrenceReport, language: str) -> b
             f"{heading} · {_t(key, language)}",
             "",
             [
-                Field(_t("an_rank", language), RANK, list(range(1, len(counted) + 1))),
+                Field(_t("an_rank", language), RANK, shared_ranks([c["cases"] for c in counted])),
                 Field(
                     _t("an_unit" if key == "an_per_unit" else "an_street", language),
                     TEXT,
@@ -162,6 +162,11 @@ def recurrences_xlsx(scope: Scope, report: RecurrenceReport, language: str) -> b
             ],
         )
     return _workbook_bytes(wb)
+
+
+def shared_ranks(counts: list[int]) -> list[int]:
+    """Ranks of counts sorted most first; ties share a rank (1, 2, 2, 4)."""
+    return [1 + sum(1 for other in counts if other > n) for n in counts]
 
 
 def _named(items: list[dict]) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from gridcity.cases import states
 from gridcity.cases.models import Case
+from gridcity.core.api import EARLIEST, LATEST
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError
 from gridcity.org.models import Role
@@ -99,6 +100,11 @@ def build_scope(
     ``first_day`` … ``last_day`` (both included); the parameters default to
     the settings. Refuses mixed or reversed periods with a 400."""
     settings = current_app.config["SETTINGS"]
+    for day in (first_day, last_day):
+        if day is not None and not EARLIEST.year <= day.year < LATEST.year:
+            raise GridCityError("bad_request", detail=f"dates must lie between {EARLIEST:%Y} and {LATEST:%Y}")
+    if month and not EARLIEST.year <= int(month[:4]) < LATEST.year:
+        raise GridCityError("bad_request", detail=f"month must lie between {EARLIEST:%Y} and {LATEST:%Y}")
     if month and (first_day or last_day):
         raise GridCityError("bad_request", detail="give either month or from/to, not both")
     if (first_day is None) != (last_day is None):

@@ -207,6 +207,8 @@ BAD_QUERIES = (
     "eps_m=-5",
     "min_cases=1",
     "street_id=abc",
+    "month=0000-01",
+    "from=0001-01-01&to=0001-01-02",
 )
 
 
