@@ -166,6 +166,11 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.risk.views import api_bp as risk_api_bp
 
     app.register_blueprint(risk_api_bp)  # the overdue-risk model (/api/v1/risk/)
+    from gridcity.analysis.views import api_bp as analysis_api_bp
+    from gridcity.analysis.views import bp as analysis_bp
+
+    for bp in (analysis_api_bp, analysis_bp):  # decision support (决策建议, /analysis/)
+        app.register_blueprint(bp)
     from gridcity.ops.privacy_views import bp as privacy_bp
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)

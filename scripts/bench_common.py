@@ -4,6 +4,8 @@ busy machine, CPU burners started and stopped by the benchmark itself."""
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +13,29 @@ import time
 from pathlib import Path
 
 CALIBRATION = "sum(range(10**8))"
+SCRIPTS = Path(__file__).resolve().parent
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def script_module(name: str):
+    """Another benchmark beside this one (``scripts/<name>.py``), loaded as a module."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_app(postgres_url: str, instance_dir: Path):
+    """The app on a scratch database; no statement timeout (bulk generation
+    and city-scale runs are longer than a request may take)."""
+    from gridcity import create_app
+
+    return create_app(
+        {"database_url": postgres_url, "instance_dir": Path(instance_dir), "db_statement_timeout_seconds": 0}
+    )
 
 
 def calibration_seconds() -> float:
@@ -51,3 +76,20 @@ class Burners:
             process.terminate()
         for process in self.processes:
             process.wait(timeout=10)
+
+
+def year_arguments(parser: argparse.ArgumentParser, database: str) -> None:
+    """The options of a benchmark over bench_scorecard's generated year: its
+    scratch database (``database`` on the local server by default), the
+    year's size, the month timed, runs, reuse, a note and the busy cores."""
+    parser.add_argument(
+        "--postgres-url",
+        default=f"postgresql://postgres@127.0.0.1/{database}",
+        help="scratch database; it is dropped and recreated unless --reuse",
+    )
+    parser.add_argument("--cases", type=int, default=1_100_000, help="cases over the year")
+    parser.add_argument("--month", default="2025-06", help="the month timed (YYYY-MM)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs after the first (median)")
+    parser.add_argument("--reuse", action="store_true", help="time an existing database (no generation)")
+    parser.add_argument("--note", default="", help="free text kept in the JSON (e.g. the machine's load)")
+    parser.add_argument("--busy", type=int, default=0, help="cores kept busy by CPU burners while timing")

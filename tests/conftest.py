@@ -212,16 +212,10 @@ def polygon_feature(geom, **properties) -> dict:
     return {"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": properties}
 
 
-@pytest.fixture
-def create_mini_city(app):
-    """District 440308 → 2 streets → 1 community each → 100 m unit grids,
-    2 work grids in 1 area, the default taxonomy, units and one user per role."""
-    return build_mini_city
-
-
 def build_mini_city() -> dict:
-    """The mini city of ``create_mini_city``, in the current app context
-    (module-scoped fixtures call it directly)."""
+    """District 440308 → 2 streets → 1 community each → 100 m unit grids,
+    2 work grids in 1 area, the default taxonomy, units and one user per role
+    (inside an app context on empty tables)."""
     from gridcity.geo import services as geo
     from gridcity.geo.models import Area, UnitGrid, WorkGrid, WorkGroup
     from gridcity.org.services import create_unit, create_user
@@ -296,14 +290,13 @@ def build_mini_city() -> dict:
 
 
 def unit_grid_places(in_work_grids: bool = False) -> list:
-    """Unit grids with what a case there records: community, work grid,
-    street, district and area (only those in a work grid when asked)."""
-    from sqlalchemy import select
-
+    """Every unit grid (only those in a work grid when asked) with its
+    geometry and the place keys a case copies (community, street, district,
+    work grid, area), in id order: for tests that write cases in bulk."""
     from gridcity.geo.models import Community, Street, UnitGrid, WorkGrid
 
     query = (
-        select(
+        db.select(
             UnitGrid.id,
             UnitGrid.geom,
             UnitGrid.community_id,
@@ -320,6 +313,34 @@ def unit_grid_places(in_work_grids: bool = False) -> list:
     if in_work_grids:
         query = query.where(UnitGrid.work_grid_id.is_not(None))
     return db.session.execute(query).all()
+
+
+def case_row(grid, lon: float, lat: float, **fields) -> dict:
+    """A ``case_file`` row for a bulk insert at (lon, lat) in ``grid`` (a row
+    of :func:`unit_grid_places`); ``fields`` give the rest (number,
+    client_uuid, source, category_id, state, unit_id, times…)."""
+    return {
+        "urgency": "normal",
+        "description": "",
+        "lon": lon,
+        "lat": lat,
+        "geom": shapely.Point(lon, lat),
+        "unit_grid_id": grid.id,
+        "community_id": grid.community_id,
+        "street_id": grid.street_id,
+        "district_id": grid.district_id,
+        "work_grid_id": grid.work_grid_id,
+        "area_id": grid.area_id,
+        "version": 1,
+        "event_count": 1,
+        **fields,
+    }
+
+
+@pytest.fixture
+def create_mini_city(app):
+    """``create()``: :func:`build_mini_city` in this test's app."""
+    return build_mini_city
 
 
 @pytest.fixture

@@ -351,6 +351,7 @@ def operations() -> list[Op]:
         *dispatch_operations(),
         *screen_operations(),
         *risk_operations(),
+        *analysis_operations(),
         *privacy_operations(),
         Op("get", "/audit", "audit.search", "The audit log (审计日志), newest first", ok(), admin,
            description="Every admin change to people, with before → after in words, and every "
@@ -393,6 +394,13 @@ def open311_key_operations() -> list[Op]:
 def risk_operations() -> list[Op]:
     """The overdue-risk model (超期风险): see gridcity/risk/apidoc.py."""
     from gridcity.risk.apidoc import risk_operations as operations
+
+    return operations()
+
+
+def analysis_operations() -> list[Op]:
+    """Decision support (决策建议): see gridcity/analysis/apidoc.py."""
+    from gridcity.analysis.apidoc import analysis_operations as operations
 
     return operations()
 

@@ -179,6 +179,16 @@ class Settings:
     risk_high_percent: float = 50.0
     risk_medium_percent: float = 20.0
     risk_factor_min_weight: float = 0.1
+    # Decision support (决策建议, gridcity/analysis): a hotspot is at least
+    # ``analysis_min_cases`` cases of one category, each within
+    # ``analysis_eps_m`` metres and ``analysis_eps_days`` days of a neighbour
+    # (DBSCAN); a case recurs (反复发生) when its category came back to the
+    # same unit grid (or component) within ``analysis_recurrence_days`` of a
+    # close. Each can be overridden per request.
+    analysis_eps_m: float = 100.0
+    analysis_eps_days: float = 7.0
+    analysis_min_cases: int = 5
+    analysis_recurrence_days: int = 30
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -270,6 +280,12 @@ class Settings:
         if not (0 < self.screen_on_time_target <= 100):
             raise SettingsError(
                 f"GRIDCITY_SCREEN_ON_TIME_TARGET={self.screen_on_time_target}: a percentage above 0, at most 100"
+            )
+        if self.analysis_eps_m <= 0 or self.analysis_eps_days <= 0:
+            raise SettingsError("GRIDCITY_ANALYSIS_EPS_M and GRIDCITY_ANALYSIS_EPS_DAYS must be positive")
+        if self.analysis_min_cases < 2 or self.analysis_recurrence_days < 1:
+            raise SettingsError(
+                "GRIDCITY_ANALYSIS_MIN_CASES must be at least 2 and GRIDCITY_ANALYSIS_RECURRENCE_DAYS at least 1"
             )
         if not (0 < self.port < 65536):
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")

@@ -119,6 +119,7 @@ def home():
         "texts": ui_texts(language, MAP_TEXTS),
     }
     show_counts = user.role != Role.INSPECTOR.value and not is_unit_member(user)
+    from gridcity.analysis.scope import ANALYSIS_ROLES
     from gridcity.dispatch.landing import desk_numbers
 
     return render_template(
@@ -130,6 +131,7 @@ def home():
         numbers=desk_numbers(user, language),
         counts=_city_counts() if show_counts else None,
         is_admin=user.role == Role.ADMIN.value,
+        analysis_roles=[r.value for r in ANALYSIS_ROLES],
         page_data=page_data,
     )
 

@@ -9,16 +9,12 @@ server of its own, so the other browser tests keep their small city.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import sqlite3
-import subprocess
 import time
 import uuid
 
 import numpy as np
 import pytest
-import shapely
 from PIL import Image
 from sqlalchemy import insert, select
 
@@ -27,9 +23,9 @@ from gridcity.cases.models import Case
 from gridcity.extensions import db
 from gridcity.org.models import Unit
 from gridcity.taxonomy.models import Category
-from tests.conftest import unit_grid_places
+from tests.conftest import case_row, unit_grid_places
 from tests.dispatch.test_dispatch_browser import open_page, session_for
-from tests.web.conftest import SECRET_KEY, SERVE, _free_port, _stop, _wait_until_up
+from tests.web.conftest import SECRET_KEY, _stop, copy_demo_city, run_server
 from tests.web.test_browser import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -71,31 +67,22 @@ def insert_open_cases(count: int, seed: int = 10_000) -> None:
             now + dt.timedelta(hours=rng.uniform(-8, 30)) if state in ("dispatched", "in_progress") else None
         )
         rows.append(
-            {
-                "number": f"BULK{seed}{i:07d}",
-                "client_uuid": str(uuid.uuid4()),
-                "source": rng.choice(["inspector"] * 6 + ["hotline", "public", "patrol"]),
-                "category_id": rng.choice(categories),
-                "urgency": "urgent" if rng.random() < 0.05 else "normal",
-                "description": "",
-                "lon": lon,
-                "lat": lat,
-                "geom": shapely.Point(lon, lat),
-                "unit_grid_id": grid.id,
-                "community_id": grid.community_id,
-                "street_id": grid.street_id,
-                "district_id": grid.district_id,
-                "work_grid_id": grid.work_grid_id,
-                "area_id": grid.area_id,
-                "state": state,
-                "version": 1,
-                "event_count": 1,
-                "unit_id": rng.choice(units) if with_unit else None,
-                "reported_at": now - dt.timedelta(hours=rng.uniform(0, 48)),
-                "deadline_at": deadline,
-                "warned": deadline is not None and (deadline < now or late < 0.2),
-                "overdue": deadline is not None and deadline < now,
-            }
+            case_row(
+                grid,
+                lon,
+                lat,
+                number=f"BULK{seed}{i:07d}",
+                client_uuid=str(uuid.uuid4()),
+                source=rng.choice(["inspector"] * 6 + ["hotline", "public", "patrol"]),
+                category_id=rng.choice(categories),
+                urgency="urgent" if rng.random() < 0.05 else "normal",
+                state=state,
+                unit_id=rng.choice(units) if with_unit else None,
+                reported_at=now - dt.timedelta(hours=rng.uniform(0, 48)),
+                deadline_at=deadline,
+                warned=deadline is not None and (deadline < now or late < 0.2),
+                overdue=deadline is not None and deadline < now,
+            )
         )
     db.session.execute(insert(Case.__table__), rows)
     db.session.commit()
@@ -105,32 +92,12 @@ def insert_open_cases(count: int, seed: int = 10_000) -> None:
 def big_server(demo_city, tmp_path_factory):
     """A server over a copy of the demo city holding 10,000 more open cases."""
     folder = tmp_path_factory.mktemp("city-10k")
-    source = sqlite3.connect(demo_city["url"].removeprefix("sqlite:///"))
-    target = sqlite3.connect(folder / "gc.db")
-    source.backup(target)  # consistent even while the shared server writes
-    source.close()
-    target.close()
-    url = f"sqlite:///{folder / 'gc.db'}"
+    url = copy_demo_city(demo_city, folder)
     started = time.monotonic()
     seed_cases(url, folder, N)
     print(f"seeded {N} cases in {time.monotonic() - started:.1f} s")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "GRIDCITY_INSTANCE_DIR": str(folder),
-        "GRIDCITY_DATABASE_URL": url,
-        "GRIDCITY_SECRET_KEY": SECRET_KEY,
-        "GRIDCITY_HOST": "127.0.0.1",
-        "GRIDCITY_PORT": str(port),
-        "GRIDCITY_TILE_URL": "",
-        "GRIDCITY_SCHEDULER_MODE": "off",
-    }
-    log = folder / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(SERVE, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
+    process, base_url = run_server(folder, url)
     try:
-        _wait_until_up(f"{base_url}/login", process, log)
         yield base_url
     finally:
         _stop(process)

@@ -77,33 +77,58 @@ def _stop(process: subprocess.Popen) -> None:
     stop_processes([process])
 
 
+def run_server(instance_dir, url: str, **settings: str) -> tuple[subprocess.Popen, str]:
+    """The real server (see ``SERVE``) on a free port over the database at
+    ``url``, with ``GRIDCITY_<NAME>`` set from ``settings`` (its scheduler
+    off unless ``scheduler_mode`` says otherwise); its process and base URL,
+    once it answers."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GRIDCITY_INSTANCE_DIR": str(instance_dir),
+        "GRIDCITY_DATABASE_URL": url,
+        "GRIDCITY_SECRET_KEY": SECRET_KEY,
+        "GRIDCITY_HOST": "127.0.0.1",
+        "GRIDCITY_PORT": str(port),
+        "GRIDCITY_TILE_URL": "",
+        "GRIDCITY_SCHEDULER_MODE": "off",
+        **{f"GRIDCITY_{name.upper()}": value for name, value in settings.items()},
+    }
+    log = instance_dir / f"server-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(SERVE, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base_url}/login", process, log)
+    except BaseException:
+        _stop(process)
+        raise
+    return process, base_url
+
+
+def copy_demo_city(demo_city: dict, folder) -> str:
+    """A copy of the demo city's database in ``folder`` (for a test that
+    adds to it); its URL."""
+    import sqlite3
+
+    source = sqlite3.connect(demo_city["url"].removeprefix("sqlite:///"))
+    target = sqlite3.connect(folder / "gc.db")
+    source.backup(target)  # consistent even while the shared server writes
+    source.close()
+    target.close()
+    return f"sqlite:///{folder / 'gc.db'}"
+
+
 @pytest.fixture(scope="session")
 def create_server(demo_city):
-    """``create_server(**settings)``: the real server (see ``SERVE``) on a free
-    port over the demo city, with ``GRIDCITY_<NAME>`` set from ``settings``
-    (its scheduler off unless ``scheduler_mode`` says otherwise); returns its
-    base URL. Every server started is stopped at the end of the session."""
+    """``create_server(**settings)``: :func:`run_server` over the demo city;
+    returns its base URL. Every server started is stopped at the end of the
+    session."""
     processes: list[subprocess.Popen] = []
 
     def create(**settings: str) -> str:
-        port = _free_port()
-        env = {
-            **os.environ,
-            "GRIDCITY_INSTANCE_DIR": str(demo_city["folder"]),
-            "GRIDCITY_DATABASE_URL": demo_city["url"],
-            "GRIDCITY_SECRET_KEY": SECRET_KEY,
-            "GRIDCITY_HOST": "127.0.0.1",
-            "GRIDCITY_PORT": str(port),
-            "GRIDCITY_TILE_URL": "",
-            "GRIDCITY_SCHEDULER_MODE": "off",
-            **{f"GRIDCITY_{name.upper()}": value for name, value in settings.items()},
-        }
-        log = demo_city["folder"] / f"server-{port}.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(SERVE, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process, base_url = run_server(demo_city["folder"], demo_city["url"], **settings)
         processes.append(process)
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{base_url}/login", process, log)
         return base_url
 
     yield create

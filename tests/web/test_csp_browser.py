@@ -53,6 +53,7 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("insp001", "/m/", "html[data-ready=report]"),
         ("manager", "/scorecards/", "main"),
         ("manager", "/screen/", "body[data-screen-loads][data-loaded][data-live=connected]"),  # 大屏
+        ("manager", "/analysis/", "#an-map[data-hotspots]"),  # 决策建议
         ("manager", "/scorecards/appeals/", "main"),  # the appeals queue
         ("manager", "/proactive/", "table[data-testid=task-list]"),  # 主动治理
         ("unit-yt-hw", "/scorecards/appeals/", "main"),  # 我的申诉

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from gridcity.analysis.recurrences import count_recurrences
+from gridcity.analysis.scope import ANALYSIS_ROLES, build_scope
 from gridcity.cases.history_lines import history_lines
 from gridcity.cases.models import Case, CaseEvent
 from gridcity.core.auth import current_user, roles_required
@@ -423,7 +425,20 @@ def subject_page(month, tier, subject_id):
         chart=chart,
         child_tier=CHILD_TIER.get(tier),
         version=version,
+        recurrences=recurrences_of(month, tier, subject_id),
     )
+
+
+def recurrences_of(month: str, tier: str, subject_id: int) -> dict | None:
+    """反复发生: a unit's or a street's recurring problems that month (decision
+    support's rule, not a scorecard figure), with the link to their list."""
+    if tier not in ("unit", "street"):
+        return None
+    place = {f"{tier}_id": subject_id}
+    count = count_recurrences(build_scope(month=month, **place))
+    readable = current_user().role in {r.value for r in ANALYSIS_ROLES}
+    url = url_for("analysis.analysis_page", tab="recurrences", month=month, **place) if readable else None
+    return {"count": count, "url": url}
 
 
 @bp.get("/<month>/<tier>/<int:subject_id>/<count>")
