@@ -165,6 +165,12 @@ class Settings:
     # The wall screen (大屏) sets the month's on-time closure rate against this
     # target, in percent (no table holds one; the city's own goal).
     screen_on_time_target: float = 90.0
+    # Its hotspot board: decision support's hotspots (gridcity/analysis) of the
+    # last ``screen_hotspot_days`` local days, the whole city, worked out again
+    # at most every ``screen_hotspot_seconds`` per process (every screen reloads
+    # its boards each minute; a city's month of cases takes seconds).
+    screen_hotspot_days: int = 30
+    screen_hotspot_seconds: int = 300
     # Overdue risk (gridcity/risk): the local hour after which the nightly
     # retraining runs (once a day), the least history it trains on (finished or
     # already late dispatches, and of those the late ones), the days held out
@@ -280,6 +286,10 @@ class Settings:
         if not (0 < self.screen_on_time_target <= 100):
             raise SettingsError(
                 f"GRIDCITY_SCREEN_ON_TIME_TARGET={self.screen_on_time_target}: a percentage above 0, at most 100"
+            )
+        if not (1 <= self.screen_hotspot_days <= 366) or self.screen_hotspot_seconds < 0:
+            raise SettingsError(
+                "GRIDCITY_SCREEN_HOTSPOT_DAYS (1–366) and GRIDCITY_SCREEN_HOTSPOT_SECONDS (≥ 0) are out of range"
             )
         if self.analysis_eps_m <= 0 or self.analysis_eps_days <= 0:
             raise SettingsError("GRIDCITY_ANALYSIS_EPS_M and GRIDCITY_ANALYSIS_EPS_DAYS must be positive")

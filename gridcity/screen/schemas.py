@@ -47,10 +47,17 @@ class ContestPlace(Answer):
     card: CARDS | None
 
 
-class BusyGrid(Answer):
-    code: str = Field(description="The unit grid's code.")
-    street: str
-    cases: int = Field(description="Cases reported in it this month.")
+class ScreenHotspot(Answer):
+    id: str = Field(description="The hotspot's id in decision support (/api/v1/analysis/hotspots).")
+    category: str = Field(description="The category's name in the reader's language.")
+    street: str = Field(description="The street with most of its cases.")
+    cases: int
+    direction: str = Field(
+        description="rising, falling or steady: its cases in the period's second half against the first."
+    )
+    lon: float
+    lat: float
+    radius_m: float = Field(description="The farthest of its cases from its centre, in metres.")
 
 
 class ScreenEvent(Answer):
@@ -84,7 +91,10 @@ class ScreenState(Answer):
     contest: list[ContestPlace] = Field(
         description="The sanitation contest (市容环卫杯) this month, top ten."
     )
-    busiest_grids: list[BusyGrid] = Field(
-        description="The unit grids with the most cases reported this month (a count, not a hotspot analysis)."
+    hotspots: list[ScreenHotspot] = Field(
+        description="Decision support's hotspots of the whole city over the last `hotspot_days` days "
+        "(today included), largest first, at most five; worked out again at most every "
+        "GRIDCITY_SCREEN_HOTSPOT_SECONDS."
     )
+    hotspot_days: int = Field(description="GRIDCITY_SCREEN_HOTSPOT_DAYS: the days the hotspots look back.")
     events: list[ScreenEvent] = Field(description="The newest history events, newest first (twenty).")

@@ -14,25 +14,33 @@ load, its re-load after a dropped connection and the API tests read it.
 - **Worst-performing units**: the last places of the units' scorecard this
   month (ties at those places included, §7.1 rule 10).
 - **Contest** (市容环卫杯): the month's ranking from the scorecards.
-- **Busiest unit grids**: the unit grids with the most cases reported this
-  month — a plain count, not a hotspot analysis (issue 20 item 1 is not built).
+- **Hotspots**: decision support's own hotspots (``gridcity.analysis``:
+  DBSCAN over place and time per category, its settings) of the last
+  ``screen_hotspot_days`` local days of the whole city, the largest first.
+  Every screen reloads its boards each minute and a city's month of cases
+  takes seconds to cluster, so a process keeps its answer for
+  ``screen_hotspot_seconds``.
 - **Latest events**: the newest history events, the feed position ``seq``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from gridcity.analysis.hotspots import find_hotspots
+from gridcity.analysis.scope import build_scope
 from gridcity.cases.models import Case, CaseEvent
 from gridcity.core.clock import utcnow
+from gridcity.core.i18n import current_language
 from gridcity.extensions import db
-from gridcity.geo.models import Street, UnitGrid
 from gridcity.org.models import User
-from gridcity.scorecards.counting.engine import month_bounds, month_of
+from gridcity.scorecards.counting.engine import month_of
 from gridcity.scorecards.scoring.indicators import DivisionByZero, Formula
 from gridcity.scorecards.snapshots import services as scorecards
 from gridcity.taxonomy.models import Category
@@ -43,7 +51,7 @@ TODAY_FIGURES = (*TODAY_ACTIONS.values(), "overdue")
 ON_TIME_INDICATOR = "on_time_closure_rate"
 WORST_UNITS = 5  # last places shown (more when tied)
 CONTEST_ROWS = 10
-BUSIEST_GRIDS = 5
+HOTSPOTS = 5
 LATEST_EVENTS = 20
 
 
@@ -122,19 +130,41 @@ def contest_rows(contest) -> list[dict]:
     ]
 
 
-def busiest_grids(start: dt.datetime, end: dt.datetime) -> list[dict]:
-    """Unit grids by the cases reported in them from ``start`` to ``end``, most first."""
-    count = func.count(Case.id).label("cases")
-    rows = db.session.execute(
-        select(UnitGrid.code, Street.name, count)
-        .join(UnitGrid, UnitGrid.id == Case.unit_grid_id)
-        .join(Street, Street.id == Case.street_id)
-        .where(Case.reported_at >= start, Case.reported_at < end)
-        .group_by(UnitGrid.code, Street.name)
-        .order_by(count.desc(), UnitGrid.code)
-        .limit(BUSIEST_GRIDS)
-    )
-    return [{"code": code, "street": street, "cases": int(n)} for code, street, n in rows]
+_hotspots_lock = threading.Lock()
+
+
+def recent_hotspots(now: dt.datetime, language: str) -> list[dict]:
+    """The city's largest hotspots of the last ``screen_hotspot_days`` local
+    days (today included), as the board shows them; kept per process for
+    ``screen_hotspot_seconds`` (on the app: one city's answer)."""
+    settings = current_app.config["SETTINGS"]
+    zone = ZoneInfo(settings.timezone)
+    today = now.astimezone(zone).date()
+    key = (today, language)
+    kept_boards = current_app.extensions.setdefault("screen_hotspots", {})
+    with _hotspots_lock:
+        kept = kept_boards.get(key)
+        if kept is not None and time.monotonic() - kept[0] < settings.screen_hotspot_seconds:
+            return kept[1]
+    scope = build_scope(first_day=today - dt.timedelta(days=settings.screen_hotspot_days - 1), last_day=today)
+    board = [
+        {
+            "id": h.id,
+            "category": h.category_name,
+            "street": h.streets[0]["name"] if h.streets else "",
+            "cases": h.size,
+            "direction": h.direction,
+            "lon": h.lon,
+            "lat": h.lat,
+            "radius_m": h.radius_m,
+        }
+        for h in find_hotspots(scope, language)[:HOTSPOTS]
+    ]
+    with _hotspots_lock:
+        if key[0] not in {k[0] for k in kept_boards}:
+            kept_boards.clear()  # only today's answers are worth keeping
+        kept_boards[key] = (time.monotonic(), board)
+    return board
 
 
 def latest_events(seq: int, limit: int = LATEST_EVENTS) -> list[dict]:
@@ -181,7 +211,6 @@ def screen_state(user: User, now: dt.datetime | None = None) -> dict:
     seq = latest_seq()
     day_start, day_end = day_bounds(now)
     month = month_of(now)
-    month_start, month_end = month_bounds(month)
     tables, contest = scorecards.month_tables_and_contest(month)
     settings = current_app.config["SETTINGS"]
     return {
@@ -194,6 +223,7 @@ def screen_state(user: User, now: dt.datetime | None = None) -> dict:
         "on_time": on_time_rate(tables, settings.screen_on_time_target),
         "worst_units": worst_units(tables),
         "contest": contest_rows(contest),
-        "busiest_grids": busiest_grids(month_start, month_end),
+        "hotspots": recent_hotspots(now, current_language()),
+        "hotspot_days": settings.screen_hotspot_days,
         "events": latest_events(seq),
     }

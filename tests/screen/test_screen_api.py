@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import Counter
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +13,6 @@ from gridcity.cases.models import Case
 from gridcity.cases.sweeper import sweep
 from gridcity.core import clock
 from gridcity.extensions import db
-from gridcity.geo.models import UnitGrid
 from gridcity.org.models import User
 from gridcity.scorecards.snapshots import services as scorecards
 from tests.cases.conftest import EAST, MONDAY_10AM, WEST, jpeg_bytes
@@ -95,14 +93,8 @@ def test_the_figures_are_the_cases_the_test_made(city, api):
     assert body["on_time"]["should_close"] == district[0].counts["should_close"]
     assert body["on_time"]["rate"] == pytest.approx(district[0].indicators["on_time_closure_rate"]["value"])
     assert body["on_time"]["target"] == 0.9
-    # The busiest unit grids: the month's cases per grid, counted here.
-    ids = [c["id"] for c in (*made, yesterday)]
-    codes = Counter(
-        db.session.scalars(
-            select(UnitGrid.code).join(Case, Case.unit_grid_id == UnitGrid.id).where(Case.id.in_(ids))
-        )
-    )
-    assert {g["code"]: g["cases"] for g in body["busiest_grids"]} == dict(codes.most_common(5))
+    # Four reports of one kind at one place are no hotspot (five make one).
+    assert body["hotspots"] == [] and body["hotspot_days"] == 30
     # Units and contest: the scorecards' tables of the month.
     units = [r for r in scorecards.month_scorecard("2026-11", "unit").rows if r.rank is not None]
     assert [u["name"] for u in body["worst_units"]] == [r.subject_name for r in units][-5:]
@@ -133,3 +125,45 @@ def test_a_report_after_seq_adds_one_and_the_target_is_a_setting(city, app, api)
     assert after["today"]["reported"] == before["today"]["reported"] + 1
     assert after["events"][0]["number"] == case["number"] and after["events"][0]["action"] == "report"
     assert after["on_time"]["target"] == 0.975
+
+
+def test_the_hotspot_board_shows_decision_supports_hotspots_of_the_last_days(city, app, api):
+    """Five reports of one kind at one place within days make a hotspot
+    (decision support's DBSCAN, its default settings); five more 40 days ago
+    are outside the board's 30 days; the board is kept for its refresh time."""
+    from gridcity.geo.models import Street
+    from gridcity.taxonomy.models import Category
+
+    def screen():
+        return ok(api("mgr").get("/api/v1/screen"))
+
+    def report(position):
+        return ok(
+            api("insp2" if position == EAST else "insp").report("E0102", position, photos=[jpeg_bytes()]), 201
+        )
+
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], screen_hotspot_seconds=0)
+    clock.freeze(MONDAY_10AM - dt.timedelta(days=40))
+    [report(WEST) for _ in range(5)]
+    clock.freeze(MONDAY_10AM - dt.timedelta(days=2))
+    east = [report(EAST) for _ in range(4)]
+    clock.freeze(MONDAY_10AM)
+    assert screen()["hotspots"] == []  # four at the place, and the five 40 days ago are too old
+
+    east.append(report(EAST))
+    board = screen()["hotspots"]
+    street = db.session.scalar(
+        select(Street.name).join(Case, Case.street_id == Street.id).where(Case.id == east[0]["id"])
+    )
+    category = db.session.scalar(select(Category.name_zh).where(Category.code == "E0102"))
+    assert [(h["category"], h["street"], h["cases"]) for h in board] == [(category, street, 5)]
+    assert board[0]["direction"] == "rising"  # all five in the last days of the 30
+    assert abs(board[0]["lon"] - EAST[0]) < 1e-4 and abs(board[0]["lat"] - EAST[1]) < 1e-4
+
+    # Kept for the refresh time: a sixth report is on the board only after it.
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], screen_hotspot_seconds=300)
+    assert screen()["hotspots"][0]["cases"] == 5
+    report(EAST)
+    assert screen()["hotspots"][0]["cases"] == 5
+    app.config["SETTINGS"] = dataclasses.replace(app.config["SETTINGS"], screen_hotspot_seconds=0)
+    assert screen()["hotspots"][0]["cases"] == 6

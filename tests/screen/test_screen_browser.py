@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/screen-*.png``.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -37,7 +38,8 @@ SHOWN = """() => {
   return {
     today: Object.fromEntries(["reported", "filed", "dispatched", "closed", "overdue"].map(k => [k, Number(fig(k))])),
     on_time: fig("on-time"),
-    worst_units: rows("worst-units"), contest: rows("contest"), busiest: rows("busiest"),
+    worst_units: rows("worst-units"), contest: rows("contest"), hotspots: rows("hotspots"),
+    rings: Number(document.body.dataset.hotspots),
     events: Array.from(document.querySelectorAll("[data-testid=panel-events] li")).map(li => li.dataset.seq).map(Number),
     markers: window.GridCityScreen.markers.size,
   };
@@ -73,8 +75,8 @@ def place(server):
 @pytest.fixture(scope="module")
 def seeded(server, place):
     """Before the screen opens: a case taken round the whole loop and closed
-    in time, one with its unit and one just reported — so every panel has
-    something to show."""
+    in time, one with its unit and three just reported — five of one kind at
+    one place, a hotspot — so every panel has something to show."""
     url = server["url"]
     admin = ApiSession(url, "admin", PASSWORD).login()
     users = admin.get("/api/v1/users")
@@ -99,7 +101,8 @@ def seeded(server, place):
     case = checking.act(case, "check", photos=[jpeg_bytes()], result="pass")
     assert leader.act(case, "close")["state"] == "closed"
     dispatched()
-    report(place)
+    for _ in range(3):
+        report(place)
     return {"operator": operator, "leader": leader}
 
 
@@ -145,8 +148,9 @@ def assert_equals_fresh_load(page) -> dict:
     assert shown["today"] == screen["today"]
     assert shown["on_time"] == on_time_text(screen)
     assert shown["events"] == [e["seq"] for e in screen["events"]]
-    for panel, key in (("worst_units", "worst_units"), ("contest", "contest"), ("busiest", "busiest_grids")):
+    for panel, key in (("worst_units", "worst_units"), ("contest", "contest"), ("hotspots", "hotspots")):
         assert len(shown[panel]) == max(len(screen[key]), 1), panel  # an empty board says so in one line
+    assert shown["rings"] == len(screen["hotspots"])  # each hotspot a ring on the map
     assert shown["markers"] == fresh["open"]
     return shown
 
@@ -158,10 +162,13 @@ def test_the_wall_screen_is_live_and_resyncs_to_a_fresh_load(create_page, server
     assert all(isinstance(shown["today"][k], int) for k in FIGURES)
     assert shown["today"]["reported"] >= 3 and shown["today"]["closed"] >= 1
     assert shown["on_time"].endswith("%") and shown["markers"] >= 2 and len(shown["events"]) >= 10
-    assert shown["worst_units"] and shown["contest"] and shown["busiest"]
+    assert shown["worst_units"] and shown["contest"] and shown["rings"] >= 1
     assert all(
-        any(ch.isdigit() for ch in row) for row in shown["worst_units"] + shown["contest"] + shown["busiest"]
+        any(ch.isdigit() for ch in row) for row in shown["worst_units"] + shown["contest"] + shown["hotspots"]
     )
+    # The five reports at one place today are (in) a hotspot, decision support's own.
+    rising = [re.search(r"(\d+) 件 · ↑ 上升$", row) for row in shown["hotspots"]]
+    assert any(m and int(m.group(1)) >= 5 for m in rising), shown["hotspots"]
     assert page.locator("#map-count").inner_text() != ""
     with server["app"].app_context():
         names = internal_identifiers()

@@ -85,13 +85,13 @@
   }
 
   /* ---- the boards */
-  function fillBoard(name, rows, line) {
+  function fillBoard(name, rows, line, emptyText) {
     var list = panel(name).querySelector("[data-list]");
     list.textContent = "";
     if (!rows.length) {
       var empty = document.createElement("li");
       empty.className = "board-empty";
-      empty.textContent = T.scr_none;
+      empty.textContent = emptyText || T.scr_none;
       list.appendChild(empty);
     }
     rows.forEach(function (row) {
@@ -125,9 +125,28 @@
       if (c.card) parts.push(["board-card card-" + c.card, T["scr_card_" + c.card]]);
       return parts;
     });
-    fillBoard("panel-busiest", state.busiest_grids, function (g) {
-      return [["board-name", g.code], ["board-sub", g.street], ["board-value", format(T.scr_cases_n, { n: g.cases })]];
-    });
+    panel("panel-hotspots").querySelector("[data-hotspot-note]").textContent =
+      format(T.scr_hotspots_note, { days: state.hotspot_days });
+    fillBoard("panel-hotspots", state.hotspots, function (h) {
+      return [
+        ["board-name", h.category], ["board-sub", h.street],
+        ["board-value", format(T.scr_cases_n, { n: h.cases }) + " · " + T["scr_hotspot_" + h.direction]],
+      ];
+    }, T.scr_no_hotspot);
+    drawHotspots(state.hotspots);
+  }
+
+  // Each hotspot as a ring on the map, its radius the farthest of its cases.
+  var hotspotLayer = null;
+  function drawHotspots(hotspots) {
+    if (hotspotLayer) hotspotLayer.remove();
+    hotspotLayer = L.layerGroup(hotspots.map(function (h) {
+      return L.circle(toDisplay(h.lon, h.lat), {
+        radius: Math.max(h.radius_m, 60), interactive: false, className: "screen-hotspot",
+        color: "#ff6b6b", weight: 2, fill: true, fillOpacity: 0.12, dashArray: "6 4",
+      });
+    })).addTo(map);
+    document.body.setAttribute("data-hotspots", String(hotspots.length));
   }
 
   /* ---- the latest events */
