@@ -73,6 +73,7 @@ from bench_common import (  # noqa: E402 - beside this script
     calibration_line,
     calibration_seconds,
     machine_busy_seconds,
+    year_arguments,
 )
 
 SEED = 0.20260101
@@ -754,19 +755,7 @@ def run(args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1/gridcity_bench_scorecard",
-        help="scratch database; it is dropped and recreated",
-    )
-    parser.add_argument("--cases", type=int, default=1_100_000, help="cases over the year")
-    parser.add_argument("--month", default="2025-06", help="the month to compute (YYYY-MM)")
-    parser.add_argument("--runs", type=int, default=3, help="timed runs after the first (median)")
-    parser.add_argument("--reuse", action="store_true", help="time an existing database (no generation)")
-    parser.add_argument("--note", default="", help="free text kept in the JSON (e.g. the machine's load)")
-    parser.add_argument(
-        "--busy", type=int, default=0, help="cores kept busy by CPU burners while the month is timed"
-    )
+    year_arguments(parser, "gridcity_bench_scorecard")
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")
