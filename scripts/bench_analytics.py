@@ -27,8 +27,10 @@ Measured per operation (median of ``--runs`` after one warm-up run each):
   runs), and the whole machine's busy CPU; ``--busy N`` keeps N cores busy
   with burners while every operation and floor is timed.
 
-Other operations (e.g. the overdue-risk model's nightly retraining, which
-scripts/bench_risk.py measures) join by adding a row to ``operations()``.
+With ``--with-risk`` it then times the overdue-risk model's nightly
+retraining on the same year (scripts/bench_risk.py's
+``measure_risk_retraining``: target < 5 min; its floor is the bare read of
+the training rows). Other operations join by adding a row to ``operations()``.
 Human-readable lines first; the last line is one JSON object with the figures.
 """
 
@@ -186,12 +188,21 @@ def run(args) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     year_arguments(parser, "gridcity_bench_analytics")
+    parser.add_argument(
+        "--with-risk",
+        action="store_true",
+        help="also time the risk model's nightly retraining (bench_risk.py)",
+    )
     args = parser.parse_args(argv)
     if "bench" not in (make_url(args.postgres_url).database or ""):
         parser.error("refusing to drop a database whose name lacks 'bench'")
     calibration = calibration_seconds()
     say(calibration_line(calibration))
     out = run(args)
+    if args.with_risk:
+        risk = script_module("bench_risk")
+        out["risk_retraining"] = risk.measure_risk_retraining(args.postgres_url, args.runs, args.busy)
+        risk.report_retraining(out["risk_retraining"], args.busy)
     out["calibration_seconds"] = calibration
     out["calibration_after_seconds"] = calibration_seconds()
     say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")

@@ -131,6 +131,26 @@ def measure_risk_retraining(database_url: str, runs: int = 1, busy: int = 0) -> 
     return out
 
 
+def report_retraining(out: dict, busy: int) -> None:
+    """The human-readable lines of :func:`measure_risk_retraining`'s figures
+    (also printed by scripts/bench_analytics.py --with-risk)."""
+    say(
+        f"retraining: {out['train_seconds']:.2f} s (first run {out['train_first_seconds']:.2f} s) over "
+        f"{out['cases']:,} cases; {out['rows_used']:,} dispatches with a known outcome, {out['late_rows']:,} late; "
+        f"model {out['status']}, held-out AUC {out['holdout_auc']}; read {out['read_seconds']} s, "
+        f"fit {out['fit_seconds']} s (target < 300 s)"
+    )
+    say(
+        f"CPU per retraining: {out['train_cpu_seconds']:.2f} s (this process and its database backend); "
+        f"the machine busy {out['train_machine_cpu_seconds']:.2f} CPU-s"
+        + (f"; {busy} cores kept busy by burners while timed" if busy else "")
+    )
+    say(
+        f"floor: the training rows read by the driver {out['floor_seconds']:.2f} s ({out['floor_rows']:,} rows); "
+        f"ratio {out['ratio']:.1f}× the floor"
+    )
+
+
 # The command line: (flag, argparse keywords).
 OPTIONS = (
     ("--postgres-url", {"default": "postgresql://postgres@127.0.0.1/gridcity_bench_risk",
@@ -159,21 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         out["generate_seconds"] = time.perf_counter() - t
         say(f"generated {generated.get('cases', 0):,} cases in {out['generate_seconds']:.1f} s")
     out.update(measure_risk_retraining(args.postgres_url, args.runs, args.busy))
-    say(
-        f"retraining: {out['train_seconds']:.2f} s (first run {out['train_first_seconds']:.2f} s) over "
-        f"{out['cases']:,} cases; {out['rows_used']:,} dispatches with a known outcome, {out['late_rows']:,} late; "
-        f"model {out['status']}, held-out AUC {out['holdout_auc']}; read {out['read_seconds']} s, "
-        f"fit {out['fit_seconds']} s (target < 300 s)"
-    )
-    say(
-        f"CPU per retraining: {out['train_cpu_seconds']:.2f} s (this process and its database backend); "
-        f"the machine busy {out['train_machine_cpu_seconds']:.2f} CPU-s"
-        + (f"; {args.busy} cores kept busy by burners while timed" if args.busy else "")
-    )
-    say(
-        f"floor: the training rows read by the driver {out['floor_seconds']:.2f} s ({out['floor_rows']:,} rows); "
-        f"ratio {out['ratio']:.1f}× the floor"
-    )
+    report_retraining(out, args.busy)
     out["calibration_seconds"] = calibration
     out["calibration_after_seconds"] = calibration_seconds()
     say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")
