@@ -26,4 +26,8 @@ def proactive_operations() -> list:
         Op("get", "/proactive-tasks", "proactive_api.list_tasks",
            "Proactive tasks, newest first: state, unit, deadline, basis", ok(), READERS,
            errors={400: "`bad_request`: limit outside 1–500, or a negative offset."}),
+        Op("get", "/proactive-tasks/export.xlsx", "proactive_api.export_tasks",
+           "Proactive tasks as a workbook: the list page's columns, newest first", ok("The workbook."), READERS,
+           media=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+           errors={400: "`bad_request`: limit outside 1–500, or a negative offset."}),
     ]  # fmt: skip

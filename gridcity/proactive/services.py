@@ -393,3 +393,38 @@ def drawer_basis(case: Case, user: User) -> dict | None:
         "case_count": len(task.basis_cases),
         "cases": [basis_case_json(c) for c in queries.visible_only(user, task.basis_cases)],
     }
+
+
+def tasks_xlsx(rows: list[ProactiveTask], language: str) -> bytes:
+    """The tasks as the list page shows them, one row each, in a workbook
+    written the scorecards' way (Chinese headers by default, header frozen)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from gridcity.scorecards.presentation.exports import COUNT, TEXT, Field, write_sheet
+    from gridcity.web.formats import city_datetime
+    from gridcity.web.ui_text import ui_text
+
+    def t(key: str) -> str:
+        return ui_text(key, language)
+
+    def state(case: Case) -> str:
+        return t(f"d_state_{case.state}") + (f" · {t('pa_overdue')}" if case.overdue else "")
+
+    fields = [
+        Field(t("pa_case_number"), TEXT, [r.case.number for r in rows]),
+        Field(t("pa_title"), TEXT, [r.title for r in rows]),
+        Field(t("pa_state"), TEXT, [state(r.case) for r in rows]),
+        Field(t("pa_unit"), TEXT, [r.case.unit.name if r.case.unit else "—" for r in rows]),
+        Field(t("pa_deadline"), TEXT, [city_datetime(r.case.deadline_at) for r in rows]),
+        Field(t("pa_basis"), TEXT, [t(f"pa_basis_{r.basis_kind}") for r in rows]),
+        Field(t("pa_basis_cases"), COUNT, [len(r.basis_cases) for r in rows]),
+        Field(t("pa_created_by"), TEXT, [r.creator.display_name for r in rows]),
+        Field(t("pa_created_at"), TEXT, [city_datetime(r.created_at) for r in rows]),
+    ]
+    book = Workbook()
+    write_sheet(book.active, t("pa_list_title"), city_datetime(utcnow()), fields, grade_fills=False)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

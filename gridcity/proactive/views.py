@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from gridcity.core.api import operation
@@ -66,6 +66,22 @@ def list_tasks(query: schemas.TaskQuery):
     """The tasks, newest first, with their state, unit, deadline and basis."""
     total, rows = services.tasks(query.limit, query.offset)
     return jsonify({"total": total, "tasks": [services.task_json(t) for t in rows]})
+
+
+@api_bp.get("/export.xlsx")
+@roles_required(*services.READERS)
+@operation(query=schemas.TaskQuery, responses={200: None})
+def export_tasks(query: schemas.TaskQuery):
+    """The tasks as a workbook: the list page's columns, newest first."""
+    _, rows = services.tasks(query.limit, query.offset)
+    return Response(
+        services.tasks_xlsx(rows, current_language()),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": 'attachment; filename="proactive-tasks.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # ---------------------------------------------------------------- pages

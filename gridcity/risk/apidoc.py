@@ -19,4 +19,13 @@ def risk_operations() -> list:
                        "run is stored as `too_little_history` and no case shows a risk. No personal data."),
         Op("get", "/risk/model", "risk_api.model_status", "The newest training run of the overdue-risk model",
            ok(), STAFF_ROLES),
+        Op("get", "/risk/cases", "risk_api.ranked_cases",
+           "The open cases by overdue risk, riskiest first, with their main factors in words", ok(), STAFF_ROLES,
+           description="As the scoring job last scored them (at most GRIDCITY_RISK_SCORE_SECONDS old). "
+                       "No personal data.",
+           errors={400: "`bad_request`: limit outside 1–1000."}),
+        Op("get", "/risk/cases.xlsx", "risk_api.ranked_cases_xlsx", "The open cases by overdue risk as a workbook",
+           ok("The workbook."), STAFF_ROLES,
+           media=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+           errors={400: "`bad_request`: limit outside 1–1000."}),
     ]  # fmt: skip

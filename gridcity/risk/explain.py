@@ -76,3 +76,49 @@ def no_risk_note(run, language: str) -> str:
     if run is not None and run.status == TOO_LITTLE_HISTORY:
         return ui_text("d_risk_too_little", language)
     return ui_text("d_risk_no_model", language)
+
+
+def ranked_case_view(case, scored, language: str) -> dict:
+    """One line of the open cases by risk: the case, where it stands, its risk in words."""
+    view = risk_view({"risk": scored.risk, "factors": scored.factors}, language)
+    category = case.category
+    return {
+        "id": case.id,
+        "number": case.number,
+        "category": category.name_zh if language == "zh" else category.name_en,
+        "unit": case.unit.name if case.unit is not None else None,
+        "state": case.state,
+        "state_name": ui_text(f"d_state_{case.state}", language),
+        "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+        **view,
+    }
+
+
+def ranked_cases_xlsx(rows: list[dict], language: str) -> bytes:
+    """The open cases by risk as a workbook written the scorecards' way."""
+    import io
+
+    from openpyxl import Workbook
+
+    from gridcity.scorecards.presentation.exports import RATE, TEXT, Field, write_sheet
+    from gridcity.web.formats import city_datetime
+
+    def t(key: str) -> str:
+        return ui_text(key, language)
+
+    separator = "；" if language == "zh" else "; "
+    fields = [
+        Field(t("risk_col_number"), TEXT, [r["number"] for r in rows]),
+        Field(t("risk_col_category"), TEXT, [r["category"] for r in rows]),
+        Field(t("risk_col_unit"), TEXT, [r["unit"] or "—" for r in rows]),
+        Field(t("risk_col_state"), TEXT, [r["state_name"] for r in rows]),
+        Field(t("risk_col_deadline"), TEXT, [city_datetime(r["deadline_at"]) for r in rows]),
+        Field(t("risk_col_risk"), RATE, [r["percent"] / 100 for r in rows]),
+        Field(t("risk_col_level"), TEXT, [t(f"d_risk_level_{r['level']}") for r in rows]),
+        Field(t("risk_col_factors"), TEXT, [separator.join(r["factors"]) for r in rows]),
+    ]
+    book = Workbook()
+    write_sheet(book.active, t("risk_list_title"), "", fields, grade_fills=False)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gridcity.core.api import Answer
+from gridcity.core.api import Answer, Schema
 from gridcity.risk.models import TOO_LITTLE_HISTORY, TRAINED
 
 
@@ -31,3 +31,28 @@ class RiskRun(Answer):
 
 class RiskStatus(Answer):
     latest: RiskRun | None = Field(description="The newest training run (null: none yet).")
+
+
+class RankedQuery(Schema):
+    limit: int = Field(200, ge=1, le=1000, description="At most this many cases (1–1000).")
+
+
+class RankedCase(Answer):
+    id: int
+    number: str
+    category: str = Field(description="The category's name in the reader's language.")
+    unit: str | None
+    state: str
+    state_name: str = Field(description="The state in words.")
+    deadline_at: str | None
+    percent: int = Field(description="The risk of going overdue, in percent.")
+    level: Literal["high", "medium", "low"]
+    text: str = Field(description="The level and percent in words, e.g. 高 62%.")
+    factors: list[str] = Field(description="The main factors in words, strongest first.")
+
+
+class RankedCases(Answer):
+    note: str | None = Field(
+        description="Why no case has a risk (no model yet, too little history); null otherwise."
+    )
+    cases: list[RankedCase]

@@ -235,6 +235,24 @@ def case_risk(case: Case) -> dict | None:
     return scores[0] if scores else None
 
 
+def ranked_cases(limit: int = 500) -> list[tuple[Case, CaseRisk]]:
+    """The open cases as the active model last scored them, riskiest first
+    (the scoring job's cache: at most GRIDCITY_RISK_SCORE_SECONDS old)."""
+    run = active_model()
+    if run is None:
+        return []
+    return [
+        (case, scored)
+        for case, scored in db.session.execute(
+            select(Case, CaseRisk)
+            .join(CaseRisk, CaseRisk.case_id == Case.id)
+            .where(CaseRisk.model_id == run.id, Case.state.in_(SCORED_STATES))
+            .order_by(CaseRisk.risk.desc(), Case.id)
+            .limit(limit)
+        )
+    ]
+
+
 def run_summary(run: RiskModel, language: str | None = None) -> dict:
     """A training run as the API and the command line report it."""
     from gridcity.core.i18n import translate

@@ -8,9 +8,11 @@ no report; bad input and other roles are refused with a message."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from alembic import command
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from gridcity.cases.history import differences
@@ -103,6 +105,15 @@ def test_a_task_from_a_hotspot_goes_round_the_loop_and_bad_input_is_refused(city
     assert case["state"] == "closed"
     api("mgr")
     assert client.get("/api/v1/proactive-tasks").get_json()["tasks"][0]["state"] == "closed"
+    # The list as a workbook: the page's columns, in words, the basis a number.
+    export = client.get("/api/v1/proactive-tasks/export.xlsx")
+    assert export.status_code == 200 and export.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    header = [c.value for c in sheet[4]]
+    row = dict(zip(header, [c.value for c in sheet[5]], strict=True))
+    assert row["案卷编号"] == case["number"] and row["任务名称"] == "西社区暴露垃圾集中清理"
+    assert row["状态"] == "已结案" and row["责任单位"] == "市政所" and row["依据案卷"] == 3
+    assert sheet.max_row == 5
 
     # Counted as the unit's dispatched and handled work, as no report (DOMAIN §7.1).
     from gridcity.scorecards.counting.engine import count_month, month_bounds
@@ -151,6 +162,7 @@ def refusals(city, api, client, basis):
         assert raise_task(client, ids, sanitation).status_code == 403, who
     api("insp")
     assert client.get("/api/v1/proactive-tasks").status_code == 403
+    assert client.get("/api/v1/proactive-tasks/export.xlsx").status_code == 403
     api("mgr")
 
     def refused(status, key, **fields):

@@ -43,6 +43,11 @@ def test_with_too_little_history_a_run_says_so_and_no_case_shows_a_risk(app, cli
     )
     body = client.get("/api/v1/dispatch/map?sort=risk").get_json()
     assert [dict(zip(body["fields"], row))["risk"] for row in body["cases"]] == [None]
+    assert client.get("/api/v1/risk/cases").get_json() == {"note": "历史案卷不足，暂不评估超期风险。", "cases": []}
+    client.post("/api/v1/logout")
+    login(city["users"]["inspector"].username)
+    assert client.get("/api/v1/risk/cases").status_code == 403
+    assert client.get("/api/v1/risk/cases.xlsx").status_code == 403
 
     client.post("/api/v1/logout")
     login(city["users"]["manager"].username)

@@ -10,9 +10,11 @@ risk."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from gridcity.cases.models import Case
@@ -128,3 +130,19 @@ def test_the_drawer_names_the_slow_unit_and_the_queue_sorts_by_risk(year):
     assert [c["risk"] for c in cases] == [risk["percent"], other["percent"]]
     refused = client.get("/api/v1/dispatch/map?sort=danger")
     assert refused.status_code == 400 and "sort" in refused.get_json()["message"]
+
+    # The open cases by risk, as JSON and as a workbook: the same order, in words.
+    ranked = client.get("/api/v1/risk/cases").get_json()
+    assert ranked["note"] is None
+    assert [(c["id"], c["percent"], c["text"]) for c in ranked["cases"]] == [
+        (slow_case.id, risk["percent"], risk["text"]),
+        (other_case.id, other["percent"], other["text"]),
+    ]
+    assert ranked["cases"][0]["factors"] == risk["factors"] and ranked["cases"][0]["state_name"] == "处置中"
+    sheet = load_workbook(io.BytesIO(client.get("/api/v1/risk/cases.xlsx").data)).active
+    header = [c.value for c in sheet[4]]
+    first = dict(zip(header, [c.value for c in sheet[5]], strict=True))
+    assert first["案卷编号"] == slow_case.number and first["风险等级"] == "高"
+    assert first["超期风险"] == pytest.approx(risk["percent"] / 100) and sheet.max_row == 6
+    assert first["主要因素"].startswith(f"单位：{slow.name} 历史超期率高")
+    assert client.get("/api/v1/risk/cases?limit=0").status_code == 400
