@@ -69,6 +69,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "类别 {category} 在该位置没有责任单位规则。",
         "en": "No responsibility rule for category {category} at this place.",
     },
+    # the admin console's categories and responsibility rules
+    "rule_not_found": {
+        "zh": "该责任规则不存在（可能已被删除）。",
+        "en": "This rule does not exist (it may have been removed).",
+    },
+    "bad_place_kind": {
+        "zh": "地点类型无效，应为：{kinds}。",
+        "en": "Unknown kind of place; use one of: {kinds}.",
+    },
+    "unknown_place": {
+        "zh": "所选地点不存在（编号 {id}）。",
+        "en": "The chosen place does not exist (number {id}).",
+    },
+    "unknown_unit_grid_code": {
+        "zh": "没有编码为 {code} 的单元网格。",
+        "en": "There is no unit grid with the code {code}.",
+    },
+    "category_name_required": {"zh": "名称不能为空。", "en": "A name is required."},
+    "category_text_too_long": {"zh": "最多 {max} 个字。", "en": "At most {max} characters."},
+    "bad_urgency": {"zh": "请选择“普通”或“紧急”。", "en": "Choose normal or urgent."},
+    "bad_deadline_clock": {
+        "zh": "请选择计时方式：全天小时、工作小时或工作日。",
+        "en": "Choose how the deadline is counted: round-the-clock hours, working hours or working days.",
+    },
+    "bad_deadline_amount": {
+        "zh": "处置时限应为大于 0、不超过 {max} 的数（收到 {got}）。",
+        "en": "The handling time must be a number above 0 and at most {max} (got {got}).",
+    },
+    "bad_duplicate_radius": {
+        "zh": "疑似重复半径应为大于 0、不超过 {max} 米的数（收到 {got}）。",
+        "en": "The duplicate radius must be above 0 and at most {max} metres (got {got}).",
+    },
     "bad_csv": {"zh": "CSV 第 {line} 行无效：{detail}", "en": "CSV line {line} is invalid: {detail}"},
     "conflict": {"zh": "数据冲突：{detail}", "en": "Conflict: {detail}"},
     # case lifecycle
