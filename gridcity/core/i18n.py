@@ -78,7 +78,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "地点类型无效，应为：{kinds}。",
         "en": "Unknown kind of place; use one of: {kinds}.",
     },
-    "unknown_place": {
+    "rule_unknown_place": {
         "zh": "所选地点不存在（编号 {id}）。",
         "en": "The chosen place does not exist (number {id}).",
     },
@@ -88,7 +88,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "category_name_required": {"zh": "名称不能为空。", "en": "A name is required."},
     "category_text_too_long": {"zh": "最多 {max} 个字。", "en": "At most {max} characters."},
-    "bad_urgency": {"zh": "请选择“普通”或“紧急”。", "en": "Choose normal or urgent."},
+    "bad_urgency": {"zh": "请选择“一般”或“紧急”。", "en": "Choose normal or urgent."},
     "bad_deadline_clock": {
         "zh": "请选择计时方式：全天小时、工作小时或工作日。",
         "en": "Choose how the deadline is counted: round-the-clock hours, working hours or working days.",

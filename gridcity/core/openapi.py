@@ -264,7 +264,7 @@ def operations() -> list[Op]:
            "Make a unit responsible for a category at a place (replaces the rule there)",
            ok(), admin, description="Audited (rule.create / rule.update).",
            errors={400: "`bad_request`: place_id is not an integer, or an unknown place_kind.",
-                   422: "`unknown_unit` (or inactive), `unknown_category` or `unknown_place`."}),
+                   422: "`unknown_unit` (or inactive), `unknown_category` or `rule_unknown_place`."}),
         Op("patch", "/responsibility-rules/{rule_id}", "taxonomy.move_rule",
            "Give a rule's category and place to another unit", ok(), admin,
            description="Audited (rule.update).",

@@ -30,7 +30,7 @@ def place_of(place_kind: str, place_id: int):
         raise GridCityError("bad_place_kind", kinds=", ".join(PLACE_KINDS))
     place = db.session.get(PLACE_MODELS[place_kind], place_id)
     if place is None:
-        raise GridCityError("unknown_place", status=422, id=str(place_id))
+        raise GridCityError("rule_unknown_place", status=422, id=str(place_id))
     return place
 
 

@@ -99,7 +99,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "zh": "离线时无法查询部件，按当前位置上报。",
         "en": "Offline: components cannot be listed; the report keeps its position.",
     },
-    "m_components_need_position": {"zh": "定位后列出附近部件。", "en": "Nearby components show once there is a position."},
+    "m_components_need_position": {
+        "zh": "定位后列出附近部件。",
+        "en": "Nearby components show once there is a position.",
+    },
     "m_component_chosen": {
         "zh": "已选部件 {code}，位置已对准该部件。",
         "en": "Component {code} chosen; the position is snapped to it.",
@@ -1285,6 +1288,30 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "audit_note_unknown_name": {"zh": "用户名不存在", "en": "Unknown user name"},
     "audit_note_inactive": {"zh": "账号已停用", "en": "Account deactivated"},
     "audit_note_locked": {"zh": "账号已锁定", "en": "Account locked"},
+    # the admin console's categories and responsibility rules (分类与责任规则)
+    "audit_action_category__update": {"zh": "修改案件类别", "en": "Category changed"},
+    "audit_action_rule__create": {"zh": "新增责任规则", "en": "Responsibility rule added"},
+    "audit_action_rule__update": {"zh": "修改责任规则", "en": "Responsibility rule changed"},
+    "audit_action_rule__delete": {"zh": "删除责任规则", "en": "Responsibility rule removed"},
+    "audit_field_name_zh": {"zh": "中文名称", "en": "Chinese name"},
+    "audit_field_name_en": {"zh": "英文名称", "en": "English name"},
+    "audit_field_filing_standard": {"zh": "立案标准", "en": "Filing standard"},
+    "audit_field_closing_standard": {"zh": "结案标准", "en": "Closing standard"},
+    "audit_field_urgency": {"zh": "紧急程度", "en": "Urgency"},
+    "audit_field_deadline_clock": {"zh": "计时方式", "en": "Deadline clock"},
+    "audit_field_deadline_amount": {"zh": "处置时限", "en": "Handling time"},
+    "audit_field_duplicate_radius_m": {"zh": "疑似重复半径（米）", "en": "Duplicate radius (m)"},
+    "audit_field_inspector_min_photos": {"zh": "监督员上报最少照片数", "en": "Inspector's minimum photos"},
+    "audit_field_category": {"zh": "案件类别", "en": "Category"},
+    "audit_field_place_kind": {"zh": "地点类型", "en": "Kind of place"},
+    "audit_field_place": {"zh": "地点", "en": "Place"},
+    "clock_name_emergency_hours": {"zh": "紧急工作时（全天计时）", "en": "Emergency hours (round the clock)"},
+    "clock_name_working_hours": {"zh": "工作小时", "en": "Working hours"},
+    "clock_name_working_days": {"zh": "工作日", "en": "Working days"},
+    "place_kind_unit_grid": {"zh": "单元网格", "en": "Unit grid"},
+    "place_kind_work_grid": {"zh": "工作网格", "en": "Work grid"},
+    "place_kind_street": {"zh": "街道", "en": "Street"},
+    "place_kind_district": {"zh": "区", "en": "District"},
 }
 
 
