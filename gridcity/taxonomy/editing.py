@@ -66,7 +66,8 @@ def _number(field: str, value, low: float, high: float, key: str) -> float:
 
 def _checked(field: str, value):
     if field in TEXT_LIMITS:
-        text = str(value).strip()
+        # A browser sends a text area's line breaks as CRLF.
+        text = str(value).replace("\r\n", "\n").strip()
         if field.startswith("name") and not text:
             raise FieldError(field, "category_name_required")
         if len(text) > TEXT_LIMITS[field]:
@@ -81,6 +82,8 @@ def _checked(field: str, value):
     if field == "duplicate_radius_m":
         return _number(field, value, 0, MAX_DUPLICATE_RADIUS_M, "bad_duplicate_radius")
     if field == "inspector_min_photos":
+        if isinstance(value, str) and value.strip().isdigit():  # from a form
+            value = int(value)
         try:
             return check_min_photos(value)
         except GridCityError as error:

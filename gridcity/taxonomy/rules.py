@@ -51,14 +51,16 @@ def rule_snapshot(rule: ResponsibilityRule) -> dict:
     }
 
 
-def _record(action: str, actor, rule: ResponsibilityRule, before: dict | None, after: dict | None):
-    label = (after or before)["category"] + " · " + (after or before)["place"]
+def _record(
+    action: str, actor, rule: ResponsibilityRule, snapshot: dict, before: dict | None, after: dict | None
+):
+    """One audit entry about a rule, labelled by its category and place."""
     audit.record(
         action,
         actor,
         object_kind=RULE_KIND,
         object_id=rule.id,
-        object_label=label,
+        object_label=f"{snapshot['category']} · {snapshot['place']}",
         before=before,
         after=after,
     )
@@ -97,12 +99,9 @@ def put_rule(
     rule = set_rule(category.code, place_kind, place_id, unit.id)
     after = rule_snapshot(rule)
     if before is None:
-        _record("rule.create", actor, rule, None, after)
+        _record("rule.create", actor, rule, after, None, after)
     elif before != after:
-        old, new = changed(before, after)
-        _record(
-            "rule.update", actor, rule, {**old, "place": before["place"]}, {**new, "place": after["place"]}
-        )
+        _record("rule.update", actor, rule, after, *changed(before, after))
     return rule
 
 
@@ -115,7 +114,8 @@ def move_rule(rule_id: int, unit_code: str, actor=None) -> ResponsibilityRule:
 def remove_rule(rule_id: int, actor=None) -> None:
     """Delete a rule (audited ``rule.delete``); the next less specific rule answers there."""
     rule = get_rule(rule_id)
-    _record("rule.delete", actor, rule, rule_snapshot(rule), None)
+    snapshot = rule_snapshot(rule)
+    _record("rule.delete", actor, rule, snapshot, snapshot, None)
     db.session.delete(rule)
     db.session.flush()
 

@@ -1312,6 +1312,48 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "place_kind_work_grid": {"zh": "工作网格", "en": "Work grid"},
     "place_kind_street": {"zh": "街道", "en": "Street"},
     "place_kind_district": {"zh": "区", "en": "District"},
+    "adm_categories": {"zh": "案件类别", "en": "Categories"},
+    "adm_categories_intro": {
+        "zh": "每个小类的立案、结案标准，处置时限，疑似重复半径和照片要求。修改的时限从下一次派遣起生效，已派遣的案卷保持原时限。",
+        "en": "Each category's filing and closing standards, handling time, duplicate radius and photo "
+        "requirement. A new handling time applies from the next dispatch; cases already dispatched keep theirs.",
+    },
+    "adm_category_code": {"zh": "编码", "en": "Code"},
+    "adm_category_kind": {"zh": "部件/事件", "en": "Component or event"},
+    "adm_category_major": {"zh": "大类", "en": "Major class"},
+    "adm_category_name": {"zh": "小类名称", "en": "Name"},
+    "adm_handling_deadline": {"zh": "处置时限", "en": "Handling deadline"},
+    "adm_deadline_hint": {"zh": "从派遣起计时", "en": "counted from dispatch"},
+    "adm_amount_hint": {"zh": "小时数或工作日数", "en": "hours or working days"},
+    "adm_rules": {"zh": "责任规则", "en": "Responsibility rules"},
+    "adm_rules_intro": {
+        "zh": "某类案件在某地由哪个单位处置。最具体的地点优先：单元网格 > 工作网格 > 街道 > 区。",
+        "en": "Which unit handles a category where. The most specific place wins: unit grid, then work grid, "
+        "then street, then district.",
+    },
+    "adm_show": {"zh": "查看", "en": "Show"},
+    "adm_rule_move": {"zh": "改派", "en": "Reassign"},
+    "adm_rule_remove": {"zh": "删除", "en": "Remove"},
+    "adm_no_rules": {"zh": "该类别还没有责任规则。", "en": "This category has no rules yet."},
+    "adm_rule_add": {"zh": "新增规则", "en": "Add a rule"},
+    "adm_rule_unit_grid": {"zh": "或单元网格编码", "en": "Or a unit grid's code"},
+    "adm_rule_unit_grid_hint": {"zh": "填写后以该单元网格为地点", "en": "when given, the rule is for that unit grid"},
+    "adm_rule_map": {"zh": "责任地图与试算", "en": "Map and test a point"},
+    "adm_rule_map_hint": {
+        "zh": "按处置单位着色。点击地图或输入经纬度，查看该处上报会派给哪个单位、依据哪条规则。",
+        "en": "Coloured by the unit that answers. Click the map or type a position to see which unit a report "
+        "there goes to, and by which rule.",
+    },
+    "adm_lon": {"zh": "经度", "en": "Longitude"},
+    "adm_lat": {"zh": "纬度", "en": "Latitude"},
+    "adm_test_point": {"zh": "试算", "en": "Test the point"},
+    "adm_rule_unit": {"zh": "处置单位：{unit}。", "en": "Handled by {unit}."},
+    "adm_rule_matched": {"zh": "匹配规则：{kind}“{place}”。", "en": "Rule matched: {kind} “{place}”."},
+    "adm_rule_no_answer": {"zh": "请填写经度和纬度（数字）。", "en": "Please give a longitude and a latitude (numbers)."},
+    "adm_map_empty": {"zh": "该类别没有可显示的规则。", "en": "This category has no rule to show."},
+    "adm_rule_added": {"zh": "规则已新增。", "en": "Rule added."},
+    "adm_rule_moved": {"zh": "规则已改派。", "en": "Rule reassigned."},
+    "adm_rule_removed": {"zh": "规则已删除。", "en": "Rule removed."},
 }
 
 
