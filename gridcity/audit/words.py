@@ -39,6 +39,8 @@ def value_text(field: str, value, language: str) -> str:
         return ui_text("yes" if value else "no", language)
     if field in VALUE_WORDS and VALUE_WORDS[field] + str(value) in UI_TEXT:
         return ui_text(VALUE_WORDS[field] + str(value), language)
+    if isinstance(value, float):
+        return f"{value:g}"  # 4 hours, not 4.0
     if field == "role" and value in {r.value for r in Role}:
         zh, en = ROLE_NAMES[Role(value)]
         return zh if language == "zh" else en

@@ -49,10 +49,16 @@ def audit_lines(action: str) -> list[str]:
     ]
 
 
-def test_a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(city, client, login):
+def test_the_console_api_and_cli_edit_categories_and_rules(city, client, login, runner):
+    """One mini city for both (each costs seconds on each database)."""
+    login("admin")
+    a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(client)
+    rules_are_set_moved_removed_and_tested_at_a_point(city, client, runner)
+
+
+def a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(client):
     before = dispatched("E0102")  # 4 working hours from Monday 10:00
     old_deadline = before.deadline_at
-    login("admin")
     page = client.get("/admin/categories/E0102")
     assert (
         page.status_code == 200
@@ -75,8 +81,8 @@ def test_a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(c
     assert client.patch("/api/v1/categories/E0102", json={"duplicate_radius_m": 80}).status_code == 200
     lines = audit_lines("category.update")
     assert len(lines) == 2
-    assert "计时方式：工作小时 → 紧急工作时（全天计时）" in lines[0] and "处置时限：4.0 → 72.0" in lines[0]
-    assert "疑似重复半径（米）：50.0 → 80.0" in lines[1]
+    assert "计时方式：工作小时 → 紧急工作时（全天计时）" in lines[0] and "处置时限：4 → 72" in lines[0]
+    assert "疑似重复半径（米）：50 → 80" in lines[1]
     assert "修改案件类别" in client.get("/admin/categories/E0102").get_data(as_text=True)
 
     # The running case keeps its deadline; the next one runs 72 hours round the clock.
@@ -86,10 +92,9 @@ def test_a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(c
     assert after.deadline_at == MONDAY_10AM + dt.timedelta(hours=72)
 
 
-def test_rules_are_set_moved_removed_and_tested_at_a_point(city, client, login, runner):
+def rules_are_set_moved_removed_and_tested_at_a_point(city, client, runner):
     units, west_street = city["units"], city["streets"][0]
     x, y = WEST
-    login("admin")
     route = client.get(f"/api/v1/route?category=E0102&lon={x}&lat={y}").get_json()
     assert route["unit"]["name"] == "西街道办" and route["rule"]["place"] == "西街道"
 
