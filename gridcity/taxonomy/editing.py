@@ -105,13 +105,7 @@ def edit_category(code: str, actor=None, **changes) -> Category:
     db.session.flush()
     old, new = changed(before, category_snapshot(category))
     if new:
-        audit.record(
-            "category.update",
-            actor,
-            object_kind=CATEGORY_KIND,
-            object_id=category.id,
-            object_label=f"{category.code} {category.name_zh}",
-            before=old,
-            after=new,
-        )
+        label = f"{category.code} {category.name_zh}"
+        about = {"object_kind": CATEGORY_KIND, "object_id": category.id, "object_label": label}
+        audit.record("category.update", actor, **about, before=old, after=new)
     return category

@@ -15,7 +15,7 @@ from gridcity.geo.services import locate
 from gridcity.org.models import Unit
 from gridcity.org.trail import changed
 from gridcity.taxonomy.models import PLACE_KINDS, Category, ResponsibilityRule
-from gridcity.taxonomy.services import get_category, matching_rule, set_rule
+from gridcity.taxonomy.services import get_category, matching_rule, rule_at, set_rule
 
 RULE_KIND = "responsibility_rule"
 PLACE_MODELS = {"unit_grid": UnitGrid, "work_grid": WorkGrid, "street": Street, "district": District}
@@ -51,19 +51,10 @@ def rule_snapshot(rule: ResponsibilityRule) -> dict:
     }
 
 
-def _record(
-    action: str, actor, rule: ResponsibilityRule, snapshot: dict, before: dict | None, after: dict | None
-):
-    """One audit entry about a rule, labelled by its category and place."""
-    audit.record(
-        action,
-        actor,
-        object_kind=RULE_KIND,
-        object_id=rule.id,
-        object_label=f"{snapshot['category']} · {snapshot['place']}",
-        before=before,
-        after=after,
-    )
+def _about(rule: ResponsibilityRule, snapshot: dict) -> dict:
+    """What an audit entry says a rule is: its category and place."""
+    label = f"{snapshot['category']} · {snapshot['place']}"
+    return {"object_kind": RULE_KIND, "object_id": rule.id, "object_label": label}
 
 
 def _active_unit(unit_code: str) -> Unit:
@@ -88,20 +79,15 @@ def put_rule(
     place_of(place_kind, place_id)
     unit = _active_unit(unit_code)
     category = get_category(category_code)
-    existing = db.session.scalar(
-        select(ResponsibilityRule).where(
-            ResponsibilityRule.category_id == category.id,
-            ResponsibilityRule.place_kind == place_kind,
-            ResponsibilityRule.place_id == place_id,
-        )
-    )
+    existing = rule_at(category, place_kind, place_id)
     before = rule_snapshot(existing) if existing is not None else None
     rule = set_rule(category.code, place_kind, place_id, unit.id)
     after = rule_snapshot(rule)
     if before is None:
-        _record("rule.create", actor, rule, after, None, after)
+        audit.record("rule.create", actor, **_about(rule, after), after=after)
     elif before != after:
-        _record("rule.update", actor, rule, after, *changed(before, after))
+        old, new = changed(before, after)
+        audit.record("rule.update", actor, **_about(rule, after), before=old, after=new)
     return rule
 
 
@@ -114,8 +100,8 @@ def move_rule(rule_id: int, unit_code: str, actor=None) -> ResponsibilityRule:
 def remove_rule(rule_id: int, actor=None) -> None:
     """Delete a rule (audited ``rule.delete``); the next less specific rule answers there."""
     rule = get_rule(rule_id)
-    snapshot = rule_snapshot(rule)
-    _record("rule.delete", actor, rule, snapshot, snapshot, None)
+    before = rule_snapshot(rule)
+    audit.record("rule.delete", actor, **_about(rule, before), before=before)
     db.session.delete(rule)
     db.session.flush()
 

@@ -165,19 +165,24 @@ def pinyin_initials(name: str) -> str:
     return "".join(ch for ch in "".join(letters).lower() if ch.isalnum())
 
 
-def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) -> ResponsibilityRule:
-    """Make ``unit_id`` responsible for a category at one place (replacing the
-    rule already there)."""
-    if place_kind not in PLACE_KINDS:
-        raise GridCityError("bad_request", detail=f"place kind must be one of {', '.join(PLACE_KINDS)}")
-    category = get_category(category_code_)
-    rule = db.session.scalar(
+def rule_at(category: Category, place_kind: str, place_id: int) -> ResponsibilityRule | None:
+    """The rule of a category at one place, if there is one."""
+    return db.session.scalar(
         select(ResponsibilityRule).where(
             ResponsibilityRule.category_id == category.id,
             ResponsibilityRule.place_kind == place_kind,
             ResponsibilityRule.place_id == place_id,
         )
     )
+
+
+def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) -> ResponsibilityRule:
+    """Make ``unit_id`` responsible for a category at one place (replacing the
+    rule already there)."""
+    if place_kind not in PLACE_KINDS:
+        raise GridCityError("bad_request", detail=f"place kind must be one of {', '.join(PLACE_KINDS)}")
+    category = get_category(category_code_)
+    rule = rule_at(category, place_kind, place_id)
     if rule is None:
         rule = ResponsibilityRule(category_id=category.id, place_kind=place_kind, place_id=place_id)
         db.session.add(rule)

@@ -99,10 +99,7 @@ UI_TEXT: dict[str, dict[str, str]] = {
         "zh": "离线时无法查询部件，按当前位置上报。",
         "en": "Offline: components cannot be listed; the report keeps its position.",
     },
-    "m_components_need_position": {
-        "zh": "定位后列出附近部件。",
-        "en": "Nearby components show once there is a position.",
-    },
+    "m_components_need_position": {"zh": "定位后列出附近部件。", "en": "Nearby components show once there is a position."},
     "m_component_chosen": {
         "zh": "已选部件 {code}，位置已对准该部件。",
         "en": "Component {code} chosen; the position is snapped to it.",
