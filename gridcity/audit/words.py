@@ -29,7 +29,12 @@ def field_name(field: str, language: str) -> str:
 
 # Fields whose stored values are the code's keys, and the ui_text prefix
 # that says them in words.
-VALUE_WORDS = {"deadline_clock": "clock_name_", "urgency": "urgency_", "place_kind": "place_kind_"}
+VALUE_WORDS = {
+    "deadline_clock": "clock_name_",
+    "step_clock": "clock_name_",
+    "urgency": "urgency_",
+    "place_kind": "place_kind_",
+}
 
 
 def value_text(field: str, value, language: str) -> str:

@@ -320,6 +320,20 @@ def set_min_photos(category, photos):
     return f"{category}: an inspector's report needs {photos} photo(s)"
 
 
+@admin_command(taxonomy_group, "set-step-deadline")
+@click.option("--step", type=click.Choice(["verify", "check", "handle", "escalate"]), required=True)
+@click.option("--clock", type=click.Choice(["emergency_hours", "working_hours", "working_days"]))
+@click.option("--amount", type=float, help="hours or working days (escalate: hours after the deadline)")
+@click.option("--warning", type=float, help="warning point as a fraction of the time, e.g. 0.75")
+def set_step_deadline(step, clock, amount, warning):
+    """A step's deadline (verify, check), warning point or escalation delay (audited)."""
+    from gridcity.cases.deadline_policies import edit_policies
+
+    given = {"step_clock": clock, "step_amount": amount, "warning_fraction": warning}
+    edit_policies({step: {field: value for field, value in given.items() if value is not None}})
+    return f"{step}: deadline set"
+
+
 @admin_command(taxonomy_group, "edit-category")
 @click.option("--category", required=True, help="category code, e.g. C0101")
 @click.option("--name-zh")

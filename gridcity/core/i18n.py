@@ -97,6 +97,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "处置时限应为大于 0、不超过 {max} 的数（收到 {got}）。",
         "en": "The handling time must be a number above 0 and at most {max} (got {got}).",
     },
+    "bad_warning_fraction": {
+        "zh": "预警点应在时限的 0% 以上、100% 以内。",
+        "en": "The warning point must lie above 0 % and at most 100 % of the deadline.",
+    },
     "bad_duplicate_radius": {
         "zh": "疑似重复半径应为大于 0、不超过 {max} 米的数（收到 {got}）。",
         "en": "The duplicate radius must be above 0 and at most {max} metres (got {got}).",

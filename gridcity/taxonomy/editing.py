@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from gridcity.audit import services as audit
-from gridcity.core.errors import GridCityError
+from gridcity.core.errors import FieldError, GridCityError
 from gridcity.extensions import db
 from gridcity.org.trail import changed
 from gridcity.taxonomy.models import CLOCKS, URGENCIES, Category
@@ -42,19 +42,12 @@ CATEGORY_FIELDS = (
 )
 
 
-class FieldError(GridCityError):
-    """A refused value, naming the form field it belongs beside."""
-
-    def __init__(self, field: str, key: str, **params) -> None:
-        super().__init__(key, field=field, **params)
-        self.field = field
-
-
 def category_snapshot(category: Category) -> dict:
     return {field: getattr(category, field) for field in CATEGORY_FIELDS}
 
 
-def _number(field: str, value, low: float, high: float, key: str) -> float:
+def checked_number(field: str, value, low: float, high: float, key: str) -> float:
+    """``value`` (a number or a form's text) as a number above ``low`` and at most ``high``."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -78,9 +71,9 @@ def _checked(field: str, value):
     if field == "deadline_clock" and value not in CLOCKS:
         raise FieldError(field, "bad_deadline_clock")
     if field == "deadline_amount":
-        return _number(field, value, 0, MAX_DEADLINE_AMOUNT, "bad_deadline_amount")
+        return checked_number(field, value, 0, MAX_DEADLINE_AMOUNT, "bad_deadline_amount")
     if field == "duplicate_radius_m":
-        return _number(field, value, 0, MAX_DUPLICATE_RADIUS_M, "bad_duplicate_radius")
+        return checked_number(field, value, 0, MAX_DUPLICATE_RADIUS_M, "bad_duplicate_radius")
     if field == "inspector_min_photos":
         if isinstance(value, str) and value.strip().isdigit():  # from a form
             value = int(value)

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from gridcity.audit import services as audit
 from gridcity.audit import words
+from gridcity.cases import deadline_policies
+from gridcity.cases.deadlines import policy
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language
@@ -56,29 +58,88 @@ def _done() -> str | None:
 # ---------------------------------------------------------------- categories
 
 
+def _steps(form) -> list[dict]:
+    """Each step's deadline as the form shows it (the submitted values after a refusal)."""
+    language = current_language()
+    out = []
+    for step, fields in deadline_policies.EDITABLE.items():
+        clock, amount, fraction = policy(step)
+        shown = {
+            "step_clock": clock,
+            "step_amount": amount_text(amount) if amount is not None else "",
+            "warning_fraction": amount_text(fraction * 100),
+        }
+        shown = {f: form.get(f"{step}-{f}", shown[f]) for f in fields}
+        out.append({"step": step, "name": ui_text(f"step_name_{step}", language), "fields": fields, **shown})
+    return out
+
+
+def _categories_page(form, error: GridCityError | None = None):
+    language = current_language()
+    rows = db.session.scalars(
+        select(Category)
+        .join(CategoryMajor)
+        .where(Category.active)
+        .order_by(CategoryMajor.kind, Category.code)
+    )
+    categories = [
+        {
+            "code": c.code,
+            "kind": ui_text(f"kind_{c.major.kind}", language),
+            "major": c.major.name_zh if language == "zh" else c.major.name_en,
+            "name": c.name_zh if language == "zh" else c.name_en,
+            "deadline": deadline_text(c, language),
+            "urgency": ui_text(f"urgency_{c.urgency}", language),
+            "radius": amount_text(c.duplicate_radius_m),
+            "photos": c.inspector_min_photos,
+        }
+        for c in rows
+    ]
+    return _page(
+        "admin_categories.html",
+        status=error.status if error is not None else 200,
+        categories=categories,
+        steps=_steps(form),
+        clocks=[(c, ui_text(f"clock_name_{c}", language)) for c in CLOCKS],
+        error=error.message() if error is not None else None,
+        error_field=getattr(error, "field", None),
+        done=_done(),
+    )
+
+
 @bp.get("/categories")
 @roles_required(Role.ADMIN)
 def categories_page():
-    language = current_language()
-    rows = db.session.scalars(
-        select(Category).join(CategoryMajor).where(Category.active).order_by(CategoryMajor.kind, Category.code)
-    )
-    return _page(
-        "admin_categories.html",
-        categories=[
-            {
-                "code": c.code,
-                "kind": ui_text(f"kind_{c.major.kind}", language),
-                "major": c.major.name_zh if language == "zh" else c.major.name_en,
-                "name": c.name_zh if language == "zh" else c.name_en,
-                "deadline": deadline_text(c, language),
-                "urgency": ui_text(f"urgency_{c.urgency}", language),
-                "radius": amount_text(c.duplicate_radius_m),
-                "photos": c.inspector_min_photos,
-            }
-            for c in rows
-        ],
-    )
+    return _categories_page({})
+
+
+def _fraction(percent: str):
+    """A percentage typed in the form as a fraction (the text itself when it is no number)."""
+    try:
+        return float(percent) / 100
+    except ValueError:
+        return percent
+
+
+@bp.post("/deadlines")
+@roles_required(Role.ADMIN)
+def deadlines_page():
+    form = request.form
+    changes = {
+        step: {
+            f: _fraction(form[f"{step}-{f}"]) if f == "warning_fraction" else form[f"{step}-{f}"]
+            for f in fields
+            if f"{step}-{f}" in form
+        }
+        for step, fields in deadline_policies.EDITABLE.items()
+    }
+    try:
+        deadline_policies.edit_policies(changes, current_user())
+        db.session.commit()
+    except GridCityError as error:
+        db.session.rollback()
+        return _categories_page(form, error)
+    return redirect(url_for(".categories_page", done="saved") + "#steps")
 
 
 def _category_form(category: Category, form, error: GridCityError | None = None):
@@ -123,7 +184,11 @@ def category_page(code: str):
 def _places() -> list[tuple[str, list[tuple[str, str]]]]:
     """The places a rule may name, by kind: (kind's name, [(kind:id, name)])."""
     language = current_language()
-    kinds = (("district", District, District.code), ("street", Street, Street.code), ("work_grid", WorkGrid, WorkGrid.code))
+    kinds = (
+        ("district", District, District.code),
+        ("street", Street, Street.code),
+        ("work_grid", WorkGrid, WorkGrid.code),
+    )
     return [
         (
             ui_text(f"place_kind_{kind}", language),
@@ -150,7 +215,10 @@ def _chosen_place(form) -> tuple[str, int]:
 def _rules_page(category_code: str | None, error: GridCityError | None = None):
     categories = list(
         db.session.scalars(
-            select(Category).join(CategoryMajor).where(Category.active).order_by(CategoryMajor.kind, Category.code)
+            select(Category)
+            .join(CategoryMajor)
+            .where(Category.active)
+            .order_by(CategoryMajor.kind, Category.code)
         )
     )
     category = get_category(category_code) if category_code else categories[0] if categories else None
@@ -169,7 +237,10 @@ def _rules_page(category_code: str | None, error: GridCityError | None = None):
         places=_places(),
         error=error.message() if error is not None else None,
         done=_done(),
-        page_data={"category": category.code if category else None, "texts": ui_texts(language, RULES_PAGE_TEXTS)},
+        page_data={
+            "category": category.code if category else None,
+            "texts": ui_texts(language, RULES_PAGE_TEXTS),
+        },
     )
 
 
@@ -216,4 +287,6 @@ def move_rule(rule_id: int):
 @roles_required(Role.ADMIN)
 def remove_rule(rule_id: int):
     rule = rules.get_rule(rule_id)
-    return _rule_change(rule.category.code, lambda: rules.remove_rule(rule_id, current_user()), "rule_removed")
+    return _rule_change(
+        rule.category.code, lambda: rules.remove_rule(rule_id, current_user()), "rule_removed"
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from gridcity.audit.models import AuditEntry
 from gridcity.audit.words import describe
 from gridcity.cases import services as cases
+from gridcity.cases.models import CaseTask
 from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.geo import services as geo
@@ -54,6 +55,7 @@ def test_the_console_api_and_cli_edit_categories_and_rules(city, client, login, 
     login("admin")
     a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(client)
     rules_are_set_moved_removed_and_tested_at_a_point(city, client, runner)
+    step_deadlines_are_checked_audited_and_apply_to_the_next_task(client, runner)
 
 
 def a_category_edit_is_checked_audited_and_applies_from_the_next_dispatch(client):
@@ -151,3 +153,32 @@ def rules_are_set_moved_removed_and_tested_at_a_point(city, client, runner):
     removed = audit_lines("rule.delete")
     assert len(removed) == 2 and removed[1].startswith("系统（命令行） E0102 暴露垃圾 · 西街道")
     assert "责任单位：环卫处 → —" in removed[1] and west_street.name == "西街道"
+
+
+def step_deadlines_are_checked_audited_and_apply_to_the_next_task(client, runner):
+    page = client.get("/admin/categories").get_data(as_text=True)
+    assert 'name="verify-step_amount" inputmode="decimal" size="8" value="2"' in page  # the default
+    form = {
+        "verify-step_clock": "emergency_hours",
+        "verify-step_amount": "3",
+        "check-warning_fraction": "150",
+    }
+    refused = client.post("/admin/deadlines", data=form)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="check-warning_fraction-error"' in html and "100%" in html
+    assert audit_lines("deadline_policy.update") == []
+    saved = client.post("/admin/deadlines", data={**form, "check-warning_fraction": "80"})
+    assert saved.status_code == 302
+    cli = runner.invoke(args=["taxonomy", "set-step-deadline", "--step", "escalate", "--amount", "12"])
+    assert cli.exit_code == 0, cli.output
+    assert audit_lines("deadline_policy.update") == [
+        "admin 核实: 计时方式：工作小时 → 紧急工作时（全天计时）; 时限：2 → 3",
+        "admin 核查: 预警点（占时限比例）：0.75 → 0.8",
+        "系统（命令行） 督办（超期后）: 时限：24 → 12",
+    ]
+    # The next verify task (a hotline report, accepted) has 3 hours round the clock.
+    case = cases.submit_report(cases.Report("E0102", *EAST, source="hotline"), get_user("op")).case
+    cases.accept(case, get_user("op"))
+    db.session.commit()
+    task = db.session.scalar(select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.kind == "verify"))
+    assert task.due_at == MONDAY_10AM + dt.timedelta(hours=3)
