@@ -74,10 +74,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "该责任规则不存在（可能已被删除）。",
         "en": "This rule does not exist (it may have been removed).",
     },
-    "bad_place_kind": {
-        "zh": "地点类型无效，应为：{kinds}。",
-        "en": "Unknown kind of place; use one of: {kinds}.",
-    },
+    "bad_place_kind": {"zh": "请选择一个地点。", "en": "Please choose a place."},
     "rule_unknown_place": {
         "zh": "所选地点不存在（编号 {id}）。",
         "en": "The chosen place does not exist (number {id}).",

@@ -27,7 +27,7 @@ MAP_TOLERANCE_DEG = 0.00005
 def place_of(place_kind: str, place_id: int):
     """The district, street, work grid or unit grid a rule names."""
     if place_kind not in PLACE_KINDS:
-        raise GridCityError("bad_place_kind", kinds=", ".join(PLACE_KINDS))
+        raise GridCityError("bad_place_kind")
     place = db.session.get(PLACE_MODELS[place_kind], place_id)
     if place is None:
         raise GridCityError("rule_unknown_place", status=422, id=str(place_id))

@@ -208,7 +208,7 @@ def _chosen_place(form) -> tuple[str, int]:
         return "unit_grid", grid.id
     kind, _, place_id = form.get("place", "").partition(":")
     if not place_id.isdigit():
-        raise GridCityError("rule_unknown_place", status=422, id=place_id[:20])
+        raise GridCityError("bad_place_kind")
     return kind, int(place_id)
 
 
