@@ -241,7 +241,16 @@ def _rules_page(category_code: str | None, error: GridCityError | None = None):
             "category": category.code if category else None,
             "texts": ui_texts(language, RULES_PAGE_TEXTS),
         },
+        history=_rule_history(category, language),
     )
+
+
+def _rule_history(category: Category | None, language: str) -> list[dict]:
+    """The changes to a category's rules (their labels start with its code)."""
+    if category is None:
+        return []
+    entries = audit.search(object_kind=rules.RULE_KIND, target=category.code + " ", limit=100)
+    return words.describe([e for e in entries if e.object_label.startswith(category.code + " ")], language)
 
 
 @bp.get("/rules")

@@ -142,6 +142,7 @@ def test_admin_changes_a_deadline_and_moves_a_rule_through_the_console(create_pa
     page.wait_for_selector("#rule-map[data-drawn]")
     answer = test_point(1)
     assert f"处置单位：{new_unit}" in answer and f"“{place}”" in answer
+    assert f"责任单位：{old_unit} → {new_unit}" in page.get_by_test_id("history").inner_text()
     check_words()
     page.screenshot(path=str(ARTIFACTS / "admin-taxonomy-rules.png"), full_page=True)
     assert dispatch()["unit"]["name"] == new_unit
