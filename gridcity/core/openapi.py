@@ -255,8 +255,7 @@ def operations() -> list[Op]:
            "photos an inspector's report of it needs", ok(), admin,
            description="Audited (category.update, before → after). The new deadline applies to the next "
                        "dispatch; running cases keep theirs.",
-           errors={400: "`bad_request`: a bad deadline, urgency, radius, photo count or text field "
-                        "(details.field names it).",
+           errors={400: "`bad_request`: a bad deadline, urgency, radius, photo count or text field.",
                    422: "`unknown_category`: no active category has this code."}),
         Op("get", "/responsibility-rules", "taxonomy.list_rules", "List responsibility rules",
            ok(), RULE_READERS, errors={422: "`unknown_category`."}),
