@@ -177,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.audit.views import bp as audit_bp
     from gridcity.web.admin_people import account_bp
     from gridcity.web.admin_people import bp as admin_people_bp
+    from gridcity.web.admin_taxonomy import bp as admin_taxonomy_bp
 
     for bp in (admin_people_bp, account_bp, audit_bp):  # people, the audit log (/admin/), one's own password
         app.register_blueprint(bp)
@@ -191,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
     # the working calendar (/admin/calendar, /api/v1/calendar)
     for bp in (admin_calendar_bp, calendar_api_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(admin_taxonomy_bp)  # categories and responsibility rules (/admin/)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

@@ -27,11 +27,25 @@ def field_name(field: str, language: str) -> str:
     return ui_text(key, language) if key in UI_TEXT else field
 
 
+# Fields whose stored values are the code's keys, and the ui_text prefix
+# that says them in words.
+VALUE_WORDS = {
+    "deadline_clock": "clock_name_",
+    "step_clock": "clock_name_",
+    "urgency": "urgency_",
+    "place_kind": "place_kind_",
+}
+
+
 def value_text(field: str, value, language: str) -> str:
     if value is None or value == []:
         return "—"
     if isinstance(value, bool):
         return ui_text("yes" if value else "no", language)
+    if field in VALUE_WORDS and VALUE_WORDS[field] + str(value) in UI_TEXT:
+        return ui_text(VALUE_WORDS[field] + str(value), language)
+    if isinstance(value, float):
+        return f"{value:g}"  # 4 hours, not 4.0
     if field == "role" and value in {r.value for r in Role}:
         zh, en = ROLE_NAMES[Role(value)]
         return zh if language == "zh" else en

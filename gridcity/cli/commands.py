@@ -290,12 +290,23 @@ def load_taxonomy(path):
 @click.option("--place-id", type=int, required=True)
 @click.option("--unit", "unit_code", required=True)
 def set_rule(category, place_kind, place_id, unit_code):
-    """Make a unit responsible for a category at a place."""
-    from gridcity.org.services import get_unit
-    from gridcity.taxonomy.services import set_rule
+    """Make a unit responsible for a category at a place (audited)."""
+    from gridcity.taxonomy.rules import put_rule
 
-    set_rule(category, place_kind, place_id, get_unit(unit_code).id)
+    put_rule(category, place_kind, place_id, unit_code)
     return "rule set"
+
+
+@admin_command(taxonomy_group, "remove-rule")
+@click.option(
+    "--id", "rule_id", type=int, required=True, help="the rule's id (see GET /responsibility-rules)"
+)
+def remove_rule(rule_id):
+    """Remove a responsibility rule (audited)."""
+    from gridcity.taxonomy.rules import remove_rule
+
+    remove_rule(rule_id)
+    return "rule removed"
 
 
 @admin_command(taxonomy_group, "set-min-photos")
@@ -303,10 +314,43 @@ def set_rule(category, place_kind, place_id, unit_code):
 @click.option("--photos", type=int, required=True, help="0 to 9")
 def set_min_photos(category, photos):
     """How many photos an inspector's report of a category must carry."""
-    from gridcity.taxonomy.services import get_category, set_inspector_min_photos
+    from gridcity.taxonomy.editing import edit_category
 
-    set_inspector_min_photos(get_category(category), photos)
+    edit_category(category, inspector_min_photos=photos)
     return f"{category}: an inspector's report needs {photos} photo(s)"
+
+
+@admin_command(taxonomy_group, "set-step-deadline")
+@click.option("--step", type=click.Choice(["verify", "check", "handle", "escalate"]), required=True)
+@click.option("--clock", type=click.Choice(["emergency_hours", "working_hours", "working_days"]))
+@click.option("--amount", type=float, help="hours or working days (escalate: hours after the deadline)")
+@click.option("--warning", type=float, help="warning point as a fraction of the time, e.g. 0.75")
+def set_step_deadline(step, clock, amount, warning):
+    """A step's deadline (verify, check), warning point or escalation delay (audited)."""
+    from gridcity.cases.deadline_policies import edit_policies
+
+    given = {"step_clock": clock, "step_amount": amount, "warning_fraction": warning}
+    edit_policies({step: {field: value for field, value in given.items() if value is not None}})
+    return f"{step}: deadline set"
+
+
+@admin_command(taxonomy_group, "edit-category")
+@click.option("--category", required=True, help="category code, e.g. C0101")
+@click.option("--name-zh")
+@click.option("--name-en")
+@click.option("--filing-standard", help="立案标准")
+@click.option("--closing-standard", help="结案标准")
+@click.option("--urgency", type=click.Choice(["normal", "urgent"]))
+@click.option("--deadline-clock", type=click.Choice(["emergency_hours", "working_hours", "working_days"]))
+@click.option("--deadline-amount", type=float, help="hours or working days of the handling deadline")
+@click.option("--duplicate-radius-m", type=float, help="open cases this close may be duplicates")
+def edit_category(category, **fields):
+    """Change a category (audited). A new deadline applies from the next dispatch."""
+    from gridcity.taxonomy.editing import edit_category
+
+    changes = {field: value for field, value in fields.items() if value is not None}
+    edit_category(category, **changes)
+    return f"{category}: {', '.join(changes) or 'nothing'} changed"
 
 
 # ------------------------------------------------------------------ inventory, calendar

@@ -35,6 +35,14 @@ class GridCityError(Exception):
         return {"error": self.key, "message": self.message(language), "details": details}
 
 
+class FieldError(GridCityError):
+    """A refused value, naming the form field it belongs beside (``details.field`` in the API)."""
+
+    def __init__(self, field: str, key: str, **params) -> None:
+        super().__init__(key, field=field, **params)
+        self.field = field
+
+
 class NotFound(GridCityError):
     status = 404
 

@@ -69,6 +69,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "类别 {category} 在该位置没有责任单位规则。",
         "en": "No responsibility rule for category {category} at this place.",
     },
+    # the admin console's categories and responsibility rules
+    "rule_not_found": {
+        "zh": "该责任规则不存在（可能已被删除）。",
+        "en": "This rule does not exist (it may have been removed).",
+    },
+    "bad_place_kind": {"zh": "请选择一个地点。", "en": "Please choose a place."},
+    "rule_unknown_place": {
+        "zh": "所选地点不存在（编号 {id}）。",
+        "en": "The chosen place does not exist (number {id}).",
+    },
+    "unknown_unit_grid_code": {
+        "zh": "没有编码为 {code} 的单元网格。",
+        "en": "There is no unit grid with the code {code}.",
+    },
+    "category_name_required": {"zh": "名称不能为空。", "en": "A name is required."},
+    "category_text_too_long": {"zh": "最多 {max} 个字。", "en": "At most {max} characters."},
+    "bad_urgency": {"zh": "请选择“一般”或“紧急”。", "en": "Choose normal or urgent."},
+    "bad_deadline_clock": {
+        "zh": "请选择计时方式：全天小时、工作小时或工作日。",
+        "en": "Choose how the deadline is counted: round-the-clock hours, working hours or working days.",
+    },
+    "bad_deadline_amount": {
+        "zh": "处置时限应为大于 0、不超过 {max} 的数（收到 {got}）。",
+        "en": "The handling time must be a number above 0 and at most {max} (got {got}).",
+    },
+    "bad_warning_fraction": {
+        "zh": "预警点应在时限的 0% 以上、100% 以内。",
+        "en": "The warning point must lie above 0 % and at most 100 % of the deadline.",
+    },
+    "bad_duplicate_radius": {
+        "zh": "疑似重复半径应为大于 0、不超过 {max} 米的数（收到 {got}）。",
+        "en": "The duplicate radius must be above 0 and at most {max} metres (got {got}).",
+    },
     "bad_csv": {"zh": "CSV 第 {line} 行无效：{detail}", "en": "CSV line {line} is invalid: {detail}"},
     # overdue risk (gridcity/risk): what a training run says
     "risk_trained": {

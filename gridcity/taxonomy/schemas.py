@@ -8,13 +8,11 @@ from pydantic import ConfigDict, Field
 
 from gridcity.core.api import Answer, Id, Lat, Lon, Number, Ref, Schema, Text
 from gridcity.geo.schemas import Location
+from gridcity.taxonomy.editing import MAX_DEADLINE_AMOUNT, MAX_DUPLICATE_RADIUS_M
 from gridcity.taxonomy.models import CLOCKS, KINDS, PLACE_KINDS, URGENCIES
 from gridcity.taxonomy.services import MAX_REPORT_PHOTOS
 
 Code = Annotated[Text, Field(max_length=20)]
-# A handling time beyond this many hours or working days is a typing mistake
-# (and would push deadlines out of the calendar).
-MAX_DEADLINE_AMOUNT = 1000
 
 
 class Deadline(Schema):
@@ -33,6 +31,9 @@ class CategoryChange(Schema):
     closing_standard: Annotated[Text, Field(max_length=4000)] | None = Field(None, description="结案标准")
     inspector_min_photos: Annotated[int, Field(ge=0, le=MAX_REPORT_PHOTOS, strict=True)] | None = Field(
         None, description=f"Photos an inspector's report of it must carry (0 to {MAX_REPORT_PHOTOS})."
+    )
+    duplicate_radius_m: Annotated[Number, Field(gt=0, le=MAX_DUPLICATE_RADIUS_M)] | None = Field(
+        None, description="Open cases of the category this close to a new report are offered as duplicates."
     )
 
 
@@ -88,15 +89,31 @@ class Category(Answer):
     urgency: Literal[URGENCIES]
     deadline: HandlingTime
     inspector_min_photos: int = Field(description="Photos an inspector's report of it must carry.")
+    duplicate_radius_m: float = Field(description="Open cases this close to a new report may be duplicates.")
     initials: str = Field(description="Pinyin initials of name_zh (井盖 → jg), for searching on a phone.")
 
 
 class ResponsibilityRule(Answer):
     id: int
     category: str = Field(description="Category code.")
+    category_name: str
     place_kind: Literal[PLACE_KINDS]
     place_id: int
+    place: str = Field(description="The place's name (a unit grid's code).")
     unit: str = Field(description="Unit code.")
+    unit_name: str
+
+
+class RuleMove(Schema):
+    model_config = ConfigDict(title="RuleMove")
+
+    unit: Annotated[Text, Field(max_length=30)] = Field(description="Code of the unit to answer there.")
+
+
+class MatchedRule(Answer):
+    id: int
+    place_kind: Literal[PLACE_KINDS]
+    place: str = Field(description="The place's name (a unit grid's code).")
 
 
 class RuleStored(Answer):
@@ -107,3 +124,8 @@ class RoutePreview(Answer):
     location: Location
     category: str
     unit: Ref
+    rule: MatchedRule = Field(description="The responsibility rule that matched.")
+
+
+class RuleMapQuery(Schema):
+    category: Code = Field(description="Category code.")

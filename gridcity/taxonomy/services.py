@@ -102,7 +102,7 @@ def _validated(data: dict) -> list[dict]:
             if n.get("unit_kind") not in (None, *UNIT_KINDS):
                 raise bad(f"{where}: unit_kind must be one of {', '.join(UNIT_KINDS)}")
             if "inspector_min_photos" in n:
-                _check_min_photos(n["inspector_min_photos"])
+                check_min_photos(n["inspector_min_photos"])
     return data["majors"]
 
 
@@ -111,7 +111,7 @@ def _validated(data: dict) -> list[dict]:
 MAX_REPORT_PHOTOS = 9
 
 
-def _check_min_photos(value) -> int:
+def check_min_photos(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REPORT_PHOTOS:
         raise GridCityError("bad_min_photos", max=MAX_REPORT_PHOTOS, got=str(value)[:20])
     return value
@@ -120,7 +120,7 @@ def _check_min_photos(value) -> int:
 def set_inspector_min_photos(category: Category, photos: int) -> Category:
     """How many photos an inspector's report of this category must carry
     (0 to 9; hotline and citizen reports need none)."""
-    category.inspector_min_photos = _check_min_photos(photos)
+    category.inspector_min_photos = check_min_photos(photos)
     db.session.flush()
     return category
 
@@ -149,6 +149,7 @@ def category_json(c: Category) -> dict:
         "urgency": c.urgency,
         "deadline": {"clock": c.deadline_clock, "amount": c.deadline_amount},
         "inspector_min_photos": c.inspector_min_photos,
+        "duplicate_radius_m": c.duplicate_radius_m,
         "initials": pinyin_initials(c.name_zh),
     }
 
@@ -164,19 +165,24 @@ def pinyin_initials(name: str) -> str:
     return "".join(ch for ch in "".join(letters).lower() if ch.isalnum())
 
 
-def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) -> ResponsibilityRule:
-    """Make ``unit_id`` responsible for a category at one place (replacing the
-    rule already there)."""
-    if place_kind not in PLACE_KINDS:
-        raise GridCityError("bad_request", detail=f"place kind must be one of {', '.join(PLACE_KINDS)}")
-    category = get_category(category_code_)
-    rule = db.session.scalar(
+def rule_at(category: Category, place_kind: str, place_id: int) -> ResponsibilityRule | None:
+    """The rule of a category at one place, if there is one."""
+    return db.session.scalar(
         select(ResponsibilityRule).where(
             ResponsibilityRule.category_id == category.id,
             ResponsibilityRule.place_kind == place_kind,
             ResponsibilityRule.place_id == place_id,
         )
     )
+
+
+def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) -> ResponsibilityRule:
+    """Make ``unit_id`` responsible for a category at one place (replacing the
+    rule already there)."""
+    if place_kind not in PLACE_KINDS:
+        raise GridCityError("bad_request", detail=f"place kind must be one of {', '.join(PLACE_KINDS)}")
+    category = get_category(category_code_)
+    rule = rule_at(category, place_kind, place_id)
     if rule is None:
         rule = ResponsibilityRule(category_id=category.id, place_kind=place_kind, place_id=place_id)
         db.session.add(rule)
@@ -185,23 +191,26 @@ def set_rule(category_code_: str, place_kind: str, place_id: int, unit_id: int) 
     return rule
 
 
-def responsible_unit_id(category: Category, location: Location) -> int:
-    """The unit for a category at a located point: the rule of the most
-    specific place wins (unit grid > work grid > street > district)."""
+def matching_rule(category: Category, location: Location) -> ResponsibilityRule:
+    """The rule that answers for a category at a located point: the rule of
+    the most specific place wins (unit grid > work grid > street > district)."""
     places = {
         "unit_grid": location.unit_grid_id,
         "work_grid": location.work_grid_id,
         "street": location.street_id,
         "district": location.district_id,
     }
-    rules = db.session.execute(
-        select(ResponsibilityRule.place_kind, ResponsibilityRule.place_id, ResponsibilityRule.unit_id).where(
-            ResponsibilityRule.category_id == category.id
-        )
-    ).all()
-    by_place = {(kind, pid): unit for kind, pid, unit in rules}
+    rules = db.session.scalars(
+        select(ResponsibilityRule).where(ResponsibilityRule.category_id == category.id)
+    )
+    by_place = {(r.place_kind, r.place_id): r for r in rules}
     for kind in PLACE_KINDS:
-        unit = by_place.get((kind, places[kind]))
-        if unit is not None:
-            return unit
+        rule = by_place.get((kind, places[kind]))
+        if rule is not None:
+            return rule
     raise GridCityError("no_responsible_unit", status=422, category=category.code)
+
+
+def responsible_unit_id(category: Category, location: Location) -> int:
+    """The unit for a category at a located point (see :func:`matching_rule`)."""
+    return matching_rule(category, location).unit_id

@@ -6,14 +6,21 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from gridcity.core.api import operation
-from gridcity.core.auth import login_required, roles_required
-from gridcity.core.errors import GridCityError
+from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.extensions import db
-from gridcity.geo.services import locate
-from gridcity.org.models import Role, Unit
-from gridcity.taxonomy import schemas, services
-from gridcity.taxonomy.models import Category, CategoryMajor, ResponsibilityRule
-from gridcity.taxonomy.schemas import CategoryChange, CategoryFilter, RouteQuery, RuleChange, RuleFilter
+from gridcity.geo.schemas import FeatureCollection
+from gridcity.org.models import Role
+from gridcity.taxonomy import editing, rules, schemas, services
+from gridcity.taxonomy.models import Category, CategoryMajor
+from gridcity.taxonomy.schemas import (
+    CategoryChange,
+    CategoryFilter,
+    RouteQuery,
+    RuleChange,
+    RuleFilter,
+    RuleMapQuery,
+    RuleMove,
+)
 
 bp = Blueprint("taxonomy", __name__, url_prefix="/api/v1")
 
@@ -39,16 +46,11 @@ def list_categories(query: CategoryFilter):
 @roles_required(Role.ADMIN)
 @operation(body=CategoryChange, responses={200: schemas.Category})
 def edit_category(code: str, body: CategoryChange):
-    """Edit a category's standards, urgency, deadline or required photos."""
-    category = services.get_category(code)
+    """Edit a category's standards, urgency, deadline, duplicate radius or required photos."""
+    changes = body.model_dump(exclude_none=True, exclude={"deadline"})
     if body.deadline is not None:
-        category.deadline_clock, category.deadline_amount = body.deadline.clock, body.deadline.amount
-    for field in ("urgency", "name_zh", "name_en", "filing_standard", "closing_standard"):
-        value = getattr(body, field)
-        if value is not None:
-            setattr(category, field, value)
-    if body.inspector_min_photos is not None:
-        services.set_inspector_min_photos(category, body.inspector_min_photos)
+        changes |= {"deadline_clock": body.deadline.clock, "deadline_amount": body.deadline.amount}
+    category = editing.edit_category(code, current_user(), **changes)
     db.session.commit()
     return jsonify(services.category_json(category))
 
@@ -57,46 +59,48 @@ def edit_category(code: str, body: CategoryChange):
 @roles_required(*RULE_READERS)
 @operation(query=RuleFilter, responses={200: list[schemas.ResponsibilityRule]})
 def list_rules(query: RuleFilter):
-    rows = (
-        select(ResponsibilityRule, Category.code, Unit.code)
-        .join(Category)
-        .join(Unit)
-        .order_by(Category.code, ResponsibilityRule.place_kind, ResponsibilityRule.place_id)
-    )
-    if query.category:
-        rows = rows.where(Category.code == query.category)
-    return jsonify(
-        [
-            {"id": r.id, "category": c, "place_kind": r.place_kind, "place_id": r.place_id, "unit": u}
-            for r, c, u in db.session.execute(rows)
-        ]
-    )
+    return jsonify(rules.rules_of(query.category))
 
 
 @bp.put("/responsibility-rules")
 @roles_required(Role.ADMIN)
 @operation(body=RuleChange, responses={200: schemas.RuleStored})
 def put_rule(body: RuleChange):
-    unit = db.session.scalar(select(Unit).where(Unit.code == body.unit))
-    if unit is None:
-        raise GridCityError("unknown_unit", status=422, code=body.unit)
-    rule = services.set_rule(body.category, body.place_kind, body.place_id, unit.id)
+    rule = rules.put_rule(body.category, body.place_kind, body.place_id, body.unit, current_user())
     db.session.commit()
     return jsonify({"id": rule.id})
+
+
+@bp.patch("/responsibility-rules/<int:rule_id>")
+@roles_required(Role.ADMIN)
+@operation(body=RuleMove, responses={200: schemas.RuleStored})
+def move_rule(rule_id: int, body: RuleMove):
+    """Give a rule's category and place to another unit."""
+    rule = rules.move_rule(rule_id, body.unit, current_user())
+    db.session.commit()
+    return jsonify({"id": rule.id})
+
+
+@bp.delete("/responsibility-rules/<int:rule_id>")
+@roles_required(Role.ADMIN)
+@operation(responses={200: schemas.RuleStored})
+def remove_rule(rule_id: int):
+    rules.remove_rule(rule_id, current_user())
+    db.session.commit()
+    return jsonify({"id": rule_id})
+
+
+@bp.get("/responsibility-map")
+@roles_required(Role.ADMIN)
+@operation(query=RuleMapQuery, responses={200: FeatureCollection})
+def responsibility_map(query: RuleMapQuery):
+    """GeoJSON: each rule's place of a category with its unit, most general first."""
+    return jsonify(rules.responsibility_map(query.category))
 
 
 @bp.get("/route")
 @roles_required(*RULE_READERS)
 @operation(query=RouteQuery, responses={200: schemas.RoutePreview})
 def route_preview(query: RouteQuery):
-    """Where a report of ``category`` at ``lon``,``lat`` would go."""
-    category = services.get_category(query.category)
-    location = locate(query.lon, query.lat)
-    unit = db.session.get(Unit, services.responsible_unit_id(category, location))
-    return jsonify(
-        {
-            "location": location.to_dict(),
-            "category": category.code,
-            "unit": {"id": unit.id, "code": unit.code, "name": unit.name},
-        }
-    )
+    """Where a report of ``category`` at ``lon``,``lat`` would go, and the rule that says so."""
+    return jsonify(rules.route_preview(query.category, query.lon, query.lat))

@@ -19,6 +19,7 @@ SAMPLE_PATH_VALUES = {
     "case_id": "1",
     "photo_id": "1",
     "user_id": "1",
+    "rule_id": "1",
     "code": "C0101",
     "action": "accept",
     "patrol_id": "1",
