@@ -161,7 +161,7 @@ def run(args) -> dict:
     locate = bench._bench_locate()
     if not args.reuse:
         locate.recreate_database(args.postgres_url)
-        upgrade(args.postgres_url)
+    upgrade(args.postgres_url)  # a reused database gains the tables of later migrations (risk_model…)
     with tempfile.TemporaryDirectory(prefix="gc_bench_an_") as instance_dir:
         with bench_app(args.postgres_url, instance_dir).app_context():
             if args.reuse:
