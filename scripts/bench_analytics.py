@@ -40,7 +40,6 @@ import argparse
 import datetime as dt
 import gc
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -56,6 +55,7 @@ from gridcity.extensions import db
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import (  # noqa: E402 - beside this script
     Burners,
+    after_the_run,
     bench_app,
     calibration_line,
     calibration_seconds,
@@ -203,12 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         risk = script_module("bench_risk")
         out["risk_retraining"] = risk.measure_risk_retraining(args.postgres_url, args.runs, args.busy)
         risk.report_retraining(out["risk_retraining"], args.busy)
-    out["calibration_seconds"] = calibration
-    out["calibration_after_seconds"] = calibration_seconds()
-    say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")
-    out["load_average_1m"] = round(os.getloadavg()[0], 2)
-    say(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    out["note"] = args.note
+    after_the_run(out, calibration, args.note)
     print(json.dumps(out, default=lambda v: round(v, 3) if isinstance(v, float) else str(v)))
     return 0
 

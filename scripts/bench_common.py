@@ -49,6 +49,17 @@ def calibration_line(seconds: float) -> str:
     return f'calibration: python3 -c "{CALIBRATION}" {seconds:.2f} s'
 
 
+def after_the_run(out: dict, calibration: float, note: str) -> None:
+    """The figures every benchmark ends with: the calibration before and after
+    the run (the machine's speed may drift), the load average and the note."""
+    out["load_average_1m"] = round(os.getloadavg()[0], 2)
+    out["calibration_seconds"] = calibration
+    out["calibration_after_seconds"] = calibration_seconds()
+    say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")
+    say(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    out["note"] = note
+
+
 def backend_cpu_seconds(pid: int) -> float:
     """CPU seconds the database backend ``pid`` has used (same machine; its
     parallel workers, if any, are other processes and not counted)."""

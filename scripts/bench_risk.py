@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -50,7 +49,7 @@ from gridcity.core.migrate import upgrade
 from gridcity.extensions import db
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import Burners, calibration_line, calibration_seconds  # noqa: E402 - beside this script
+from bench_common import Burners, after_the_run, calibration_line, calibration_seconds  # noqa: E402 - beside this script
 from bench_scorecard import _bench_locate, generate, say, timed  # noqa: E402 - its year and its timing
 
 
@@ -180,12 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"generated {generated.get('cases', 0):,} cases in {out['generate_seconds']:.1f} s")
     out.update(measure_risk_retraining(args.postgres_url, args.runs, args.busy))
     report_retraining(out, args.busy)
-    out["calibration_seconds"] = calibration
-    out["calibration_after_seconds"] = calibration_seconds()
-    say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")
-    out["load_average_1m"] = round(os.getloadavg()[0], 2)
-    say(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    out["note"] = args.note
+    after_the_run(out, calibration, args.note)
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}))
     return 0
 

@@ -69,6 +69,7 @@ from gridcity.extensions import db
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import (  # noqa: E402 - beside this script
     Burners,
+    after_the_run,
     backend_cpu_seconds,
     calibration_line,
     calibration_seconds,
@@ -762,12 +763,7 @@ def main(argv: list[str] | None = None) -> int:
     calibration = calibration_seconds()
     say(calibration_line(calibration))
     out = run(args)
-    out["load_average_1m"] = round(os.getloadavg()[0], 2)
-    out["calibration_seconds"] = calibration
-    out["calibration_after_seconds"] = calibration_seconds()
-    say(calibration_line(out["calibration_after_seconds"]) + " (after the run)")
-    say(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    out["note"] = args.note
+    after_the_run(out, calibration, args.note)
     keys = [
         "cases",
         "events",

@@ -22,6 +22,7 @@ from gridcity.core.clock import utcnow
 from gridcity.core.errors import Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.open311.models import DEFAULT_RATE_PER_MINUTE, ApiKey, Open311Request
+from gridcity.org.trail import changed
 
 KEY_PREFIX = "o311_"
 KEY_KIND = "open311_key"  # the audit log's name for these objects
@@ -59,9 +60,8 @@ def key_snapshot(row: ApiKey) -> dict:
 
 
 def _record(action: str, actor, row: ApiKey, before: dict | None, after: dict | None) -> None:
-    if before is not None and after is not None:  # only what changed, on both sides
-        keys = [k for k in after if before.get(k) != after.get(k)]
-        before, after = {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+    if before is not None and after is not None:
+        before, after = changed(before, after)
     audit.record(
         action,
         actor,

@@ -106,6 +106,17 @@ def run_server(instance_dir, url: str, **settings: str) -> tuple[subprocess.Pope
     return process, base_url
 
 
+def serve_demo_copy(demo_city: dict, create_server, folder) -> str:
+    """A copy of the demo city's folder (database and photos) in ``folder``,
+    for a module that changes it, and a real server on it; its base URL."""
+    import shutil
+
+    shutil.copytree(
+        demo_city["folder"], folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server-*")
+    )
+    return create_server(database_url=f"sqlite:///{folder / 'gc.db'}", instance_dir=str(folder))
+
+
 def copy_demo_city(demo_city: dict, folder) -> str:
     """A copy of the demo city's database in ``folder`` (for a test that
     adds to it); its URL."""

@@ -7,7 +7,6 @@ No page shows an internal identifier. Screenshot: ``test-artifacts/admin-calenda
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +16,7 @@ from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
 from tests.dispatch.test_dispatch_browser import dispatched_case, session_for
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, leaks
+from tests.web.conftest import serve_demo_copy
 from tests.web.test_admin_people_browser import admin_console
 from tests.web.test_browser import ARTIFACTS, browser, create_page  # noqa: F401 - fixtures
 
@@ -28,11 +28,7 @@ CITY = ZoneInfo("Asia/Shanghai")  # the demo city's time zone
 def calendar_city(demo_city, demo_app, create_server, tmp_path_factory) -> dict:
     """A copy of the demo city (this module changes its calendar), a server on
     it, and a point in insp001's first work grid."""
-    folder = tmp_path_factory.mktemp("calendar-city")
-    shutil.copytree(
-        demo_city["folder"], folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server-*")
-    )
-    base_url = create_server(database_url=f"sqlite:///{folder / 'gc.db'}", instance_dir=str(folder))
+    base_url = serve_demo_copy(demo_city, create_server, tmp_path_factory.mktemp("calendar-city"))
     me = session_for(base_url, "insp001").get(f"{base_url}/api/v1/me").json()
     with demo_app.app_context():
         grid = db.session.get(WorkGrid, me["scope"]["work_grids"][0]["id"])

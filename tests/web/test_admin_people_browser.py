@@ -9,7 +9,6 @@ Screenshots go to ``test-artifacts/admin-people-*.png``."""
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 
 import pytest
@@ -20,6 +19,7 @@ from gridcity.geo.models import WorkGrid
 from gridcity.org.models import User
 from tests.dispatch.test_dispatch_browser import session_for
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
+from tests.web.conftest import serve_demo_copy
 from tests.web.test_browser import ARTIFACTS, PASSWORD, browser, create_page  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
@@ -28,12 +28,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def people_city(demo_city, demo_app, create_server, tmp_path_factory) -> dict:
     """A copy of the demo city (this module changes its people) and a server on it."""
-    folder = tmp_path_factory.mktemp("people-city")
-    shutil.copytree(
-        demo_city["folder"], folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server-*")
-    )
-    path = folder / "gc.db"
-    base_url = create_server(database_url=f"sqlite:///{path}", instance_dir=str(folder))
+    base_url = serve_demo_copy(demo_city, create_server, tmp_path_factory.mktemp("people-city"))
     with demo_app.app_context():
         grid = db.session.scalar(select(WorkGrid).order_by(WorkGrid.code))
         point, grid_code = grid.geom.representative_point(), grid.code

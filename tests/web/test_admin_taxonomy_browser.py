@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from gridcity.geo.models import WorkGrid
 from gridcity.org.models import User
 from tests.dispatch.test_dispatch_browser import report, session_for
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
+from tests.web.conftest import serve_demo_copy
 from tests.web.test_admin_people_browser import sign_in
 from tests.web.test_browser import ARTIFACTS, browser, create_page  # noqa: F401 - fixtures
 
@@ -33,11 +33,7 @@ CATEGORY = "E0102"  # exposed garbage: 4 working hours in the default taxonomy
 def rules_city(demo_city, demo_app, create_server, tmp_path_factory) -> dict:
     """A copy of the demo city (this module changes its taxonomy), a server
     on it, and a point in insp001's first work grid."""
-    folder = tmp_path_factory.mktemp("rules-city")
-    shutil.copytree(
-        demo_city["folder"], folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server-*")
-    )
-    base_url = create_server(database_url=f"sqlite:///{folder / 'gc.db'}", instance_dir=str(folder))
+    base_url = serve_demo_copy(demo_city, create_server, tmp_path_factory.mktemp("rules-city"))
     me = session_for(base_url, "insp001").get(f"{base_url}/api/v1/me").json()
     with demo_app.app_context():
         grid = db.session.get(WorkGrid, me["scope"]["work_grids"][0]["id"])
