@@ -87,6 +87,13 @@ def test_the_manager_sees_the_planted_hotspot_on_the_list_and_the_map(browser, a
         args = parse_qs(link.query)
         assert link.path == "/proactive/new" and args["id"] == [hotspot.id]
         assert planted_ids <= {int(i) for i in args["cases"][0].split(",")}
+        # …and opens the proactive task's form with the hotspot's cases as its basis.
+        row.locator("[data-testid=to-task]").click()
+        page.wait_for_url("**/proactive/new?**")
+        assert page.locator("[data-testid=basis-cases] tbody tr").count() == hotspot.size
+        assert page.locator("#pa-title").input_value() != ""
+        page.go_back()
+        page.wait_for_url("**/analysis/**")
         # A case number opens its case page.
         row.locator("a[data-case-id]").first.click()
         page.wait_for_url("**/scorecards/cases/*")
