@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -94,7 +95,7 @@ def run_server(instance_dir, url: str, **settings: str) -> tuple[subprocess.Pope
         "GRIDCITY_SCHEDULER_MODE": "off",
         **{f"GRIDCITY_{name.upper()}": value for name, value in settings.items()},
     }
-    log = instance_dir / f"server-{port}.log"
+    log = Path(instance_dir) / f"server-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(SERVE, env=env, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
@@ -132,13 +133,16 @@ def copy_demo_city(demo_city: dict, folder) -> str:
 
 @pytest.fixture(scope="session")
 def create_server(demo_city):
-    """``create_server(**settings)``: :func:`run_server` over the demo city;
+    """``create_server(instance_dir=None, database_url=None, **settings)``:
+    :func:`run_server` over the demo city (or the database and folder given);
     returns its base URL. Every server started is stopped at the end of the
     session."""
     processes: list[subprocess.Popen] = []
 
-    def create(**settings: str) -> str:
-        process, base_url = run_server(demo_city["folder"], demo_city["url"], **settings)
+    def create(instance_dir=None, database_url: str | None = None, **settings: str) -> str:
+        process, base_url = run_server(
+            instance_dir or demo_city["folder"], database_url or demo_city["url"], **settings
+        )
         processes.append(process)
         return base_url
 
