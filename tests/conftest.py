@@ -7,6 +7,7 @@ once per database by the real migrations; each test starts from empty tables.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import shapely
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
+from werkzeug import security
 
 from gridcity import create_app
 from gridcity.core.migrate import upgrade
@@ -33,6 +35,43 @@ os.environ["GRIDCITY_TILE_URL"] = ""
 POSTGRES_URL = os.environ.get("GRIDCITY_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgis"] if POSTGRES_URL else ["sqlite"]
 DEMO_PASSWORD = "gridcity-demo"
+
+
+@functools.cache
+def _demo_password_hash(method: str, salt: str) -> tuple[str, str]:
+    return _HASH_PASSWORD(method, salt, DEMO_PASSWORD)
+
+
+_HASH_PASSWORD = security._hash_internal
+
+
+def _hash_remembering_the_demo_password(method: str, salt: str, password: str) -> tuple[str, str]:
+    if password == DEMO_PASSWORD:
+        return _demo_password_hash(method, salt)
+    return _HASH_PASSWORD(method, salt, password)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remembered_demo_password_hashes():
+    """Each sign-in checks the password against the user's scrypt hash, slow on
+    purpose (a tenth of a second of CPU), and the tests sign in hundreds of
+    times per worker with the demo password. The hash of a password with a
+    given salt never changes, so for the demo password it is worked out once
+    per salt (user) and remembered. Every other password — a wrong one, a new
+    one — is hashed each time, so a refusal takes as long as in production
+    (tests/org/test_sign_in.py times it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hash_internal", _hash_remembering_the_demo_password)
+        yield
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadscope`` the longest modules start first (tests/scheduling.py)."""
+    if config.getoption("dist") == "loadscope":
+        from tests.scheduling import LongestFirstScheduling
+
+        return LongestFirstScheduling(config, log)
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +112,10 @@ def postgis_url() -> str:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         conn.execute(text("CREATE SCHEMA public"))
         conn.execute(text("CREATE EXTENSION postgis"))
+        # Every later connection commits without waiting for the disk: durability
+        # across a crash of PostgreSQL itself is not under test (no test stops
+        # it), and thousands of commits are.
+        conn.execute(text(f'ALTER DATABASE "{engine.url.database}" SET synchronous_commit = off'))
     engine.dispose()
     upgrade(url)
     return url
@@ -85,15 +128,40 @@ def database_url(request) -> str:
 
 def _empty_all_tables(url: str) -> None:
     engine = create_engine(url)
-    tables = [t.name for t in metadata.sorted_tables]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.exec_driver_sql(_EMPTY_POSTGRES_TABLES)
         else:
-            for name in reversed(tables):
-                conn.execute(text(f"DELETE FROM {name}"))
+            for table in reversed(metadata.sorted_tables):
+                conn.execute(text(f"DELETE FROM {table.name}"))
         conn.execute(text("INSERT INTO geo_revision (id, revision) VALUES (1, 0)"))
     engine.dispose()
+
+
+def _emptying_statements() -> str:
+    """Every table emptied with DELETE, children first (a reference that points
+    the other way, out of a cycle, is cleared before), then the tables'
+    sequences back to 1, as ``TRUNCATE … RESTART IDENTITY`` would leave them
+    (every sequence in the schema belongs to a table's id). TRUNCATE makes new
+    files for all fifty tables, a second or more per test on a busy machine;
+    deleting the few rows a test leaves takes a tenth of that."""
+    order = list(reversed(metadata.sorted_tables))
+    position = {table.name: n for n, table in enumerate(order)}
+    clear = [
+        f"UPDATE public.{table.name} SET {fk.parent.name} = NULL WHERE {fk.parent.name} IS NOT NULL"
+        for table in order
+        for fk in table.foreign_keys
+        if position[fk.column.table.name] < position[table.name]
+    ]
+    delete = [f"DELETE FROM public.{table.name}" for table in order]
+    restart = (
+        "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
+        "FROM pg_sequences WHERE schemaname = 'public'"
+    )
+    return "; ".join([*clear, *delete, restart])
+
+
+_EMPTY_POSTGRES_TABLES = _emptying_statements()
 
 
 class CsrfClient(FlaskClient):
@@ -338,9 +406,73 @@ def case_row(grid, lon: float, lat: float, **fields) -> dict:
 
 
 @pytest.fixture
-def create_mini_city(app):
-    """``create()``: :func:`build_mini_city` in this test's app."""
-    return build_mini_city
+def create_mini_city(app, tmp_path_factory):
+    """District 440308 → 2 streets → 1 community each → 100 m unit grids,
+    2 work grids in 1 area, the default taxonomy, units and one user per role."""
+
+    def create() -> dict:
+        return build_once(app, "mini-city", build_mini_city, tmp_path_factory)
+
+    return create
+
+
+# Data built by ``build_once``: per database (and worker) and name, the ids of
+# what the build returned and the copy of the database it left.
+_BUILT: dict[tuple[str, str], tuple[dict, DatabaseSnapshot]] = {}
+
+
+def build_once(app, name: str, build, tmp_path_factory) -> dict:
+    """``build()`` on an empty database, the first time on each database (and
+    worker); later, the copy of the database that first build left, restored
+    (the same rows, ids included) in a fraction of the time — a build hashes
+    passwords (scrypt, slow on purpose) and cuts a fishnet, seconds per test.
+    On a database the test has already written to, ``build()`` runs afresh.
+
+    ``build`` returns a dict of the mini city's kind (``_ids_of``); the rows
+    come back loaded in the current session either way."""
+    key = (app.config["SETTINGS"].resolved_database_url, name)
+    if not _database_is_empty():
+        return build()
+    if key in _BUILT:
+        ids, snapshot = _BUILT[key]
+        restore_database(app, snapshot)
+    else:
+        ids = _ids_of(build())
+        _BUILT[key] = (ids, snapshot_database(app, name, tmp_path_factory.mktemp(name)))
+    return _objects_of(ids)
+
+
+def _database_is_empty() -> bool:
+    """No rows anywhere but the geo revision counter (as ``fresh_app`` leaves it)."""
+    tables = [t.name for t in metadata.sorted_tables if t.name != "geo_revision"]
+    any_row = " UNION ALL ".join(
+        f"SELECT 1 FROM (SELECT 1 FROM {t} LIMIT 1) AS t{n}" for n, t in enumerate(tables)
+    )
+    return db.session.execute(text(any_row)).first() is None
+
+
+def _ids_of(city: dict) -> dict:
+    return {
+        "district": city["district"].id,
+        "streets": [s.id for s in city["streets"]],
+        "work_grids": [w.id for w in city["work_grids"]],
+        "units": {key: u.id for key, u in city["units"].items()},
+        "users": {key: u.id for key, u in city["users"].items()},
+    }
+
+
+def _objects_of(ids: dict) -> dict:
+    """The mini city's rows as the build returns them, loaded in this session."""
+    from gridcity.geo.models import District, Street, WorkGrid
+    from gridcity.org.models import Unit, User
+
+    return {
+        "district": db.session.get(District, ids["district"]),
+        "streets": [db.session.get(Street, i) for i in ids["streets"]],
+        "work_grids": [db.session.get(WorkGrid, i) for i in ids["work_grids"]],
+        "units": {key: db.session.get(Unit, i) for key, i in ids["units"].items()},
+        "users": {key: db.session.get(User, i) for key, i in ids["users"].items()},
+    }
 
 
 @pytest.fixture
@@ -373,6 +505,7 @@ class DatabaseSnapshot:
     tables: dict[str, bytes]  # PostgreSQL: each table's rows in COPY format
     copy: Path | None  # SQLite: the copy of the file
     media: Path
+    sequences: dict[str, int] | None = None  # PostgreSQL: the last value of each sequence used
 
 
 def _release_connections() -> None:
@@ -400,11 +533,16 @@ def snapshot_database(app, name: str, folder: Path) -> DatabaseSnapshot:
                     buffer = io.BytesIO()
                     cursor.copy_expert(f'COPY public."{table.name}" TO STDOUT', buffer)
                     tables[table.name] = buffer.getvalue()
+                cursor.execute(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), last_value FROM pg_sequences "
+                    "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+                sequences = dict(cursor.fetchall())
             raw.commit()
         finally:
             raw.close()
         engine.dispose()
-        return DatabaseSnapshot(url, tables, None, media)
+        return DatabaseSnapshot(url, tables, None, media, sequences)
     engine.dispose()
     copy = folder / f"{name}.db"
     _sqlite_copy(make_url(url).database, copy)
@@ -422,18 +560,12 @@ def restore_database(app, snapshot: DatabaseSnapshot) -> None:
         raw = engine.raw_connection()
         try:
             with raw.cursor() as cursor:
-                cursor.execute(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+                cursor.execute(_EMPTY_POSTGRES_TABLES)
                 for name in names:
                     cursor.copy_expert(f'COPY public."{name}" FROM STDIN', io.BytesIO(snapshot.tables[name]))
-                cursor.execute(
-                    "SELECT table_name, column_name FROM information_schema.columns "
-                    "WHERE table_schema = 'public' AND (column_default LIKE 'nextval%' OR is_identity = 'YES')"
-                )
-                for table, column in cursor.fetchall():
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', '{column}'), "
-                        f'COALESCE(MAX("{column}"), 0) + 1, false) FROM public."{table}"'
-                    )
+                # The sequences as the snapshot found them, so new rows get the ids they would have.
+                for sequence, last_value in snapshot.sequences.items():
+                    cursor.execute("SELECT setval(%s, %s, true)", (sequence, last_value))
             raw.commit()
         finally:
             raw.close()

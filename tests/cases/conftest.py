@@ -15,7 +15,7 @@ from PIL import Image
 from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.org.services import create_user
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, build_mini_city, build_once
 
 # Monday 30 November 2026, 10:00 in Shenzhen: inside office hours.
 MONDAY_10AM = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
@@ -64,8 +64,14 @@ def frozen_clock():
 
 
 @pytest.fixture
-def city(create_mini_city, frozen_clock):
-    city = create_mini_city()
+def city(app, frozen_clock, tmp_path_factory):
+    """The mini city with a handler for SZ and JD01 and an inspector for WG02
+    (built once per database, then restored: ``build_once``)."""
+    return build_once(app, "city", _build_city, tmp_path_factory)
+
+
+def _build_city() -> dict:
+    city = build_mini_city()
     create_user("sz", DEMO_PASSWORD, "unit_handler", unit_code="SZ")
     create_user("jd", DEMO_PASSWORD, "unit_handler", unit_code="JD01")
     create_user("insp2", DEMO_PASSWORD, "inspector", work_grid_codes=["WG02"])
