@@ -213,10 +213,6 @@ def describe(groups, rows, lon, lat, days, scope: Scope, language: str) -> list[
     return hotspots
 
 
-def find_hotspot(scope: Scope, hotspot_id: str, language: str = "zh") -> Hotspot | None:
-    return next((h for h in find_hotspots(scope, language) if h.id == hotspot_id), None)
-
-
 def _metres(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
     dx = (lon1 - lon0) * METRES_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat0))
     dy = (lat1 - lat0) * METRES_PER_DEGREE_LAT

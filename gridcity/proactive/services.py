@@ -308,13 +308,6 @@ def task_of_case(case_id: int) -> ProactiveTask | None:
     return db.session.scalar(select(ProactiveTask).where(ProactiveTask.case_id == case_id))
 
 
-def get_task(task_id: int) -> ProactiveTask:
-    task = db.session.get(ProactiveTask, task_id)
-    if task is None:
-        raise GridCityError("not_found", status=404, what=f"proactive task {task_id}")
-    return task
-
-
 def tasks(limit: int = 200, offset: int = 0) -> tuple[int, list[ProactiveTask]]:
     """The tasks, newest first, and how many there are."""
     total = db.session.scalar(select(func.count(ProactiveTask.id)))
