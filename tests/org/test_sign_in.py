@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import json
 import re
-import statistics
 import time
 
 import pytest
@@ -131,15 +130,16 @@ def test_one_address_is_refused_after_too_many_failures(app, people, client, fro
 def test_an_unknown_name_takes_as_long_as_a_known_one(app, people, client):
     set_settings(app, login_max_failures=1000, login_address_max_failures=1000)
 
-    def median_seconds(name: str) -> float:
-        times = []
-        for _ in range(5):
-            started = time.perf_counter()
-            assert sign_in(client, name, "not-my-password").status_code == 401
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
+    def seconds(name: str) -> float:
+        started = time.perf_counter()
+        assert sign_in(client, name, "not-my-password").status_code == 401
+        return time.perf_counter() - started
 
-    known, unknown = median_seconds("insp"), median_seconds("nobody-here")
+    # Taken in turns, and the fastest of each: the password check's floor,
+    # which a busy moment of the machine (the other worker, a disk flush)
+    # cannot lift on one side only.
+    pairs = [(seconds("insp"), seconds("nobody-here")) for _ in range(7)]
+    known, unknown = min(k for k, _ in pairs), min(u for _, u in pairs)
     # Before: ~140 ms against ~7 ms. A generous bound, so it cannot flake.
     assert unknown >= 0.5 * known, (known, unknown)
 
