@@ -31,6 +31,18 @@ from gridcity.org.models import Unit
 from gridcity.taxonomy.models import Category, CategoryMajor
 
 CSV_COLUMNS = ("category", "lon", "lat")  # required; code, owner, maintainer, state, installed_on optional
+# Each column by the headers a survey sheet may give it (English or Chinese).
+COLUMN_NAMES = {
+    "category": ("category", "类别", "部件类别", "小类"),
+    "lon": ("lon", "经度"),
+    "lat": ("lat", "纬度"),
+    "code": ("code", "编码", "部件编码"),
+    "owner": ("owner", "权属单位"),
+    "maintainer": ("maintainer", "养护单位"),
+    "state": ("state", "状态"),
+    "installed_on": ("installed_on", "installed", "安装日期"),
+}
+_COLUMN_OF = {name.casefold(): column for column, names in COLUMN_NAMES.items() for name in names}
 FORMATS = ("csv", "geojson")
 CODE_MAX = 20  # the column's width
 # A state as a survey sheet may write it: the stored word, or its Chinese name.
@@ -84,7 +96,7 @@ def read_records(text: str, fmt: str) -> list[dict]:
 
 def _records_from_csv(text: str) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    fields = [(f or "").strip() for f in reader.fieldnames or []]
+    fields = [_column(f) for f in reader.fieldnames or []]
     reader.fieldnames = fields
     missing = [c for c in CSV_COLUMNS if c not in fields]
     if missing:
@@ -111,13 +123,19 @@ def _records_from_geojson(text: str) -> list[dict]:
         geometry = f.get("geometry") if isinstance(f.get("geometry"), dict) else {}
         coords = geometry.get("coordinates")
         properties = f.get("properties") if isinstance(f.get("properties"), dict) else {}
-        record = {k: "" if v is None else str(v) for k, v in properties.items()}
+        record = {_column(k): "" if v is None else str(v) for k, v in properties.items()}
         if geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2:
             record.update(lon=coords[0], lat=coords[1])
         else:
             record.update(lon="", lat="", _not_point=True)
         records.append({**record, "_line": n})
     return records
+
+
+def _column(header) -> str:
+    """A header as the column it names (unknown ones as they are)."""
+    name = str(header or "").strip().lstrip("\ufeff")
+    return _COLUMN_OF.get(name.casefold(), name)
 
 
 def _number(value) -> float | None:
