@@ -210,7 +210,7 @@ def check_records(records: list[dict], datum: str = "wgs84") -> list[CheckedReco
             problems.append(GridCityError("component_bad_date", date=installed[:20]))
         code = given[n]
         if code:
-            if len(code) > CODE_MAX or not code.isalnum():
+            if len(code) > CODE_MAX or not (code.isascii() and code.isalnum()):
                 problems.append(GridCityError("component_bad_code", code=code[:30], max=CODE_MAX))
             elif code in seen:
                 problems.append(GridCityError("component_code_repeated", code=code, line=seen[code]))
