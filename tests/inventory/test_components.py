@@ -111,3 +111,11 @@ def test_import_api_is_for_admins(create_mini_city, client, login):
     assert answer.status_code == 201 and answer.get_json() == {"imported": 3}
     bad = client.post("/api/v1/components/import?format=csv", data="category,lon\nC0101,1\n")
     assert bad.status_code == 400 and "lat" in bad.get_json()["message"]
+
+
+@pytest.mark.parametrize("code", ["部件0001", "4403080101-00001", "4" * 21])
+def test_a_given_code_is_ascii_letters_and_digits_that_fit(create_mini_city, code):
+    create_mini_city()
+    with pytest.raises(GridCityError) as caught:
+        import_components(f"code,category,lon,lat\n{code},C0101,114.2405,22.5795\n", "csv")
+    assert caught.value.params["first_error"] == "component_bad_code"
