@@ -362,10 +362,37 @@ components_group = click.Group("components", help="Component inventory (部件).
 @click.argument("path")
 @click.option("--format", "fmt", type=click.Choice(["csv", "geojson"]), required=True)
 @DATUM
-def import_components(path, fmt, datum):
+@click.option("--check", is_flag=True, help="only check: each record's problems, nothing saved")
+def import_components(path, fmt, datum, check):
+    """Components from CSV / GeoJSON: all records or none (audited); --check names each one's problems."""
+    from gridcity.inventory import importing
     from gridcity.inventory.services import import_components
 
-    return f"imported {import_components(_read(path), fmt, datum)} components"
+    if not check:
+        return f"imported {import_components(_read(path), fmt, datum)} components"
+    checked = importing.check_records(importing.read_records(_read(path), fmt), datum)
+    db.session.rollback()
+    where = "feature" if fmt == "geojson" else "line"
+    return "\n".join(
+        f"{where} {c.line}: " + ("; ".join(p.message("en") for p in c.problems) or "ok") for c in checked
+    )
+
+
+@admin_command(components_group, "edit")
+@click.argument("code")
+@click.option("--state", type=click.Choice(["intact", "damaged", "lost", "occupied"]))
+@click.option("--owner", help="owner unit's code ('' for not known)")
+@click.option("--maintainer", help="maintainer unit's code ('' for not known)")
+@click.option("--lon", type=float)
+@click.option("--lat", type=float)
+@click.option("--installed-on", help="YYYY-MM-DD ('' for not known)")
+def edit_component(code, **fields):
+    """Change one component (audited): state, units, position (with --lon and --lat), installation date."""
+    from gridcity.inventory import editing
+
+    changes = {field: value for field, value in fields.items() if value is not None}
+    editing.edit_component(editing.component_by_code(code), **changes)
+    return f"{code}: {', '.join(changes) or 'nothing'} changed"
 
 
 calendar_group = click.Group("calendar", help="Working calendar.")

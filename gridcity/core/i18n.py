@@ -870,6 +870,85 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "处置时限须晚于现在。",
         "en": "The deadline must lie in the future.",
     },
+    # 部件 console (issue 17 item 5): the import's row problems, editing one component, the map.
+    "component_unknown_class": {
+        "zh": "“{code}”不是已知的部件类别（小类编码，如 C0101）。",
+        "en": "“{code}” is not a known component class (a class code such as C0101).",
+    },
+    "component_unknown_major": {
+        "zh": "未知的部件大类：{code}。",
+        "en": "Unknown component major class: {code}.",
+    },
+    "component_not_a_point": {
+        "zh": "位置不是一个点（每个部件须是一个 Point）。",
+        "en": "The position is not a point (each component must be a Point).",
+    },
+    "component_bad_position": {
+        "zh": "经纬度须为数字（收到 {lon}, {lat}）。",
+        "en": "Longitude and latitude must be numbers (got {lon}, {lat}).",
+    },
+    "component_outside_city": {
+        "zh": "位置 {lon}, {lat} 不在本市的单元网格内。",
+        "en": "The position {lon}, {lat} is outside the city's unit grids.",
+    },
+    "component_bad_state": {
+        "zh": "状态“{state}”无效，应为：完好、破损、丢失或占用。",
+        "en": "State “{state}” is not valid; use intact, damaged, lost or occupied.",
+    },
+    "component_unknown_owner": {
+        "zh": "权属单位编码“{code}”不存在。",
+        "en": "There is no unit with the code “{code}” (owner).",
+    },
+    "component_unknown_maintainer": {
+        "zh": "养护单位编码“{code}”不存在。",
+        "en": "There is no unit with the code “{code}” (maintainer).",
+    },
+    "component_bad_date": {
+        "zh": "安装日期“{date}”无效，日期写作 2020-05-01。",
+        "en": "Installation date “{date}” is not valid; a date is written 2020-05-01.",
+    },
+    "component_date_in_future": {
+        "zh": "安装日期 {date} 还没到。",
+        "en": "The installation date {date} is in the future.",
+    },
+    "component_bad_code": {
+        "zh": "部件编码“{code}”无效：只能是字母和数字，最多 {max} 位。",
+        "en": "Component code “{code}” is not valid: letters and digits only, at most {max}.",
+    },
+    "component_code_repeated": {
+        "zh": "部件编码 {code} 与第 {line} 行重复。",
+        "en": "Component code {code} repeats line {line}.",
+    },
+    "component_code_taken": {
+        "zh": "部件编码 {code} 已在部件清单中。",
+        "en": "Component code {code} is already in the inventory.",
+    },
+    "component_import_missing_columns": {
+        "zh": "CSV 缺少列：{columns}（必需列：category、lon、lat）。",
+        "en": "The CSV lacks the column(s) {columns} (required: category, lon, lat).",
+    },
+    "component_import_empty": {"zh": "文件中没有部件。", "en": "The file holds no components."},
+    "component_import_has_errors": {
+        "zh": "第 {lines} 行有问题（共 {count} 行），未导入任何部件。第一个问题：{first}",
+        "en": "Lines {lines} have problems ({count} in all); no component was imported. The first: {first}",
+    },
+    "component_import_has_errors_features": {
+        "zh": "第 {lines} 个要素有问题（共 {count} 个），未导入任何部件。第一个问题：{first}",
+        "en": "Features {lines} have problems ({count} in all); no component was imported. The first: {first}",
+    },
+    "component_import_bad_file": {
+        "zh": "无法读取该文件：请上传 UTF-8 或 GB18030 编码的 CSV，或 GeoJSON 文件。",
+        "en": "This file cannot be read: upload a CSV (UTF-8 or GB18030) or a GeoJSON file.",
+    },
+    "component_import_too_large": {
+        "zh": "文件过大，一次最多 {limit}。",
+        "en": "The file is too large; at most {limit} at a time.",
+    },
+    "component_not_found": {"zh": "部件 {code} 不存在。", "en": "There is no component {code}."},
+    "component_bad_bbox": {
+        "zh": "地图范围无效：应为 西,南,东,北 四个经纬度数字。",
+        "en": "Invalid map area: give west,south,east,north as four numbers in degrees.",
+    },
 }
 
 

@@ -294,13 +294,22 @@ def operations() -> list[Op]:
                    422: "`unknown_category`: no active category has this code."}),
         Op("post", "/components/import", "inventory.import_components", "Import components (部件普查) from CSV or GeoJSON",
            ok("Created", 201), admin, body=IMPORT_BODY,
-           description="All or nothing. CSV columns: category, lon, lat (required); code, owner, maintainer, "
-                       "state, installed_on. The body is read as text whatever its Content-Type; `format` decides.",
+           description="All or nothing, audited. CSV columns: category, lon, lat (required); code, owner, "
+                       "maintainer, state, installed_on. The body is read as text whatever its Content-Type; `format` decides.",
            params=[q("format", one_of(("csv", "geojson")), "Default csv."),
                    q("datum", one_of(("wgs84", "gcj02")), "Datum of the coordinates (default wgs84).")],
-           errors={400: "`bad_request` (format, empty file, state, outside the city), `bad_csv`, `bad_geojson`, "
-                        "`bad_datum`; here also `unknown_category`, `unknown_unit`, `duplicate_code`.",
-                   413: TOO_LARGE + "."}),
+           errors={400: "`bad_request` (format), `component_import_missing_columns`, `component_import_empty`, "
+                        "`bad_geojson`, `bad_datum`.",
+                   413: TOO_LARGE + ".",
+                   422: "`component_import_has_errors` (`_features` for GeoJSON): names the records with "
+                        "problems (unknown class, position outside the city or not numbers, unknown unit, bad "
+                        "state or date, a code repeated or already in the inventory); details.first_error is "
+                        "the first problem's key. Nothing saved."}),
+        Op("get", "/components/map", "inventory.component_map",
+           "The inventory (部件) in a map view as GeoJSON points, filtered by class and state", ok(), admin,
+           description="At most 2,000 points: when more match, an even sample (`total` says how many match).",
+           errors={400: "`bad_request`, `component_bad_bbox`, `component_unknown_class`, "
+                        "`component_unknown_major`, `component_bad_state`."}),
         Op("post", "/reports", "cases.submit_report", "Report a problem (上报): make a case",
            {201: "Created: the new case and likely duplicates.",
             200: "A replay of an Idempotency-Key: the case the first request made."},

@@ -7,10 +7,13 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from gridcity.cases.models import UTCDateTime
 from gridcity.core.geometry import GeometryType, spatial_index
 from gridcity.extensions import db
 
 STATES = ("intact", "damaged", "lost", "occupied")  # 完好 / 破损 / 丢失 / 占用
+# What the audit log calls a component.
+COMPONENT_KIND = "component"
 
 
 class Component(db.Model):
@@ -25,6 +28,10 @@ class Component(db.Model):
     state: Mapped[str] = mapped_column(String(10), default="intact")
     installed_on: Mapped[dt.date | None] = mapped_column(Date)
     data_source: Mapped[str] = mapped_column(String(50), default="import")
+    # For the census status (普查状态): when it entered the inventory and when
+    # an admin last changed it (None: before these were kept).
+    added_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     geom = mapped_column(GeometryType("POINT"), nullable=False)
 
     category = relationship("Category")

@@ -29,6 +29,23 @@ class NearQuery(Schema):
     )
 
 
+class MapQuery(Schema):
+    bbox: Annotated[Text, Field(max_length=100)] | None = Field(
+        None,
+        description="west,south,east,north (WGS-84): the map's view.",
+        examples=["114.22,22.55,114.30,22.62"],
+    )
+    category: Annotated[Text, Field(max_length=500)] | None = Field(
+        None, description="Component class codes, comma-separated.", examples=["C0101,C0102"]
+    )
+    major: Annotated[Text, Field(max_length=4)] | None = Field(
+        None, description="A component major class (大类) code.", examples=["01"]
+    )
+    state: Annotated[Text, Field(max_length=60)] | None = Field(
+        None, description=f"States, comma-separated ({', '.join(STATES)}).", examples=["damaged,lost"]
+    )
+
+
 # ---------------------------------------------------------------- answers
 
 
@@ -60,3 +77,13 @@ class NearComponent(Answer):
     lat: float
     distance_m: float = Field(description="Metres from the position asked about.")
     owner: Ref | None = Field(description="权属单位: the owner unit, when the inventory names one.")
+
+
+class ComponentMap(Answer):
+    """The components in a map view as GeoJSON points (properties id, code,
+    category, state), at most a few thousand: an even sample when more match."""
+
+    type: Literal["FeatureCollection"]
+    total: int = Field(description="How many components match (in the view, class and state).")
+    shown: int = Field(description="How many points this answer holds.")
+    features: list[dict]

@@ -10,9 +10,9 @@ from gridcity.core.auth import current_user, login_required, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
-from gridcity.inventory import schemas, services
+from gridcity.inventory import census, schemas, services
 from gridcity.inventory.models import Component
-from gridcity.inventory.schemas import ComponentFilter, NearQuery
+from gridcity.inventory.schemas import ComponentFilter, MapQuery, NearQuery
 from gridcity.org.models import Role, is_unit_member
 from gridcity.taxonomy.services import get_category
 
@@ -68,6 +68,14 @@ def near(query: NearQuery):
     return jsonify([services.component_json(c, distance) for distance, c in found])
 
 
+@bp.get("/map")
+@roles_required(Role.ADMIN)
+@operation(query=MapQuery, responses={200: schemas.ComponentMap})
+def component_map(query: MapQuery):
+    """The inventory in a map view, filtered by class and state (the admin console's map)."""
+    return jsonify(census.components_in_view(query.bbox, query.category, query.major, query.state))
+
+
 @bp.post("/import")
 @roles_required(Role.ADMIN)
 @operation(responses={201: schemas.Imported})
@@ -77,7 +85,7 @@ def import_components():
     if fmt not in ("csv", "geojson"):
         raise GridCityError("bad_request", detail="format must be csv or geojson")
     count = services.import_components(
-        request.get_data(as_text=True), fmt, request.args.get("datum", "wgs84")
+        request.get_data(as_text=True), fmt, request.args.get("datum", "wgs84"), actor=current_user()
     )
     db.session.commit()
     return jsonify({"imported": count}), 201

@@ -1666,6 +1666,89 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "adm_rule_added": {"zh": "规则已新增。", "en": "Rule added."},
     "adm_rule_moved": {"zh": "规则已改派。", "en": "Rule reassigned."},
     "adm_rule_removed": {"zh": "规则已删除。", "en": "Rule removed."},
+    # 部件 console (issue 17 item 5): the inventory map, census status, import, editing one component.
+    "cmp_title": {"zh": "部件", "en": "Components"},
+    "cmp_map": {"zh": "部件地图", "en": "Components map"},
+    "cmp_census": {"zh": "普查状态", "en": "Census status"},
+    "cmp_import": {"zh": "导入部件", "en": "Import components"},
+    "cmp_map_intro": {
+        "zh": "部件清单共 {n} 个部件。按类别和状态筛选；地图只取当前可见范围内的部件，点选一个部件可修改。",
+        "en": "The inventory holds {n} components. Filter by class and state; the map loads the visible area "
+        "only. Choose a component to edit it.",
+    },
+    "cmp_class": {"zh": "部件类别", "en": "Component class"},
+    "cmp_all_classes": {"zh": "全部类别", "en": "All classes"},
+    "cmp_whole_major": {"zh": "{name}（整个大类）", "en": "{name} (the whole major class)"},
+    "cmp_state": {"zh": "状态", "en": "State"},
+    "cmp_all_states": {"zh": "全部状态", "en": "All states"},
+    "cmp_state_intact": {"zh": "完好", "en": "Intact"},
+    "cmp_state_damaged": {"zh": "破损", "en": "Damaged"},
+    "cmp_state_lost": {"zh": "丢失", "en": "Lost"},
+    "cmp_state_occupied": {"zh": "占用", "en": "Occupied"},
+    "cmp_map_shown": {
+        "zh": "显示 {shown} 个，当前范围内共 {n} 个符合条件。",
+        "en": "Showing {shown} of the {n} matching components in view.",
+    },
+    "cmp_map_none": {"zh": "当前范围内没有符合条件的部件。", "en": "No matching component in view."},
+    "cmp_edit": {"zh": "修改", "en": "Edit"},
+    "cmp_census_definition": {
+        "zh": "普查状态：每个部件小类在部件清单中已登记多少个、各状态各多少、权属单位和养护单位是否已知，"
+        "以及最近一次登记和修改的时间。登记数为 0 的小类尚未普查；权属单位未知的部件无法按“先属主”派遣，"
+        "需补查。",
+        "en": "Census status: for each component class, how many components the inventory registers, how many "
+        "in each state, whether their owner and maintainer units are known, and when one was last added or "
+        "changed. A class with none registered has not been surveyed; a component whose owner is unknown "
+        "cannot be dispatched “owner first” and needs a follow-up survey.",
+    },
+    "cmp_count": {"zh": "登记数", "en": "Registered"},
+    "cmp_owner_known": {"zh": "权属单位已知", "en": "Owner known"},
+    "cmp_owner_missing": {"zh": "权属单位缺失", "en": "Owner missing"},
+    "cmp_maintainer_known": {"zh": "养护单位已知", "en": "Maintainer known"},
+    "cmp_maintainer_missing": {"zh": "养护单位缺失", "en": "Maintainer missing"},
+    "cmp_last_added": {"zh": "最近登记", "en": "Last added"},
+    "cmp_last_updated": {"zh": "最近修改", "en": "Last changed"},
+    "cmp_census_verdict": {"zh": "普查结论", "en": "Verdict"},
+    "cmp_not_surveyed": {"zh": "未普查", "en": "Not surveyed"},
+    "cmp_units_missing": {"zh": "单位待补查", "en": "Units to survey"},
+    "cmp_surveyed": {"zh": "已普查", "en": "Surveyed"},
+    "cmp_import_intro": {
+        "zh": "上传 CSV 或 GeoJSON 点文件（最大 1 MB）。CSV 第一行为列名：类别（小类编码，如 C0101）、经度、纬度，"
+        "可选：部件编码、权属单位、养护单位（单位编码）、状态（完好、破损、丢失、占用）、安装日期；GeoJSON 的"
+        "属性同名。先预览：逐行列出问题，不保存任何内容；没有问题时才能导入，全部导入或全部不导入。"
+        "更大的文件请用命令行导入。",
+        "en": "Upload a CSV or a GeoJSON file of points (at most 1 MB). The CSV's first row names the columns: "
+        "category (a class code such as C0101), lon, lat; optional: code, owner, maintainer (unit codes), "
+        "state (intact, damaged, lost, occupied), installed (a date); GeoJSON properties are named alike. "
+        "The preview names each row's problems and saves nothing; a file without problems can then be "
+        "imported, all rows or none. Larger files: use the command line.",
+    },
+    "cmp_datum": {"zh": "坐标系", "en": "Datum"},
+    "cmp_datum_wgs84": {"zh": "WGS-84（GPS）", "en": "WGS-84 (GPS)"},
+    "cmp_datum_gcj02": {"zh": "GCJ-02（高德、腾讯地图）", "en": "GCJ-02 (AMap, Tencent)"},
+    "cmp_preview_part": {
+        "zh": "共 {n} 行，下表列出 {shown} 行（有问题的行在内）。",
+        "en": "{n} rows; the table lists {shown} of them (every row with a problem among them).",
+    },
+    "cmp_imported": {"zh": "已导入 {n} 个部件。", "en": "{n} components imported."},
+    "cmp_code": {"zh": "部件编码", "en": "Component code"},
+    "cmp_position": {"zh": "位置", "en": "Position"},
+    "cmp_unit_unknown": {"zh": "（未知）", "en": "(not known)"},
+    "cmp_date_hint": {"zh": "可留空", "en": "may be left empty"},
+    "cmp_pin_hint": {"zh": "拖动地图上的标记来移动部件", "en": "drag the pin on the map to move it"},
+    "cmp_where": {"zh": "所在单元网格：{grid}", "en": "In unit grid {grid}"},
+    "audit_action_component__update": {"zh": "修改部件", "en": "Component changed"},
+    "audit_action_component__import": {"zh": "导入部件", "en": "Components imported"},
+    "audit_field_component_state": {"zh": "部件状态", "en": "Component state"},
+    "audit_field_owner_unit": {"zh": "权属单位", "en": "Owner unit"},
+    "audit_field_maintainer_unit": {"zh": "养护单位", "en": "Maintainer unit"},
+    "audit_field_component_position": {"zh": "部件位置", "en": "Position"},
+    "audit_field_unit_grid": {"zh": "单元网格", "en": "Unit grid"},
+    "audit_field_installed_on": {"zh": "安装日期", "en": "Installation date"},
+    "audit_field_component_count": {"zh": "部件数", "en": "Components"},
+    "audit_value_component_state_intact": {"zh": "完好", "en": "Intact"},
+    "audit_value_component_state_damaged": {"zh": "破损", "en": "Damaged"},
+    "audit_value_component_state_lost": {"zh": "丢失", "en": "Lost"},
+    "audit_value_component_state_occupied": {"zh": "占用", "en": "Occupied"},
 }
 
 

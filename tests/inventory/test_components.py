@@ -60,19 +60,21 @@ def test_geojson_import_in_gcj02(create_mini_city):
 @pytest.mark.parametrize(
     "line,key",
     [
-        ("X9999,114.2405,22.5795,SZ,SZ,intact,", "unknown_category"),
-        ("E0102,114.2405,22.5795,SZ,SZ,intact,", "unknown_category"),  # an event is not a component
-        ("C0101,114.3000,22.5795,SZ,SZ,intact,", "bad_request"),  # outside the city
-        ("C0101,114.2405,22.5795,NOPE,SZ,intact,", "unknown_unit"),
-        ("C0101,114.2405,22.5795,SZ,SZ,melted,", "bad_request"),
-        ("C0101,east,22.5795,SZ,SZ,intact,", "bad_csv"),
+        ("X9999,114.2405,22.5795,SZ,SZ,intact,", "component_unknown_class"),
+        ("E0102,114.2405,22.5795,SZ,SZ,intact,", "component_unknown_class"),  # an event is not a component
+        ("C0101,114.3000,22.5795,SZ,SZ,intact,", "component_outside_city"),
+        ("C0101,114.2405,22.5795,NOPE,SZ,intact,", "component_unknown_owner"),
+        ("C0101,114.2405,22.5795,SZ,SZ,melted,", "component_bad_state"),
+        ("C0101,east,22.5795,SZ,SZ,intact,", "component_bad_position"),
+        ("C0101,114.2405,22.5795,SZ,SZ,intact,2020-13-01", "component_bad_date"),
     ],
 )
 def test_one_bad_line_refuses_the_whole_file(create_mini_city, line, key):
     create_mini_city()
     with pytest.raises(GridCityError) as caught:
         import_components(CSV_OK + line + "\n", "csv")
-    assert caught.value.key == key
+    assert caught.value.key == "component_import_has_errors" and caught.value.status == 422
+    assert caught.value.params["first_error"] == key and caught.value.params["lines"] == "5"
     db.session.rollback()
     assert _count() == 0
 
@@ -84,7 +86,7 @@ def test_duplicate_component_codes_are_refused(create_mini_city):
     db.session.commit()
     with pytest.raises(GridCityError) as caught:
         import_components(text, "csv")
-    assert caught.value.key == "duplicate_code"
+    assert caught.value.params["first_error"] == "component_code_taken"
     db.session.rollback()
     assert _count() == 1
 
@@ -109,3 +111,11 @@ def test_import_api_is_for_admins(create_mini_city, client, login):
     assert answer.status_code == 201 and answer.get_json() == {"imported": 3}
     bad = client.post("/api/v1/components/import?format=csv", data="category,lon\nC0101,1\n")
     assert bad.status_code == 400 and "lat" in bad.get_json()["message"]
+
+
+@pytest.mark.parametrize("code", ["部件0001", "4403080101-00001", "4" * 21])
+def test_a_given_code_is_ascii_letters_and_digits_that_fit(create_mini_city, code):
+    create_mini_city()
+    with pytest.raises(GridCityError) as caught:
+        import_components(f"code,category,lon,lat\n{code},C0101,114.2405,22.5795\n", "csv")
+    assert caught.value.params["first_error"] == "component_bad_code"

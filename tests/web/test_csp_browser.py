@@ -57,6 +57,8 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("manager", "/scorecards/appeals/", "main"),  # the appeals queue
         ("manager", "/proactive/", "table[data-testid=task-list]"),  # 主动治理
         ("unit-yt-hw", "/scorecards/appeals/", "main"),  # 我的申诉
+        ("admin", "/admin/components", "#component-map[data-loads]"),  # 部件 (the map's markers)
+        ("admin", "/admin/components/1", "#component-pin-map .leaflet-marker-icon"),  # one component's pin
     ],
 )
 def test_pages_meet_their_content_security_policy(create_page, username, path, ready):  # noqa: F811
