@@ -1,7 +1,7 @@
 """component dates (部件普查, issue 17 item 5): when each component was added
 to the inventory and when an admin last changed it, for the census status
 
-Revision ID: 0027_component_dates
+Revision ID: 0025_component_dates
 Revises: 0024_citizens
 Create Date: 2026-12-07 16:00:00.000000
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import gridcity.cases.models
 
 
-revision = "0027_component_dates"
+revision = "0025_component_dates"
 down_revision = "0024_citizens"
 branch_labels = None
 depends_on = None
