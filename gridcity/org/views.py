@@ -82,7 +82,9 @@ def list_units():
 @roles_required(Role.ADMIN)
 @operation(body=UnitIn, responses={201: schemas.Unit})
 def create_unit(body: UnitIn):
-    unit = services.create_unit(body.code, body.name, body.kind, body.contact_name, body.contact_phone)
+    unit = services.create_unit(
+        body.code, body.name, body.kind, body.contact_name, body.contact_phone, actor=current_user()
+    )
     db.session.commit()
     return jsonify(_unit_json(unit)), 201
 
