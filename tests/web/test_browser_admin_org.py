@@ -57,7 +57,11 @@ def test_admin_builds_a_work_grid_on_the_map(create_page, org_city, demo_app):  
     assert page.get_by_test_id("unit-grid-count").inner_text() == "0"
 
     # Pick three unit grids of another work grid; preview, refuse without the confirm, save.
-    page.wait_for_selector("#pick-map[data-loaded]")
+    try:
+        page.wait_for_selector("#pick-map[data-loaded]")
+    except Exception:
+        print("DEBUG", problems, page.get_by_test_id("pick-status").inner_text())
+        raise
     codes = page.evaluate(INSIDE)
     assert len(codes) == 3
     for n, code in enumerate(codes, start=1):
@@ -134,4 +138,11 @@ def test_admin_builds_a_work_grid_on_the_map(create_page, org_city, demo_app):  
     page.get_by_test_id("deactivate-unit").click()
     assert "责任规则" in page.get_by_test_id("form-error").inner_text()
     assert "启用" in page.get_by_test_id("unit-state").inner_text()
+    # The areas and work groups, and an area's page with its history, in words too.
+    page.get_by_test_id("nav-areas").click()
+    page.wait_for_url("**/admin/areas")
+    check_words()
+    page.locator("[data-testid=edit-area]").first.click()
+    page.wait_for_selector("[data-testid=item-work-grids]")
+    check_words()
     assert [p for p in problems if "page error" in p] == []

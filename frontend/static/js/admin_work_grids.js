@@ -67,7 +67,12 @@
     status.textContent = T.org_map_loading || "";
     fetchJSON("/api/v1/geo/unit-grids?bbox=" + bbox.join(",")).then(function (result) {
       if (mine !== loads) { return; }
-      if (result.status === 413) { status.textContent = T.org_map_zoom_in || ""; return; }
+      if (result.status === 413) {
+        status.textContent = T.org_map_zoom_in || "";
+        // Too many to draw: the first view closes in by itself, later ones ask for it.
+        if (!container.hasAttribute("data-loaded")) { map.setZoom(map.getZoom() + 1, { animate: false }); }
+        return;
+      }
       if (!result.ok) { throw new Error(String(result.status)); }
       grids.clearLayers();
       drawn = {};
