@@ -17,26 +17,13 @@ from gridcity.org.models import Role
 bp = Blueprint("org_admin", __name__, url_prefix="/api/v1")
 
 
-def unit_json(unit) -> dict:
-    return {
-        "id": unit.id,
-        "code": unit.code,
-        "name": unit.name,
-        "kind": unit.kind,
-        "contact_name": unit.contact_name,
-        "contact_phone": unit.contact_phone,
-        "street_id": unit.street_id,
-        "active": unit.active,
-    }
-
-
 @bp.patch("/units/<int:unit_id>")
 @roles_required(Role.ADMIN)
 @operation(body=admin_schemas.UnitChange, responses={200: schemas.Unit})
 def edit_unit(unit_id: int, body: admin_schemas.UnitChange):
     unit = units.edit_unit(unit_id, current_user(), **body.model_dump(exclude_unset=True))
     db.session.commit()
-    return jsonify(unit_json(unit))
+    return jsonify(units.unit_json(unit))
 
 
 @bp.post("/units/<int:unit_id>/deactivate")
@@ -45,7 +32,7 @@ def edit_unit(unit_id: int, body: admin_schemas.UnitChange):
 def deactivate_unit(unit_id: int):
     unit = units.deactivate_unit(unit_id, current_user())
     db.session.commit()
-    return jsonify(unit_json(unit))
+    return jsonify(units.unit_json(unit))
 
 
 @bp.post("/units/<int:unit_id>/reactivate")
@@ -54,7 +41,7 @@ def deactivate_unit(unit_id: int):
 def reactivate_unit(unit_id: int):
     unit = units.reactivate_unit(unit_id, current_user())
     db.session.commit()
-    return jsonify(unit_json(unit))
+    return jsonify(units.unit_json(unit))
 
 
 @bp.get("/work-grids")

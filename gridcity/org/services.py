@@ -21,24 +21,9 @@ from gridcity.geo.models import Area, WorkGrid, WorkGroup
 from gridcity.org import trail
 from gridcity.org.models import ROLE_NAMES, UNIT_ROLE_VALUES, LoginFailure, Role, Unit, User
 from gridcity.org.sessions import end_user_sessions
+from gridcity.org.units import create_unit  # noqa: F401 - the CLI, the API and the tests call it here
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
-
-
-def create_unit(
-    code: str,
-    name: str,
-    kind: str,
-    contact_name: str | None = None,
-    contact_phone: str | None = None,
-    street_id: int | None = None,
-    actor=None,
-) -> Unit:
-    """责任单位 — register a responsible unit (checked and audited in
-    :mod:`gridcity.org.units`, which the console and the API call too)."""
-    from gridcity.org.units import create_unit as create
-
-    return create(code, name, kind, contact_name, contact_phone, street_id, actor)
 
 
 def get_unit(code: str) -> Unit:

@@ -189,35 +189,46 @@ def rules_routing_to(unit: Unit) -> list[str]:
     ]
 
 
+def _set_active(unit_id: int, active: bool, actor) -> Unit:
+    unit = unit_by_id(unit_id)
+    if unit.active == active:
+        return unit
+    if not active:
+        routing = rules_routing_to(unit)
+        if routing:
+            shown = "；".join(routing[:10]) + (f" …(+{len(routing) - 10})" if len(routing) > 10 else "")
+            raise GridCityError("unit_still_routed", status=409, count=len(routing), rules=shown)
+    before = unit_snapshot(unit)
+    unit.active = active
+    db.session.flush()
+    old, new = changed(before, unit_snapshot(unit))
+    _record("unit.reactivate" if active else "unit.deactivate", actor, unit, old, new)
+    return unit
+
+
 def deactivate_unit(unit_id: int, actor=None) -> Unit:
     """停用 — the unit takes no new work (see the module's words). Refused
     while a responsibility rule still routes to it, naming the rules."""
-    unit = unit_by_id(unit_id)
-    if not unit.active:
-        return unit
-    routing = rules_routing_to(unit)
-    if routing:
-        shown = "；".join(routing[:10]) + (f" …(+{len(routing) - 10})" if len(routing) > 10 else "")
-        raise GridCityError("unit_still_routed", status=409, count=len(routing), rules=shown)
-    before = unit_snapshot(unit)
-    unit.active = False
-    db.session.flush()
-    old, new = changed(before, unit_snapshot(unit))
-    _record("unit.deactivate", actor, unit, old, new)
-    return unit
+    return _set_active(unit_id, False, actor)
 
 
 def reactivate_unit(unit_id: int, actor=None) -> Unit:
     """重新启用 — the unit may be dispatched to and named by rules again."""
-    unit = unit_by_id(unit_id)
-    if unit.active:
-        return unit
-    before = unit_snapshot(unit)
-    unit.active = True
-    db.session.flush()
-    old, new = changed(before, unit_snapshot(unit))
-    _record("unit.reactivate", actor, unit, old, new)
-    return unit
+    return _set_active(unit_id, True, actor)
+
+
+def unit_json(unit: Unit) -> dict:
+    """A unit as the API answers it."""
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "contact_name": unit.contact_name,
+        "contact_phone": unit.contact_phone,
+        "street_id": unit.street_id,
+        "active": unit.active,
+    }
 
 
 def unit_by_code(code: str) -> Unit:
