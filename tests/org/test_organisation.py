@@ -80,29 +80,36 @@ def test_a_unit_that_rules_route_to_cannot_be_deactivated(create_mini_city, clie
     assert page.status_code == 409 and "E0102" in _html(page)
 
 
-def test_a_deactivated_unit_gets_no_dispatch(create_mini_city):
+def test_a_deactivated_unit_gets_no_dispatch_and_keeps_its_cases(create_mini_city):
     from gridcity.cases import services as cases
     from gridcity.org.units import deactivate_unit
     from gridcity.taxonomy.models import ResponsibilityRule
     from tests.cases.conftest import report_photo
 
     city = create_mini_city()
-    users, parks = city["users"], city["units"]["municipal"]
-    db.session.execute(db.delete(ResponsibilityRule).where(ResponsibilityRule.unit_id == parks.id))
-    deactivate_unit(parks.id)
-    report = Report(category="E0102", lon=114.2430, lat=22.5800, photos=[report_photo()])
-    case = submit_report(report, users["inspector"]).case
-    cases.accept(case, users["operator"])
-    cases.file_case(case, users["shift_leader"])
+    users, works = city["users"], city["units"]["municipal"]
+
+    def filed_case():
+        report = Report(category="E0102", lon=114.2430, lat=22.5800, photos=[report_photo()])
+        case = submit_report(report, users["inspector"]).case
+        cases.accept(case, users["operator"])
+        return cases.file_case(case, users["shift_leader"])
+
+    earlier = cases.dispatch(filed_case(), users["dispatcher"], unit_id=works.id, reason="试派")
+    db.session.execute(db.delete(ResponsibilityRule).where(ResponsibilityRule.unit_id == works.id))
+    deactivate_unit(works.id)
+    case = filed_case()
     db.session.commit()
     try:
-        cases.dispatch(case, users["dispatcher"], unit_id=parks.id, reason="试派")
+        cases.dispatch(case, users["dispatcher"], unit_id=works.id, reason="试派")
     except GridCityError as error:
         assert error.key == "unknown_unit" and error.status == 422 and "SZ" in error.message()
     else:
         raise AssertionError("a deactivated unit was dispatched to")
     db.session.rollback()
     assert cases.dispatch(case, users["dispatcher"]).unit_id == city["units"]["west_office"].id
+    db.session.refresh(earlier)
+    assert earlier.unit_id == works.id and earlier.state == "dispatched"  # its running case stays
 
 
 def test_bad_unit_input_gets_a_clear_4xx(create_mini_city, client, login):

@@ -84,6 +84,14 @@ def test_admin_builds_a_work_grid_on_the_map(create_page, org_city, demo_app):  
     assert "调整工作网格的单元网格" in history and "单元网格数：0 → 3" in history and codes[1] in history
     page.wait_for_selector("#pick-map[data-selected='3']")
     check_words()
+    # A box (two corners) adds every unit grid inside; undo forgets what was not saved.
+    page.get_by_test_id("pick-box").click()
+    size = page.locator("#pick-map").bounding_box()
+    page.locator("#pick-map").click(position={"x": 60, "y": 60})
+    page.locator("#pick-map").click(position={"x": size["width"] - 60, "y": size["height"] - 60})
+    page.wait_for_function("() => Number(document.getElementById('pick-map').dataset.selected) > 3")
+    page.get_by_test_id("pick-reset").click()
+    page.wait_for_selector("#pick-map[data-selected='3']")
 
     page.get_by_test_id("nav-work-grids").click()
     assert page.locator("tr[data-code=WG99] [data-testid=unit-grid-count]").inner_text() == "3"

@@ -22,7 +22,7 @@
   var confirmBox = document.getElementById("pick-confirm");
   var answer = document.getElementById("pick-answer");
   var boxButton = document.getElementById("pick-box");
-  var map = L.map(container, { zoomControl: true, zoomSnap: 0.5, doubleClickZoom: false });
+  var map = L.map(container, { zoomControl: true, zoomSnap: 0.5, doubleClickZoom: false, maxZoom: 19 });
   map.setView([22.58, 114.27], 13);
   var grids = L.layerGroup().addTo(map);
   var boxMode = false, corner = null, cornerMarker = null;
@@ -186,6 +186,6 @@
     var around = own.length ? own : (area.length ? area : features);
     var bounds = L.geoJSON({ type: "FeatureCollection", features: around }, { coordsToLatLng: coordsToLatLng }).getBounds();
     map.on("moveend", load);
-    map.fitBounds(bounds, { animate: false });
+    map.fitBounds(bounds, { animate: false, maxZoom: 16 });
   }).catch(function () { status.textContent = T.load_error || "error"; });
 })();
