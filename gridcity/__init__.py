@@ -196,6 +196,11 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.web.admin_components import bp as admin_components_bp
 
     app.register_blueprint(admin_components_bp)  # the component inventory (部件, /admin/components)
+    from gridcity.org.admin_api import bp as org_admin_api_bp
+    from gridcity.web.admin_org import bp as admin_org_bp
+
+    for bp in (admin_org_bp, org_admin_api_bp):  # units, areas, work groups, work grids (/admin/)
+        app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

@@ -389,8 +389,9 @@ def dispatch(case: Case, actor: User, unit_id: int | None = None, reason: str = 
 
     routed, routed_by = responsible_unit(case)
     target = routed if unit_id is None else unit_id
-    if db.session.get(Unit, target) is None:
-        raise GridCityError("unknown_unit", status=422, code=str(unit_id))
+    unit = db.session.get(Unit, target)
+    if unit is None or not unit.active:  # a deactivated unit takes no new cases
+        raise GridCityError("unknown_unit", status=422, code=str(unit_id if unit is None else unit.code))
     if target != routed:
         _need(reason, "reason (the unit differs from the responsibility rules)")
     now = utcnow()

@@ -103,10 +103,11 @@ def fishnet(district, size):
 @click.option("--street", "street_code", help="full street code (district + street digits)")
 @click.option("--head", "head_username", help="the area head's user name")
 def create_area(code, name, street_code, head_username):
-    """Create an area (片区)."""
-    from gridcity.geo.services import create_area
+    """Create an area (片区); audited, like the console's."""
+    from gridcity.geo.organisation import add_area
+    from gridcity.geo.services import find_street
 
-    create_area(code, name, street_code, head_username)
+    add_area(code, name, find_street(street_code).id if street_code else None, head_username)
     return f"area {code} created"
 
 
@@ -116,10 +117,11 @@ def create_area(code, name, street_code, head_username):
 @click.option("--area", "area_code", required=True)
 @click.option("--leader", "leader_username", help="the group leader's user name")
 def create_work_group(code, name, area_code, leader_username):
-    """Create a work group (工作小组)."""
-    from gridcity.geo.services import create_work_group
+    """Create a work group (工作小组); audited, like the console's."""
+    from gridcity.geo.models import Area
+    from gridcity.geo.organisation import add_work_group, by_code
 
-    create_work_group(code, name, area_code, leader_username)
+    add_work_group(code, name, by_code(Area, area_code, "area").id, leader_username)
     return f"work group {code} created"
 
 
@@ -724,6 +726,11 @@ def restore(archive, database_url, media_dir, force):
 
 
 def register_cli(app: Flask) -> None:
+    from gridcity.org.cli import organisation_commands, unit_commands
+
+    for holder, group in ((unit_commands, org_group), (organisation_commands, geo_group)):
+        for command in holder.commands.values():  # units, areas, work groups, work grids
+            group.add_command(command)
     for group in (
         db_group,
         geo_group,

@@ -949,6 +949,58 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "地图范围无效：应为 西,南,东,北 四个经纬度数字。",
         "en": "Invalid map area: give west,south,east,north as four numbers in degrees.",
     },
+    # organisation: units, areas, work groups, work grids (issue 17 item 2)
+    "unit_not_found": {"zh": "未找到该责任单位。", "en": "No such responsible unit."},
+    "unit_bad_code": {
+        "zh": "单位编码须为 1–30 位字母、数字、“-”或“_”，且以字母或数字开头。",
+        "en": "A unit code is 1–30 letters, digits, “-” or “_”, starting with a letter or digit.",
+    },
+    "unit_name_required": {"zh": "请填写名称。", "en": "A name is needed."},
+    "unit_text_too_long": {"zh": "最多 {max} 个字符。", "en": "At most {max} characters."},
+    "unit_bad_phone": {
+        "zh": "联系电话只能包含数字、空格、“+”、“-”和括号。",
+        "en": "A phone number holds only digits, spaces, “+”, “-” and brackets.",
+    },
+    "unit_bad_kind": {"zh": "请选择单位类型。", "en": "Choose the kind of unit."},
+    "unit_unknown_street": {"zh": "未知的街道。", "en": "Unknown street."},
+    "unit_still_routed": {
+        "zh": "仍有 {count} 条责任规则指向该单位，停用后这些案件将无人处置。请先在“责任规则”中改派：{rules}",
+        "en": "{count} responsibility rule(s) still route cases to this unit, which would then reach no one. "
+        "Reassign them under Responsibility rules first: {rules}",
+    },
+    "org_name_required": {"zh": "请填写名称。", "en": "A name is needed."},
+    "org_text_too_long": {"zh": "最多 {max} 个字符。", "en": "At most {max} characters."},
+    "org_bad_code": {
+        "zh": "编码须为 1–{max} 个字符，不含空格。",
+        "en": "A code is 1–{max} characters without spaces.",
+    },
+    "org_unknown_person": {
+        "zh": "没有启用中的用户 {username}。",
+        "en": "No active user is called {username}.",
+    },
+    "org_person_role": {
+        "zh": "{username} 不能担任：片区长和组长须是管理者或监督员。",
+        "en": "{username} cannot lead: an area head or group leader is a manager or an inspector.",
+    },
+    "org_unknown_area": {"zh": "请选择片区。", "en": "Choose an area."},
+    "org_unknown_work_group": {"zh": "未知的工作小组。", "en": "Unknown work group."},
+    "org_group_other_area": {
+        "zh": "该工作小组属于另一个片区。",
+        "en": "That work group belongs to another area.",
+    },
+    "area_not_found": {"zh": "未找到该片区。", "en": "No such area."},
+    "work_group_not_found": {"zh": "未找到该工作小组。", "en": "No such work group."},
+    "work_grid_not_found": {"zh": "未找到该工作网格。", "en": "No such work grid."},
+    "org_unknown_unit_grids": {"zh": "未知的单元网格：{ids}", "en": "Unknown unit grid(s): {ids}"},
+    "org_too_many_unit_grids": {
+        "zh": "一次最多选择 {max} 个单元网格。",
+        "en": "At most {max} unit grids at a time.",
+    },
+    "org_moves_need_confirm": {
+        "zh": "部分单元网格现属其他工作网格，保存会将其移出：{moves}。请确认移动后再保存。",
+        "en": "Some unit grids belong to another work grid and would leave it: {moves}. "
+        "Confirm the move to save.",
+    },
 }
 
 

@@ -134,6 +134,8 @@ PATH_PARAMS: dict[str, Spec] = {
     "appeal_id": ("int", "Appeal id."),
     "key_id": ("int", "Open311 key id (the admin console's number for it)."),
     "day": ("str", "A date, YYYY-MM-DD, e.g. 2027-02-11."),
+    "unit_id": ("int", "Responsible unit id."),
+    "work_grid_id": ("int", "Work grid id."),
 }
 
 
@@ -385,6 +387,7 @@ def operations() -> list[Op]:
         *open311_key_operations(),
         *proactive_operations(),
         *calendar_operations(),
+        *org_admin_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -439,6 +442,13 @@ def hotline_operations() -> list[Op]:
 def proactive_operations() -> list[Op]:
     """Proactive tasks (主动治理): see gridcity/proactive/apidoc.py."""
     from gridcity.proactive.apidoc import proactive_operations as operations
+
+    return operations()
+
+
+def org_admin_operations() -> list[Op]:
+    """Units, work grids and their unit grids (组织机构): see gridcity/org/apidoc.py."""
+    from gridcity.org.apidoc import org_admin_operations as operations
 
     return operations()
 
@@ -708,6 +718,7 @@ def declarations() -> dict[str, Declared]:
 
 TAGS = {
     "org": "Sign-in, users and responsible units (责任单位).",
+    "org_admin": "Organisation (组织机构): edit and deactivate units; work grids and their unit grids.",
     "open311_keys": "Open311 clients' API keys (Open311 密钥): issue, rename, limit, revoke.",
     "audit": "The audit log (审计日志): who changed what, before → after, and the sign-ins.",
     "geo": "Map layers and the grid locator (网格定位).",

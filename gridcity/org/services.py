@@ -19,37 +19,11 @@ from gridcity.core.settings import Settings
 from gridcity.extensions import db
 from gridcity.geo.models import Area, WorkGrid, WorkGroup
 from gridcity.org import trail
-from gridcity.org.models import ROLE_NAMES, UNIT_KINDS, UNIT_ROLE_VALUES, LoginFailure, Role, Unit, User
+from gridcity.org.models import ROLE_NAMES, UNIT_ROLE_VALUES, LoginFailure, Role, Unit, User
 from gridcity.org.sessions import end_user_sessions
+from gridcity.org.units import create_unit  # noqa: F401 - the CLI, the API and the tests call it here
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
-
-
-def create_unit(
-    code: str,
-    name: str,
-    kind: str,
-    contact_name: str | None = None,
-    contact_phone: str | None = None,
-    street_id: int | None = None,
-) -> Unit:
-    """责任单位 — register a responsible unit."""
-    if kind not in UNIT_KINDS:
-        raise GridCityError("bad_request", detail=f"unit kind {kind!r}; use one of {', '.join(UNIT_KINDS)}")
-    if db.session.scalar(select(Unit.id).where(Unit.code == code)):
-        raise GridCityError("duplicate_code", status=409, code=code)
-    unit = Unit(
-        code=code,
-        name=name,
-        kind=kind,
-        contact_name=contact_name,
-        contact_phone=contact_phone,
-        street_id=street_id,
-        active=True,
-    )
-    db.session.add(unit)
-    db.session.flush()
-    return unit
 
 
 def get_unit(code: str) -> Unit:

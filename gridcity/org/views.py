@@ -16,7 +16,7 @@ from gridcity.core.auth import (
 )
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
-from gridcity.org import people, people_import, schemas, services
+from gridcity.org import people, people_import, schemas, services, units
 from gridcity.org.models import Role, Unit, is_unit_member
 from gridcity.org.schemas import LoginIn, UnitIn, UserIn
 
@@ -53,19 +53,6 @@ def me():
     return jsonify(services.describe_user(current_user()))
 
 
-def _unit_json(unit: Unit) -> dict:
-    return {
-        "id": unit.id,
-        "code": unit.code,
-        "name": unit.name,
-        "kind": unit.kind,
-        "contact_name": unit.contact_name,
-        "contact_phone": unit.contact_phone,
-        "street_id": unit.street_id,
-        "active": unit.active,
-    }
-
-
 @bp.get("/units")
 @login_required
 @operation(responses={200: list[schemas.Unit]})
@@ -75,16 +62,18 @@ def list_units():
     query = select(Unit).order_by(Unit.code)
     if is_unit_member(user):
         query = query.where(Unit.id == user.unit_id)
-    return jsonify([_unit_json(u) for u in db.session.scalars(query)])
+    return jsonify([units.unit_json(u) for u in db.session.scalars(query)])
 
 
 @bp.post("/units")
 @roles_required(Role.ADMIN)
 @operation(body=UnitIn, responses={201: schemas.Unit})
 def create_unit(body: UnitIn):
-    unit = services.create_unit(body.code, body.name, body.kind, body.contact_name, body.contact_phone)
+    unit = services.create_unit(
+        body.code, body.name, body.kind, body.contact_name, body.contact_phone, actor=current_user()
+    )
     db.session.commit()
-    return jsonify(_unit_json(unit)), 201
+    return jsonify(units.unit_json(unit)), 201
 
 
 @bp.get("/users")

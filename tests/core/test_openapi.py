@@ -27,6 +27,8 @@ SAMPLE_PATH_VALUES = {
     "appeal_id": "1",
     "key_id": "1",
     "day": "2027-02-11",
+    "unit_id": "1",
+    "work_grid_id": "1",
 }
 
 
@@ -202,6 +204,8 @@ UNDECLARED_INPUT = {
     "org.unlock_user": "no input (the user is in the path)",
     "org.deactivate_user": "no input (the user is in the path)",
     "org.reactivate_user": "no input (the user is in the path)",
+    "org_admin.deactivate_unit": "no input (the unit is in the path)",
+    "org_admin.reactivate_unit": "no input (the unit is in the path)",
     "open311_keys.revoke_key": "no input (the key is in the path)",
     "inventory.import_components": "a CSV or GeoJSON file, checked row by row by the import",
     "scorecards.put_definitions": "a whole definitions document, checked formula by formula by the service",
