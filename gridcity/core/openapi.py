@@ -134,6 +134,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "appeal_id": ("int", "Appeal id."),
     "key_id": ("int", "Open311 key id (the admin console's number for it)."),
     "day": ("str", "A date, YYYY-MM-DD, e.g. 2027-02-11."),
+    "settings_version": ("int", "An assessment settings version (考核设置)."),
 }
 
 
