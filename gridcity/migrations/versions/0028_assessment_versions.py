@@ -74,6 +74,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The older schema knows one set of contest rules and no effective months:
+    # the newest version's rules come back as the rows, and every version is
+    # in force at once again (the newest one), as before this migration.
     op.create_table(
         "contest_card_rule",
         sa.Column("id", sa.Integer(), nullable=False),
