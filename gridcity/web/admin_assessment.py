@@ -148,7 +148,7 @@ def _months(first: str) -> list[tuple[str, str]]:
     this = _this_month()
     start = max(first, shift_month(this, -12))
     out, month = [], start
-    while month <= shift_month(this, MONTHS_AHEAD):
+    while month <= max(shift_month(this, MONTHS_AHEAD), shift_month(start, MONTHS_AHEAD)):
         out.append(month)
         month = shift_month(month, 1)
     return [(m, m) for m in out]

@@ -379,13 +379,11 @@ def first_open_month() -> str:
     """The first month a new settings version may take effect from: the
     month after the latest frozen one (a frozen month never changes), or
     the beginning when nothing is frozen."""
+    from gridcity.scorecards.counting.engine import shift_month
     from gridcity.scorecards.models import ScorecardVersion
 
     latest = db.session.scalar(select(func.max(ScorecardVersion.month)))
-    if latest is None:
-        return BEGINNING
-    year, month = int(latest[:4]), int(latest[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    return BEGINNING if latest is None else shift_month(latest, 1)
 
 
 def get_set(version: int | None = None):
