@@ -175,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(privacy_bp)  # citizen data requests (/api/v1/admin/citizen-data)
     from gridcity.audit.views import bp as audit_bp
+    from gridcity.web.admin_assessment import bp as admin_assessment_bp
     from gridcity.web.admin_people import account_bp
     from gridcity.web.admin_people import bp as admin_people_bp
     from gridcity.web.admin_taxonomy import bp as admin_taxonomy_bp
@@ -201,6 +202,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (admin_org_bp, org_admin_api_bp):  # units, areas, work groups, work grids (/admin/)
         app.register_blueprint(bp)
+    app.register_blueprint(admin_assessment_bp)  # assessment settings as versions (/admin/assessment)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

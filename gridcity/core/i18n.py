@@ -1001,6 +1001,68 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Some unit grids belong to another work grid and would leave it: {moves}. "
         "Confirm the move to save.",
     },
+    # assessment settings as versions (考核设置, issue 17 item 6)
+    "settings_weights_not_100": {
+        "zh": "{tier}：各指标权重合计 {total} %，应为 100 %。",
+        "en": "{tier_en}: the weights add up to {total} %, not 100 %.",
+    },
+    "settings_band_repeated": {
+        "zh": "等级“{grade}”重复或为空。",
+        "en": "Grade “{grade}” is repeated or empty.",
+    },
+    "settings_band_range": {
+        "zh": "等级 {grade} 的下限须在 0 到 100 分之间。",
+        "en": "Grade {grade} must start between 0 and 100 points.",
+    },
+    "settings_band_order": {
+        "zh": "等级须从高到低排列、互不重叠：{grade} 的下限 {min} 分不低于 {above} 的下限。",
+        "en": "Grades go from the highest down without overlap: {grade} starts at {min}, not below {above}.",
+    },
+    "settings_band_bottom": {"zh": "最低等级须从 0 分起。", "en": "The lowest grade must start at 0."},
+    "settings_card_last_places": {
+        "zh": "黄牌“末位”须为 1 名或以上的整数名次。",
+        "en": "The yellow card's last places must be a whole number of 1 or more.",
+    },
+    "settings_card_consecutive": {
+        "zh": "红牌“连续黄牌”须为 2 个月或以上的整数月数。",
+        "en": "The red card's yellows in a row must be a whole number of 2 months or more.",
+    },
+    "settings_card_below": {
+        "zh": "黄牌“低于”分数不能超过 100 分。",
+        "en": "The yellow card's score threshold cannot be above 100.",
+    },
+    "settings_effective_bad": {
+        "zh": "生效月份须为“年-月”，如 2027-01。",
+        "en": "The effective month must be a year and month, e.g. 2027-01.",
+    },
+    "settings_effective_frozen": {
+        "zh": "生效月份不能早于 {first}：之前的月份已冻结，已冻结的月份不再改变。",
+        "en": "The effective month cannot be before {first}: the months before it are frozen, "
+        "and a frozen month never changes.",
+    },
+    "settings_effective_order": {
+        "zh": "已有版本自 {month} 起生效，新版本须自 {month} 或之后生效。",
+        "en": "A version takes effect from {month}: a new one must take effect from {month} or later.",
+    },
+    "settings_note_required": {"zh": "请填写变更说明。", "en": "Please say why (a note) for this version."},
+    "settings_note_too_long": {
+        "zh": "变更说明不能超过 {max} 字。",
+        "en": "The note may have at most {max} characters.",
+    },
+    "settings_unchanged": {
+        "zh": "草稿与当前版本（第 {version} 版）相同，没有需要保存的变更。",
+        "en": "The draft is the same as the current version ({version}): nothing to save.",
+    },
+    "settings_formula_required": {"zh": "请填写公式。", "en": "Please write the formula."},
+    "settings_formula_words": {
+        "zh": "公式中的“{word}”不是本层级可用的统计项。",
+        "en": "“{word}” in the formula is no count of this tier.",
+    },
+    "settings_stale": {
+        "zh": "在您编辑期间已有人保存了第 {version} 版，请重新打开本页后再修改。",
+        "en": "Someone saved version {version} while you were editing: open the page again and redo your change.",
+    },
+    "settings_number": {"zh": "“{what}”须为数字。", "en": "“{what}” must be a number."},
 }
 
 

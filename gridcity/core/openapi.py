@@ -136,6 +136,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "day": ("str", "A date, YYYY-MM-DD, e.g. 2027-02-11."),
     "unit_id": ("int", "Responsible unit id."),
     "work_grid_id": ("int", "Work grid id."),
+    "settings_version": ("int", "An assessment settings version (考核设置)."),
 }
 
 

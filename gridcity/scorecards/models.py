@@ -1,11 +1,12 @@
-"""Scorecard data: the versioned indicator definitions, frozen snapshots, and
-the sanitation contest (check items, card rules, inspection records, cards)."""
+"""Scorecard data: the versioned assessment settings (indicator definitions,
+the contest's check items and card rules), frozen snapshots, and the
+sanitation contest's inspection records and cards."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridcity.cases.models import Case, CaseEvent, CaseTask, UTCDateTime
@@ -32,17 +33,26 @@ db.Index(
 
 
 class IndicatorSet(db.Model):
-    """One version of the indicator definitions (formulas, weights, score
-    mapping, grade bands, tier rules, time limits) as a JSON document. Editing
-    adds a version; a frozen scorecard names the version it used."""
+    """One version of the assessment settings (考核设置): the indicator
+    definitions (formulas, weights, score mapping, grade bands, tier rules,
+    time limits) as a JSON document, and the sanitation contest's check items
+    and card rules (``contest_rules``: ``{"items": […], "card_rules": […]}``;
+    None: the defaults). Month M is assessed with the newest version whose
+    ``effective_from`` is no later than M (``scoring.indicators.set_for_month``);
+    a frozen scorecard names the version it used (``definition_version``).
+    Editing adds a version; versions are never changed."""
 
     __tablename__ = "indicator_set"
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, unique=True)
     document: Mapped[dict] = mapped_column(JSON)
+    contest_rules: Mapped[dict | None] = mapped_column(JSON)
+    # "YYYY-MM", or "0000-01": in force from the beginning.
+    effective_from: Mapped[str] = mapped_column(String(7), default="0000-01", server_default="0000-01")
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_by = relationship("User")
 
 
 class ScorecardVersion(db.Model):
@@ -103,37 +113,6 @@ class ScorecardFacts(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (db.UniqueConstraint("version_id", "subject_group", "count"),)
-
-
-class ContestItem(db.Model):
-    """A check item of the sanitation contest (市容环卫杯) with its points.
-    Patrol findings whose category is in ``category_codes`` (or, for the
-    default item, any other category) deduct ``patrol_deductions[kind]``
-    points each, by patrol kind."""
-
-    __tablename__ = "contest_item"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(30), unique=True)
-    name_zh: Mapped[str] = mapped_column(String(100))
-    name_en: Mapped[str] = mapped_column(String(100))
-    points: Mapped[float] = mapped_column(Float)
-    category_codes: Mapped[list] = mapped_column(JSON, default=list)
-    patrol_deductions: Mapped[dict] = mapped_column(JSON, default=dict)
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class ContestCardRule(db.Model):
-    """红黄牌 rules: ``last_places`` (the n worst streets → yellow),
-    ``below`` (a score under the value → yellow), ``consecutive_yellow``
-    (a yellow in each of n months in a row → red instead)."""
-
-    __tablename__ = "contest_card_rule"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[float] = mapped_column(Float)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ContestInspection(db.Model):

@@ -29,6 +29,7 @@ SAMPLE_PATH_VALUES = {
     "day": "2027-02-11",
     "unit_id": "1",
     "work_grid_id": "1",
+    "settings_version": "1",
 }
 
 

@@ -11,7 +11,7 @@ from gridcity.extensions import db
 from gridcity.org.services import get_user
 from gridcity.patrols import services as patrols
 from gridcity.patrols.models import Patrol
-from gridcity.scorecards.scoring import scores
+from gridcity.scorecards.scoring import contest, scores
 from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, build_september, jpeg_bytes, local
 
@@ -135,8 +135,9 @@ def test_deductions_ranking_and_cards_over_two_months(app, driver, client, login
     ]
     assert [c["reason_text"] for c in history] == ["连续2个月黄牌；排名末1位", "排名末1位"]
 
-    # Rules are data: with a threshold of 99.5 both streets get a yellow in
-    # October (as a live recomputation shows); bad rules are refused.
+    # Rules are data, and versioned: a threshold of 99.5 takes effect from
+    # the first month not frozen (November); October, frozen, keeps the rules
+    # it was assessed with even when recomputed live. Bad rules are refused.
     login("admin")
     rules = client.get("/api/v1/scorecards/contest/rules").get_json()
     rules["card_rules"] = [{"kind": "below", "value": 99.5}]
@@ -148,6 +149,8 @@ def test_deductions_ranking_and_cards_over_two_months(app, driver, client, login
         ).status_code
         == 400
     )
+    assert response.get_json()["card_rules"] == [{"kind": "below", "value": 99.5}]
     live = by_code(scores.compute_all("2026-10").contest)
-    assert (live[EAST_CODE].card, live[WEST_CODE].card) == ("yellow", None)
+    assert (live[EAST_CODE].card, live[WEST_CODE].card) == ("red", None)
+    assert [(r.kind, r.value) for r in contest.card_rules("2026-11")] == [("below", 99.5)]
     assert by_code(services.contest_ranking("2026-10"))[EAST_CODE].card == "red"  # the frozen one stays

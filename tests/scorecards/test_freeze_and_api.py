@@ -163,7 +163,7 @@ def test_definitions_are_versioned_data_and_formulas_are_safe(app, driver, clien
             "name_zh": "按期结案率",
             "name_en": "On-time closure",
             "formula": "closed_on_time / (closed + overdue_open)",
-            "weight": 1,
+            "weight": 100,
         }
     ]
     response = client.put(

@@ -122,7 +122,7 @@ def test_the_last_two_places_take_in_every_street_tied_at_them(app, driver):
     add_street("004", "南街道")
     document = contest.rules_document()
     document["card_rules"] = [{"kind": "last_places", "value": 2}]
-    contest.save_rules(document)
+    services.update_contest_rules(document)
     db.session.commit()
     codes = {r.street_code: r.street_id for r in services.contest_ranking(MONTH).rows}
     inspect(codes, MONTH, WEST_CODE, 1)

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 def scorecard_operations() -> list:
     from gridcity.core.apidoc import Op, json_body, ok
-    from gridcity.scorecards.presentation.views import EDITORS, FREEZERS, INSPECTORS, READERS
+    from gridcity.scorecards.presentation.views import (
+        EDITORS,
+        FREEZERS,
+        INSPECTORS,
+        READERS,
+        SETTINGS_READERS,
+    )
     from gridcity.scorecards.snapshots.appeals import APPELLANTS, DECIDERS
 
     month_errors = {
@@ -55,6 +61,23 @@ def scorecard_operations() -> list:
         Op("put", "/scorecards/contest/rules", "scorecards.put_contest_rules", "Replace the contest rules",
            ok(), EDITORS, body=json_body("#ContestRules"),
            errors={400: "`bad_request`: bad items or card rules."}),
+        Op("get", "/scorecards/settings", "scorecards.settings_versions",
+           "Assessment settings versions (考核设置): effective month, who, when, note", ok(), SETTINGS_READERS),
+        Op("get", "/scorecards/settings/{settings_version}", "scorecards.settings_version",
+           "One settings version and its changes against the one before, in words", ok(), SETTINGS_READERS,
+           errors={404: "`not_found`: no such version."}),
+        Op("post", "/scorecards/settings/preview", "scorecards.settings_preview",
+           "What a draft changes against the newest version, in words (nothing is stored)", ok(), EDITORS,
+           errors={400: "`bad_request`: a bad formula, weight, grade, item or card rule.",
+                   422: "`settings_weights_not_100`, `settings_band_*`, `settings_card_*`."}),
+        Op("post", "/scorecards/settings", "scorecards.save_settings",
+           "Store a draft as the next settings version, in force from a month", ok("The new version", 201),
+           EDITORS,
+           description="Month M is assessed with the newest version whose effective_from ≤ M; a frozen month "
+                       "keeps the version it was frozen with. Audited (`assessment_settings.save`).",
+           errors={400: "`bad_request`: a bad formula, weight, grade, item or card rule.",
+                   422: "`settings_weights_not_100`, `settings_band_*`, `settings_card_*`, "
+                        "`settings_effective_*`, `settings_note_required`, `settings_unchanged`."}),
         Op("get", "/scorecards/contest/inspections", "scorecards.list_inspections",
            "Managers' inspection records", ok(), READERS,
            errors={400: "`bad_request`: bad month or street_id."}),

@@ -110,3 +110,77 @@ def import_definitions(path, note):
         raise GridCityError("bad_request", detail=f"{path} is not JSON: {error}") from None
     version = services.update_definitions(document, None, note)
     return f"indicator definitions version {version} stored"
+
+
+# ---------------------------------------------------------------- settings versions (考核设置)
+
+settings_group = click.Group(
+    "settings",
+    help="Assessment settings as versions: indicators, weights, grades, contest items, card rules.",
+)
+scorecards_group.add_command(settings_group)
+
+
+def _read_settings(path: str) -> dict:
+    from gridcity.core.cli import read_text as _read
+
+    try:
+        document = json.loads(_read(path))
+    except ValueError as error:
+        raise GridCityError("bad_request", detail=f"{path} is not JSON: {error}") from None
+    return document
+
+
+@admin_command(settings_group, "list")
+def settings_list():
+    """Every settings version: effective month, who, when, note."""
+    from gridcity.core.clock import utcnow
+    from gridcity.scorecards.counting.engine import month_of
+    from gridcity.scorecards.snapshots import settings
+
+    return "\n".join(
+        f"v{v['version']:<3} from {settings.effective_text(v['effective_from'], 'en'):<18} "
+        f"{v['created_at'][:16]} {v['created_by'] or '-':<12} {'in force ' if v['in_force'] else ''}{v['note']}"
+        for v in settings.versions(month_of(utcnow()))
+    )
+
+
+@admin_command(settings_group, "show")
+@click.option("--version", type=int, help="a stored version (default: the newest)")
+def settings_show(version):
+    """Print a version's settings as JSON (edit, then apply)."""
+    from gridcity.scorecards.snapshots import settings
+
+    row = settings.get_version(version)
+    return json.dumps(settings.settings_of(row), ensure_ascii=False, indent=2)
+
+
+@admin_command(settings_group, "diff")
+@click.argument("path", required=False)
+@click.option("--version", type=int, help="a stored version, against its predecessor")
+@click.option("--language", type=click.Choice(["zh", "en"]), default="zh")
+def settings_diff(path, version, language):
+    """What a draft FILE changes against the newest version, or what a
+    stored version changed against its predecessor, in words."""
+    from gridcity.scorecards.snapshots import settings
+
+    if path:
+        _, lines = settings.preview(_read_settings(path), language)
+    else:
+        row = settings.get_version(version)
+        if settings.predecessor(row.version) is None:
+            return f"v{row.version} is the first version"
+        lines = settings.changes_of(row, language)
+    return "\n".join(lines) or "no change"
+
+
+@admin_command(settings_group, "apply")
+@click.argument("path")
+@click.option("--effective", required=True, help="YYYY-MM: the first month assessed with it")
+@click.option("--note", required=True, help="why; kept with the version")
+def settings_apply(path, effective, note):
+    """Store a draft FILE as the next version, in force from --effective."""
+    from gridcity.scorecards.snapshots import settings
+
+    row = settings.save_version(_read_settings(path), None, note, effective)
+    return f"settings version {row.version} stored, in force from {row.effective_from}"

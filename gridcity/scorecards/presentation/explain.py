@@ -244,6 +244,7 @@ class Explainer:
         items = (document or {}).get("tiers", {}).get(table.tier, [])
         self.formulas = {i["code"]: i.get("formula", "") for i in items}
         self.rule = (document or {}).get("tier_rules", {}).get(table.tier)
+        self.effective_from = (document or {}).get("effective_from")
         self._means: dict[str, float] | None = None
 
     def name(self, indicator: dict) -> str:
@@ -269,9 +270,19 @@ class Explainer:
 
     def score(self, row) -> Explanation:
         if row.own_score is not None or row.team_score is not None or not row.indicators:
-            return explain_leader_score(row.own_score, row.team_score, self.rule, row.score, self.language)
-        names = {code: self.name(ind) for code, ind in row.indicators.items()}
-        return explain_score(row.indicators, row.score, names, self.language)
+            ex = explain_leader_score(row.own_score, row.team_score, self.rule, row.score, self.language)
+        else:
+            names = {code: self.name(ind) for code, ind in row.indicators.items()}
+            ex = explain_score(row.indicators, row.score, names, self.language)
+        return Explanation(ex.value, [*ex.lines, self.settings_line()], ex.empty)
+
+    def settings_line(self) -> str:
+        """The settings version the table was scored with, and since when it is in force."""
+        month = self.effective_from or "0000-01"
+        return ui_text("sc_explain_settings_version", self.language).format(
+            version=self.table.definition_version,
+            month=ui_text("as_from_beginning", self.language) if month == "0000-01" else month,
+        )
 
     def definition(self, code: str, indicator: dict) -> str:
         """An indicator's formula in words and its rule (a column's tooltip)."""

@@ -226,6 +226,69 @@ class ContestRules(Answer):
     )
 
 
+# ---------------------------------------------------------------- settings versions (考核设置)
+
+
+class SettingsDraft(Schema):
+    """A draft of the assessment settings: the indicator definitions and the
+    contest rules (``gridcity scorecards settings show`` prints one)."""
+
+    model_config = ConfigDict(title="SettingsDraft")
+
+    tiers: dict[str, Any] = Field(
+        description="As in Definitions: tier → indicators; a tier's weights add up to 100."
+    )
+    grades: list[dict[str, Any]] = Field(
+        description="[{grade, min}] from the highest down, each starting below the one before; the last at 0."
+    )
+    tier_rules: dict[str, Any] | None = Field(None, description="As in Definitions.")
+    limits_minutes: dict[str, Any] | None = Field(None, description="As in Definitions.")
+    appeals: dict[str, Any] | None = Field(None, description="As in Definitions.")
+    contest: dict[str, Any] = Field(description="As ContestRules: {items, card_rules}.")
+
+
+class SettingsIn(SettingsDraft):
+    model_config = ConfigDict(title="SettingsVersionIn")
+
+    note: Annotated[Text, Field(max_length=500)] = Field(description="Why; kept with the version.")
+    effective_from: Month = Field(
+        description="The first month assessed with it: not in or before a frozen month, nor before the "
+        "newest version's."
+    )
+
+
+class SettingsPreviewIn(SettingsDraft):
+    model_config = ConfigDict(title="SettingsPreviewIn")
+
+
+class SettingsVersionRow(Answer):
+    version: int
+    effective_from: str = Field(description="YYYY-MM; 0000-01: from the beginning.")
+    note: str
+    created_at: str
+    created_by: str | None
+    in_force: bool = Field(description="This month is assessed with it.")
+
+
+class SettingsVersion(Answer):
+    """One settings version, and what it changed against its predecessor in words."""
+
+    version: int
+    effective_from: str
+    note: str
+    created_at: str
+    created_by: str | None
+    tiers: dict[str, Any]
+    grades: list[dict[str, Any]]
+    contest: dict[str, Any]
+    changes: list[str] = Field(description="What changed against the version before, in words.")
+
+
+class SettingsPreview(Answer):
+    changes: list[str] = Field(description="What the draft changes against the newest version, in words.")
+    base_version: int
+
+
 # ---------------------------------------------------------------- appeals (考核申诉)
 
 AppealTier = Literal["unit", "inspector", "operator", "shift_leader", "dispatcher"]

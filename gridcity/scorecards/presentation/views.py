@@ -30,12 +30,15 @@ from gridcity.scorecards.presentation.schemas import (
     InspectionFilter,
     InspectionIn,
     MonthsQuery,
+    SettingsIn,
+    SettingsPreviewIn,
     TableQuery,
     TrendQuery,
     VersionQuery,
 )
 from gridcity.scorecards.scoring import contest
 from gridcity.scorecards.snapshots import appeals, services
+from gridcity.scorecards.snapshots import settings as assessment
 from gridcity.scorecards.snapshots.freeze import freeze_reason_text
 
 bp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards")
@@ -43,6 +46,7 @@ bp = Blueprint("scorecards", __name__, url_prefix="/api/v1/scorecards")
 READERS = (Role.MANAGER, Role.ADMIN, Role.SHIFT_LEADER, Role.DISPATCHER, Role.OPERATOR)
 FREEZERS = (Role.MANAGER, Role.ADMIN)
 EDITORS = (Role.ADMIN,)
+SETTINGS_READERS = (Role.MANAGER, Role.ADMIN)
 INSPECTORS = (Role.MANAGER, Role.ADMIN)
 MAX_PHOTOS = 9
 
@@ -198,9 +202,50 @@ def get_contest_rules():
 @roles_required(*EDITORS)
 @operation(responses={200: schemas.ContestRules})
 def put_contest_rules():
-    document = contest.save_rules(_body())
+    document = services.update_contest_rules(_body(), current_user())
     db.session.commit()
     return jsonify(document)
+
+
+# ---------------------------------------------------------------- settings versions (考核设置)
+
+
+@bp.get("/settings")
+@roles_required(*SETTINGS_READERS)
+@operation(responses={200: list[schemas.SettingsVersionRow]})
+def settings_versions():
+    rows = assessment.versions(engine.month_of(dt.datetime.now(dt.UTC)))
+    db.session.commit()  # the first read stores the defaults as version 1
+    return jsonify(rows)
+
+
+@bp.get("/settings/<int:settings_version>")
+@roles_required(*SETTINGS_READERS)
+@operation(responses={200: schemas.SettingsVersion})
+def settings_version(settings_version: int):
+    row = assessment.get_version(settings_version)
+    return jsonify({**assessment.settings_of(row), "changes": assessment.changes_of(row, current_language())})
+
+
+@bp.post("/settings/preview")
+@roles_required(*EDITORS)
+@operation(body=SettingsPreviewIn, responses={200: schemas.SettingsPreview})
+def settings_preview(body: SettingsPreviewIn):
+    base, changes = assessment.preview(body.model_dump(exclude_none=True), current_language())
+    db.session.rollback()  # nothing is stored (a first read would store version 1)
+    return jsonify({"changes": changes, "base_version": base})
+
+
+@bp.post("/settings")
+@roles_required(*EDITORS)
+@operation(body=SettingsIn, responses={201: schemas.SettingsVersion})
+def save_settings(body: SettingsIn):
+    draft = body.model_dump(exclude={"note", "effective_from"}, exclude_none=True)
+    row = assessment.save_version(draft, current_user(), body.note, body.effective_from)
+    db.session.commit()
+    return jsonify(
+        {**assessment.settings_of(row), "changes": assessment.changes_of(row, current_language())}
+    ), 201
 
 
 @bp.get("/contest/inspections")

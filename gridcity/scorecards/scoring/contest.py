@@ -21,6 +21,7 @@ items with deduction rules, ranked, and warned with yellow / red cards.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -29,14 +30,8 @@ from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.extensions import db
 from gridcity.geo.models import District, Street
-from gridcity.scorecards.models import (
-    ContestCardRule,
-    ContestInspection,
-    ContestItem,
-    ContestPhoto,
-    ContestResult,
-    ScorecardVersion,
-)
+from gridcity.scorecards.models import ContestInspection, ContestPhoto, ContestResult, ScorecardVersion
+from gridcity.scorecards.scoring import indicators
 from gridcity.scorecards.scoring.tables import ContestRow, ContestTable
 
 DEFAULT_ITEMS = (
@@ -72,60 +67,75 @@ DEFAULT_CARD_RULES = (("last_places", 1.0), ("below", 80.0), ("consecutive_yello
 CARD_KINDS = ("last_places", "below", "consecutive_yellow")
 
 
-def ensure_defaults() -> None:
-    """Seed the default items and card rules the first time they are needed."""
-    if db.session.scalar(select(func.count(ContestItem.id))) == 0:
-        for n, (code, zh, en, points, codes, default) in enumerate(DEFAULT_ITEMS):
-            db.session.add(
-                ContestItem(
-                    code=code,
-                    name_zh=zh,
-                    name_en=en,
-                    points=points,
-                    category_codes=codes,
-                    patrol_deductions=dict(DEFAULT_PATROL_DEDUCTIONS),
-                    is_default=default,
-                    position=n,
-                )
-            )
-    if db.session.scalar(select(func.count(ContestCardRule.id))) == 0:
-        for kind, value in DEFAULT_CARD_RULES:
-            db.session.add(ContestCardRule(kind=kind, value=value))
-    db.session.flush()
+@dataclass(frozen=True)
+class ContestItem:
+    """A check item of the sanitation contest (市容环卫杯) with its points.
+    Patrol findings whose category is in ``category_codes`` (or, for the
+    default item, any other category) deduct ``patrol_deductions[kind]``
+    points each, by patrol kind. Part of a settings version
+    (``IndicatorSet.contest_rules``)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    points: float
+    category_codes: list = field(default_factory=list)
+    patrol_deductions: dict = field(default_factory=dict)
+    is_default: bool = False
 
 
-def items() -> list[ContestItem]:
-    ensure_defaults()
-    return list(
-        db.session.scalars(
-            select(ContestItem).where(ContestItem.active).order_by(ContestItem.position, ContestItem.id)
-        )
-    )
+@dataclass(frozen=True)
+class ContestCardRule:
+    """红黄牌 rules: ``last_places`` (the n worst streets → yellow),
+    ``below`` (a score under the value → yellow), ``consecutive_yellow``
+    (a yellow in each of n months in a row → red instead)."""
+
+    kind: str
+    value: float
 
 
-def card_rules() -> list[ContestCardRule]:
-    ensure_defaults()
-    return list(
-        db.session.scalars(select(ContestCardRule).where(ContestCardRule.active).order_by(ContestCardRule.id))
-    )
-
-
-def rules_document() -> dict:
+def default_rules() -> dict:
+    """The contest rules of a settings version that names none."""
     return {
         "items": [
             {
-                "code": i.code,
-                "name_zh": i.name_zh,
-                "name_en": i.name_en,
-                "points": i.points,
-                "category_codes": i.category_codes,
-                "patrol_deductions": i.patrol_deductions,
-                "is_default": i.is_default,
+                "code": code,
+                "name_zh": zh,
+                "name_en": en,
+                "points": points,
+                "category_codes": list(codes),
+                "patrol_deductions": dict(DEFAULT_PATROL_DEDUCTIONS),
+                "is_default": default,
             }
-            for i in items()
+            for code, zh, en, points, codes, default in DEFAULT_ITEMS
         ],
-        "card_rules": [{"kind": r.kind, "value": r.value} for r in card_rules()],
+        "card_rules": [{"kind": kind, "value": value} for kind, value in DEFAULT_CARD_RULES],
     }
+
+
+def rules_of(definition_set) -> dict:
+    """A settings version's contest rules ``{"items", "card_rules"}``."""
+    return definition_set.contest_rules or default_rules()
+
+
+def _rules_for(month: str | None) -> dict:
+    from gridcity.scorecards.counting.engine import month_of
+
+    return rules_of(indicators.set_for_month(month or month_of(utcnow())))
+
+
+def items(month: str | None = None) -> list[ContestItem]:
+    """The check items in force in ``month`` (default: this month)."""
+    return [ContestItem(**i) for i in _rules_for(month)["items"]]
+
+
+def card_rules(month: str | None = None) -> list[ContestCardRule]:
+    """The card rules in force in ``month`` (default: this month)."""
+    return [ContestCardRule(**r) for r in _rules_for(month)["card_rules"]]
+
+
+def rules_document(month: str | None = None) -> dict:
+    return _rules_for(month)
 
 
 def _number(value, what: str) -> float:
@@ -134,9 +144,9 @@ def _number(value, what: str) -> float:
     return float(value)
 
 
-def save_rules(document: dict) -> dict:
-    """Replace the items and card rules (the caller commits). Items no longer
-    listed are deactivated, not deleted: past inspection records name them."""
+def validate_rules(document: dict) -> dict:
+    """A clean copy of contest rules ``{items, card_rules}``, or a 400
+    saying what is wrong."""
     from gridcity.patrols.models import PATROL_KINDS
 
     if not isinstance(document, dict):
@@ -170,7 +180,7 @@ def save_rules(document: dict) -> dict:
                 "name_zh": str(it.get("name_zh") or it["code"]),
                 "name_en": str(it.get("name_en") or it["code"]),
                 "points": _number(it.get("points"), f"item {it['code']} points"),
-                "category_codes": codes,
+                "category_codes": [c.strip() for c in codes if c.strip()],
                 "patrol_deductions": {
                     k: _number(v, f"{it['code']} deduction") for k, v in deductions.items()
                 },
@@ -179,29 +189,17 @@ def save_rules(document: dict) -> dict:
         )
     if sum(c["is_default"] for c in clean) != 1:
         raise GridCityError("bad_request", detail="exactly one item must be the default (is_default)")
-    rules = []
+    rules, kinds = [], set()
     for r in raw_rules:
         if not isinstance(r, dict) or r.get("kind") not in CARD_KINDS:
             raise GridCityError(
                 "bad_request", detail=f"card rule kind must be one of {', '.join(CARD_KINDS)}"
             )
-        rules.append((r["kind"], _number(r.get("value"), f"card rule {r['kind']} value")))
-    ensure_defaults()
-    existing = {i.code: i for i in db.session.scalars(select(ContestItem))}
-    for i in existing.values():
-        i.active = False
-    for n, c in enumerate(clean):
-        item = existing.get(c["code"]) or ContestItem(code=c["code"])
-        for key, value in c.items():
-            setattr(item, key, value)
-        item.position, item.active = n, True
-        db.session.add(item)
-    for r in db.session.scalars(select(ContestCardRule)):
-        db.session.delete(r)
-    for kind, value in rules:
-        db.session.add(ContestCardRule(kind=kind, value=value))
-    db.session.flush()
-    return rules_document()
+        if r["kind"] in kinds:
+            raise GridCityError("bad_request", detail=f"card rule {r['kind']} is repeated")
+        kinds.add(r["kind"])
+        rules.append({"kind": r["kind"], "value": _number(r.get("value"), f"card rule {r['kind']} value")})
+    return {"items": clean, "card_rules": rules}
 
 
 # ---------------------------------------------------------------- inspections
@@ -224,7 +222,7 @@ def add_inspection(
     parse_month(month)
     if db.session.get(Street, street_id) is None:
         raise NotFound("not_found", what=f"street {street_id}")
-    known = {i.code for i in items()}
+    known = {i.code for i in items(month)}
     if item_code not in known:
         raise GridCityError("bad_request", detail=f"item must be one of {', '.join(sorted(known))}")
     deduction = _number(deduction, "deduction")
@@ -309,7 +307,7 @@ def _streets():
 
 def _scores(month: str, findings) -> tuple[list[dict], float]:
     """Per street: items, deductions and score (unranked, no cards)."""
-    active = items()
+    active = items(month)
     full = sum(i.points for i in active)
     streets = _streets()
     deducted = {s[0]: {i.code: 0.0 for i in active} for s in streets}
@@ -409,7 +407,7 @@ def _had_card(month: str) -> set[int]:
     from gridcity.scorecards.counting.engine import month_bounds, patrol_findings
 
     rows, _ = _scores(month, patrol_findings(*month_bounds(month)))
-    return set(_yellow_reasons(rows, card_rules()))
+    return set(_yellow_reasons(rows, card_rules(month)))
 
 
 def compute(month: str, findings) -> ContestTable:
@@ -418,7 +416,7 @@ def compute(month: str, findings) -> ContestTable:
     from gridcity.scorecards.counting.engine import shift_month
 
     rows, full = _scores(month, findings)
-    rules = card_rules()
+    rules = card_rules(month)
     yellow = _yellow_reasons(rows, rules)
     streak = next((int(r.value) for r in rules if r.kind == "consecutive_yellow"), 0)
     earlier = [_had_card(shift_month(month, -k)) for k in range(1, streak)] if streak >= 2 and yellow else []

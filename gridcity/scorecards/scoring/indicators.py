@@ -336,20 +336,54 @@ def validate(document: dict) -> dict:
 
 # ---------------------------------------------------------------- storage
 
+# The effective month of the versions in force from the beginning.
+BEGINNING = "0000-01"
+
 
 def current_set():
-    """The newest stored definition set, creating version 1 (the defaults)
-    on first use."""
+    """The newest stored settings version (the one a new draft starts from),
+    creating version 1 (the defaults) on first use."""
     from gridcity.scorecards.models import IndicatorSet
 
     row = db.session.scalar(select(IndicatorSet).order_by(IndicatorSet.version.desc()).limit(1))
     if row is None:
         row = IndicatorSet(
-            version=1, document=validate(DEFAULT_DOCUMENT), note="DOMAIN.md §7 defaults", created_at=utcnow()
+            version=1,
+            document=validate(DEFAULT_DOCUMENT),
+            contest_rules=None,
+            effective_from=BEGINNING,
+            note="DOMAIN.md §7 defaults",
+            created_at=utcnow(),
         )
         db.session.add(row)
         db.session.flush()
     return row
+
+
+def set_for_month(month: str):
+    """The settings version month ``month`` ("YYYY-MM") is assessed with:
+    the newest version in force by then (``effective_from`` ≤ month). The one
+    place that answers "which settings apply to month M"."""
+    from gridcity.scorecards.models import IndicatorSet
+
+    current_set()
+    return db.session.scalar(
+        select(IndicatorSet)
+        .where(IndicatorSet.effective_from <= month)
+        .order_by(IndicatorSet.version.desc())
+        .limit(1)
+    )
+
+
+def first_open_month() -> str:
+    """The first month a new settings version may take effect from: the
+    month after the latest frozen one (a frozen month never changes), or
+    the beginning when nothing is frozen."""
+    from gridcity.scorecards.counting.engine import shift_month
+    from gridcity.scorecards.models import ScorecardVersion
+
+    latest = db.session.scalar(select(func.max(ScorecardVersion.month)))
+    return BEGINNING if latest is None else shift_month(latest, 1)
 
 
 def get_set(version: int | None = None):
@@ -369,6 +403,7 @@ def definition_document(version: int | None = None) -> dict:
     row = get_set(version)
     return {
         "version": row.version,
+        "effective_from": row.effective_from,
         "note": row.note,
         "created_at": row.created_at.isoformat(),
         **row.document,
@@ -376,16 +411,18 @@ def definition_document(version: int | None = None) -> dict:
     }
 
 
-def save_definitions(document: dict, user=None, note: str = "") -> int:
-    """Store an edited set as the next version (the caller commits)."""
+def store_version(document: dict, contest_rules: dict | None, user, note: str, effective_from: str) -> int:
+    """Add a settings version (already checked by the caller; the caller
+    commits). Versions take effect in the order they are made."""
     from gridcity.scorecards.models import IndicatorSet
 
-    clean = validate(document)
     current_set()
     latest = db.session.scalar(select(func.max(IndicatorSet.version)))
     row = IndicatorSet(
         version=latest + 1,
-        document=clean,
+        document=document,
+        contest_rules=contest_rules,
+        effective_from=effective_from,
         note=note or "",
         created_at=utcnow(),
         created_by_id=getattr(user, "id", None),
@@ -393,6 +430,15 @@ def save_definitions(document: dict, user=None, note: str = "") -> int:
     db.session.add(row)
     db.session.flush()
     return row.version
+
+
+def save_definitions(document: dict, user=None, note: str = "") -> int:
+    """Store edited indicator definitions as the next version, the contest
+    rules unchanged, in force from the first month not frozen (the caller
+    commits)."""
+    latest = current_set()
+    effective = max(first_open_month(), latest.effective_from)
+    return store_version(validate(document), latest.contest_rules, user, note, effective)
 
 
 def empty_value(item: dict) -> float | None:

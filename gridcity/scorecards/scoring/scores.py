@@ -369,7 +369,7 @@ def compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> M
 
 def _compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> MonthResult:
     start, end = month_bounds(month)
-    definition_set = ind.current_set()
+    definition_set = ind.set_for_month(month)
     definitions = definition_set.document
     counts = count_month(start, end, definitions["limits_minutes"])
     if adjust is not None:

@@ -106,7 +106,7 @@ def affected_counts(tier: str, count: str) -> tuple[str, ...]:
 def amounts(month: str, exclusions: list[Exclusion]) -> dict[tuple[str, int], dict[str, int]]:
     """How much each affected figure goes down: ``{(tier, subject_id):
     {count: n}}``, ``n`` the times the case is in that count's drill-down."""
-    limits = indicators.current_set().document["limits_minutes"]
+    limits = indicators.set_for_month(month).document["limits_minutes"]
     out: dict[tuple[str, int], dict[str, int]] = {}
     seen: set[tuple] = set()
     for x in exclusions:

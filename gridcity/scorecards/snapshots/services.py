@@ -83,7 +83,7 @@ def cases_behind(
     frozen = freeze.frozen_cases_behind(month, subject_kind, subject_id, indicator, version)
     if frozen is not None:
         return frozen
-    limits = indicators.current_set().document["limits_minutes"]
+    limits = indicators.set_for_month(month).document["limits_minutes"]
     return engine.cases_behind(month, subject_kind, subject_id, indicator, limits)
 
 
@@ -139,8 +139,28 @@ def definitions(version: int | None = None) -> dict:
 
 
 def update_definitions(document: dict, user=None, note: str = "") -> int:
-    """Validate and store an edited definition set as a new version; returns it."""
-    return indicators.save_definitions(document, user, note)
+    """Store edited indicator definitions as a new settings version (the
+    contest rules unchanged), in force from the first month not frozen;
+    returns it. Checked and audited as every settings version
+    (:func:`gridcity.scorecards.snapshots.settings.save_version`)."""
+    from gridcity.scorecards.snapshots import settings
+    from gridcity.web.ui_text import ui_text
+
+    draft = {**settings.draft(), **{k: document[k] for k in settings.DOCUMENT_KEYS if k in document}}
+    return settings.save_version(draft, user, note or ui_text("as_note_api_definitions", "zh"), None).version
+
+
+def update_contest_rules(rules: dict, user=None, note: str = "") -> dict:
+    """Store edited contest items and card rules as a new settings version
+    (the indicator definitions unchanged), in force from the first month not
+    frozen; returns the rules stored."""
+    from gridcity.scorecards.snapshots import settings
+    from gridcity.web.ui_text import ui_text
+
+    row = settings.save_version(
+        {**settings.draft(), "contest": rules}, user, note or ui_text("as_note_api_contest", "zh"), None
+    )
+    return contest.rules_of(row)
 
 
 def months_available(limit: int = 12) -> list[str]:
