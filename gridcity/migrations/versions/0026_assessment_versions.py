@@ -4,8 +4,8 @@ it takes effect from; the unversioned contest_item / contest_card_rule rows
 are carried over into the versions (the current rules, in force from the
 beginning) and their tables dropped
 
-Revision ID: 0028_assessment_versions
-Revises: 0024_citizens
+Revision ID: 0026_assessment_versions
+Revises: 0025_component_dates
 Create Date: 2026-12-07 15:30:00.000000
 """
 
@@ -14,8 +14,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028_assessment_versions"
-down_revision = "0024_citizens"
+revision = "0026_assessment_versions"
+down_revision = "0025_component_dates"
 branch_labels = None
 depends_on = None
 
