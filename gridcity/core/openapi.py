@@ -134,6 +134,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "appeal_id": ("int", "Appeal id."),
     "key_id": ("int", "Open311 key id (the admin console's number for it)."),
     "day": ("str", "A date, YYYY-MM-DD, e.g. 2027-02-11."),
+    "token": ("str", "The private follow link's token (the citizen's receipt)."),
 }
 
 
@@ -376,6 +377,7 @@ def operations() -> list[Op]:
         *open311_key_operations(),
         *proactive_operations(),
         *calendar_operations(),
+        *public_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -437,6 +439,13 @@ def proactive_operations() -> list[Op]:
 def calendar_operations() -> list[Op]:
     """The working calendar (工作日历): see gridcity/workcalendar/apidoc.py."""
     from gridcity.workcalendar.apidoc import calendar_operations as operations
+
+    return operations()
+
+
+def public_operations() -> list[Op]:
+    """The citizens' app (随手拍, /api/v1/public/): see gridcity/public/apidoc.py."""
+    from gridcity.public.apidoc import public_operations as operations
 
     return operations()
 

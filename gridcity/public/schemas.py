@@ -66,29 +66,25 @@ class UnblockIn(Schema):
     note: Annotated[Text, Field(max_length=500)] | None = None
 
 
-class CountsQuery(Schema):
-    format: Annotated[Text, Field(pattern=r"^(json|csv)$")] = Field("json", description="json or csv.")
-
-
 # ---------------------------------------------------------------- answers
 
 
-class Choice(Answer):
+class PublicChoice(Answer):
     code: str
     label: str
 
 
-class CodeSent(Answer):
+class PublicCodeSent(Answer):
     sent: bool
     minutes: int
 
 
-class SignedIn(Answer):
+class PublicSignedIn(Answer):
     signed_in: bool
     phone: str | None = Field(description="Masked (138****5678).")
 
 
-class NearbyCase(Answer):
+class PublicNearbyCase(Answer):
     number: str
     kind: str
     status: str
@@ -98,7 +94,7 @@ class NearbyCase(Answer):
     reports: int
 
 
-class MyReport(Answer):
+class PublicMyReport(Answer):
     number: str
     kind: str
     me_too: bool
@@ -107,26 +103,26 @@ class MyReport(Answer):
     follow_url: str
 
 
-class Me(Answer):
+class PublicMe(Answer):
     signed_in: bool
     phone: str | None
     anonymous_allowed: bool
-    reports: list[MyReport]
+    reports: list[PublicMyReport]
 
 
-class ReceiptOut(Answer):
+class PublicReceipt(Answer):
     number: str
     follow_url: str
     me_too: bool
     created: bool
 
 
-class Step(Answer):
+class PublicStep(Answer):
     at: str
     text: str
 
 
-class FollowOut(Answer):
+class PublicFollow(Answer):
     number: str
     kind: str
     me_too: bool
@@ -136,12 +132,12 @@ class FollowOut(Answer):
     unit: str | None
     reported_on: str | None
     invalid_reason: str | None
-    steps: list[Step]
+    steps: list[PublicStep]
     photos: list[str]
     links: dict | None
 
 
-class CitizenCountOut(Answer):
+class PublicCitizenCount(Answer):
     citizen_id: int
     phone: str
     reports: int
@@ -152,7 +148,7 @@ class CitizenCountOut(Answer):
     first_at: str | None
 
 
-class BlockedOut(Answer):
+class PublicBlocked(Answer):
     citizen_id: int
     phone: str
     blocked: bool

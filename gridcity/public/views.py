@@ -216,7 +216,7 @@ def follow_photo(token: str, photo_id: int):
 
 
 @api_bp.get("/categories")
-@operation(responses={200: list[schemas.Choice]})
+@operation(responses={200: list[schemas.PublicChoice]})
 def categories():
     """The citizens' list of kinds of problem, in plain words."""
     language = current_language()
@@ -224,7 +224,7 @@ def categories():
 
 
 @api_bp.post("/codes")
-@operation(body=schemas.CodeRequest, responses={200: schemas.CodeSent})
+@operation(body=schemas.CodeRequest, responses={200: schemas.PublicCodeSent})
 def send_code(body: schemas.CodeRequest):
     """Send a one-time code to a phone."""
     codes.send_code(body.phone, current_language())
@@ -233,7 +233,7 @@ def send_code(body: schemas.CodeRequest):
 
 
 @api_bp.post("/session")
-@operation(body=schemas.CodeConfirm, responses={200: schemas.SignedIn})
+@operation(body=schemas.CodeConfirm, responses={200: schemas.PublicSignedIn})
 def confirm(body: schemas.CodeConfirm):
     """Confirm the phone with its code: the citizen is signed in (cookie)."""
     phone = codes.confirm_code(body.phone, body.code)
@@ -246,7 +246,7 @@ def confirm(body: schemas.CodeConfirm):
 
 
 @api_bp.delete("/session")
-@operation(responses={200: schemas.SignedIn})
+@operation(responses={200: schemas.PublicSignedIn})
 def sign_out():
     """Forget the citizen's cookie."""
     response = jsonify({"signed_in": False, "phone": None})
@@ -255,7 +255,7 @@ def sign_out():
 
 
 @api_bp.get("/me")
-@operation(responses={200: schemas.Me})
+@operation(responses={200: schemas.PublicMe})
 def me():
     """我的上报 — the signed-in citizen's reports with their private links."""
     citizen = current_citizen()
@@ -271,7 +271,7 @@ def me():
 
 
 @api_bp.get("/nearby")
-@operation(query=schemas.NearbyQuery, responses={200: list[schemas.NearbyCase]})
+@operation(query=schemas.NearbyQuery, responses={200: list[schemas.PublicNearbyCase]})
 def nearby(query: schemas.NearbyQuery):
     """是不是这些问题之一？ — open cases of this kind nearby, public words only."""
     return jsonify(reports.nearby(query.category, query.lon, query.lat, current_language()))
@@ -289,7 +289,9 @@ def _receipt(receipt: reports.Receipt) -> dict:
 @api_bp.post("/reports")
 @shed_when_busy
 @operation(
-    body=schemas.PublicReportIn, photos=True, responses={201: schemas.ReceiptOut, 200: schemas.ReceiptOut}
+    body=schemas.PublicReportIn,
+    photos=True,
+    responses={201: schemas.PublicReceipt, 200: schemas.PublicReceipt},
 )
 def report(body: schemas.PublicReportIn):
     """上报 — a new case from a citizen (the ordinary intake, source public)."""
@@ -315,7 +317,9 @@ def report(body: schemas.PublicReportIn):
 
 @api_bp.post("/me-too")
 @shed_when_busy
-@operation(body=schemas.MeTooIn, photos=True, responses={201: schemas.ReceiptOut, 200: schemas.ReceiptOut})
+@operation(
+    body=schemas.MeTooIn, photos=True, responses={201: schemas.PublicReceipt, 200: schemas.PublicReceipt}
+)
 def me_too(body: schemas.MeTooIn):
     """我也遇到 — join an open case nearby instead of making a new one."""
     receipt = reports.me_too(body.number, current_citizen(), _address(), _photos(1), body.notify)
@@ -325,7 +329,7 @@ def me_too(body: schemas.MeTooIn):
 
 
 @api_bp.get("/follow/<token>")
-@operation(responses={200: schemas.FollowOut})
+@operation(responses={200: schemas.PublicFollow})
 def follow_report(token: str):
     """The follow page's content, by the private link's token."""
     response = jsonify(follow.follow_view(token, current_language()))
@@ -351,27 +355,25 @@ def _count_row(c: limits.CitizenCount) -> dict:
 
 @api_bp.get("/citizens")
 @roles_required(*COUNT_READERS)
-@operation(query=schemas.CountsQuery, responses={200: list[schemas.CitizenCountOut]})
-def citizen_counts(query: schemas.CountsQuery):
-    """Valid reports per citizen (有奖举报), phones masked; ``format=csv`` to export."""
-    rows = [_count_row(c) for c in limits.citizen_counts()]
-    if query.format != "csv":
-        return jsonify(rows)
+@operation(responses={200: list[schemas.PublicCitizenCount]})
+def citizen_counts():
+    """Reports and valid reports per citizen (有奖举报), phones masked."""
+    return jsonify([_count_row(c) for c in limits.citizen_counts()])
+
+
+@api_bp.get("/citizens/export")
+@roles_required(*COUNT_READERS)
+@operation(responses={200: None})
+def citizen_counts_csv():
+    """The same counts as CSV (for a spreadsheet), phones masked."""
+    language = current_language()
     out = io.StringIO()
     writer = csv.writer(out)
-    language = current_language()
-    writer.writerow(
-        [ui_text(f"p_col_{name}", language) for name in ("phone", "reports", "valid", "me_too", "blocked")]
-    )
-    for row in rows:
+    columns = ("phone", "reports", "valid", "me_too", "blocked")
+    writer.writerow([ui_text(f"p_col_{name}", language) for name in columns])
+    for c in limits.citizen_counts():
         writer.writerow(
-            [
-                row["phone"],
-                row["reports"],
-                row["valid"],
-                row["me_too"],
-                ui_text("yes" if row["blocked"] else "no", language),
-            ]
+            [c.phone, c.reports, c.valid, c.me_too, ui_text("yes" if c.blocked else "no", language)]
         )
     response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=citizen-reports.csv"
@@ -389,7 +391,7 @@ def _blocked_row(citizen: Citizen) -> dict:
 
 @api_bp.get("/blocklist")
 @roles_required(*BLOCKERS)
-@operation(responses={200: list[schemas.BlockedOut]})
+@operation(responses={200: list[schemas.PublicBlocked]})
 def blocklist():
     """The blocked phones (masked) and why."""
     return jsonify([_blocked_row(c) for c in limits.blocked_citizens()])
@@ -397,7 +399,7 @@ def blocklist():
 
 @api_bp.post("/blocklist")
 @roles_required(*BLOCKERS)
-@operation(body=schemas.BlockIn, responses={200: schemas.BlockedOut})
+@operation(body=schemas.BlockIn, responses={200: schemas.PublicBlocked})
 def block(body: schemas.BlockIn):
     """Block a phone (audited): its codes and reports are refused."""
     citizen = limits.block_phone(body.phone, current_user(), body.reason)
@@ -408,7 +410,7 @@ def block(body: schemas.BlockIn):
 
 @api_bp.post("/blocklist/remove")
 @roles_required(*BLOCKERS)
-@operation(body=schemas.UnblockIn, responses={200: schemas.BlockedOut})
+@operation(body=schemas.UnblockIn, responses={200: schemas.PublicBlocked})
 def unblock(body: schemas.UnblockIn):
     """Take a phone off the blocklist (audited)."""
     citizen = limits.unblock_phone(body.phone, current_user(), body.note or "")

@@ -98,38 +98,61 @@ def citizen(app, public_city):
     return Citizen(app)
 
 
-def staff(city: dict, key: str):
+def _someone(role: str, **where):
     from gridcity.org.models import User
 
-    if key == "jd":
-        return db.session.scalar(db.select(User).where(User.username == "jd"))
-    return city["users"][key]
+    query = db.select(User).where(User.role == role, User.active.is_(True))
+    for name, value in where.items():
+        query = query.where(getattr(User, name) == value)
+    return db.session.scalar(query.order_by(User.id).limit(1))
 
 
-def move_case(city: dict, number: str, to: str, photo: bytes | None = None) -> None:
-    """Take a citizen's case through the closed loop with the services, up to ``to``."""
+def _task_inspector(case, kind: str):
+    from gridcity.cases.models import CaseTask
+    from gridcity.geo.models import WorkGrid
+    from gridcity.org.models import User
+
+    task = db.session.scalar(
+        db.select(CaseTask).where(
+            CaseTask.case_id == case.id, CaseTask.kind == kind, CaseTask.completed_at.is_(None)
+        )
+    )
+    if task.inspector_id is not None:
+        return db.session.get(User, task.inspector_id)
+    return db.session.get(WorkGrid, case.work_grid_id).inspectors[
+        0
+    ]  # the grid's queue: any of its inspectors
+
+
+def move_case(number: str, to: str, photo: bytes | None = None) -> None:
+    """Take a citizen's case through the closed loop with the services, as
+    the staff whose turn it is, up to the step ``to`` (in any city)."""
     from gridcity.cases import services
     from gridcity.cases.models import Case
 
-    steps = ["accept", "verify", "file", "dispatch", "unit_accept", "handle", "check", "close"]
+    photos = [photo] if photo else ()
+    steps = {
+        "accept": ("reported", lambda c: services.accept(c, _someone("operator"))),
+        "verify": ("verifying", lambda c: services.verify(c, _task_inspector(c, "verify"), True)),
+        "file": ("accepted", lambda c: services.file_case(c, _someone("shift_leader"))),
+        "dispatch": ("filed", lambda c: services.dispatch(c, _someone("dispatcher"))),
+        "unit_accept": (
+            "dispatched",
+            lambda c: services.unit_accept(c, _someone("unit_handler", unit_id=c.unit_id)),
+        ),
+        "handle": (
+            "in_progress",
+            lambda c: services.handle(
+                c, _someone("unit_handler", unit_id=c.unit_id), "清理完毕", photos=photos
+            ),
+        ),
+        "check": ("handled", lambda c: services.check(c, _task_inspector(c, "check"), True, photos=photos)),
+        "close": ("checked", lambda c: services.close(c, _someone("shift_leader"))),
+    }
     case = db.session.scalar(db.select(Case).where(Case.number == number))
-    for step in steps:
-        if step == "accept" and case.state == "reported":
-            services.accept(case, staff(city, "operator"))
-        elif step == "verify" and case.state == "verifying":
-            services.verify(case, staff(city, "inspector"), True)
-        elif step == "file" and case.state == "accepted":
-            services.file_case(case, staff(city, "shift_leader"))
-        elif step == "dispatch" and case.state == "filed":
-            services.dispatch(case, staff(city, "dispatcher"))
-        elif step == "unit_accept" and case.state == "dispatched":
-            services.unit_accept(case, staff(city, "jd"))
-        elif step == "handle" and case.state == "in_progress":
-            services.handle(case, staff(city, "jd"), "清理完毕", photos=[photo] if photo else ())
-        elif step == "check" and case.state == "handled":
-            services.check(case, staff(city, "inspector"), True, photos=[photo] if photo else ())
-        elif step == "close" and case.state == "checked":
-            services.close(case, staff(city, "shift_leader"))
-        db.session.commit()
+    for step, (state, act) in steps.items():
+        if case.state == state:
+            act(case)
+            db.session.commit()
         if step == to:
             return

@@ -255,7 +255,7 @@ def test_follow_page_in_plain_words_invalid_reason_and_counts(app, public_city, 
     someone = Citizen(app).sign_in()
     good = someone.report(WEST).get_json()
     bad = someone.report(metres_east(WEST, 300)).get_json()
-    move_case(public_city, good["number"], "dispatch")
+    move_case(good["number"], "dispatch")
     void_case = db.session.scalar(db.select(Case).where(Case.number == bad["number"]))
     services.void(void_case, public_city["users"]["operator"], "经核实为虚假上报")
     db.session.commit()
@@ -271,7 +271,7 @@ def test_follow_page_in_plain_words_invalid_reason_and_counts(app, public_city, 
     login("mgr")
     counts = client.get("/api/v1/public/citizens").get_json()
     assert [(c["phone"], c["reports"], c["valid"]) for c in counts] == [("138****5678", 2, 1)]
-    csv = client.get("/api/v1/public/citizens?format=csv")
+    csv = client.get("/api/v1/public/citizens/export")
     assert csv.mimetype == "text/csv" and "138****5678,2,1" in csv.get_data(as_text=True)
 
 
@@ -279,9 +279,9 @@ def test_after_photos_show_only_once_checked_and_only_through_the_link(app, publ
     someone = Citizen(app).sign_in()
     receipt = someone.report(WEST, photos=[jpeg_bytes()]).get_json()
     token = receipt["follow_url"].rsplit("/", 1)[1]
-    move_case(public_city, receipt["number"], "handle", photo=jpeg_bytes())
+    move_case(receipt["number"], "handle", photo=jpeg_bytes())
     assert someone.client.get(f"/api/v1/public/follow/{token}").get_json()["photos"] == []
-    move_case(public_city, receipt["number"], "close", photo=jpeg_bytes())
+    move_case(receipt["number"], "close", photo=jpeg_bytes())
     view = app.test_client().get(f"/api/v1/public/follow/{token}").get_json()
     assert view["status"] == "已办结" and len(view["photos"]) == 2 and view["expected"] is None
     assert view["links"] == {"not_fixed": f"/p/r/{token}/not-fixed", "rate": f"/p/r/{token}/rate"}
@@ -306,7 +306,7 @@ def test_step_notices_reach_the_citizen_who_asked(app, public_city, monkeypatch)
     someone = Citizen(app).sign_in()
     number = someone.report(WEST, notify=True).get_json()["number"]
     Citizen(app, "13900000007", "10.0.0.7").sign_in().report(metres_east(WEST, 500))  # did not ask
-    move_case(public_city, number, "dispatch")
+    move_case(number, "dispatch")
     sent = []
     monkeypatch.setattr(codes, "deliver", lambda phone, text, code=None: sent.append((phone, text)))
 
