@@ -215,8 +215,10 @@ class Settings:
     public_reports_per_address_hour: int = 20
     # A citizen's signed-in cookie lasts this many days.
     public_session_days: int = 30
-    # Citizens may ask for a message on each public step of their report.
+    # Citizens may ask for a message on each public step of their report;
+    # its link starts with this address (e.g. https://city.example.cn).
     public_step_notices: bool = True
+    public_base_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -184,6 +184,7 @@ def send_step_notices(language: str = "zh") -> int:
     from gridcity.public.codes import deliver
 
     sent = 0
+    base = current_app.config["SETTINGS"].public_base_url.rstrip("/")
     for notice in db.session.scalars(select(CitizenNotice)).all():
         report = db.session.get(CitizenReport, notice.report_id)
         if report is None or report.citizen is None:
@@ -200,9 +201,18 @@ def send_step_notices(language: str = "zh") -> int:
                         language,
                         number=case.number,
                         step=words,
-                        link=f"/p/r/{report.follow_token}",
+                        link=f"{base}/p/r/{report.follow_token}",
                     ),
                 )
                 sent += 1
             notice.last_event_id = event.id
     return sent
+
+
+def notices_job() -> dict:
+    """The scheduler's job: the step notices due, committed."""
+    sent = 0
+    if current_app.config["SETTINGS"].public_step_notices:
+        sent = send_step_notices()
+    db.session.commit()
+    return {"sent": sent}

@@ -16,7 +16,7 @@ from gridcity.cases.models import Case
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
-from gridcity.ops.citizen_data import checked_phone, masked
+from gridcity.ops.citizen_data import checked_phone, masked  # noqa: F401 - masked: the staff page
 from gridcity.public.app_models import CitizenCode
 from gridcity.public.models import Citizen, CitizenReport
 
@@ -105,7 +105,7 @@ def block_phone(phone: str, actor, reason: str) -> Citizen:
     citizen.blocked_at = citizen.blocked_at or utcnow()
     citizen.blocked_reason = reason[:500]
     audit(
-        "citizen_block",
+        "citizen.block",
         actor,
         object_kind="citizen",
         object_id=citizen.id,
@@ -126,7 +126,7 @@ def unblock_phone(phone: str, actor, note: str = "") -> Citizen:
     citizen.blocked_at = None
     citizen.blocked_reason = None
     audit(
-        "citizen_unblock",
+        "citizen.unblock",
         actor,
         object_kind="citizen",
         object_id=citizen.id,

@@ -1777,6 +1777,10 @@ UI_TEXT: dict[str, dict[str, str]] = {
     "p_admin_none": {"zh": "暂无。", "en": "None."},
     "p_admin_blocked_ok": {"zh": "已拉黑。", "en": "Blocked."},
     "p_admin_unblocked_ok": {"zh": "已解除拉黑。", "en": "Unblocked."},
+    "audit_action_citizen__block": {"zh": "市民手机号拉黑", "en": "Citizen's phone blocked"},
+    "audit_action_citizen__unblock": {"zh": "市民手机号解除拉黑", "en": "Citizen's phone unblocked"},
+    "audit_field_blocked": {"zh": "已拉黑", "en": "Blocked"},
+    "audit_field_reason": {"zh": "原因", "en": "Reason"},
 }
 
 

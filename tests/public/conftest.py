@@ -12,7 +12,7 @@ import pytest
 
 from gridcity.extensions import db
 from gridcity.org.services import create_user
-from tests.conftest import DEMO_PASSWORD, build_mini_city, build_once
+from tests.conftest import DEMO_PASSWORD
 
 WEST = (114.2425, 22.5785)  # street 001, work grid WG01 (inspector "insp")
 PHONE = "13812345678"
@@ -24,12 +24,10 @@ def metres_east(position, metres: float):
 
 
 @pytest.fixture
-def public_city(app, tmp_path_factory):
-    return build_once(app, "public-city", _build, tmp_path_factory)
-
-
-def _build() -> dict:
-    city = build_mini_city()
+def public_city(app, create_mini_city):
+    """The shared mini city (restored, not rebuilt) and a handler of the
+    west street office (the demo password's hash is remembered: no cost)."""
+    city = create_mini_city()
     create_user("jd", DEMO_PASSWORD, "unit_handler", unit_code="JD01")
     db.session.commit()
     return city

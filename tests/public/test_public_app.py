@@ -215,7 +215,7 @@ def test_a_blocked_phone_can_neither_ask_codes_nor_report_and_it_is_audited(app,
     refused = someone.report()
     assert refused.status_code == 403  # the cookie no longer counts, nor may it confirm again
     assert someone.send_code().get_json()["error"] == "p_blocked"
-    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "citizen_block"))
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "citizen.block"))
     assert entry.after == {"blocked": True, "reason": "恶意重复上报"} and PHONE not in (
         entry.object_label or ""
     )
@@ -319,3 +319,53 @@ def test_step_notices_reach_the_citizen_who_asked(app, public_city, monkeypatch)
         "已立案。",
         "已交办处置单位。",
     ]
+
+
+# ---------------------------------------------------------------- the staff page
+
+
+def visible_words(html: str) -> str:
+    import re
+
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_the_staff_page_blocks_with_history_and_counts_for_managers(app, public_city, login, client):
+    from tests.scorecards.test_browser_drilldown import internal_identifiers, leaks
+
+    Citizen(app).sign_in().report(WEST)
+    login("op")
+    refused = client.post("/citizens/block", data={"phone": PHONE, "reason": ""})
+    assert refused.status_code == 400 and "请写明拉黑原因" in refused.get_data(as_text=True)
+    done = client.post("/citizens/block", data={"phone": PHONE, "reason": "恶意上报"}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "已拉黑。" in page and "138****5678" in page and "恶意上报" in page
+    assert "市民手机号拉黑" in page  # the history beside the list
+    assert 'data-testid="citizen-counts"' not in page  # counts are the managers'
+    assert PHONE not in page
+    names = internal_identifiers() - {"op", "mgr"}
+    assert leaks(visible_words(page), names) == []
+
+    login("mgr")
+    counts = client.get("/citizens/").get_data(as_text=True)
+    assert 'data-testid="citizen-row"' in counts and 'data-testid="block-form"' not in counts
+    assert leaks(visible_words(counts), names) == []
+    assert client.post("/citizens/block", data={"phone": PHONE, "reason": "x"}).status_code == 403
+    login("insp")
+    assert client.get("/citizens/").status_code == 403
+
+
+def test_citizen_pages_show_no_internal_identifier(app, public_city):
+    from tests.scorecards.test_browser_drilldown import internal_identifiers, leaks
+
+    someone = Citizen(app).sign_in()
+    receipt = someone.report(WEST).get_json()
+    move_case(receipt["number"], "close", photo=jpeg_bytes())
+    names = internal_identifiers()
+    english = {n for n in names if "_" in n}
+    for lang, check in (("zh", names), ("en", english)):
+        someone.client.set_cookie("lang", lang)
+        for path in ("/p/", receipt["follow_url"]):
+            page = someone.client.get(path).get_data(as_text=True)
+            assert leaks(visible_words(page), check) == [], (lang, path)

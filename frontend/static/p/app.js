@@ -118,6 +118,8 @@
     if (window.GridCityBasemap) window.GridCityBasemap.add(map, data, { notePosition: "topright" });
     map.on("click", function (e) { var p = fromMap(e.latlng); setPosition(p.lon, p.lat, true, null); });
     if (state.position) placeMarker();
+    $("minimap").setAttribute("data-ready", "1");
+    if (window.performance && performance.mark) performance.mark("gcp-map-ready");
   }
   // The map library after the form is usable (a slow link must not wait for it).
   function loadLater() {
@@ -316,6 +318,7 @@
     });
     locate();
     loadMine();
+    document.documentElement.setAttribute("data-ready", "report");
     if (window.performance && performance.mark) performance.mark("gcp-ready");
     setTimeout(loadLater, 0);
   }
