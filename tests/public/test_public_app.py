@@ -260,7 +260,10 @@ def test_follow_page_in_plain_words_invalid_reason_and_counts(app, public_city, 
     services.void(void_case, public_city["users"]["operator"], "经核实为虚假上报")
     db.session.commit()
 
-    view = someone.client.get("/api/v1/public/follow/" + good["follow_url"].rsplit("/", 1)[1]).get_json()
+    followed = someone.client.get("/api/v1/public/follow/" + good["follow_url"].rsplit("/", 1)[1])
+    for secret in (PHONE, "138****", "114.24", "22.57", "lon", "lat", "/api/v1/photos"):
+        assert secret not in followed.get_data(as_text=True)  # no person, no position, no staff photo URL
+    view = followed.get_json()
     assert view["status"] == "已交办处置单位" and view["unit"] == "西街道办"
     assert view["expected"] is not None and view["photos"] == [] and view["links"] is None
     assert [s["text"] for s in view["steps"]][:3] == ["问题已上报。", "已受理。", "工作人员已到现场核实。"]
@@ -297,6 +300,13 @@ def test_after_photos_show_only_once_checked_and_only_through_the_link(app, publ
     assert app.test_client().get(f"/p/r/{token}/photos/{report_photo.id}").status_code == 404
     page = app.test_client().get(f"/p/r/{token}").get_data(as_text=True)
     assert "问题没有解决" in page and "评价处置" in page
+    from gridcity.org.models import User
+
+    staff_names = set(db.session.scalars(db.select(User.display_name))) | set(
+        db.session.scalars(db.select(User.username))
+    )
+    assert [name for name in staff_names if name and name in visible_words(page)] == []
+    assert "清理完毕" not in page  # the unit's own note stays inside
 
 
 def test_step_notices_reach_the_citizen_who_asked(app, public_city, monkeypatch):
