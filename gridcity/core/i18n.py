@@ -899,6 +899,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "验证码请求太频繁了（每小时最多 {limit} 次），请稍后再试。",
         "en": "Too many codes asked for (at most {limit} an hour). Please try again later.",
     },
+    "p_limit_codes_address": {
+        "zh": "这个网络一小时内请求的验证码太多了（最多 {limit} 次），请稍后再试。",
+        "en": "Too many codes asked for from this network this hour (at most {limit}). Please try again later.",
+    },
     "p_limit_phone_hour": {
         "zh": "您这一小时的上报已达 {limit} 条，请稍后再报。紧急情况请拨打 12345。",
         "en": "You have sent {limit} reports this hour. Please wait a little; for an emergency call 12345.",

@@ -210,6 +210,7 @@ class Settings:
     # Abuse limits: codes asked per phone per hour, reports (and "me too") per
     # phone per hour and per day, and per address per hour (answered 429).
     public_codes_per_phone_hour: int = 5
+    public_codes_per_address_hour: int = 20
     public_reports_per_phone_hour: int = 5
     public_reports_per_phone_day: int = 10
     public_reports_per_address_hour: int = 20
@@ -334,6 +335,7 @@ class Settings:
                 self.public_code_minutes,
                 self.public_code_max_attempts,
                 self.public_codes_per_phone_hour,
+            self.public_codes_per_address_hour,
                 self.public_reports_per_phone_hour,
                 self.public_reports_per_phone_day,
                 self.public_reports_per_address_hour,

@@ -30,7 +30,8 @@ def public_operations() -> list:
            description="6 digits, valid GRIDCITY_PUBLIC_CODE_MINUTES; sent by GRIDCITY_PUBLIC_SMS_SENDER.",
            errors={400: "`bad_request`, `citizen_phone_invalid`.",
                    403: "`p_blocked`: this phone is on the blocklist.",
-                   429: "`p_limit_codes` (details: limit): GRIDCITY_PUBLIC_CODES_PER_PHONE_HOUR; with Retry-After.",
+                   429: "`p_limit_codes`, `p_limit_codes_address` (details: limit): "
+                        "GRIDCITY_PUBLIC_CODES_PER_PHONE_HOUR / _PER_ADDRESS_HOUR; with Retry-After.",
                    503: "`p_sms_failed`: the SMS gateway did not take the message."}),
         Op("post", "/public/session", "public_api.confirm",
            "Confirm the phone with its code: sets the citizen's cookie (gc_citizen)", ok(), PUBLIC,

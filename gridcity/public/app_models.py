@@ -24,6 +24,8 @@ class CitizenCode(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The address that asked for it (the per-address limit); never shown.
+    from_address: Mapped[str | None] = mapped_column(String(45), index=True)
 
 
 class CitizenCategory(db.Model):

@@ -47,12 +47,12 @@ def _digest(phone: str, code: str) -> str:
     return hmac.new(key, f"citizen-code\n{phone}\n{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def send_code(phone: str, language: str = "zh") -> str:
-    """Send a new code to ``phone``; refuse (429) past the hourly limit and
-    (403) a blocked phone. Returns the phone's key (digits)."""
+def send_code(phone: str, language: str = "zh", address: str | None = None) -> str:
+    """Send a new code to ``phone``; refuse (429) past the hourly limits (per
+    phone, per address) and (403) a blocked phone. Returns the phone's key."""
     key = checked_phone(phone)
     refuse_blocked(key)
-    check_code_limit(key)
+    check_code_limit(key, address)
     settings = _settings()
     now = utcnow()
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -63,6 +63,7 @@ def send_code(phone: str, language: str = "zh") -> str:
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.public_code_minutes),
             attempts=0,
+            from_address=(address or None) and address[:45],
         )
     )
     db.session.flush()

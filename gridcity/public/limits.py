@@ -43,15 +43,16 @@ def refuse_blocked(phone_key: str) -> None:
         raise Forbidden("p_blocked")
 
 
-def check_code_limit(phone_key: str) -> None:
-    limit = _settings().public_codes_per_phone_hour
-    sent = db.session.scalar(
-        select(func.count())
-        .select_from(CitizenCode)
-        .where(CitizenCode.phone == phone_key, CitizenCode.created_at >= utcnow() - HOUR)
-    )
-    if sent >= limit:
+def check_code_limit(phone_key: str, address: str | None = None) -> None:
+    """Codes cost a text message each: so many per phone and per address an hour."""
+    settings = _settings()
+    recent = select(func.count()).select_from(CitizenCode).where(CitizenCode.created_at >= utcnow() - HOUR)
+    limit = settings.public_codes_per_phone_hour
+    if db.session.scalar(recent.where(CitizenCode.phone == phone_key)) >= limit:
         raise _too_many("p_limit_codes", limit, 3600)
+    limit = settings.public_codes_per_address_hour
+    if address and db.session.scalar(recent.where(CitizenCode.from_address == address)) >= limit:
+        raise _too_many("p_limit_codes_address", limit, 3600)
 
 
 def check_report_limits(citizen: Citizen | None, address: str | None) -> None:

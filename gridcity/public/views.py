@@ -227,7 +227,7 @@ def categories():
 @operation(body=schemas.CodeRequest, responses={200: schemas.PublicCodeSent})
 def send_code(body: schemas.CodeRequest):
     """Send a one-time code to a phone."""
-    codes.send_code(body.phone, current_language())
+    codes.send_code(body.phone, current_language(), _address())
     db.session.commit()
     return jsonify({"sent": True, "minutes": current_app.config["SETTINGS"].public_code_minutes})
 

@@ -199,7 +199,16 @@ def test_limits_answer_429_in_words(app, public_city):
     configure(app, public_reports_per_phone_hour=50, public_reports_per_phone_day=2)
     assert someone.report(metres_east(WEST, 300)).get_json()["error"] == "p_limit_phone_day"
 
-    configure(app, public_reports_per_phone_day=50, public_reports_per_address_hour=2)
+    configure(app, public_codes_per_address_hour=2)
+    from_here = Citizen(app, "13900000004", "10.0.0.1").send_code()  # the address's third code this hour
+    assert from_here.status_code == 429 and from_here.get_json()["error"] == "p_limit_codes_address"
+
+    configure(
+        app,
+        public_codes_per_address_hour=50,
+        public_reports_per_phone_day=50,
+        public_reports_per_address_hour=2,
+    )
     other = Citizen(app, "13900000005", "10.0.0.1").sign_in()  # the same address
     refused = other.report(metres_east(WEST, 400))
     assert refused.status_code == 429 and refused.get_json()["error"] == "p_limit_address"

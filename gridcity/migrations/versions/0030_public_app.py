@@ -27,11 +27,13 @@ def upgrade() -> None:
         sa.Column("expires_at", gridcity.cases.models.UTCDateTime(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("used_at", gridcity.cases.models.UTCDateTime(), nullable=True),
+        sa.Column("from_address", sa.String(length=45), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_citizen_code")),
     )
     with op.batch_alter_table("citizen_code", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_citizen_code_phone"), ["phone"], unique=False)
         batch_op.create_index(batch_op.f("ix_citizen_code_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_citizen_code_from_address"), ["from_address"], unique=False)
     op.create_table(
         "citizen_category",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -57,6 +59,7 @@ def downgrade() -> None:
     op.drop_table("citizen_notice")
     op.drop_table("citizen_category")
     with op.batch_alter_table("citizen_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_citizen_code_from_address"))
         batch_op.drop_index(batch_op.f("ix_citizen_code_created_at"))
         batch_op.drop_index(batch_op.f("ix_citizen_code_phone"))
     op.drop_table("citizen_code")
