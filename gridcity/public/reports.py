@@ -11,7 +11,6 @@ no new case.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -67,18 +66,10 @@ def nearby(code: str, lon, lat, language: str) -> list[dict]:
                 "status": public_status(case, language),
                 "distance_m": int(round(distance / 10.0) * 10),
                 "reported_on": local_date(case.reported_at),
-                "description": _short(case.description),
                 "reports": _citizens_on(case),
             }
         )
     return answer
-
-
-def _short(text: str | None) -> str:
-    # The reporter's own words, cut: nearby citizens recognise the problem by
-    # them. Digit runs (phones, plates) are masked.
-    cut = (text or "").strip()[:60]
-    return re.sub(r"\d{5,}", lambda m: "*" * len(m.group()), cut)
 
 
 def _citizens_on(case: Case) -> int:

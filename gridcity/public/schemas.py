@@ -90,7 +90,6 @@ class PublicNearbyCase(Answer):
     status: str
     distance_m: int
     reported_on: str
-    description: str
     reports: int
 
 

@@ -194,7 +194,6 @@
       li.appendChild(el("strong", {}, c.kind + " · " + c.status));
       li.appendChild(el("div", { "class": "muted" },
         t("pj_nearby_line").replace("{m}", c.distance_m).replace("{date}", c.reported_on).replace("{n}", c.reports)));
-      if (c.description) li.appendChild(el("div", {}, c.description));
       var b = el("button", { type: "button", "class": "button" }, t("pj_me_too"));
       b.addEventListener("click", function () { ask({ kind: "me_too", number: c.number }); });
       li.appendChild(b);
