@@ -206,6 +206,12 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator
+    from gridcity.public.staff_pages import bp as public_staff_bp
+    from gridcity.public.views import api_bp as public_api_bp
+    from gridcity.public.views import bp as public_bp
+
+    for bp in (public_api_bp, public_bp, public_staff_bp):  # the citizens' app (随手拍, /p/, /api/v1/public/)
+        app.register_blueprint(bp)
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

@@ -29,6 +29,11 @@ Measured per run, then the median of ``--runs``:
 Targets (the issue): < 300 KB transferred, form usable within 3 s on Slow 3G;
 the JSON gives each figure's ratio to its target.
 
+The citizens' app ``/p/`` (issue 18) is measured the same way (``--apps``),
+as a first visit without any sign-in: ``form_ready_s`` is its report form
+usable (``gcp-ready``), ``map_ready_s`` its small map drawn; its figures are
+under ``p_<profile>`` in the JSON and its lines start with ``/p/``.
+
 Beside them, per load: the server's CPU seconds and the whole machine's
 (every process: the browser too), and the same run's baseline — a tiny page
 (``/api/v1/csrf``) navigated over the same throttled link, the floor any page
@@ -209,6 +214,58 @@ def one_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
         context.close()
 
 
+def public_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
+    """The citizens' app /p/ on a first visit (no cookie, no sign-in)."""
+    cpu_before = (backend_cpu_seconds(server_pid), machine_busy_seconds())
+    context = browser.new_context(
+        base_url=base,
+        viewport={"width": 360, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation={"longitude": point[0], "latitude": point[1], "accuracy": 8},
+        permissions=["geolocation"],
+        service_workers="block",
+    )
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile})
+        wire: dict[str, int] = {}
+        last = [time.monotonic()]
+
+        def finished(event):
+            wire[event["requestId"]] = int(event["encodedDataLength"])
+            last[0] = time.monotonic()
+
+        cdp.on("Network.loadingFinished", finished)
+        cdp.on("Network.requestWillBeSent", lambda e: last.__setitem__(0, time.monotonic()))
+        page.goto("/p/", wait_until="commit")
+        page.wait_for_selector("html[data-ready=report]", state="attached", timeout=120_000)
+        page.wait_for_selector("#minimap[data-ready]", state="attached", timeout=120_000)
+        while time.monotonic() - last[0] < QUIET_S:
+            page.wait_for_timeout(200)
+        marks = page.evaluate(
+            """() => Object.fromEntries(['gcp-ready', 'gcp-map-ready'].map(
+                 n => [n, (performance.getEntriesByName(n)[0] || {}).startTime]))"""
+        )
+        return {
+            "server_cpu_s": backend_cpu_seconds(server_pid) - cpu_before[0],
+            "machine_cpu_s": machine_busy_seconds() - cpu_before[1],
+            "form_ready_s": marks["gcp-ready"] / 1000,
+            "map_ready_s": marks["gcp-map-ready"] / 1000,
+            "first_load_bytes": sum(wire.values()),
+            "requests": len(wire),
+        }
+    finally:
+        context.close()
+
+
+APPS = {"m": ("/m/", one_load, ""), "p": ("/p/", public_load, "p_")}
+
+
 def run(args: argparse.Namespace) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -226,31 +283,34 @@ def run(args: argparse.Namespace) -> dict:
                 browser = playwright.chromium.launch(
                     executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
                 )
-                one_load(
-                    browser,
-                    base,
-                    point,
-                    {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-                    process.pid,
-                )
+                for app in args.apps.split(","):  # a warm-up load of each, unthrottled
+                    APPS[app][1](
+                        browser,
+                        base,
+                        point,
+                        {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+                        process.pid,
+                    )
                 burners = Burners(args.busy) if args.busy else None
                 try:
                     loads_by_profile = {
-                        name: (
+                        (app, name): (
                             [
-                                one_load(browser, base, point, PROFILES[name], process.pid)
+                                APPS[app][1](browser, base, point, PROFILES[name], process.pid)
                                 for _ in range(args.runs)
                             ],
                             statistics.median(
                                 baseline_load(browser, base, PROFILES[name]) for _ in range(args.runs)
                             ),
                         )
+                        for app in args.apps.split(",")
                         for name in args.profiles.split(",")
                     }
                 finally:
                     if burners:
                         burners.stop()
-                for name, (loads, baseline) in loads_by_profile.items():
+                for (app, name), (loads, baseline) in loads_by_profile.items():
+                    path, _, prefix = APPS[app]
                     result = {k: statistics.median(load[k] for load in loads) for k in loads[0]}
                     result["requests"] = int(result["requests"])
                     result["first_load_bytes"] = int(result["first_load_bytes"])
@@ -262,14 +322,15 @@ def run(args: argparse.Namespace) -> dict:
                     result["ratio_ready_to_baseline"] = round(result["form_ready_s"] / baseline, 2)
                     result["server_cpu_s"] = round(result["server_cpu_s"], 3)
                     result["machine_cpu_s"] = round(result["machine_cpu_s"], 3)
-                    out[name] = result
+                    out[prefix + name] = result
                     print(
-                        f"{name}: form usable {result['form_ready_s']:.2f} s (target {TARGET_READY_S} s), "
-                        f"map {result['map_ready_s']:.2f} s, {result['first_load_bytes'] / 1000:.1f} kB in "
-                        f"{result['requests']} requests (target {TARGET_BYTES / 1000:.0f} kB)"
+                        f"{path} {name}: form usable {result['form_ready_s']:.2f} s (target {TARGET_READY_S} s, "
+                        f"ratio {result['ratio_ready_to_target']:.2f}), map {result['map_ready_s']:.2f} s, "
+                        f"{result['first_load_bytes'] / 1000:.1f} kB in {result['requests']} requests "
+                        f"(target {TARGET_BYTES / 1000:.0f} kB, ratio {result['ratio_bytes_to_target']:.2f})"
                     )
                     print(
-                        f"{name}: baseline (a tiny page over the same link) {baseline:.2f} s, form/baseline "
+                        f"{path} {name}: baseline (a tiny page over the same link) {baseline:.2f} s, form/baseline "
                         f"{result['ratio_ready_to_baseline']:.2f}; CPU per load: server {result['server_cpu_s']:.3f} s, "
                         f"machine {result['machine_cpu_s']:.2f} s"
                     )
@@ -289,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         "--profiles", default="slow_3g,fast_3g", help=f"comma-separated: {', '.join(PROFILES)}"
     )
     parser.add_argument("--busy", type=int, default=0, help="cores kept spinning during the loads")
+    parser.add_argument(
+        "--apps", default="m,p", help="comma-separated: m (inspectors' /m/), p (citizens' /p/)"
+    )
     args = parser.parse_args(argv)
     out = run(args)
     print(json.dumps(out, ensure_ascii=False))

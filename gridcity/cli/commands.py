@@ -761,3 +761,6 @@ def register_cli(app: Flask) -> None:
     from gridcity.simulate.cli import simulate
 
     app.cli.add_command(simulate)
+    from gridcity.public.cli import public_group
+
+    app.cli.add_command(public_group)  # the citizens' app: blocklist, counts, step notices

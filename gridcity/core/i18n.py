@@ -1063,6 +1063,133 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Someone saved version {version} while you were editing: open the page again and redo your change.",
     },
     "settings_number": {"zh": "“{what}”须为数字。", "en": "“{what}” must be a number."},
+    # The citizens' app (随手拍, issue 18 items 1, 2, 5: gridcity/public).
+    "p_code_message": {
+        "zh": "【城市管理】您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。",
+        "en": "[City management] Your code is {code}, valid for {minutes} minutes. Do not share it.",
+    },
+    "p_code_expired": {
+        "zh": "验证码已过期或不存在，请重新获取。",
+        "en": "The code has expired or was never sent. Please ask for a new one.",
+    },
+    "p_code_attempts": {
+        "zh": "验证码输错次数太多，请重新获取。",
+        "en": "Too many wrong tries. Please ask for a new code.",
+    },
+    "p_code_wrong": {
+        "zh": "验证码不对，还可以再试 {left} 次。",
+        "en": "That code is not right. {left} tries left.",
+    },
+    "p_sms_failed": {
+        "zh": "短信暂时发不出去，请稍后再试。",
+        "en": "The text message could not be sent just now. Please try again later.",
+    },
+    "p_blocked": {
+        "zh": "这个手机号已被暂停上报。如有疑问，请拨打 12345 热线。",
+        "en": "Reports from this phone number are suspended. Call the 12345 hotline if you think this is wrong.",
+    },
+    "p_limit_codes": {
+        "zh": "验证码请求太频繁了（每小时最多 {limit} 次），请稍后再试。",
+        "en": "Too many codes asked for (at most {limit} an hour). Please try again later.",
+    },
+    "p_limit_codes_address": {
+        "zh": "这个网络一小时内请求的验证码太多了（最多 {limit} 次），请稍后再试。",
+        "en": "Too many codes asked for from this network this hour (at most {limit}). Please try again later.",
+    },
+    "p_limit_phone_hour": {
+        "zh": "您这一小时的上报已达 {limit} 条，请稍后再报。紧急情况请拨打 12345。",
+        "en": "You have sent {limit} reports this hour. Please wait a little; for an emergency call 12345.",
+    },
+    "p_limit_phone_day": {
+        "zh": "您今天的上报已达 {limit} 条，明天再报吧。紧急情况请拨打 12345。",
+        "en": "You have sent {limit} reports today. Please continue tomorrow; for an emergency call 12345.",
+    },
+    "p_limit_address": {
+        "zh": "这个网络一小时内的上报太多了（最多 {limit} 条），请稍后再试。",
+        "en": "Too many reports from this network this hour (at most {limit}). Please try again later.",
+    },
+    "p_block_reason": {"zh": "请写明拉黑原因。", "en": "Please give the reason for blocking."},
+    "p_not_blocked": {"zh": "手机号 {phone} 不在黑名单上。", "en": "The phone {phone} is not blocked."},
+    "p_unknown_category": {
+        "zh": "请从列表里选择问题类型。",
+        "en": "Please choose the kind of problem from the list.",
+    },
+    "p_position_required": {
+        "zh": "请定位或在地图上点选问题所在位置。",
+        "en": "Please share your position or tap the place on the map.",
+    },
+    "p_too_many_photos": {"zh": "照片最多 {max} 张。", "en": "At most {max} photos."},
+    "p_sign_in_first": {
+        "zh": "请先用手机号和验证码确认身份。",
+        "en": "Please confirm your phone number with a code first.",
+    },
+    "p_no_such_case": {"zh": "没有找到这个问题。", "en": "That problem was not found."},
+    "p_case_finished": {
+        "zh": "这个问题已经办结，请另行上报。",
+        "en": "That problem is already finished. Please make a new report.",
+    },
+    "p_no_such_link": {
+        "zh": "这个链接无效。请检查是否完整复制。",
+        "en": "This link is not valid. Please check it was copied whole.",
+    },
+    "p_no_such_photo": {"zh": "没有这张照片。", "en": "No such photo."},
+    "p_me_too_note": {
+        "zh": "又有市民反映了这个问题（我也遇到）。",
+        "en": "Another citizen reported this problem (me too).",
+    },
+    "p_notice_message": {
+        "zh": "【城市管理】您反映的问题 {number}：{step} 查看进度：{link}",
+        "en": "[City management] Your report {number}: {step} Follow it: {link}",
+    },
+    "p_status_received": {"zh": "已收到", "en": "Received"},
+    "p_status_verifying": {"zh": "正在现场核实", "en": "Being checked on site"},
+    "p_status_accepted": {"zh": "已受理", "en": "Accepted"},
+    "p_status_dispatched": {"zh": "已交办处置单位", "en": "Sent to the responsible unit"},
+    "p_status_suspended": {"zh": "暂缓处理", "en": "On hold"},
+    "p_status_in_progress": {"zh": "正在处理", "en": "Being fixed"},
+    "p_status_handled": {"zh": "已处理，等待核查", "en": "Fixed, waiting for the check"},
+    "p_status_checked": {"zh": "已核查，即将办结", "en": "Checked, about to be closed"},
+    "p_status_closed": {"zh": "已办结", "en": "Closed"},
+    "p_status_invalid": {"zh": "无效上报", "en": "Not taken up"},
+    "p_status_merged": {"zh": "已与同一问题合并", "en": "Joined to the same problem"},
+    "p_invalid_duplicate": {
+        "zh": "已有人反映过同一个问题，会一并处理。",
+        "en": "The same problem was already reported; it is handled there.",
+    },
+    "p_invalid_not_ours": {
+        "zh": "这个问题不属于城市管理的职责范围，请联系相关部门或拨打 12345。",
+        "en": "This problem is outside city management's remit; please contact the body in charge or call 12345.",
+    },
+    "p_invalid_fabricated": {
+        "zh": "经现场核实，情况与上报不符。",
+        "en": "Checked on site: the situation is not as reported.",
+    },
+    "p_invalid_other": {
+        "zh": "经核实，不符合立案标准。",
+        "en": "Checked: it does not meet the standard for a case.",
+    },
+    "p_step_report": {"zh": "问题已上报。", "en": "The problem was reported."},
+    "p_step_me_too": {"zh": "又有市民反映了这个问题。", "en": "Another citizen reported it too."},
+    "p_step_add_call": {"zh": "又有市民来电反映了这个问题。", "en": "Another citizen called about it."},
+    "p_step_accept": {"zh": "已受理。", "en": "Accepted."},
+    "p_step_verify_pass": {"zh": "工作人员已到现场核实。", "en": "Checked on site."},
+    "p_step_verify_fail": {
+        "zh": "现场核实未发现该问题。",
+        "en": "The check on site did not find the problem.",
+    },
+    "p_step_file": {"zh": "已立案。", "en": "Registered as a case."},
+    "p_step_dispatch": {"zh": "已交办处置单位。", "en": "Sent to the responsible unit."},
+    "p_step_unit_accept": {"zh": "处置单位已接手。", "en": "The unit took it on."},
+    "p_step_handle": {"zh": "处置单位报告已处理。", "en": "The unit reports it fixed."},
+    "p_step_check_pass": {"zh": "现场核查确认已处理。", "en": "A check on site confirmed the fix."},
+    "p_step_check_fail": {
+        "zh": "现场核查未通过，退回重新处理。",
+        "en": "The check on site failed: sent back to be fixed.",
+    },
+    "p_step_close": {"zh": "已办结。", "en": "Closed."},
+    "p_step_rework": {"zh": "退回处置单位重新处理。", "en": "Sent back to the unit to be fixed again."},
+    "p_step_void": {"zh": "判定为无效上报。", "en": "Not taken up."},
+    "p_step_merge": {"zh": "与同一问题合并处理。", "en": "Joined to the same problem."},
 }
 
 

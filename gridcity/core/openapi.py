@@ -137,6 +137,7 @@ PATH_PARAMS: dict[str, Spec] = {
     "unit_id": ("int", "Responsible unit id."),
     "work_grid_id": ("int", "Work grid id."),
     "settings_version": ("int", "An assessment settings version (考核设置)."),
+    "token": ("str", "The private follow link's token (the citizen's receipt)."),
 }
 
 
@@ -389,6 +390,7 @@ def operations() -> list[Op]:
         *proactive_operations(),
         *calendar_operations(),
         *org_admin_operations(),
+        *public_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -457,6 +459,13 @@ def org_admin_operations() -> list[Op]:
 def calendar_operations() -> list[Op]:
     """The working calendar (工作日历): see gridcity/workcalendar/apidoc.py."""
     from gridcity.workcalendar.apidoc import calendar_operations as operations
+
+    return operations()
+
+
+def public_operations() -> list[Op]:
+    """The citizens' app (随手拍, /api/v1/public/): see gridcity/public/apidoc.py."""
+    from gridcity.public.apidoc import public_operations as operations
 
     return operations()
 

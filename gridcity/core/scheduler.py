@@ -43,6 +43,7 @@ def registered_jobs(app: Flask) -> list[Job]:
     from gridcity.media.storage import remove_stale_uploads
     from gridcity.ops.retention import retention_job
     from gridcity.org.sessions import prune_expired_sessions
+    from gridcity.public.follow import notices_job
     from gridcity.risk.services import retrain_due, score_job
     from gridcity.scorecards.snapshots.freeze import freeze_due
 
@@ -58,6 +59,8 @@ def registered_jobs(app: Flask) -> list[Job]:
         # Nightly: retrain the overdue-risk model once a day after GRIDCITY_RISK_TRAIN_HOUR (hourly check).
         Job("retrain_risk_model", retrain_due, seconds=3600),
         Job("score_overdue_risk", score_job, seconds=settings.risk_score_seconds),  # open cases' risks again
+        # The citizens' app: a message on each public step to those who asked.
+        Job("public_step_notices", notices_job, seconds=settings.sweep_seconds),
     ]
 
 

@@ -195,6 +195,31 @@ class Settings:
     analysis_eps_days: float = 7.0
     analysis_min_cases: int = 5
     analysis_recurrence_days: int = 30
+    # The citizens' app (/p/, issue 18, gridcity/public): how one-time codes
+    # reach a phone: "console" (development: logged, the last code per phone
+    # kept for tests) or "gateway" (an HTTP POST to public_sms_gateway_url with
+    # the bearer token, JSON {"phone", "text"}; README "Citizens' app").
+    public_sms_sender: str = "console"
+    public_sms_gateway_url: str = ""
+    public_sms_gateway_token: str = ""
+    # A code lasts this long and may be tried this often.
+    public_code_minutes: int = 10
+    public_code_max_attempts: int = 5
+    # Reports without a confirmed phone (off unless the city allows them).
+    public_anonymous_reports: bool = False
+    # Abuse limits: codes asked per phone per hour, reports (and "me too") per
+    # phone per hour and per day, and per address per hour (answered 429).
+    public_codes_per_phone_hour: int = 5
+    public_codes_per_address_hour: int = 20
+    public_reports_per_phone_hour: int = 5
+    public_reports_per_phone_day: int = 10
+    public_reports_per_address_hour: int = 20
+    # A citizen's signed-in cookie lasts this many days.
+    public_session_days: int = 30
+    # Citizens may ask for a message on each public step of their report;
+    # its link starts with this address (e.g. https://city.example.cn).
+    public_step_notices: bool = True
+    public_base_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -297,6 +322,28 @@ class Settings:
             raise SettingsError(
                 "GRIDCITY_ANALYSIS_MIN_CASES must be at least 2 and GRIDCITY_ANALYSIS_RECURRENCE_DAYS at least 1"
             )
+        if self.public_sms_sender not in ("console", "gateway"):
+            raise SettingsError(
+                f"GRIDCITY_PUBLIC_SMS_SENDER={self.public_sms_sender!r}: use console or gateway"
+            )
+        if self.public_sms_sender == "gateway" and not self.public_sms_gateway_url.startswith(
+            ("https://", "http://")
+        ):
+            raise SettingsError("GRIDCITY_PUBLIC_SMS_GATEWAY_URL: the gateway sender needs an http(s) URL")
+        if (
+            min(
+                self.public_code_minutes,
+                self.public_code_max_attempts,
+                self.public_codes_per_phone_hour,
+            self.public_codes_per_address_hour,
+                self.public_reports_per_phone_hour,
+                self.public_reports_per_phone_day,
+                self.public_reports_per_address_hour,
+                self.public_session_days,
+            )
+            < 1
+        ):
+            raise SettingsError("GRIDCITY_PUBLIC_* limits and durations must be at least 1")
         if not (0 < self.port < 65536):
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")
         if self.locator_refresh_seconds < 0:
@@ -411,6 +458,10 @@ def _parse(name: str, raw: str, type_name: Any) -> Any:
             return float(raw)
         if type_name.startswith("Path"):
             return Path(raw).expanduser().resolve() if raw else None
+        if type_name.startswith("bool"):
+            if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+                raise ValueError(raw)
+            return raw.strip().lower() in ("1", "true", "yes", "on")
     except ValueError:
         raise SettingsError(f"{name}={raw!r}: expected {type_name.split(' ')[0]}") from None
     return raw

@@ -43,8 +43,9 @@ MAX_RESULTS = 1000  # "first 1000 requests returned"; also the largest page_size
 MAX_IDS = 200
 WINDOW = dt.timedelta(days=90)  # "a span of 90 days"
 # Clock bookkeeping of the sweeper, and the hotline desk's talk with its
-# callers (calls added, replies, follow-ups): not news to the reporter.
-INTERNAL_ACTIONS = ("warn", "task_overdue", "add_call", "reply", "follow_up")
+# callers (calls added, replies, follow-ups) and a citizen's "me too" (/p/):
+# not news to the reporter.
+INTERNAL_ACTIONS = ("warn", "task_overdue", "add_call", "reply", "follow_up", "me_too")
 # When the gateway's service definitions first existed (the discovery changeset
 # before any attribute is loaded).
 GATEWAY_SINCE = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)

@@ -30,6 +30,7 @@ SAMPLE_PATH_VALUES = {
     "unit_id": "1",
     "work_grid_id": "1",
     "settings_version": "1",
+    "token": "x",
 }
 
 
@@ -118,6 +119,16 @@ def test_session_cookie_is_the_security_scheme(app, document):
         ("/api/v1/login", "post"),
         ("/api/v1/logout", "post"),
         ("/api/v1/openapi.json", "get"),
+        # The citizens' app (/p/): citizens have no staff session.
+        ("/api/v1/public/categories", "get"),
+        ("/api/v1/public/codes", "post"),
+        ("/api/v1/public/session", "post"),
+        ("/api/v1/public/session", "delete"),
+        ("/api/v1/public/me", "get"),
+        ("/api/v1/public/nearby", "get"),
+        ("/api/v1/public/reports", "post"),
+        ("/api/v1/public/me-too", "post"),
+        ("/api/v1/public/follow/{token}", "get"),
     }
 
 
@@ -247,7 +258,11 @@ def test_declared_query_parameters_are_the_documented_ones(app, document):
 
 
 # Files an operation answers with (a workbook, a GeoJSON download): no JSON schema.
-DOWNLOADS = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/geo+json")
+DOWNLOADS = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/geo+json",
+    "text/csv",
+)
 
 
 def test_every_success_answer_is_generated_from_a_declared_model(app, document):

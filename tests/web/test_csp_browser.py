@@ -60,6 +60,8 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("unit-yt-hw", "/scorecards/appeals/", "main"),  # 我的申诉
         ("admin", "/admin/components", "#component-map[data-loads]"),  # 部件 (the map's markers)
         ("admin", "/admin/components/1", "#component-pin-map .leaflet-marker-icon"),  # one component's pin
+        ("manager", "/citizens/", "table[data-testid=citizen-counts]"),  # 市民上报 (the staff page)
+        ("manager", "/p/", "html[data-ready=report]"),  # the citizens' app (no sign-in needed)
     ],
 )
 def test_pages_meet_their_content_security_policy(create_page, username, path, ready):  # noqa: F811
