@@ -1,8 +1,8 @@
 """citizens' app (issue 18 items 1, 2, 5): one-time codes, the citizens'
 category list, step notices
 
-Revision ID: 0030_public_app
-Revises: 0024_citizens
+Revision ID: 0027_public_app
+Revises: 0026_assessment_versions
 Create Date: 2026-12-07 16:00:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import gridcity.cases.models
 
 
-revision = "0030_public_app"
-down_revision = "0024_citizens"
+revision = "0027_public_app"
+down_revision = "0026_assessment_versions"
 branch_labels = None
 depends_on = None
 
