@@ -114,7 +114,7 @@ def score_tier(
     int_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
     matrix = int_matrix.astype(float)
     values = {c: matrix[:, j] for j, c in enumerate(names)}
-    means = matrix.mean(axis=0)
+    means = ind.tier_means(int_matrix)
     for j, c in enumerate(names):
         values[f"avg_{c}"] = means[j]
     results, weighted, weight_in = [], np.zeros(n), np.zeros(n)
