@@ -33,14 +33,16 @@ def scored_dispatchers(previous: dict[int, float]) -> ScorecardTable:
 
 def test_rows_made_from_the_columns_carry_every_figure_best_first():
     table = scored_dispatchers({1: 99.5, 3: 85.0})
-    # Mean dispatched 6.25. Dan: volume 5 / 6.25, on time 4 / 5, accurate
-    # (5 - 1) / 5, all 0.8 → 80; Ann and Bob: 100 (volume capped). Cat did
-    # nothing: no score, grade or rank (not 80, as when its empty rates
-    # counted 100 each), listed last, with last month's score kept beside.
+    # Mean dispatched 25 / 3 (over the three with data: Cat's nothing is no
+    # zero to average in, rule 9). Dan: volume 5 / (25 / 3) = 0.6 → 60, on
+    # time 4 / 5 and accurate (5 - 1) / 5 → 80 each: 76; Ann and Bob: 100
+    # (volume capped). Cat did nothing: no score, grade or rank (not 80, as
+    # when its empty rates counted 100 each), listed last, with last month's
+    # score kept beside.
     assert [(r.subject_code, r.rank, r.score, r.grade, r.previous_score, r.change) for r in table.rows] == [
         ("ann", 1, 100.0, "A", 99.5, 0.5),
         ("bob", 1, 100.0, "A", None, None),
-        ("dan", 3, 80.0, "B", None, None),
+        ("dan", 3, 76.0, "B", None, None),
         ("cat", None, None, None, 85.0, None),
     ]
     cat = table.rows[3]
@@ -56,8 +58,8 @@ def test_rows_made_from_the_columns_carry_every_figure_best_first():
         "dispatched_returned": 0,
     }
     assert dan.indicators["volume"] == {
-        "value": 0.8,
-        "score": 80.0,
+        "value": 0.6,
+        "score": 60.0,
         "weight": 20,
         "name_zh": "派遣量",
         "name_en": "Volume (vs. the tier mean)",
@@ -80,7 +82,7 @@ def test_rows_are_made_once_and_share_no_dicts():
     assert "formula" not in rows[1].indicators["volume"]
     rows[0].counts["dispatched"] = 0
     assert rows[1].counts["dispatched"] == 10
-    assert table.figures.score_of() == {1: 100.0, 2: 100.0, 4: 80.0}
+    assert table.figures.score_of() == {1: 100.0, 2: 100.0, 4: 76.0}
 
 
 def test_a_tier_without_subjects_has_no_rows():

@@ -17,6 +17,7 @@ import shapely
 from gridcity.extensions import db
 from gridcity.geo.models import District, Street
 from gridcity.org.services import get_user
+from gridcity.scorecards.presentation.explain import Explainer
 from gridcity.scorecards.scoring import contest, indicators, scores
 from gridcity.scorecards.snapshots import services
 from tests.scorecards.conftest import EAST, WEST, local
@@ -241,3 +242,26 @@ def test_an_empty_rate_is_left_out_and_the_other_weights_rescaled(app, driver, c
         answer = client.put("/api/v1/scorecards/definitions", json=three_indicators(bad))
         assert answer.status_code == 400, bad
         assert "closure_rate" in answer.get_json()["message"], answer.get_json()
+
+
+def test_a_tier_mean_leaves_out_the_subjects_without_data(app, driver):
+    """Rule 9 for the means volume indicators compare with: a street with no
+    cases is no zero in the streets' mean filed count (it made the mean 1 and
+    the west street's one filing look average: 100 points instead of 67), and
+    the explanation shows the mean the score used."""
+    driver.at(local(2, 9))
+    add_street("003", "北街道")
+    driver.at(local(7, 9))
+    closed_on_time(driver, "insp", WEST, "jd")
+    driver.at(local(8, 9))
+    closed_on_time(driver, "insp2", EAST, "hw")
+    closed_on_time(driver, "insp2", EAST, "hw")
+    table = services.month_scorecard(MONTH, "street")
+    west = rows(table)[WEST_CODE]
+    assert rows(table)[NORTH_CODE].score is None
+    assert west.indicators["filed_volume"]["value"] == round(1 / 1.5, 4)
+    assert west.indicators["filed_volume"]["score"] == 66.67
+    assert west.score == round((10 * 100 + 20 * 100 / 1.5 + 30 * 100 + 40 * 100) / 100, 2)
+    document = services.definitions()
+    explained = Explainer(table, document, "en").indicator(west, "filed_volume")
+    assert explained.lines[1].endswith("= 1 / 1.5 = 0.67"), explained.lines

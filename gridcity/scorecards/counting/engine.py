@@ -409,11 +409,10 @@ class TierCounts:
 
 @dataclass
 class Counts:
-    """Counts per tier: area tiers and units as arrays (a city has hundreds of
-    thousands of unit grids), people as ``{subject_id: {count: n}}``."""
+    """Counts per tier as arrays (:class:`TierCounts`), people's tiers too: a
+    city has hundreds of thousands of unit grids and thousands of inspectors."""
 
     arrays: dict[str, TierCounts] = field(default_factory=dict)
-    people: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
     patrol_findings: list[tuple] = field(default_factory=list)  # (street_id, category code, kind, n)
     # The rows behind every count (:func:`month_facts`), frozen with the figures.
     facts: dict = field(default_factory=dict)
@@ -421,12 +420,12 @@ class Counts:
     @property
     def by_tier(self) -> dict[str, dict[int, dict[str, int]]]:
         """Every tier as ``{tier: {subject_id: {count: n}}}``."""
-        return {**{t: a.as_dict() for t, a in self.arrays.items()}, **self.people}
+        return {t: a.as_dict() for t, a in self.arrays.items()}
 
     def tier(self, tier: str) -> TierCounts:
         if tier in self.arrays:
             return self.arrays[tier]
-        return TierCounts.from_dict(self.people.get(tier, {}), ind.TIER_COUNTS[tier])
+        return TierCounts.from_dict({}, ind.TIER_COUNTS[tier])
 
 
 def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
@@ -442,7 +441,7 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
         out.arrays[tier] = _tally([facts[(group, c)][:, column] for c in names], names)
     for role in PERSON_TIERS:
         names = ind.TIER_COUNTS[role]
-        out.people[role] = _tally([facts[(role, c)][:, 0] for c in names], names).as_dict()
+        out.arrays[role] = _tally([facts[(role, c)][:, 0] for c in names], names)
     out.patrol_findings = patrol_findings(start, end)
     return out
 

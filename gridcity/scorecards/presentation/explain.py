@@ -16,6 +16,7 @@ import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from gridcity.scorecards.scoring.indicators import tier_means
 from gridcity.web.ui_text import UI_TEXT, ui_text
 
 _SYMBOLS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "/"}
@@ -149,12 +150,16 @@ def rule_text(code: str, language: str) -> str:
 
 
 def averages(rows: Iterable, names: set[str]) -> dict[str, float]:
-    """``avg_<count>`` over the tier's subjects, as the engine takes it."""
+    """``avg_<count>`` over the tier's subjects, as the engine takes it
+    (:func:`~gridcity.scorecards.scoring.indicators.tier_means`: over the
+    subjects that have data)."""
     wanted = [n[4:] for n in names if n.startswith("avg_")]
     if not wanted:
         return {}
     rows = list(rows)
-    return {f"avg_{c}": (sum(r.counts.get(c, 0) for r in rows) / len(rows)) if rows else 0.0 for c in wanted}
+    count_names = list(dict.fromkeys(c for r in rows for c in (r.counts or {})))
+    means = tier_means([[(r.counts or {}).get(c, 0) for c in count_names] for r in rows]) if rows else []
+    return {f"avg_{c}": float(means[count_names.index(c)]) if c in count_names else 0.0 for c in wanted}
 
 
 # ---------------------------------------------------------------- explanations

@@ -12,7 +12,8 @@ A definition set is one JSON document::
      "appeals": {"window_working_days": 5}}              # 考核申诉 window
 
 An indicator's value is its formula over the subject's counts (and ``avg_<count>``,
-the mean of that count over the tier's subjects — for volume indicators);
+the mean of that count over the tier's subjects that have data — for volume
+indicators; :func:`tier_means`);
 its score is ``clamp(value × scale, 0, 100)``; the subject's score is the
 weighted sum of its indicator scores divided by the total weight of the
 indicators that have a value.
@@ -458,6 +459,19 @@ def grade_for(score: float | None, grades: list[dict]) -> str | None:
 
 
 # ---------------------------------------------------------------- vectorised evaluation
+
+
+def tier_means(matrix):
+    """``avg_<count>`` of a tier: each count's mean over the subjects that
+    have data (a row per subject, a column per count). DOMAIN.md §7.1 rule
+    9: a subject with no data at all is no zero to average in (it would
+    lower the mean every volume indicator compares with); a tier where
+    nobody has data has means of zero."""
+    import numpy as np
+
+    matrix = np.asarray(matrix, dtype=float).reshape(len(matrix), -1)
+    with_data = matrix[matrix.any(axis=1)]
+    return with_data.mean(axis=0) if len(with_data) else np.zeros(matrix.shape[1])
 
 
 def evaluate_many(formula: Formula, values: dict, size: int, if_empty: float | None = None):

@@ -114,7 +114,7 @@ def score_tier(
     int_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
     matrix = int_matrix.astype(float)
     values = {c: matrix[:, j] for j, c in enumerate(names)}
-    means = matrix.mean(axis=0)
+    means = ind.tier_means(int_matrix)
     for j, c in enumerate(names):
         values[f"avg_{c}"] = means[j]
     results, weighted, weight_in = [], np.zeros(n), np.zeros(n)
@@ -377,7 +377,7 @@ def _compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> 
     subjects = _subjects()
     subjects["unit_grid"] = _unit_grid_subjects(counts.arrays["unit_grid"].ids.tolist())
     for role in PERSON_TIERS:  # someone who acted in a role they no longer have
-        missing = set(counts.people[role]) - set(subjects[role])
+        missing = set(counts.tier(role).ids.tolist()) - set(subjects[role])
         for user_id, (username, display) in _user_names(missing).items():
             subjects[role][user_id] = (username, display, None, None)
     previous = previous_scores(month)

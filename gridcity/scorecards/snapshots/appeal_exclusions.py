@@ -130,22 +130,16 @@ def amounts(month: str, exclusions: list[Exclusion]) -> dict[tuple[str, int], di
 def apply_to_counts(counts: engine.Counts, less: dict[tuple[str, int], dict[str, int]]) -> None:
     """Subtract ``less`` (see :func:`amounts`) from the month's counts, in place."""
     for (tier, subject_id), by_count in less.items():
-        if tier in counts.arrays:
-            table = counts.arrays[tier]
-            at = np.searchsorted(table.ids, subject_id)
-            if at >= len(table.ids) or table.ids[at] != subject_id:
-                continue
-            for count, n in by_count.items():
-                if count in table.names:
-                    j = table.names.index(count)
-                    table.matrix[at, j] = max(0, int(table.matrix[at, j]) - n)
-        else:
-            row = counts.people.get(tier, {}).get(subject_id)
-            if row is None:
-                continue
-            for count, n in by_count.items():
-                if count in row:
-                    row[count] = max(0, row[count] - n)
+        if tier not in counts.arrays:
+            continue
+        table = counts.arrays[tier]
+        at = np.searchsorted(table.ids, subject_id)
+        if at >= len(table.ids) or table.ids[at] != subject_id:
+            continue
+        for count, n in by_count.items():
+            if count in table.names:
+                j = table.names.index(count)
+                table.matrix[at, j] = max(0, int(table.matrix[at, j]) - n)
 
 
 def step(month: str) -> Callable[[engine.Counts], None] | None:
