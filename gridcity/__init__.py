@@ -193,6 +193,9 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (admin_calendar_bp, calendar_api_bp):
         app.register_blueprint(bp)
     app.register_blueprint(admin_taxonomy_bp)  # categories and responsibility rules (/admin/)
+    from gridcity.web.admin_geography import bp as admin_geography_bp
+
+    app.register_blueprint(admin_geography_bp)  # geography layers: import, export (/admin/geography)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

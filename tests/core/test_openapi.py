@@ -27,6 +27,7 @@ SAMPLE_PATH_VALUES = {
     "appeal_id": "1",
     "key_id": "1",
     "day": "2027-02-11",
+    "layer": "streets",
 }
 
 
