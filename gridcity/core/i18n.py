@@ -967,6 +967,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "文件有 {count} 个警告，需确认接受后才能导入：",
         "en": "The file has {count} warning(s) to accept before it is imported:",
     },
+    "geo_feature_number": {"zh": "第 {n} 个要素", "en": "feature {n}"},
     "geo_layer_districts": {"zh": "区", "en": "Districts"},
     "geo_layer_streets": {"zh": "街道", "en": "Streets"},
     "geo_layer_communities": {"zh": "社区", "en": "Communities"},

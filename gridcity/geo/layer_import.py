@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -55,7 +56,15 @@ class Problem:
     error: bool = True
 
     def message(self, language: str | None = None) -> str:
-        return translate(self.key, language, **self.params)
+        return in_words(translate(self.key, language, **self.params), language)
+
+
+# A feature without a code is named by its place in the file, in the reader's language.
+_NUMBER = re.compile("\x00(\\d+)\x00")
+
+
+def in_words(text: str, language: str | None) -> str:
+    return _NUMBER.sub(lambda m: translate("geo_feature_number", language, n=m.group(1)), text)
 
 
 @dataclass
@@ -71,7 +80,7 @@ class LayerFeature:
 
     @property
     def label(self) -> str:
-        code = self.code or f"#{self.number}"
+        code = self.code or f"\x00{self.number}\x00"
         return f"{self.name} ({code})" if self.name else code
 
 
@@ -116,7 +125,7 @@ class LayerCheck:
                     {
                         "type": "Feature",
                         "geometry": shapely.geometry.mapping(f.geom),
-                        "properties": {"label": f.label, "flagged": f.label in flagged},
+                        "properties": {"label": in_words(f.label, language), "flagged": f.label in flagged},
                     }
                     for f in self.features
                 ],

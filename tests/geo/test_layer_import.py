@@ -81,7 +81,7 @@ def test_the_check_names_each_problem_and_the_import_refuses_on_them(create_mini
         polygon_feature(BOWTIE, code="440308009", name="打结街道"),
     )
     found = messages(check_layer("streets", codes, "wgs84"))
-    assert "无编码街道 (#1) 缺少编码。" in found
+    assert "无编码街道 (第 1 个要素) 缺少编码。" in found
     assert "坏编码 (44030800X) 的编码格式不对：应为 3 / 9 位数字。" in found
     assert "外区街道 (440399001) 的上级区 440399 不存在。" in found
     assert "重复街道 (440399001) 与 外区街道 (440399001) 编码重复。" in found
