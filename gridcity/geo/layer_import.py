@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
 from flask import current_app
 from shapely.validation import explain_validity
@@ -409,30 +410,37 @@ def _check_overlaps(layer: str, features: list[LayerFeature], problems: list[Pro
         for code, _, name, geom in _existing_rows(layer)
         if code not in replaced and geom is not None
     ]
-    geoms = [f.geom for f in features]
+    geoms = np.array([f.geom for f in features], dtype=object)
+    if not len(geoms):
+        return
     tree = shapely.STRtree(geoms)
-    if geoms:
-        left, right = tree.query(geoms, predicate="intersects")
-        for i, j in zip(left.tolist(), right.tolist()):
-            if i < j and (area := _m2(shapely.intersection(geoms[i], geoms[j]))) > tolerance:
-                a, b = features[i].label, features[j].label
-                problems.append(
-                    Problem(
-                        "geo_overlap", {"feature": a, "other": b, "area": round(area), "_features": (a, b)}
-                    )
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    for i, j, area in _overlaps(geoms[left[keep]], geoms[right[keep]], left[keep], right[keep], tolerance):
+        a, b = features[i].label, features[j].label
+        problems.append(Problem("geo_overlap", {"feature": a, "other": b, "area": area, "_features": (a, b)}))
+    if others:
+        existing = np.array([g for _, g in others], dtype=object)
+        old, new = tree.query(existing, predicate="intersects")
+        for i, j, area in _overlaps(geoms[new], existing[old], new, old, tolerance):
+            a = features[i].label
+            problems.append(
+                Problem(
+                    "geo_overlap_existing",
+                    {"feature": a, "other": others[j][0], "area": area, "_features": (a,)},
                 )
-    if others and geoms:
-        existing = [g for _, g in others]
-        new, old = tree.query(existing, predicate="intersects")[::-1]
-        for i, j in zip(new.tolist(), old.tolist()):
-            if (area := _m2(shapely.intersection(geoms[i], existing[j]))) > tolerance:
-                a = features[i].label
-                problems.append(
-                    Problem(
-                        "geo_overlap_existing",
-                        {"feature": a, "other": others[j][0], "area": round(area), "_features": (a,)},
-                    )
-                )
+            )
+
+
+def _overlaps(a, b, a_index, b_index, tolerance: float):
+    """(index in a, index in b, m²) of the pairs whose common ground exceeds the
+    tolerance; neighbours that only share a border cost no area computation."""
+    if not len(a):
+        return
+    common = shapely.intersection(a, b)
+    for k in np.nonzero(shapely.area(common) > 0)[0]:
+        if (area := _m2(common[k])) > tolerance:
+            yield int(a_index[k]), int(b_index[k]), round(area)
 
 
 PARENT_LAYER = {"streets": "districts", "communities": "streets", "unit_grids": "communities"}

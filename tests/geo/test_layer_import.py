@@ -255,6 +255,9 @@ def test_the_page_previews_a_file_then_imports_it(create_mini_city, client, logi
     after = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "街道已导入：新增 0 个，更新 2 个。" in after and "导入地理图层" in after and "街道.zip" in after
     assert "东街道（新）" in street_names()
+    client.set_cookie("lang", "en")  # the page's English switch
+    english = client.get("/admin/geography?layer=streets").get_data(as_text=True)
+    assert "Geography layers" in english and "Geography layer imported" in english and "Updated" in english
 
     # Export through the API: the page's download links.
     exported = client.get("/api/v1/geo/layers/streets/export?datum=gcj02&download=true")
