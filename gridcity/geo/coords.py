@@ -52,16 +52,21 @@ def wgs84_to_gcj02(lon, lat):
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
-    glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    wlon, wlat = glon.copy(), glat.copy()
+def _inverse(forward, lon, lat, first_guess, tolerance: float, max_iterations: int):
+    """Solve forward(x) = (lon, lat) by fixed-point steps from ``first_guess``."""
+    tlon, tlat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    x, y = first_guess(tlon, tlat)
     for _ in range(max_iterations):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        elon, elat = glon - flon, glat - flat
-        wlon, wlat = wlon + elon, wlat + elat
+        flon, flat = forward(x, y)
+        elon, elat = tlon - flon, tlat - flat
+        x, y = x + elon, y + elat
         if max(np.max(np.abs(elon), initial=0), np.max(np.abs(elat), initial=0)) < tolerance:
             break
-    return wlon, wlat
+    return x, y
+
+
+def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
+    return _inverse(wgs84_to_gcj02, lon, lat, lambda x, y: (x.copy(), y.copy()), tolerance, max_iterations)
 
 
 def gcj02_to_bd09(lon, lat):
@@ -74,15 +79,7 @@ def gcj02_to_bd09(lon, lat):
 def bd09_to_gcj02(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
     """The iterative inverse of :func:`gcj02_to_bd09` (the usual one-step
     formula errs by decimetres)."""
-    blon, blat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    glon, glat = blon - 0.0065, blat - 0.006
-    for _ in range(max_iterations):
-        flon, flat = gcj02_to_bd09(glon, glat)
-        elon, elat = blon - flon, blat - flat
-        glon, glat = glon + elon, glat + elat
-        if max(np.max(np.abs(elon), initial=0), np.max(np.abs(elat), initial=0)) < tolerance:
-            break
-    return glon, glat
+    return _inverse(gcj02_to_bd09, lon, lat, lambda x, y: (x - 0.0065, y - 0.006), tolerance, max_iterations)
 
 
 def bd09_to_wgs84(lon, lat):

@@ -12,6 +12,7 @@ import re
 import zipfile
 from html import unescape
 
+import numpy as np
 import shapefile
 import shapely
 from sqlalchemy import delete, func, select, update
@@ -20,6 +21,7 @@ from gridcity.audit.models import AuditEntry
 from gridcity.audit.words import describe
 from gridcity.extensions import db
 from gridcity.geo import layer_export
+from gridcity.geo.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
 from gridcity.geo.layer_import import LayerRefused, check_layer, import_layer
 from gridcity.geo.models import Street, UnitGrid, WorkGrid, inspector_work_grid
 from tests.conftest import MINI_DISTRICT, polygon_feature
@@ -49,6 +51,15 @@ def imports() -> list[AuditEntry]:
 
 def messages(check, language="zh", errors=True) -> list[str]:
     return check.to_dict(language)["errors" if errors else "warnings"]
+
+
+def test_bd09_and_gcj02_go_back_to_wgs84_within_a_millimetre():
+    lon, lat = np.array([114.2405, 113.93, 116.39]), np.array([22.5795, 22.54, 39.91])
+    for forward, back in ((wgs84_to_bd09, bd09_to_wgs84), (wgs84_to_gcj02, gcj02_to_wgs84)):
+        shifted = forward(lon, lat)
+        assert np.all(np.hypot(shifted[0] - lon, shifted[1] - lat) > 1e-3)  # hundreds of metres off
+        again = back(*shifted)
+        assert np.all(np.hypot(again[0] - lon, again[1] - lat) < 1e-8)
 
 
 def test_the_check_names_each_problem_and_the_import_refuses_on_them(create_mini_city):
@@ -267,6 +278,15 @@ def test_the_page_previews_a_file_then_imports_it(create_mini_city, client, logi
 
 def test_bad_files_get_a_clear_4xx_and_save_nothing(create_mini_city, client, login):
     create_mini_city()
+    good = json.dumps(collection(polygon_feature(EAST, code="440308002", name="东街道")))
+    login("lead")  # not an admin: refused on the page, its forms and the export
+    for response in (
+        client.get("/admin/geography"),
+        upload(client, "a.geojson", good.encode()),
+        client.post("/admin/geography/import", data={"layer": "streets", "datum": "wgs84", "document": good}),
+        client.get("/api/v1/geo/layers/streets/export"),
+    ):
+        assert response.status_code == 403
     login("admin")
     point = collection(
         {
@@ -275,7 +295,6 @@ def test_bad_files_get_a_clear_4xx_and_save_nothing(create_mini_city, client, lo
             "properties": {"code": "440308003", "name": "点"},
         }
     )
-    good = json.dumps(collection(polygon_feature(EAST, code="440308002", name="东街道")))
     cases = [
         (upload(client, "a.geojson", b"this is not JSON"), 400, "GeoJSON 文件无效"),
         (upload(client, "a.geojson", b""), 400, "文件是空的"),
