@@ -968,6 +968,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The file has {count} warning(s) to accept before it is imported:",
     },
     "geo_feature_number": {"zh": "第 {n} 个要素", "en": "feature {n}"},
+    "geo_preview_expired": {
+        "zh": "预览已过期或不存在，请重新上传文件。",
+        "en": "The preview has expired or does not exist: upload the file again.",
+    },
     "geo_layer_districts": {"zh": "区", "en": "Districts"},
     "geo_layer_streets": {"zh": "街道", "en": "Streets"},
     "geo_layer_communities": {"zh": "社区", "en": "Communities"},

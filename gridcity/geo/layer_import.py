@@ -13,12 +13,16 @@ added here, their changes belong to the work grid page.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
+import secrets
+import time
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -226,6 +230,47 @@ def _cell(value):
     if isinstance(value, int):
         return str(value)
     return value.strip() if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------- between preview and import
+
+# A checked file waits here for its import: in the media directory, which every
+# web process shares (a form field could not carry it: forms stop at 500 KB).
+PENDING_FOLDER = "geo-imports"
+PENDING_HOURS = 24
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _pending_dir() -> Path:
+    return Path(current_app.config["SETTINGS"].resolved_media_dir) / PENDING_FOLDER
+
+
+def keep_checked_file(document: dict) -> str:
+    """Keep a previewed file for its import; the token names it. Files older
+    than a day are removed on the way."""
+    folder = _pending_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - PENDING_HOURS * 3600
+    for old in folder.glob("*.json"):
+        with contextlib.suppress(FileNotFoundError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+    token = secrets.token_urlsafe(16)
+    (folder / f"{token}.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return token
+
+
+def checked_file(token: str) -> dict:
+    """The file kept by :func:`keep_checked_file` (refused when unknown or expired)."""
+    path = _pending_dir() / f"{token}.json"
+    if not _TOKEN.fullmatch(token or "") or not path.is_file():
+        raise GridCityError("geo_preview_expired")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def forget_checked_file(token: str) -> None:
+    if _TOKEN.fullmatch(token or ""):
+        (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- the check

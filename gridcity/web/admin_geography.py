@@ -6,8 +6,6 @@ which ``gridcity geo import-* / export`` call too."""
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, redirect, request, url_for
 from sqlalchemy import select
 
@@ -61,8 +59,8 @@ def _geography_page(layer: str, status: int = 200, *, error: str | None = None, 
         districts=list(db.session.scalars(select(District).order_by(District.code))),
         upload=upload or {},
         preview=preview,
-        # The checked file goes back with "import" (and is checked again there).
-        document=json.dumps(upload["document"], ensure_ascii=False)
+        # The checked file waits for "import" (and is checked again there).
+        token=layer_import.keep_checked_file(upload["document"])
         if check is not None and not check.errors
         else None,
         error=error,
@@ -119,10 +117,11 @@ def save_import():
     form = request.form
     upload = _choices(form)
     upload["filename"] = form.get("filename", "")[:200]
+    token = form.get("token", "")
     try:
         counts = layer_import.import_layer(
             upload["layer"],
-            form.get("document", ""),
+            layer_import.checked_file(token),
             upload["datum"],
             filename=upload["filename"],
             district_code=upload["district"],
@@ -133,4 +132,5 @@ def save_import():
     except GridCityError as error:
         db.session.rollback()
         return _geography_page(_layer(upload["layer"]), error.status, error=error.message(), upload=upload)
+    layer_import.forget_checked_file(token)
     return redirect(url_for(".geography_page", layer=upload["layer"], done="imported", **counts))

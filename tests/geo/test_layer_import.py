@@ -259,10 +259,12 @@ def test_the_page_previews_a_file_then_imports_it(create_mini_city, client, logi
         name: unescape(
             re.search(rf'name="{name}" value="([^"]*)"', html.split('data-testid="geo-save"')[1]).group(1)
         )
-        for name in ("layer", "datum", "district", "filename", "document")
+        for name in ("layer", "datum", "district", "filename", "token")
     }
     saved = client.post("/admin/geography/import", data=form)
     assert saved.status_code == 302 and "done=imported" in saved.headers["Location"]
+    again = client.post("/admin/geography/import", data=form)  # the kept file went with the import
+    assert again.status_code == 400 and "预览已过期或不存在" in again.get_data(as_text=True)
     after = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "街道已导入：新增 0 个，更新 2 个。" in after and "导入地理图层" in after and "街道.zip" in after
     assert "东街道（新）" in street_names()
@@ -283,7 +285,10 @@ def test_bad_files_get_a_clear_4xx_and_save_nothing(create_mini_city, client, lo
     for response in (
         client.get("/admin/geography"),
         upload(client, "a.geojson", good.encode()),
-        client.post("/admin/geography/import", data={"layer": "streets", "datum": "wgs84", "document": good}),
+        client.post(
+            "/admin/geography/import",
+            data={"layer": "streets", "datum": "wgs84", "token": "a-guess-of-22-letters_"},
+        ),
         client.get("/api/v1/geo/layers/streets/export"),
     ):
         assert response.status_code == 403
@@ -310,10 +315,11 @@ def test_bad_files_get_a_clear_4xx_and_save_nothing(create_mini_city, client, lo
         (upload(client, "a.geojson", good.encode(), layer="rivers"), 400, "未知的图层"),
         (
             client.post(
-                "/admin/geography/import", data={"layer": "streets", "datum": "wgs84", "document": "{"}
+                "/admin/geography/import",
+                data={"layer": "streets", "datum": "wgs84", "token": "a-guess-of-22-letters_"},
             ),
             400,
-            "GeoJSON 文件无效",
+            "预览已过期或不存在",
         ),
         (client.get("/api/v1/geo/layers/rivers/export"), 404, "未知的图层"),
         (client.get("/api/v1/geo/layers/streets/export?datum=bd-09"), 400, "datum"),
