@@ -117,7 +117,9 @@ def read_features(data: str | bytes | dict, datum: str, repair: bool = True) -> 
             raise GridCityError("wrong_crs", detail=f"feature {n} bounds {geom.bounds}")
         if repair and not geom.is_valid:
             geom = shapely.make_valid(geom)
-        result.append((feature.get("properties") or {}, geometry_to_wgs84(geom, datum)))
+        props = feature.get("properties")
+        # Properties that are no object (a list, a number) are as good as none: the codes are then missing.
+        result.append((props if isinstance(props, dict) else {}, geometry_to_wgs84(geom, datum)))
     return result
 
 

@@ -90,9 +90,11 @@ def test_the_check_names_each_problem_and_the_import_refuses_on_them(create_mini
         polygon_feature(EAST.buffer(-0.0005), code="440399001", name="外区街道"),
         polygon_feature(EAST.buffer(-0.0010), code="440399001", name="重复街道"),
         polygon_feature(BOWTIE, code="440308009", name="打结街道"),
+        {"type": "Feature", "geometry": shapely.geometry.mapping(EAST.buffer(-0.002)), "properties": [1]},
     )
     found = messages(check_layer("streets", codes, "wgs84"))
     assert "无编码街道 (第 1 个要素) 缺少编码。" in found
+    assert "第 6 个要素 缺少编码。" in found and "第 6 个要素 缺少名称。" in found
     assert "坏编码 (44030800X) 的编码格式不对：应为 3 / 9 位数字。" in found
     assert "外区街道 (440399001) 的上级区 440399 不存在。" in found
     assert "重复街道 (440399001) 与 外区街道 (440399001) 编码重复。" in found
