@@ -115,7 +115,8 @@ class LayerCheck:
         return sum(1 for f in self.features if f.existing_id is not None)
 
     def to_dict(self, language: str | None = None) -> dict:
-        flagged = {label for p in self.problems for label in p.params.get("_features", ())}
+        # The features a problem names are drawn red on the preview's map.
+        flagged = {p.params.get(name) for p in self.problems for name in ("feature", "other")}
         return {
             "layer": self.layer,
             "datum": self.datum,
@@ -463,7 +464,16 @@ def _check_overlaps(layer: str, features: list[LayerFeature], problems: list[Pro
     keep = left < right
     for i, j, area in _overlaps(geoms[left[keep]], geoms[right[keep]], left[keep], right[keep], tolerance):
         a, b = features[i].label, features[j].label
-        problems.append(Problem("geo_overlap", {"feature": a, "other": b, "area": area, "_features": (a, b)}))
+        problems.append(
+            Problem(
+                "geo_overlap",
+                {
+                    "feature": a,
+                    "other": b,
+                    "area": area,
+                },
+            )
+        )
     if others:
         existing = np.array([g for _, g in others], dtype=object)
         old, new = tree.query(existing, predicate="intersects")
@@ -472,7 +482,11 @@ def _check_overlaps(layer: str, features: list[LayerFeature], problems: list[Pro
             problems.append(
                 Problem(
                     "geo_overlap_existing",
-                    {"feature": a, "other": others[j][0], "area": area, "_features": (a,)},
+                    {
+                        "feature": a,
+                        "other": others[j][0],
+                        "area": area,
+                    },
                 )
             )
 
@@ -518,7 +532,6 @@ def _check_gaps(layer: str, features: list[LayerFeature], problems: list[Problem
                         "feature": f.label,
                         "parent": f"{parents[f.parent][0]} ({f.parent})",
                         "area": round(outside),
-                        "_features": (f.label,),
                     },
                     error=False,
                 )

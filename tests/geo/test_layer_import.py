@@ -62,8 +62,16 @@ def test_bd09_and_gcj02_go_back_to_wgs84_within_a_millimetre():
         assert np.all(np.hypot(again[0] - lon, again[1] - lat) < 1e-8)
 
 
-def test_the_check_names_each_problem_and_the_import_refuses_on_them(create_mini_city):
+def test_the_check_the_import_and_the_command_line(create_mini_city, runner, tmp_path):
+    """One mini city for the three (each costs seconds on each database); the
+    first two change nothing."""
     create_mini_city()
+    the_check_names_each_problem_and_the_import_refuses_on_them()
+    the_command_line_refuses_with_the_consoles_words(runner, tmp_path)
+    a_gap_is_a_warning_to_accept_then_the_import_is_audited()
+
+
+def the_check_names_each_problem_and_the_import_refuses_on_them():
     before = (street_count(), street_names())
 
     overlapping = collection(
@@ -123,8 +131,7 @@ def test_the_check_names_each_problem_and_the_import_refuses_on_them(create_mini
     assert (street_count(), street_names()) == before and imports() == []
 
 
-def test_a_gap_is_a_warning_to_accept_then_the_import_is_audited(create_mini_city):
-    create_mini_city()
+def a_gap_is_a_warning_to_accept_then_the_import_is_audited():
     narrower = collection(
         polygon_feature(WEST.buffer(-0.0003), code="440308001", name="西街道（新界）"),
         polygon_feature(EAST, code="440308002", name="东街道"),
@@ -196,8 +203,7 @@ def test_every_layer_exports_in_each_datum_and_imports_again(create_mini_city, r
     } == members
 
 
-def test_the_command_line_refuses_with_the_consoles_words(create_mini_city, runner, tmp_path):
-    create_mini_city()
+def the_command_line_refuses_with_the_consoles_words(runner, tmp_path):
     path = tmp_path / "streets.geojson"
     path.write_text(
         json.dumps(
@@ -240,9 +246,13 @@ def upload(client, name: str, content: bytes, layer="streets", datum="wgs84", di
     return client.post("/admin/geography/preview", data=data, content_type="multipart/form-data")
 
 
-def test_the_page_previews_a_file_then_imports_it(create_mini_city, client, login):
+def test_the_page_refuses_bad_files_then_previews_and_imports(create_mini_city, client, login):
     create_mini_city()
-    login("admin")
+    bad_files_get_a_clear_4xx_and_save_nothing(client, login)
+    the_page_previews_a_file_then_imports_it(client)
+
+
+def the_page_previews_a_file_then_imports_it(client):
     page = client.get("/admin/geography")
     assert page.status_code == 200 and "地理图层" in page.get_data(as_text=True)
 
@@ -280,8 +290,7 @@ def test_the_page_previews_a_file_then_imports_it(create_mini_city, client, logi
     assert {f["properties"]["code"] for f in exported.get_json()["features"]} == {"440308001", "440308002"}
 
 
-def test_bad_files_get_a_clear_4xx_and_save_nothing(create_mini_city, client, login):
-    create_mini_city()
+def bad_files_get_a_clear_4xx_and_save_nothing(client, login):
     good = json.dumps(collection(polygon_feature(EAST, code="440308002", name="东街道")))
     login("lead")  # not an admin: refused on the page, its forms and the export
     for response in (
