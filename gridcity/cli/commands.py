@@ -63,7 +63,8 @@ def _import_layer(
     layer: str, path: str, datum: str, accept_warnings: bool, district: str | None = None
 ) -> str:
     """The console's import (gridcity/geo/layer_import.py): the same check, refused on the same problems."""
-    from gridcity.geo.layer_import import import_layer, read_layer_file
+    from gridcity.geo.layer_files import read_layer_file
+    from gridcity.geo.layer_import import import_layer
 
     document = read_layer_file(path, Path(path).read_bytes())
     counts = import_layer(

@@ -16,7 +16,7 @@ from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
 from gridcity.core.i18n import current_language, translate
 from gridcity.extensions import db
-from gridcity.geo import layer_import
+from gridcity.geo import layer_files, layer_import
 from gridcity.geo.coords import GEOMETRY_DATUMS
 from gridcity.geo.models import District
 from gridcity.org.models import Role
@@ -60,7 +60,7 @@ def _geography_page(layer: str, status: int = 200, *, error: str | None = None, 
         upload=upload or {},
         preview=preview,
         # The checked file waits for "import" (and is checked again there).
-        token=layer_import.keep_checked_file(upload["document"])
+        token=layer_files.keep_checked_file(upload["document"])
         if check is not None and not check.errors
         else None,
         error=error,
@@ -99,7 +99,7 @@ def preview_import():
         if file is None or not file.filename:
             raise GridCityError("geo_file_empty")
         upload["filename"] = file.filename[:200]
-        upload["document"] = layer_import.read_layer_file(file.filename, file.read())
+        upload["document"] = layer_files.read_layer_file(file.filename, file.read())
         check = layer_import.check_layer(
             upload["layer"], upload["document"], upload["datum"], upload["district"]
         )
@@ -121,7 +121,7 @@ def save_import():
     try:
         counts = layer_import.import_layer(
             upload["layer"],
-            layer_import.checked_file(token),
+            layer_files.checked_file(token),
             upload["datum"],
             filename=upload["filename"],
             district_code=upload["district"],
@@ -132,5 +132,5 @@ def save_import():
     except GridCityError as error:
         db.session.rollback()
         return _geography_page(_layer(upload["layer"]), error.status, error=error.message(), upload=upload)
-    layer_import.forget_checked_file(token)
+    layer_files.forget_checked_file(token)
     return redirect(url_for(".geography_page", layer=upload["layer"], done="imported", **counts))
