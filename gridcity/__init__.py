@@ -203,6 +203,9 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (admin_org_bp, org_admin_api_bp):  # units, areas, work groups, work grids (/admin/)
         app.register_blueprint(bp)
     app.register_blueprint(admin_assessment_bp)  # assessment settings as versions (/admin/assessment)
+    from gridcity.web.admin_geography import bp as admin_geography_bp
+
+    app.register_blueprint(admin_geography_bp)  # geography layers: import, export (/admin/geography)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

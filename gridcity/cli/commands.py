@@ -46,45 +46,92 @@ def db_upgrade():
 geo_group = click.Group("geo", help="Districts, streets, communities, unit grids.")
 
 
+GEO_DATUM = click.option(
+    "--datum",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    required=True,
+    help="Datum of the file's coordinates; stored as WGS-84.",
+)
+ACCEPT_WARNINGS = click.option(
+    "--accept-warnings",
+    is_flag=True,
+    help="Import although the check warns (gaps, features outside their parent).",
+)
+
+
+def _import_layer(
+    layer: str, path: str, datum: str, accept_warnings: bool, district: str | None = None
+) -> str:
+    """The console's import (gridcity/geo/layer_import.py): the same check, refused on the same problems."""
+    from gridcity.geo.layer_files import read_layer_file
+    from gridcity.geo.layer_import import import_layer
+
+    document = read_layer_file(path, Path(path).read_bytes())
+    counts = import_layer(
+        layer,
+        document,
+        datum,
+        filename=Path(path).name,
+        district_code=district,
+        accept_warnings=accept_warnings,
+    )
+    return f"{layer.replace('_', ' ')}: {counts['added']} added, {counts['changed']} changed"
+
+
 @admin_command(geo_group, "import-districts")
 @click.argument("path")
-@DATUM
-def import_districts(path, datum):
-    """Districts from GeoJSON (properties adcode or code, name)."""
-    from gridcity.geo.services import import_districts
-
-    return f"imported {len(import_districts(_read(path), datum))} district(s)"
+@GEO_DATUM
+@ACCEPT_WARNINGS
+def import_districts(path, datum, accept_warnings):
+    """Districts from GeoJSON or a zipped Shapefile (properties adcode or code, name)."""
+    return _import_layer("districts", path, datum, accept_warnings)
 
 
 @admin_command(geo_group, "import-streets")
 @click.argument("path")
-@click.option("--district", required=True, help="6-digit district code")
-@DATUM
-def import_streets(path, district, datum):
-    """Street offices from GeoJSON (properties code, name)."""
-    from gridcity.geo.services import import_streets
-
-    return f"imported {len(import_streets(_read(path), datum, district))} street(s)"
+@click.option("--district", help="6-digit district code, for files whose codes are the street digits only")
+@GEO_DATUM
+@ACCEPT_WARNINGS
+def import_streets(path, district, datum, accept_warnings):
+    """Street offices from GeoJSON or a zipped Shapefile (properties code, name)."""
+    return _import_layer("streets", path, datum, accept_warnings, district)
 
 
 @admin_command(geo_group, "import-communities")
 @click.argument("path")
-@DATUM
-def import_communities(path, datum):
-    """Communities from GeoJSON (code = district + street + community digits)."""
-    from gridcity.geo.services import import_communities
-
-    return f"imported {len(import_communities(_read(path), datum))} communities"
+@GEO_DATUM
+@ACCEPT_WARNINGS
+def import_communities(path, datum, accept_warnings):
+    """Communities (code = district + street + community digits)."""
+    return _import_layer("communities", path, datum, accept_warnings)
 
 
 @admin_command(geo_group, "import-unit-grids")
 @click.argument("path")
-@DATUM
-def import_unit_grids(path, datum):
-    """Unit grids from GeoJSON (full code; optional work_grid)."""
-    from gridcity.geo.services import import_unit_grids
+@GEO_DATUM
+@ACCEPT_WARNINGS
+def import_unit_grids(path, datum, accept_warnings):
+    """Unit grids (full code; optional work_grid)."""
+    return _import_layer("unit_grids", path, datum, accept_warnings)
 
-    return f"imported {import_unit_grids(_read(path), datum)} unit grids"
+
+@admin_command(geo_group, "export")
+@click.argument(
+    "layer", type=click.Choice(["districts", "streets", "communities", "unit_grids", "work_grids"])
+)
+@click.option("--datum", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="file to write (default: print)"
+)
+def export_layer(layer, datum, output):
+    """A layer as GeoJSON in the chosen datum (it imports again as it is)."""
+    from gridcity.geo.layer_export import export_layer
+
+    text = json.dumps(export_layer(layer, datum), ensure_ascii=False)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        return f"wrote {output}"
+    return text
 
 
 @admin_command(geo_group, "fishnet")
@@ -127,13 +174,12 @@ def create_work_group(code, name, area_code, leader_username):
 
 @admin_command(geo_group, "import-work-grids")
 @click.argument("path")
-@DATUM
-def import_work_grids(path, datum):
-    """Work grids from GeoJSON polygons (code, name, area, optional work_group);
+@GEO_DATUM
+@ACCEPT_WARNINGS
+def import_work_grids(path, datum, accept_warnings):
+    """Work grids from polygons (code, name, area, optional work_group);
     unit grids join the work grid holding their representative point."""
-    from gridcity.geo.services import import_work_grids
-
-    return f"imported {import_work_grids(_read(path), datum)} work grids"
+    return _import_layer("work_grids", path, datum, accept_warnings)
 
 
 @admin_command(geo_group, "locate")

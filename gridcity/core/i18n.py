@@ -33,8 +33,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_geojson": {"zh": "GeoJSON 文件无效：{detail}", "en": "Invalid GeoJSON: {detail}"},
     "bad_datum": {
-        "zh": "坐标系 {datum} 不受支持，请使用 wgs84 或 gcj02。",
-        "en": "Datum {datum} is not supported; use wgs84 or gcj02.",
+        "zh": "坐标系 {datum} 不受支持，请使用 wgs84 或 gcj02（地理图层导入另支持 bd09）。",
+        "en": "Datum {datum} is not supported; use wgs84 or gcj02 (geography layers also take bd09).",
     },
     "wrong_crs": {
         "zh": "坐标超出经纬度范围，文件可能不是经纬度坐标（{detail}）。",
@@ -1190,6 +1190,113 @@ MESSAGES: dict[str, dict[str, str]] = {
     "p_step_rework": {"zh": "退回处置单位重新处理。", "en": "Sent back to the unit to be fixed again."},
     "p_step_void": {"zh": "判定为无效上报。", "en": "Not taken up."},
     "p_step_merge": {"zh": "与同一问题合并处理。", "en": "Joined to the same problem."},
+    # geography layers: import check and export (issue 17, item 2)
+    "geo_file_empty": {
+        "zh": "文件是空的，请选择一个 GeoJSON 文件或压缩的 Shapefile。",
+        "en": "The file is empty: choose a GeoJSON file or a zipped Shapefile.",
+    },
+    "geo_bad_zip": {"zh": "文件不是有效的 ZIP 压缩包。", "en": "The file is not a valid ZIP archive."},
+    "geo_zip_needs_one_shp": {
+        "zh": "压缩包中应恰有一个 .shp 文件（找到 {found} 个）。",
+        "en": "The archive must hold exactly one .shp file (found {found}).",
+    },
+    "geo_zip_missing_part": {
+        "zh": "压缩包中缺少 Shapefile 的 {part} 文件。",
+        "en": "The archive lacks the Shapefile's {part} file.",
+    },
+    "geo_bad_shapefile": {
+        "zh": "无法读取 Shapefile：{detail}",
+        "en": "The Shapefile cannot be read: {detail}",
+    },
+    "geo_unknown_layer": {"zh": "未知的图层：{layer}", "en": "Unknown layer: {layer}"},
+    "geo_invalid_geometry": {
+        "zh": "{feature} 的图形无效（{reason}）。",
+        "en": "{feature} has an invalid shape ({reason}).",
+    },
+    "geo_code_missing": {"zh": "{feature} 缺少编码。", "en": "{feature} has no code."},
+    "geo_name_missing": {"zh": "{feature} 缺少名称。", "en": "{feature} has no name."},
+    "geo_name_too_long": {
+        "zh": "{feature} 的名称超过 100 个字。",
+        "en": "{feature} has a name longer than 100 characters.",
+    },
+    "geo_grid_one_polygon": {
+        "zh": "{feature} 由多个多边形组成，单元网格只能是一个多边形。",
+        "en": "{feature} has several polygons; a unit grid is one polygon.",
+    },
+    "geo_code_format": {
+        "zh": "{feature} 的编码格式不对：应为 {digits} 位数字。",
+        "en": "{feature} has a malformed code: it should be {digits} digits.",
+    },
+    "geo_street_needs_district": {
+        "zh": "{feature} 的编码只有街道位，请选择所属的区（或使用 区+街道 的完整编码）。",
+        "en": "{feature} has only the street digits: choose its district (or use district + street codes).",
+    },
+    "geo_code_repeated": {
+        "zh": "{feature} 与 {other} 编码重复。",
+        "en": "{feature} repeats the code of {other}.",
+    },
+    "geo_work_grid_exists": {
+        "zh": "工作网格 {feature} 已存在；导入只新增工作网格，修改请在工作网格页面进行。",
+        "en": "Work grid {feature} exists already; an import only adds work grids, change it on the work grid page.",
+    },
+    "geo_unknown_district": {
+        "zh": "{feature} 的上级区 {code} 不存在。",
+        "en": "{feature}: its district {code} does not exist.",
+    },
+    "geo_unknown_street": {
+        "zh": "{feature} 的上级街道 {code} 不存在。",
+        "en": "{feature}: its street {code} does not exist.",
+    },
+    "geo_unknown_community": {
+        "zh": "{feature} 的上级社区 {code} 不存在。",
+        "en": "{feature}: its community {code} does not exist.",
+    },
+    "geo_unknown_work_grid": {
+        "zh": "{feature} 所属的工作网格 {code} 不存在。",
+        "en": "{feature}: work grid {code} does not exist.",
+    },
+    "geo_unknown_area": {
+        "zh": "{feature} 所属的片区 {code} 不存在。",
+        "en": "{feature}: area {code} does not exist.",
+    },
+    "geo_unknown_work_group": {
+        "zh": "{feature} 所属的工作小组 {code} 不存在。",
+        "en": "{feature}: work group {code} does not exist.",
+    },
+    "geo_overlap": {
+        "zh": "{feature} 与 {other} 重叠约 {area} 平方米。",
+        "en": "{feature} overlaps {other} by about {area} m².",
+    },
+    "geo_overlap_existing": {
+        "zh": "{feature} 与已有的 {other} 重叠约 {area} 平方米。",
+        "en": "{feature} overlaps the existing {other} by about {area} m².",
+    },
+    "geo_outside_parent": {
+        "zh": "{feature} 超出上级 {parent} 约 {area} 平方米。",
+        "en": "{feature} reaches about {area} m² outside {parent}.",
+    },
+    "geo_gap": {
+        "zh": "{parent} 有约 {area} 平方米未被下级覆盖（缝隙）。",
+        "en": "{parent} has a gap of about {area} m² its children do not cover.",
+    },
+    "geo_import_has_errors": {
+        "zh": "文件有 {count} 个错误，未导入任何内容：",
+        "en": "The file has {count} error(s); nothing was imported:",
+    },
+    "geo_import_has_warnings": {
+        "zh": "文件有 {count} 个警告，需确认接受后才能导入：",
+        "en": "The file has {count} warning(s) to accept before it is imported:",
+    },
+    "geo_feature_number": {"zh": "第 {n} 个要素", "en": "feature {n}"},
+    "geo_preview_expired": {
+        "zh": "预览已过期或不存在，请重新上传文件。",
+        "en": "The preview has expired or does not exist: upload the file again.",
+    },
+    "geo_layer_districts": {"zh": "区", "en": "Districts"},
+    "geo_layer_streets": {"zh": "街道", "en": "Streets"},
+    "geo_layer_communities": {"zh": "社区", "en": "Communities"},
+    "geo_layer_unit_grids": {"zh": "单元网格", "en": "Unit grids"},
+    "geo_layer_work_grids": {"zh": "工作网格", "en": "Work grids"},
 }
 
 

@@ -138,6 +138,10 @@ PATH_PARAMS: dict[str, Spec] = {
     "work_grid_id": ("int", "Work grid id."),
     "settings_version": ("int", "An assessment settings version (考核设置)."),
     "token": ("str", "The private follow link's token (the citizen's receipt)."),
+    "layer": (
+        {"type": "string", "enum": ["districts", "streets", "communities", "unit_grids", "work_grids"]},
+        "A geography layer.",
+    ),
 }
 
 
@@ -254,6 +258,12 @@ def operations() -> list[Op]:
         Op("get", "/geo/locate", "geo.locate", "Which unit grid, community, street and work grid a point is in",
            ok(),
            errors={400: "`bad_request`: lon or lat is not a number.", 422: BAD_LOCATION + "."}),
+        Op("get", "/geo/layers/{layer}/export", "geo.export_layer",
+           "Export a geography layer (districts, streets, communities, unit_grids, work_grids) as GeoJSON",
+           ok(), admin,
+           description="In the chosen datum, with the properties its import reads (code, name, parent "
+                       "codes): an exported layer imports again as it is.",
+           errors={400: "`bad_request`: an unknown datum.", 404: "`geo_unknown_layer`: no such layer."}),
         Op("get", "/categories", "taxonomy.list_categories", "List active case categories (部件 / 事件)",
            ok()),
         Op("patch", "/categories/{code}", "taxonomy.edit_category",

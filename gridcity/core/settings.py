@@ -61,6 +61,9 @@ class Settings:
     grid_code_layout: str = "6-3-3-3"
     # How often (seconds) a process checks whether the grids changed elsewhere.
     locator_refresh_seconds: float = 2.0
+    # A geography import's check ignores overlaps and gaps smaller than this
+    # (m²): the noise where two neighbours' borders were drawn apart.
+    geo_sliver_m2: float = 50.0
     # "embedded" runs the scheduler inside the web process; "off" leaves it to
     # the dedicated `gridcity scheduler` process.
     scheduler_mode: str = "embedded"
@@ -348,6 +351,8 @@ class Settings:
             raise SettingsError(f"GRIDCITY_PORT={self.port}: not a TCP port")
         if self.locator_refresh_seconds < 0:
             raise SettingsError("GRIDCITY_LOCATOR_REFRESH_SECONDS must not be negative")
+        if self.geo_sliver_m2 < 0:
+            raise SettingsError("GRIDCITY_GEO_SLIVER_M2 must not be negative")
         if self.db_pool_size <= 0 or self.db_max_overflow < 0:
             raise SettingsError(
                 "GRIDCITY_DB_POOL_SIZE must be positive and GRIDCITY_DB_MAX_OVERFLOW not negative"

@@ -17,6 +17,9 @@ from pyproj import Transformer
 _A = 6378245.0
 _EE = 0.00669342162296594323
 DATUMS = ("wgs84", "gcj02")
+# Boundary layers may also come in BD-09 (Baidu's basemap datum).
+GEOMETRY_DATUMS = ("wgs84", "gcj02", "bd09")
+_X_PI = np.pi * 3000.0 / 180.0
 
 
 def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -49,16 +52,42 @@ def wgs84_to_gcj02(lon, lat):
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
-    glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    wlon, wlat = glon.copy(), glat.copy()
+def _inverse(forward, lon, lat, first_guess, tolerance: float, max_iterations: int):
+    """Solve forward(x) = (lon, lat) by fixed-point steps from ``first_guess``."""
+    tlon, tlat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    x, y = first_guess(tlon, tlat)
     for _ in range(max_iterations):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        elon, elat = glon - flon, glat - flat
-        wlon, wlat = wlon + elon, wlat + elat
+        flon, flat = forward(x, y)
+        elon, elat = tlon - flon, tlat - flat
+        x, y = x + elon, y + elat
         if max(np.max(np.abs(elon), initial=0), np.max(np.abs(elat), initial=0)) < tolerance:
             break
-    return wlon, wlat
+    return x, y
+
+
+def gcj02_to_wgs84(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
+    return _inverse(wgs84_to_gcj02, lon, lat, lambda x, y: (x.copy(), y.copy()), tolerance, max_iterations)
+
+
+def gcj02_to_bd09(lon, lat):
+    x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon, lat, tolerance: float = 1e-10, max_iterations: int = 30):
+    """The iterative inverse of :func:`gcj02_to_bd09` (the usual one-step
+    formula errs by decimetres)."""
+    return _inverse(gcj02_to_bd09, lon, lat, lambda x, y: (x - 0.0065, y - 0.006), tolerance, max_iterations)
+
+
+def bd09_to_wgs84(lon, lat):
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def wgs84_to_bd09(lon, lat):
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
 def _xy_func(func):
@@ -70,12 +99,25 @@ def _xy_func(func):
 
 
 def geometry_to_wgs84(geom, datum: str):
-    """A geometry read in ``datum`` ("wgs84" or "gcj02"), as WGS-84."""
+    """A geometry read in ``datum`` ("wgs84", "gcj02" or "bd09"), as WGS-84."""
     if datum == "wgs84":
         return geom
     if datum == "gcj02":
         return shapely.transform(geom, _xy_func(gcj02_to_wgs84))
-    raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
+    if datum == "bd09":
+        return shapely.transform(geom, _xy_func(bd09_to_wgs84))
+    raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(GEOMETRY_DATUMS)}")
+
+
+def geometry_from_wgs84(geom, datum: str):
+    """A stored (WGS-84) geometry in ``datum``, for an export."""
+    if datum == "wgs84":
+        return geom
+    if datum == "gcj02":
+        return geometry_to_gcj02(geom)
+    if datum == "bd09":
+        return shapely.transform(geom, _xy_func(wgs84_to_bd09))
+    raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(GEOMETRY_DATUMS)}")
 
 
 def geometry_to_gcj02(geom):

@@ -26,6 +26,13 @@ class LocateQuery(Schema):
     lat: Lat
 
 
+class LayerExportQuery(Schema):
+    datum: Literal["wgs84", "gcj02", "bd09"] = Field(
+        "wgs84", description="Datum of the coordinates written (stored data is WGS-84)."
+    )
+    download: bool = Field(False, description="Answer as a file to save (Content-Disposition: attachment).")
+
+
 # ---------------------------------------------------------------- answers
 
 
@@ -60,3 +67,11 @@ class LocateResult(Location):
     district: CodeName
     work_grid: CodeName | None
     area: CodeName | None
+
+
+class LayerExport(FeatureCollection):
+    """A layer as its import reads it: ``code``, ``name`` and the parent codes
+    as properties, in the requested datum."""
+
+    name: str
+    datum: str

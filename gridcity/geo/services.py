@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.geometry import is_postgresql
 from gridcity.extensions import db
-from gridcity.geo.coords import DATUMS, area_m2, geometry_to_wgs84
+from gridcity.geo.coords import GEOMETRY_DATUMS, area_m2, geometry_to_wgs84
 from gridcity.geo.fishnet import Cell, FishnetFrame, fishnet
 from gridcity.geo.locator import GridRows, Location, Locator
 from gridcity.geo.models import (
@@ -83,10 +83,11 @@ class CodeLayout:
 # ---------------------------------------------------------------- GeoJSON input
 
 
-def read_features(data: str | bytes | dict, datum: str) -> list[tuple[dict, Any]]:
+def read_features(data: str | bytes | dict, datum: str, repair: bool = True) -> list[tuple[dict, Any]]:
     """(properties, WGS-84 geometry) for every polygonal feature of a GeoJSON
-    document, or a clear error."""
-    if datum not in DATUMS:
+    document, or a clear error. An invalid polygon is repaired unless
+    ``repair`` is false (the layer import's check names it instead)."""
+    if datum not in GEOMETRY_DATUMS:
         raise GridCityError("bad_datum", datum=datum)
     if isinstance(data, (str, bytes)):
         try:
@@ -114,9 +115,11 @@ def read_features(data: str | bytes | dict, datum: str) -> list[tuple[dict, Any]
         minx, miny, maxx, maxy = geom.bounds
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
             raise GridCityError("wrong_crs", detail=f"feature {n} bounds {geom.bounds}")
-        if not geom.is_valid:
+        if repair and not geom.is_valid:
             geom = shapely.make_valid(geom)
-        result.append((feature.get("properties") or {}, geometry_to_wgs84(geom, datum)))
+        props = feature.get("properties")
+        # Properties that are no object (a list, a number) are as good as none: the codes are then missing.
+        result.append((props if isinstance(props, dict) else {}, geometry_to_wgs84(geom, datum)))
     return result
 
 

@@ -8,13 +8,14 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select
 
 from gridcity.core.api import operation
-from gridcity.core.auth import login_required
+from gridcity.core.auth import login_required, roles_required
 from gridcity.core.errors import GridCityError
 from gridcity.core.geojson import feature, feature_collection
 from gridcity.extensions import db
 from gridcity.geo import schemas, services
 from gridcity.geo.models import Area, Community, District, Street, UnitGrid, WorkGrid
-from gridcity.geo.schemas import BBoxQuery, LocateQuery, WorkGridQuery
+from gridcity.geo.schemas import BBoxQuery, LayerExportQuery, LocateQuery, WorkGridQuery
+from gridcity.org.models import Role
 
 bp = Blueprint("geo", __name__, url_prefix="/api/v1/geo")
 
@@ -124,3 +125,16 @@ def locate(query: LocateQuery):
             "area": None if work_grid is None else {"code": work_grid.area.code, "name": work_grid.area.name},
         }
     )
+
+
+@bp.get("/layers/<layer>/export")
+@roles_required(Role.ADMIN)
+@operation(query=LayerExportQuery, responses={200: schemas.LayerExport})
+def export_layer(layer: str, query: LayerExportQuery):
+    """导出图层 — a layer as GeoJSON in the chosen datum; it imports again as it is."""
+    from gridcity.geo.layer_export import export_layer
+
+    response = jsonify(export_layer(layer, query.datum))
+    if query.download:
+        response.headers["Content-Disposition"] = f"attachment; filename={layer}-{query.datum}.geojson"
+    return response

@@ -31,6 +31,7 @@ SAMPLE_PATH_VALUES = {
     "work_grid_id": "1",
     "settings_version": "1",
     "token": "x",
+    "layer": "streets",
 }
 
 

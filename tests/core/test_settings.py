@@ -34,6 +34,7 @@ def test_environment_overrides_defaults():
         ({"GRIDCITY_GRID_CODE_LAYOUT": "15"}, "GRIDCITY_GRID_CODE_LAYOUT"),
         ({"GRIDCITY_TILE_DATUM": "bd09"}, "GRIDCITY_TILE_DATUM"),
         ({"GRIDCITY_SCHEDULER_MODE": "sometimes"}, "GRIDCITY_SCHEDULER_MODE"),
+        ({"GRIDCITY_GEO_SLIVER_M2": "-1"}, "GRIDCITY_GEO_SLIVER_M2"),
     ],
 )
 def test_bad_values_name_the_variable(env, named):

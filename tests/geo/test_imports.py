@@ -105,7 +105,7 @@ def test_bad_district_files_are_refused_with_a_reason(app, document, key):
 def test_unknown_datum_is_refused(app):
     with pytest.raises(GridCityError) as caught:
         geo.import_districts(
-            feature_collection(polygon_feature(MINI_DISTRICT, adcode="440308", name="x")), "bd09"
+            feature_collection(polygon_feature(MINI_DISTRICT, adcode="440308", name="x")), "utm50n"
         )
     assert caught.value.key == "bad_datum"
 

@@ -47,6 +47,7 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("admin", "/admin/", "table[data-table=users][data-loaded]"),
         ("admin", "/admin/people", "table[data-testid=people]"),  # 人员管理 (and the audit log's layout)
         ("admin", "/admin/work-grids/1", "#pick-map[data-loaded]"),  # 工作网格: the map that picks unit grids
+        ("admin", "/admin/geography", "#geo-map[data-drawn]"),  # 地理图层 (its map)
         ("operator1", "/account/password", "form[data-testid=password-form]"),  # 修改密码
         ("dispatcher1", "/dispatch/", "body[data-loaded][data-live=connected]"),
         ("operator1", "/hotline/", "body[data-loaded]"),  # 热线受理
