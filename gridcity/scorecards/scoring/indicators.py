@@ -353,7 +353,7 @@ def current_set():
             document=validate(DEFAULT_DOCUMENT),
             contest_rules=None,
             effective_from=BEGINNING,
-            note="DOMAIN.md §7 defaults",
+            note="初始默认设置（通行的指标、权重与等级）",
             created_at=utcnow(),
         )
         db.session.add(row)
