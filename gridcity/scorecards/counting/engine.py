@@ -273,6 +273,9 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
         & np.where(simple, (handled != NONE) & (deadline != NONE) & (handled <= deadline), walked_on_time),
         # a failed check, or a shift leader's 不予结案
         "rework": (is_["check"] & state["in_progress"]) | is_["rework"],
+        # a citizen's rating, for the unit that held the case then (rule 3)
+        "rated": is_["rating_satisfied"] | is_["rating_basic"] | is_["rating_unsatisfied"],
+        "rated_satisfied": is_["rating_satisfied"] | is_["rating_basic"],
         "extension": ev[:, EV["approved"]] == log.APPROVED_EXTENSION,
         "suspension": is_["decide"] & state["suspended"],
         "returned": is_["decide"] & state["filed"],
@@ -517,6 +520,8 @@ EVENT_COUNTS = frozenset(
         "checked_on_time",
         "dispatched_reworked",
         "dispatched_returned",
+        "rated",
+        "rated_satisfied",
     }
 )
 AREA_FACT_COLUMNS = ("case_id", *AREA_TIERS)  # a fact of the "area" group
