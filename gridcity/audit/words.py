@@ -34,6 +34,7 @@ VALUE_WORDS = {
     "step_clock": "clock_name_",
     "urgency": "urgency_",
     "place_kind": "place_kind_",
+    "publication": "pub_photo_state_",
 }
 
 

@@ -870,6 +870,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "处置时限须晚于现在。",
         "en": "The deadline must lie in the future.",
     },
+    # issue 18, pubb: "closed is not fixed", ratings, the public map
+    "public_link_unknown": {
+        "zh": "找不到这个查询链接，请核对回执上的链接。",
+        "en": "This follow link is unknown: please check the link on your receipt.",
+    },
+    "not_fixed_not_closed": {
+        "zh": "案件尚未办结，办结后才能反映未修复。",
+        "en": "The case is not closed yet: you can say it is not fixed once it is closed.",
+    },
+    "not_fixed_window_passed": {
+        "zh": "案件办结已超过 {days} 天，不能再反映未修复；如问题仍在，请重新上报。",
+        "en": "The case was closed more than {days} days ago: please report the problem again.",
+    },
+    "not_fixed_already_open": {
+        "zh": "已有人反映未修复，正在复核，请等待结果。",
+        "en": "Someone already said it is not fixed and it is being re-verified: please wait for the result.",
+    },
+    "not_fixed_photo_required": {"zh": "请附上一张现场照片。", "en": "Please add a photo of the place."},
+    "public_note_too_long": {"zh": "文字最多 {limit} 字。", "en": "At most {limit} characters."},
+    "recheck_nothing_open": {
+        "zh": "这个案件没有待复核的未修复反映。",
+        "en": "This case has no 'not fixed' waiting for re-verification.",
+    },
+    "rating_unknown": {
+        "zh": "请选择：满意、基本满意或不满意。",
+        "en": "Please choose satisfied, fairly satisfied or not satisfied.",
+    },
+    "rating_not_closed": {
+        "zh": "案件办结后才能评价。",
+        "en": "You can rate the handling once the case is closed.",
+    },
+    "rating_given": {
+        "zh": "您已评价过，每个链接只能评价一次。",
+        "en": "You have rated this already: one rating per link.",
+    },
+    "public_bad_date": {"zh": "{name} 须为日期（YYYY-MM-DD）。", "en": "{name} must be a date (YYYY-MM-DD)."},
+    "public_bad_period": {"zh": "开始日期不能晚于结束日期。", "en": "The first day comes after the last."},
+    "public_period_too_long": {"zh": "时间段最长 {days} 天。", "en": "A period is at most {days} days."},
+    "public_bad_status": {"zh": "没有这个状态。", "en": "No such status."},
+    "public_photo_bad_decision": {
+        "zh": "请选择同意公开或不予公开。",
+        "en": "The decision is approved or rejected.",
+    },
 }
 
 

@@ -376,6 +376,7 @@ def operations() -> list[Op]:
         *open311_key_operations(),
         *proactive_operations(),
         *calendar_operations(),
+        *public_feedback_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -430,6 +431,13 @@ def hotline_operations() -> list[Op]:
 def proactive_operations() -> list[Op]:
     """Proactive tasks (主动治理): see gridcity/proactive/apidoc.py."""
     from gridcity.proactive.apidoc import proactive_operations as operations
+
+    return operations()
+
+
+def public_feedback_operations() -> list[Op]:
+    """ "Not fixed", ratings and the public map (公众服务): see gridcity/public/apidoc.py."""
+    from gridcity.public.apidoc import public_feedback_operations as operations
 
     return operations()
 
@@ -712,6 +720,7 @@ TAGS = {
     "proactive_api": "Proactive tasks (主动治理): work raised from a hotspot or recurrence, tracked as a case.",
     "scorecards": "Monthly scorecards (绩效评价) per tier, the cases behind each figure, frozen versions, "
     "indicator definitions, and the sanitation contest (市容环卫杯).",
+    "public_feedback_api": "The public side (公众服务): the public map, its photo review, the inspector's 复核.",
     "openapi": "This description.",
 }
 
