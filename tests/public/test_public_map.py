@@ -133,3 +133,19 @@ def test_the_photo_review_is_for_the_desk_only(client, city):
     assert "已同意公开" in page
     history = page.split('data-testid="review-history"')[1]
     assert "同意公开" in history and user("lead").display_name in history
+
+
+def test_the_migration_makes_the_feedback_tables_as_the_models_say(app):
+    import warnings
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from gridcity.models import metadata
+
+    tables = ("not_fixed_claim", "citizen_rating", "photo_publication", "public_policy")
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*expression.*index", category=UserWarning)
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = [d for d in compare_metadata(context, metadata) if any(t in repr(d) for t in tables)]
+    assert diffs == []

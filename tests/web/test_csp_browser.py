@@ -57,6 +57,8 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("manager", "/scorecards/appeals/", "main"),  # the appeals queue
         ("manager", "/proactive/", "table[data-testid=task-list]"),  # 主动治理
         ("unit-yt-hw", "/scorecards/appeals/", "main"),  # 我的申诉
+        ("operator1", "/public/photos", "[data-testid=review-history]"),  # 照片公开审核
+        ("operator1", "/p/map", "#pf-map-list[data-loaded]"),  # 公众地图 (no sign-in needed)
     ],
 )
 def test_pages_meet_their_content_security_policy(create_page, username, path, ready):  # noqa: F811

@@ -53,6 +53,7 @@
         var features = r.body.features;
         status.textContent = features.length ? "" : t("pub_map_empty");
         list.replaceChildren.apply(list, features.map(function (f) { return line(f.properties); }));
+        list.setAttribute("data-loaded", String(features.length));
         if (!map) return;
         layer.clearLayers();
         features.forEach(function (f) {
