@@ -913,6 +913,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "请选择同意公开或不予公开。",
         "en": "The decision is approved or rejected.",
     },
+    # The same steps in the Open311 update feed (no citizen's own words in them).
+    "open311_event_not_fixed": {
+        "zh": "市民反映问题仍未解决，网格监督员将到现场复核。",
+        "en": "A citizen says it is not fixed; the grid's inspector will re-verify on site.",
+    },
+    "open311_event_recheck": {
+        "zh": "监督员现场复核：问题已解决，维持结案。",
+        "en": "Re-verified on site: it is fixed, the request stays closed.",
+    },
+    "open311_event_rating_satisfied": {"zh": "市民评价办理情况。", "en": "A citizen rated the handling."},
+    "open311_event_rating_basic": {"zh": "市民评价办理情况。", "en": "A citizen rated the handling."},
+    "open311_event_rating_unsatisfied": {"zh": "市民评价办理情况。", "en": "A citizen rated the handling."},
 }
 
 

@@ -19,6 +19,7 @@ from gridcity.cases import states
 from gridcity.cases.models import Photo
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
+from gridcity.core.clock import utcnow
 from gridcity.core.errors import GridCityError, NotFound
 from gridcity.core.i18n import current_language
 from gridcity.extensions import db
@@ -97,8 +98,6 @@ def not_fixed_page(token: str):
     report = not_fixed.holder(token)
     case = not_fixed.followed_case(report)
     ends = not_fixed.window_ends(case)
-    from gridcity.core.clock import utcnow
-
     can_claim = ends is not None and utcnow() <= ends and not_fixed.open_claim(case) is None
     return render_template(
         "p/not_fixed.html",

@@ -14,6 +14,13 @@ from gridcity.extensions import db
 from gridcity.geo.models import UnitGrid
 from tests.conftest import DEMO_PASSWORD
 from tests.public.conftest import HOUSE, NAME, PHONE, closed_case, later, user
+from tests.scorecards.test_browser_drilldown import internal_identifiers, leaks
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of a server-rendered page (no scripts, no tags)."""
+    html = re.sub(r"<script.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
 
 
 def sign_in(client, username):
@@ -45,6 +52,7 @@ def test_the_public_map_shows_no_person_no_exact_point_and_no_unapproved_photo(c
     lon, lat = feature["geometry"]["coordinates"]
     assert (lon, lat) == (round(grid.geom.centroid.x, 6), round(grid.geom.centroid.y, 6))
     assert (lon, lat) != (case.lon, case.lat) and str(case.lon) not in body and str(case.lat) not in body
+    assert leaks(visible_text(page.get_data(as_text=True)), internal_identifiers()) == []
     for text in (body, page.get_data(as_text=True)):
         for secret in (PHONE, NAME, HOUSE, "井盖松动", *staff):
             assert secret not in text, secret
@@ -131,6 +139,7 @@ def test_the_photo_review_is_for_the_desk_only(client, city):
     assert form.status_code == 303
     page = client.get("/public/photos?done=approved").get_data(as_text=True)
     assert "已同意公开" in page
+    assert leaks(visible_text(page), internal_identifiers()) == []
     history = page.split('data-testid="review-history"')[1]
     assert "同意公开" in history and user("lead").display_name in history
 
