@@ -206,6 +206,12 @@ def _register_blueprints(app: Flask) -> None:
     from gridcity.web.admin_geography import bp as admin_geography_bp
 
     app.register_blueprint(admin_geography_bp)  # geography layers: import, export (/admin/geography)
+    from gridcity.public.feedback_views import api as public_feedback_api_bp
+    from gridcity.public.feedback_views import bp as public_feedback_bp
+
+    # "not fixed", ratings, the public map and its photo review (/p/…, /public/photos, /api/v1/public/…)
+    for bp in (public_feedback_api_bp, public_feedback_bp):
+        app.register_blueprint(bp)
     from gridcity.ops.health import bp as health_bp
 
     app.register_blueprint(health_bp)  # /healthz, /readyz for the proxy and the orchestrator

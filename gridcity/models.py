@@ -11,6 +11,7 @@ from gridcity.org import models as org_models  # noqa: F401
 from gridcity.patrols import models as patrol_models  # noqa: F401
 from gridcity.proactive import models as proactive_models  # noqa: F401
 from gridcity.public import app_models as public_app_models  # noqa: F401
+from gridcity.public import feedback_models as public_feedback_models  # noqa: F401
 from gridcity.public import models as public_models  # noqa: F401
 from gridcity.risk import models as risk_models  # noqa: F401
 from gridcity.scorecards import models as scorecard_models  # noqa: F401

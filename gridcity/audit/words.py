@@ -35,6 +35,7 @@ VALUE_WORDS = {
     "urgency": "urgency_",
     "place_kind": "place_kind_",
     "unit_kind": "unit_kind_",
+    "publication": "pub_photo_state_",
 }
 
 

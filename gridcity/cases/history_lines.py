@@ -20,6 +20,8 @@ REQUEST_KINDS = ("extension", "suspension", "return")
 def what_text(event: CaseEvent, language: str) -> str:
     """The step in words, with its outcome."""
     action, data = event.action, event.data or {}
+    if action == "rework" and data.get("reopened"):  # a closed case re-verified as not fixed (复核)
+        return ui_text("h_rework_reopened", language)
     if action in ("verify", "check"):
         outcome = "pass" if data.get("result") == "pass" else "fail"
         return ui_text(f"h_{action}_{outcome}", language)

@@ -156,7 +156,7 @@ class EventsQuery(Schema):
 
 # ---------------------------------------------------------------- answers
 
-TASK_KINDS = ("verify", "check")
+TASK_KINDS = ("verify", "check", "recheck")  # recheck: 复核 after a citizen's "not fixed"
 Moments = dt.datetime | None
 
 
@@ -261,7 +261,7 @@ class HistoryEvent(Answer):
 
 class CasePhoto(Answer):
     id: int
-    stage: Literal[("report", *TASK_KINDS, "handle")]
+    stage: Literal[("report", *TASK_KINDS, "handle", "not_fixed")]
     event_id: int | None = Field(description="The history event (seq) the photo came with.")
     url: str
     thumbnail_url: str

@@ -1297,6 +1297,61 @@ MESSAGES: dict[str, dict[str, str]] = {
     "geo_layer_communities": {"zh": "社区", "en": "Communities"},
     "geo_layer_unit_grids": {"zh": "单元网格", "en": "Unit grids"},
     "geo_layer_work_grids": {"zh": "工作网格", "en": "Work grids"},
+    # issue 18, pubb: "closed is not fixed", ratings, the public map
+    "public_link_unknown": {
+        "zh": "找不到这个查询链接，请核对回执上的链接。",
+        "en": "This follow link is unknown: please check the link on your receipt.",
+    },
+    "not_fixed_not_closed": {
+        "zh": "案件尚未办结，办结后才能反映未修复。",
+        "en": "The case is not closed yet: you can say it is not fixed once it is closed.",
+    },
+    "not_fixed_window_passed": {
+        "zh": "案件办结已超过 {days} 天，不能再反映未修复；如问题仍在，请重新上报。",
+        "en": "The case was closed more than {days} days ago: please report the problem again.",
+    },
+    "not_fixed_already_open": {
+        "zh": "已有人反映未修复，正在复核，请等待结果。",
+        "en": "Someone already said it is not fixed and it is being re-verified: please wait for the result.",
+    },
+    "not_fixed_photo_required": {"zh": "请附上一张现场照片。", "en": "Please add a photo of the place."},
+    "public_note_too_long": {"zh": "文字最多 {limit} 字。", "en": "At most {limit} characters."},
+    "recheck_nothing_open": {
+        "zh": "这个案件没有待复核的未修复反映。",
+        "en": "This case has no 'not fixed' waiting for re-verification.",
+    },
+    "rating_unknown": {
+        "zh": "请选择：满意、基本满意或不满意。",
+        "en": "Please choose satisfied, fairly satisfied or not satisfied.",
+    },
+    "rating_not_closed": {
+        "zh": "案件办结后才能评价。",
+        "en": "You can rate the handling once the case is closed.",
+    },
+    "rating_given": {
+        "zh": "您已评价过，每个链接只能评价一次。",
+        "en": "You have rated this already: one rating per link.",
+    },
+    "public_bad_date": {"zh": "{name} 须为日期（YYYY-MM-DD）。", "en": "{name} must be a date (YYYY-MM-DD)."},
+    "public_bad_period": {"zh": "开始日期不能晚于结束日期。", "en": "The first day comes after the last."},
+    "public_period_too_long": {"zh": "时间段最长 {days} 天。", "en": "A period is at most {days} days."},
+    "public_bad_status": {"zh": "没有这个状态。", "en": "No such status."},
+    "public_photo_bad_decision": {
+        "zh": "请选择同意公开或不予公开。",
+        "en": "The decision is approved or rejected.",
+    },
+    # The same steps in the Open311 update feed (no citizen's own words in them).
+    "open311_event_not_fixed": {
+        "zh": "市民反映问题仍未解决，网格监督员将到现场复核。",
+        "en": "A citizen says it is not fixed; the grid's inspector will re-verify on site.",
+    },
+    "open311_event_recheck": {
+        "zh": "监督员现场复核：问题已解决，维持结案。",
+        "en": "Re-verified on site: it is fixed, the request stays closed.",
+    },
+    "open311_event_rating_satisfied": {"zh": "市民评价办理情况。", "en": "A citizen rated the handling."},
+    "open311_event_rating_basic": {"zh": "市民评价办理情况。", "en": "A citizen rated the handling."},
+    "open311_event_rating_unsatisfied": {"zh": "市民评价办理情况。", "en": "A citizen rated the handling."},
 }
 
 

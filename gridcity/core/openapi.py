@@ -401,6 +401,7 @@ def operations() -> list[Op]:
         *calendar_operations(),
         *org_admin_operations(),
         *public_operations(),
+        *public_feedback_operations(),
         Op("get", "/openapi.json", "openapi.openapi_json", "This document", ok(), PUBLIC),
     ]  # fmt: skip
 
@@ -462,6 +463,13 @@ def proactive_operations() -> list[Op]:
 def org_admin_operations() -> list[Op]:
     """Units, work grids and their unit grids (组织机构): see gridcity/org/apidoc.py."""
     from gridcity.org.apidoc import org_admin_operations as operations
+
+    return operations()
+
+
+def public_feedback_operations() -> list[Op]:
+    """ "Not fixed", ratings and the public map (公众服务): see gridcity/public/feedback_apidoc.py."""
+    from gridcity.public.feedback_apidoc import public_feedback_operations as operations
 
     return operations()
 
@@ -752,6 +760,7 @@ TAGS = {
     "proactive_api": "Proactive tasks (主动治理): work raised from a hotspot or recurrence, tracked as a case.",
     "scorecards": "Monthly scorecards (绩效评价) per tier, the cases behind each figure, frozen versions, "
     "indicator definitions, and the sanitation contest (市容环卫杯).",
+    "public_feedback_api": "The public side (公众服务): the public map, its photo review, the inspector's 复核.",
     "openapi": "This description.",
 }
 

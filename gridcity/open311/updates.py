@@ -26,6 +26,7 @@ from gridcity.extensions import db
 from gridcity.open311.models import ApiKey, Open311Request, Open311Update
 from gridcity.open311.services import checked_media_urls, truncated
 from gridcity.open311.statuses import CLIENT_STATUSES, REOPENING
+from gridcity.public.not_fixed import open_recheck
 
 MAX_UPDATE_ID = 100
 ACTIONS = ("open311_update", "open311_not_fixed")  # the history events of posted updates
@@ -112,7 +113,12 @@ def post_update(key: ApiKey, sent: PostedUpdate, parse_time) -> Open311Update:
         if first is None:
             raise
         return _same_request(first, number)
-    case_services._announce(target, event)
+    if not_fixed:
+        # One door with the citizens' app: a re-verification task (复核) for
+        # the grid's inspector, who may reopen the case as rework.
+        open_recheck(target, event, now, note=description)
+    else:
+        case_services._announce(target, event)
     return row
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from gridcity.cases.models import Case, CaseEvent
+from gridcity.cases.models import Case, CaseEvent, CaseTask
 from gridcity.extensions import db
 from gridcity.open311 import queries
 from gridcity.open311.models import Open311Request, Open311Update
@@ -175,6 +175,11 @@ def test_not_fixed_on_a_closed_case_is_told_to_the_desk_as_such(post, client, ap
     )
     (event,) = updates_on(number)
     assert event.action == "open311_not_fixed" and event.to_state == "closed"
+    # One door with the citizens' app: a re-verification task (复核) for the grid's inspector.
+    task = db.session.scalar(
+        select(CaseTask).where(CaseTask.case_id == event.case_id, CaseTask.kind == "recheck")
+    )
+    assert task is not None and task.completed_at is None and event.data["task_id"] == task.id
     assert event.note == "市民经 fixmystreet 反映问题仍未解决：井盖还是坏的"
     last = ok(api("op").get(f"/api/v1/cases/{event.case_id}"))["history"][-1]["line"]
     assert (last["what"], last["why"]) == ("市民经 Open311 反映未解决", event.note)

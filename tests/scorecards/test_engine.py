@@ -42,6 +42,8 @@ WEST = {  # cases A, D, E, F, H, J
     "extension": 0,
     "suspension": 1,  # F
     "returned": 0,
+    "rated": 0,  # no citizen rated a case (issue 18)
+    "rated_satisfied": 0,
 }
 EAST = {  # cases B, C, G, I, K, L (N was reported in August)
     "reported": 6,
@@ -62,6 +64,8 @@ EAST = {  # cases B, C, G, I, K, L (N was reported in August)
     "extension": 1,  # C
     "suspension": 0,
     "returned": 1,  # G
+    "rated": 0,
+    "rated_satisfied": 0,
 }
 BOTH = {k: WEST[k] + EAST[k] for k in WEST}
 
@@ -139,7 +143,7 @@ def check_units(september):
     zero = dict.fromkeys(
         (
             "dispatched handled handled_on_time closed closed_on_time overdue overdue_open should_close "
-            "rework extension suspension returned"
+            "rework extension suspension returned rated rated_satisfied"
         ).split(),
         0,
     )

@@ -132,7 +132,8 @@ def test_definitions_are_versioned_data_and_formulas_are_safe(app, driver, clien
     login("admin")
     document = client.get("/api/v1/scorecards/definitions").get_json()
     assert document["version"] == 1
-    assert [i["weight"] for i in document["tiers"]["street"]] == [10, 20, 30, 40]
+    # 群众满意度 (issue 18) is shown with weight 0: it changes no score unless a city weights it.
+    assert [i["weight"] for i in document["tiers"]["street"]] == [10, 20, 30, 40, 0]
     before = street_row(services.compute_scorecards(MONTH)["street"], "440308001")
 
     # Only names, numbers, + - * / and parentheses: anything else is refused.

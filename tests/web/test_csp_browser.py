@@ -63,6 +63,8 @@ def open_signed_in(create_page, username: str, path: str):  # noqa: F811
         ("admin", "/admin/components/1", "#component-pin-map .leaflet-marker-icon"),  # one component's pin
         ("manager", "/citizens/", "table[data-testid=citizen-counts]"),  # 市民上报 (the staff page)
         ("manager", "/p/", "html[data-ready=report]"),  # the citizens' app (no sign-in needed)
+        ("operator1", "/public/photos", "[data-testid=review-history]"),  # 照片公开审核
+        ("operator1", "/p/map", "#pf-map-list[data-loaded]"),  # 公众地图 (no sign-in needed)
     ],
 )
 def test_pages_meet_their_content_security_policy(create_page, username, path, ready):  # noqa: F811

@@ -11,7 +11,7 @@
   var map = null, me = null;
 
   function kindTag(kind) {
-    return G.el("span", { class: "tag" + (kind === "check" ? " tag-check" : ""), text: G.t("m_task_" + kind) });
+    return G.el("span", { class: "tag" + (kind !== "verify" ? " tag-check" : ""), text: G.t("m_task_" + kind) });
   }
 
   function load() {
@@ -53,8 +53,9 @@
   function render() {
     var c = opened.kase, task = opened.task;
     var detail = document.getElementById("task-detail");
-    var passText = task.kind === "verify" ? G.t("m_verify_pass") : G.t("m_pass");
-    var failText = task.kind === "verify" ? G.t("m_verify_fail") : G.t("m_fail");
+    // 复核 (recheck): a citizen said the closed case is not fixed.
+    var passText = task.kind === "verify" ? G.t("m_verify_pass") : task.kind === "recheck" ? G.t("m_recheck_pass") : G.t("m_pass");
+    var failText = task.kind === "verify" ? G.t("m_verify_fail") : task.kind === "recheck" ? G.t("m_recheck_fail") : G.t("m_fail");
     var thumbs = G.el("ul", { class: "thumbs", id: "task-photo-list" }, photos.map(function (b, n) {
       return G.el("li", {}, [G.el("img", { src: URL.createObjectURL(b), alt: G.t("m_photos") + " " + (n + 1) })]);
     }));
@@ -78,7 +79,7 @@
           onchange: function (e) { addPhoto(e.target.files); } }),
         G.el("label", { for: "task-photo", class: "button button-secondary file-button", text: G.t("m_add_photo") }),
         thumbs,
-        G.el("label", { for: "task-note", text: task.kind === "check" ? G.t("m_check_note") : G.t("m_note") }),
+        G.el("label", { for: "task-note", text: task.kind !== "verify" ? G.t("m_check_note") : G.t("m_note") }),
         G.el("textarea", { id: "task-note", rows: "2", "aria-describedby": "task-note-error",
           oninput: function () { var e = document.getElementById("task-note-error"); if (e) e.hidden = true; } }),
         G.el("p", { class: "form-error", id: "task-note-error", role: "alert", hidden: true, text: G.t("m_check_needs_reason") }),
@@ -152,13 +153,14 @@
   function act(result) {
     var error = document.getElementById("task-error");
     var task = opened.task;
-    if (task.kind === "check" && !photos.length) {
+    var onSite = task.kind === "check" || task.kind === "recheck";  // a new photo, a reason to rework
+    if (onSite && !photos.length) {
       error.textContent = G.t("m_check_needs_photo");
       error.hidden = false;
       return;
     }
     var noteField = document.getElementById("task-note");
-    if (task.kind === "check" && result === "fail" && !noteField.value.trim()) {
+    if (onSite && result === "fail" && !noteField.value.trim()) {
       // The unit reworks the case by this reason: asked for at the field.
       document.getElementById("task-note-error").hidden = false;
       noteField.scrollIntoView({ block: "center" });

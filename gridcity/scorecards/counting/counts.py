@@ -40,6 +40,8 @@ COUNT_DOCS: dict[str, str] = {
     "suspension": "approved suspensions (挂账数)",
     "returned": "approved returns (回退数)",
     "patrol_findings": "valid reports found on night / holiday / month-end patrols",
+    "rated": "citizens' ratings of a closed case's handling given in the month (评价数)",
+    "rated_satisfied": "of those, 满意 or 基本满意 (满意数)",
     # inspectors
     "verified": "verify tasks (核实) completed",
     "verified_on_time": "verify tasks completed by their due time (按时核实数)",
@@ -82,6 +84,8 @@ AREA_COUNTS = (
     "suspension",
     "returned",
     "patrol_findings",
+    "rated",
+    "rated_satisfied",
 )
 UNIT_COUNTS = (
     "dispatched",
@@ -96,6 +100,8 @@ UNIT_COUNTS = (
     "extension",
     "suspension",
     "returned",
+    "rated",
+    "rated_satisfied",
 )
 ROLE_COUNTS = {
     "inspector": (

@@ -222,6 +222,7 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
     # latest return).
     held, returned_at = np.full(n, NONE), np.full(n, NONE)
     dispatched_to, walked_on_time = np.full(n, NONE), np.zeros(n, dtype=bool)
+    checked = of_case("checked")  # a close is timed from the check it closed
     walked = np.flatnonzero(~simple)
     if len(walked) and len(keys):
         wanted = _pair(ev[walked, EV["case_id"]], ev[walked, EV["id"]])
@@ -230,6 +231,7 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
         found = keys[itself] == wanted
         walked_on_time[walked] = found & result.on_time[itself]
         dispatched_to[walked] = np.where(found, result.held_after[itself], NONE)
+        checked[walked] = np.where(found, result.checked_before[itself], checked[walked])
         before = np.maximum(at_key - 1, 0)
         has_before = (at_key > 0) & ((keys[before] >> 32) == (wanted >> 32))
         held[walked] = np.where(has_before, result.held_after[before], NONE)
@@ -273,6 +275,9 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
         & np.where(simple, (handled != NONE) & (deadline != NONE) & (handled <= deadline), walked_on_time),
         # a failed check, or a shift leader's 不予结案
         "rework": (is_["check"] & state["in_progress"]) | is_["rework"],
+        # a citizen's rating, for the unit that held the case then (rule 3)
+        "rated": is_["rating_satisfied"] | is_["rating_basic"] | is_["rating_unsatisfied"],
+        "rated_satisfied": is_["rating_satisfied"] | is_["rating_basic"],
         "extension": ev[:, EV["approved"]] == log.APPROVED_EXTENSION,
         "suspension": is_["decide"] & state["suspended"],
         "returned": is_["decide"] & state["filed"],
@@ -284,7 +289,7 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
         "accepted_direct": is_["accept"] & state["accepted"],
         "accepted_direct_on_time": is_["accept"] & state["accepted"] & within(reported_at, limits["accept"]),
         "filed_on_time": is_["file"] & within(of_case("desk_done"), limits["file"]),
-        "closed_promptly": is_["close"] & within(of_case("checked"), limits["close"]),
+        "closed_promptly": is_["close"] & within(checked, limits["close"]),
         "dispatched_on_time": is_["dispatch"] & within(dispatch_from, limits["dispatch"]),
     }
     # A case never returned had one dispatch, to the unit its row names; a
@@ -516,6 +521,8 @@ EVENT_COUNTS = frozenset(
         "checked_on_time",
         "dispatched_reworked",
         "dispatched_returned",
+        "rated",
+        "rated_satisfied",
     }
 )
 AREA_FACT_COLUMNS = ("case_id", *AREA_TIERS)  # a fact of the "area" group

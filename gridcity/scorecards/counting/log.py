@@ -39,6 +39,10 @@ ACTIONS = (
     "close",
     "rework",
     "decide",
+    # 满意度: a citizen's rating of a closed case's handling (gridcity/public/satisfaction.py)
+    "rating_satisfied",
+    "rating_basic",
+    "rating_unsatisfied",
     "resume",
 )
 ACTION = {name: code for code, name in enumerate(ACTIONS)}

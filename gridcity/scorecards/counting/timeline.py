@@ -57,6 +57,9 @@ class Walk:
     held_after: np.ndarray  # the unit holding the case after the event (NONE: none)
     returned_after: np.ndarray  # the latest approved return up to the event (NONE: none)
     on_time: np.ndarray  # a handling on time; a close of a handling on time
+    # The latest passed check up to the event (NONE: none): a close is timed
+    # from the check it closed, also when a reopened case is closed again.
+    checked_before: np.ndarray
     # Rows (case, unit holding it, deadline, set by a dispatch) per deadline passed.
     crossings: np.ndarray
 
@@ -86,12 +89,13 @@ def walk(rows: np.ndarray, start: int, bound: int) -> Walk:
             stop = min(stop, ats[i])
 
     held_after, returned_after, on_time = [NONE] * n, [NONE] * n, [False] * n
+    checked_before, last_check = [NONE] * n, NONE
     crossings: list[tuple[int, int, int, int]] = []
     current = None
     for i in range(n):
         case_id, action, at = cases[i], actions[i], ats[i]
         if case_id != current:
-            current = case_id
+            current, last_check = case_id, NONE
             in_force, held, returned, dispatched, tainted, last_handling = (
                 NONE,
                 NONE,
@@ -132,9 +136,13 @@ def walk(rows: np.ndarray, start: int, bound: int) -> Walk:
         if extension and dispatched and asked and requested[i] > before:
             tainted = True  # asked for after the deadline had passed (rule 5)
         held_after[i], returned_after[i] = held, returned
+        if action == _CHECK and to_states[i] != _IN_PROGRESS:
+            last_check = at
+        checked_before[i] = last_check
     return Walk(
         np.array(held_after, dtype=np.int64),
         np.array(returned_after, dtype=np.int64),
         np.array(on_time, dtype=bool),
+        np.array(checked_before, dtype=np.int64),
         np.array(crossings, dtype=np.int64).reshape(-1, 4),
     )

@@ -71,9 +71,15 @@ _AREA = [
     _ind("on_time_closure_rate", "按期结案率", "On-time closure rate", "closed_on_time / should_close", 40),
 ]
 
+# 群众满意度 (issue 18): citizens' ratings of closed cases. Shown with its
+# formula, weight 0: it changes no score until a city gives it a weight.
+_SATISFACTION = _ind("satisfaction_rate", "群众满意度", "Citizen satisfaction", "rated_satisfied / rated", 0)
+
 DEFAULT_DOCUMENT: dict = {
     "tiers": {
-        **{t: copy.deepcopy(_AREA) for t in ("unit_grid", "work_grid", "area", "street", "district")},
+        **{t: copy.deepcopy(_AREA) for t in ("unit_grid", "work_grid", "area")},
+        "street": [*copy.deepcopy(_AREA), dict(_SATISFACTION)],
+        "district": copy.deepcopy(_AREA),
         # DOMAIN.md gives no unit weights; this default follows the area's
         # emphasis on timely closing.
         "unit": [
@@ -93,6 +99,7 @@ DEFAULT_DOCUMENT: dict = {
                 20,
             ),
             _ind("return_free_rate", "无回退率", "Not returned", "(dispatched - returned) / dispatched", 10),
+            dict(_SATISFACTION),
         ],
         "inspector": [
             _ind("valid_report_rate", "有效上报率", "Valid-report rate", "valid / reported", 40),

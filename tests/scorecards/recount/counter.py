@@ -273,9 +273,19 @@ class Recount:
                 else:
                     deadline, started = restart(e), e.at
                     self.reworked(case, unit, dispatch, e.at)
-            elif a == "rework":  # 不予结案 by the shift leader
+            elif a == "rework":  # 不予结案 by the shift leader, or a closed case reopened
                 deadline, started = restart(e), e.at
                 self.reworked(case, unit, dispatch, e.at)
+                if data.get("reopened"):  # "not fixed", confirmed on site: no longer closed
+                    case.closed_at = None
+            elif a.startswith("rating_"):  # 满意度, for the unit holding the case
+                if self.in_month(e.at):
+                    counts = ["rated"] + (
+                        ["rated_satisfied"] if a in ("rating_satisfied", "rating_basic") else []
+                    )
+                    for count in counts:
+                        self.place(case, count)
+                        self.add("unit", unit, count, case.id)
             elif a == "close":
                 case.closed_at = e.at
                 if self.in_month(e.at):

@@ -37,6 +37,8 @@ from gridcity.extensions import db
 from gridcity.org.models import Unit
 from gridcity.org.services import create_user
 from gridcity.patrols import services as patrols
+from gridcity.public import not_fixed, satisfaction
+from gridcity.public.models import CitizenReport
 from tests.cases.conftest import report_photo
 from tests.conftest import DEMO_PASSWORD
 from tests.scorecards.conftest import local
@@ -51,6 +53,19 @@ def _photo() -> bytes:
 
 
 PHOTO = _photo()
+
+
+def citizen_link(case: Case) -> str:
+    """A follow link of the case (a citizen's report of it), made once."""
+    token = f"recount-{case.id}"
+    if db.session.get(CitizenReport, case.id) is None:
+        db.session.add(
+            CitizenReport(
+                id=case.id, case_id=case.id, kind="report", follow_token=token, created_at=case.reported_at
+            )
+        )
+        db.session.flush()
+    return token
 
 
 def add_people() -> None:
@@ -157,6 +172,14 @@ class Runner:
         if k == "report":
             return self.report(**a)
         case = db.session.get(Case, a["case"])
+        if k in ("not_fixed", "rate"):  # a citizen, by the case's follow link
+            token = citizen_link(case)
+            if k == "not_fixed":
+                not_fixed.claim_not_fixed(token, [PHOTO], "又坏了")
+            else:
+                satisfaction.rate(token, a["rating"])
+            db.session.flush()
+            return True
         actor = d.user(a["who"])
         if k == "merge":
             services.merge(case, actor, db.session.get(Case, a["into"]))
@@ -189,6 +212,10 @@ class Runner:
             services.decide(case, actor, a.get("approve", True))
         elif k == "resume":
             services.resume(case, actor)
+        elif k == "recheck":
+            not_fixed.recheck(
+                case, actor, a["not_fixed"], "仍未修复" if a["not_fixed"] else "", photos=[PHOTO]
+            )
         else:
             raise AssertionError(k)
         db.session.flush()
@@ -324,6 +351,26 @@ class Scenarios:
                 checks_left -= 1
                 continue
             yield Step(at, "close", {"case": case, "who": r.choice(["lead", "lead2"])})
+            # Closed is not fixed (issue 18): a citizen says so within the
+            # window; the inspector's re-verification reopens it as rework
+            # (a failed fix for the unit) or finds it fixed. Citizens rate.
+            if r.random() < 0.12:
+                at = self.gap(at, (30, 600, 3000))
+                yield Step(at, "not_fixed", {"case": case})
+                at = self.gap(at, (20, 90, 600))
+                reopened = r.random() < 0.6
+                yield Step(
+                    at,
+                    "recheck",
+                    {"case": case, "who": r.choice(self.inspectors(side)), "not_fixed": reopened},
+                )
+                if reopened:
+                    continue
+            if r.random() < 0.25:
+                at = self.gap(at, (15, 240, 2000))
+                yield Step(
+                    at, "rate", {"case": case, "rating": r.choice(["satisfied", "basic", "unsatisfied"])}
+                )
             return
 
     def handler_for(self, case_category: str, side: Side) -> str:

@@ -38,6 +38,10 @@ LIVE_DRILLS_PER_SEED = 4
 ZERO_DRILLS = 0.25  # the share of a frozen month's zero figures drilled
 # Rows of these tables are one history; the city, people and rules stay.
 HISTORY_TABLES = {
+    "citizen_rating",
+    "not_fixed_claim",
+    "photo_publication",
+    "citizen_report",
     "scorecard_appeal_photo",
     "scorecard_appeal_event",
     "scorecard_appeal",
