@@ -655,6 +655,11 @@ def demo_logins():
         click.echo(f"\n{en} {zh} — {group['try']}")
         for line in group["lines"]:
             click.echo(f"    {line}")
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        f"\nCitizens 市民 — {base}/p/ (no account: a phone number and its one-time code, which the"
+        " development sender prints in this console); the public map at /p/map"
+    )
     click.echo("\nFollow one case around the loop: README, 'Five minutes: one case around the loop'.")
 
 

@@ -105,7 +105,8 @@ def deliver(phone: str, text: str, *, code: str | None = None) -> None:
     """Send ``text`` to ``phone`` by the configured sender."""
     settings = _settings()
     if settings.public_sms_sender == "console":
-        log.info("SMS to %s: %s", phone, text)
+        # A warning so the demo's quiet console (GRIDCITY_LOG_LEVEL=WARNING) shows it.
+        log.warning("SMS to %s: %s (console sender: shown here, not sent)", phone, text)
         if code is not None:
             current_app.extensions.setdefault(CONSOLE_KEY, {})[phone] = code
         return
