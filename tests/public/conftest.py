@@ -105,7 +105,8 @@ def _someone(role: str, **where):
     return db.session.scalar(query.order_by(User.id).limit(1))
 
 
-def _task_inspector(case, kind: str):
+def task_inspector(case, kind: str):
+    """The inspector whose open ``kind`` task on ``case`` it is."""
     from gridcity.cases.models import CaseTask
     from gridcity.geo.models import WorkGrid
     from gridcity.org.models import User
@@ -131,7 +132,7 @@ def move_case(number: str, to: str, photo: bytes | None = None) -> None:
     photos = [photo] if photo else ()
     steps = {
         "accept": ("reported", lambda c: services.accept(c, _someone("operator"))),
-        "verify": ("verifying", lambda c: services.verify(c, _task_inspector(c, "verify"), True)),
+        "verify": ("verifying", lambda c: services.verify(c, task_inspector(c, "verify"), True)),
         "file": ("accepted", lambda c: services.file_case(c, _someone("shift_leader"))),
         "dispatch": ("filed", lambda c: services.dispatch(c, _someone("dispatcher"))),
         "unit_accept": (
@@ -144,7 +145,7 @@ def move_case(number: str, to: str, photo: bytes | None = None) -> None:
                 c, _someone("unit_handler", unit_id=c.unit_id), "清理完毕", photos=photos
             ),
         ),
-        "check": ("handled", lambda c: services.check(c, _task_inspector(c, "check"), True, photos=photos)),
+        "check": ("handled", lambda c: services.check(c, task_inspector(c, "check"), True, photos=photos)),
         "close": ("checked", lambda c: services.close(c, _someone("shift_leader"))),
     }
     case = db.session.scalar(db.select(Case).where(Case.number == number))

@@ -1,8 +1,12 @@
 """The citizens' app in Chromium on a 360×640 phone, against the real server
-over a copy of the demo city: a citizen reports, gets the code from the
-console sender (the server's log), follows the case as staff move it (by the
-services), and sees the after-photo once it is checked. Every page keeps its
-Content-Security-Policy and shows no internal identifier."""
+over a copy of the demo city — issue 18's story in one go: a citizen reports,
+gets the code from the console sender (the server's log), follows the case as
+staff move it (by the services) and sees the after-photo once it is checked;
+then says "not fixed" with a photo, the grid inspector's re-verification
+confirms, the case is reopened as rework and the unit's scorecard counts the
+failed fix; fixed and closed again, the citizen rates it and the unit's
+群众满意度 moves. Every page keeps its Content-Security-Policy and shows no
+internal identifier."""
 
 from __future__ import annotations
 
@@ -15,10 +19,16 @@ from PIL import Image
 from sqlalchemy import select
 
 from gridcity import create_app
+from gridcity.cases import states
+from gridcity.cases.models import Case
+from gridcity.core import clock
 from gridcity.extensions import db
 from gridcity.geo.models import WorkGrid
+from gridcity.public import not_fixed
+from gridcity.scorecards.counting.engine import month_of
+from gridcity.scorecards.snapshots import services as scorecards
 from tests.mobile.phone import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE
-from tests.public.conftest import move_case
+from tests.public.conftest import move_case, task_inspector
 from tests.scorecards.test_browser_drilldown import VISIBLE_TEXT, internal_identifiers, leaks
 from tests.web.conftest import SECRET_KEY, create_server, demo_city, serve_demo_copy  # noqa: F401
 from tests.web.test_csp_browser import RECORD_VIOLATIONS, csp_problems, violations
@@ -76,6 +86,12 @@ def code_from_log(folder, phone: str) -> str:
     raise AssertionError("no code in the server's log")
 
 
+def unit_row(case: Case):
+    """The live scorecard row of the unit holding ``case``, this month."""
+    month = month_of(clock.utcnow())
+    return next(r for r in scorecards.month_scorecard(month, "unit").rows if r.subject_id == case.unit_id)
+
+
 def check_page(page, problems, names: set[str]) -> None:
     page.wait_for_timeout(200)
     assert violations(page) == []
@@ -127,6 +143,7 @@ def test_a_citizen_reports_confirms_by_code_and_follows_the_case_to_the_after_ph
 
         page.click("#receipt-link")
         page.wait_for_selector("[data-testid=follow-status]")
+        follow_url = page.url
         assert page.text_content("[data-testid=follow-status]") == "已收到"
         check_page(page, problems, citizen_city["names"])
 
@@ -156,6 +173,53 @@ def test_a_citizen_reports_confirms_by_code_and_follows_the_case_to_the_after_ph
         assert "现场核查确认已处理。" in page.text_content("[data-testid=follow-steps]")
         page.screenshot(path=str(ARTIFACTS / "public-follow.png"), full_page=True)
         check_page(page, problems, citizen_city["names"])
+
+        # Closed is not fixed: the citizen says so, with a photo.
+        app = citizen_city["app"]
+        with app.app_context():
+            case = db.session.scalar(select(Case).where(Case.number == number))
+            case_id, unit_id, reworks = case.id, case.unit_id, unit_row(case).counts["rework"]
+            db.session.remove()
+        page.get_by_role("link", name="问题没有解决").click()
+        page.set_input_files(
+            "#nf-photo", files=[{"name": "still.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+        )
+        page.fill("#nf-note", "垃圾又堆起来了")
+        page.click("[data-testid=not-fixed-submit]")
+        page.wait_for_selector("[data-testid=not-fixed-done]")
+        assert "正在复核" in page.inner_text("[data-testid=not-fixed-claims]")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        check_page(page, problems, citizen_city["names"])
+
+        # The grid's inspector re-verifies on site: not fixed → rework for the same unit.
+        with app.app_context():
+            case = db.session.get(Case, case_id)
+            not_fixed.recheck(case, task_inspector(case, "recheck"), True, "垃圾仍在", photos=[jpeg()])
+            db.session.commit()
+            assert case.state == states.IN_PROGRESS and case.unit_id == unit_id
+            assert unit_row(case).counts["rework"] == reworks + 1  # the unit's failed fix
+            db.session.remove()
+        page.reload()
+        assert "复核确认未修复，已退回责任单位返工" in page.inner_text("[data-testid=not-fixed-claims]")
+
+        # Fixed this time and closed again: the citizen rates it from the follow page.
+        with app.app_context():
+            move_case(number, "close", photo=jpeg())
+            satisfaction = unit_row(db.session.get(Case, case_id)).indicators["satisfaction_rate"]["value"]
+            db.session.remove()
+        page.goto(follow_url)
+        assert page.text_content("[data-testid=follow-status]") == "已办结"
+        page.get_by_role("link", name="评价处置").click()
+        page.check("input[value=satisfied]")
+        page.click("[data-testid=rate-submit]")
+        page.wait_for_selector("[data-testid=rate-done]")
+        assert "满意" in page.inner_text("[data-testid=rate-given]")
+        check_page(page, problems, citizen_city["names"])
+        with app.app_context():
+            row = unit_row(db.session.get(Case, case_id))
+            assert row.counts["rated"] >= 1 and row.indicators["satisfaction_rate"]["value"] != satisfaction
+            db.session.remove()
+        page.goto(follow_url)
 
         page.click("[data-set-lang]")  # English too: no identifiers either
         page.wait_for_selector("html[lang=en]")

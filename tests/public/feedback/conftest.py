@@ -16,8 +16,6 @@ from gridcity.extensions import db
 from gridcity.org.models import User
 from gridcity.public.models import CitizenReport
 from tests.cases.conftest import WEST, city, frozen_clock, jpeg_bytes  # noqa: F401 - fixtures
-from tests.web.conftest import create_server, demo_city, live_server  # noqa: F401 - the browser test's fixtures
-from tests.web.test_browser import browser, create_page  # noqa: F401
 
 PHONE = "13912345678"
 NAME = "张小明"
