@@ -9,16 +9,10 @@ worker keeps everything for the next start without signal.
 
 from __future__ import annotations
 
-import functools
-import gzip
 import hashlib
 import json
-from pathlib import Path
 
-import rcssmin
-import rjsmin
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from markupsafe import Markup
 
 from gridcity.cases import services as case_services
 from gridcity.cases import states as case_states
@@ -26,7 +20,7 @@ from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
-from gridcity.core.i18n import LANGUAGES, current_language, translate
+from gridcity.core.i18n import current_language, translate
 from gridcity.extensions import db
 from gridcity.mobile import schemas, services
 from gridcity.mobile.schemas import MonthQuery, MyReportsQuery, SameAs
@@ -34,6 +28,8 @@ from gridcity.org.models import ROLE_NAMES, Role
 from gridcity.org.services import describe_user
 from gridcity.patrols.models import PATROL_KINDS
 from gridcity.patrols.services import DEFAULT_INTERVAL_S, INTERVALS_S
+from gridcity.web import inlined
+from gridcity.web import views as web_views
 from gridcity.web.ui_text import ui_text, ui_texts
 
 bp = Blueprint("mobile", __name__, url_prefix="/m")
@@ -64,51 +60,15 @@ LATER = (
 )
 
 
-def _static_dir() -> Path:
-    return Path(current_app.static_folder) / "m"
-
-
-def _inline(names: tuple[str, ...]) -> Markup:
-    # The files are ours, under frontend/static/m/; "</" cannot close the tag early.
-    text = "\n".join((_static_dir() / n).read_text(encoding="utf-8") for n in names)
-    return Markup(_minified(text, names[0].rsplit(".", 1)[-1]).replace("</script", "<\\/script"))
-
-
-@functools.lru_cache(maxsize=8)
-def _minified(text: str, kind: str) -> str:
-    """The sources without comments and layout: on a slow link every
-    compressed kilobyte is some 20 ms before the form is usable."""
-    return rjsmin.jsmin(text) if kind == "js" else rcssmin.cssmin(text)
-
-
 def _build_id() -> str:
     """Changes whenever an inlined file does, so the service worker renews its cache."""
     digest = hashlib.sha256()
     for name in (*SCRIPTS, *STYLES, "sw.js"):
-        digest.update((_static_dir() / name).read_bytes())
+        digest.update((inlined.static_dir("m") / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
-def _compressed(body: str, mimetype: str) -> Response:
-    data = body.encode("utf-8")
-    response = Response(mimetype=mimetype)
-    if "gzip" in request.accept_encodings:
-        data = gzip.compress(data, compresslevel=6)
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding, Cookie"
-    response.headers["Cache-Control"] = "no-cache"
-    response.set_data(data)
-    return response
-
-
-@bp.context_processor
-def _page_helpers() -> dict:
-    language = current_language()
-    return {
-        "lang": language,
-        "other_lang": next(code for code in LANGUAGES if code != language),
-        "t": lambda key: ui_text(key, language),
-    }
+bp.context_processor(web_views._page_helpers)
 
 
 @bp.errorhandler(GridCityError)
@@ -142,17 +102,17 @@ def app_page():
     html = render_template(
         "m/app.html",
         page_data=page_data,
-        inline_css=_inline(STYLES),
-        inline_js=_inline(SCRIPTS),
+        inline_css=inlined.inline("m", STYLES),
+        inline_js=inlined.inline("m", SCRIPTS),
         me=page_data["me"],
     )
-    return _compressed(html, "text/html")
+    return inlined.compressed(html)
 
 
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served from /m/ so that its scope is the app."""
-    body = (_static_dir() / "sw.js").read_text(encoding="utf-8")
+    body = (inlined.static_dir("m") / "sw.js").read_text(encoding="utf-8")
     body = body.replace("__BUILD__", _build_id()).replace("__LATER__", json.dumps(list(LATER)))
     response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"

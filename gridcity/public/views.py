@@ -10,29 +10,25 @@ has the form after one round trip; the small map loads after it.
 from __future__ import annotations
 
 import csv
-import functools
-import gzip
 import io
-from pathlib import Path
 
-import rcssmin
-import rjsmin
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from markupsafe import Markup
 
 from gridcity.cases.admission import shed_when_busy
 from gridcity.core.api import operation
 from gridcity.core.auth import current_user, roles_required
 from gridcity.core.basemap import basemap_page_data
 from gridcity.core.errors import GridCityError
-from gridcity.core.i18n import LANGUAGES, current_language, translate
+from gridcity.core.i18n import current_language, translate
 from gridcity.extensions import db
 from gridcity.ops.citizen_data import masked
 from gridcity.org.models import Role
 from gridcity.public import codes, follow, limits, reports, schemas
 from gridcity.public.choices import citizen_categories
 from gridcity.public.models import Citizen
+from gridcity.web import inlined
+from gridcity.web import views as web_views
 from gridcity.web.ui_text import ui_keys, ui_text, ui_texts
 
 bp = Blueprint("public", __name__, url_prefix="/p")
@@ -105,41 +101,7 @@ def _photos(limit: int) -> list[bytes]:
 # ---------------------------------------------------------------- pages
 
 
-def _static_dir() -> Path:
-    return Path(current_app.static_folder) / "p"
-
-
-@functools.lru_cache(maxsize=8)
-def _minified(text: str, kind: str) -> str:
-    return rjsmin.jsmin(text) if kind == "js" else rcssmin.cssmin(text)
-
-
-def _inline(names: tuple[str, ...]) -> Markup:
-    text = "\n".join((_static_dir() / n).read_text(encoding="utf-8") for n in names)
-    kind = names[0].rsplit(".", 1)[-1]
-    return Markup(_minified(text, kind).replace("</script", "<\\/script").replace("</style", "<\\/style"))
-
-
-def _compressed(body: str) -> Response:
-    data = body.encode("utf-8")
-    response = Response(mimetype="text/html")
-    if "gzip" in request.accept_encodings:
-        data = gzip.compress(data, compresslevel=6)
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding, Cookie"
-    response.headers["Cache-Control"] = "no-cache, private"
-    response.set_data(data)
-    return response
-
-
-@bp.context_processor
-def _page_helpers() -> dict:
-    language = current_language()
-    return {
-        "lang": language,
-        "other_lang": next(code for code in LANGUAGES if code != language),
-        "t": lambda key: ui_text(key, language),
-    }
+bp.context_processor(web_views._page_helpers)
 
 
 @bp.errorhandler(GridCityError)
@@ -179,17 +141,20 @@ def app_page():
         "texts": ui_texts(language, ui_keys("pj_")),
     }
     html = render_template(
-        "p/app.html", page_data=page_data, inline_css=_inline(STYLES), inline_js=_inline(SCRIPTS)
+        "p/app.html",
+        page_data=page_data,
+        inline_css=inlined.inline("p", STYLES),
+        inline_js=inlined.inline("p", SCRIPTS),
     )
-    return _compressed(html)
+    return inlined.compressed(html, cache_control="no-cache, private")
 
 
 @bp.get("/r/<token>")
 def follow_page(token: str):
     """The private follow page of one report (its receipt's link)."""
     view = follow.follow_view(token, current_language())
-    html = render_template("p/follow.html", view=view, inline_css=_inline(STYLES))
-    response = _compressed(html)
+    html = render_template("p/follow.html", view=view, inline_css=inlined.inline("p", STYLES))
+    response = inlined.compressed(html, cache_control="no-cache, private")
     response.headers["Referrer-Policy"] = "no-referrer"  # the link is the key: never pass it on
     return response
 
