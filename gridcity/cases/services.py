@@ -757,8 +757,10 @@ def _pending_request(case: Case) -> CaseRequest | None:
     )
 
 
-def _open_task(case: Case, kind: str, now: dt.datetime) -> CaseTask:
-    d = deadlines.task_deadline(kind, now)
+def _open_task(case: Case, kind: str, now: dt.datetime, timed_as: str | None = None) -> CaseTask:
+    """Open a ``kind`` task for the grid's inspector, due by the step deadline
+    of ``timed_as`` (default: ``kind`` itself)."""
+    d = deadlines.task_deadline(timed_as or kind, now)
     task = CaseTask(
         case_id=case.id,
         kind=kind,

@@ -21,11 +21,10 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from gridcity.cases import deadlines, states
 from gridcity.cases import services as case_services
+from gridcity.cases import states
 from gridcity.cases.history import record
 from gridcity.cases.models import Case, CaseEvent, CaseTask
-from gridcity.cases.routing import assign_inspector
 from gridcity.core.clock import utcnow
 from gridcity.core.errors import Conflict, Forbidden, GridCityError, NotFound
 from gridcity.extensions import db
@@ -124,17 +123,9 @@ def open_recheck(
     existing = open_claim(case)
     if existing is not None:
         return existing
-    d = deadlines.task_deadline("check", now)
-    task = CaseTask(
-        case_id=case.id,
-        kind=TASK_KIND,
-        inspector_id=assign_inspector(case),
-        created_at=now,
-        due_at=d.deadline_at,
-        warn_at=d.warn_at,
-    )
-    db.session.add(task)
-    db.session.flush()
+    task = case_services._open_task(
+        case, TASK_KIND, now, timed_as="check"
+    )  # a re-verification is timed as a check
     event.data = {**(event.data or {}), "task_id": task.id, "inspector_id": task.inspector_id}
     claim = NotFixedClaim(
         case_id=case.id,
