@@ -92,6 +92,8 @@ def measure(column: Column, font: str, size: float) -> tuple[float, float]:
     header_full = _width(column.header, font, size)
     header_min = max(_longest_word(column.header, font, size), header_full / 2 + size)
     header_min = min(header_min, header_full)
+    if has_cjk(column.header) and len(column.header) <= 3 and not re.search(r"\s", column.header):
+        header_min = header_full  # 上报数 cannot break without leaving a lone character
     widths = [_width(c, font, size) for c in column.cells]
     data_pref = max(widths, default=0.0)
     if column.wrap:
@@ -189,7 +191,25 @@ def _plain(value) -> str:
     return value.getPlainText() if hasattr(value, "getPlainText") else str(value)
 
 
-def _paragraph(text: str, font: str, size: float, align: int):
+def _even_lines(text: str, width: float, font: str, size: float) -> list[str]:
+    """A Chinese header (no spaces) cut into lines of even length that fit
+    ``width``: a greedy wrap of 考核对象 into three characters a line would
+    leave 象 alone on the second. Other text: one piece (the paragraph wraps)."""
+    inner = width - 2 * PAD
+    if not has_cjk(text) or re.search(r"\s", text) or _width(text, font, size) <= inner:
+        return [text]
+    fits = max((k for k in range(1, len(text) + 1) if _width(text[:k], font, size) <= inner), default=1)
+    count = -(-len(text) // fits)
+    base, extra = divmod(len(text), count)
+    pieces, start = [], 0
+    for i in range(count):
+        end = start + base + (1 if i < extra else 0)
+        pieces.append(text[start:end])
+        start = end
+    return pieces if all(_width(p, font, size) <= inner for p in pieces) else [text]
+
+
+def _paragraph(text: str, font: str, size: float, align: int, width: float | None = None):
     from xml.sax.saxutils import escape
 
     from reportlab.lib.styles import ParagraphStyle
@@ -204,7 +224,8 @@ def _paragraph(text: str, font: str, size: float, align: int):
         wordWrap="CJK" if has_cjk(text) else None,
         splitLongWords=True,
     )
-    return Paragraph(escape(text), style)
+    pieces = [text] if width is None else _even_lines(text, width, font, size)
+    return Paragraph("<br/>".join(escape(p) for p in pieces), style)
 
 
 def tables(
@@ -221,7 +242,10 @@ def tables(
     out = []
     for n, part in enumerate(fit(columns, available, font)):
         size = part.size
-        header = [_paragraph(c.header, font, size, TA_CENTER) for c in part.columns]
+        header = [
+            _paragraph(c.header, font, size, TA_CENTER, width)
+            for c, width in zip(part.columns, part.widths, strict=True)
+        ]
         body = [
             [
                 _paragraph(c.cells[i], font, size, aligns[c.align]) if c.wrap else c.cells[i]
