@@ -46,6 +46,7 @@ Human-readable lines first; the last line is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import socket
@@ -159,7 +160,23 @@ def baseline_load(browser, base: str, profile: dict) -> float:
         context.close()
 
 
-def one_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
+@dataclasses.dataclass(frozen=True)
+class App:
+    """One phone app's first visit: where it is, who signs in first (None: nobody),
+    the page's marks of "form usable" and "map drawn", and the map's ready selector."""
+
+    path: str
+    username: str | None
+    ready_mark: str
+    map_mark: str
+    map_selector: str
+
+
+INSPECTORS_APP = App("/m/", "insp001", "gcm-report-ready", "gcm-map-ready", "#minimap[data-grid]")
+CITIZENS_APP = App("/p/", None, "gcp-ready", "gcp-map-ready", "#minimap[data-ready]")
+
+
+def one_load(browser, base: str, point, profile: dict, server_pid: int, app: App = INSPECTORS_APP) -> dict:
     cpu_before = (backend_cpu_seconds(server_pid), machine_busy_seconds())
     context = browser.new_context(
         base_url=base,
@@ -172,13 +189,14 @@ def one_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
         service_workers="block",
     )
     try:
-        token = context.request.get("/api/v1/csrf").json()["csrf_token"]
-        login = context.request.post(
-            "/api/v1/login",
-            data={"username": "insp001", "password": PASSWORD},
-            headers={"X-CSRFToken": token},
-        )
-        assert login.ok, login.text()
+        if app.username:
+            token = context.request.get("/api/v1/csrf").json()["csrf_token"]
+            login = context.request.post(
+                "/api/v1/login",
+                data={"username": app.username, "password": PASSWORD},
+                headers={"X-CSRFToken": token},
+            )
+            assert login.ok, login.text()
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
@@ -193,20 +211,20 @@ def one_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
 
         cdp.on("Network.loadingFinished", finished)
         cdp.on("Network.requestWillBeSent", lambda e: last.__setitem__(0, time.monotonic()))
-        page.goto("/m/", wait_until="commit")
+        page.goto(app.path, wait_until="commit")
         page.wait_for_selector("html[data-ready=report]", state="attached", timeout=120_000)
-        page.wait_for_selector("#minimap[data-grid]", state="attached", timeout=120_000)
+        page.wait_for_selector(app.map_selector, state="attached", timeout=120_000)
         while time.monotonic() - last[0] < QUIET_S:
             page.wait_for_timeout(200)
         marks = page.evaluate(
-            """() => Object.fromEntries(['gcm-report-ready', 'gcm-map-ready'].map(
-                 n => [n, (performance.getEntriesByName(n)[0] || {}).startTime]))"""
+            "names => Object.fromEntries(names.map(n => [n, (performance.getEntriesByName(n)[0] || {}).startTime]))",
+            [app.ready_mark, app.map_mark],
         )
         return {
             "server_cpu_s": backend_cpu_seconds(server_pid) - cpu_before[0],
             "machine_cpu_s": machine_busy_seconds() - cpu_before[1],
-            "form_ready_s": marks["gcm-report-ready"] / 1000,
-            "map_ready_s": marks["gcm-map-ready"] / 1000,
+            "form_ready_s": marks[app.ready_mark] / 1000,
+            "map_ready_s": marks[app.map_mark] / 1000,
             "first_load_bytes": sum(wire.values()),
             "requests": len(wire),
         }
@@ -216,51 +234,7 @@ def one_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
 
 def public_load(browser, base: str, point, profile: dict, server_pid: int) -> dict:
     """The citizens' app /p/ on a first visit (no cookie, no sign-in)."""
-    cpu_before = (backend_cpu_seconds(server_pid), machine_busy_seconds())
-    context = browser.new_context(
-        base_url=base,
-        viewport={"width": 360, "height": 640},
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation={"longitude": point[0], "latitude": point[1], "accuracy": 8},
-        permissions=["geolocation"],
-        service_workers="block",
-    )
-    try:
-        page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile})
-        wire: dict[str, int] = {}
-        last = [time.monotonic()]
-
-        def finished(event):
-            wire[event["requestId"]] = int(event["encodedDataLength"])
-            last[0] = time.monotonic()
-
-        cdp.on("Network.loadingFinished", finished)
-        cdp.on("Network.requestWillBeSent", lambda e: last.__setitem__(0, time.monotonic()))
-        page.goto("/p/", wait_until="commit")
-        page.wait_for_selector("html[data-ready=report]", state="attached", timeout=120_000)
-        page.wait_for_selector("#minimap[data-ready]", state="attached", timeout=120_000)
-        while time.monotonic() - last[0] < QUIET_S:
-            page.wait_for_timeout(200)
-        marks = page.evaluate(
-            """() => Object.fromEntries(['gcp-ready', 'gcp-map-ready'].map(
-                 n => [n, (performance.getEntriesByName(n)[0] || {}).startTime]))"""
-        )
-        return {
-            "server_cpu_s": backend_cpu_seconds(server_pid) - cpu_before[0],
-            "machine_cpu_s": machine_busy_seconds() - cpu_before[1],
-            "form_ready_s": marks["gcp-ready"] / 1000,
-            "map_ready_s": marks["gcp-map-ready"] / 1000,
-            "first_load_bytes": sum(wire.values()),
-            "requests": len(wire),
-        }
-    finally:
-        context.close()
+    return one_load(browser, base, point, profile, server_pid, CITIZENS_APP)
 
 
 APPS = {"m": ("/m/", one_load, ""), "p": ("/p/", public_load, "p_")}
