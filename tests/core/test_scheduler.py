@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine
+import time
+
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from gridcity.core.scheduler import lock_holder, try_leadership
@@ -19,8 +21,18 @@ def test_second_scheduler_stands_by_until_the_first_lets_go(postgis_url):
         first.commit()
         assert not try_leadership(second)
         second.rollback()
+        leader = lock_holder(second)
         first.close()  # the leader's process ends, its session with it
-        assert try_leadership(second)
+        # PostgreSQL frees the lock when that backend has exited, a moment
+        # after the client hung up: wait for it (at most 5 s), then take over.
+        for _ in range(50):
+            if not second.execute(
+                text("SELECT 1 FROM pg_stat_activity WHERE pid = :p"), {"p": leader}
+            ).first():
+                break
+            second.rollback()
+            time.sleep(0.1)
+        assert try_leadership(second), f"the lock is held by backend {lock_holder(second)}, not freed"
     finally:
         second.close()
         engine.dispose()
