@@ -80,6 +80,8 @@ definitions, which live one layer up: the caller passes them in.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,6 +97,7 @@ from gridcity.scorecards.counting import counts as ind
 from gridcity.scorecards.counting import log
 from gridcity.scorecards.counting.counts import AREA_TIERS, LEADER_TIERS, PERSON_TIERS
 from gridcity.scorecards.counting.log import ACTION, CA, EV, NONE, STATE, TL, C, E, P
+from gridcity.scorecards.counting.rows import through as rows_through
 from gridcity.scorecards.counting.timeline import walk
 
 CONTEST_PATROL_KINDS = log.CONTEST_PATROL_KINDS
@@ -248,7 +251,9 @@ def _event_flags(ev: np.ndarray, cases: np.ndarray, row: np.ndarray, keys: np.nd
     # Rule 6: a grid's case is missed unless its first report came from an
     # inspector of its work grid.
     reports = np.flatnonzero(grid_case)
-    reporters = _first_reporters(cases, np.isin(cases[:, 0], ev[reports, EV["case_id"]]))[row[reports]]
+    among = np.zeros(len(cases), dtype=bool)
+    among[row[reports]] = True
+    reporters = _first_reporters(cases, among)[row[reports]]
     grids = log.inspector_grids()
     own = np.zeros(n, dtype=bool)
     own[reports] = np.isin(
@@ -454,16 +459,19 @@ def count_month(start: dt.datetime, end: dt.datetime, limits: dict) -> Counts:
 def _tally(subjects: list[np.ndarray], names) -> TierCounts:
     """Counts per subject: ``subjects[j]`` holds a subject id per row counted
     by ``names[j]`` (-1: no subject). A subject is listed when it has a row."""
+    width = len(names)
+    top = max((int(ids.max()) + 1 for ids in subjects if len(ids)), default=0)
+    if top * width <= _DENSE_TALLY:
+        # Ids are row numbers of their tables: count into a row per id, a
+        # count at a time (shifted by one: -1, no subject, is counted apart).
+        dense = np.zeros((top, width), dtype=np.int64, order="F")
+        for j, ids in enumerate(subjects):
+            dense[:, j] = np.bincount(ids + 1, minlength=top + 1)[1:]
+        ids = np.flatnonzero(dense.any(axis=1))
+        return TierCounts(ids.astype(np.int64), dense[ids], tuple(names))
+    subjects = [ids[ids != -1] for ids in subjects]
     column = np.concatenate([np.full(len(ids), j, dtype=np.int64) for j, ids in enumerate(subjects)])
     subject = np.concatenate(subjects) if subjects else np.zeros(0, dtype=np.int64)
-    keep = subject != -1
-    subject, column, width = subject[keep], column[keep], len(names)
-    top = int(subject.max()) + 1 if len(subject) else 0
-    if top * width <= _DENSE_TALLY:
-        # Ids are row numbers of their tables: count into a row per id.
-        dense = np.bincount(subject * width + column, minlength=top * width).reshape(top, width)
-        ids = np.flatnonzero(np.bincount(subject, minlength=top))
-        return TierCounts(ids.astype(np.int64), dense[ids].astype(np.int64), tuple(names))
     ids, slot = np.unique(subject, return_inverse=True)
     matrix = np.bincount(slot * width + column, minlength=len(ids) * width).reshape(len(ids), width)
     return TierCounts(ids.astype(np.int64), matrix.astype(np.int64), tuple(names))
@@ -575,16 +583,93 @@ def _narrowed(tier: str | None, subject_id: int | None) -> list:
     return []
 
 
+def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The row of each of ``wanted`` in ``ids`` (sorted, unique, holding
+    every one of them): through a table of rows by id where the ids lie close
+    together (a month's cases), else by binary search."""
+    if not len(ids) or int(ids[-1]) - int(ids[0]) > 8 * max(len(ids), len(wanted)):
+        return np.searchsorted(ids, wanted)
+    low = int(ids[0])
+    table = np.empty(int(ids[-1]) - low + 1, dtype=np.int64)
+    table[ids - low] = np.arange(len(ids))
+    return table[wanted - low]
+
+
+def _stacked(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts one under the other (the only one with rows as it is)."""
+    full = [p for p in parts if len(p)]
+    return full[0] if len(full) == 1 else np.vstack(parts)
+
+
 def _case_id_range(start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
     """The smallest and largest case id with a counted event in the month
     ((0, -1) if none). ("+ 0": else the planner walks the case_id index from
     the oldest case to find the month.)"""
-    low, high = db.session.execute(
-        select(func.min(E.c.case_id + 0), func.max(E.c.case_id + 0)).where(
-            E.c.at >= start, E.c.at < end, E.c.action.in_(log.COUNTED_ACTIONS)
-        )
-    ).one()
-    return (0, -1) if low is None else (low, high)
+    (low, high), *_ = log.read(
+        (log.key(func.min(E.c.case_id + 0)), log.key(func.max(E.c.case_id + 0))),
+        E.c.at >= start,
+        E.c.at < end,
+        E.c.action.in_(log.COUNTED_ACTIONS),
+    ).tolist()
+    return (0, -1) if low == NONE else (low, high)
+
+
+def _id_range(case_ids: np.ndarray) -> tuple[int, int]:
+    return (int(case_ids.min()), int(case_ids.max())) if len(case_ids) else (0, -1)
+
+
+def _cases_and_timelines(start, end, low: int, high: int, crossing: bool, ev: np.ndarray | None):
+    """The cases of the month's id range [low, high] (those of its events),
+    and — for the deadlines that passed (``crossing``) — every case with a
+    deadline in the month or a clock running now: a case whose deadline
+    passed in the month is one of these, unless nothing at all happened to it
+    in the month, not even the sweeper's mark, and it has left the running
+    states since. With the timelines of those with a history (without
+    crossings: of those with an event in ``ev``)."""
+    scope = C.c.id.between(low, high)
+    if crossing:
+        scope = or_(scope, C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
+    cases = log.case_rows(scope)
+    with_history = cases[:, CA["simple"]] == 0
+    if not crossing:
+        with_history &= np.isin(cases[:, 0], ev[:, EV["case_id"]])
+    return cases, log.timelines(cases[with_history, 0])
+
+
+def _tasks_on_time(ev: np.ndarray) -> np.ndarray:
+    """Of the tasks the month's verifications and checks completed, those
+    completed by their due time."""
+    verify_or_check = np.isin(ev[:, EV["action"]], (ACTION["verify"], ACTION["check"]))
+    return log.tasks_on_time(np.unique(ev[verify_or_check, EV["task"]]))
+
+
+def _read_in_parallel(start, end, readers) -> tuple:
+    """A whole month's readings on the two connections ``readers`` (one
+    snapshot): the events and their tasks on the first, meanwhile the cases
+    of the month's events (their id range read from the month's events too)
+    and their timelines on the second."""
+    app = current_app._get_current_object()
+    found: dict = {}
+
+    def cases_side() -> None:
+        try:
+            with app.app_context(), rows_through(readers[1]):
+                low, high = _case_id_range(start, end)
+                found["cases"] = _cases_and_timelines(start, end, low, high, True, None)
+        except BaseException as error:  # noqa: BLE001 - raised again in the calling thread
+            found["error"] = error
+
+    other = threading.Thread(target=cases_side, name="scorecard-cases")
+    other.start()
+    try:
+        with rows_through(readers[0]):
+            ev = log.month_events(start, end)
+            tasks_on_time = _tasks_on_time(ev)
+    finally:
+        other.join()
+    if "error" in found:
+        raise found["error"]
+    return ev, found["cases"], tasks_on_time
 
 
 def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None) -> dict:
@@ -610,32 +695,19 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     # 1. the month's events and their cases, with the cases whose running
     # deadline may have passed in the month; the cases with a history are
     # walked event by event (timeline.py).
-    with log.reading():
-        ev = log.month_events(start, end, _narrowed(tier, subject_id))
-        if subject:
-            low, high = _case_id_range(start, end)
+    bound = min(end, utcnow())
+    crossing = group in (None, "area", "unit") and bound > start
+    whole_month = crossing and subject is None
+    readers_or_none = log.parallel_readers() if whole_month else nullcontext()
+    with log.reading(), readers_or_none as readers:
+        if readers:
+            # The events on one connection, the cases on the other, together.
+            ev, (cases, timelines), tasks_on_time = _read_in_parallel(start, end, readers)
         else:
-            low, high = (
-                (int(ev[:, EV["case_id"]].min()), int(ev[:, EV["case_id"]].max())) if len(ev) else (0, -1)
-            )
-        bound = min(end, utcnow())
-        crossing = group in (None, "area", "unit") and bound > start
-        # The cases of the month's id range (those of its events), and — for
-        # the deadlines that passed — every case with a deadline in the month
-        # or a clock running now: a case whose deadline passed in the month is
-        # one of these, unless nothing at all happened to it in the month, not
-        # even the sweeper's mark, and it has left the running states since.
-        scope = C.c.id.between(low, high)
-        if crossing:
-            scope = or_(scope, C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
-        cases = log.case_rows(scope)
-        # The cases with a history among them are walked event by event.
-        with_history = cases[:, CA["simple"]] == 0
-        if not crossing:
-            with_history &= np.isin(cases[:, 0], ev[:, EV["case_id"]])
-        timelines = log.timelines(cases[with_history, 0])
-        verify_or_check = np.isin(ev[:, EV["action"]], (ACTION["verify"], ACTION["check"]))
-        tasks_on_time = log.tasks_on_time(np.unique(ev[verify_or_check, EV["task"]]))
+            ev = log.month_events(start, end, _narrowed(tier, subject_id))
+            low, high = _case_id_range(start, end) if subject else _id_range(ev[:, EV["case_id"]])
+            cases, timelines = _cases_and_timelines(start, end, low, high, crossing, ev)
+            tasks_on_time = _tasks_on_time(ev)
     # Without crossings to find (a person's drill-down, a month not begun)
     # the period to find them in is empty.
     start_us, bound_us = log.to_micros(start), log.to_micros(bound if crossing else start)
@@ -643,7 +715,7 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     keys = _pair(timelines[:, log.TL["case_id"]], timelines[:, log.TL["id"]])
 
     # 2. a flag per count and event.
-    row = np.searchsorted(cases[:, 0], ev[:, EV["case_id"]])
+    row = _rows_of(cases[:, 0], ev[:, EV["case_id"]])
     flag, unit_key = _event_flags(ev, cases, row, keys, result, limits)
     area_keys = np.column_stack([ev[:, EV["case_id"]], *(cases[row, CA[p]] for p in log.PLACE_COLUMNS)])
     unit_pairs = np.column_stack([unit_key, ev[:, EV["case_id"]]])
@@ -695,7 +767,7 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     put("area", "overdue_open", crossing_area[first_case & still_open])
     put("unit", "overdue", crossing_unit[first_unit])
     put("unit", "overdue_open", crossing_unit[first_unit & still_open])
-    groups = {k: np.vstack(v) for k, v in parts.items()}
+    groups = {k: _stacked(v) for k, v in parts.items()}
     for place_group in ("area", "unit"):
         groups[(place_group, "should_close")] = np.vstack(
             [groups[(place_group, "closed")], groups[(place_group, "overdue_open")]]

@@ -14,6 +14,8 @@ matrix turns into microseconds since 1970 (:func:`moment`).
 from __future__ import annotations
 
 import io
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 from sqlalchemy import TIMESTAMP, BigInteger, case, cast, func, literal
@@ -53,6 +55,21 @@ def moment(column, text: bool = False):
     )
 
 
+_through = threading.local()
+
+
+@contextmanager
+def through(connection):
+    """This thread's matrices are read through ``connection`` (a DB-API
+    connection in a transaction of its own: :func:`.log.parallel_readers`)
+    instead of the session's."""
+    _through.connection = connection
+    try:
+        yield
+    finally:
+        _through.connection = None
+
+
 def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.ndarray:
     """The rows of ``query`` (``width`` columns, each a ``bigint`` never NULL,
     or :func:`moment` for the columns ``times``) as an ``(n, width)`` int64
@@ -66,9 +83,9 @@ def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.nda
     # time column's type turns aware times into naive UTC ones).
     processors = compiled._bind_processors
     params = {k: processors[k](v) if k in processors else v for k, v in compiled.params.items()}
-    # The DBAPI connection of the session's transaction: settings made with
-    # SET LOCAL hold for the COPY too.
-    connection = session.connection().connection.dbapi_connection
+    # The DBAPI connection of the session's transaction (settings made with
+    # SET LOCAL hold for the COPY too), unless this thread reads through another.
+    connection = getattr(_through, "connection", None) or session.connection().connection.dbapi_connection
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
         statement = cursor.mogrify(str(compiled), params)
@@ -90,7 +107,7 @@ def int_matrix(query: Select, width: int, times: tuple[int, ...] = ()) -> np.nda
         return np.zeros((0, width), dtype=np.int64)
     if np.any(view(">i2", 0, (n,)) != width) or np.any(view(">i4", 2, (n, width)) != 8):
         raise ValueError("the COPY rows are not all 8-byte columns without NULL")
-    matrix = view(">i8", 6, (n, width)).astype(np.int64)
+    matrix = np.asfortranarray(view(">i8", 6, (n, width)), dtype=np.int64)  # a column at a time after
     for j in times:
         matrix[:, j] = np.where(matrix[:, j] == _NO_TIME, -1, matrix[:, j] + _Y2K_US)
     return matrix
