@@ -618,20 +618,22 @@ def _id_range(case_ids: np.ndarray) -> tuple[int, int]:
     return (int(case_ids.min()), int(case_ids.max())) if len(case_ids) else (0, -1)
 
 
-def _cases_and_timelines(start, end, low: int, high: int, crossing: bool, ev: np.ndarray | None):
-    """The cases of the month's id range [low, high] (those of its events),
-    and — for the deadlines that passed (``crossing``) — every case with a
-    deadline in the month or a clock running now: a case whose deadline
-    passed in the month is one of these, unless nothing at all happened to it
-    in the month, not even the sweeper's mark, and it has left the running
-    states since. With the timelines of those with a history (without
-    crossings: of those with an event in ``ev``)."""
-    scope = C.c.id.between(low, high)
-    if crossing:
-        scope = or_(scope, C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
-    cases = log.case_rows(scope)
+def _crossing_scope(start: dt.datetime, end: dt.datetime):
+    """The cases whose running deadline may have passed in [start, end):
+    those with a deadline in the month or a clock running now. A case whose
+    deadline passed in the month is one of these, unless nothing at all
+    happened to it in the month, not even the sweeper's mark (then it is
+    among the cases of the month's events), and it has left the running
+    states since."""
+    return or_(C.c.deadline_at.between(start, end), C.c.state.in_(log.RUNNING))
+
+
+def _cases_and_timelines(*scope, ev: np.ndarray | None = None, ids=None) -> tuple[np.ndarray, np.ndarray]:
+    """The cases in ``scope`` (and among ``ids``), and the timelines of those
+    with a history (given ``ev``: only of those with an event in it)."""
+    cases = log.case_rows(*scope, ids=ids)
     with_history = cases[:, CA["simple"]] == 0
-    if not crossing:
+    if ev is not None:
         with_history &= np.isin(cases[:, 0], ev[:, EV["case_id"]])
     return cases, log.timelines(cases[with_history, 0])
 
@@ -646,20 +648,22 @@ def _tasks_on_time(ev: np.ndarray) -> np.ndarray:
 def _read_in_parallel(start, end, readers) -> tuple:
     """A whole month's readings on the two connections ``readers`` (one
     snapshot): the events and their tasks on the first, meanwhile the cases
-    of the month's events (their id range read from the month's events too)
-    and their timelines on the second."""
+    in :func:`_crossing_scope` (nearly all of the month's) and their
+    timelines on the second; then the cases of the month's events that are
+    not among those. The two sides' cases and timelines, disjoint, are put
+    together in order. (Through the session the cases of the events' whole
+    id range are read: the others of it count for nothing.)"""
     app = current_app._get_current_object()
     found: dict = {}
 
-    def cases_side() -> None:
+    def crossing_side() -> None:
         try:
             with app.app_context(), rows_through(readers[1]):
-                low, high = _case_id_range(start, end)
-                found["cases"] = _cases_and_timelines(start, end, low, high, True, None)
+                found["crossing"] = _cases_and_timelines(_crossing_scope(start, end))
         except BaseException as error:  # noqa: BLE001 - raised again in the calling thread
             found["error"] = error
 
-    other = threading.Thread(target=cases_side, name="scorecard-cases")
+    other = threading.Thread(target=crossing_side, name="scorecard-cases")
     other.start()
     try:
         with rows_through(readers[0]):
@@ -669,7 +673,15 @@ def _read_in_parallel(start, end, readers) -> tuple:
         other.join()
     if "error" in found:
         raise found["error"]
-    return ev, found["cases"], tasks_on_time
+    crossing_cases, crossing_timelines = found["crossing"]
+    with rows_through(readers[0]):
+        missing = np.setdiff1d(ev[:, EV["case_id"]], crossing_cases[:, 0])
+        rest_cases, rest_timelines = _cases_and_timelines(ids=missing)
+    cases = np.vstack([crossing_cases, rest_cases])
+    timelines = np.vstack([crossing_timelines, rest_timelines])
+    cases = np.asfortranarray(cases[np.argsort(cases[:, 0], kind="stable")])
+    timelines = timelines[np.lexsort((timelines[:, log.TL["id"]], timelines[:, log.TL["case_id"]]))]
+    return ev, (cases, timelines), tasks_on_time
 
 
 def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None) -> dict:
@@ -706,7 +718,12 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
         else:
             ev = log.month_events(start, end, _narrowed(tier, subject_id))
             low, high = _case_id_range(start, end) if subject else _id_range(ev[:, EV["case_id"]])
-            cases, timelines = _cases_and_timelines(start, end, low, high, crossing, ev)
+            # The cases of the month's id range (those of its events), and
+            # those whose deadline may have passed in the month.
+            scope = C.c.id.between(low, high)
+            cases, timelines = _cases_and_timelines(
+                or_(scope, _crossing_scope(start, end)) if crossing else scope, ev=None if crossing else ev
+            )
             tasks_on_time = _tasks_on_time(ev)
     # Without crossings to find (a person's drill-down, a month not begun)
     # the period to find them in is empty.

@@ -329,8 +329,9 @@ CA = {name: j for j, name in enumerate(CASE_COLUMNS)}
 PLACE_COLUMNS = ("unit_grid", "work_grid", "area", "street", "district")
 
 
-def case_rows(*where) -> np.ndarray:
-    """The cases that meet ``where``, by id: :data:`CASE_COLUMNS`."""
+def case_rows(*where, ids: np.ndarray | None = None) -> np.ndarray:
+    """The cases that meet ``where`` (and, given ``ids`` sorted and unique,
+    are among them), by id: :data:`CASE_COLUMNS`."""
     contest = select(P.c.kind.in_(CONTEST_PATROL_KINDS)).where(P.c.id == C.c.patrol_id).scalar_subquery()
     rows = read(
         (
@@ -357,6 +358,7 @@ def case_rows(*where) -> np.ndarray:
             Time(C.c.closed_at),
         ),
         *where,
+        among=None if ids is None else (C.c.id, ids, 0),
     )
     return np.asfortranarray(rows[np.argsort(rows[:, 0], kind="stable")])
 
