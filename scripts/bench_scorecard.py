@@ -26,6 +26,14 @@ system appends them (ids follow time); case ids follow report times. The
 patrol, step times, voided/closed, first overdue mark) and the ``case_task``
 rows agree with the events; version and event counters are not maintained.
 
+Before the timing the assessment settings are stored (version 1, as a
+running system has them) and the month before ``--month`` is frozen (as the
+monthly job has done: last month's scores and cards are read from it), both
+committed; the server's ``shared_buffers`` is
+printed (docker-compose.yml gives production 2 GB; PostgreSQL's default is
+128 MB). A month is read on two connections at once (counting/log.py
+``parallel_readers``).
+
 Measured (median of ``--runs`` after one warm-up run each):
 - ``generate_seconds``: the dataset (grid import excluded, reported apart),
   analysed and written to disk (CHECKPOINT and sync) before the timing;
@@ -34,10 +42,11 @@ Measured (median of ``--runs`` after one warm-up run each):
   center), with scores, grades, ranks, and the contest;
 - ``month_runs_seconds``: each timed run (the spread is the machine's noise);
 - ``month_cpu_seconds``: the CPU of a month (median of the runs): this
-  process plus its database backend; ``month_machine_cpu_seconds``: the
-  whole machine's busy CPU during a month (the backend's parallel workers
-  too — meaningful on a quiet machine); ``--busy N`` keeps N cores busy with
-  burners while the month and the floor are timed (the machine at saturation);
+  process plus its database backends (the session's and the two readers');
+  ``month_machine_cpu_seconds``: the whole machine's busy CPU during a month
+  (the backends' parallel workers too — meaningful on a quiet machine);
+  ``--busy N`` keeps N cores busy with burners while the month and the
+  floor are timed (the machine at saturation);
 - ``floor_seconds``: the bare SQL counting the month's closed cases per
   street (close events of the month joined to their cases);
 - ``ratio`` = month / floor. Targets: month ≤ 2 s and ratio ≤ 10.
@@ -596,28 +605,57 @@ def floor_query(month: str, tuned: bool = False) -> int:
     return sum(n for _, n in rows)
 
 
+def freeze_previous_month(month: str) -> float | None:
+    """Freeze the month before ``month`` unless it is frozen; its seconds (None: it was)."""
+    from gridcity.scorecards.counting.engine import shift_month
+    from gridcity.scorecards.snapshots import services
+
+    previous = shift_month(month, -1)
+    if scalar("SELECT count(*) FROM scorecard_version WHERE month = :m", m=previous):
+        say(f"previous month {previous}: frozen already")
+        return None
+    t = time.perf_counter()
+    services.freeze_month(previous)
+    db.session.commit()
+    seconds = time.perf_counter() - t
+    say(f"previous month {previous}: frozen in {seconds:.1f} s (its scorecards, facts and contest)")
+    return seconds
+
+
 def timed(
     fn, runs: int, cpu: list | None = None, machine: list | None = None
 ) -> tuple[float, float, object, list[float]]:
     """The first run's time, the median of the next ``runs``, the last
     result, and every timed run (the spread shows the machine's noise).
     ``cpu`` receives the CPU seconds of each timed run: this process plus
-    its database backend; ``machine``: the whole machine's busy CPU seconds
-    (the backend's parallel workers too, and whatever else runs)."""
+    its database backends (the session's and the month's two readers');
+    ``machine``: the whole machine's busy CPU seconds (the backends'
+    parallel workers too, and whatever else runs)."""
     db.session.rollback()
     t = time.perf_counter()
     result = fn()
     first = time.perf_counter() - t
     times = []
-    pid = scalar("SELECT pg_backend_pid()")
+
+    def backends() -> dict[int, float]:
+        """CPU seconds of each backend connected to this database (this run only)."""
+        pids = db.session.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend'"
+            )
+        ).scalars()
+        return {pid: backend_cpu_seconds(pid) for pid in pids}
+
     for _ in range(runs):
         db.session.rollback()
-        cpu0, machine0 = time.process_time() + backend_cpu_seconds(pid), machine_busy_seconds()
+        before, cpu0, machine0 = backends(), time.process_time(), machine_busy_seconds()
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
         if cpu is not None:
-            cpu.append(time.process_time() + backend_cpu_seconds(pid) - cpu0)
+            after, mine = backends(), time.process_time() - cpu0
+            cpu.append(mine + sum(v - before.get(pid, 0.0) for pid, v in after.items()))
         if machine is not None:
             machine.append(machine_busy_seconds() - machine0)
     return first, statistics.median(times), result, times
@@ -702,6 +740,22 @@ def run(args) -> dict:
                 db.session.remove()
                 db.engine.dispose()
                 gc.collect()
+            # The assessment settings as a running system has them (version 1,
+            # stored on first use): else each timed month would store them anew,
+            # and a month read by a session that has written reads through it alone.
+            from gridcity.scorecards.scoring import indicators
+
+            indicators.current_set()
+            db.session.commit()
+            # Last month frozen, as the monthly job has done by the time a month
+            # is scored (its scores are this month's "change from last month",
+            # its contest cards count for this month's).
+            out["previous_freeze_seconds"] = freeze_previous_month(args.month)
+            # The server's page cache: a month reads ~150 MB of cases and events
+            # (and the timelines of its cases, scattered over the year), more than
+            # PostgreSQL's default 128 MB; docker-compose.yml gives production 2 GB.
+            out["shared_buffers"] = scalar("SHOW shared_buffers")
+            say(f"server: shared_buffers {out['shared_buffers']} (production, docker-compose.yml: 2GB)")
             # --busy: burners keep cores busy while the month and its floor are timed.
             burners = Burners(args.busy) if args.busy else None
             month_cpu: list[float] = []
@@ -722,7 +776,7 @@ def run(args) -> dict:
                 f"runs {min(month_runs):.3f}–{max(month_runs):.3f} s); rows {rows}"
             )
             say(
-                f"CPU per month: {out['month_cpu_seconds']:.3f} s (this process and its database backend); "
+                f"CPU per month: {out['month_cpu_seconds']:.3f} s (this process and its database backends); "
                 f"the machine busy {out['month_machine_cpu_seconds']:.3f} CPU-s (parallel workers too)"
                 + (
                     f"; {args.busy} cores kept busy by burners while the month and the floor are timed"
