@@ -605,13 +605,12 @@ def _case_id_range(start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
     """The smallest and largest case id with a counted event in the month
     ((0, -1) if none). ("+ 0": else the planner walks the case_id index from
     the oldest case to find the month.)"""
-    (low, high), *_ = log.read(
-        (log.key(func.min(E.c.case_id + 0)), log.key(func.max(E.c.case_id + 0))),
-        E.c.at >= start,
-        E.c.at < end,
-        E.c.action.in_(log.COUNTED_ACTIONS),
-    ).tolist()
-    return (0, -1) if low == NONE else (low, high)
+    low, high = db.session.execute(
+        select(func.min(E.c.case_id + 0), func.max(E.c.case_id + 0)).where(
+            E.c.at >= start, E.c.at < end, E.c.action.in_(log.COUNTED_ACTIONS)
+        )
+    ).one()
+    return (0, -1) if low is None else (low, high)
 
 
 def _id_range(case_ids: np.ndarray) -> tuple[int, int]:
@@ -645,14 +644,30 @@ def _tasks_on_time(ev: np.ndarray) -> np.ndarray:
     return log.tasks_on_time(np.unique(ev[verify_or_check, EV["task"]]))
 
 
-def _read_in_parallel(start, end, readers) -> tuple:
-    """A whole month's readings on the two connections ``readers`` (one
-    snapshot): the events and their tasks on the first, meanwhile the cases
-    in :func:`_crossing_scope` (nearly all of the month's) and their
-    timelines on the second; then the cases of the month's events that are
-    not among those. The two sides' cases and timelines, disjoint, are put
-    together in order. (Through the session the cases of the events' whole
-    id range are read: the others of it count for nothing.)"""
+def _with_the_events_cases(ev: np.ndarray, crossing: tuple[np.ndarray, np.ndarray]) -> tuple:
+    """A whole month's cases and timelines: those of :func:`_crossing_scope`
+    (``crossing``: nearly all of the month's) and, read by id, the cases of
+    the month's events not among them, put together in order."""
+    crossing_cases, crossing_timelines = crossing
+    missing = np.setdiff1d(ev[:, EV["case_id"]], crossing_cases[:, 0])
+    rest_cases, rest_timelines = _cases_and_timelines(ids=missing)
+    cases = np.vstack([crossing_cases, rest_cases])
+    timelines = np.vstack([crossing_timelines, rest_timelines])
+    cases = np.asfortranarray(cases[np.argsort(cases[:, 0], kind="stable")])
+    timelines = timelines[np.lexsort((timelines[:, log.TL["id"]], timelines[:, log.TL["case_id"]]))]
+    return cases, timelines
+
+
+def _read_whole_month(start, end, readers) -> tuple:
+    """A whole month's events, cases, timelines and tasks done on time.
+    Given the two connections ``readers`` (one snapshot), the events and
+    their tasks are read on the first while the cases of
+    :func:`_crossing_scope` and their timelines are read on the second;
+    without, one after the other through the session."""
+    if readers is None:
+        ev = log.month_events(start, end)
+        cases, timelines = _with_the_events_cases(ev, _cases_and_timelines(_crossing_scope(start, end)))
+        return ev, cases, timelines, _tasks_on_time(ev)
     app = current_app._get_current_object()
     found: dict = {}
 
@@ -673,15 +688,9 @@ def _read_in_parallel(start, end, readers) -> tuple:
         other.join()
     if "error" in found:
         raise found["error"]
-    crossing_cases, crossing_timelines = found["crossing"]
     with rows_through(readers[0]):
-        missing = np.setdiff1d(ev[:, EV["case_id"]], crossing_cases[:, 0])
-        rest_cases, rest_timelines = _cases_and_timelines(ids=missing)
-    cases = np.vstack([crossing_cases, rest_cases])
-    timelines = np.vstack([crossing_timelines, rest_timelines])
-    cases = np.asfortranarray(cases[np.argsort(cases[:, 0], kind="stable")])
-    timelines = timelines[np.lexsort((timelines[:, log.TL["id"]], timelines[:, log.TL["case_id"]]))]
-    return ev, (cases, timelines), tasks_on_time
+        cases, timelines = _with_the_events_cases(ev, found["crossing"])
+    return ev, cases, timelines, tasks_on_time
 
 
 def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None) -> dict:
@@ -712,14 +721,13 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
     whole_month = crossing and subject is None
     readers_or_none = log.parallel_readers() if whole_month else nullcontext()
     with log.reading(), readers_or_none as readers:
-        if readers:
-            # The events on one connection, the cases on the other, together.
-            ev, (cases, timelines), tasks_on_time = _read_in_parallel(start, end, readers)
+        if whole_month:
+            ev, cases, timelines, tasks_on_time = _read_whole_month(start, end, readers)
         else:
+            # A drill-down (or a month not begun): the cases of the month's
+            # id range, and those whose deadline may have passed in it.
             ev = log.month_events(start, end, _narrowed(tier, subject_id))
             low, high = _case_id_range(start, end) if subject else _id_range(ev[:, EV["case_id"]])
-            # The cases of the month's id range (those of its events), and
-            # those whose deadline may have passed in the month.
             scope = C.c.id.between(low, high)
             cases, timelines = _cases_and_timelines(
                 or_(scope, _crossing_scope(start, end)) if crossing else scope, ev=None if crossing else ev
