@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from gridcity.extensions import db
 from tests.scorecards.test_browser_scorecards import history_city, manager_page, server  # noqa: F401
@@ -128,9 +129,10 @@ def test_manager_drills_down_and_back_and_sees_no_internal_identifier(manager_pa
     score = first.locator("td[data-field=score] summary")
     score.click()  # one explanation open at a time
     assert f"= {grid.score:.2f}" in first.locator("td[data-field=score] .explain-pop").inner_text()
-    assert not popover.is_visible()
+    # The other closes on the "toggle" event, which the browser fires a moment later.
+    expect(popover).to_be_hidden()
     page.keyboard.press("Escape")
-    assert page.locator(".explain-pop:visible").count() == 0
+    expect(page.locator(".explain-pop:visible")).to_have_count(0)
     check(page.url)
 
     # → the work grid's unit grids → one unit grid → the cases behind a figure.

@@ -80,9 +80,10 @@ definitions, which live one layer up: the caller passes them in.
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from flask import current_app
@@ -595,6 +596,21 @@ def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return table[wanted - low]
 
 
+def _not_among(values: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The distinct ``values`` that are not ``ids``, sorted: through a table
+    by value where the values lie close together (a month's cases), else by
+    sorting."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    low, high = int(values.min()), int(values.max())
+    if high - low > 8 * len(values):
+        return np.setdiff1d(values, ids)
+    left = np.zeros(high - low + 1, dtype=bool)
+    left[values - low] = True
+    left[ids[(ids >= low) & (ids <= high)] - low] = False
+    return np.flatnonzero(left) + low
+
+
 def _stacked(parts: list[np.ndarray]) -> np.ndarray:
     """The parts one under the other (the only one with rows as it is)."""
     full = [p for p in parts if len(p)]
@@ -649,13 +665,23 @@ def _with_the_events_cases(ev: np.ndarray, crossing: tuple[np.ndarray, np.ndarra
     (``crossing``: nearly all of the month's) and, read by id, the cases of
     the month's events not among them, put together in order."""
     crossing_cases, crossing_timelines = crossing
-    missing = np.setdiff1d(ev[:, EV["case_id"]], crossing_cases[:, 0])
+    missing = _not_among(ev[:, EV["case_id"]], crossing_cases[:, 0])
     rest_cases, rest_timelines = _cases_and_timelines(ids=missing)
-    cases = np.vstack([crossing_cases, rest_cases])
-    timelines = np.vstack([crossing_timelines, rest_timelines])
-    cases = np.asfortranarray(cases[np.argsort(cases[:, 0], kind="stable")])
-    timelines = timelines[np.lexsort((timelines[:, log.TL["id"]], timelines[:, log.TL["case_id"]]))]
-    return cases, timelines
+    return (
+        _merged(crossing_cases, rest_cases, 0),
+        _merged(crossing_timelines, rest_timelines, log.TL["case_id"]),
+    )
+
+
+def _merged(rows: np.ndarray, more: np.ndarray, j: int) -> np.ndarray:
+    """Two matrices ordered by their column ``j``, none of whose values is
+    in both, as one in that order (column-major)."""
+    at = np.searchsorted(rows[:, j], more[:, j]) + np.arange(len(more))
+    out = np.empty((len(rows) + len(more), rows.shape[1]), dtype=np.int64, order="F")
+    theirs = np.ones(len(out), dtype=bool)
+    theirs[at] = False
+    out[at], out[theirs] = more, rows
+    return out
 
 
 def _read_whole_month(start, end, readers) -> tuple:
@@ -668,29 +694,39 @@ def _read_whole_month(start, end, readers) -> tuple:
         ev = log.month_events(start, end)
         cases, timelines = _with_the_events_cases(ev, _cases_and_timelines(_crossing_scope(start, end)))
         return ev, cases, timelines, _tasks_on_time(ev)
-    app = current_app._get_current_object()
-    found: dict = {}
 
-    def crossing_side() -> None:
-        try:
-            with app.app_context(), rows_through(readers[1]):
-                found["crossing"] = _cases_and_timelines(_crossing_scope(start, end))
-        except BaseException as error:  # noqa: BLE001 - raised again in the calling thread
-            found["error"] = error
+    def through(reader: int, read: Callable[[], Any]) -> Callable[[], Any]:
+        def work() -> Any:
+            with rows_through(readers[reader]):
+                return read()
 
-    other = threading.Thread(target=crossing_side, name="scorecard-cases")
-    other.start()
-    try:
-        with rows_through(readers[0]):
-            ev = log.month_events(start, end)
-            tasks_on_time = _tasks_on_time(ev)
-    finally:
-        other.join()
-    if "error" in found:
-        raise found["error"]
-    with rows_through(readers[0]):
-        cases, timelines = _with_the_events_cases(ev, found["crossing"])
+        return work
+
+    ev, crossing = _at_once(
+        through(0, lambda: log.month_events(start, end)),
+        through(1, lambda: _cases_and_timelines(_crossing_scope(start, end))),
+    )
+    # The few other cases of the month's events on the second reader, while
+    # the first reads the tasks.
+    tasks_on_time, (cases, timelines) = _at_once(
+        through(0, lambda: _tasks_on_time(ev)), through(1, lambda: _with_the_events_cases(ev, crossing))
+    )
     return ev, cases, timelines, tasks_on_time
+
+
+def _at_once(here: Callable[[], Any], there: Callable[[], Any]) -> tuple[Any, Any]:
+    """``here`` in this thread while ``there`` runs in another: what each
+    returned (the first error raised, once both are done)."""
+    other = log.in_thread(there, "scorecard-reader")
+    try:
+        mine = here()
+    except BaseException:
+        try:
+            other()
+        except BaseException:  # noqa: BLE001, S110 - this thread's error is the one to see
+            pass
+        raise
+    return mine, other()
 
 
 def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None) -> dict:
@@ -751,11 +787,11 @@ def month_facts(start: dt.datetime, end: dt.datetime, limits: dict, subject=None
             put("unit", c, unit_pairs[flag[c]])
     actor_ids, roles = ev[:, EV["actor_id"]], ev[:, EV["role"]]
     for k, role in enumerate(PERSON_TIERS):
-        mine = (roles == k) & (actor_ids != NONE)
+        mine = np.flatnonzero((roles == k) & (actor_ids != NONE))
+        pairs = np.column_stack([actor_ids[mine], ev[mine, EV["case_id"]]])
         for c in ind.ROLE_COUNTS[role]:
             if c in PERSON_EVENT_COUNTS:
-                keep = mine & flag[c]
-                put(role, c, np.column_stack([actor_ids[keep], ev[keep, EV["case_id"]]]))
+                put(role, c, pairs[flag[c][mine]])
 
     # 3. missed reports: the grid's cases, for every inspector of the grid.
     if group in (None, "inspector"):

@@ -11,9 +11,13 @@ exact on both databases (:func:`.rows.moment`).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import BigInteger, and_, any_, case, cast, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.pool import QueuePool
@@ -26,6 +30,7 @@ from gridcity.scorecards.counting.counts import PERSON_TIERS
 from gridcity.scorecards.counting.rows import int_matrix, moment
 from gridcity.scorecards.models import TIMELINE_ACTIONS  # its own index
 
+Found = TypeVar("Found")
 NONE = -1  # an absent key, time or value in a matrix
 
 # The actions and states the rules look at, as codes (the others read as NONE).
@@ -108,6 +113,65 @@ PARALLEL_READING_SETTINGS = (
 _SPARE_CONNECTIONS = 4
 
 
+def _can_read_apart(connections: int) -> bool:
+    """Whether ``connections`` more connections may read beside the session:
+    on PostgreSQL, when the session's transaction has written nothing
+    (other connections would not see it) and the pool keeps
+    :data:`_SPARE_CONNECTIONS` free besides."""
+    if not postgres() or db.session.execute(text("SELECT txid_current_if_assigned()")).scalar() is not None:
+        return False
+    pool = db.engine.pool
+    return isinstance(pool, QueuePool) and pool.size() + max(pool._max_overflow, 0) - pool.checkedout() >= (
+        connections + _SPARE_CONNECTIONS
+    )
+
+
+def in_thread(work: Callable[[], Found], name: str) -> Callable[[], Found]:
+    """``work`` started in another thread, in this app's context (a session
+    of its own); the function returned waits for it and returns what it
+    returned, or raises what it raised."""
+    app = current_app._get_current_object()
+    found: dict = {}
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                found["value"] = work()
+        except BaseException as error:  # noqa: BLE001 - raised again in the calling thread
+            found["error"] = error
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+
+    def result() -> Found:
+        thread.join()
+        if "error" in found:
+            raise found["error"]
+        return found["value"]
+
+    return result
+
+
+@contextmanager
+def read_aside(reads: Callable[[], Found]) -> Iterator[Callable[[], Found]]:
+    """``reads`` (reads only) run in another thread on a connection of its
+    own while the block runs — the month's other readings leave a core to
+    spare now and then; the block gets a function that returns what they
+    read. Where the month is read through the session (:func:`parallel_readers`)
+    they run there too, when that function is called."""
+    if not _can_read_apart(1):
+        yield reads
+        return
+    result = in_thread(reads, "scorecard-aside")
+    try:
+        yield result
+    finally:
+        try:
+            result()
+        except BaseException:  # noqa: BLE001 - the block's own error, if any, is the one to see
+            pass
+
+
 @contextmanager
 def parallel_readers():
     """Two connections of their own that see one snapshot of the database,
@@ -117,13 +181,7 @@ def parallel_readers():
     the session: on SQLite, when the session's transaction has written
     (other connections would not see it), or when the pool has few
     connections free."""
-    if not postgres() or db.session.execute(text("SELECT txid_current_if_assigned()")).scalar() is not None:
-        yield None
-        return
-    pool = db.engine.pool
-    if not isinstance(pool, QueuePool) or pool.size() + max(pool._max_overflow, 0) - pool.checkedout() < (
-        2 + _SPARE_CONNECTIONS
-    ):
+    if not _can_read_apart(2):
         yield None
         return
     pooled = []

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 from flask import current_app
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from gridcity.extensions import db
 from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, WorkGroup, inspector_work_grid
 from gridcity.org.models import Unit, User
+from gridcity.scorecards.counting import log
 from gridcity.scorecards.counting.counts import AREA_TIERS, PERSON_TIERS
 from gridcity.scorecards.counting.engine import Counts, TierCounts, count_month, month_bounds, shift_month
 from gridcity.scorecards.scoring import contest
@@ -61,24 +64,24 @@ def _subjects() -> dict[str, dict[int, tuple[str, str, str | None, int | None]]]
     return s
 
 
-def _unit_grid_subjects(ids) -> dict:
-    """Code and work grid of the given unit grids, from a per-app copy of all
-    unit grids that is reloaded when the grids' revision moves (every change
-    to unit grids or their work grids moves it: ``geo.services``)."""
+def _unit_grids() -> dict:
+    """Code and work grid of every unit grid, from a per-app copy that is
+    reloaded when the grids' revision moves (every change to unit grids or
+    their work grids moves it: ``geo.services``)."""
     from gridcity.geo.models import GeoRevision
 
     revision = db.session.scalar(select(GeoRevision.revision).where(GeoRevision.id == 1))
     cache = current_app.extensions.setdefault("scorecard_unit_grids", {})
     if cache.get("revision") != revision or revision is None:
-        cache["grids"] = {
+        grids = {
             grid_id: (code, code, "work_grid" if wg else None, wg)
             for grid_id, code, wg in db.session.execute(
                 select(UnitGrid.id, UnitGrid.code, UnitGrid.work_grid_id)
             )
         }
-        cache["revision"] = revision
-    grids = cache["grids"]
-    return {i: grids[i] for i in ids if i in grids}
+        cache.update(grids=grids, revision=revision)  # read by other threads: the pair at once
+        return grids
+    return cache["grids"]
 
 
 def _user_names(ids) -> dict[int, tuple[str, str]]:
@@ -127,9 +130,11 @@ def score_tier(
         results.append((item, value, part))
     scored = (weight_in > 0) & int_matrix.any(axis=1)
     scores = np.where(scored, np.round(weighted / np.where(scored, weight_in, 1.0), 2), np.nan)
-    # Scored subjects best first, then the unscored; ties by code.
-    subject = list(subjects.values())
-    order = np.lexsort((np.array([s[0] for s in subject]), -np.where(scored, scores, 0.0), ~scored))
+    # Scored subjects best first, then the unscored; ties by code (a stable
+    # sort of the subjects in code order).
+    codes, subject_names, parent_kinds, parent_ids = zip(*subjects.values(), strict=True)
+    by_code = np.argsort(np.array(codes), kind="stable")
+    order = by_code[np.lexsort((-np.where(scored, scores, 0.0)[by_code], ~scored[by_code]))]
     ordered = scores[order]
     ranked = int(scored.sum())
     ranks = competition_ranks(ordered[:ranked]) + [None] * (n - ranked)
@@ -139,18 +144,16 @@ def score_tier(
         band_of[ordered[:ranked] >= bands[k]["min"]] = k
     grades = [bands[k]["grade"] for k in band_of.tolist()] + [None] * (n - ranked)
     ordered_ids = np.array(ids, dtype=np.int64)[order]
-    codes, subject_names, parent_kinds, parent_ids = zip(
-        *map(subject.__getitem__, order.tolist()), strict=True
+    in_order = itemgetter(*order.tolist()) if n > 1 else lambda column: column
+    codes, subject_names, parent_kinds, parent_ids = map(
+        in_order, (codes, subject_names, parent_kinds, parent_ids)
     )
-    score_list = ordered[:ranked].tolist() + [None] * (n - ranked)
     if previous:
-        before = list(map(previous.get, ordered_ids.tolist()))
-        changes = [
-            None if s is None or b is None else round(s - b, 2)
-            for s, b in zip(score_list, before, strict=True)
-        ]
+        before = np.array(list(map(previous.get, ordered_ids.tolist(), repeat(np.nan))), dtype=float)
+        before_list = [None if b != b else b for b in before.tolist()]  # NaN: no score last month
+        changes = [None if c != c else c for c in np.round(ordered - before, 2).tolist()]
     else:
-        before, changes = [None] * n, [None] * n
+        before_list, changes = [None] * n, [None] * n
     return TierFigures(
         tier,
         ordered_ids,
@@ -174,7 +177,7 @@ def score_tier(
         ordered,
         grades,
         ranks,
-        before,
+        before_list,
         changes,
     )
 
@@ -370,16 +373,20 @@ def _compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> 
     start, end = month_bounds(month)
     definition_set = ind.set_for_month(month)
     definitions = definition_set.document
-    counts = count_month(start, end, definitions["limits_minutes"])
+    # Who and what is scored, and last month's scores, are read beside the
+    # month's counting.
+    with log.read_aside(lambda: (_subjects(), _unit_grids(), previous_scores(month))) as scoring_reads:
+        counts = count_month(start, end, definitions["limits_minutes"])
+    subjects, unit_grids, previous = scoring_reads()
     if adjust is not None:
         adjust(counts)
-    subjects = _subjects()
-    subjects["unit_grid"] = _unit_grid_subjects(counts.arrays["unit_grid"].ids.tolist())
+    subjects["unit_grid"] = {
+        i: unit_grids[i] for i in counts.arrays["unit_grid"].ids.tolist() if i in unit_grids
+    }
     for role in PERSON_TIERS:  # someone who acted in a role they no longer have
         missing = set(counts.tier(role).ids.tolist()) - set(subjects[role])
         for user_id, (username, display) in _user_names(missing).items():
             subjects[role][user_id] = (username, display, None, None)
-    previous = previous_scores(month)
     scored = {
         tier: score_tier(tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, {}))
         for tier in (*AREA_TIERS, "unit", *PERSON_TIERS)
