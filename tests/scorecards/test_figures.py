@@ -8,7 +8,7 @@ import pytest
 from gridcity.scorecards.counting.counts import TIER_COUNTS
 from gridcity.scorecards.counting.engine import TierCounts
 from gridcity.scorecards.scoring.indicators import DEFAULT_DOCUMENT
-from gridcity.scorecards.scoring.scores import score_tier
+from gridcity.scorecards.scoring.scores import NO_LAST_MONTH, LastMonth, score_tier
 from gridcity.scorecards.scoring.tables import ScorecardTable
 
 MONTH = "2026-09"
@@ -27,7 +27,7 @@ COUNTS = {  # cat dispatched nothing
 
 def scored_dispatchers(previous: dict[int, float]) -> ScorecardTable:
     counts = TierCounts.from_dict(COUNTS, TIER_COUNTS["dispatcher"])
-    figures = score_tier("dispatcher", DISPATCHERS, counts, DEFAULT_DOCUMENT, previous)
+    figures = score_tier("dispatcher", DISPATCHERS, counts, DEFAULT_DOCUMENT, LastMonth.from_dict(previous))
     return ScorecardTable(MONTH, "dispatcher", None, 1, None, figures=figures)
 
 
@@ -87,7 +87,7 @@ def test_rows_are_made_once_and_share_no_dicts():
 
 def test_a_tier_without_subjects_has_no_rows():
     counts = TierCounts.from_dict({}, TIER_COUNTS["dispatcher"])
-    figures = score_tier("dispatcher", {}, counts, DEFAULT_DOCUMENT, {})
+    figures = score_tier("dispatcher", {}, counts, DEFAULT_DOCUMENT, NO_LAST_MONTH)
     assert ScorecardTable(MONTH, "dispatcher", None, 1, None, figures=figures).rows == []
 
 

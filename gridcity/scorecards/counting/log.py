@@ -11,9 +11,11 @@ exact on both databases (:func:`.rows.moment`).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import reduce
 from typing import TypeVar
 
 import numpy as np
@@ -237,8 +239,34 @@ def _id_array(ids: np.ndarray):
     return cast(literal("{" + ",".join(map(str, ids.tolist())) + "}"), ARRAY(BigInteger))
 
 
-def _flag(condition):
-    return cast(case((condition, 1), else_=0), BigInteger)
+class Code:
+    """A small code (NONE or 0..14) made by one CASE: ``whens`` maps each
+    value of ``value`` (a simple CASE) — or, without ``value``, each
+    condition in turn — to its code; anything else is ``otherwise``."""
+
+    def __init__(self, whens, value=None, otherwise: int = NONE):
+        self.whens, self.value, self.otherwise = whens, value, otherwise
+
+    def sql(self, plus: int = 0, shift: int = 0):
+        """The CASE, as bigint; each code ``c`` as ``(c + plus) << shift``
+        (:class:`Codes` packs several in one bigint with these)."""
+
+        def out(code: int) -> int:
+            return (code + plus) << shift
+
+        if self.value is None:
+            expression = case(*((when, out(code)) for when, code in self.whens), else_=out(self.otherwise))
+        else:
+            expression = case(
+                {when: out(code) for when, code in self.whens.items()},
+                value=self.value,
+                else_=out(self.otherwise),
+            )
+        return cast(expression, BigInteger)
+
+
+def _flag(condition) -> Code:
+    return Code([(condition, 1)], otherwise=0)
 
 
 def with_history(c=C):
@@ -246,20 +274,21 @@ def with_history(c=C):
     return or_(c.c.return_count > 0, c.c.extension_count > 0, c.c.suspension_count > 0, c.c.rework_count > 0)
 
 
-def _code(column, codes: dict[str, int]):
-    return cast(case(codes, value=column, else_=NONE), BigInteger)
+def _code(column, codes: dict[str, int]) -> Code:
+    return Code(codes, value=column)
 
 
 class Codes:
-    """Small codes and flags (each NONE or 0..14) that travel packed in one
-    bigint — a month's rows are many, each column costs twelve bytes a row —
-    and come back as columns of their own."""
+    """Small codes and flags (:class:`Code`: each NONE or 0..14) that travel
+    packed in one bigint — a month's rows are many, each column costs twelve
+    bytes a row — and come back as columns of their own. Each CASE gives its
+    code already shifted to its four bits: the database only adds them up."""
 
-    def __init__(self, *codes):
+    def __init__(self, *codes: Code):
         self.codes = codes
 
     def packed(self):
-        return sum(((code + 1) * 16**k for k, code in enumerate(self.codes)), literal(0, BigInteger))
+        return reduce(operator.add, (code.sql(plus=1, shift=4 * k) for k, code in enumerate(self.codes)))
 
 
 def read(columns: tuple, *where, among=None, range_within: int = 4) -> np.ndarray:
@@ -279,7 +308,12 @@ def read(columns: tuple, *where, among=None, range_within: int = 4) -> np.ndarra
             layout.append((len(sent), None))
             sent.append(c)
     times = tuple(j for j, c in enumerate(sent) if isinstance(c, Time))
-    query = select(*(moment(c.column, c.text) if isinstance(c, Time) else c for c in sent)).where(*where)
+    query = select(
+        *(
+            moment(c.column, c.text) if isinstance(c, Time) else c.sql() if isinstance(c, Code) else c
+            for c in sent
+        )
+    ).where(*where)
 
     def rows(*more) -> np.ndarray:
         raw = int_matrix(query.where(*more), len(sent), times)
@@ -330,16 +364,14 @@ def month_events(start: dt.datetime, end: dt.datetime, narrow=()) -> np.ndarray:
     )
 
 
-def _approved(x):
-    return cast(
-        case(
-            (
-                and_(x.c.action == "decide", x.c.data["approved"].as_boolean()),
-                case((x.c.data["kind"].as_string() == "extension", APPROVED_EXTENSION), else_=APPROVED),
-            ),
-            else_=0,
-        ),
-        BigInteger,
+def _approved(x) -> Code:
+    approved = and_(x.c.action == "decide", x.c.data["approved"].as_boolean())
+    return Code(
+        [
+            (and_(approved, x.c.data["kind"].as_string() == "extension"), APPROVED_EXTENSION),
+            (approved, APPROVED),
+        ],
+        otherwise=0,
     )
 
 

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import repeat
 from operator import itemgetter
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import BigInteger, case, cast, func, select
 
 from gridcity.extensions import db
 from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, WorkGroup, inspector_work_grid
 from gridcity.org.models import Unit, User
 from gridcity.scorecards.counting import log
-from gridcity.scorecards.counting.counts import AREA_TIERS, PERSON_TIERS
+from gridcity.scorecards.counting.counts import AREA_TIERS, LEADER_TIERS, PERSON_TIERS
 from gridcity.scorecards.counting.engine import Counts, TierCounts, count_month, month_bounds, shift_month
+from gridcity.scorecards.counting.rows import int_matrix
 from gridcity.scorecards.scoring import contest
 from gridcity.scorecards.scoring import indicators as ind
 from gridcity.scorecards.scoring.figures import IndicatorFigures, TierFigures, bulk_objects
@@ -98,7 +98,7 @@ def _user_names(ids) -> dict[int, tuple[str, str]]:
 
 
 def score_tier(
-    tier: str, subjects: dict, counts: TierCounts, definitions: dict, previous: dict[int, float]
+    tier: str, subjects: dict, counts: TierCounts, definitions: dict, previous: LastMonth
 ) -> TierFigures:
     """A counted tier scored, graded and ranked, best first, as columns (no
     row objects: see :mod:`gridcity.scorecards.scoring.figures`).
@@ -114,10 +114,10 @@ def score_tier(
     n = len(ids)
     if n == 0:
         return TierFigures.empty(tier, names)
-    int_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
-    matrix = int_matrix.astype(float)
+    count_matrix = counts.rows_for(np.array(ids, dtype=np.int64))
+    matrix = count_matrix.astype(float)
     values = {c: matrix[:, j] for j, c in enumerate(names)}
-    means = ind.tier_means(int_matrix)
+    means = ind.tier_means(count_matrix)
     for j, c in enumerate(names):
         values[f"avg_{c}"] = means[j]
     results, weighted, weight_in = [], np.zeros(n), np.zeros(n)
@@ -128,7 +128,7 @@ def score_tier(
         weighted += np.where(has, part, 0.0) * item["weight"]
         weight_in += np.where(has, item["weight"], 0.0)
         results.append((item, value, part))
-    scored = (weight_in > 0) & int_matrix.any(axis=1)
+    scored = (weight_in > 0) & count_matrix.any(axis=1)
     scores = np.where(scored, np.round(weighted / np.where(scored, weight_in, 1.0), 2), np.nan)
     # Scored subjects best first, then the unscored; ties by code (a stable
     # sort of the subjects in code order).
@@ -148,8 +148,8 @@ def score_tier(
     codes, subject_names, parent_kinds, parent_ids = map(
         in_order, (codes, subject_names, parent_kinds, parent_ids)
     )
-    if previous:
-        before = np.array(list(map(previous.get, ordered_ids.tolist(), repeat(np.nan))), dtype=float)
+    if len(previous.ids):
+        before = previous.of(ordered_ids)
         before_list = [None if b != b else b for b in before.tolist()]  # NaN: no score last month
         changes = [None if c != c else c for c in np.round(ordered - before, 2).tolist()]
     else:
@@ -162,7 +162,7 @@ def score_tier(
         parent_kinds,
         parent_ids,
         tuple(names),
-        int_matrix[order],
+        count_matrix[order],
         [
             IndicatorFigures(
                 item["code"],
@@ -230,7 +230,7 @@ def _combine(
 
 
 def leader_tiers(
-    scored: dict[str, TierFigures], definitions: dict, previous: dict
+    scored: dict[str, TierFigures], definitions: dict, previous: dict[str, LastMonth]
 ) -> dict[str, list[ScorecardRow]]:
     """逐级考核: group leader → area head → center head, each combining their
     own score and their team's by the tier rule. Returns their rows by tier."""
@@ -281,7 +281,9 @@ def leader_tiers(
         )
         if score is not None:
             leader_of_area.setdefault(g.area_id, []).append(score)
-    tables["group_leader"] = finish(group_rows, definitions, previous.get("group_leader", {}))
+    tables["group_leader"] = finish(
+        group_rows, definitions, previous.get("group_leader", NO_LAST_MONTH).as_dict()
+    )
 
     head_rows = []
     for a in areas:
@@ -304,7 +306,7 @@ def leader_tiers(
                 parent_id=a.id,
             )
         )
-    tables["area_head"] = finish(head_rows, definitions, previous.get("area_head", {}))
+    tables["area_head"] = finish(head_rows, definitions, previous.get("area_head", NO_LAST_MONTH).as_dict())
 
     district_scores = list(scored["district"].score_of().values())  # best first, as the rows were summed
     own = round(sum(district_scores) / len(district_scores), 2) if district_scores else None
@@ -314,7 +316,9 @@ def leader_tiers(
     center = ScorecardRow(
         "center_head", 0, "center", "指挥中心", score=score, own_score=own, team_score=team_score
     )
-    tables["center_head"] = finish([center], definitions, previous.get("center_head", {}))
+    tables["center_head"] = finish(
+        [center], definitions, previous.get("center_head", NO_LAST_MONTH).as_dict()
+    )
     return tables
 
 
@@ -330,8 +334,39 @@ class MonthResult:
     counts: Counts
 
 
-def previous_scores(month: str) -> dict[str, dict[int, float]]:
-    """Last month's scores per tier from its latest frozen version."""
+@dataclass
+class LastMonth:
+    """Last month's scores of one tier, from its latest frozen version: the
+    subjects' ids (ascending) and their scores (NaN: none)."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def of(self, subject_ids: np.ndarray) -> np.ndarray:
+        """Each of ``subject_ids``' score last month (NaN: none)."""
+        if not len(self.ids):
+            return np.full(len(subject_ids), np.nan)
+        at = np.minimum(np.searchsorted(self.ids, subject_ids), len(self.ids) - 1)
+        return np.where(self.ids[at] == subject_ids, self.scores[at], np.nan)
+
+    @classmethod
+    def from_dict(cls, scores: dict[int, float]) -> LastMonth:
+        ids = sorted(scores)
+        return cls(np.array(ids, dtype=np.int64), np.array([scores[i] for i in ids], dtype=float))
+
+    def as_dict(self) -> dict[int, float]:
+        """``{subject_id: score}`` of the subjects that had one."""
+        return {i: s for i, s in zip(self.ids.tolist(), self.scores.tolist(), strict=True) if s == s}
+
+
+NO_LAST_MONTH = LastMonth(np.zeros(0, dtype=np.int64), np.zeros(0))
+SCORED_TIERS = (*AREA_TIERS, "unit", *PERSON_TIERS, *LEADER_TIERS)
+
+
+def previous_scores(month: str) -> dict[str, LastMonth]:
+    """Last month's scores per tier from its latest frozen version (a city
+    month has ~85,000 rows: read as one integer matrix, each score in
+    hundredths — every score is kept to two decimals — and -1 for none)."""
     from gridcity.scorecards.models import ScorecardRowRecord, ScorecardVersion
 
     prev = shift_month(month, -1)
@@ -341,14 +376,24 @@ def previous_scores(month: str) -> dict[str, dict[int, float]]:
         .order_by(ScorecardVersion.version.desc())
         .limit(1)
     )
-    out: dict[str, dict[int, float]] = {}
     if version_id is None:
-        return out
-    rows = ScorecardRowRecord.__table__  # plain rows: a city month has ~85,000 (no ORM rows)
-    for tier, subject_id, score in db.session.execute(
-        select(rows.c.tier, rows.c.subject_id, rows.c.score).where(rows.c.version_id == version_id)
-    ).all():
-        out.setdefault(tier, {})[subject_id] = score
+        return {}
+    rows = ScorecardRowRecord.__table__
+    matrix = int_matrix(
+        select(
+            cast(case({t: k for k, t in enumerate(SCORED_TIERS)}, value=rows.c.tier, else_=-1), BigInteger),
+            cast(rows.c.subject_id, BigInteger),
+            cast(func.coalesce(func.round(rows.c.score * 100), -1), BigInteger),
+        ).where(rows.c.version_id == version_id),
+        3,
+    )
+    matrix = matrix[np.lexsort((matrix[:, 1], matrix[:, 0]))]
+    out: dict[str, LastMonth] = {}
+    for k, tier in enumerate(SCORED_TIERS):
+        mine = matrix[matrix[:, 0] == k]
+        if len(mine):
+            hundredths = mine[:, 2]
+            out[tier] = LastMonth(mine[:, 1].copy(), np.where(hundredths >= 0, hundredths / 100, np.nan))
     return out
 
 
@@ -388,7 +433,9 @@ def _compute_all(month: str, adjust: Callable[[Counts], None] | None = None) -> 
         for user_id, (username, display) in _user_names(missing).items():
             subjects[role][user_id] = (username, display, None, None)
     scored = {
-        tier: score_tier(tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, {}))
+        tier: score_tier(
+            tier, subjects[tier], counts.tier(tier), definitions, previous.get(tier, NO_LAST_MONTH)
+        )
         for tier in (*AREA_TIERS, "unit", *PERSON_TIERS)
     }
     tables = {
