@@ -1,8 +1,10 @@
 """On PostgreSQL a whole month is read on two connections of its own that see
 one snapshot (the events on one, the cases and their timelines on the other:
-scorecards/counting/log.py ``parallel_readers``). The month must count
-exactly as when it is read through the session, and a session that has
-written (and not committed) must still count what it wrote."""
+scorecards/counting/log.py ``parallel_readers``), and the scoring layer reads
+who is scored and last month's scores on a third meanwhile (``read_aside``).
+The month must count and score exactly as when it is read through the
+session, and a session that has written (and not committed) must still count
+what it wrote."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from gridcity.extensions import db
 from gridcity.geo.models import Street
 from gridcity.scorecards.counting import engine, log
 from gridcity.scorecards.counting.engine import AREA_FACT_COLUMNS, month_bounds
-from gridcity.scorecards.scoring import indicators
-from tests.scorecards.conftest import build_september
+from gridcity.scorecards.scoring import indicators, scores
+from gridcity.scorecards.snapshots import services
+from tests.scorecards.conftest import build_september, local
 
 MONTH = "2026-09"
 
@@ -76,3 +79,38 @@ def test_a_month_counted_after_an_uncommitted_change_counts_the_change(driver, m
     street = AREA_FACT_COLUMNS.index("street")
     assert reported[reported[:, 0] == case_id, street].tolist() == [moved_to]
     db.session.rollback()
+
+
+def test_last_months_scores_read_aside_are_its_frozen_scores(driver, backend, monkeypatch):
+    build_september(driver)
+    driver.at(local(1, 0, 30, month=10))
+    services.freeze_month(MONTH)
+    db.session.commit()
+    september = services.month_scorecards(MONTH)
+    taken: list[bool] = []
+    real = log.read_aside
+
+    @contextmanager
+    def watched(reads):
+        with real(reads) as result:
+            taken.append(result is not reads)  # not the reads themselves: in another thread
+            yield result
+
+    monkeypatch.setattr(log, "read_aside", watched)
+    aside = scores.compute_all("2026-10").tables
+    monkeypatch.setattr(log, "_SPARE_CONNECTIONS", 10**6)  # none to spare: through the session
+    through_session = scores.compute_all("2026-10").tables
+    assert taken == [backend == "postgresql", False]
+
+    def shown(rows):
+        return [(r.subject_id, r.subject_name, r.score, r.rank, r.previous_score, r.change) for r in rows]
+
+    compared = 0
+    for tier, table in aside.items():
+        assert shown(table.rows) == shown(through_session[tier].rows), tier
+        last = {r.subject_id: r.score for r in september[tier].rows}
+        for row in table.rows:
+            # October's "last month" is September's frozen score, to the last bit.
+            assert row.previous_score == last.get(row.subject_id), (tier, row.subject_id)
+            compared += row.previous_score is not None
+    assert compared >= 10
