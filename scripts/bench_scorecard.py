@@ -32,7 +32,8 @@ monthly job has done: last month's scores and cards are read from it), both
 committed; the server's ``shared_buffers`` is
 printed (docker-compose.yml gives production 2 GB; PostgreSQL's default is
 128 MB). A month is read on two connections at once (counting/log.py
-``parallel_readers``).
+``parallel_readers``) while the scoring layer reads who is scored and last
+month's scores on a third (``read_aside``).
 
 Measured (median of ``--runs`` after one warm-up run each):
 - ``generate_seconds``: the dataset (grid import excluded, reported apart),
@@ -42,7 +43,8 @@ Measured (median of ``--runs`` after one warm-up run each):
   center), with scores, grades, ranks, and the contest;
 - ``month_runs_seconds``: each timed run (the spread is the machine's noise);
 - ``month_cpu_seconds``: the CPU of a month (median of the runs): this
-  process plus its database backends (the session's and the two readers');
+  process plus its database backends (every client backend of the database:
+  the session's, the two readers' and the scoring reads');
   ``month_machine_cpu_seconds``: the whole machine's busy CPU during a month
   (the backends' parallel workers too — meaningful on a quiet machine);
   ``--busy N`` keeps N cores busy with burners while the month and the
@@ -628,7 +630,8 @@ def timed(
     """The first run's time, the median of the next ``runs``, the last
     result, and every timed run (the spread shows the machine's noise).
     ``cpu`` receives the CPU seconds of each timed run: this process plus
-    its database backends (the session's and the month's two readers');
+    its database backends (every client backend of the database: the
+    session's, the month's two readers' and the scoring reads');
     ``machine``: the whole machine's busy CPU seconds (the backends'
     parallel workers too, and whatever else runs)."""
     db.session.rollback()
