@@ -16,13 +16,13 @@ from operator import itemgetter
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import BigInteger, case, cast, func, select
+from sqlalchemy import func, select
 
 from gridcity.extensions import db
 from gridcity.geo.models import Area, District, Street, UnitGrid, WorkGrid, WorkGroup, inspector_work_grid
 from gridcity.org.models import Unit, User
 from gridcity.scorecards.counting import log
-from gridcity.scorecards.counting.counts import AREA_TIERS, LEADER_TIERS, PERSON_TIERS
+from gridcity.scorecards.counting.counts import AREA_TIERS, PERSON_TIERS, TIERS
 from gridcity.scorecards.counting.engine import Counts, TierCounts, count_month, month_bounds, shift_month
 from gridcity.scorecards.counting.rows import int_matrix
 from gridcity.scorecards.scoring import contest
@@ -360,7 +360,6 @@ class LastMonth:
 
 
 NO_LAST_MONTH = LastMonth(np.zeros(0, dtype=np.int64), np.zeros(0))
-SCORED_TIERS = (*AREA_TIERS, "unit", *PERSON_TIERS, *LEADER_TIERS)
 
 
 def previous_scores(month: str) -> dict[str, LastMonth]:
@@ -381,15 +380,15 @@ def previous_scores(month: str) -> dict[str, LastMonth]:
     rows = ScorecardRowRecord.__table__
     matrix = int_matrix(
         select(
-            cast(case({t: k for k, t in enumerate(SCORED_TIERS)}, value=rows.c.tier, else_=-1), BigInteger),
-            cast(rows.c.subject_id, BigInteger),
-            cast(func.coalesce(func.round(rows.c.score * 100), -1), BigInteger),
+            log.Code({t: k for k, t in enumerate(TIERS)}, value=rows.c.tier).sql(),
+            log.key(rows.c.subject_id),
+            log.key(func.round(rows.c.score * 100)),
         ).where(rows.c.version_id == version_id),
         3,
     )
     matrix = matrix[np.lexsort((matrix[:, 1], matrix[:, 0]))]
     out: dict[str, LastMonth] = {}
-    for k, tier in enumerate(SCORED_TIERS):
+    for k, tier in enumerate(TIERS):
         mine = matrix[matrix[:, 0] == k]
         if len(mine):
             hundredths = mine[:, 2]
